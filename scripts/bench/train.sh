@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Benchmark `mlops train` against the peer (pandas.read_csv + sklearn LinearRegression)
+# on the same seeded regression CSV, side by side on this machine.
+#
+#   scripts/bench/train.sh            # from anywhere inside the repo
+#
+# Environment:
+#   ROWS=1000000        rows of the generated CSV (10 features)
+#   RUNS=3              runs of each tool, alternating
+#   BENCH_DIR=/tmp/mlops-bench   work dir: CSV, mlops.toml, model.json, results
+#   MLOPS_BIN=...       use this mlops binary instead of building target/release/mlops
+#
+# Prints: median wall seconds and median peak RSS of each tool, the ratios
+# peer/mlops, and the max relative difference between the fitted coefficients.
+set -euo pipefail
+
+root=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
+cd "$root"
+shared=../shared
+
+ROWS=${ROWS:-1000000}
+RUNS=${RUNS:-3}
+FEATURES=10
+dir=${BENCH_DIR:-/tmp/mlops-bench}
+mkdir -p "$dir"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# 1. the peers' venv (created once, reused after)
+log "peer venv (bash $shared/bench/setup.sh)"
+venv=$(bash "$shared/bench/setup.sh")
+py="$venv/bin/python"
+
+# 2. the data, generated once per row count
+if [ "$ROWS" = 1000000 ]; then csv_name=reg_1m.csv; else csv_name="reg_${ROWS}.csv"; fi
+csv="$dir/$csv_name"
+if [ ! -s "$csv" ]; then
+  log "generating $csv ($ROWS rows x $FEATURES features)"
+  "$py" "$shared/bench/make_regression_csv.py" "$ROWS" "$FEATURES" "$csv.tmp"
+  mv "$csv.tmp" "$csv"
+else
+  log "reusing $csv"
+fi
+
+# 3. the mlops binary and its project file
+if [ -n "${MLOPS_BIN:-}" ]; then
+  mlops=$MLOPS_BIN
+  log "using MLOPS_BIN=$mlops (not building)"
+else
+  log "cargo build --release"
+  cargo build --release --quiet
+  mlops="$root/target/release/mlops"
+fi
+[ -x "$mlops" ] || { echo "error: mlops binary not found or not executable: $mlops" >&2; exit 2; }
+
+cat > "$dir/mlops.toml" <<TOML
+[project]
+name = "bench"
+[data]
+path = "$csv_name"
+target = "y"
+[split]
+validation_fraction = 0.0
+[model]
+name = "bench"
+kind = "linear"
+artifact = "model.json"
+TOML
+
+# 4. measure: wall seconds and peak RSS (KiB) of one command
+if [ -x /usr/bin/time ]; then
+  measure() { # measure OUT_TIMES OUT_STDOUT CMD...
+    local times=$1 out=$2; shift 2
+    /usr/bin/time -f '%e %M' -o "$times" "$@" > "$out"
+  }
+else
+  log "/usr/bin/time not found: measuring with python resource.getrusage(RUSAGE_CHILDREN)"
+  measure() {
+    local times=$1 out=$2; shift 2
+    python3 - "$times" "$@" > "$out" <<'PY'
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+rc = subprocess.call(sys.argv[2:])
+wall = time.perf_counter() - t0
+with open(sys.argv[1], "w") as f:
+    f.write(f"{wall:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+sys.exit(rc)
+PY
+  }
+fi
+
+results="$dir/results.tsv"
+: > "$results"
+
+run_tool() { # run_tool TOOL RUN
+  local tool=$1 i=$2 times="$dir/$1.$2.time" out="$dir/$1.$2.json" err="$dir/$1.$2.err"
+  local cmd
+  if [ "$tool" = mlops ]; then
+    cmd=("$mlops" -C "$dir/mlops.toml" --json train)
+  else
+    cmd=("$py" "$shared/bench/train_baseline.py" "$csv" y)
+  fi
+  if ! measure "$times" "$out" "${cmd[@]}" 2> "$err"; then
+    echo "error: $tool run $i failed: ${cmd[*]}" >&2
+    tail -n 20 "$err" >&2
+    exit 1
+  fi
+  # /usr/bin/time appends its line to -o; the last line is ours
+  printf '%s\t%s\t%s\n' "$tool" "$i" "$(tail -n 1 "$times")" >> "$results"
+  log "$tool run $i: $(tail -n 1 "$times" | awk '{printf "%s s, %.0f MB", $1, $2/1024}')"
+}
+
+for i in $(seq 1 "$RUNS"); do
+  # alternate which tool goes first, so neither always gets the warmer cache
+  if [ $((i % 2)) -eq 1 ]; then order=(mlops peer); else order=(peer mlops); fi
+  for tool in "${order[@]}"; do run_tool "$tool" "$i"; done
+done
+
+# 5. the table and the coefficient check
+"$py" - "$results" "$dir/mlops.$RUNS.json" "$dir/peer.$RUNS.json" "$ROWS" <<'PY'
+import json, statistics, sys
+
+results, mlops_out, peer_out, rows = sys.argv[1:5]
+by = {"mlops": [], "peer": []}
+for line in open(results):
+    tool, _run, times = line.rstrip("\n").split("\t")
+    wall, rss_kib = times.split()
+    by[tool].append((float(wall), float(rss_kib) / 1024))
+
+med = {t: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v))
+       for t, v in by.items()}
+names = {"mlops": "mlops train", "peer": "pandas+sklearn"}
+print(f"\ntrain: {int(rows):,} rows x 10 features, {len(by['mlops'])} runs each (medians)\n")
+print(f"{'tool':<22}{'wall s':>10}{'peak RSS MB':>14}")
+for t in ("mlops", "peer"):
+    print(f"{names[t]:<22}{med[t][0]:>10.2f}{med[t][1]:>14.1f}")
+ratio = lambda a, b: f"{a / b:.2f}x" if b > 0 else "n/a"
+print(f"{'ratio peer/mlops':<22}{ratio(med['peer'][0], med['mlops'][0]):>10}"
+      f"{ratio(med['peer'][1], med['mlops'][1]):>14}")
+
+def load(path, whole):
+    text = open(path).read()
+    if whole:
+        return json.loads(text)
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise ValueError(f"no JSON line in {path}")
+
+try:
+    m, p = load(mlops_out, True), load(peer_out, False)
+    a = dict(m["coefficients"], **{"(intercept)": m["intercept"]})
+    b = dict(p["coefficients"], **{"(intercept)": p["intercept"]})
+except (OSError, ValueError, KeyError, TypeError) as e:
+    print(f"\ncoefficients: could not compare ({type(e).__name__}: {e})")
+    sys.exit(1)
+missing = sorted(set(a) ^ set(b))
+if missing:
+    print(f"\ncoefficients: keys differ: {', '.join(missing)}")
+    sys.exit(1)
+rel = {k: abs(a[k] - b[k]) / max(abs(b[k]), 1e-12) for k in b}
+worst = max(rel, key=rel.get)
+print(f"\ncoefficients: max relative difference {rel[worst]:.3g} ({worst}, {len(rel)} values)")
+PY

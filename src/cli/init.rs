@@ -1,0 +1,36 @@
+//! `mlops init [DIR] [--example]`
+
+use super::{Env, InitArgs, output::Output};
+
+pub fn run(a: &InitArgs, env: &Env, out: &Output) -> mlops::Result<()> {
+    let dir = if a.dir.is_absolute() {
+        a.dir.clone()
+    } else {
+        env.cwd.join(&a.dir)
+    };
+    let r = mlops::init::init(&dir, a.example)?;
+    if out.json {
+        return out.stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&r).unwrap_or_default()
+        ));
+    }
+    let mut s = String::new();
+    for c in &r.created {
+        s.push_str(&format!("{} {c}\n", out.paint("created", "32")));
+    }
+    for c in &r.updated {
+        s.push_str(&format!(
+            "{} {c} (added dist/)\n",
+            out.paint("updated", "33")
+        ));
+    }
+    let next = if a.example {
+        "next: run `mlops train` in that folder"
+    } else {
+        "next: put your CSV at data/train.csv, set data.target in mlops.toml, then run `mlops train`"
+    };
+    s.push_str(next);
+    s.push('\n');
+    out.stdout(&s)
+}

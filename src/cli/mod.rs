@@ -1,0 +1,188 @@
+//! The command line: clap definitions, dispatch, and the one place that maps
+//! errors to exit codes (`cli.md`).
+
+mod completions;
+mod init;
+pub mod output;
+mod predict;
+mod train;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use mlops::error::Error;
+use output::Output;
+
+/// mlops: train, validate, package, deploy and serve tabular models from one project file.
+#[derive(Debug, Parser)]
+#[command(name = "mlops", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The project file [default: mlops.toml in the current folder or the nearest parent]
+    #[arg(
+        short = 'C',
+        long = "config",
+        global = true,
+        env = "MLOPS_CONFIG",
+        value_name = "PATH"
+    )]
+    pub config: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of the human report
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Say less on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to use colours (honours NO_COLOR and CLICOLOR_FORCE)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// The command
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites
+    Init(InitArgs),
+    /// Load the data, split, fit, report metrics and write the model artifact
+    Train(TrainArgs),
+    /// Batch predictions for a CSV: the input columns plus `prediction`
+    Predict(PredictArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+/// `mlops init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project folder (created if needed)
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Also write the house-price example dataset to data/train.csv
+    #[arg(long)]
+    pub example: bool,
+}
+
+/// `mlops train`
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Write the artifact here instead of [model].artifact
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+/// `mlops predict`
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model artifact [default: [model].artifact of the project file]
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// The CSV to predict (`-` for stdin)
+    #[arg(long, value_name = "CSV")]
+    pub input: PathBuf,
+    /// Write the predictions here (atomically) instead of stdout
+    #[arg(long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+}
+
+/// `mlops completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// What the process reads from its environment, read once at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `NO_COLOR` is set and not empty.
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE` is set and not `0`.
+    pub clicolor_force: bool,
+    /// `SOURCE_DATE_EPOCH`, for reproducible timestamps.
+    pub source_date_epoch: Option<String>,
+    /// The current folder.
+    pub cwd: PathBuf,
+}
+
+impl Env {
+    /// Read the process environment.
+    #[must_use]
+    pub fn from_process() -> Env {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Env {
+            no_color: var("NO_COLOR").is_some(),
+            clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+            source_date_epoch: var("SOURCE_DATE_EPOCH"),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        }
+    }
+}
+
+/// Run the binary on `args`; returns the exit code.
+pub fn main<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let env = Env::from_process();
+    let out = Output::new(&cli, &env);
+    match run(&cli, &env, &out) {
+        Ok(()) | Err(Error::Pipe) => 0,
+        Err(e) => {
+            out.error(&e.to_string());
+            e.exit_code()
+        }
+    }
+}
+
+/// Dispatch a parsed command line.
+pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
+    match &cli.command {
+        Command::Init(a) => init::run(a, env, out),
+        Command::Train(a) => train::run(a, cli, env, out),
+        Command::Predict(a) => predict::run(a, cli, env, out),
+        Command::Completions(a) => completions::run(a, out),
+    }
+}
+
+/// The clap command, for completions and man pages.
+#[must_use]
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

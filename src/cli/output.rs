@@ -1,0 +1,125 @@
+//! Output decisions made once: colour, quietness, JSON, progress bars.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Cli, ColorChoice, Env};
+use mlops::report::Progress;
+
+/// Where and how to print.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Colour on stdout/stderr.
+    pub color: bool,
+    /// `--json`.
+    pub json: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `--verbose` count.
+    pub verbose: u8,
+    stderr_tty: bool,
+}
+
+impl Output {
+    /// Decide from the flags and the environment.
+    #[must_use]
+    pub fn new(cli: &Cli, env: &Env) -> Output {
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                !env.no_color && (env.clicolor_force || std::io::stdout().is_terminal())
+            }
+        };
+        Output {
+            color,
+            json: cli.json,
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Print the one error line.
+    pub fn error(&self, msg: &str) {
+        let label = self.paint("error:", "1;31");
+        let _ = writeln!(std::io::stderr(), "{label} {msg}");
+    }
+
+    /// A detail on stderr with `-v`.
+    pub fn verbose(&self, msg: &str) {
+        if self.verbose > 0 && !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{msg}");
+        }
+    }
+
+    /// Wrap `text` in an SGR code when colour is on.
+    #[must_use]
+    pub fn paint(&self, text: &str, sgr: &str) -> String {
+        if self.color {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Print to stdout; a closed pipe is not an error.
+    pub fn stdout(&self, text: &str) -> mlops::Result<()> {
+        let mut o = std::io::stdout().lock();
+        match o.write_all(text.as_bytes()).and_then(|()| o.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(mlops::Error::Pipe),
+            Err(e) => Err(mlops::Error::usage(format!(
+                "cannot write to stdout: {}",
+                mlops::error::io_reason(&e)
+            ))),
+        }
+    }
+
+    /// A progress reporter: a bar on a terminal, nothing otherwise.
+    #[must_use]
+    pub fn progress(&self) -> Box<dyn Progress> {
+        if self.stderr_tty && !self.quiet && !self.json {
+            Box::new(Bar(ProgressBar::with_draw_target(
+                None,
+                ProgressDrawTarget::stderr(),
+            )))
+        } else {
+            Box::new(mlops::report::NoProgress)
+        }
+    }
+}
+
+/// An indicatif bar behind the library's progress trait.
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, label: &str, total: Option<u64>) {
+        // Small inputs finish before a bar is worth drawing.
+        if total.is_some_and(|t| t < 16 << 20) {
+            self.0.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        if let Some(t) = total {
+            self.0.set_length(t);
+        }
+        self.0.set_style(
+            ProgressStyle::with_template(
+                "{msg:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        self.0.set_message(label.to_string());
+        self.0.enable_steady_tick(Duration::from_millis(200));
+    }
+
+    fn set_position(&self, pos: u64) {
+        self.0.set_position(pos);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

@@ -1,0 +1,80 @@
+//! `mlops predict --input CSV [--model PATH] [--output CSV]`
+
+use std::io::Write;
+
+use super::{Cli, Env, PredictArgs, output::Output};
+use mlops::Result;
+use mlops::error::{Error, display_path};
+use mlops::fsutil::AtomicFile;
+use mlops::model::Artifact;
+use mlops::project::Project;
+
+pub fn run(a: &PredictArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
+    let model_path = match &a.model {
+        Some(p) => env.cwd.join(p),
+        None => Project::load(cli.config.as_deref(), &env.cwd)
+            .map_err(|e| {
+                Error::usage(format!(
+                    "no --model given and no project to take [model].artifact from: {e}"
+                ))
+            })?
+            .artifact_path(),
+    };
+    if out.json && a.output.is_none() {
+        return Err(Error::usage(
+            "--json needs --output: without it the predictions themselves go to stdout as CSV",
+        ));
+    }
+    let model = Artifact::load(&model_path)?;
+    let stdin_input = a.input.as_os_str() == "-";
+    let input_path = env.cwd.join(&a.input);
+    let origin = if stdin_input {
+        "<stdin>".to_string()
+    } else {
+        display_path(&input_path)
+    };
+    let input: Box<dyn std::io::Read> = if stdin_input {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(&input_path)
+                .map_err(|e| Error::io("read the input", &input_path, &e))?,
+        )
+    };
+    match &a.output {
+        None => {
+            let stdout = std::io::stdout().lock();
+            let n = mlops::predict::predict(&model, input, &origin, stdout)?;
+            out.verbose(&format!("predicted {n} rows with {}", model.name));
+            Ok(())
+        }
+        Some(p) => {
+            let path = env.cwd.join(p);
+            let mut file = AtomicFile::create(&path)?;
+            let n = mlops::predict::predict(&model, input, &origin, file.file())?;
+            file.file()
+                .flush()
+                .map_err(|e| Error::io("write", &path, &e))?;
+            file.commit()?;
+            if out.json {
+                let doc = serde_json::json!({
+                    "model": model.name,
+                    "model_path": display_path(&model_path),
+                    "input": origin,
+                    "output": display_path(&path),
+                    "rows": n,
+                });
+                out.stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                ))
+            } else {
+                out.stdout(&format!(
+                    "{} {n} predictions to {}\n",
+                    out.paint("Wrote", "1"),
+                    display_path(&path)
+                ))
+            }
+        }
+    }
+}

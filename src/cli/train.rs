@@ -1,0 +1,141 @@
+//! `mlops train [--out PATH]`: render a [`TrainReport`] as text or JSON.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::{Cli, Env, TrainArgs, output::Output};
+use mlops::Result;
+use mlops::error::Error;
+use mlops::model::metrics::MetricSet;
+use mlops::project::Project;
+use mlops::train::{TrainOptions, TrainReport, rfc3339};
+
+pub fn run(a: &TrainArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
+    let project = Project::load(cli.config.as_deref(), &env.cwd)?;
+    out.verbose(&format!("project file: {}", project.path.display()));
+    let opts = TrainOptions {
+        out: a.out.as_ref().map(|p| env.cwd.join(p)),
+        created_at: created_at(env)?,
+    };
+    let progress = out.progress();
+    let report = mlops::train::train(&project, &opts, progress.as_ref())?;
+    if out.json {
+        out.stdout(&render_json(&report))
+    } else {
+        out.stdout(&render_text(&report, out))
+    }
+}
+
+/// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+pub fn created_at(env: &Env) -> Result<String> {
+    let secs = match &env.source_date_epoch {
+        Some(s) => s.trim().parse::<i64>().map_err(|_| {
+            Error::usage(format!(
+                "SOURCE_DATE_EPOCH = \"{s}\" is not a whole number of seconds; unset it or fix it"
+            ))
+        })?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
+    };
+    Ok(rfc3339(secs))
+}
+
+/// The `--json` document (schema: docs/schemas/train.schema.json).
+#[must_use]
+pub fn render_json(r: &TrainReport) -> String {
+    let m = &r.model;
+    let doc = json!({
+        "artifact": r.artifact_path,
+        "fit_path": r.path,
+        "seconds": r.seconds,
+        "name": m.name,
+        "kind": m.kind,
+        "target": m.target,
+        "features": m.features,
+        "rows": m.rows,
+        "metrics": m.metrics,
+        "intercept": m.intercept,
+        "coefficients": m.coefficients,
+        "data_sha256": m.data_sha256,
+        "created_at": m.created_at,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn fmt_num(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if (1e-3..1e7).contains(&a) {
+        let digits = (6 - a.log10().floor() as i32).clamp(0, 9) as usize;
+        format!("{v:.digits$}")
+    } else {
+        format!("{v:.6e}")
+    }
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), fmt_num)
+}
+
+/// The human report.
+#[must_use]
+pub fn render_text(r: &TrainReport, out: &Output) -> String {
+    let m = &r.model;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} {} ({}, {} fit) on {} rows in {:.2} s",
+        out.paint("Trained", "1;32"),
+        m.name,
+        m.kind.as_str(),
+        r.path,
+        m.rows.train,
+        r.seconds
+    );
+    let _ = writeln!(
+        s,
+        "  rows     {} read, {} train, {} validation, {} dropped",
+        m.rows.total, m.rows.train, m.rows.validation, m.rows.dropped
+    );
+    let _ = writeln!(s, "  data     sha256 {}", m.data_sha256);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  {:<10} {:>16} {:>16}", "metric", "train", "validation");
+    let v = m.metrics.validation.as_ref();
+    let row = |s: &mut String, name: &str, f: &dyn Fn(&MetricSet) -> Option<f64>| {
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>16} {:>16}",
+            name,
+            fmt_opt(f(&m.metrics.train)),
+            v.map_or_else(|| "-".into(), |v| fmt_opt(f(v)))
+        );
+    };
+    row(&mut s, "rmse", &|x| Some(x.rmse));
+    row(&mut s, "mae", &|x| Some(x.mae));
+    row(&mut s, "r2", &|x| x.r2);
+    row(&mut s, "mape", &|x| x.mape);
+    if m.metrics.train.deviance.is_some() {
+        row(&mut s, "deviance", &|x| x.deviance);
+    }
+    let _ = writeln!(s);
+    let width = m
+        .coefficients
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let _ = writeln!(s, "  {:<width$} {:>16}", "intercept", fmt_num(m.intercept));
+    for (k, c) in &m.coefficients {
+        let _ = writeln!(s, "  {k:<width$} {:>16}", fmt_num(*c));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "{} {}", out.paint("Wrote", "1"), r.artifact_path);
+    s
+}

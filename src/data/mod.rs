@@ -1,0 +1,906 @@
+//! Tabular data: CSV → typed columns, with errors that name file, line,
+//! column and value; the deterministic split; the fingerprint.
+//!
+//! A cell is *missing* when it is empty or only whitespace. Missing numeric
+//! cells are held as `NaN` internally: a literal `NaN`/`inf` in the file is a
+//! data error, so the marker is unambiguous.
+
+pub mod split;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result, display_path, io_reason};
+use crate::project::MissingPolicy;
+use crate::report::Progress;
+
+/// Code of a missing categorical cell.
+pub const MISSING_LEVEL: u32 = u32::MAX;
+
+/// How a feature column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureKind {
+    /// A number per cell.
+    Numeric,
+    /// A level (string) per cell.
+    Categorical,
+}
+
+/// Which columns to read, in the terms of `[data]`.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The target column (none when predicting).
+    pub target: Option<String>,
+    /// Explicit feature list, or `None` for "every other column".
+    pub features: Option<Vec<String>>,
+    /// Columns never used as features.
+    pub exclude: Vec<String>,
+    /// Categorical feature columns.
+    pub categorical: Vec<String>,
+    /// Missing-value policy: `Error` fails while reading.
+    pub missing: MissingPolicy,
+}
+
+/// One feature column.
+#[derive(Debug, Clone)]
+pub enum Column {
+    /// Numbers; `NaN` marks a missing cell.
+    Numeric(Vec<f64>),
+    /// Level codes into `levels`; [`MISSING_LEVEL`] marks a missing cell.
+    Categorical {
+        /// Per-row level code.
+        codes: Vec<u32>,
+        /// Levels in first-seen order.
+        levels: Vec<String>,
+    },
+}
+
+impl Column {
+    /// Whether row `i` is missing.
+    #[must_use]
+    pub fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Column::Numeric(v) => v[i].is_nan(),
+            Column::Categorical { codes, .. } => codes[i] == MISSING_LEVEL,
+        }
+    }
+}
+
+/// A loaded table: the selected feature columns and the target.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The file, as shown in messages.
+    pub origin: String,
+    /// Feature names, in model order.
+    pub feature_names: Vec<String>,
+    /// Feature columns, parallel to `feature_names`.
+    pub features: Vec<Column>,
+    /// Target values (`NaN` = missing); empty when no target was asked for.
+    pub target: Vec<f64>,
+    /// The 1-based file line of each row.
+    pub lines: Vec<u64>,
+}
+
+impl Table {
+    /// Number of rows.
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+}
+
+/// Parse one numeric cell: `Ok(None)` when missing.
+///
+/// `origin`, `line` and `column` only feed the error message.
+pub fn parse_number(cell: &[u8], origin: &str, line: u64, column: &str) -> Result<Option<f64>> {
+    let t = cell.trim_ascii();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(v) = fast_float2::parse::<f64, _>(t) {
+        if v.is_finite() {
+            return Ok(Some(v));
+        }
+    }
+    // The slow path: the exact message, or a form only `str::parse` accepts.
+    let Ok(s) = std::str::from_utf8(t) else {
+        return Err(Error::data(format!(
+            "{origin}:{line}: column \"{column}\": the cell holds bytes that are not valid UTF-8; save the file as UTF-8"
+        )));
+    };
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        Ok(_) => Err(Error::data(format!(
+            "{origin}:{line}: column \"{column}\": \"{s}\" is not a finite number; remove or fix the row"
+        ))),
+        Err(_) => Err(Error::data(format!(
+            "{origin}:{line}: column \"{column}\": \"{s}\" is not a number; fix the cell, or list the column in data.categorical"
+        ))),
+    }
+}
+
+/// Parse one categorical cell: `Ok(None)` when missing.
+pub fn parse_level<'a>(
+    cell: &'a [u8],
+    origin: &str,
+    line: u64,
+    column: &str,
+) -> Result<Option<&'a str>> {
+    let Ok(s) = std::str::from_utf8(cell) else {
+        return Err(Error::data(format!(
+            "{origin}:{line}: column \"{column}\": the cell holds bytes that are not valid UTF-8; save the file as UTF-8"
+        )));
+    };
+    let s = s.trim();
+    Ok(if s.is_empty() { None } else { Some(s) })
+}
+
+/// A missing-cell error under `missing = "error"`.
+#[must_use]
+pub fn missing_error(origin: &str, line: u64, column: &str) -> Error {
+    Error::data(format!(
+        "{origin}:{line}: column \"{column}\" is empty; fill it, or set data.missing = \"drop-row\" or \"mean\""
+    ))
+}
+
+/// A CSV reader configured the one way `mlops` reads CSV.
+pub fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(r)
+}
+
+/// Turn a csv-crate error into a data error.
+#[must_use]
+pub fn csv_error(origin: &str, e: &csv::Error) -> Error {
+    csv_error_at(origin, e, 0)
+}
+
+/// [`csv_error`] for a reader that started `offset` lines into the file.
+fn csv_error_at(origin: &str, e: &csv::Error, offset: u64) -> Error {
+    let line = e.position().map(|p| p.line() + offset);
+    let loc = line.map_or_else(|| origin.to_string(), |l| format!("{origin}:{l}"));
+    match e.kind() {
+        csv::ErrorKind::Io(io) => Error::data(format!("{loc}: cannot read: {}", io_reason(io))),
+        _ => Error::data(format!("{loc}: malformed CSV: {e}")),
+    }
+}
+
+/// Read and check the header row: names in order, no duplicates.
+pub fn read_header<R: Read>(rdr: &mut csv::Reader<R>, origin: &str) -> Result<Vec<String>> {
+    let mut rec = csv::ByteRecord::new();
+    let got = rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_error(origin, &e))?;
+    if !got || (rec.len() == 1 && rec[0].trim_ascii().is_empty()) {
+        return Err(Error::data(format!(
+            "{origin} is empty; it needs a header row and at least one data row"
+        )));
+    }
+    let mut names = Vec::with_capacity(rec.len());
+    for (i, f) in rec.iter().enumerate() {
+        let f = if i == 0 {
+            f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+        } else {
+            f
+        };
+        let Ok(s) = std::str::from_utf8(f) else {
+            return Err(Error::data(format!(
+                "{origin}:1: header field {} is not valid UTF-8; save the file as UTF-8",
+                i + 1
+            )));
+        };
+        names.push(s.trim().to_string());
+    }
+    let mut seen = HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(j) = seen.insert(n.as_str(), i) {
+            return Err(Error::data(format!(
+                "{origin}:1: column \"{n}\" appears twice (fields {} and {}); rename one",
+                j + 1,
+                i + 1
+            )));
+        }
+    }
+    Ok(names)
+}
+
+/// The index of each of `wanted` in `header`, or a data error naming every
+/// missing one (and the nearest existing name).
+pub fn locate(
+    header: &[String],
+    wanted: &[String],
+    origin: &str,
+    role: &str,
+) -> Result<Vec<usize>> {
+    let mut idx = Vec::with_capacity(wanted.len());
+    let mut missing = Vec::new();
+    for w in wanted {
+        match header.iter().position(|h| h == w) {
+            Some(i) => idx.push(i),
+            None => missing.push(w.as_str()),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(idx);
+    }
+    let hs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let hint = if missing.len() == 1 {
+        match crate::project::nearest(missing[0], &hs) {
+            Some(n) => format!("; did you mean \"{n}\"?"),
+            None => format!("; its columns are: {}", hs.join(", ")),
+        }
+    } else {
+        format!("; its columns are: {}", hs.join(", "))
+    };
+    let list = missing
+        .iter()
+        .map(|m| format!("\"{m}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let noun = if missing.len() == 1 {
+        "column"
+    } else {
+        "columns"
+    };
+    Err(Error::data(format!(
+        "{origin}:1: {role} {noun} {list} not in the header{hint}"
+    )))
+}
+
+/// Resolve the feature list of `sel` against a header.
+pub fn resolve_features(header: &[String], sel: &Selection, origin: &str) -> Result<Vec<String>> {
+    locate(header, &sel.exclude, origin, "excluded")?;
+    let feats = match &sel.features {
+        Some(f) => f.clone(),
+        None => header
+            .iter()
+            .filter(|h| Some(*h) != sel.target.as_ref() && !sel.exclude.contains(h))
+            .cloned()
+            .collect(),
+    };
+    locate(header, &feats, origin, "feature")?;
+    locate(header, &sel.categorical, origin, "categorical")?;
+    if feats.is_empty() {
+        return Err(Error::data(format!(
+            "{origin}: no feature columns are left after removing the target and data.exclude; add columns or list data.features"
+        )));
+    }
+    Ok(feats)
+}
+
+/// A loaded file: the table and the SHA-256 of the file's bytes.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The table.
+    pub table: Table,
+    /// SHA-256 of the whole file, lowercase hex.
+    pub sha256: String,
+}
+
+/// Files up to this size are read whole and parsed on two threads.
+const IN_MEMORY_MAX: u64 = 1 << 30;
+/// Below this size one thread parses.
+const PARALLEL_MIN: usize = 4 << 20;
+
+/// What every chunk parser needs to know about the columns.
+struct Plan<'a> {
+    origin: &'a str,
+    width: usize,
+    feature_names: &'a [String],
+    feat_idx: Vec<usize>,
+    kinds: Vec<FeatureKind>,
+    target: Option<(usize, &'a str)>,
+    error_on_missing: bool,
+}
+
+/// Rows parsed from one chunk of a file.
+struct Builder<'a> {
+    plan: &'a Plan<'a>,
+    cols: Vec<Column>,
+    level_maps: Vec<HashMap<String, u32>>,
+    target: Vec<f64>,
+    lines: Vec<u64>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(plan: &'a Plan<'a>) -> Builder<'a> {
+        let cols = plan
+            .kinds
+            .iter()
+            .map(|k| match k {
+                FeatureKind::Numeric => Column::Numeric(Vec::new()),
+                FeatureKind::Categorical => Column::Categorical {
+                    codes: Vec::new(),
+                    levels: Vec::new(),
+                },
+            })
+            .collect();
+        Builder {
+            plan,
+            cols,
+            level_maps: vec![HashMap::new(); plan.kinds.len()],
+            target: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    fn reserve(&mut self, extra: usize) {
+        self.lines.reserve(extra);
+        if self.plan.target.is_some() {
+            self.target.reserve(extra);
+        }
+        for c in &mut self.cols {
+            match c {
+                Column::Numeric(v) => v.reserve(extra),
+                Column::Categorical { codes, .. } => codes.reserve(extra),
+            }
+        }
+    }
+
+    /// Add one record (its fields) read at 1-based file line `line`.
+    fn push(&mut self, rec: &[&[u8]], line: u64) -> Result<()> {
+        let plan = self.plan;
+        let origin = plan.origin;
+        if rec.len() != plan.width {
+            if rec.len() == 1 && rec[0].trim_ascii().is_empty() {
+                return Ok(()); // a blank line
+            }
+            return Err(Error::data(format!(
+                "{origin}:{line}: expected {} fields as in the header, found {}; fix the row",
+                plan.width,
+                rec.len()
+            )));
+        }
+        if let Some((ti, name)) = plan.target {
+            let v = parse_number(rec[ti], origin, line, name)?;
+            if v.is_none() && plan.error_on_missing {
+                return Err(missing_error(origin, line, name));
+            }
+            self.target.push(v.unwrap_or(f64::NAN));
+        }
+        for (k, (&ci, col)) in plan.feat_idx.iter().zip(self.cols.iter_mut()).enumerate() {
+            let name = &plan.feature_names[k];
+            match col {
+                Column::Numeric(v) => {
+                    let x = parse_number(rec[ci], origin, line, name)?;
+                    if x.is_none() && plan.error_on_missing {
+                        return Err(missing_error(origin, line, name));
+                    }
+                    v.push(x.unwrap_or(f64::NAN));
+                }
+                Column::Categorical { codes, levels } => {
+                    match parse_level(rec[ci], origin, line, name)? {
+                        None if plan.error_on_missing => {
+                            return Err(missing_error(origin, line, name));
+                        }
+                        None => codes.push(MISSING_LEVEL),
+                        Some(s) => {
+                            let map = &mut self.level_maps[k];
+                            let code = if let Some(c) = map.get(s) {
+                                *c
+                            } else {
+                                let c = u32::try_from(levels.len()).unwrap_or(MISSING_LEVEL - 1);
+                                map.insert(s.to_string(), c);
+                                levels.push(s.to_string());
+                                c
+                            };
+                            codes.push(code);
+                        }
+                    }
+                }
+            }
+        }
+        self.lines.push(line);
+        Ok(())
+    }
+
+    /// Append the rows of a later chunk, mapping its level codes onto ours.
+    fn append(&mut self, other: Builder<'_>) {
+        self.target.extend_from_slice(&other.target);
+        self.lines.extend_from_slice(&other.lines);
+        for (k, (mine, theirs)) in self.cols.iter_mut().zip(other.cols).enumerate() {
+            match (mine, theirs) {
+                (Column::Numeric(a), Column::Numeric(b)) => a.extend_from_slice(&b),
+                (
+                    Column::Categorical { codes, levels },
+                    Column::Categorical {
+                        codes: bcodes,
+                        levels: blevels,
+                    },
+                ) => {
+                    let map = &mut self.level_maps[k];
+                    let remap: Vec<u32> = blevels
+                        .into_iter()
+                        .map(|l| {
+                            if let Some(c) = map.get(&l) {
+                                *c
+                            } else {
+                                let c = u32::try_from(levels.len()).unwrap_or(MISSING_LEVEL - 1);
+                                map.insert(l.clone(), c);
+                                levels.push(l);
+                                c
+                            }
+                        })
+                        .collect();
+                    codes.extend(bcodes.into_iter().map(|c| {
+                        if c == MISSING_LEVEL {
+                            c
+                        } else {
+                            remap[c as usize]
+                        }
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn into_table(self) -> Table {
+        Table {
+            origin: self.plan.origin.to_string(),
+            feature_names: self.plan.feature_names.to_vec(),
+            features: self.cols,
+            target: self.target,
+            lines: self.lines,
+        }
+    }
+}
+
+/// Parse the records of `chunk`, whose first byte is on file line
+/// `first_line`. Line numbers are exact: they count the newlines before
+/// each record's first byte (the csv crate reports a CRLF record's start
+/// one byte early, on the previous record's `\n`).
+fn parse_chunk<'a>(
+    plan: &'a Plan<'a>,
+    chunk: &[u8],
+    first_line: u64,
+    progress: &dyn Fn(u64),
+) -> Result<Builder<'a>> {
+    if !chunk.contains(&b'"') {
+        return parse_plain_chunk(plan, chunk, first_line, progress);
+    }
+    let mut b = Builder::new(plan);
+    let mut rdr = csv_reader(chunk);
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0usize;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(csv_error_at(plan.origin, &e, first_line.saturating_sub(1)));
+            }
+        }
+        let (byte, line) = rec.position().map_or((0, 1), |p| (p.byte(), p.line()));
+        let at = usize::try_from(byte).unwrap_or(usize::MAX);
+        let line = first_line - 1 + line + u64::from(chunk.get(at) == Some(&b'\n'));
+        let fields: Vec<&[u8]> = rec.iter().collect();
+        b.push(&fields, line)?;
+        n += 1;
+        if n == 1024 {
+            b.reserve(estimate_rows(chunk.len(), byte));
+        }
+        if n % 65_536 == 0 {
+            progress(byte);
+        }
+    }
+    Ok(b)
+}
+
+/// Rows a chunk of `len` bytes holds, from the first 1,024 rows' `bytes`.
+fn estimate_rows(len: usize, bytes: u64) -> usize {
+    let per_row = usize::try_from(bytes / 1024).unwrap_or(1).max(1);
+    len / per_row * 21 / 20
+}
+
+/// The fast path for a chunk without a single quote character: then a
+/// record is a line (LF or CRLF) and a field is what lies between commas,
+/// exactly as RFC 4180 reads it, without the general state machine.
+fn parse_plain_chunk<'a>(
+    plan: &'a Plan<'a>,
+    chunk: &[u8],
+    first_line: u64,
+    progress: &dyn Fn(u64),
+) -> Result<Builder<'a>> {
+    let mut b = Builder::new(plan);
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(plan.width);
+    let mut line_no = first_line;
+    let mut start = 0usize; // start of the current field
+    let mut rows = 0usize;
+    // One SIMD scan finds every comma and newline.
+    for pos in memchr::memchr2_iter(b',', b'\n', chunk).chain(std::iter::once(chunk.len())) {
+        let end_of_line = pos == chunk.len() || chunk[pos] == b'\n';
+        let mut field = &chunk[start..pos];
+        if end_of_line {
+            field = field.strip_suffix(b"\r").unwrap_or(field);
+        }
+        fields.push(field);
+        start = pos + 1;
+        if end_of_line {
+            if !(fields.len() == 1 && fields[0].is_empty()) {
+                b.push(&fields, line_no)?;
+                rows += 1;
+                if rows == 1024 {
+                    b.reserve(estimate_rows(chunk.len(), start as u64));
+                }
+                if rows % 65_536 == 0 {
+                    progress(start as u64);
+                }
+            }
+            fields.clear();
+            line_no += 1;
+        }
+    }
+    Ok(b)
+}
+
+/// Where to cut `data` in two at a record boundary: a newline near the
+/// middle with an even number of quotes before it (so not inside a quoted
+/// field). `None` when no such newline is found near the middle.
+fn split_point(data: &[u8]) -> Option<usize> {
+    let mid = data.len() / 2;
+    let mut quotes = data[..mid].iter().filter(|&&b| b == b'"').count();
+    let limit = (mid + (1 << 20)).min(data.len());
+    for (i, &b) in data[mid..limit].iter().enumerate() {
+        match b {
+            b'"' => quotes += 1,
+            b'\n' if quotes % 2 == 0 => return Some(mid + i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn count_newlines(b: &[u8]) -> u64 {
+    b.iter().filter(|&&c| c == b'\n').count() as u64
+}
+
+/// Load a CSV file into a [`Table`], and hash it.
+///
+/// A file up to 1 GiB is read whole, hashed on one thread and parsed in two
+/// halves on two others; a larger one is streamed through one parser.
+#[allow(clippy::too_many_lines)]
+pub fn load(path: &Path, sel: &Selection, progress: &dyn Progress) -> Result<Loaded> {
+    let origin = display_path(path);
+    let mut file = File::open(path).map_err(|e| Error::io("read", path, &e))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > IN_MEMORY_MAX {
+        return load_streaming(file, &origin, sel, progress);
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, &e))?;
+
+    // The header.
+    let mut rdr = csv_reader(bytes.as_slice());
+    let header = read_header(&mut rdr, &origin)?;
+    let mut hdr_end = usize::try_from(rdr.position().byte()).unwrap_or(bytes.len());
+    if bytes.get(hdr_end) == Some(&b'\n') {
+        hdr_end += 1;
+    }
+    let hdr_end = hdr_end.min(bytes.len());
+    let feature_names = resolve_features(&header, sel, &origin)?;
+    let plan = plan(&header, &feature_names, sel, &origin)?;
+
+    let data = &bytes[hdr_end..];
+    let first_line = 1 + count_newlines(&bytes[..hdr_end]);
+    progress.start("reading", Some(size));
+    let (sha, parsed) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| {
+            let mut h = Sha256::new();
+            h.update(&bytes);
+            hex(&h.finalize())
+        });
+        let cut = if data.len() >= PARALLEL_MIN {
+            split_point(data)
+        } else {
+            None
+        };
+        let parsed = match cut {
+            None => parse_chunk(&plan, data, first_line, &|b| progress.set_position(b))
+                .map(Builder::into_table),
+            Some(cut) => {
+                let (a, b) = data.split_at(cut);
+                let second_line = first_line + count_newlines(a);
+                let plan = &plan;
+                let h2 = s.spawn(move || parse_chunk(plan, b, second_line, &|_| {}));
+                // The halves are about equal: twice the first's progress is the whole's.
+                let first = parse_chunk(plan, a, first_line, &|b| {
+                    progress.set_position(b.saturating_mul(2));
+                });
+                let second = h2.join();
+                match (first, second) {
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Ok(Err(e))) => Err(e),
+                    (Ok(mut f), Ok(Ok(sb))) => {
+                        f.append(sb);
+                        Ok(f.into_table())
+                    }
+                    (Ok(_), Err(_)) => Err(Error::data(format!(
+                        "{origin}: the parser thread failed; please report this"
+                    ))),
+                }
+            }
+        };
+        let sha = hasher.join().unwrap_or_default();
+        (sha, parsed)
+    });
+    progress.finish();
+    let table = parsed?;
+    if table.lines.is_empty() {
+        return Err(Error::data(format!(
+            "{origin} has a header row but no data rows; add data"
+        )));
+    }
+    Ok(Loaded { table, sha256: sha })
+}
+
+fn plan<'a>(
+    header: &[String],
+    feature_names: &'a [String],
+    sel: &'a Selection,
+    origin: &'a str,
+) -> Result<Plan<'a>> {
+    let feat_idx = locate(header, feature_names, origin, "feature")?;
+    let target = match &sel.target {
+        Some(t) => Some((
+            locate(header, std::slice::from_ref(t), origin, "target")?[0],
+            t.as_str(),
+        )),
+        None => None,
+    };
+    let kinds = feature_names
+        .iter()
+        .map(|f| {
+            if sel.categorical.contains(f) {
+                FeatureKind::Categorical
+            } else {
+                FeatureKind::Numeric
+            }
+        })
+        .collect();
+    Ok(Plan {
+        origin,
+        width: header.len(),
+        feature_names,
+        feat_idx,
+        kinds,
+        target,
+        error_on_missing: sel.missing == MissingPolicy::Error,
+    })
+}
+
+/// A reader that hashes what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// One thread, constant buffer: for files too large to hold.
+fn load_streaming(
+    file: File,
+    origin: &str,
+    sel: &Selection,
+    progress: &dyn Progress,
+) -> Result<Loaded> {
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut rdr = csv_reader(HashingReader {
+        inner: file,
+        hasher: Sha256::new(),
+    });
+    let header = read_header(&mut rdr, origin)?;
+    let feature_names = resolve_features(&header, sel, origin)?;
+    let plan = plan(&header, &feature_names, sel, origin)?;
+    let mut b = Builder::new(&plan);
+    let mut rec = csv::ByteRecord::new();
+    let mut crlf = None;
+    progress.start("reading", Some(size));
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(origin, &e)),
+        }
+        let pos = rec.position().map_or(0, csv::Position::byte);
+        let line = rec.position().map_or(0, csv::Position::line);
+        // Without the bytes at hand: a record that starts one byte after the
+        // header's terminator start means CRLF endings, reported one line early.
+        let is_crlf = *crlf.get_or_insert(b.lines.is_empty() && pos > 0 && line == 1);
+        let fields: Vec<&[u8]> = rec.iter().collect();
+        b.push(&fields, line + u64::from(is_crlf))?;
+        if b.lines.len() % 65_536 == 0 {
+            progress.set_position(pos);
+        }
+    }
+    progress.finish();
+    if b.lines.is_empty() {
+        return Err(Error::data(format!(
+            "{origin} has a header row but no data rows; add data"
+        )));
+    }
+    let table = b.into_table();
+    let mut inner = rdr.into_inner();
+    let mut rest = Vec::new();
+    let _ = inner.read_to_end(&mut rest);
+    Ok(Loaded {
+        table,
+        sha256: hex(&inner.hasher.finalize()),
+    })
+}
+
+/// SHA-256 of a file's bytes, as lowercase hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = File::open(path).map_err(|e| Error::io("read", path, &e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io("read", path, &e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Lowercase hex of bytes.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::NoProgress;
+
+    fn sel() -> Selection {
+        Selection {
+            target: Some("y".into()),
+            features: None,
+            exclude: vec![],
+            categorical: vec!["c".into()],
+            missing: MissingPolicy::Error,
+        }
+    }
+
+    fn load_str(text: &[u8], sel: &Selection) -> Result<Table> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, text).unwrap();
+        load(&p, sel, &NoProgress)
+            .map(|l| l.table)
+            .map_err(|e| Error::data(e.to_string().replace(&display_path(&p), "t.csv")))
+    }
+
+    #[track_caller]
+    fn bad(text: &[u8], expected: &str) {
+        let e = load_str(text, &sel()).unwrap_err();
+        assert_eq!(e.exit_code(), 3, "{e}");
+        assert_eq!(e.to_string(), expected);
+    }
+
+    #[test]
+    fn reads_numbers_levels_quotes_and_crlf() {
+        let t = load_str(b"\xEF\xBB\xBFa,c,y\r\n1.5,\"x, y\",2\r\n-3e2,z,4", &sel()).unwrap();
+        assert_eq!(t.rows(), 2);
+        assert_eq!(t.feature_names, ["a", "c"]);
+        match &t.features[0] {
+            Column::Numeric(v) => assert_eq!(v, &[1.5, -300.0]),
+            Column::Categorical { .. } => panic!(),
+        }
+        match &t.features[1] {
+            Column::Categorical { levels, codes } => {
+                assert_eq!(levels, &["x, y", "z"]);
+                assert_eq!(codes, &[0, 1]);
+            }
+            Column::Numeric(_) => panic!(),
+        }
+        assert_eq!(t.target, [2.0, 4.0]);
+        assert_eq!(t.lines, [2, 3]);
+    }
+
+    #[test]
+    fn number_forms() {
+        for (text, v) in [
+            ("+1.5", 1.5),
+            ("1e5", 1e5),
+            (".5", 0.5),
+            ("5.", 5.0),
+            ("1E-3", 1e-3),
+            (" 7 ", 7.0),
+            ("-0", -0.0),
+        ] {
+            assert_eq!(
+                parse_number(text.as_bytes(), "f", 1, "c").unwrap(),
+                Some(v),
+                "{text}"
+            );
+        }
+        for text in [
+            "1,5", "0x10", "1e", "--1", "1.2.3", "infinity", "-inf", "nan",
+        ] {
+            assert!(
+                parse_number(text.as_bytes(), "f", 1, "c").is_err(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_data_messages() {
+        bad(
+            b"a,c,y\n1,x,2\n12a,x,3\n",
+            "t.csv:3: column \"a\": \"12a\" is not a number; fix the cell, or list the column in data.categorical",
+        );
+        bad(
+            b"a,c,y\n1,x,NaN\n",
+            "t.csv:2: column \"y\": \"NaN\" is not a finite number; remove or fix the row",
+        );
+        bad(
+            b"a,c,y\ninf,x,1\n",
+            "t.csv:2: column \"a\": \"inf\" is not a finite number; remove or fix the row",
+        );
+        bad(
+            b"a,c,y\n1,x\n",
+            "t.csv:2: expected 3 fields as in the header, found 2; fix the row",
+        );
+        bad(
+            b"a,c,a,y\n1,x,1,2\n",
+            "t.csv:1: column \"a\" appears twice (fields 1 and 3); rename one",
+        );
+        bad(
+            b"a,c,z\n1,x,2\n",
+            "t.csv:1: target column \"y\" not in the header; its columns are: a, c, z",
+        );
+        bad(
+            b"",
+            "t.csv is empty; it needs a header row and at least one data row",
+        );
+        bad(
+            b"a,c,y\n",
+            "t.csv has a header row but no data rows; add data",
+        );
+        bad(
+            b"a,c,y\n1,\xff,2\n",
+            "t.csv:2: column \"c\": the cell holds bytes that are not valid UTF-8; save the file as UTF-8",
+        );
+        bad(
+            b"a,c,y\n\xff,x,2\n",
+            "t.csv:2: column \"a\": the cell holds bytes that are not valid UTF-8; save the file as UTF-8",
+        );
+        bad(
+            b"a,c,y\n,x,2\n",
+            "t.csv:2: column \"a\" is empty; fill it, or set data.missing = \"drop-row\" or \"mean\"",
+        );
+    }
+
+    #[test]
+    fn missing_cells_are_kept_as_markers_when_allowed() {
+        let mut s = sel();
+        s.missing = MissingPolicy::DropRow;
+        let t = load_str(b"a,c,y\n,x,1\n2,,3\n", &s).unwrap();
+        assert!(t.features[0].is_missing(0));
+        assert!(t.features[1].is_missing(1));
+    }
+}

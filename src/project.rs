@@ -1,0 +1,766 @@
+//! The project file, `mlops.toml`: its serde types, discovery up the parent
+//! folders (as cargo finds `Cargo.toml`), and errors that name the key, its
+//! line and the nearest valid key.
+//!
+//! Every table denies unknown fields; semantic checks (ranges, combinations)
+//! run in [`Project::load`] right after parsing so that every later step can
+//! trust the values.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, display_path};
+
+/// The file name looked for in the current folder and its parents.
+pub const FILE_NAME: &str = "mlops.toml";
+
+/// The parsed project file, plus where it was found.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Absolute path of the project file.
+    pub path: PathBuf,
+    /// The folder holding it; relative paths inside are relative to it.
+    pub root: PathBuf,
+    /// The parsed content.
+    pub file: ProjectFile,
+}
+
+/// The content of `mlops.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    /// `[project]`
+    #[serde(default)]
+    pub project: ProjectSection,
+    /// `[data]`
+    pub data: DataSection,
+    /// `[split]`
+    #[serde(default)]
+    pub split: SplitSection,
+    /// `[model]`
+    pub model: ModelSection,
+}
+
+/// `[project]`: metadata.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    /// Project name (informational).
+    pub name: Option<String>,
+    /// One line about the project (informational).
+    pub description: Option<String>,
+}
+
+/// What to do with an empty cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingPolicy {
+    /// An empty cell is a data error (exit 3).
+    #[default]
+    Error,
+    /// Rows with an empty cell in a used column are left out.
+    DropRow,
+    /// Empty numeric feature cells get the training mean, empty categorical
+    /// cells the most frequent training level; rows with an empty target are
+    /// left out.
+    Mean,
+}
+
+impl MissingPolicy {
+    /// The name used in `mlops.toml`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingPolicy::Error => "error",
+            MissingPolicy::DropRow => "drop-row",
+            MissingPolicy::Mean => "mean",
+        }
+    }
+}
+
+/// `[data]`: the training data.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// CSV file with a header row, relative to the project file.
+    pub path: String,
+    /// The target column.
+    pub target: String,
+    /// Feature columns, in this order; default: every column but the target
+    /// and `exclude`, in file order.
+    pub features: Option<Vec<String>>,
+    /// Columns never used as features.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Columns one-hot encoded with the levels seen in training.
+    #[serde(default)]
+    pub categorical: Vec<String>,
+    /// Missing-value policy.
+    #[serde(default)]
+    pub missing: MissingPolicy,
+}
+
+/// `[split]`: how validation rows are chosen.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitSection {
+    /// Share of rows held out for validation, in `[0, 1)`; default 0.2
+    /// (0 when `validation_path` is set).
+    pub validation_fraction: Option<f64>,
+    /// Seed of the deterministic row assignment.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// A separate validation CSV instead of a fraction.
+    pub validation_path: Option<String>,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+impl Default for SplitSection {
+    fn default() -> Self {
+        SplitSection {
+            validation_fraction: None,
+            seed: default_seed(),
+            validation_path: None,
+        }
+    }
+}
+
+impl SplitSection {
+    /// The effective validation fraction.
+    #[must_use]
+    pub fn fraction(&self) -> f64 {
+        match (self.validation_fraction, &self.validation_path) {
+            (Some(f), _) => f,
+            (None, Some(_)) => 0.0,
+            (None, None) => 0.2,
+        }
+    }
+}
+
+/// The estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Ordinary least squares (linfa-linear, QR).
+    #[default]
+    Linear,
+    /// Tweedie generalised linear model (linfa-linear).
+    Glm,
+}
+
+impl ModelKind {
+    /// The name used in `mlops.toml`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Glm => "glm",
+        }
+    }
+}
+
+/// Link function of a GLM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkName {
+    /// identity for `power = 0`, log otherwise
+    #[default]
+    Auto,
+    /// `g(mu) = mu`
+    Identity,
+    /// `g(mu) = ln(mu)`
+    Log,
+}
+
+/// `[model]`: what to fit and where the artifact goes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// Registry name of the model.
+    pub name: String,
+    /// `linear` or `glm`.
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// Fit an intercept.
+    #[serde(default = "default_true")]
+    pub fit_intercept: bool,
+    /// Where `train` writes the artifact; default `models/<name>.json`.
+    pub artifact: Option<String>,
+    /// GLM: Tweedie power (0 normal, 1 Poisson, (1,2) compound, 2 gamma, 3 inverse Gaussian).
+    pub power: Option<f64>,
+    /// GLM: link function.
+    pub link: Option<LinkName>,
+    /// GLM: L2 penalty.
+    pub alpha: Option<f64>,
+    /// GLM: maximum solver iterations.
+    pub max_iter: Option<u64>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Project {
+    /// Find the project file: `explicit` (a file, or a folder holding
+    /// `mlops.toml`) when given, else the current folder and its parents.
+    pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+        if let Some(p) = explicit {
+            let p = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                cwd.join(p)
+            };
+            if p.is_dir() {
+                let f = p.join(FILE_NAME);
+                if f.is_file() {
+                    return Ok(f);
+                }
+                return Err(Error::usage(format!(
+                    "no {FILE_NAME} in {}; run `mlops init {}` or pass the file with -C",
+                    display_path(&p),
+                    display_path(&p)
+                )));
+            }
+            if p.is_file() {
+                return Ok(p);
+            }
+            return Err(Error::usage(format!(
+                "project file {} does not exist; check -C/--config or MLOPS_CONFIG",
+                display_path(&p)
+            )));
+        }
+        let mut dir = Some(cwd);
+        while let Some(d) = dir {
+            let f = d.join(FILE_NAME);
+            if f.is_file() {
+                return Ok(f);
+            }
+            dir = d.parent();
+        }
+        Err(Error::usage(format!(
+            "no {FILE_NAME} in {} or any parent folder; run `mlops init` to create one or pass -C PATH",
+            cwd.display()
+        )))
+    }
+
+    /// Discover and load the project file.
+    pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Project> {
+        let path = Project::discover(explicit, cwd)?;
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                Error::usage(format!("{} is not valid UTF-8", display_path(&path)))
+            } else {
+                Error::io("read", &path, &e)
+            }
+        })?;
+        let file = parse(&text, &display_path(&path))?;
+        let root = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Ok(Project { path, root, file })
+    }
+
+    /// Resolve a path written in the project file.
+    #[must_use]
+    pub fn resolve(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.root.join(p)
+        }
+    }
+
+    /// Where the artifact goes.
+    #[must_use]
+    pub fn artifact_path(&self) -> PathBuf {
+        match &self.file.model.artifact {
+            Some(a) => self.resolve(a),
+            None => self
+                .root
+                .join("models")
+                .join(format!("{}.json", self.file.model.name)),
+        }
+    }
+}
+
+/// Parse and check the text of a project file; `origin` names it in errors.
+pub fn parse(text: &str, origin: &str) -> Result<ProjectFile> {
+    let file: ProjectFile = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
+    check(&file, text, origin)?;
+    Ok(file)
+}
+
+/// Semantic checks that serde cannot express.
+fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
+    let err = |section: &str, key: &str, msg: String| {
+        let line = find_key_line(text, section, key)
+            .map(|l| format!(":{l}"))
+            .unwrap_or_default();
+        Error::usage(format!("{origin}{line}: key \"{section}.{key}\" {msg}"))
+    };
+    if f.data.target.trim().is_empty() {
+        return Err(err(
+            "data",
+            "target",
+            "is empty; name the target column".into(),
+        ));
+    }
+    if f.data.path.trim().is_empty() {
+        return Err(err(
+            "data",
+            "path",
+            "is empty; name the training CSV".into(),
+        ));
+    }
+    if let Some(fr) = f.split.validation_fraction {
+        if !(0.0..1.0).contains(&fr) || fr.is_nan() {
+            return Err(err(
+                "split",
+                "validation_fraction",
+                format!("= {fr} must be at least 0 and below 1"),
+            ));
+        }
+        if fr > 0.0 && f.split.validation_path.is_some() {
+            return Err(err(
+                "split",
+                "validation_fraction",
+                "cannot be combined with split.validation_path; keep one of them".into(),
+            ));
+        }
+    }
+    if let Some(feats) = &f.data.features {
+        if feats.is_empty() {
+            return Err(err(
+                "data",
+                "features",
+                "is empty; list at least one column or remove the key to use every column".into(),
+            ));
+        }
+        if feats.contains(&f.data.target) {
+            return Err(err(
+                "data",
+                "features",
+                format!("contains the target \"{}\"; remove it", f.data.target),
+            ));
+        }
+        if let Some(dup) = first_duplicate(feats) {
+            return Err(err("data", "features", format!("lists \"{dup}\" twice")));
+        }
+        for c in &f.data.categorical {
+            if !feats.contains(c) {
+                return Err(err(
+                    "data",
+                    "categorical",
+                    format!("names \"{c}\", which is not in data.features; add it there"),
+                ));
+            }
+        }
+    }
+    if f.data.categorical.contains(&f.data.target) {
+        return Err(err(
+            "data",
+            "categorical",
+            format!(
+                "contains the target \"{}\"; the target must be numeric",
+                f.data.target
+            ),
+        ));
+    }
+    if f.data.exclude.contains(&f.data.target) {
+        return Err(err(
+            "data",
+            "exclude",
+            format!("contains the target \"{}\"; remove it", f.data.target),
+        ));
+    }
+    if !valid_model_name(&f.model.name) {
+        return Err(err(
+            "model",
+            "name",
+            format!(
+                "= \"{}\" is not a valid model name; use letters, digits, '-', '_' or '/', starting and ending with a letter or digit",
+                f.model.name
+            ),
+        ));
+    }
+    let m = &f.model;
+    if m.kind == ModelKind::Linear {
+        for (key, set) in [
+            ("power", m.power.is_some()),
+            ("link", m.link.is_some()),
+            ("alpha", m.alpha.is_some()),
+            ("max_iter", m.max_iter.is_some()),
+        ] {
+            if set {
+                return Err(err(
+                    "model",
+                    key,
+                    "applies only to kind = \"glm\"; remove it or set model.kind = \"glm\"".into(),
+                ));
+            }
+        }
+    } else {
+        if let Some(p) = m.power {
+            if !(p == 0.0 || p >= 1.0) || !p.is_finite() {
+                return Err(err(
+                    "model",
+                    "power",
+                    format!("= {p} is not a Tweedie power; use 0, or a number of at least 1"),
+                ));
+            }
+        }
+        if let Some(a) = m.alpha {
+            if a < 0.0 || !a.is_finite() {
+                return Err(err(
+                    "model",
+                    "alpha",
+                    format!("= {a} must be a finite number of at least 0"),
+                ));
+            }
+        }
+        if m.max_iter == Some(0) {
+            return Err(err("model", "max_iter", "must be at least 1".into()));
+        }
+    }
+    Ok(())
+}
+
+/// GTO's artifact-name grammar: `[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?`.
+#[must_use]
+pub fn valid_model_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let edge = |c: u8| c.is_ascii_alphanumeric();
+    let inner = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'/' | b'_');
+    match b {
+        [] => false,
+        [c] => edge(*c),
+        [first, mid @ .., last] => edge(*first) && edge(*last) && mid.iter().all(|c| inner(*c)),
+    }
+}
+
+fn first_duplicate(v: &[String]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    v.iter()
+        .find(|s| !seen.insert(s.as_str()))
+        .map(String::as_str)
+}
+
+/// Valid keys per table, for "did you mean" hints.
+const TABLES: &[(&str, &[&str])] = &[
+    ("", &["project", "data", "split", "model"]),
+    ("project", &["name", "description"]),
+    (
+        "data",
+        &[
+            "path",
+            "target",
+            "features",
+            "exclude",
+            "categorical",
+            "missing",
+        ],
+    ),
+    ("split", &["validation_fraction", "seed", "validation_path"]),
+    (
+        "model",
+        &[
+            "name",
+            "kind",
+            "fit_intercept",
+            "artifact",
+            "power",
+            "link",
+            "alpha",
+            "max_iter",
+        ],
+    ),
+];
+
+/// 1-based line of byte offset `pos`.
+fn line_of(text: &str, pos: usize) -> usize {
+    text.as_bytes()[..pos.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The `[table]` header in force at byte offset `pos` ("" for the root).
+fn table_at(text: &str, pos: usize) -> String {
+    let mut current = String::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > pos {
+            break;
+        }
+        let t = line.trim();
+        if t.starts_with('[') && !t.starts_with("[[") {
+            if let Some(end) = t.find(']') {
+                current = t[1..end].trim().to_string();
+            }
+        }
+        offset += line.len();
+    }
+    current
+}
+
+/// The 1-based line of `key = ...` inside `[section]`.
+fn find_key_line(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            if let Some(end) = t.find(']') {
+                current = t[1..end].trim().to_string();
+            }
+            continue;
+        }
+        if current == section {
+            if let Some((k, _)) = t.split_once('=') {
+                if k.trim().trim_matches('"') == key {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Levenshtein distance, for "did you mean".
+#[must_use]
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The candidate nearest to `word`, if reasonably near.
+#[must_use]
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| {
+            let longest = c.chars().count().max(word.chars().count());
+            *d * 2 <= longest && *d < longest
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Backquoted names in a serde message: "unknown field `x`, expected one of `a`, `b`".
+fn backquoted(msg: &str) -> Vec<&str> {
+    msg.split('`').skip(1).step_by(2).collect()
+}
+
+fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
+    let msg = e.message().trim().to_string();
+    let pos = e.span().map_or(0, |s| s.start);
+    let line = e.span().map(|s| line_of(text, s.start));
+    let loc = line.map_or_else(|| origin.to_string(), |l| format!("{origin}:{l}"));
+    let mut table = table_at(text, pos);
+    // On a `[header]` line an unknown key is the header's last segment, a
+    // key of its parent table.
+    let header = line
+        .and_then(|l| text.lines().nth(l - 1))
+        .map(str::trim)
+        .filter(|t| t.starts_with('['))
+        .map(|t| t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    if let (Some(h), true) = (&header, msg.starts_with("unknown field")) {
+        table = h.rsplit_once('.').map_or("", |(p, _)| p).to_string();
+    }
+    let qualify = |k: &str| {
+        if table.is_empty() {
+            k.to_string()
+        } else {
+            format!("{table}.{k}")
+        }
+    };
+    if msg.starts_with("unknown field") {
+        let names = backquoted(&msg);
+        let key = names.first().copied().unwrap_or("?");
+        let valid: Vec<&str> = TABLES
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map(|(_, k)| k.to_vec())
+            .unwrap_or_else(|| names.iter().skip(1).copied().collect());
+        let hint = match nearest(key, &valid) {
+            Some(n) => format!("did you mean \"{}\"?", qualify(n)),
+            None => format!("valid keys here: {}", valid.join(", ")),
+        };
+        return Error::usage(format!("{loc}: unknown key \"{}\"; {hint}", qualify(key)));
+    }
+    if msg.starts_with("missing field") {
+        let names = backquoted(&msg);
+        let key = names.first().copied().unwrap_or("?");
+        let table_name = if table.is_empty() {
+            String::new()
+        } else {
+            format!(" in [{table}]")
+        };
+        let what = if TABLES.iter().any(|(t, _)| *t == key) && table.is_empty() {
+            format!("{origin}: missing table [{key}]; add it (see docs/project-file.md)")
+        } else {
+            format!(
+                "{loc}: missing key \"{}\"{table_name}; add it (see docs/project-file.md)",
+                qualify(key)
+            )
+        };
+        return Error::usage(what);
+    }
+    if msg.starts_with("unknown variant") {
+        let names = backquoted(&msg);
+        let got = names.first().copied().unwrap_or("?");
+        let valid: Vec<&str> = names.iter().skip(1).copied().collect();
+        let key = key_on_line(text, line);
+        let hint = match nearest(got, &valid) {
+            Some(n) => format!("did you mean \"{n}\"?"),
+            None => format!("use one of {}", quoted_list(&valid)),
+        };
+        return Error::usage(format!(
+            "{loc}: key \"{}\" = \"{got}\" is not allowed; {hint}",
+            qualify(&key)
+        ));
+    }
+    if msg.starts_with("invalid type") {
+        let key = key_on_line(text, line);
+        let detail = msg.replace("invalid type: ", "");
+        return Error::usage(format!(
+            "{loc}: key \"{}\" has the wrong type ({}); see docs/project-file.md",
+            qualify(&key),
+            detail
+                .replace("expected f64", "expected a number")
+                .replace("expected u64", "expected a whole number")
+                .replace("expected a boolean", "expected true or false")
+        ));
+    }
+    let first = msg.lines().next().unwrap_or("invalid TOML");
+    Error::usage(format!("{loc}: {first}; fix the TOML syntax"))
+}
+
+fn quoted_list(v: &[&str]) -> String {
+    v.iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn key_on_line(text: &str, line: Option<usize>) -> String {
+    line.and_then(|l| text.lines().nth(l - 1))
+        .and_then(|t| t.split_once('='))
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+[project]
+name = "p"
+[data]
+path = "d.csv"
+target = "y"
+[model]
+name = "m"
+"#;
+
+    #[track_caller]
+    fn fails(text: &str, expected: &str) {
+        match parse(text, "mlops.toml") {
+            Ok(_) => panic!("parsed: {text}"),
+            Err(e) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(
+                    e.to_string().contains(expected),
+                    "{e} does not contain {expected}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn minimal_file_has_defaults() {
+        let f = parse(OK, "mlops.toml").unwrap();
+        assert_eq!(f.split.fraction(), 0.2);
+        assert_eq!(f.split.seed, 42);
+        assert!(f.model.fit_intercept);
+        assert_eq!(f.model.kind, ModelKind::Linear);
+        assert_eq!(f.data.missing, MissingPolicy::Error);
+    }
+
+    #[test]
+    fn errors_name_key_line_and_nearest() {
+        fails(
+            &OK.replace("target = \"y\"", "target = \"y\"\npaht = \"x\""),
+            "mlops.toml:7: unknown key \"data.paht\"; did you mean \"data.path\"?",
+        );
+        fails(
+            &OK.replace("path = \"d.csv\"\n", ""),
+            "missing key \"data.path\"",
+        );
+        fails(
+            &OK.replace("[model]\nname = \"m\"\n", ""),
+            "missing table [model]",
+        );
+        fails(
+            &format!("{OK}[split]\nvalidation_fraction = \"x\"\n"),
+            "mlops.toml:10: key \"split.validation_fraction\" has the wrong type",
+        );
+        fails(
+            &format!("{OK}[split]\nvalidation_fraction = 1.5\n"),
+            "mlops.toml:10: key \"split.validation_fraction\" = 1.5 must be",
+        );
+        fails(
+            &format!("{OK}kind = \"lineer\"\n"),
+            "key \"model.kind\" = \"lineer\" is not allowed; did you mean \"linear\"?",
+        );
+        fails(
+            &format!("{OK}power = 1.0\n"),
+            "applies only to kind = \"glm\"",
+        );
+        fails(&format!("{OK}[splitt]\n"), "did you mean \"split\"");
+        fails("[data\n", "fix the TOML syntax");
+        fails(
+            &OK.replace("name = \"m\"", "name = \"-m\""),
+            "not a valid model name",
+        );
+    }
+
+    #[test]
+    fn model_names() {
+        for ok in ["a", "house-price", "a/b_c", "A1"] {
+            assert!(valid_model_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a b", "a@b", "a#b"] {
+            assert!(!valid_model_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn discovery_walks_up() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), OK).unwrap();
+        let sub = dir.path().join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        let found = Project::discover(None, &sub).unwrap();
+        assert_eq!(found, dir.path().join(FILE_NAME));
+        let e = Project::discover(Some(Path::new("nope.toml")), &sub).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+}

@@ -455,8 +455,8 @@ impl<'a> Builder<'a> {
 
 /// Parse the records of `chunk`, whose first byte is on file line
 /// `first_line`. Line numbers are exact: they count the newlines before
-/// each record's first byte (the csv crate reports a CRLF record's start
-/// one byte early, on the previous record's `\n`).
+/// each record's first byte (the csv crate's own line count is one short
+/// after CRLF terminators and blank lines).
 fn parse_chunk<'a>(
     plan: &'a Plan<'a>,
     chunk: &[u8],
@@ -470,6 +470,7 @@ fn parse_chunk<'a>(
     let mut rdr = csv_reader(chunk);
     let mut rec = csv::ByteRecord::new();
     let mut n = 0usize;
+    let (mut line, mut last_start) = (first_line, 0usize);
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
@@ -478,9 +479,17 @@ fn parse_chunk<'a>(
                 return Err(csv_error_at(plan.origin, &e, first_line.saturating_sub(1)));
             }
         }
-        let (byte, line) = rec.position().map_or((0, 1), |p| (p.byte(), p.line()));
-        let at = usize::try_from(byte).unwrap_or(usize::MAX);
-        let line = first_line - 1 + line + u64::from(chunk.get(at) == Some(&b'\n'));
+        // The record's first byte: the reported position may sit on the line
+        // terminator (or blank lines) before it.
+        let byte = rec.position().map_or(0, csv::Position::byte);
+        let mut at = usize::try_from(byte)
+            .unwrap_or(chunk.len())
+            .min(chunk.len());
+        while at < chunk.len() && matches!(chunk[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        line += count_newlines(&chunk[last_start.min(at)..at]);
+        last_start = at;
         let fields: Vec<&[u8]> = rec.iter().collect();
         b.push(&fields, line)?;
         n += 1;
@@ -559,7 +568,7 @@ fn split_point(data: &[u8]) -> Option<usize> {
 }
 
 fn count_newlines(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| c == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', b).count() as u64
 }
 
 /// Load a CSV file into a [`Table`], and hash it.
@@ -677,69 +686,130 @@ fn plan<'a>(
     })
 }
 
-/// A reader that hashes what passes through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
+/// Block size of the streaming reader.
+const STREAM_BLOCK: usize = 8 << 20;
 
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
+/// The last newline of `buf` outside quoted fields, given that `buf` starts
+/// at a record boundary; `None` when there is none.
+fn last_record_end(buf: &[u8]) -> Option<usize> {
+    let mut quotes = 0usize;
+    let mut last = None;
+    for pos in memchr::memchr2_iter(b'"', b'\n', buf) {
+        if buf[pos] == b'"' {
+            quotes += 1;
+        } else if quotes % 2 == 0 {
+            last = Some(pos + 1);
+        }
     }
+    last
 }
 
-/// One thread, constant buffer: for files too large to hold.
+/// Read from `file` until `buf` has `want` more bytes or the file ends;
+/// hashes what it reads. Returns false at the end of the file.
+fn fill(
+    file: &mut File,
+    buf: &mut Vec<u8>,
+    want: usize,
+    h: &mut Sha256,
+    origin: &str,
+) -> Result<bool> {
+    let start = buf.len();
+    buf.resize(start + want, 0);
+    let mut filled = start;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::data(format!(
+                    "{origin}: cannot read: {}",
+                    io_reason(&e)
+                )));
+            }
+        }
+    }
+    h.update(&buf[start..filled]);
+    let more = filled == buf.len();
+    buf.truncate(filled);
+    Ok(more)
+}
+
+/// One thread and a bounded buffer, for files too large to hold: blocks cut
+/// at record boundaries (a newline outside quotes) go through the same chunk
+/// parser as the in-memory path, so values, messages and line numbers are
+/// the same.
 fn load_streaming(
     file: File,
     origin: &str,
     sel: &Selection,
     progress: &dyn Progress,
 ) -> Result<Loaded> {
+    load_streaming_blocks(file, origin, sel, progress, STREAM_BLOCK)
+}
+
+fn load_streaming_blocks(
+    mut file: File,
+    origin: &str,
+    sel: &Selection,
+    progress: &dyn Progress,
+    block: usize,
+) -> Result<Loaded> {
     let size = file.metadata().map_or(0, |m| m.len());
-    let mut rdr = csv_reader(HashingReader {
-        inner: file,
-        hasher: Sha256::new(),
-    });
+    let mut hasher = Sha256::new();
+    let mut buf = Vec::with_capacity(block * 2);
+    let mut more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
+    // The header must fit in the first blocks.
+    while more && last_record_end(&buf).is_none() {
+        more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
+    }
+    let mut rdr = csv_reader(buf.as_slice());
     let header = read_header(&mut rdr, origin)?;
+    let mut hdr_end = usize::try_from(rdr.position().byte()).unwrap_or(buf.len());
+    if buf.get(hdr_end) == Some(&b'\n') {
+        hdr_end += 1;
+    }
+    let hdr_end = hdr_end.min(buf.len());
     let feature_names = resolve_features(&header, sel, origin)?;
     let plan = plan(&header, &feature_names, sel, origin)?;
-    let mut b = Builder::new(&plan);
-    let mut rec = csv::ByteRecord::new();
-    let mut crlf = None;
+    let mut line = 1 + count_newlines(&buf[..hdr_end]);
+    buf.drain(..hdr_end);
+    let mut done = hdr_end as u64;
+    let mut all = Builder::new(&plan);
     progress.start("reading", Some(size));
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(origin, &e)),
+        let cut = if more {
+            match last_record_end(&buf) {
+                Some(c) => c,
+                None => {
+                    more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
+                    continue;
+                }
+            }
+        } else {
+            buf.len()
+        };
+        let chunk = &buf[..cut];
+        let part = parse_chunk(&plan, chunk, line, &|_| {})?;
+        all.append(part);
+        line += count_newlines(chunk);
+        done += cut as u64;
+        progress.set_position(done);
+        buf.drain(..cut);
+        if !more {
+            break;
         }
-        let pos = rec.position().map_or(0, csv::Position::byte);
-        let line = rec.position().map_or(0, csv::Position::line);
-        // Without the bytes at hand: a record that starts one byte after the
-        // header's terminator start means CRLF endings, reported one line early.
-        let is_crlf = *crlf.get_or_insert(b.lines.is_empty() && pos > 0 && line == 1);
-        let fields: Vec<&[u8]> = rec.iter().collect();
-        b.push(&fields, line + u64::from(is_crlf))?;
-        if b.lines.len() % 65_536 == 0 {
-            progress.set_position(pos);
-        }
+        more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
     }
     progress.finish();
-    if b.lines.is_empty() {
+    if all.lines.is_empty() {
         return Err(Error::data(format!(
             "{origin} has a header row but no data rows; add data"
         )));
     }
-    let table = b.into_table();
-    let mut inner = rdr.into_inner();
-    let mut rest = Vec::new();
-    let _ = inner.read_to_end(&mut rest);
     Ok(Loaded {
-        table,
-        sha256: hex(&inner.hasher.finalize()),
+        table: all.into_table(),
+        sha256: hex(&hasher.finalize()),
     })
 }
 
@@ -892,6 +962,113 @@ mod tests {
         bad(
             b"a,c,y\n,x,2\n",
             "t.csv:2: column \"a\" is empty; fill it, or set data.missing = \"drop-row\" or \"mean\"",
+        );
+    }
+
+    /// The same rows through the three parsers: the plain fast path (no
+    /// quotes), the csv-crate path (quotes present), and the streaming path.
+    #[test]
+    fn all_parsers_agree_on_values_and_lines() {
+        let s = sel();
+        let plain = b"a,c,y\r\n1.5,x,2\r\n\r\n-3e2,z,4\r\n7,x,8".to_vec();
+        let quoted = b"a,c,y\r\n1.5,\"x\",2\r\n\r\n-3e2,z,4\r\n7,x,8".to_vec();
+        let plan_header: Vec<String> = vec!["a".into(), "c".into(), "y".into()];
+        let feats = resolve_features(&plan_header, &s, "t.csv").unwrap();
+        let plan = plan(&plan_header, &feats, &s, "t.csv").unwrap();
+        let noop = |_: u64| {};
+        let body = |b: &[u8]| b[7..].to_vec();
+        let a = parse_chunk(&plan, &body(&plain), 2, &noop)
+            .unwrap()
+            .into_table();
+        let b = parse_chunk(&plan, &body(&quoted), 2, &noop)
+            .unwrap()
+            .into_table();
+        assert_eq!(a.lines, [2, 4, 5]);
+        assert_eq!(b.lines, [2, 4, 5]);
+        assert_eq!(a.target, b.target);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.csv");
+        std::fs::write(&p, &quoted).unwrap();
+        let f = File::open(&p).unwrap();
+        let c = load_streaming(f, "s.csv", &s, &NoProgress).unwrap();
+        assert_eq!(c.table.lines, [2, 4, 5]);
+        assert_eq!(c.table.target, a.target);
+        assert_eq!(c.sha256, sha256_file(&p).unwrap());
+        // Errors carry the file line in every path.
+        let bad = b"5,x,1\r\n12a,x,3\r\n";
+        let e = parse_chunk(&plan, bad, 2, &noop).map(|_| ()).unwrap_err();
+        assert!(e.to_string().starts_with("t.csv:3: column \"a\""), "{e}");
+        let bad_quoted = b"5,\"x\",1\r\n12a,x,3\r\n";
+        let e = parse_chunk(&plan, bad_quoted, 2, &noop)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().starts_with("t.csv:3: column \"a\""), "{e}");
+    }
+
+    #[test]
+    fn streaming_blocks_cut_at_record_boundaries() {
+        let mut text = String::from("a,c,y\r\n");
+        for i in 0..200 {
+            text.push_str(&format!("{i},\"l,{}\n2\",{}\r\n", i % 3, i % 5));
+            if i % 50 == 0 {
+                text.push_str("\r\n");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.csv");
+        std::fs::write(&p, &text).unwrap();
+        let whole = load(&p, &sel(), &NoProgress).unwrap();
+        for block in [7, 64, 1000] {
+            let f = File::open(&p).unwrap();
+            let s = load_streaming_blocks(f, "x", &sel(), &NoProgress, block).unwrap();
+            assert_eq!(s.table.lines, whole.table.lines, "block {block}");
+            assert_eq!(s.table.target, whole.table.target);
+            assert_eq!(s.sha256, whole.sha256);
+        }
+        assert_eq!(whole.table.rows(), 200);
+        assert_eq!(whole.table.lines[1], 5);
+    }
+
+    #[test]
+    fn split_point_avoids_quoted_newlines() {
+        let mut data = Vec::new();
+        for i in 0..100 {
+            data.extend_from_slice(format!("{i},\"a\nb\",1\n").as_bytes());
+        }
+        let cut = split_point(&data).unwrap();
+        assert_eq!(data[cut - 1], b'\n');
+        let quotes = data[..cut].iter().filter(|&&b| b == b'"').count();
+        assert_eq!(quotes % 2, 0);
+        // Both halves parse to whole rows.
+        let first = String::from_utf8_lossy(&data[..cut]);
+        assert!(first.ends_with(",1\n"), "{first}");
+    }
+
+    #[test]
+    fn two_halves_merge_levels_and_lines() {
+        let mut text = String::from("a,c,y\n");
+        for i in 0..300_000 {
+            let level = if i < 150_000 { "p" } else { "q" };
+            text.push_str(&format!("{i},{level},{}\n", i % 7));
+        }
+        let t = load_str(text.as_bytes(), &sel()).unwrap();
+        assert_eq!(t.rows(), 300_000);
+        assert_eq!(t.lines[0], 2);
+        assert_eq!(t.lines[299_999], 300_001);
+        match &t.features[1] {
+            Column::Categorical { codes, levels } => {
+                assert_eq!(levels, &["p", "q"]);
+                assert_eq!(codes[0], 0);
+                assert_eq!(codes[299_999], 1);
+            }
+            Column::Numeric(_) => panic!(),
+        }
+        let mut bad = text.clone();
+        bad.push_str("1,p,zz\n");
+        let e = load_str(bad.as_bytes(), &sel()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.csv:300002: column \"y\": \"zz\" is not a number; fix the cell, or list the column in data.categorical"
         );
     }
 

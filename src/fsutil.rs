@@ -1,9 +1,15 @@
 //! Atomic file writes: a temporary file in the destination folder, flushed
 //! and synced, then renamed over the destination. A reader sees the old file
 //! or the new one, never half of one, and a failure leaves no trace.
+//!
+//! Two exceptions, as users of `cp` or `tee` would expect: a destination
+//! that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a
+//! FIFO) is written in place, since renaming over it would replace the
+//! device; and the new file gets the old file's permissions, or 0644.
 
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -12,17 +18,57 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
+/// Write to `path` atomically through `f`, creating parent folders.
+pub fn write_atomic_with(
+    path: &Path,
+    f: impl FnOnce(&mut std::io::BufWriter<&mut File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    {
+        let mut w = std::io::BufWriter::new(file.file());
+        f(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| Error::io("write", path, &e))?;
+    }
+    file.commit()
+}
+
 /// A file being written: invisible at `path` until [`AtomicFile::commit`];
 /// dropped without a commit, it leaves nothing behind.
 #[derive(Debug)]
 pub struct AtomicFile {
-    tmp: tempfile::NamedTempFile,
-    path: std::path::PathBuf,
+    target: Target,
+    path: PathBuf,
+}
+
+#[derive(Debug)]
+enum Target {
+    Temp(tempfile::NamedTempFile),
+    /// An existing special file, written in place.
+    Direct(File),
 }
 
 impl AtomicFile {
     /// Start writing `path`, creating parent folders.
     pub fn create(path: &Path) -> Result<AtomicFile> {
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() && !meta.is_dir() {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| Error::io("write", path, &e))?;
+                return Ok(AtomicFile {
+                    target: Target::Direct(f),
+                    path: path.to_path_buf(),
+                });
+            }
+            if meta.is_dir() {
+                return Err(Error::usage(format!(
+                    "cannot write {}: it is a folder; name a file",
+                    crate::error::display_path(path)
+                )));
+            }
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -32,58 +78,49 @@ impl AtomicFile {
             .prefix(".mlops-tmp-")
             .tempfile_in(dir)
             .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
+        set_permissions(tmp.as_file(), path);
         Ok(AtomicFile {
-            tmp,
+            target: Target::Temp(tmp),
             path: path.to_path_buf(),
         })
     }
 
     /// The file to write to.
-    pub fn file(&mut self) -> &mut std::fs::File {
-        self.tmp.as_file_mut()
+    pub fn file(&mut self) -> &mut File {
+        match &mut self.target {
+            Target::Temp(t) => t.as_file_mut(),
+            Target::Direct(f) => f,
+        }
     }
 
     /// Sync and move the file into place.
     pub fn commit(self) -> Result<()> {
-        self.tmp
-            .as_file()
-            .sync_all()
-            .map_err(|e| Error::io("write", &self.path, &e))?;
         let path = self.path;
-        self.tmp
-            .persist(&path)
-            .map_err(|e| Error::io("write", &path, &e.error))?;
+        match self.target {
+            Target::Temp(tmp) => {
+                tmp.as_file()
+                    .sync_all()
+                    .map_err(|e| Error::io("write", &path, &e))?;
+                tmp.persist(&path)
+                    .map_err(|e| Error::io("write", &path, &e.error))?;
+            }
+            Target::Direct(mut f) => f.flush().map_err(|e| Error::io("write", &path, &e))?,
+        }
         Ok(())
     }
 }
 
-/// Write to `path` atomically through `f`, creating parent folders.
-pub fn write_atomic_with(
-    path: &Path,
-    f: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, &e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".mlops-tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        f(&mut w)
-            .and_then(|()| w.flush())
-            .map_err(|e| Error::io("write", path, &e))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("write", path, &e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("write", path, &e.error))?;
-    Ok(())
+/// The old file's permissions, or rw-r--r-- for a new one (tempfile makes
+/// its files private).
+#[cfg(unix)]
+fn set_permissions(f: &File, path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    let _ = f.set_permissions(std::fs::Permissions::from_mode(mode));
 }
+
+#[cfg(not(unix))]
+fn set_permissions(_: &File, _: &Path) {}
 
 #[cfg(test)]
 mod tests {
@@ -100,5 +137,23 @@ mod tests {
         assert!(r.is_err());
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path().join("a")).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_readable_and_devices_stay_devices() {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.json");
+        write_atomic(&p, b"x").unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        write_atomic(Path::new("/dev/null"), b"x").unwrap();
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
     }
 }

@@ -79,8 +79,13 @@ pub fn init(dir: &Path, example: bool) -> Result<InitReport> {
         .collect();
     if !existing.is_empty() {
         return Err(Error::usage(format!(
-            "{} already exists; init never overwrites a file: move it away or pick another folder",
-            existing.join(" and ")
+            "{} already {}; init never overwrites a file: move it away or pick another folder",
+            existing.join(" and "),
+            if existing.len() == 1 {
+                "exists"
+            } else {
+                "exist"
+            }
         )));
     }
     let mut report = InitReport {
@@ -118,9 +123,11 @@ pub fn init(dir: &Path, example: bool) -> Result<InitReport> {
 
 /// A valid model name from the folder name.
 fn project_name(dir: &Path) -> String {
+    // The folder may not exist yet: fall back to its last component.
     let base = std::fs::canonicalize(dir)
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
     let mut s: String = base
         .chars()

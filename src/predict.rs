@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
-use crate::data::{self, csv_error, locate, missing_error, parse_level, parse_number};
+use crate::data::{self, BlockReader, locate, missing_error, parse_level, parse_number};
 use crate::error::{Error, Result};
 use crate::model::{Artifact, Value};
 use crate::project::MissingPolicy;
@@ -27,8 +27,7 @@ pub fn predict<R: Read, W: Write>(
     output: W,
 ) -> Result<u64> {
     let predictor = model.predictor()?;
-    let mut rdr = data::csv_reader(input);
-    let header = data::read_header(&mut rdr, origin)?;
+    let (mut reader, header) = BlockReader::open(input, origin, data::STREAM_BLOCK)?;
     if header.iter().any(|h| h == PREDICTION) {
         return Err(Error::data(format!(
             "{origin}:1: the input already has a column \"{PREDICTION}\"; rename it so the output has one"
@@ -81,32 +80,22 @@ pub fn predict<R: Read, W: Write>(
     wtr.write_byte_record(&out_header).map_err(write_err)?;
 
     let width = header.len();
-    let mut rec = csv::ByteRecord::new();
     let mut row = vec![Value::Number(0.0); model.features.len()];
     let mut buf = String::new();
     let mut n = 0u64;
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(origin, &e)),
-        }
-        let line = rec.position().map_or(0, csv::Position::line);
-        if rec.len() != width {
-            if rec.len() == 1 && rec[0].trim_ascii().is_empty() {
-                continue;
-            }
+    let mut visit = |fields: &[&[u8]], line: u64, _end: usize| -> Result<()> {
+        if fields.len() != width {
             return Err(Error::data(format!(
                 "{origin}:{line}: expected {width} fields as in the header, found {}; fix the row",
-                rec.len()
+                fields.len()
             )));
         }
         let mut complete = true;
         for (k, &ci) in idx.iter().enumerate() {
             let name = &model.features[k];
             let v = match &level_maps[k] {
-                None => parse_number(&rec[ci], origin, line, name)?.map(Value::Number),
-                Some(m) => match parse_level(&rec[ci], origin, line, name)? {
+                None => parse_number(fields[ci], origin, line, name)?.map(Value::Number),
+                Some(m) => match parse_level(fields[ci], origin, line, name)? {
                     None => None,
                     Some(s) => match m.get(s) {
                         Some(i) => Some(Value::Level(*i)),
@@ -121,7 +110,11 @@ pub fn predict<R: Read, W: Write>(
             };
             row[k] = match (v, policy) {
                 (Some(v), _) => v,
-                (None, MissingPolicy::Error) => return Err(missing_error(origin, line, name)),
+                (None, MissingPolicy::Error) => {
+                    return Err(Error::data(format!(
+                        "{origin}:{line}: column \"{name}\" is empty, and the model was trained with data.missing = \"error\"; fill the cell, or retrain with \"drop-row\" or \"mean\""
+                    )));
+                }
                 (None, MissingPolicy::Mean) => match fills[k] {
                     Some(f) => f,
                     None => return Err(missing_error(origin, line, name)),
@@ -137,10 +130,20 @@ pub fn predict<R: Read, W: Write>(
             use std::fmt::Write as _;
             let _ = write!(buf, "{}", predictor.predict(&row));
         }
-        rec.push_field(buf.as_bytes());
-        wtr.write_byte_record(&rec).map_err(write_err)?;
+        wtr.write_record(
+            fields
+                .iter()
+                .copied()
+                .chain(std::iter::once(buf.as_bytes())),
+        )
+        .map_err(write_err)?;
         n += 1;
-    }
+        Ok(())
+    };
+    reader.for_each_chunk(
+        &mut |chunk, line| data::visit_chunk(origin, chunk, line, &mut visit),
+        &|_| {},
+    )?;
     wtr.flush().map_err(|e| {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             Error::Pipe

@@ -24,6 +24,8 @@ pub struct Project {
     pub root: PathBuf,
     /// The parsed content.
     pub file: ProjectFile,
+    /// The file's text, to point at keys in later messages.
+    pub source: String,
 }
 
 /// The content of `mlops.toml`.
@@ -258,11 +260,31 @@ impl Project {
                 Error::io("read", &path, &e)
             }
         })?;
-        let file = parse(&text, &display_path(&path))?;
+        Project::from_text(&text, path)
+    }
+
+    /// A project from the text of its file, which lives at `path`.
+    pub fn from_text(text: &str, path: PathBuf) -> Result<Project> {
+        let file = parse(text, &display_path(&path))?;
         let root = path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        Ok(Project { path, root, file })
+        Ok(Project {
+            path,
+            root,
+            file,
+            source: text.to_string(),
+        })
+    }
+
+    /// `file:line` of `key` in `[section]`, or the file alone.
+    #[must_use]
+    pub fn locate(&self, section: &str, key: &str) -> String {
+        let f = display_path(&self.path);
+        match find_key_line(&self.source, section, key) {
+            Some(l) => format!("{f}:{l}"),
+            None => f,
+        }
     }
 
     /// Resolve a path written in the project file.
@@ -482,6 +504,15 @@ const TABLES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Sections of the full project file (cli.md) whose commands come later.
+const LATER: &[(&str, &str)] = &[
+    ("validate", "mlops validate"),
+    ("registry", "mlops package"),
+    ("environments", "mlops deploy"),
+    ("serve", "mlops serve"),
+    ("abtest", "mlops abtest-analyze"),
+];
+
 /// 1-based line of byte offset `pos`.
 fn line_of(text: &str, pos: usize) -> usize {
     text.as_bytes()[..pos.min(text.len())]
@@ -581,7 +612,15 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
         .filter(|t| t.starts_with('['))
         .map(|t| t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
     if let (Some(h), true) = (&header, msg.starts_with("unknown field")) {
-        table = h.rsplit_once('.').map_or("", |(p, _)| p).to_string();
+        // The unknown key is one segment of the header path; its table is
+        // the segments before it.
+        let key = backquoted(&msg).first().copied().unwrap_or("");
+        let segs: Vec<&str> = h.split('.').map(|s| s.trim().trim_matches('"')).collect();
+        let i = segs
+            .iter()
+            .position(|s| *s == key)
+            .unwrap_or(segs.len().saturating_sub(1));
+        table = segs[..i].join(".");
     }
     let qualify = |k: &str| {
         if table.is_empty() {
@@ -593,6 +632,13 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
     if msg.starts_with("unknown field") {
         let names = backquoted(&msg);
         let key = names.first().copied().unwrap_or("?");
+        if table.is_empty() {
+            if let Some((_, cmd)) = LATER.iter().find(|(s, _)| *s == key) {
+                return Error::usage(format!(
+                    "{loc}: section [{key}] configures `{cmd}`, which this version of mlops does not have yet; remove the section"
+                ));
+            }
+        }
         let valid: Vec<&str> = TABLES
             .iter()
             .find(|(t, _)| *t == table)
@@ -612,7 +658,12 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
         } else {
             format!(" in [{table}]")
         };
-        let what = if TABLES.iter().any(|(t, _)| *t == key) && table.is_empty() {
+        // A field missing at the root has an empty span at 0 (or the whole text).
+        let whole = e
+            .span()
+            .is_some_and(|sp| sp.start == 0 && (sp.end == 0 || sp.end >= text.trim_end().len()));
+        let root_table = TABLES[0].1.contains(&key);
+        let what = if root_table && (table.is_empty() || whole) {
             format!("{origin}: missing table [{key}]; add it (see docs/project-file.md)")
         } else {
             format!(
@@ -636,15 +687,17 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
             qualify(&key)
         ));
     }
-    if msg.starts_with("invalid type") {
+    if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
         let key = key_on_line(text, line);
-        let detail = msg.replace("invalid type: ", "");
+        let detail = msg
+            .replace("invalid type: ", "")
+            .replace("invalid value: ", "");
         return Error::usage(format!(
             "{loc}: key \"{}\" has the wrong type ({}); see docs/project-file.md",
             qualify(&key),
             detail
                 .replace("expected f64", "expected a number")
-                .replace("expected u64", "expected a whole number")
+                .replace("expected u64", "expected a whole number of at least 0")
                 .replace("expected a boolean", "expected true or false")
         ));
     }

@@ -52,13 +52,7 @@ pub fn train(
     let start = Instant::now();
     let cfg = &project.file;
     let data_path = project.resolve(&cfg.data.path);
-    if !data_path.is_file() {
-        return Err(Error::usage(format!(
-            "data file {} (data.path in {}) does not exist; check the path",
-            display_path(&data_path),
-            display_path(&project.path)
-        )));
-    }
+    check_input(&data_path, &project.locate("data", "path"), "data.path")?;
     let sel = Selection {
         target: Some(cfg.data.target.clone()),
         features: cfg.data.features.clone(),
@@ -99,13 +93,11 @@ pub fn train(
     let (valid_table, valid_sha) = match &cfg.split.validation_path {
         Some(vp) => {
             let vpath = project.resolve(vp);
-            if !vpath.is_file() {
-                return Err(Error::usage(format!(
-                    "validation file {} (split.validation_path in {}) does not exist; check the path",
-                    display_path(&vpath),
-                    display_path(&project.path)
-                )));
-            }
+            check_input(
+                &vpath,
+                &project.locate("split", "validation_path"),
+                "split.validation_path",
+            )?;
             let vsel = Selection {
                 features: Some(table.feature_names.clone()),
                 exclude: Vec::new(),
@@ -211,6 +203,13 @@ pub fn train(
     }
     let (terms, term_names) = model::design_terms(&table.feature_names, &categorical);
 
+    if train_idx.len() < 2 {
+        return Err(Error::data(format!(
+            "{}: only {} training row is left after the split and the missing-value policy; a model needs at least 2, add rows",
+            table.origin,
+            train_idx.len()
+        )));
+    }
     let y0 = table.target[train_idx[0]];
     if train_idx.iter().all(|&i| table.target[i] == y0) {
         return Err(Error::data(format!(
@@ -349,7 +348,11 @@ fn fit_and_score(
     }
     let (est, params, tweedie) = estimator(project);
     let y_arr = Array1::from_vec(y);
-    let fitted = fit::fit(x, &y_arr, term_names, cfg.model.fit_intercept, est)?;
+    let fitted =
+        fit::fit(x, &y_arr, term_names, cfg.model.fit_intercept, est).map_err(|e| match e {
+            Error::Data(m) => Error::Data(format!("{}: {m}", table.origin)),
+            other => other,
+        })?;
     let coefficients: IndexMap<String, f64> = term_names
         .iter()
         .cloned()
@@ -359,7 +362,7 @@ fn fit_and_score(
         terms: terms.to_vec(),
         coefficients: fitted.coefficients.clone(),
         intercept: fitted.intercept,
-        inverse: if params.link.as_deref() == Some("log") {
+        inverse: if params.link == Some(model::GlmLink::Log) {
             model::Inverse::Exp
         } else {
             model::Inverse::Identity
@@ -368,7 +371,7 @@ fn fit_and_score(
 
     // Metrics.
     let y = y_arr.to_vec();
-    let train_pred = predict_rows(&predictor, table, train_idx, code_maps, fills, None)?;
+    let train_pred = predict_rows(&predictor, table, train_idx, code_maps, fills, None, false)?;
     let train_metrics = metrics::compute(&y, &train_pred, tweedie);
     let validation = if valid_idx.is_empty() {
         None
@@ -378,7 +381,15 @@ fn fit_and_score(
             Some(vt) => remap_levels(vt, categorical),
             None => code_maps.to_vec(),
         };
-        let pred = predict_rows(&predictor, vt, valid_idx, &maps, fills, Some(categorical))?;
+        let pred = predict_rows(
+            &predictor,
+            vt,
+            valid_idx,
+            &maps,
+            fills,
+            Some(categorical),
+            valid_table.is_some(),
+        )?;
         let vy: Vec<f64> = valid_idx.iter().map(|&i| vt.target[i]).collect();
         Some(metrics::compute(&vy, &pred, tweedie))
     };
@@ -423,6 +434,22 @@ fn training_stats(
     (feature_stats, target_stats)
 }
 
+/// A data file named at `key` (found at `at`) must be an existing file.
+fn check_input(path: &std::path::Path, at: &str, key: &str) -> Result<()> {
+    if path.is_file() {
+        return Ok(());
+    }
+    let what = if path.is_dir() {
+        "is a folder, not a CSV file"
+    } else {
+        "does not exist"
+    };
+    Err(Error::usage(format!(
+        "{at}: {key} = {} {what}; check the path (it is relative to the project file)",
+        display_path(path)
+    )))
+}
+
 /// The estimator, its recorded parameters and the Tweedie power for metrics.
 fn estimator(project: &Project) -> (Estimator, Params, Option<f64>) {
     let m = &project.file.model;
@@ -457,7 +484,11 @@ fn estimator(project: &Project) -> (Estimator, Params, Option<f64>) {
                 Params {
                     fit_intercept: m.fit_intercept,
                     power: Some(power),
-                    link: Some(if log { "log" } else { "identity" }.into()),
+                    link: Some(if log {
+                        model::GlmLink::Log
+                    } else {
+                        model::GlmLink::Identity
+                    }),
                     alpha: Some(alpha),
                     max_iter: Some(max_iter),
                 },
@@ -500,6 +531,7 @@ fn predict_rows(
     maps: &[Vec<Option<usize>>],
     fills: &[Fill],
     cats: Option<&IndexMap<String, Categorical>>,
+    separate_file: bool,
 ) -> Result<Vec<f64>> {
     let mut eta = vec![p.intercept; idx.len()];
     for (term, &b) in p.terms.iter().zip(&p.coefficients) {
@@ -542,8 +574,13 @@ fn predict_rows(
                         .and_then(|c| c.get(name))
                         .map(|c| c.levels.join(", "))
                         .unwrap_or_default();
+                    let hint = if separate_file {
+                        "add training rows with it, or remove it from the validation file"
+                    } else {
+                        "add training rows with it, or change split.seed"
+                    };
                     return Err(Error::data(format!(
-                        "{}:{}: column \"{name}\": level \"{}\" appears only in validation rows (training levels: {known}); add training rows with it, or change split.seed",
+                        "{}:{}: column \"{name}\": level \"{}\" appears only in validation rows (training levels: {known}); {hint}",
                         t.origin, t.lines[i], levels[c as usize]
                     )));
                 }

@@ -19,14 +19,8 @@ use output::Output;
 #[derive(Debug, Parser)]
 #[command(name = "mlops", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// The project file [default: mlops.toml in the current folder or the nearest parent]
-    #[arg(
-        short = 'C',
-        long = "config",
-        global = true,
-        env = "MLOPS_CONFIG",
-        value_name = "PATH"
-    )]
+    /// The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]
+    #[arg(short = 'C', long = "config", global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Print one JSON document on stdout instead of the human report
     #[arg(long, global = true)]
@@ -121,6 +115,8 @@ pub struct Env {
     pub source_date_epoch: Option<String>,
     /// The current folder.
     pub cwd: PathBuf,
+    /// `MLOPS_CONFIG`, when set and not empty.
+    pub config: Option<PathBuf>,
 }
 
 impl Env {
@@ -133,6 +129,9 @@ impl Env {
             clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
             source_date_epoch: var("SOURCE_DATE_EPOCH"),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            config: std::env::var_os("MLOPS_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         }
     }
 }
@@ -159,6 +158,12 @@ where
             e.exit_code()
         }
     }
+}
+
+/// The project file named by `-C` or else `MLOPS_CONFIG`.
+#[must_use]
+pub fn config_path<'a>(cli: &'a Cli, env: &'a Env) -> Option<&'a std::path::Path> {
+    cli.config.as_deref().or(env.config.as_deref())
 }
 
 /// Dispatch a parsed command line.

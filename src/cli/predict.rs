@@ -12,7 +12,7 @@ use mlops::project::Project;
 pub fn run(a: &PredictArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let model_path = match &a.model {
         Some(p) => env.cwd.join(p),
-        None => Project::load(cli.config.as_deref(), &env.cwd)
+        None => Project::load(super::config_path(cli, env), &env.cwd)
             .map_err(|e| {
                 Error::usage(format!(
                     "no --model given and no project to take [model].artifact from: {e}"

@@ -12,7 +12,7 @@ use mlops::project::Project;
 use mlops::train::{TrainOptions, TrainReport, rfc3339};
 
 pub fn run(a: &TrainArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
-    let project = Project::load(cli.config.as_deref(), &env.cwd)?;
+    let project = Project::load(super::config_path(cli, env), &env.cwd)?;
     out.verbose(&format!("project file: {}", project.path.display()));
     let opts = TrainOptions {
         out: a.out.as_ref().map(|p| env.cwd.join(p)),

@@ -359,7 +359,13 @@ impl<'a> Builder<'a> {
             )));
         }
         if let Some((ti, name)) = plan.target {
-            let v = parse_number(rec[ti], origin, line, name)?;
+            let v = parse_number(rec[ti], origin, line, name).map_err(|e| match e {
+                Error::Data(m) => Error::Data(m.replace(
+                    "fix the cell, or list the column in data.categorical",
+                    "the target must be numeric, fix the cell",
+                )),
+                other => other,
+            })?;
             if v.is_none() && plan.error_on_missing {
                 return Err(missing_error(origin, line, name));
             }
@@ -453,30 +459,56 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Parse the records of `chunk`, whose first byte is on file line
-/// `first_line`. Line numbers are exact: they count the newlines before
-/// each record's first byte (the csv crate's own line count is one short
-/// after CRLF terminators and blank lines).
-fn parse_chunk<'a>(
-    plan: &'a Plan<'a>,
+/// What [`visit_chunk`] calls for each record: (fields, file line, end offset).
+pub type RecordVisitor<'a> = dyn FnMut(&[&[u8]], u64, usize) -> Result<()> + 'a;
+
+/// Visit the records of `chunk`, whose first byte is on file line
+/// `first_line`: `visit(fields, line, end)` gets each record's fields, its
+/// 1-based file line and the offset just past it. Blank lines are skipped.
+///
+/// Line numbers are exact: they count the newlines before each record's
+/// first byte (the csv crate's own count is one short after CRLF
+/// terminators and blank lines). A chunk without a single quote character
+/// takes a fast path: a record is then a line (LF or CRLF) and a field what
+/// lies between commas, exactly as RFC 4180 reads it.
+pub fn visit_chunk(
+    origin: &str,
     chunk: &[u8],
     first_line: u64,
-    progress: &dyn Fn(u64),
-) -> Result<Builder<'a>> {
+    visit: &mut RecordVisitor<'_>,
+) -> Result<()> {
     if !chunk.contains(&b'"') {
-        return parse_plain_chunk(plan, chunk, first_line, progress);
+        let mut fields: Vec<&[u8]> = Vec::new();
+        let mut line = first_line;
+        let mut start = 0usize; // start of the current field
+        // One SIMD scan finds every comma and newline.
+        for pos in memchr::memchr2_iter(b',', b'\n', chunk).chain(std::iter::once(chunk.len())) {
+            let end_of_line = pos == chunk.len() || chunk[pos] == b'\n';
+            let mut field = &chunk[start..pos];
+            if end_of_line {
+                field = field.strip_suffix(b"\r").unwrap_or(field);
+            }
+            fields.push(field);
+            start = pos + 1;
+            if end_of_line {
+                if !(fields.len() == 1 && fields[0].is_empty()) {
+                    visit(&fields, line, start.min(chunk.len()))?;
+                }
+                fields.clear();
+                line += 1;
+            }
+        }
+        return Ok(());
     }
-    let mut b = Builder::new(plan);
     let mut rdr = csv_reader(chunk);
     let mut rec = csv::ByteRecord::new();
-    let mut n = 0usize;
     let (mut line, mut last_start) = (first_line, 0usize);
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                return Err(csv_error_at(plan.origin, &e, first_line.saturating_sub(1)));
+                return Err(csv_error_at(origin, &e, first_line.saturating_sub(1)));
             }
         }
         // The record's first byte: the reported position may sit on the line
@@ -490,16 +522,36 @@ fn parse_chunk<'a>(
         }
         line += count_newlines(&chunk[last_start.min(at)..at]);
         last_start = at;
+        if rec.len() == 1 && rec[0].trim_ascii().is_empty() {
+            continue;
+        }
         let fields: Vec<&[u8]> = rec.iter().collect();
-        b.push(&fields, line)?;
+        let end = usize::try_from(rdr.position().byte()).unwrap_or(chunk.len());
+        visit(&fields, line, end)?;
+    }
+    Ok(())
+}
+
+/// Parse the records of `chunk` (see [`visit_chunk`]) into a [`Builder`].
+fn parse_chunk<'a>(
+    plan: &'a Plan<'a>,
+    chunk: &[u8],
+    first_line: u64,
+    progress: &dyn Fn(u64),
+) -> Result<Builder<'a>> {
+    let mut b = Builder::new(plan);
+    let mut n = 0usize;
+    visit_chunk(plan.origin, chunk, first_line, &mut |fields, line, end| {
+        b.push(fields, line)?;
         n += 1;
         if n == 1024 {
-            b.reserve(estimate_rows(chunk.len(), byte));
+            b.reserve(estimate_rows(chunk.len(), end as u64));
         }
         if n % 65_536 == 0 {
-            progress(byte);
+            progress(end as u64);
         }
-    }
+        Ok(())
+    })?;
     Ok(b)
 }
 
@@ -507,47 +559,6 @@ fn parse_chunk<'a>(
 fn estimate_rows(len: usize, bytes: u64) -> usize {
     let per_row = usize::try_from(bytes / 1024).unwrap_or(1).max(1);
     len / per_row * 21 / 20
-}
-
-/// The fast path for a chunk without a single quote character: then a
-/// record is a line (LF or CRLF) and a field is what lies between commas,
-/// exactly as RFC 4180 reads it, without the general state machine.
-fn parse_plain_chunk<'a>(
-    plan: &'a Plan<'a>,
-    chunk: &[u8],
-    first_line: u64,
-    progress: &dyn Fn(u64),
-) -> Result<Builder<'a>> {
-    let mut b = Builder::new(plan);
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(plan.width);
-    let mut line_no = first_line;
-    let mut start = 0usize; // start of the current field
-    let mut rows = 0usize;
-    // One SIMD scan finds every comma and newline.
-    for pos in memchr::memchr2_iter(b',', b'\n', chunk).chain(std::iter::once(chunk.len())) {
-        let end_of_line = pos == chunk.len() || chunk[pos] == b'\n';
-        let mut field = &chunk[start..pos];
-        if end_of_line {
-            field = field.strip_suffix(b"\r").unwrap_or(field);
-        }
-        fields.push(field);
-        start = pos + 1;
-        if end_of_line {
-            if !(fields.len() == 1 && fields[0].is_empty()) {
-                b.push(&fields, line_no)?;
-                rows += 1;
-                if rows == 1024 {
-                    b.reserve(estimate_rows(chunk.len(), start as u64));
-                }
-                if rows % 65_536 == 0 {
-                    progress(start as u64);
-                }
-            }
-            fields.clear();
-            line_no += 1;
-        }
-    }
-    Ok(b)
 }
 
 /// Where to cut `data` in two at a record boundary: a newline near the
@@ -687,7 +698,7 @@ fn plan<'a>(
 }
 
 /// Block size of the streaming reader.
-const STREAM_BLOCK: usize = 8 << 20;
+pub const STREAM_BLOCK: usize = 8 << 20;
 
 /// The last newline of `buf` outside quoted fields, given that `buf` starts
 /// at a record boundary; `None` when there is none.
@@ -704,41 +715,120 @@ fn last_record_end(buf: &[u8]) -> Option<usize> {
     last
 }
 
-/// Read from `file` until `buf` has `want` more bytes or the file ends;
-/// hashes what it reads. Returns false at the end of the file.
-fn fill(
-    file: &mut File,
-    buf: &mut Vec<u8>,
-    want: usize,
-    h: &mut Sha256,
-    origin: &str,
-) -> Result<bool> {
-    let start = buf.len();
-    buf.resize(start + want, 0);
-    let mut filled = start;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Err(Error::data(format!(
-                    "{origin}: cannot read: {}",
-                    io_reason(&e)
-                )));
-            }
-        }
-    }
-    h.update(&buf[start..filled]);
-    let more = filled == buf.len();
-    buf.truncate(filled);
-    Ok(more)
+/// A CSV input read in blocks cut at record boundaries, hashed as it is
+/// read, with exact file lines: memory stays bounded by the block size (and
+/// the longest record), whatever the input's size.
+pub struct BlockReader<R> {
+    input: R,
+    origin: String,
+    buf: Vec<u8>,
+    block: usize,
+    more: bool,
+    hasher: Sha256,
+    line: u64,
+    consumed: u64,
 }
 
-/// One thread and a bounded buffer, for files too large to hold: blocks cut
-/// at record boundaries (a newline outside quotes) go through the same chunk
-/// parser as the in-memory path, so values, messages and line numbers are
-/// the same.
+impl<R: Read> BlockReader<R> {
+    /// Start reading `input` (named `origin` in errors); returns the reader
+    /// and the checked header row.
+    pub fn open(input: R, origin: &str, block: usize) -> Result<(BlockReader<R>, Vec<String>)> {
+        let mut r = BlockReader {
+            input,
+            origin: origin.to_string(),
+            buf: Vec::with_capacity(block * 2),
+            block,
+            more: true,
+            hasher: Sha256::new(),
+            line: 1,
+            consumed: 0,
+        };
+        r.fill()?;
+        // The header must fit in the first blocks.
+        while r.more && last_record_end(&r.buf).is_none() {
+            r.fill()?;
+        }
+        let mut rdr = csv_reader(r.buf.as_slice());
+        let header = read_header(&mut rdr, origin)?;
+        let mut end = usize::try_from(rdr.position().byte()).unwrap_or(r.buf.len());
+        if r.buf.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        let end = end.min(r.buf.len());
+        r.line += count_newlines(&r.buf[..end]);
+        r.consumed = end as u64;
+        r.buf.drain(..end);
+        Ok((r, header))
+    }
+
+    /// Read one more block; `more` turns false at the end of the input.
+    fn fill(&mut self) -> Result<()> {
+        let start = self.buf.len();
+        self.buf.resize(start + self.block, 0);
+        let mut filled = start;
+        while filled < self.buf.len() {
+            match self.input.read(&mut self.buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::data(format!(
+                        "{}: cannot read: {}",
+                        self.origin,
+                        io_reason(&e)
+                    )));
+                }
+            }
+        }
+        self.hasher.update(&self.buf[start..filled]);
+        self.more = filled == self.buf.len();
+        self.buf.truncate(filled);
+        Ok(())
+    }
+
+    /// Call `f(chunk, first_line)` for consecutive chunks of whole records
+    /// until the input ends; `progress` gets the bytes consumed so far.
+    pub fn for_each_chunk(
+        &mut self,
+        f: &mut dyn FnMut(&[u8], u64) -> Result<()>,
+        progress: &dyn Fn(u64),
+    ) -> Result<()> {
+        loop {
+            let cut = if self.more {
+                match last_record_end(&self.buf) {
+                    Some(c) => c,
+                    None => {
+                        self.fill()?;
+                        continue;
+                    }
+                }
+            } else {
+                self.buf.len()
+            };
+            let chunk = &self.buf[..cut];
+            f(chunk, self.line)?;
+            self.line += count_newlines(chunk);
+            self.consumed += cut as u64;
+            progress(self.consumed);
+            self.buf.drain(..cut);
+            if !self.more {
+                return Ok(());
+            }
+            self.fill()?;
+        }
+    }
+
+    /// The SHA-256 of everything read (the whole input once
+    /// [`BlockReader::for_each_chunk`] has returned).
+    #[must_use]
+    pub fn sha256(self) -> String {
+        hex(&self.hasher.finalize())
+    }
+}
+
+/// One thread and a bounded buffer, for files too large to hold: the same
+/// chunk parser as the in-memory path, so values, messages and line numbers
+/// are the same.
 fn load_streaming(
     file: File,
     origin: &str,
@@ -749,58 +839,25 @@ fn load_streaming(
 }
 
 fn load_streaming_blocks(
-    mut file: File,
+    file: File,
     origin: &str,
     sel: &Selection,
     progress: &dyn Progress,
     block: usize,
 ) -> Result<Loaded> {
     let size = file.metadata().map_or(0, |m| m.len());
-    let mut hasher = Sha256::new();
-    let mut buf = Vec::with_capacity(block * 2);
-    let mut more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
-    // The header must fit in the first blocks.
-    while more && last_record_end(&buf).is_none() {
-        more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
-    }
-    let mut rdr = csv_reader(buf.as_slice());
-    let header = read_header(&mut rdr, origin)?;
-    let mut hdr_end = usize::try_from(rdr.position().byte()).unwrap_or(buf.len());
-    if buf.get(hdr_end) == Some(&b'\n') {
-        hdr_end += 1;
-    }
-    let hdr_end = hdr_end.min(buf.len());
+    let (mut reader, header) = BlockReader::open(file, origin, block)?;
     let feature_names = resolve_features(&header, sel, origin)?;
     let plan = plan(&header, &feature_names, sel, origin)?;
-    let mut line = 1 + count_newlines(&buf[..hdr_end]);
-    buf.drain(..hdr_end);
-    let mut done = hdr_end as u64;
     let mut all = Builder::new(&plan);
     progress.start("reading", Some(size));
-    loop {
-        let cut = if more {
-            match last_record_end(&buf) {
-                Some(c) => c,
-                None => {
-                    more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
-                    continue;
-                }
-            }
-        } else {
-            buf.len()
-        };
-        let chunk = &buf[..cut];
-        let part = parse_chunk(&plan, chunk, line, &|_| {})?;
-        all.append(part);
-        line += count_newlines(chunk);
-        done += cut as u64;
-        progress.set_position(done);
-        buf.drain(..cut);
-        if !more {
-            break;
-        }
-        more = fill(&mut file, &mut buf, block, &mut hasher, origin)?;
-    }
+    reader.for_each_chunk(
+        &mut |chunk, line| {
+            all.append(parse_chunk(&plan, chunk, line, &|_| {})?);
+            Ok(())
+        },
+        &|pos| progress.set_position(pos),
+    )?;
     progress.finish();
     if all.lines.is_empty() {
         return Err(Error::data(format!(
@@ -809,7 +866,7 @@ fn load_streaming_blocks(
     }
     Ok(Loaded {
         table: all.into_table(),
-        sha256: hex(&hasher.finalize()),
+        sha256: reader.sha256(),
     })
 }
 
@@ -1068,7 +1125,7 @@ mod tests {
         let e = load_str(bad.as_bytes(), &sel()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "t.csv:300002: column \"y\": \"zz\" is not a number; fix the cell, or list the column in data.categorical"
+            "t.csv:300002: column \"y\": \"zz\" is not a number; the target must be numeric, fix the cell"
         );
     }
 

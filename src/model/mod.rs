@@ -76,15 +76,25 @@ pub struct Params {
     /// GLM: Tweedie power.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power: Option<f64>,
-    /// GLM: "identity" or "log".
+    /// GLM: the link function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
+    pub link: Option<GlmLink>,
     /// GLM: L2 penalty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
     /// GLM: solver iterations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iter: Option<u64>,
+}
+
+/// The link function of a fitted GLM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GlmLink {
+    /// mean = linear predictor
+    Identity,
+    /// mean = exp(linear predictor)
+    Log,
 }
 
 /// A categorical column's encoding.
@@ -310,7 +320,7 @@ impl Artifact {
                 "the model artifact has coefficients for columns it does not use; it is corrupt, retrain it",
             ));
         }
-        let inverse = if self.kind == ModelKind::Glm && self.params.link.as_deref() == Some("log") {
+        let inverse = if self.kind == ModelKind::Glm && self.params.link == Some(GlmLink::Log) {
             Inverse::Exp
         } else {
             Inverse::Identity

@@ -1,0 +1,135 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'mlops'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'mlops' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites')
+            [CompletionResult]::new('train', 'train', [CompletionResultType]::ParameterValue, 'Load the data, split, fit, report metrics and write the model artifact')
+            [CompletionResult]::new('predict', 'predict', [CompletionResultType]::ParameterValue, 'Batch predictions for a CSV: the input columns plus `prediction`')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlops;init' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--example', '--example', [CompletionResultType]::ParameterName, 'Also write the house-price example dataset to data/train.csv')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlops;train' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the artifact here instead of [model].artifact')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlops;predict' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model artifact [default: [model].artifact of the project file]')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'The CSV to predict (`-` for stdin)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the predictions here (atomically) instead of stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlops;completions' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlops;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites')
+            [CompletionResult]::new('train', 'train', [CompletionResultType]::ParameterValue, 'Load the data, split, fit, report metrics and write the model artifact')
+            [CompletionResult]::new('predict', 'predict', [CompletionResultType]::ParameterValue, 'Batch predictions for a CSV: the input columns plus `prediction`')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlops;help;init' {
+            break
+        }
+        'mlops;help;train' {
+            break
+        }
+        'mlops;help;predict' {
+            break
+        }
+        'mlops;help;completions' {
+            break
+        }
+        'mlops;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

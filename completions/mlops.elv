@@ -1,0 +1,119 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mlops] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mlops'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mlops'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+            cand train 'Load the data, split, fit, report metrics and write the model artifact'
+            cand predict 'Batch predictions for a CSV: the input columns plus `prediction`'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlops;init'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --example 'Also write the house-price example dataset to data/train.csv'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;train'= {
+            cand --out 'Write the artifact here instead of [model].artifact'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;predict'= {
+            cand --model 'The model artifact [default: [model].artifact of the project file]'
+            cand --input 'The CSV to predict (`-` for stdin)'
+            cand --output 'Write the predictions here (atomically) instead of stdout'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;completions'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;help'= {
+            cand init 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+            cand train 'Load the data, split, fit, report metrics and write the model artifact'
+            cand predict 'Batch predictions for a CSV: the input columns plus `prediction`'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlops;help;init'= {
+        }
+        &'mlops;help;train'= {
+        }
+        &'mlops;help;predict'= {
+        }
+        &'mlops;help;completions'= {
+        }
+        &'mlops;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

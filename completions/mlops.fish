@@ -1,0 +1,86 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mlops_global_optspecs
+    string join \n C/config= json q/quiet v/verbose color= h/help V/version
+end
+
+function __fish_mlops_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mlops_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mlops_using_subcommand
+    set -l cmd (__fish_mlops_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mlops -n "__fish_mlops_needs_command" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_needs_command" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_needs_command" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_needs_command" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_needs_command" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_needs_command" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlops -n "__fish_mlops_using_subcommand init" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand init" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand init" -l example -d 'Also write the house-price example dataset to data/train.csv'
+complete -c mlops -n "__fish_mlops_using_subcommand init" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand init" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand init" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand init" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand train" -l out -d 'Write the artifact here instead of [model].artifact' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand train" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand train" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand train" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand train" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand train" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand train" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand train" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l model -d 'The model artifact [default: [model].artifact of the project file]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l input -d 'The CSV to predict (`-` for stdin)' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l output -d 'Write the predictions here (atomically) instead of stdout' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

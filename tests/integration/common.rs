@@ -1,0 +1,485 @@
+//! The test builder: a temporary project folder, files in it, and one run of
+//! the real `mlops` binary with a clean environment.
+//!
+//! ```ignore
+//! Test::new()
+//!     .toml(PROJECT)
+//!     .file("d.csv", "a,y\n1,2\n")
+//!     .args(["train"])
+//!     .run()
+//!     .code(0)
+//!     .stdout_contains("Trained");
+//! ```
+//!
+//! Builder methods take and return the test by value; `run` borrows it, so
+//! the folder can be inspected (and the binary run again with other `args`)
+//! afterwards. Every assertion is `#[track_caller]` and prints the command's
+//! whole output when it fails.
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+use serde_json::Value;
+
+/// The `mlops` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_mlops");
+
+/// The repository root (for the bundled example and `completions/`).
+#[must_use]
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bundled example's training file, absolute.
+#[must_use]
+pub fn example_csv() -> PathBuf {
+    repo().join("examples/house-prices/train.csv")
+}
+
+/// A project file for the bundled example: the data path is absolute, the
+/// artifact goes to `models/house-price.json` in the test's folder.
+#[must_use]
+pub fn example_toml() -> String {
+    format!(
+        r#"[project]
+name = "house-prices"
+
+[data]
+path = {path}
+target = "price"
+exclude = ["id"]
+categorical = ["neighborhood"]
+missing = "error"
+
+[split]
+validation_fraction = 0.2
+seed = 42
+
+[model]
+name = "house-price"
+kind = "linear"
+fit_intercept = true
+artifact = "models/house-price.json"
+"#,
+        path = toml_str(&example_csv().display().to_string())
+    )
+}
+
+/// `s` as a TOML basic string.
+#[must_use]
+pub fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// One test: a temporary folder, and how to run the binary in it.
+pub struct Test {
+    dir: tempfile::TempDir,
+    cwd: PathBuf,
+    args: Vec<OsString>,
+    env: Vec<(OsString, Option<OsString>)>,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Test {
+    /// An empty temporary folder; the binary runs in it.
+    #[must_use]
+    pub fn new() -> Test {
+        let dir = tempfile::Builder::new()
+            .prefix("mlops-it-")
+            .tempdir()
+            .expect("create a temporary folder");
+        // The canonical path, so that paths in messages come out relative.
+        let cwd = std::fs::canonicalize(dir.path()).unwrap();
+        Test {
+            dir,
+            cwd,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+        }
+    }
+
+    /// The test's folder (canonical).
+    #[must_use]
+    pub fn root(&self) -> PathBuf {
+        std::fs::canonicalize(self.dir.path()).unwrap()
+    }
+
+    /// A path inside the test's folder.
+    #[must_use]
+    pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    /// Write a file (parents created).
+    #[must_use]
+    pub fn file(self, rel: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> Test {
+        self.write(rel, contents);
+        self
+    }
+
+    /// Write a file without consuming the test.
+    pub fn write(&self, rel: impl AsRef<Path>, contents: impl AsRef<[u8]>) {
+        let p = self.path(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&p, contents).unwrap();
+    }
+
+    /// Write `mlops.toml`.
+    #[must_use]
+    pub fn toml(self, text: &str) -> Test {
+        self.file("mlops.toml", text)
+    }
+
+    /// Create a folder.
+    #[must_use]
+    pub fn dir(self, rel: impl AsRef<Path>) -> Test {
+        std::fs::create_dir_all(self.path(rel)).unwrap();
+        self
+    }
+
+    /// The command-line arguments (replacing earlier ones).
+    #[must_use]
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Set an environment variable for the run.
+    #[must_use]
+    pub fn env(mut self, k: impl Into<OsString>, v: impl Into<OsString>) -> Test {
+        self.env.push((k.into(), Some(v.into())));
+        self
+    }
+
+    /// Unset an environment variable for the run (`NO_COLOR` is set by default).
+    #[must_use]
+    pub fn env_remove(mut self, k: impl Into<OsString>) -> Test {
+        self.env.push((k.into(), None));
+        self
+    }
+
+    /// Run in this subfolder of the test's folder instead of its root.
+    #[must_use]
+    pub fn current_dir(mut self, rel: impl AsRef<Path>) -> Test {
+        let p = self.path(rel);
+        std::fs::create_dir_all(&p).unwrap();
+        self.cwd = p;
+        self
+    }
+
+    /// Bytes fed to the binary's stdin (default: empty).
+    #[must_use]
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Test {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Whether a file exists in the test's folder.
+    #[must_use]
+    pub fn exists(&self, rel: impl AsRef<Path>) -> bool {
+        self.path(rel).exists()
+    }
+
+    /// A file of the test's folder as bytes.
+    #[track_caller]
+    #[must_use]
+    pub fn read_bytes(&self, rel: impl AsRef<Path>) -> Vec<u8> {
+        let p = self.path(rel);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+    }
+
+    /// A file of the test's folder as text.
+    #[track_caller]
+    #[must_use]
+    pub fn read(&self, rel: impl AsRef<Path>) -> String {
+        String::from_utf8(self.read_bytes(rel)).unwrap()
+    }
+
+    /// A JSON file of the test's folder.
+    #[track_caller]
+    #[must_use]
+    pub fn read_json(&self, rel: impl AsRef<Path>) -> Value {
+        serde_json::from_slice(&self.read_bytes(rel)).unwrap()
+    }
+
+    /// Every file below the test's folder, relative, sorted, with contents.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(root, &p, out);
+                } else {
+                    let rel = p.strip_prefix(root).unwrap().to_path_buf();
+                    out.push((rel, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let root = self.root();
+        walk(&root, &root, &mut out);
+        out.sort();
+        out
+    }
+
+    /// The command as it would run, for tests that drive the process
+    /// themselves (pipes).
+    #[must_use]
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(&self.args).current_dir(&self.cwd);
+        for k in [
+            "MLOPS_CONFIG",
+            "NO_COLOR",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+            "SOURCE_DATE_EPOCH",
+            "RUST_BACKTRACE",
+        ] {
+            c.env_remove(k);
+        }
+        c.env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c
+    }
+
+    /// Run the binary and collect its output.
+    #[must_use]
+    pub fn run(&self) -> Output {
+        let mut c = self.command();
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn mlops");
+        let input = self.stdin.clone().unwrap_or_default();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            // The binary may exit before reading all of it.
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().expect("wait for mlops");
+        let _ = writer.join();
+        let mut cmdline = String::from("mlops");
+        for a in &self.args {
+            let _ = write!(cmdline, " {}", a.to_string_lossy());
+        }
+        Output {
+            status: out.status,
+            stdout_bytes: out.stdout.clone(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            cmdline,
+        }
+    }
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Output {
+    /// The exit status.
+    pub status: ExitStatus,
+    /// Stdout (lossy UTF-8).
+    pub stdout: String,
+    /// Stdout as bytes.
+    pub stdout_bytes: Vec<u8>,
+    /// Stderr (lossy UTF-8).
+    pub stderr: String,
+    cmdline: String,
+}
+
+impl Output {
+    fn describe(&self) -> String {
+        format!(
+            "`{}` exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.cmdline,
+            self.status.code(),
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    /// Assert the exit code.
+    #[track_caller]
+    pub fn code(&self, n: i32) -> &Output {
+        assert_eq!(
+            self.status.code(),
+            Some(n),
+            "expected exit code {n}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Assert exit code 0.
+    #[track_caller]
+    pub fn success(&self) -> &Output {
+        self.code(0)
+    }
+
+    /// Assert the exit code and that stderr is exactly `error: {msg}`.
+    #[track_caller]
+    pub fn error(&self, code: i32, msg: &str) -> &Output {
+        self.code(code).stderr_eq(&format!("error: {msg}\n"))
+    }
+
+    /// Assert that stdout contains `s`.
+    #[track_caller]
+    pub fn stdout_contains(&self, s: &str) -> &Output {
+        assert!(
+            self.stdout.contains(s),
+            "stdout does not contain {s:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Assert that stdout does not contain `s`.
+    #[track_caller]
+    pub fn stdout_lacks(&self, s: &str) -> &Output {
+        assert!(
+            !self.stdout.contains(s),
+            "stdout contains {s:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Assert that stdout is exactly `s`.
+    #[track_caller]
+    pub fn stdout_eq(&self, s: &str) -> &Output {
+        assert_eq!(self.stdout, s, "stdout differs\n{}", self.describe());
+        self
+    }
+
+    /// Assert that stderr is exactly `s`.
+    #[track_caller]
+    pub fn stderr_eq(&self, s: &str) -> &Output {
+        assert_eq!(self.stderr, s, "stderr differs\n{}", self.describe());
+        self
+    }
+
+    /// Assert that stderr contains `s`.
+    #[track_caller]
+    pub fn stderr_contains(&self, s: &str) -> &Output {
+        assert!(
+            self.stderr.contains(s),
+            "stderr does not contain {s:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Assert that stderr is empty.
+    #[track_caller]
+    pub fn stderr_empty(&self) -> &Output {
+        self.stderr_eq("")
+    }
+
+    /// Stdout as one JSON document.
+    #[track_caller]
+    #[must_use]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", self.describe()))
+    }
+}
+
+/// A deterministic pseudo-random number in [0, 1) from a counter
+/// (SplitMix64), so generated data is the same on every run.
+#[must_use]
+pub fn unit(seed: u64, i: u64) -> f64 {
+    let mut z = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(i)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    #[allow(clippy::cast_precision_loss)]
+    let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+    u
+}
+
+/// A small noisy regression table: `id,a,b,c,y` with `n` rows, `c` one of
+/// three levels, `y = 10 + 2a - 3b + {0, 4, -1}[c] + noise`.
+#[must_use]
+pub fn noisy_csv(n: u64) -> String {
+    let mut s = String::from("id,a,b,c,y\n");
+    for i in 0..n {
+        let a = (unit(1, i) * 100.0).round() / 10.0;
+        let b = (unit(2, i) * 50.0).round() / 10.0;
+        let (c, shift) = match i % 3 {
+            0 => ("north", 0.0),
+            1 => ("south", 4.0),
+            _ => ("west", -1.0),
+        };
+        let noise = unit(3, i) - 0.5;
+        let y = 10.0 + 2.0 * a - 3.0 * b + shift + noise;
+        let _ = writeln!(s, "{i},{a},{b},{c},{y:.4}");
+    }
+    s
+}
+
+/// A project file over `d.csv` with target `y`, no validation rows, the
+/// artifact at `out/m.json`, and `extra` lines added to `[data]`.
+#[must_use]
+pub fn simple_toml(data_extra: &str) -> String {
+    format!(
+        "[data]\npath = \"d.csv\"\ntarget = \"y\"\n{data_extra}\n[split]\nvalidation_fraction = 0.0\n\n[model]\nname = \"m\"\nartifact = \"out/m.json\"\n"
+    )
+}
+
+/// Assert `a ≈ b` within `tol`, relative to `max(1, |b|)`.
+#[track_caller]
+pub fn close(a: f64, b: f64, tol: f64) {
+    assert!(
+        (a - b).abs() <= tol * b.abs().max(1.0),
+        "{a} is not within {tol} of {b}"
+    );
+}
+
+/// Lowercase hex SHA-256 of bytes.
+#[must_use]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    let mut s = String::new();
+    for b in d {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Train in process through the library: `project_text` is the content of an
+/// `mlops.toml` placed in a fresh temporary folder.
+#[track_caller]
+pub fn train_in_process(project_text: &str) -> mlops::model::Artifact {
+    let dir = tempfile::tempdir().unwrap();
+    let project =
+        mlops::project::Project::from_text(project_text, dir.path().join("mlops.toml")).unwrap();
+    let opts = mlops::train::TrainOptions {
+        out: Some(dir.path().join("model.json")),
+        created_at: "2026-01-01T00:00:00Z".into(),
+    };
+    mlops::train::train(&project, &opts, &mlops::report::NoProgress)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .model
+}

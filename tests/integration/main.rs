@@ -1,0 +1,16 @@
+//! The integration tests: one binary (`cargo test --test integration`) that
+//! runs the real `mlops` executable in a temporary folder per test, through
+//! the small builder in [`common`].
+//!
+//! Each test owns its folder and its environment (`NO_COLOR=1`, no
+//! `MLOPS_CONFIG`), so the tests run in parallel and leave nothing behind.
+
+mod cli;
+mod common;
+mod glm;
+mod init;
+mod nist;
+mod predict;
+mod project;
+mod train;
+mod train_errors;

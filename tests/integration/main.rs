@@ -13,4 +13,5 @@ mod nist;
 mod predict;
 mod project;
 mod train;
+mod schemas;
 mod train_errors;

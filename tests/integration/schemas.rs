@@ -1,0 +1,91 @@
+//! Every `--json` output and the model artifact validate against their
+//! documented JSON Schemas in `docs/schemas/` (the contract of style habit 13).
+
+use serde_json::Value;
+
+use crate::common::{Test, example_toml, repo, simple_toml};
+
+#[track_caller]
+fn check(schema_file: &str, instance: &Value) {
+    let path = repo().join("docs/schemas").join(schema_file);
+    let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("{schema_file} is not a valid schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{schema_file}: {errors:#?}\n{}",
+        serde_json::to_string_pretty(instance).unwrap()
+    );
+}
+
+#[test]
+fn train_output_and_artifact_match_their_schemas() {
+    let t = Test::new().toml(&example_toml()).args(["--json", "train"]);
+    let doc = t.run().success().json();
+    check("train.schema.json", &doc);
+    check("model.schema.json", &t.read_json("models/house-price.json"));
+}
+
+#[test]
+fn glm_and_missing_value_artifacts_match_the_schema() {
+    let csv = "a,c,y\n1,p,2\n2,,3\n3,q,5\n4,p,4\n,q,7\n6,p,6\n7,q,9\n";
+    for extra in [
+        "categorical = [\"c\"]\nmissing = \"mean\"",
+        "categorical = [\"c\"]\nmissing = \"drop-row\"",
+    ] {
+        let t = Test::new()
+            .toml(&simple_toml(extra))
+            .file("d.csv", csv)
+            .args(["train"]);
+        t.run().success();
+        check("model.schema.json", &t.read_json("out/m.json"));
+    }
+    let glm = simple_toml("").replace(
+        "name = \"m\"",
+        "name = \"m\"\nkind = \"glm\"\npower = 1.5\nlink = \"log\"",
+    );
+    let t = Test::new()
+        .toml(&glm)
+        .file("d.csv", "a,y\n1,2\n2,3\n3,5\n4,4\n5,7\n6,6\n")
+        .args(["--json", "train"]);
+    check("train.schema.json", &t.run().success().json());
+    check("model.schema.json", &t.read_json("out/m.json"));
+}
+
+#[test]
+fn predict_and_init_outputs_match_their_schemas() {
+    let t = Test::new().toml(&example_toml()).args(["train"]);
+    t.run().success();
+    let t = t.args([
+        "--json",
+        "predict",
+        "--model",
+        "models/house-price.json",
+        "--input",
+        &crate::common::example_csv().display().to_string(),
+        "--output",
+        "p.csv",
+    ]);
+    check("predict.schema.json", &t.run().success().json());
+    let t = Test::new().args(["--json", "init", "new", "--example"]);
+    check("init.schema.json", &t.run().success().json());
+}
+
+#[test]
+fn schemas_reject_broken_documents() {
+    let t = Test::new().toml(&example_toml()).args(["train"]);
+    t.run().success();
+    let mut model = t.read_json("models/house-price.json");
+    model["rows"]["total"] = Value::from("2000");
+    model["surprise"] = Value::from(1);
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(repo().join("docs/schemas/model.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert_eq!(validator.iter_errors(&model).count(), 2);
+}

@@ -24,41 +24,62 @@ pub struct InitReport {
     pub updated: Vec<String>,
 }
 
+/// `line` with `# comment` aligned at column 36.
+fn commented(line: &str, comment: &str) -> String {
+    format!("{line:<34} # {comment}\n")
+}
+
 /// The project file `init` writes.
 #[must_use]
 pub fn template(name: &str, example: bool) -> String {
-    let (data, features) = if example {
-        (
-            "path = \"data/train.csv\"          # CSV with a header row, relative to this file\ntarget = \"price\"                  # the column to predict\nexclude = [\"id\"]                   # columns that are never features\ncategorical = [\"neighborhood\"]     # one-hot encoded, levels learned in training",
-            "",
-        )
+    let mut data = commented(
+        "path = \"data/train.csv\"",
+        "CSV with a header row, relative to this file",
+    );
+    if example {
+        data += &commented("target = \"price\"", "the column to predict");
+        data += &commented("exclude = [\"id\"]", "columns that are never features");
+        data += &commented(
+            "categorical = [\"neighborhood\"]",
+            "one-hot encoded, levels learned in training",
+        );
     } else {
-        (
-            "path = \"data/train.csv\"          # CSV with a header row, relative to this file\ntarget = \"target\"                 # the column to predict\nexclude = []                       # columns that are never features (ids, timestamps)\ncategorical = []                   # one-hot encoded, levels learned in training",
-            "# features = [\"a\", \"b\"]          # default: every column but the target and `exclude`\n",
-        )
-    };
+        data += &commented("target = \"target\"", "the column to predict");
+        data += &commented(
+            "# features = [\"a\", \"b\"]",
+            "default: every column but the target and `exclude`",
+        );
+        data += &commented(
+            "exclude = []",
+            "columns that are never features (ids, times)",
+        );
+        data += &commented(
+            "categorical = []",
+            "one-hot encoded, levels learned in training",
+        );
+    }
+    data += &commented(
+        "missing = \"error\"",
+        "empty cells: \"error\" | \"drop-row\" | \"mean\"",
+    );
+    let split = commented(
+        "validation_fraction = 0.2",
+        "held out, chosen deterministically from `seed`",
+    ) + "seed = 42\n"
+        + &commented(
+            "# validation_path = \"data/valid.csv\"",
+            "a separate validation file instead",
+        );
+    let model = commented(
+        &format!("name = \"{name}\""),
+        "registry name (git tags NAME@vX.Y.Z)",
+    ) + &commented(
+        "kind = \"linear\"",
+        "\"linear\" (OLS) | \"glm\" (Tweedie: power, link, alpha, max_iter)",
+    ) + "fit_intercept = true\n"
+        + &format!("artifact = \"models/{name}.json\"\n");
     format!(
-        r#"# mlops project file. Every key is documented in docs/project-file.md.
-
-[project]
-name = "{name}"
-
-[data]
-{data}
-{features}missing = "error"                  # empty cells: "error" | "drop-row" | "mean"
-
-[split]
-validation_fraction = 0.2          # held out, chosen deterministically from `seed`
-seed = 42
-# validation_path = "data/valid.csv"   # a separate validation file instead
-
-[model]
-name = "{name}"                    # registry name
-kind = "linear"                    # "linear" (OLS) | "glm" (Tweedie: power, link, alpha, max_iter)
-fit_intercept = true
-artifact = "models/{name}.json"
-"#
+        "# mlops project file; every key is documented in mlops's docs/project-file.md.\n\n[project]\nname = \"{name}\"\n\n[data]\n{data}\n[split]\n{split}\n[model]\n{model}"
     )
 }
 

@@ -1101,7 +1101,10 @@ mod tests {
             assert!(parse_short_decimal(s.as_bytes()).is_none(), "{s}");
         }
         assert!(parse_short_decimal(b"1234567890123456").is_none());
-        assert_eq!(parse_short_decimal(b"-0").map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!(
+            parse_short_decimal(b"-0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Per-feature training statistics, kept in the artifact for data and drift
-//! checks: count, missing, mean, standard deviation (sample, n − 1; Welford's
-//! update), min, max and the nine decile edges.
+//! checks: count, missing, mean, standard deviation (sample, n − 1; two
+//! passes), min, max and the nine decile edges.
 //!
 //! Deciles use linear interpolation between order statistics (Hyndman & Fan
 //! type 7, the default of `numpy.quantile` and R), found with selection in
@@ -47,57 +47,6 @@ pub struct CategoricalStats {
     pub missing: u64,
     /// Rows per level, levels sorted.
     pub levels: IndexMap<String, u64>,
-}
-
-/// Welford's running mean and variance.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Welford {
-    n: u64,
-    mean: f64,
-    m2: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Welford {
-    /// Add a value.
-    #[allow(clippy::cast_precision_loss)]
-    pub fn push(&mut self, x: f64) {
-        if self.n == 0 {
-            self.min = x;
-            self.max = x;
-        } else {
-            self.min = self.min.min(x);
-            self.max = self.max.max(x);
-        }
-        self.n += 1;
-        let d = x - self.mean;
-        self.mean += d / self.n as f64;
-        self.m2 += d * (x - self.mean);
-    }
-
-    /// Values seen.
-    #[must_use]
-    pub fn count(&self) -> u64 {
-        self.n
-    }
-
-    /// The mean.
-    #[must_use]
-    pub fn mean(&self) -> f64 {
-        self.mean
-    }
-
-    /// Sample standard deviation.
-    #[must_use]
-    #[allow(clippy::cast_precision_loss)]
-    pub fn sd(&self) -> f64 {
-        if self.n < 2 {
-            0.0
-        } else {
-            (self.m2 / (self.n - 1) as f64).sqrt()
-        }
-    }
 }
 
 /// Statistics of the non-NaN values of `values`.
@@ -230,7 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn welford_is_stable() {
+    fn mean_and_sd_are_stable_far_from_zero() {
         let s = numeric([1e9 + 4.0, 1e9 + 7.0, 1e9 + 13.0, 1e9 + 16.0, f64::NAN].into_iter());
         assert_eq!(s.count, 4);
         assert_eq!(s.missing, 1);

@@ -12,6 +12,6 @@ mod init;
 mod nist;
 mod predict;
 mod project;
-mod train;
 mod schemas;
+mod train;
 mod train_errors;

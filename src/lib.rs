@@ -14,6 +14,7 @@ pub mod model;
 pub mod predict;
 pub mod project;
 pub mod report;
+pub mod stream;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -200,6 +200,9 @@ pub struct ModelSection {
     pub alpha: Option<f64>,
     /// GLM: maximum solver iterations.
     pub max_iter: Option<u64>,
+    /// Train on the streaming path (true), in memory (false), or choose by
+    /// file size (unset).
+    pub streaming: Option<bool>,
 }
 
 fn default_true() -> bool {
@@ -500,6 +503,7 @@ const TABLES: &[(&str, &[&str])] = &[
             "link",
             "alpha",
             "max_iter",
+            "streaming",
         ],
     ),
 ];

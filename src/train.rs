@@ -20,11 +20,19 @@ use crate::model::{
 use crate::project::{LinkName, MissingPolicy, ModelKind, Project};
 use crate::report::Progress;
 
+/// Files above this size train on the streaming path unless told otherwise.
+pub const STREAMING_THRESHOLD: u64 = 512 << 20;
+
 /// Options of a training run that do not come from the project file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TrainOptions {
     /// Write the artifact here instead of `[model].artifact`.
     pub out: Option<PathBuf>,
+    /// Force the streaming path (`--streaming`); else `[model].streaming`,
+    /// else by file size.
+    pub streaming: bool,
+    /// Block size in bytes of the streaming reader (0: the default, 8 MiB).
+    pub block: usize,
     /// Timestamp recorded as `created_at` (RFC 3339).
     pub created_at: String,
 }
@@ -34,7 +42,7 @@ pub struct TrainOptions {
 pub struct TrainReport {
     /// Where the artifact was written.
     pub artifact_path: String,
-    /// Which fitting path ran ("in-memory").
+    /// Which fitting path ran: "in-memory" or "streaming".
     pub path: &'static str,
     /// Wall time of the run in seconds.
     pub seconds: f64,
@@ -53,6 +61,20 @@ pub fn train(
     let cfg = &project.file;
     let data_path = project.resolve(&cfg.data.path);
     check_input(&data_path, &project.locate("data", "path"), "data.path")?;
+    let streaming = opts.streaming
+        || cfg.model.streaming.unwrap_or_else(|| {
+            std::fs::metadata(&data_path).is_ok_and(|m| m.len() > STREAMING_THRESHOLD)
+        });
+    if streaming {
+        if let Some(vp) = &cfg.split.validation_path {
+            check_input(
+                &project.resolve(vp),
+                &project.locate("split", "validation_path"),
+                "split.validation_path",
+            )?;
+        }
+        return crate::stream::train(project, opts, progress, start);
+    }
     let sel = Selection {
         target: Some(cfg.data.target.clone()),
         features: cfg.data.features.clone(),
@@ -278,6 +300,17 @@ pub fn train(
         },
         created_at: opts.created_at.clone(),
     };
+    write_report(project, opts, artifact, "in-memory", start)
+}
+
+/// Write the artifact atomically and report.
+pub(crate) fn write_report(
+    project: &Project,
+    opts: &TrainOptions,
+    artifact: Artifact,
+    path: &'static str,
+    start: Instant,
+) -> Result<TrainReport> {
     let out = match &opts.out {
         Some(p) => p.clone(),
         None => project.artifact_path(),
@@ -285,7 +318,7 @@ pub fn train(
     crate::fsutil::write_atomic(&out, artifact.to_json().as_bytes())?;
     Ok(TrainReport {
         artifact_path: display_path(&out),
-        path: "in-memory",
+        path,
         seconds: start.elapsed().as_secs_f64(),
         model: artifact,
     })

@@ -80,6 +80,9 @@ pub struct TrainArgs {
     /// Write the artifact here instead of [model].artifact
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// Fit in bounded memory, reading the data in blocks (default: by file size or [model].streaming)
+    #[arg(long)]
+    pub streaming: bool,
 }
 
 /// `mlops predict`

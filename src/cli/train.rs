@@ -17,6 +17,8 @@ pub fn run(a: &TrainArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let opts = TrainOptions {
         out: a.out.as_ref().map(|p| env.cwd.join(p)),
         created_at: created_at(env)?,
+        streaming: a.streaming,
+        block: 0,
     };
     let progress = out.progress();
     let report = mlops::train::train(&project, &opts, progress.as_ref())?;

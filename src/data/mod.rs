@@ -912,6 +912,33 @@ impl<R: Read> BlockReader<R> {
     }
 }
 
+/// Stream a CSV file as a sequence of tables, one per block of whole
+/// records: the same parser, checks, messages and exact line numbers as
+/// [`load`], in memory bounded by the block size. Calls `f` for each block
+/// (category codes are local to each table) and returns the SHA-256 of the
+/// file.
+pub fn stream_tables(
+    path: &Path,
+    sel: &Selection,
+    block: usize,
+    progress: &dyn Progress,
+    f: &mut dyn FnMut(Table) -> Result<()>,
+) -> Result<String> {
+    let origin = display_path(path);
+    let file = File::open(path).map_err(|e| Error::io("read", path, &e))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let (mut reader, header) = BlockReader::open(file, &origin, block)?;
+    let feature_names = resolve_features(&header, sel, &origin)?;
+    let plan = plan(&header, &feature_names, sel, &origin)?;
+    progress.start("reading", Some(size));
+    reader.for_each_chunk(
+        &mut |chunk, line| f(parse_chunk(&plan, chunk, line, &|_| {})?.into_table()),
+        &|pos| progress.set_position(pos),
+    )?;
+    progress.finish();
+    Ok(reader.sha256())
+}
+
 /// One thread and a bounded buffer, for files too large to hold: the same
 /// chunk parser as the in-memory path, so values, messages and line numbers
 /// are the same.

@@ -472,12 +472,25 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// `mlops.toml` placed in a fresh temporary folder.
 #[track_caller]
 pub fn train_in_process(project_text: &str) -> mlops::model::Artifact {
+    train_with(project_text, false, 0)
+}
+
+/// [`train_in_process`] on the streaming path with `block`-byte blocks.
+#[track_caller]
+pub fn train_streaming(project_text: &str, block: usize) -> mlops::model::Artifact {
+    train_with(project_text, true, block)
+}
+
+#[track_caller]
+fn train_with(project_text: &str, streaming: bool, block: usize) -> mlops::model::Artifact {
     let dir = tempfile::tempdir().unwrap();
     let project =
         mlops::project::Project::from_text(project_text, dir.path().join("mlops.toml")).unwrap();
     let opts = mlops::train::TrainOptions {
         out: Some(dir.path().join("model.json")),
         created_at: "2026-01-01T00:00:00Z".into(),
+        streaming,
+        block,
     };
     mlops::train::train(&project, &opts, &mlops::report::NoProgress)
         .unwrap_or_else(|e| panic!("{e}"))

@@ -13,5 +13,6 @@ mod nist;
 mod predict;
 mod project;
 mod schemas;
+mod streaming;
 mod train;
 mod train_errors;

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::train_in_process;
+use crate::common::{train_in_process, train_streaming};
 
 const REQUIRED: &[(&str, f64)] = &[
     ("Norris", 11.0),
@@ -44,13 +44,19 @@ fn lre(estimate: f64, certified: f64) -> f64 {
 }
 
 /// Fit one dataset through `train` and return the minimum LRE.
-fn digits(name: &str, certified: &serde_json::Value) -> f64 {
+fn digits(name: &str, certified: &serde_json::Value, streaming: bool) -> f64 {
     let intercept = certified["fit_intercept"].as_bool().unwrap();
     let csv = nist_dir().join(format!("{name}.csv"));
-    let model = train_in_process(&format!(
+    let text = format!(
         "[data]\npath = {:?}\ntarget = \"y\"\n[split]\nvalidation_fraction = 0.0\n[model]\nname = \"nist\"\nfit_intercept = {intercept}\n",
         csv.display().to_string()
-    ));
+    );
+    // Streaming: 200-byte blocks, so every dataset spans several blocks.
+    let model = if streaming {
+        train_streaming(&text, 200)
+    } else {
+        train_in_process(&text)
+    };
     let mut worst = 15.0f64;
     if intercept {
         worst = worst.min(lre(
@@ -69,12 +75,23 @@ fn digits(name: &str, certified: &serde_json::Value) -> f64 {
 
 #[test]
 fn nist_strd_linear_regression_digits() {
+    check_all(false);
+}
+
+/// The same table through the streaming path (issue: train on data larger
+/// than memory).
+#[test]
+fn nist_strd_digits_through_the_streaming_path() {
+    check_all(true);
+}
+
+fn check_all(streaming: bool) {
     let certified: serde_json::Value =
         serde_json::from_slice(&std::fs::read(nist_dir().join("certified.json")).unwrap()).unwrap();
     let mut failures = Vec::new();
     println!("{:<10} {:>8} {:>9}", "dataset", "digits", "required");
     for (name, required) in REQUIRED {
-        let d = digits(name, &certified[*name]);
+        let d = digits(name, &certified[*name], streaming);
         println!("{name:<10} {d:>8.2} {required:>9}");
         if d < *required {
             failures.push(format!("{name}: {d:.2} digits < {required}"));

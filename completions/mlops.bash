@@ -253,7 +253,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__train)
-            opts="-C -q -v -h -V --out --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --out --streaming --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

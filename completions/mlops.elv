@@ -56,6 +56,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --streaming 'Fit in bounded memory, reading the data in blocks (default: by file size or [model].streaming)'
             cand --json 'Print one JSON document on stdout instead of the human report'
             cand -q 'Say less on stderr'
             cand --quiet 'Say less on stderr'

@@ -53,6 +53,7 @@ complete -c mlops -n "__fish_mlops_using_subcommand train" -s C -l config -d 'Th
 complete -c mlops -n "__fish_mlops_using_subcommand train" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand train" -l streaming -d 'Fit in bounded memory, reading the data in blocks (default: by file size or [model].streaming)'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -l json -d 'Print one JSON document on stdout instead of the human report'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s q -l quiet -d 'Say less on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s v -l verbose -d 'Say more on stderr (repeat for more)'

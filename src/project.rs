@@ -85,8 +85,9 @@ impl MissingPolicy {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataSection {
-    /// CSV file with a header row, relative to the project file.
-    pub path: String,
+    /// CSV file(s) with a header row, relative to the project file: a path,
+    /// a glob, or a list of them; `.csv.gz` files are decompressed.
+    pub path: DataPath,
     /// The target column.
     pub target: String,
     /// Feature columns, in this order; default: every column but the target
@@ -101,6 +102,27 @@ pub struct DataSection {
     /// Missing-value policy.
     #[serde(default)]
     pub missing: MissingPolicy,
+}
+
+/// `[data].path`: one path (or glob) or a list of them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum DataPath {
+    /// `path = "data/train.csv"`
+    One(String),
+    /// `path = ["a.csv", "b/*.csv.gz"]`
+    Many(Vec<String>),
+}
+
+impl DataPath {
+    /// The paths or patterns, in order.
+    #[must_use]
+    pub fn patterns(&self) -> Vec<&str> {
+        match self {
+            DataPath::One(p) => vec![p.as_str()],
+            DataPath::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// `[split]`: how validation rows are chosen.
@@ -301,6 +323,39 @@ impl Project {
         }
     }
 
+    /// The training files `[data].path` names, globs expanded (sorted), in
+    /// order; each must exist.
+    pub fn data_files(&self) -> Result<Vec<PathBuf>> {
+        let at = self.locate("data", "path");
+        let mut out = Vec::new();
+        for pat in self.file.data.path.patterns() {
+            let full = self.resolve(pat);
+            if pat.contains(['*', '?', '[']) {
+                let text = full.to_string_lossy().into_owned();
+                let mut matched: Vec<PathBuf> = glob::glob(&text)
+                    .map_err(|e| {
+                        Error::usage(format!(
+                            "{at}: data.path pattern \"{pat}\" is not a valid glob ({e}); fix the pattern"
+                        ))
+                    })?
+                    .filter_map(std::result::Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect();
+                matched.sort();
+                if matched.is_empty() {
+                    return Err(Error::usage(format!(
+                        "{at}: data.path pattern \"{pat}\" matches no file; check the pattern (it is relative to the project file)"
+                    )));
+                }
+                out.extend(matched);
+            } else {
+                require_file(&full, &at, "data.path")?;
+                out.push(full);
+            }
+        }
+        Ok(out)
+    }
+
     /// Where the artifact goes.
     #[must_use]
     pub fn artifact_path(&self) -> PathBuf {
@@ -312,6 +367,22 @@ impl Project {
                 .join(format!("{}.json", self.file.model.name)),
         }
     }
+}
+
+/// A data file named at `key` (found at `at`) must be an existing file.
+pub fn require_file(path: &Path, at: &str, key: &str) -> Result<()> {
+    if path.is_file() {
+        return Ok(());
+    }
+    let what = if path.is_dir() {
+        "is a folder, not a CSV file"
+    } else {
+        "does not exist"
+    };
+    Err(Error::usage(format!(
+        "{at}: {key} = {} {what}; check the path (it is relative to the project file)",
+        display_path(path)
+    )))
 }
 
 /// Parse and check the text of a project file; `origin` names it in errors.
@@ -336,11 +407,12 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             "is empty; name the target column".into(),
         ));
     }
-    if f.data.path.trim().is_empty() {
+    let patterns = f.data.path.patterns();
+    if patterns.is_empty() || patterns.iter().any(|p| p.trim().is_empty()) {
         return Err(err(
             "data",
             "path",
-            "is empty; name the training CSV".into(),
+            "is empty; name the training CSV (or a list of CSVs)".into(),
         ));
     }
     if let Some(fr) = f.split.validation_fraction {
@@ -703,6 +775,11 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
                 .replace("expected f64", "expected a number")
                 .replace("expected u64", "expected a whole number of at least 0")
                 .replace("expected a boolean", "expected true or false")
+        ));
+    }
+    if msg.contains("untagged enum DataPath") {
+        return Error::usage(format!(
+            "{loc}: key \"data.path\" must be a path or a list of paths; see docs/project-file.md"
         ));
     }
     let first = msg.lines().next().unwrap_or("invalid TOML");

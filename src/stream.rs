@@ -367,8 +367,12 @@ pub fn train(
             project.locate("data", "missing")
         )));
     }
-    let data_path = project.resolve(&cfg.data.path);
-    let origin = display_path(&data_path);
+    let data_files = project.data_files()?;
+    let origin = match data_files.as_slice() {
+        [one] => display_path(one),
+        [first, rest @ ..] => format!("{} (and {} more)", display_path(first), rest.len()),
+        [] => String::new(),
+    };
     let sel = Selection {
         target: Some(cfg.data.target.clone()),
         features: cfg.data.features.clone(),
@@ -392,7 +396,7 @@ pub fn train(
     // Pass 1: fold and count.
     let mut fold: Option<Fold> = None;
     let mut feature_names: Vec<String> = Vec::new();
-    let data_sha256 = data::stream_tables(&data_path, &sel, block, progress, &mut |t| {
+    let data_sha256 = data::stream_tables(&data_files, &sel, block, progress, &mut |t| {
         let f = fold.get_or_insert_with(|| {
             feature_names.clone_from(&t.feature_names);
             let mut width = usize::from(intercept);
@@ -618,7 +622,7 @@ pub fn train(
         })
         .collect();
     let bins = DECILE_BINS as f64;
-    data::stream_tables(&data_path, &sel, block, progress, &mut |t| {
+    data::stream_tables(&data_files, &sel, block, progress, &mut |t| {
         for i in 0..t.rows() {
             let g = row0 + i as u64;
             if !usable(&t, i) {
@@ -660,7 +664,7 @@ pub fn train(
             ..sel.clone()
         };
         validation_sha = Some(data::stream_tables(
-            &vpath,
+            std::slice::from_ref(&vpath),
             &vsel,
             block,
             progress,

@@ -59,15 +59,21 @@ pub fn train(
 ) -> Result<TrainReport> {
     let start = Instant::now();
     let cfg = &project.file;
-    let data_path = project.resolve(&cfg.data.path);
-    check_input(&data_path, &project.locate("data", "path"), "data.path")?;
+    let data_files = project.data_files()?;
     let streaming = opts.streaming
         || cfg.model.streaming.unwrap_or_else(|| {
-            std::fs::metadata(&data_path).is_ok_and(|m| m.len() > STREAMING_THRESHOLD)
+            let size: u64 = data_files
+                .iter()
+                .map(|p| {
+                    let len = std::fs::metadata(p).map_or(0, |m| m.len());
+                    if data::is_gzip(p) { len * 5 } else { len }
+                })
+                .sum();
+            size > STREAMING_THRESHOLD
         });
     if streaming {
         if let Some(vp) = &cfg.split.validation_path {
-            check_input(
+            crate::project::require_file(
                 &project.resolve(vp),
                 &project.locate("split", "validation_path"),
                 "split.validation_path",
@@ -85,7 +91,7 @@ pub fn train(
     let data::Loaded {
         table,
         sha256: data_sha256,
-    } = data::load(&data_path, &sel, progress)?;
+    } = data::load_files(&data_files, &sel, progress)?;
     let policy = cfg.data.missing;
     let fraction = cfg.split.fraction();
     let seed = cfg.split.seed;
@@ -115,7 +121,7 @@ pub fn train(
     let (valid_table, valid_sha) = match &cfg.split.validation_path {
         Some(vp) => {
             let vpath = project.resolve(vp);
-            check_input(
+            crate::project::require_file(
                 &vpath,
                 &project.locate("split", "validation_path"),
                 "split.validation_path",
@@ -467,22 +473,6 @@ fn training_stats(
     (feature_stats, target_stats)
 }
 
-/// A data file named at `key` (found at `at`) must be an existing file.
-fn check_input(path: &std::path::Path, at: &str, key: &str) -> Result<()> {
-    if path.is_file() {
-        return Ok(());
-    }
-    let what = if path.is_dir() {
-        "is a folder, not a CSV file"
-    } else {
-        "does not exist"
-    };
-    Err(Error::usage(format!(
-        "{at}: {key} = {} {what}; check the path (it is relative to the project file)",
-        display_path(path)
-    )))
-}
-
 /// The estimator, its recorded parameters and the Tweedie power for metrics.
 fn estimator(project: &Project) -> (Estimator, Params, Option<f64>) {
     let m = &project.file.model;
@@ -614,7 +604,9 @@ fn predict_rows(
                     };
                     return Err(Error::data(format!(
                         "{}:{}: column \"{name}\": level \"{}\" appears only in validation rows (training levels: {known}); {hint}",
-                        t.origin, t.lines[i], levels[c as usize]
+                        t.origin_of(i),
+                        t.lines[i],
+                        levels[c as usize]
                     )));
                 }
             }

@@ -10,7 +10,7 @@ pub mod split;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -83,9 +83,70 @@ pub struct Table {
     pub target: Vec<f64>,
     /// The 1-based file line of each row.
     pub lines: Vec<u64>,
+    /// Where rows come from when the table spans several files: (first
+    /// row, file as shown in messages), in row order; empty for one file.
+    pub sources: Vec<(usize, String)>,
 }
 
 impl Table {
+    /// Append the rows of `other` (same columns), mapping its level codes
+    /// onto ours.
+    pub fn append(&mut self, other: Table) {
+        self.target.extend_from_slice(&other.target);
+        self.lines.extend_from_slice(&other.lines);
+        for (mine, theirs) in self.features.iter_mut().zip(other.features) {
+            match (mine, theirs) {
+                (Column::Numeric(a), Column::Numeric(b)) => a.extend_from_slice(&b),
+                (
+                    Column::Categorical { codes, levels },
+                    Column::Categorical {
+                        codes: bcodes,
+                        levels: blevels,
+                    },
+                ) => {
+                    let index: HashMap<&str, u32> = levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.as_str(), u32::try_from(i).unwrap_or(MISSING_LEVEL - 1)))
+                        .collect();
+                    let mut added: Vec<String> = Vec::new();
+                    let base = levels.len();
+                    let remap: Vec<u32> = blevels
+                        .into_iter()
+                        .map(|l| {
+                            if let Some(&c) = index.get(l.as_str()) {
+                                c
+                            } else if let Some(k) = added.iter().position(|a| *a == l) {
+                                u32::try_from(base + k).unwrap_or(MISSING_LEVEL - 1)
+                            } else {
+                                added.push(l);
+                                u32::try_from(base + added.len() - 1).unwrap_or(MISSING_LEVEL - 1)
+                            }
+                        })
+                        .collect();
+                    levels.extend(added);
+                    codes.extend(bcodes.into_iter().map(|c| {
+                        if c == MISSING_LEVEL {
+                            c
+                        } else {
+                            remap[c as usize]
+                        }
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The file row `i` was read from, as shown in messages.
+    #[must_use]
+    pub fn origin_of(&self, i: usize) -> &str {
+        match self.sources.partition_point(|(first, _)| *first <= i) {
+            0 => &self.origin,
+            k => &self.sources[k - 1].1,
+        }
+    }
+
     /// Number of rows.
     #[must_use]
     pub fn rows(&self) -> usize {
@@ -376,6 +437,7 @@ const IN_MEMORY_MAX: u64 = 1 << 30;
 const PARALLEL_MIN: usize = 4 << 20;
 
 /// What every chunk parser needs to know about the columns.
+#[derive(Clone)]
 struct Plan<'a> {
     origin: &'a str,
     width: usize,
@@ -541,6 +603,7 @@ impl<'a> Builder<'a> {
             features: self.cols,
             target: self.target,
             lines: self.lines,
+            sources: Vec::new(),
         }
     }
 }
@@ -669,83 +732,190 @@ fn count_newlines(b: &[u8]) -> u64 {
 }
 
 /// Load a CSV file into a [`Table`], and hash it.
-///
-/// A file up to 1 GiB is read whole, hashed on one thread and parsed in two
-/// halves on two others; a larger one is streamed through one parser.
-#[allow(clippy::too_many_lines)]
 pub fn load(path: &Path, sel: &Selection, progress: &dyn Progress) -> Result<Loaded> {
-    let origin = display_path(path);
-    let mut file = File::open(path).map_err(|e| Error::io("read", path, &e))?;
-    let size = file.metadata().map_or(0, |m| m.len());
+    load_files(&[path.to_path_buf()], sel, progress)
+}
+
+/// Whether a path names a gzip file (by its `.gz` suffix).
+#[must_use]
+pub fn is_gzip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// The file as the table spanning several files shows it in messages.
+fn joint_origin(paths: &[PathBuf]) -> String {
+    match paths {
+        [one] => display_path(one),
+        [first, rest @ ..] => format!("{} (and {} more)", display_path(first), rest.len()),
+        [] => String::new(),
+    }
+}
+
+/// Load CSV files (each plain, or gzip by a `.gz` suffix) with the same
+/// header into one [`Table`], in order; `sha256` is that of the files' raw
+/// bytes, concatenated.
+///
+/// Inputs up to 1 GiB in all are read whole, hashed on one thread while
+/// each file is parsed in two halves on two others; larger ones are
+/// streamed in blocks through one parser.
+pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -> Result<Loaded> {
+    let mut size = 0u64;
+    for p in paths {
+        let m = std::fs::metadata(p).map_err(|e| Error::io("read", p, &e))?;
+        // A compressed file is judged by a typical 5:1 ratio.
+        size += if is_gzip(p) { m.len() * 5 } else { m.len() };
+    }
     if size > IN_MEMORY_MAX {
-        return load_streaming(file, &origin, sel, progress);
+        return load_streaming(paths, sel, progress, STREAM_BLOCK);
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
-    file.read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, &e))?;
-
-    // The header.
-    let mut rdr = csv_reader(bytes.as_slice());
-    let header = read_header(&mut rdr, &origin)?;
-    let mut hdr_end = usize::try_from(rdr.position().byte()).unwrap_or(bytes.len());
-    if bytes.get(hdr_end) == Some(&b'\n') {
-        hdr_end += 1;
+    let mut raw: Vec<Vec<u8>> = Vec::with_capacity(paths.len());
+    for p in paths {
+        raw.push(std::fs::read(p).map_err(|e| Error::io("read", p, &e))?);
     }
-    let hdr_end = hdr_end.min(bytes.len());
-    let feature_names = resolve_features(&header, sel, &origin)?;
-    let plan = plan(&header, &feature_names, sel, &origin)?;
-
-    let data = &bytes[hdr_end..];
-    let first_line = 1 + count_newlines(&bytes[..hdr_end]);
     progress.start("reading", Some(size));
     let (sha, parsed) = std::thread::scope(|s| {
         let hasher = s.spawn(|| {
             let mut h = Sha256::new();
-            h.update(&bytes);
+            for r in &raw {
+                h.update(r);
+            }
             hex(&h.finalize())
         });
-        let cut = if data.len() >= PARALLEL_MIN {
-            split_point(data)
-        } else {
-            None
-        };
-        let parsed = match cut {
-            None => parse_chunk(&plan, data, first_line, &|b| progress.set_position(b))
-                .map(Builder::into_table),
-            Some(cut) => {
-                let (a, b) = data.split_at(cut);
-                let second_line = first_line + count_newlines(a);
-                let plan = &plan;
-                let h2 = s.spawn(move || parse_chunk(plan, b, second_line, &|_| {}));
-                // The halves are about equal: twice the first's progress is the whole's.
-                let first = parse_chunk(plan, a, first_line, &|b| {
-                    progress.set_position(b.saturating_mul(2));
-                });
-                let second = h2.join();
-                match (first, second) {
-                    (Err(e), _) => Err(e),
-                    (Ok(_), Ok(Err(e))) => Err(e),
-                    (Ok(mut f), Ok(Ok(sb))) => {
-                        f.append(sb);
-                        Ok(f.into_table())
-                    }
-                    (Ok(_), Err(_)) => Err(Error::data(format!(
-                        "{origin}: the parser thread failed; please report this"
-                    ))),
-                }
-            }
-        };
-        let sha = hasher.join().unwrap_or_default();
-        (sha, parsed)
+        let parsed = parse_files(paths, &raw, sel, progress);
+        (hasher.join().unwrap_or_default(), parsed)
     });
     progress.finish();
-    let table = parsed?;
-    if table.lines.is_empty() {
-        return Err(Error::data(format!(
-            "{origin} has a header row but no data rows; add data"
-        )));
+    Ok(Loaded {
+        table: parsed?,
+        sha256: sha,
+    })
+}
+
+/// Parse the raw contents of `paths` (decompressing gzip) into one table.
+fn parse_files(
+    paths: &[PathBuf],
+    raw: &[Vec<u8>],
+    sel: &Selection,
+    progress: &dyn Progress,
+) -> Result<Table> {
+    let origins: Vec<String> = paths.iter().map(|p| display_path(p)).collect();
+    let mut first: Option<(Vec<String>, Vec<String>)> = None;
+    let mut plans: Vec<Plan<'_>> = Vec::new();
+    let mut bodies: Vec<(Vec<u8>, usize, u64)> = Vec::new();
+    for (i, (p, bytes)) in paths.iter().zip(raw).enumerate() {
+        let origin = &origins[i];
+        let bytes = if is_gzip(p) {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(bytes.as_slice())
+                .read_to_end(&mut out)
+                .map_err(|e| {
+                    Error::data(format!(
+                        "{origin}: not a readable gzip file ({}); check the file or drop the .gz suffix",
+                        io_reason(&e)
+                    ))
+                })?;
+            out
+        } else {
+            bytes.clone()
+        };
+        let mut rdr = csv_reader(bytes.as_slice());
+        let header = read_header(&mut rdr, origin)?;
+        let mut hdr_end = usize::try_from(rdr.position().byte()).unwrap_or(bytes.len());
+        if bytes.get(hdr_end) == Some(&b'\n') {
+            hdr_end += 1;
+        }
+        let hdr_end = hdr_end.min(bytes.len());
+        let first_line = 1 + count_newlines(&bytes[..hdr_end]);
+        match &first {
+            None => {
+                let names = resolve_features(&header, sel, origin)?;
+                first = Some((header, names));
+            }
+            Some((h, _)) if *h != header => {
+                return Err(Error::data(format!(
+                    "{origin}:1: the header differs from that of {}; every file of data.path needs the same columns in the same order",
+                    origins[0]
+                )));
+            }
+            Some(_) => {}
+        }
+        bodies.push((bytes, hdr_end, first_line));
     }
-    Ok(Loaded { table, sha256: sha })
+    let Some((header, feature_names)) = &first else {
+        return Err(Error::usage(
+            "data.path names no file; name at least one CSV",
+        ));
+    };
+    for origin in &origins {
+        plans.push(plan(header, feature_names, sel, origin)?);
+    }
+    let mut all: Option<Builder<'_>> = None;
+    let mut sources = Vec::new();
+    for (k, (bytes, hdr_end, first_line)) in bodies.iter().enumerate() {
+        let b = parse_body(&plans[k], &bytes[*hdr_end..], *first_line, progress)?;
+        if b.lines.is_empty() {
+            return Err(Error::data(format!(
+                "{} has a header row but no data rows; add data",
+                origins[k]
+            )));
+        }
+        match &mut all {
+            None => all = Some(b),
+            Some(a) => {
+                sources.push((a.lines.len(), origins[k].clone()));
+                a.append(b);
+            }
+        }
+    }
+    let mut table = all
+        .ok_or_else(|| Error::usage("data.path names no file; name at least one CSV"))?
+        .into_table();
+    if !sources.is_empty() {
+        table.origin = joint_origin(paths);
+        sources.insert(0, (0, origins[0].clone()));
+    }
+    table.sources = sources;
+    Ok(table)
+}
+
+/// Parse the records after the header, in two halves on two threads when
+/// the body is large (cut at a newline outside quotes).
+fn parse_body<'p>(
+    plan: &'p Plan<'p>,
+    data: &[u8],
+    first_line: u64,
+    progress: &dyn Progress,
+) -> Result<Builder<'p>> {
+    let cut = if data.len() >= PARALLEL_MIN {
+        split_point(data)
+    } else {
+        None
+    };
+    let Some(cut) = cut else {
+        return parse_chunk(plan, data, first_line, &|b| progress.set_position(b));
+    };
+    let (a, b) = data.split_at(cut);
+    let second_line = first_line + count_newlines(a);
+    std::thread::scope(|s| {
+        let h2 = s.spawn(move || parse_chunk(plan, b, second_line, &|_| {}));
+        // The halves are about equal: twice the first's progress is the whole's.
+        let first = parse_chunk(plan, a, first_line, &|b| {
+            progress.set_position(b.saturating_mul(2));
+        });
+        let second = h2.join();
+        match (first, second) {
+            (Err(e), _) | (Ok(_), Ok(Err(e))) => Err(e),
+            (Ok(mut f), Ok(Ok(sb))) => {
+                f.append(sb);
+                Ok(f)
+            }
+            (Ok(_), Err(_)) => Err(Error::data(format!(
+                "{}: the parser thread failed; please report this",
+                plan.origin
+            ))),
+        }
+    })
 }
 
 fn plan<'a>(
@@ -801,8 +971,8 @@ fn last_record_end(buf: &[u8]) -> Option<usize> {
     last
 }
 
-/// A CSV input read in blocks cut at record boundaries, hashed as it is
-/// read, with exact file lines: memory stays bounded by the block size (and
+/// A CSV input read in blocks cut at record boundaries, with exact file
+/// lines: memory stays bounded by the block size (and
 /// the longest record), whatever the input's size.
 pub struct BlockReader<R> {
     input: R,
@@ -810,7 +980,6 @@ pub struct BlockReader<R> {
     buf: Vec<u8>,
     block: usize,
     more: bool,
-    hasher: Sha256,
     line: u64,
     consumed: u64,
 }
@@ -825,7 +994,6 @@ impl<R: Read> BlockReader<R> {
             buf: Vec::with_capacity(block * 2),
             block,
             more: true,
-            hasher: Sha256::new(),
             line: 1,
             consumed: 0,
         };
@@ -866,7 +1034,6 @@ impl<R: Read> BlockReader<R> {
                 }
             }
         }
-        self.hasher.update(&self.buf[start..filled]);
         self.more = filled == self.buf.len();
         self.buf.truncate(filled);
         Ok(())
@@ -904,83 +1071,150 @@ impl<R: Read> BlockReader<R> {
         }
     }
 
-    /// The SHA-256 of everything read (the whole input once
-    /// [`BlockReader::for_each_chunk`] has returned).
-    #[must_use]
-    pub fn sha256(self) -> String {
-        hex(&self.hasher.finalize())
+    /// The underlying reader.
+    pub fn into_inner(self) -> R {
+        self.input
     }
 }
 
-/// Stream a CSV file as a sequence of tables, one per block of whole
-/// records: the same parser, checks, messages and exact line numbers as
-/// [`load`], in memory bounded by the block size. Calls `f` for each block
-/// (category codes are local to each table) and returns the SHA-256 of the
-/// file.
+/// A reader that hashes the raw bytes that pass through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// One input file, decompressed when it is gzip, hashing its raw bytes.
+enum Input {
+    Plain(Hashing<File>),
+    Gzip(Box<flate2::read::MultiGzDecoder<Hashing<File>>>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Plain(r) => r.read(buf),
+            Input::Gzip(r) => r.read(buf),
+        }
+    }
+}
+
+impl Input {
+    fn open(path: &Path, hasher: Sha256) -> Result<Input> {
+        let f = File::open(path).map_err(|e| Error::io("read", path, &e))?;
+        let h = Hashing { inner: f, hasher };
+        Ok(if is_gzip(path) {
+            Input::Gzip(Box::new(flate2::read::MultiGzDecoder::new(h)))
+        } else {
+            Input::Plain(h)
+        })
+    }
+
+    /// Read what is left of the raw file and return the running hash.
+    fn finish(self) -> Sha256 {
+        let mut h = match self {
+            Input::Plain(h) => h,
+            Input::Gzip(d) => d.into_inner(),
+        };
+        let _ = std::io::copy(&mut h, &mut std::io::sink());
+        h.hasher
+    }
+}
+
+/// Stream CSV files (plain or gzip) with the same header as a sequence of
+/// tables, one per block of whole records: the same parser, checks,
+/// messages and exact line numbers as [`load`], in memory bounded by the
+/// block size. Calls `f` for each block (category codes are local to each
+/// table) and returns the SHA-256 of the files' raw bytes, concatenated.
 pub fn stream_tables(
-    path: &Path,
+    paths: &[PathBuf],
     sel: &Selection,
     block: usize,
     progress: &dyn Progress,
     f: &mut dyn FnMut(Table) -> Result<()>,
 ) -> Result<String> {
-    let origin = display_path(path);
-    let file = File::open(path).map_err(|e| Error::io("read", path, &e))?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    let (mut reader, header) = BlockReader::open(file, &origin, block)?;
-    let feature_names = resolve_features(&header, sel, &origin)?;
-    let plan = plan(&header, &feature_names, sel, &origin)?;
-    progress.start("reading", Some(size));
-    reader.for_each_chunk(
-        &mut |chunk, line| f(parse_chunk(&plan, chunk, line, &|_| {})?.into_table()),
-        &|pos| progress.set_position(pos),
-    )?;
+    let mut hasher = Sha256::new();
+    let mut first: Option<(Vec<String>, Vec<String>)> = None;
+    let total: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum();
+    progress.start("reading", Some(total));
+    let mut done = 0u64;
+    for path in paths {
+        let origin = display_path(path);
+        let input = Input::open(path, hasher)?;
+        let (mut reader, header) = BlockReader::open(input, &origin, block)?;
+        let feature_names = match &first {
+            None => {
+                let names = resolve_features(&header, sel, &origin)?;
+                first = Some((header.clone(), names.clone()));
+                names
+            }
+            Some((h, _)) if *h != header => {
+                return Err(Error::data(format!(
+                    "{origin}:1: the header differs from that of {}; every file of data.path needs the same columns in the same order",
+                    display_path(&paths[0])
+                )));
+            }
+            Some((_, names)) => names.clone(),
+        };
+        let plan = plan(&header, &feature_names, sel, &origin)?;
+        reader.for_each_chunk(
+            &mut |chunk, line| f(parse_chunk(&plan, chunk, line, &|_| {})?.into_table()),
+            &|pos| progress.set_position(done + pos),
+        )?;
+        hasher = reader.into_inner().finish();
+        done += std::fs::metadata(path).map_or(0, |m| m.len());
+    }
     progress.finish();
-    Ok(reader.sha256())
+    Ok(hex(&hasher.finalize()))
 }
 
-/// One thread and a bounded buffer, for files too large to hold: the same
-/// chunk parser as the in-memory path, so values, messages and line numbers
-/// are the same.
+/// One thread and bounded buffers, for inputs too large to hold whole: the
+/// same chunk parser as the in-memory path, so values, messages and line
+/// numbers are the same.
 fn load_streaming(
-    file: File,
-    origin: &str,
-    sel: &Selection,
-    progress: &dyn Progress,
-) -> Result<Loaded> {
-    load_streaming_blocks(file, origin, sel, progress, STREAM_BLOCK)
-}
-
-fn load_streaming_blocks(
-    file: File,
-    origin: &str,
+    paths: &[PathBuf],
     sel: &Selection,
     progress: &dyn Progress,
     block: usize,
 ) -> Result<Loaded> {
-    let size = file.metadata().map_or(0, |m| m.len());
-    let (mut reader, header) = BlockReader::open(file, origin, block)?;
-    let feature_names = resolve_features(&header, sel, origin)?;
-    let plan = plan(&header, &feature_names, sel, origin)?;
-    let mut all = Builder::new(&plan);
-    progress.start("reading", Some(size));
-    reader.for_each_chunk(
-        &mut |chunk, line| {
-            all.append(parse_chunk(&plan, chunk, line, &|_| {})?);
-            Ok(())
-        },
-        &|pos| progress.set_position(pos),
-    )?;
-    progress.finish();
-    if all.lines.is_empty() {
+    let mut all: Option<Table> = None;
+    let mut sources: Vec<(usize, String)> = Vec::new();
+    let sha = stream_tables(paths, sel, block, progress, &mut |t| {
+        match &mut all {
+            None => {
+                sources.push((0, t.origin.clone()));
+                all = Some(t);
+            }
+            Some(a) => {
+                if sources.last().is_some_and(|(_, o)| *o != t.origin) {
+                    sources.push((a.rows(), t.origin.clone()));
+                }
+                a.append(t);
+            }
+        }
+        Ok(())
+    })?;
+    let Some(mut table) = all.filter(|t| t.rows() > 0) else {
         return Err(Error::data(format!(
-            "{origin} has a header row but no data rows; add data"
+            "{} has a header row but no data rows; add data",
+            joint_origin(paths)
         )));
+    };
+    if paths.len() > 1 {
+        table.origin = joint_origin(paths);
+        table.sources = sources;
     }
-    Ok(Loaded {
-        table: all.into_table(),
-        sha256: reader.sha256(),
-    })
+    Ok(Loaded { table, sha256: sha })
 }
 
 /// SHA-256 of a file's bytes, as lowercase hex.
@@ -1206,8 +1440,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.csv");
         std::fs::write(&p, &quoted).unwrap();
-        let f = File::open(&p).unwrap();
-        let c = load_streaming(f, "s.csv", &s, &NoProgress).unwrap();
+        let c = load_streaming(std::slice::from_ref(&p), &s, &NoProgress, STREAM_BLOCK).unwrap();
         assert_eq!(c.table.lines, [2, 4, 5]);
         assert_eq!(c.table.target, a.target);
         assert_eq!(c.sha256, sha256_file(&p).unwrap());
@@ -1236,8 +1469,7 @@ mod tests {
         std::fs::write(&p, &text).unwrap();
         let whole = load(&p, &sel(), &NoProgress).unwrap();
         for block in [7, 64, 1000] {
-            let f = File::open(&p).unwrap();
-            let s = load_streaming_blocks(f, "x", &sel(), &NoProgress, block).unwrap();
+            let s = load_streaming(std::slice::from_ref(&p), &sel(), &NoProgress, block).unwrap();
             assert_eq!(s.table.lines, whole.table.lines, "block {block}");
             assert_eq!(s.table.target, whole.table.target);
             assert_eq!(s.sha256, whole.sha256);

@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod glm;
 mod init;
+mod inputs;
 mod nist;
 mod predict;
 mod project;

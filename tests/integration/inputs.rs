@@ -1,0 +1,136 @@
+//! Training inputs beyond one plain CSV: gzip files, lists of files and
+//! globs, on both fitting paths.
+
+use std::io::Write;
+
+use crate::common::{Test, noisy_csv, sha256_hex};
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn toml(path: &str) -> String {
+    format!(
+        "[data]\npath = {path}\ntarget = \"y\"\nexclude = [\"id\"]\ncategorical = [\"c\"]\n[split]\nvalidation_fraction = 0.2\n[model]\nname = \"m\"\nartifact = \"m.json\"\n"
+    )
+}
+
+/// The rows of `noisy_csv(n)` cut into files of `parts` rows (each with the header).
+fn split_csv(n: u64, parts: usize) -> Vec<String> {
+    let text = noisy_csv(n);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    rows.chunks(parts)
+        .map(|c| format!("{header}\n{}\n", c.join("\n")))
+        .collect()
+}
+
+#[track_caller]
+fn close_coefficients(doc: &serde_json::Value, reference: &serde_json::Value, what: &str) {
+    for (k, v) in reference["coefficients"].as_object().unwrap() {
+        let (a, b) = (
+            doc["coefficients"][k].as_f64().unwrap(),
+            v.as_f64().unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "{what}: {k}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn gzip_list_and_glob_give_the_model_of_the_single_file() {
+    let whole = noisy_csv(300);
+    let one = Test::new()
+        .toml(&toml("\"d.csv\""))
+        .file("d.csv", &whole)
+        .args(["--json", "train"]);
+    let reference = one.run().success().json();
+    assert_eq!(reference["data_sha256"], sha256_hex(whole.as_bytes()));
+
+    let gz = gzip(whole.as_bytes());
+    for streaming in [false, true] {
+        let mut args = vec!["--json", "train"];
+        if streaming {
+            args.push("--streaming");
+        }
+        let t = Test::new()
+            .toml(&toml("\"d.csv.gz\""))
+            .file("d.csv.gz", &gz)
+            .args(args.clone());
+        let doc = t.run().success().json();
+        close_coefficients(&doc, &reference, &format!("gzip, streaming {streaming}"));
+        assert_eq!(
+            doc["data_sha256"],
+            sha256_hex(&gz),
+            "the hash is of the file as stored"
+        );
+
+        let parts = split_csv(300, 110);
+        let t = Test::new()
+            .toml(&toml("[\"parts/a.csv\", \"parts/b.csv\", \"parts/c.csv\"]"))
+            .file("parts/a.csv", &parts[0])
+            .file("parts/b.csv", &parts[1])
+            .file("parts/c.csv", &parts[2])
+            .args(args.clone());
+        let doc = t.run().success().json();
+        assert_eq!(doc["rows"]["total"], 300);
+        let sha = sha256_hex(format!("{}{}{}", parts[0], parts[1], parts[2]).as_bytes());
+        assert_eq!(doc["data_sha256"], sha);
+        close_coefficients(&doc, &reference, &format!("list, streaming {streaming}"));
+
+        let t = Test::new()
+            .toml(&toml("\"parts/*.csv\""))
+            .file("parts/a.csv", &parts[0])
+            .file("parts/b.csv", &parts[1])
+            .file("parts/c.csv", &parts[2])
+            .args(args);
+        let doc = t.run().success().json();
+        assert_eq!(doc["data_sha256"], sha, "a glob expands in sorted order");
+    }
+}
+
+#[test]
+fn input_errors_name_the_file() {
+    let parts = split_csv(60, 30);
+    let bad_second = format!("{}999,zz,1,north,2\n", parts[1]);
+    for streaming in [false, true] {
+        let mut args = vec!["train"];
+        if streaming {
+            args.push("--streaming");
+        }
+        let t = Test::new()
+            .toml(&toml("[\"a.csv\", \"b.csv\"]"))
+            .file("a.csv", &parts[0])
+            .file("b.csv", "id,a,c,b,y\n1,2,north,3,4\n")
+            .args(args.clone());
+        t.run().error(
+            3,
+            "b.csv:1: the header differs from that of a.csv; every file of data.path needs the same columns in the same order",
+        );
+        let t = Test::new()
+            .toml(&toml("[\"a.csv\", \"b.csv\"]"))
+            .file("a.csv", &parts[0])
+            .file("b.csv", &bad_second)
+            .args(args.clone());
+        t.run().error(
+            3,
+            "b.csv:32: column \"a\": \"zz\" is not a number; fix the cell, or list the column in data.categorical",
+        );
+        let t = Test::new()
+            .toml(&toml("\"nothing/*.csv\""))
+            .args(args.clone());
+        t.run().error(
+            2,
+            "mlops.toml:2: data.path pattern \"nothing/*.csv\" matches no file; check the pattern (it is relative to the project file)",
+        );
+        let t = Test::new()
+            .toml(&toml("\"d.csv.gz\""))
+            .file("d.csv.gz", "not gzip at all")
+            .args(args);
+        let out = t.run();
+        out.code(3);
+        assert!(out.stderr.contains("d.csv.gz"), "{}", out.stderr);
+    }
+}

@@ -329,6 +329,10 @@ impl Project {
         let at = self.locate("data", "path");
         let mut out = Vec::new();
         for pat in self.file.data.path.patterns() {
+            if pat.starts_with("https://") || pat.starts_with("http://") {
+                out.push(PathBuf::from(pat));
+                continue;
+            }
             let full = self.resolve(pat);
             if pat.contains(['*', '?', '[']) {
                 let text = full.to_string_lossy().into_owned();

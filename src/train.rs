@@ -62,13 +62,17 @@ pub fn train(
     let data_files = project.data_files()?;
     let streaming = opts.streaming
         || cfg.model.streaming.unwrap_or_else(|| {
+            // A URL's size is unknown: stream it.
             let size: u64 = data_files
                 .iter()
                 .map(|p| {
+                    if data::url_of(p).is_some() {
+                        return u64::MAX / 4;
+                    }
                     let len = std::fs::metadata(p).map_or(0, |m| m.len());
                     if data::is_gzip(p) { len * 5 } else { len }
                 })
-                .sum();
+                .fold(0u64, u64::saturating_add);
             size > STREAMING_THRESHOLD
         });
     if streaming {

@@ -736,6 +736,60 @@ pub fn load(path: &Path, sel: &Selection, progress: &dyn Progress) -> Result<Loa
     load_files(&[path.to_path_buf()], sel, progress)
 }
 
+/// The URL of a source given as `http://` or `https://` in `[data].path`.
+#[must_use]
+pub fn url_of(path: &Path) -> Option<&str> {
+    path.to_str()
+        .filter(|s| s.starts_with("https://") || s.starts_with("http://"))
+}
+
+/// Open a URL for reading, streaming its body (exit 5 when it fails).
+pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
+    let client = reqwest::blocking::Client::builder()
+        .user_agent(concat!("mlops/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(30))
+        .timeout(None)
+        .build()
+        .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
+    let resp = client.get(url).send().map_err(|e| {
+        Error::Remote(format!(
+            "GET {url} failed: {}; check the URL and the network",
+            root_cause(&e)
+        ))
+    })?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(Error::Remote(format!(
+            "GET {url} answered {status}; check the URL"
+        )));
+    }
+    Ok(Box::new(resp))
+}
+
+/// The innermost message of an error chain.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// The raw bytes of a file or URL.
+fn read_raw(p: &Path) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    if let Some(url) = url_of(p) {
+        open_url(url)?.read_to_end(&mut out).map_err(|e| {
+            Error::Remote(format!(
+                "reading {url} failed: {}; check the network",
+                io_reason(&e)
+            ))
+        })?;
+        return Ok(out);
+    }
+    std::fs::read(p).map_err(|e| Error::io("read", p, &e))
+}
+
 /// Whether a path names a gzip file (by its `.gz` suffix).
 #[must_use]
 pub fn is_gzip(path: &Path) -> bool {
@@ -761,7 +815,7 @@ fn joint_origin(paths: &[PathBuf]) -> String {
 /// streamed in blocks through one parser.
 pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -> Result<Loaded> {
     let mut size = 0u64;
-    for p in paths {
+    for p in paths.iter().filter(|p| url_of(p).is_none()) {
         let m = std::fs::metadata(p).map_err(|e| Error::io("read", p, &e))?;
         // A compressed file is judged by a typical 5:1 ratio.
         size += if is_gzip(p) { m.len() * 5 } else { m.len() };
@@ -771,7 +825,7 @@ pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -
     }
     let mut raw: Vec<Vec<u8>> = Vec::with_capacity(paths.len());
     for p in paths {
-        raw.push(std::fs::read(p).map_err(|e| Error::io("read", p, &e))?);
+        raw.push(read_raw(p)?);
     }
     progress.start("reading", Some(size));
     let (sha, parsed) = std::thread::scope(|s| {
@@ -1091,10 +1145,11 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// One input file, decompressed when it is gzip, hashing its raw bytes.
+/// One input file or URL, decompressed when it is gzip, hashing its raw
+/// bytes.
 enum Input {
-    Plain(Hashing<File>),
-    Gzip(Box<flate2::read::MultiGzDecoder<Hashing<File>>>),
+    Plain(Hashing<Box<dyn Read + Send>>),
+    Gzip(Box<flate2::read::MultiGzDecoder<Hashing<Box<dyn Read + Send>>>>),
 }
 
 impl Read for Input {
@@ -1108,7 +1163,10 @@ impl Read for Input {
 
 impl Input {
     fn open(path: &Path, hasher: Sha256) -> Result<Input> {
-        let f = File::open(path).map_err(|e| Error::io("read", path, &e))?;
+        let f: Box<dyn Read + Send> = match url_of(path) {
+            Some(url) => open_url(url)?,
+            None => Box::new(File::open(path).map_err(|e| Error::io("read", path, &e))?),
+        };
         let h = Hashing { inner: f, hasher };
         Ok(if is_gzip(path) {
             Input::Gzip(Box::new(flate2::read::MultiGzDecoder::new(h)))

@@ -134,3 +134,113 @@ fn input_errors_name_the_file() {
         assert!(out.stderr.contains("d.csv.gz"), "{}", out.stderr);
     }
 }
+
+/// A one-thread HTTP/1.1 server on loopback that answers `requests`
+/// requests (path → body, else 404) and then stops.
+fn serve(
+    files: Vec<(&'static str, Vec<u8>)>,
+    requests: usize,
+) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        for _ in 0..requests {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            match files.iter().find(|(p, _)| *p == path) {
+                Some((_, body)) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(body);
+                }
+                None => {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
+                }
+            }
+        }
+    });
+    (base, handle)
+}
+
+#[test]
+fn data_path_can_be_a_url() {
+    let whole = noisy_csv(200);
+    let local = Test::new()
+        .toml(&toml("\"d.csv\""))
+        .file("d.csv", &whole)
+        .args(["--json", "train"]);
+    let reference = local.run().success().json();
+    let gz = gzip(whole.as_bytes());
+    // URLs stream (two passes: two requests each); in memory: one.
+    let (base, server) = serve(
+        vec![
+            ("/d.csv", whole.clone().into_bytes()),
+            ("/d.csv.gz", gz.clone()),
+        ],
+        2 + 2 + 1 + 1,
+    );
+    for (path, sha, args) in [
+        (
+            "/d.csv",
+            sha256_hex(whole.as_bytes()),
+            vec!["--json", "train"],
+        ),
+        ("/d.csv.gz", sha256_hex(&gz), vec!["--json", "train"]),
+    ] {
+        let t = Test::new()
+            .toml(&toml(&format!("\"{base}{path}\"")))
+            .args(args);
+        let doc = t.run().success().json();
+        assert_eq!(doc["fit_path"], "streaming");
+        assert_eq!(doc["data_sha256"], sha);
+        close_coefficients(&doc, &reference, path);
+    }
+    let t = Test::new()
+        .toml(
+            &toml(&format!("\"{base}/d.csv\""))
+                .replace("name = \"m\"", "name = \"m\"\nstreaming = false"),
+        )
+        .args(["--json", "train"]);
+    let doc = t.run().success().json();
+    assert_eq!(doc["fit_path"], "in-memory");
+    assert_eq!(doc["coefficients"], reference["coefficients"]);
+    let t = Test::new()
+        .toml(&toml(&format!("\"{base}/missing.csv\"")))
+        .args(["train"]);
+    t.run().error(
+        5,
+        &format!("GET {base}/missing.csv answered 404 Not Found; check the URL"),
+    );
+    server.join().unwrap();
+    // Nothing listens any more: a connection error, also exit 5.
+    let t = Test::new()
+        .toml(&toml(&format!("\"{base}/d.csv\"")))
+        .args(["train"]);
+    let out = t.run();
+    out.code(5);
+    assert!(
+        out.stderr.contains(&format!("GET {base}/d.csv failed:")),
+        "{}",
+        out.stderr
+    );
+}

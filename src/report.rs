@@ -8,6 +8,8 @@ pub trait Progress: Sync {
     fn start(&self, label: &str, total: Option<u64>);
     /// The step has reached `pos` (same unit as `total`).
     fn set_position(&self, pos: u64);
+    /// Rows read so far in this step (for a rows-per-second figure).
+    fn set_rows(&self, _rows: u64) {}
     /// The step is over.
     fn finish(&self);
 }

@@ -82,44 +82,64 @@ impl Output {
     #[must_use]
     pub fn progress(&self) -> Box<dyn Progress> {
         if self.stderr_tty && !self.quiet && !self.json {
-            Box::new(Bar(ProgressBar::with_draw_target(
-                None,
-                ProgressDrawTarget::stderr(),
-            )))
+            Box::new(Bar {
+                bar: ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+                started: std::sync::Mutex::new(std::time::Instant::now()),
+            })
         } else {
             Box::new(mlops::report::NoProgress)
         }
     }
 }
 
-/// An indicatif bar behind the library's progress trait.
-struct Bar(ProgressBar);
+/// An indicatif bar behind the library's progress trait: bytes, bytes/s,
+/// rows and rows/s.
+struct Bar {
+    bar: ProgressBar,
+    started: std::sync::Mutex<std::time::Instant>,
+}
 
 impl Progress for Bar {
     fn start(&self, label: &str, total: Option<u64>) {
         // Small inputs finish before a bar is worth drawing.
         if total.is_some_and(|t| t < 16 << 20) {
-            self.0.set_draw_target(ProgressDrawTarget::hidden());
+            self.bar.set_draw_target(ProgressDrawTarget::hidden());
         }
         if let Some(t) = total {
-            self.0.set_length(t);
+            self.bar.set_length(t);
         }
-        self.0.set_style(
+        self.bar.set_style(
             ProgressStyle::with_template(
-                "{msg:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                "{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg} eta {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        self.0.set_message(label.to_string());
-        self.0.enable_steady_tick(Duration::from_millis(200));
+        self.bar.set_prefix(label.to_string());
+        self.bar.set_message(String::new());
+        if let Ok(mut t) = self.started.lock() {
+            *t = std::time::Instant::now();
+        }
+        self.bar.enable_steady_tick(Duration::from_millis(200));
     }
 
     fn set_position(&self, pos: u64) {
-        self.0.set_position(pos);
+        self.bar.set_position(pos);
+    }
+
+    fn set_rows(&self, rows: u64) {
+        let secs = self
+            .started
+            .lock()
+            .map_or(0.0, |t| t.elapsed().as_secs_f64())
+            .max(1e-3);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = rows as f64 / secs;
+        self.bar
+            .set_message(format!("{rows} rows ({rate:.0} rows/s)"));
     }
 
     fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
     }
 }

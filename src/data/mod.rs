@@ -686,7 +686,7 @@ fn parse_chunk<'a>(
     plan: &'a Plan<'a>,
     chunk: &[u8],
     first_line: u64,
-    progress: &dyn Fn(u64),
+    progress: &dyn Fn(u64, u64),
 ) -> Result<Builder<'a>> {
     let mut b = Builder::new(plan);
     let mut n = 0usize;
@@ -697,7 +697,7 @@ fn parse_chunk<'a>(
             b.reserve(estimate_rows(chunk.len(), end as u64));
         }
         if n % 65_536 == 0 {
-            progress(end as u64);
+            progress(end as u64, n as u64);
         }
         Ok(())
     })?;
@@ -947,15 +947,19 @@ fn parse_body<'p>(
         None
     };
     let Some(cut) = cut else {
-        return parse_chunk(plan, data, first_line, &|b| progress.set_position(b));
+        return parse_chunk(plan, data, first_line, &|b, rows| {
+            progress.set_position(b);
+            progress.set_rows(rows);
+        });
     };
     let (a, b) = data.split_at(cut);
     let second_line = first_line + count_newlines(a);
     std::thread::scope(|s| {
-        let h2 = s.spawn(move || parse_chunk(plan, b, second_line, &|_| {}));
+        let h2 = s.spawn(move || parse_chunk(plan, b, second_line, &|_, _| {}));
         // The halves are about equal: twice the first's progress is the whole's.
-        let first = parse_chunk(plan, a, first_line, &|b| {
+        let first = parse_chunk(plan, a, first_line, &|b, rows| {
             progress.set_position(b.saturating_mul(2));
+            progress.set_rows(rows.saturating_mul(2));
         });
         let second = h2.join();
         match (first, second) {
@@ -1206,6 +1210,7 @@ pub fn stream_tables(
         .sum();
     progress.start("reading", Some(total));
     let mut done = 0u64;
+    let mut rows = 0u64;
     for path in paths {
         let origin = display_path(path);
         let input = Input::open(path, hasher)?;
@@ -1225,10 +1230,42 @@ pub fn stream_tables(
             Some((_, names)) => names.clone(),
         };
         let plan = plan(&header, &feature_names, sel, &origin)?;
-        reader.for_each_chunk(
-            &mut |chunk, line| f(parse_chunk(&plan, chunk, line, &|_| {})?.into_table()),
-            &|pos| progress.set_position(done + pos),
-        )?;
+        // Read and parse on one thread, consume (fit) on this one: the two
+        // overlap, with at most two parsed blocks waiting.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Table>(2);
+        let (produced, consumed) = std::thread::scope(|s| {
+            let plan = &plan;
+            let producer = s.spawn(move || -> Result<BlockReader<Input>> {
+                reader.for_each_chunk(
+                    &mut |chunk, line| {
+                        let t = parse_chunk(plan, chunk, line, &|_, _| {})?.into_table();
+                        // A closed channel means the consumer failed: stop.
+                        tx.send(t).map_err(|_| Error::data("stopped"))
+                    },
+                    &|pos| progress.set_position(done + pos),
+                )?;
+                Ok(reader)
+            });
+            let mut consumed = Ok(());
+            while let Ok(t) = rx.recv() {
+                rows += t.rows() as u64;
+                progress.set_rows(rows);
+                if let Err(e) = f(t) {
+                    consumed = Err(e);
+                    break;
+                }
+            }
+            drop(rx);
+            (producer.join(), consumed)
+        });
+        // Rows arrive in order: a consumer error comes from an earlier block
+        // than any error the producer met after it.
+        consumed?;
+        let reader = produced.map_err(|_| {
+            Error::data(format!(
+                "{origin}: the parser thread failed; please report this"
+            ))
+        })??;
         hasher = reader.into_inner().finish();
         done += std::fs::metadata(path).map_or(0, |m| m.len());
     }
@@ -1484,7 +1521,7 @@ mod tests {
         let plan_header: Vec<String> = vec!["a".into(), "c".into(), "y".into()];
         let feats = resolve_features(&plan_header, &s, "t.csv").unwrap();
         let plan = plan(&plan_header, &feats, &s, "t.csv").unwrap();
-        let noop = |_: u64| {};
+        let noop = |_: u64, _: u64| {};
         let body = |b: &[u8]| b[7..].to_vec();
         let a = parse_chunk(&plan, &body(&plain), 2, &noop)
             .unwrap()

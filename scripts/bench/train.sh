@@ -2,10 +2,12 @@
 # Benchmark `mlops train` against the peer (pandas.read_csv + sklearn LinearRegression)
 # on the same seeded regression CSV, side by side on this machine.
 #
-#   scripts/bench/train.sh            # from anywhere inside the repo
+#   scripts/bench/train.sh            # 1,000,000 rows, from anywhere inside the repo
+#   scripts/bench/train.sh 10000000   # 10,000,000 rows (1.1 GB): mlops takes the
+#                                     # streaming path by itself (inputs > 512 MiB)
 #
 # Environment:
-#   ROWS=1000000        rows of the generated CSV (10 features)
+#   ROWS=1000000        rows of the generated CSV (10 features); or the first argument
 #   RUNS=3              runs of each tool, alternating
 #   BENCH_DIR=/tmp/mlops-bench   work dir: CSV, mlops.toml, model.json, results
 #   MLOPS_BIN=...       use this mlops binary instead of building target/release/mlops
@@ -18,7 +20,7 @@ root=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
 cd "$root"
 shared=../shared
 
-ROWS=${ROWS:-1000000}
+ROWS=${1:-${ROWS:-1000000}}
 RUNS=${RUNS:-3}
 FEATURES=10
 dir=${BENCH_DIR:-/tmp/mlops-bench}

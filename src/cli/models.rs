@@ -10,15 +10,13 @@ use mlops::registry::{Model, Registry};
 use mlops::train::rfc3339;
 
 /// The folder whose repository holds the registry: the project file's
-/// folder when there is one, else the current folder (a repository that
-/// only GTO wrote needs no `mlops.toml`).
+/// folder with `-C`/`MLOPS_CONFIG`, else the current folder (its repository
+/// is the project's, and a repository that only GTO wrote needs no
+/// `mlops.toml`).
 pub fn registry_dir(cli: &Cli, env: &Env) -> Result<std::path::PathBuf> {
     match super::config_path(cli, env) {
         Some(p) => Ok(mlops::project::Project::load(Some(p), &env.cwd)?.root),
-        None => Ok(mlops::project::Project::discover(None, &env.cwd)
-            .ok()
-            .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
-            .unwrap_or_else(|| env.cwd.clone())),
+        None => Ok(env.cwd.clone()),
     }
 }
 

@@ -178,6 +178,8 @@ pub fn resolve(records: &[TagRecord]) -> Vec<Model> {
 
 fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
     let mut versions: Vec<Version> = Vec::new();
+    // commit -> index into versions
+    let mut by_commit: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut max_counter = 0;
     let mut last_time = i64::MIN;
     let mut last_activity = i64::MIN; // index into rs of the newest register/assign
@@ -191,26 +193,31 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
         match &r.parsed.action {
             Action::Register(v) => {
                 last_activity = idx;
-                match versions.iter_mut().find(|x| x.commit == r.commit) {
-                    Some(x) => x.active = true,
-                    None => versions.push(Version {
-                        version: v.to_string(),
-                        commit: r.commit.clone(),
-                        created_at: r.time,
-                        author: r.author.clone(),
-                        tag: r.name.clone(),
-                        active: true,
-                        metadata: r.metadata(),
-                        semver: v.clone(),
-                    }),
+                match by_commit.get(r.commit.as_str()) {
+                    Some(&x) => versions[x].active = true,
+                    None => {
+                        by_commit.insert(&r.commit, versions.len());
+                        versions.push(Version {
+                            version: v.to_string(),
+                            commit: r.commit.clone(),
+                            created_at: r.time,
+                            author: r.author.clone(),
+                            tag: r.name.clone(),
+                            active: true,
+                            metadata: r.metadata(),
+                            semver: v.clone(),
+                        });
+                    }
                 }
             }
             Action::Deregister(v) => {
                 let vs = v.to_string();
                 // Keyed by commit; a deregistration on another commit
                 // (hand-made) falls back to the version name.
-                let by_commit = versions.iter().position(|x| x.commit == r.commit);
-                let found = by_commit.or_else(|| versions.iter().position(|x| x.version == vs));
+                let found = by_commit
+                    .get(r.commit.as_str())
+                    .copied()
+                    .or_else(|| versions.iter().position(|x| x.version == vs));
                 if let Some(x) = found {
                     versions[x].active = false;
                 }
@@ -220,7 +227,7 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
                 if assign {
                     last_activity = idx;
                 }
-                if let Some(vi) = versions.iter().position(|x| x.commit == r.commit) {
+                if let Some(&vi) = by_commit.get(r.commit.as_str()) {
                     pairs.insert((s.as_str(), vi), (i, assign));
                 }
             }

@@ -244,6 +244,9 @@ fn check_clean(repo: &Repository, head: &git2::Commit<'_>, rels: &[&str]) -> Res
         let in_head = tree.get_path(Path::new(rel)).is_ok();
         let status = repo.status_file(Path::new(rel));
         let why = match (in_head, status) {
+            (false, Ok(s)) if s.contains(git2::Status::IGNORED) => {
+                Some("not committed; it is ignored by .gitignore, add it with `git add -f`")
+            }
             (false, _) => Some("not committed"),
             (true, Ok(s)) if s.is_empty() => None,
             (true, Ok(s)) if s.contains(git2::Status::WT_DELETED) => Some("deleted"),

@@ -182,7 +182,10 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
     let mut by_commit: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut max_counter = 0;
     let mut last_time = i64::MIN;
-    let mut last_activity = i64::MIN; // index into rs of the newest register/assign
+    // Indices into rs: the newest event other than a deprecation, and the
+    // newest deprecation. GTO revives a deprecated model with any newer
+    // event of its versions (gto/base.py, `Artifact.is_active`).
+    let mut last_activity = i64::MIN;
     let mut last_deprecate = i64::MIN;
     // (stage, version index) -> (event index, is assign)
     let mut pairs: BTreeMap<(&str, usize), (usize, bool)> = BTreeMap::new();
@@ -211,6 +214,7 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
                 }
             }
             Action::Deregister(v) => {
+                last_activity = idx;
                 let vs = v.to_string();
                 // Keyed by commit; a deregistration on another commit
                 // (hand-made) falls back to the version name.
@@ -224,9 +228,7 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
             }
             Action::Assign(s) | Action::Unassign(s) => {
                 let assign = matches!(r.parsed.action, Action::Assign(_));
-                if assign {
-                    last_activity = idx;
-                }
+                last_activity = idx;
                 if let Some(&vi) = by_commit.get(r.commit.as_str()) {
                     pairs.insert((s.as_str(), vi), (i, assign));
                 }
@@ -409,6 +411,13 @@ mod tests {
         let mut s = base.to_vec();
         s.push(("m#prod#3", "a", 3));
         assert!(!one(&s).deprecated);
+        // As in GTO, any newer event of a version revives the model.
+        let mut s = base.to_vec();
+        s.push(("m@v1.0.0!#3", "a", 3));
+        assert!(!one(&s).deprecated);
+        // A deprecation in the same second as the registration but with a
+        // higher counter wins.
+        assert!(one(&[("m@v1.0.0#1", "a", 1), ("m@deprecated#2", "a", 1)]).deprecated);
     }
 
     #[test]

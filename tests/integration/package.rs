@@ -117,6 +117,10 @@ fn uncommitted_or_changed_files_are_refused_by_name() {
         4,
         "the model artifact and the project file must be committed at HEAD and unchanged to register a version, but models/house-price.json (not committed) is not; commit it (`git add` and `git commit`) and run again",
     );
+    t.write(".gitignore", "/models/\n");
+    t.run_args(["package"]).code(4).stderr_contains(
+        "models/house-price.json (not committed; it is ignored by .gitignore, add it with `git add -f`) is not",
+    );
     t.commit_all("all", GIT_TIME + 1);
     t.write(
         "mlops.toml",

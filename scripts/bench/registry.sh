@@ -15,6 +15,7 @@
 #   MLOPS_BIN=...    use this mlops binary instead of building target/release/mlops
 #   GTO=1            also run the gto baseline (once; it is slow)
 #
+# Both a repository with loose refs and a copy with packed refs are timed.
 # The repository is written with `git fast-import` (the bench script may run
 # git; the product never does). Prints one JSON line per measurement.
 set -euo pipefail
@@ -76,13 +77,24 @@ fi
 count=$(git -C "$repo" tag | wc -l)
 log "$repo: $count tags"
 
+# The same registry with its refs packed (`git pack-refs --all`, as after
+# `git gc` or a clone), next to the loose refs fast-import left.
+packed="$repo-packed"
+if [ ! -d "$packed/.git" ]; then
+  cp -r "$repo" "$packed"
+  git -C "$packed" pack-refs --all
+fi
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for cmd in "models" "history m" "--json models" "--json history"; do
-  times=$(for _ in $(seq "$RUNS"); do
-    s=$EPOCHREALTIME; (cd "$repo" && "$MLOPS_BIN" $cmd >/dev/null); e=$EPOCHREALTIME
-    python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$s" "$e"
-  done | median)
-  printf '{"tool": "mlops %s", "tags": %s, "wall_s": %.4f}\n' "$cmd" "$count" "$times"
+for refs in loose packed; do
+  r=$repo; [ "$refs" = packed ] && r=$packed
+  for cmd in "models" "history m" "--json models" "--json history"; do
+    times=$(for _ in $(seq "$RUNS"); do
+      s=$EPOCHREALTIME; (cd "$r" && "$MLOPS_BIN" $cmd >/dev/null); e=$EPOCHREALTIME
+      python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$s" "$e"
+    done | median)
+    printf '{"tool": "mlops %s", "refs": "%s", "tags": %s, "wall_s": %.4f}\n' "$cmd" "$refs" "$count" "$times"
+  done
 done
 if [ "$GTO" = 1 ]; then
   log "gto baseline (bash ../shared/bench/registry_baseline.sh $repo m): slow"

@@ -259,3 +259,56 @@ fn gto_reads_what_mlops_wrote_and_mlops_reads_what_gto_wrote() {
         ["register", "assign", "register", "assign", "deregister"]
     );
 }
+
+#[test]
+fn names_with_slashes_and_folders_are_read_with_packed_or_loose_refs() {
+    let t = Test::new().git_init().file("a.txt", "1");
+    let c = t.commit_all("one", GIT_TIME);
+    t.tag(
+        "team/churn@v1.0.0",
+        c,
+        GIT_TIME + 1,
+        "Registering artifact team/churn version v1.0.0",
+    );
+    t.tag(
+        "dir/x=nn@v0.1.0",
+        c,
+        GIT_TIME + 2,
+        "Registering artifact dir/x=nn version v0.1.0",
+    );
+    let names = |t: &Test| -> Vec<String> {
+        let doc = t.run_args(["--json", "models"]).success().json();
+        doc["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}={}",
+                    m["name"].as_str().unwrap(),
+                    m["latest"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(names(&t), ["dir/x=nn=v0.1.0", "team/churn=v1.0.0"]);
+    // Packed refs, as after `git gc`: rewrite the refs into packed-refs.
+    let repo = t.repo();
+    let mut packed = String::from("# pack-refs with: peeled fully-peeled sorted \n");
+    let mut refs: Vec<(String, git2::Oid)> = repo
+        .references_glob("refs/tags/*")
+        .unwrap()
+        .map(|r| {
+            let r = r.unwrap();
+            (r.name().unwrap().to_string(), r.target().unwrap())
+        })
+        .collect();
+    refs.sort();
+    for (name, oid) in &refs {
+        packed.push_str(&format!("{oid} {name}\n"));
+    }
+    std::fs::write(t.path(".git/packed-refs"), packed).unwrap();
+    std::fs::remove_dir_all(t.path(".git/refs/tags")).unwrap();
+    std::fs::create_dir_all(t.path(".git/refs/tags")).unwrap();
+    assert_eq!(names(&t), ["dir/x=nn=v0.1.0", "team/churn=v1.0.0"]);
+}

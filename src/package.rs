@@ -394,6 +394,8 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
     if opts.dry_run {
         return Ok(report);
     }
+    // Fail on a missing identity before anything is written.
+    repo::tagger(&repo, 0)?;
     let existed = std::fs::read(&path).is_ok_and(|b| b == built.bytes);
     crate::fsutil::write_atomic(&path, &built.bytes)?;
     let meta = json!({
@@ -403,7 +405,7 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         "data_sha256": built.artifact.data_sha256,
         "tool": tool,
     });
-    let tagged = repo::tagger(&repo, 0).and_then(|_| {
+    let tagged = (|| {
         let t = next_tag_time(model.as_ref().map_or(i64::MIN, |m| m.last_time))?;
         let sig = repo::tagger(&repo, t)?;
         repo::create_tag(
@@ -413,7 +415,7 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
             &sig,
             &register_message(&name, &version, &meta),
         )
-    });
+    })();
     if let Err(e) = tagged {
         if !existed {
             let _ = std::fs::remove_file(&path);
@@ -497,6 +499,20 @@ mod tests {
     fn paths_are_normalised() {
         assert_eq!(normalise(Path::new("a/./b/../c")).as_deref(), Some("a/c"));
         assert_eq!(normalise(Path::new("../x")), None);
+    }
+
+    #[test]
+    fn tag_times_wait_for_the_next_second_and_never_run_ahead() {
+        let last = now();
+        let t = next_tag_time(last).unwrap();
+        assert!(t > last && t <= now());
+        assert!(next_tag_time(i64::MIN).unwrap() <= now());
+        let e = next_tag_time(now() + 100).unwrap_err();
+        assert_eq!(e.exit_code(), 4);
+        assert!(
+            e.to_string().contains("in the future; fix the clock"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -295,28 +295,7 @@ fn choose_version(model: Option<&Model>, opts: &PackageOptions, name: &str) -> R
     })
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
-
-/// Wait until the clock is past `last` (the model's newest tag time), so that
-/// tags of one model are at least one second apart and never in the future.
-pub fn next_tag_time(last: i64) -> Result<i64> {
-    let mut t = now();
-    if last > t + 5 {
-        return Err(Error::Registry(format!(
-            "the newest registry tag of this model is dated {} in the future; fix the clock before registering",
-            rfc3339(last)
-        )));
-    }
-    while t <= last {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        t = now();
-    }
-    Ok(t)
-}
+pub use crate::registry::repo::next_tag_time;
 
 /// The annotated message of a registration.
 #[must_use]
@@ -503,6 +482,7 @@ mod tests {
 
     #[test]
     fn tag_times_wait_for_the_next_second_and_never_run_ahead() {
+        let now = crate::registry::repo::now;
         let last = now();
         let t = next_tag_time(last).unwrap();
         assert!(t > last && t <= now());

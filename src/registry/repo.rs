@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time};
 
-use super::state::TagRecord;
-use super::tag::TagName;
+use super::state::{self, TagRecord};
+use super::tag::{Action, Semver, TagName, message_first_line};
 use crate::error::{Error, Result, display_path};
+use crate::train::rfc3339;
 
 /// Open the repository that contains `path`.
 pub fn open(path: &Path) -> Result<Repository> {
@@ -188,4 +189,132 @@ pub fn push_tag(repo: &Repository, remote: &str, tag: &str, token: Option<&str>)
         return Err(fail(format!("the remote refused it ({s})")));
     }
     Ok(())
+}
+
+/// The clock, in Unix seconds.
+#[must_use]
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// Wait until the clock is past `last` (the model's newest tag time), so that
+/// tags of one model are at least one second apart and never in the future.
+pub fn next_tag_time(last: i64) -> Result<i64> {
+    let mut t = now();
+    if last > t + 5 {
+        return Err(Error::Registry(format!(
+            "the newest registry tag of this model is dated {} in the future; fix the clock before registering",
+            rfc3339(last)
+        )));
+    }
+    while t <= last {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        t = now();
+    }
+    Ok(t)
+}
+
+/// A tag written by [`write_event`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The tag name.
+    pub tag: String,
+    /// The commit it points at.
+    pub commit: String,
+    /// The version concerned.
+    pub version: Option<String>,
+}
+
+/// Write a stage or lifecycle event of `model` with GTO's constraints:
+/// an (un)assignment of `stage` goes on the commit of the active registered
+/// `version`; a deregistration on the version's commit; a deprecation on the
+/// commit of the model's newest event. The counter is one more than the
+/// largest among all of the model's tags, the tagger time at least one
+/// second after the model's newest tag. Registrations are written by
+/// `package` (see [`crate::package`]); `@created` is never written.
+pub fn write_event(
+    repo: &Repository,
+    model: &str,
+    action: &Action,
+    version: Option<&str>,
+) -> Result<Written> {
+    let _lock = lock(repo)?;
+    let mut records = read_tags(repo, Some(model))?;
+    state::sort(&mut records);
+    let m = state::resolve(&records).into_iter().next().ok_or_else(|| {
+        Error::Registry(format!(
+            "there is no model {model} in the registry; register a version with `mlops package` first"
+        ))
+    })?;
+    let find_active = |v: &str| {
+        let ver = m.version(v).ok_or_else(|| {
+            Error::Registry(format!(
+                "{model} has no version {v}; run `mlops models` to see its versions"
+            ))
+        })?;
+        if !ver.active {
+            return Err(Error::Registry(format!(
+                "{model}@{v} was deregistered; choose an active version"
+            )));
+        }
+        Ok(ver)
+    };
+    let (commit, ver) = match action {
+        Action::Assign(_) | Action::Unassign(_) => {
+            let v = version.ok_or_else(|| {
+                Error::Registry("a stage event needs the version it concerns".into())
+            })?;
+            let ver = find_active(v)?;
+            if let Action::Unassign(stage) = action {
+                let held = records
+                    .iter()
+                    .rev()
+                    .find(|r| r.commit == ver.commit && r.parsed.stage() == Some(stage.as_str()))
+                    .is_some_and(|r| matches!(r.parsed.action, Action::Assign(_)));
+                if !held {
+                    return Err(Error::Registry(format!(
+                        "{model}@{v} is not in stage {stage}; nothing to unassign"
+                    )));
+                }
+            }
+            (ver.commit.clone(), Some(ver.semver().clone()))
+        }
+        Action::Deregister(v) => {
+            let ver = find_active(&v.to_string())?;
+            (ver.commit.clone(), None)
+        }
+        Action::Deprecate => {
+            let newest = records.last().map(|r| r.commit.clone()).unwrap_or_default();
+            (newest, None)
+        }
+        Action::Register(_) | Action::Create => {
+            return Err(Error::Registry(
+                "registrations are written by `mlops package`, and @created never".into(),
+            ));
+        }
+    };
+    let tag = TagName {
+        artifact: model.to_string(),
+        action: action.clone(),
+        counter: Some(m.max_counter + 1),
+    }
+    .to_string();
+    let msg = format!(
+        "{}\n",
+        message_first_line(model, action, ver.as_ref().map(|v: &Semver| v))
+    );
+    let t = next_tag_time(m.last_time)?;
+    let sig = tagger(repo, t)?;
+    let oid = Oid::from_str(&commit).map_err(|e| git_err("read the commit", &e))?;
+    create_tag(repo, &tag, oid, &sig, &msg)?;
+    Ok(Written {
+        tag,
+        commit,
+        version: ver.map(|v| v.to_string()).or_else(|| match action {
+            Action::Deregister(v) => Some(v.to_string()),
+            _ => None,
+        }),
+    })
 }

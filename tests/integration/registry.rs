@@ -312,3 +312,70 @@ fn names_with_slashes_and_folders_are_read_with_packed_or_loose_refs() {
     std::fs::create_dir_all(t.path(".git/refs/tags")).unwrap();
     assert_eq!(names(&t), ["dir/x=nn=v0.1.0", "team/churn=v1.0.0"]);
 }
+
+#[test]
+fn events_written_by_the_library_follow_gtos_rules() {
+    use mlops::registry::repo::write_event;
+    use mlops::registry::tag::{Action, Semver};
+    let (t, _) = packaged_project();
+    t.run_args(["package"]).success();
+    t.write("models/notes.txt", "2");
+    t.commit_all("two", GIT_TIME + 10);
+    t.run_args(["package", "--bump", "minor"]).success();
+    let repo = t.repo();
+    let prod = || Action::Assign("prod".into());
+    let w = write_event(&repo, "house-price", &prod(), Some("v0.0.1")).unwrap();
+    assert_eq!(w.tag, "house-price#prod#1");
+    let w = write_event(&repo, "house-price", &prod(), Some("v0.1.0")).unwrap();
+    assert_eq!(w.tag, "house-price#prod#2");
+    let un = Action::Unassign("prod".into());
+    let w = write_event(&repo, "house-price", &un, Some("v0.1.0")).unwrap();
+    assert_eq!(w.tag, "house-price#prod!#3");
+    let e = write_event(&repo, "house-price", &un, Some("v0.1.0")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "house-price@v0.1.0 is not in stage prod; nothing to unassign"
+    );
+    let e = write_event(&repo, "house-price", &prod(), Some("v9.0.0")).unwrap_err();
+    assert_eq!(e.exit_code(), 4);
+    let dereg = Action::Deregister(Semver::parse_v("v0.1.0").unwrap());
+    let w = write_event(&repo, "house-price", &dereg, None).unwrap();
+    assert_eq!(w.tag, "house-price@v0.1.0!#4");
+    let e = write_event(&repo, "house-price", &prod(), Some("v0.1.0")).unwrap_err();
+    assert!(e.to_string().contains("was deregistered"), "{e}");
+    let doc = t.run_args(["--json", "models"]).success().json();
+    let m = &doc["models"][0];
+    assert_eq!(m["latest"], "v0.0.1");
+    assert_eq!(m["stages"]["prod"], "v0.0.1");
+    let w = write_event(&repo, "house-price", &Action::Deprecate, None).unwrap();
+    assert_eq!(w.tag, "house-price@deprecated#5");
+    let doc = t.run_args(["--json", "models"]).success().json();
+    assert_eq!(doc["models"][0]["deprecated"], true);
+    let h = t.run_args(["--json", "history"]).success().json();
+    let kinds: Vec<&str> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "register",
+            "register",
+            "assign",
+            "assign",
+            "unassign",
+            "deregister",
+            "deprecate"
+        ]
+    );
+    // The real gto agrees (when available).
+    if let Some(gto) = gto() {
+        let show = run_gto(&gto, &t, &["show", "--json", "--deprecated"]);
+        let show: serde_json::Value = serde_json::from_str(&show).unwrap();
+        assert_eq!(show["house-price"]["version"], "v0.0.1", "{show:#}");
+        assert_eq!(show["house-price"]["stage"]["prod"], "v0.0.1", "{show:#}");
+        assert_eq!(show["house-price"]["active"], false, "deprecated: {show:#}");
+    }
+}

@@ -291,7 +291,13 @@ fn choose_version(model: Option<&Model>, opts: &PackageOptions, name: &str) -> R
     }
     Ok(match model.and_then(Model::highest) {
         Some(h) => h.bump(opts.bump),
-        None => Semver::parse("0.0.1").unwrap_or_else(|| unreachable!()),
+        None => Semver {
+            major: 0,
+            minor: 0,
+            patch: 1,
+            pre: String::new(),
+            build: String::new(),
+        },
     })
 }
 
@@ -410,14 +416,23 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
 
 /// Rebuild the bundle of `tag` from its commit and compare digests.
 pub fn check(project: &Project, tag: &str) -> Result<CheckReport> {
-    let parsed = TagName::parse(tag).filter(|t| matches!(t.action, Action::Register(_)));
-    let Some(parsed) = parsed else {
-        return Err(Error::usage(format!(
-            "--check \"{tag}\" is not a version tag; use NAME@vX.Y.Z"
-        )));
-    };
-    let Action::Register(version) = &parsed.action else {
-        unreachable!()
+    let (parsed, version) = match TagName::parse(tag) {
+        Some(p) => match &p.action {
+            Action::Register(v) => {
+                let v = v.clone();
+                (p, v)
+            }
+            _ => {
+                return Err(Error::usage(format!(
+                    "--check \"{tag}\" is not a version tag; use NAME@vX.Y.Z"
+                )));
+            }
+        },
+        None => {
+            return Err(Error::usage(format!(
+                "--check \"{tag}\" is not a version tag; use NAME@vX.Y.Z"
+            )));
+        }
     };
     let repo = repo::open(&project.root)?;
     let toml_rel = rel_in_repo(&repo, &project.path)?;

@@ -33,6 +33,9 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand init 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
             cand train 'Load the data, split, fit, report metrics and write the model artifact'
             cand predict 'Batch predictions for a CSV: the input columns plus `prediction`'
+            cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+            cand models 'Every model in the registry: latest version and the version in each stage'
+            cand history 'Registry events in order (of one model with NAME)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -84,6 +87,51 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlops;package'= {
+            cand --version 'Register this version (vMAJOR.MINOR.PATCH[-PRE][+BUILD])'
+            cand --bump 'Bump this part of the highest registered version (the first version is v0.0.1)'
+            cand --check 'Rebuild the bundle of a registered version from its commit and compare its sha256 with the tag''s'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --push 'Push the new tag to [registry].remote (default origin)'
+            cand --dry-run 'Print the version, tag and bundle path it would create; change nothing'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mlops;models'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;history'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlops;completions'= {
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
@@ -102,6 +150,9 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand init 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
             cand train 'Load the data, split, fit, report metrics and write the model artifact'
             cand predict 'Batch predictions for a CSV: the input columns plus `prediction`'
+            cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+            cand models 'Every model in the registry: latest version and the version in each stage'
+            cand history 'Registry events in order (of one model with NAME)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -110,6 +161,12 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;train'= {
         }
         &'mlops;help;predict'= {
+        }
+        &'mlops;help;package'= {
+        }
+        &'mlops;help;models'= {
+        }
+        &'mlops;help;history'= {
         }
         &'mlops;help;completions'= {
         }

@@ -36,6 +36,9 @@ complete -c mlops -n "__fish_mlops_needs_command" -s V -l version -d 'Print vers
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "history" -d 'Registry events in order (of one model with NAME)'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
@@ -71,6 +74,39 @@ complete -c mlops -n "__fish_mlops_using_subcommand predict" -s q -l quiet -d 'S
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l version -d 'Register this version (vMAJOR.MINOR.PATCH[-PRE][+BUILD])' -r
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l bump -d 'Bump this part of the highest registered version (the first version is v0.0.1)' -r -f -a "patch\t'vX.Y.Z+1'
+minor\t'vX.Y+1.0'
+major\t'vX+1.0.0'"
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l check -d 'Rebuild the bundle of a registered version from its commit and compare its sha256 with the tag\'s' -r
+complete -c mlops -n "__fish_mlops_using_subcommand package" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l push -d 'Push the new tag to [registry].remote (default origin)'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l dry-run -d 'Print the version, tag and bundle path it would create; change nothing'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand models" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand models" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand models" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand models" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand models" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand models" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand models" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand history" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand history" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand history" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand history" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand history" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand history" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
@@ -80,8 +116,11 @@ complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -85,12 +85,11 @@ pub fn io_reason(err: &std::io::Error) -> String {
 /// lies below it, else as given.
 #[must_use]
 pub fn display_path(path: &Path) -> String {
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Ok(rel) = path.strip_prefix(&cwd) {
-            if !rel.as_os_str().is_empty() {
-                return rel.display().to_string();
-            }
-        }
+    if let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = path.strip_prefix(&cwd)
+        && !rel.as_os_str().is_empty()
+    {
+        return rel.display().to_string();
     }
     path.display().to_string()
 }

@@ -6,13 +6,16 @@
 
 #![deny(unsafe_code)]
 
+pub mod bundle;
 pub mod data;
 pub mod error;
 pub mod fsutil;
 pub mod init;
 pub mod model;
+pub mod package;
 pub mod predict;
 pub mod project;
+pub mod registry;
 pub mod report;
 pub mod stream;
 pub mod train;

@@ -42,6 +42,20 @@ pub struct ProjectFile {
     pub split: SplitSection,
     /// `[model]`
     pub model: ModelSection,
+    /// `[registry]`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistrySection>,
+}
+
+/// `[registry]`: where tags are pushed and which stages exist.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySection {
+    /// The git remote `--push` pushes tags to; default `origin`.
+    pub remote: Option<String>,
+    /// The stages (environments) versions can be assigned to.
+    #[serde(default)]
+    pub stages: Vec<String>,
 }
 
 /// `[project]`: metadata.
@@ -490,6 +504,29 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             ),
         ));
     }
+    if let Some(r) = &f.registry {
+        if r.remote.as_deref().is_some_and(|x| x.trim().is_empty()) {
+            return Err(err(
+                "registry",
+                "remote",
+                "is empty; name a git remote such as \"origin\"".into(),
+            ));
+        }
+        for st in &r.stages {
+            if !valid_model_name(st) {
+                return Err(err(
+                    "registry",
+                    "stages",
+                    format!(
+                        "lists \"{st}\", which is not a valid stage name; use letters, digits, '-', '_' or '/', starting and ending with a letter or digit"
+                    ),
+                ));
+            }
+        }
+        if let Some(dup) = first_duplicate(&r.stages) {
+            return Err(err("registry", "stages", format!("lists \"{dup}\" twice")));
+        }
+    }
     let m = &f.model;
     if m.kind == ModelKind::Linear {
         for (key, set) in [
@@ -507,23 +544,23 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             }
         }
     } else {
-        if let Some(p) = m.power {
-            if !(p == 0.0 || p >= 1.0) || !p.is_finite() {
-                return Err(err(
-                    "model",
-                    "power",
-                    format!("= {p} is not a Tweedie power; use 0, or a number of at least 1"),
-                ));
-            }
+        if let Some(p) = m.power
+            && (!(p == 0.0 || p >= 1.0) || !p.is_finite())
+        {
+            return Err(err(
+                "model",
+                "power",
+                format!("= {p} is not a Tweedie power; use 0, or a number of at least 1"),
+            ));
         }
-        if let Some(a) = m.alpha {
-            if a < 0.0 || !a.is_finite() {
-                return Err(err(
-                    "model",
-                    "alpha",
-                    format!("= {a} must be a finite number of at least 0"),
-                ));
-            }
+        if let Some(a) = m.alpha
+            && (a < 0.0 || !a.is_finite())
+        {
+            return Err(err(
+                "model",
+                "alpha",
+                format!("= {a} must be a finite number of at least 0"),
+            ));
         }
         if m.max_iter == Some(0) {
             return Err(err("model", "max_iter", "must be at least 1".into()));
@@ -554,7 +591,8 @@ fn first_duplicate(v: &[String]) -> Option<&str> {
 
 /// Valid keys per table, for "did you mean" hints.
 const TABLES: &[(&str, &[&str])] = &[
-    ("", &["project", "data", "split", "model"]),
+    ("", &["project", "data", "split", "model", "registry"]),
+    ("registry", &["remote", "stages"]),
     ("project", &["name", "description"]),
     (
         "data",
@@ -587,7 +625,6 @@ const TABLES: &[(&str, &[&str])] = &[
 /// Sections of the full project file (cli.md) whose commands come later.
 const LATER: &[(&str, &str)] = &[
     ("validate", "mlops validate"),
-    ("registry", "mlops package"),
     ("environments", "mlops deploy"),
     ("serve", "mlops serve"),
     ("abtest", "mlops abtest-analyze"),
@@ -611,10 +648,11 @@ fn table_at(text: &str, pos: usize) -> String {
             break;
         }
         let t = line.trim();
-        if t.starts_with('[') && !t.starts_with("[[") {
-            if let Some(end) = t.find(']') {
-                current = t[1..end].trim().to_string();
-            }
+        if t.starts_with('[')
+            && !t.starts_with("[[")
+            && let Some(end) = t.find(']')
+        {
+            current = t[1..end].trim().to_string();
         }
         offset += line.len();
     }
@@ -632,12 +670,11 @@ fn find_key_line(text: &str, section: &str, key: &str) -> Option<usize> {
             }
             continue;
         }
-        if current == section {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim().trim_matches('"') == key {
-                    return Some(i + 1);
-                }
-            }
+        if current == section
+            && let Some((k, _)) = t.split_once('=')
+            && k.trim().trim_matches('"') == key
+        {
+            return Some(i + 1);
         }
     }
     None
@@ -712,12 +749,12 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
     if msg.starts_with("unknown field") {
         let names = backquoted(&msg);
         let key = names.first().copied().unwrap_or("?");
-        if table.is_empty() {
-            if let Some((_, cmd)) = LATER.iter().find(|(s, _)| *s == key) {
-                return Error::usage(format!(
-                    "{loc}: section [{key}] configures `{cmd}`, which this version of mlops does not have yet; remove the section"
-                ));
-            }
+        if table.is_empty()
+            && let Some((_, cmd)) = LATER.iter().find(|(s, _)| *s == key)
+        {
+            return Error::usage(format!(
+                "{loc}: section [{key}] configures `{cmd}`, which this version of mlops does not have yet; remove the section"
+            ));
         }
         let valid: Vec<&str> = TABLES
             .iter()
@@ -840,6 +877,15 @@ name = "m"
         assert!(f.model.fit_intercept);
         assert_eq!(f.model.kind, ModelKind::Linear);
         assert_eq!(f.data.missing, MissingPolicy::Error);
+        assert!(f.registry.is_none());
+        let f = parse(
+            &format!("{OK}[registry]\nremote = \"up\"\nstages = [\"dev\", \"prod\"]\n"),
+            "mlops.toml",
+        )
+        .unwrap();
+        let r = f.registry.unwrap();
+        assert_eq!(r.remote.as_deref(), Some("up"));
+        assert_eq!(r.stages, ["dev", "prod"]);
     }
 
     #[test]
@@ -873,6 +919,18 @@ name = "m"
             "applies only to kind = \"glm\"",
         );
         fails(&format!("{OK}[splitt]\n"), "did you mean \"split\"");
+        fails(
+            &format!("{OK}[registry]\nremot = \"o\"\n"),
+            "unknown key \"registry.remot\"; did you mean \"registry.remote\"?",
+        );
+        fails(
+            &format!("{OK}[registry]\nstages = [\"prod\", \"a.b\"]\n"),
+            "mlops.toml:10: key \"registry.stages\" lists \"a.b\", which is not a valid stage name",
+        );
+        fails(
+            &format!("{OK}[registry]\nstages = [\"prod\", \"prod\"]\n"),
+            "lists \"prod\" twice",
+        );
         fails("[data\n", "fix the TOML syntax");
         fails(
             &OK.replace("name = \"m\"", "name = \"-m\""),

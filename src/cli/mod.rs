@@ -2,8 +2,11 @@
 //! errors to exit codes (`cli.md`).
 
 mod completions;
+mod history;
 mod init;
+mod models;
 pub mod output;
+mod package;
 mod predict;
 mod train;
 
@@ -59,8 +62,58 @@ pub enum Command {
     Train(TrainArgs),
     /// Batch predictions for a CSV: the input columns plus `prediction`
     Predict(PredictArgs),
+    /// Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z
+    #[command(disable_version_flag = true)]
+    Package(PackageArgs),
+    /// Every model in the registry: latest version and the version in each stage
+    Models(ModelsArgs),
+    /// Registry events in order (of one model with NAME)
+    History(HistoryArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `--bump`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BumpPart {
+    /// vX.Y.Z+1
+    Patch,
+    /// vX.Y+1.0
+    Minor,
+    /// vX+1.0.0
+    Major,
+}
+
+/// `mlops package`
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Register this version (vMAJOR.MINOR.PATCH[-PRE][+BUILD])
+    #[arg(long, value_name = "vX.Y.Z", conflicts_with = "bump")]
+    pub version: Option<String>,
+    /// Bump this part of the highest registered version (the first version is v0.0.1)
+    #[arg(long, value_enum, value_name = "PART")]
+    pub bump: Option<BumpPart>,
+    /// Rebuild the bundle of a registered version from its commit and compare its sha256 with the tag's
+    #[arg(long, value_name = "NAME@vX.Y.Z", conflicts_with_all = ["version", "bump", "push", "dry_run"])]
+    pub check: Option<String>,
+    /// Push the new tag to [registry].remote (default origin)
+    #[arg(long)]
+    pub push: bool,
+    /// Print the version, tag and bundle path it would create; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `mlops models`
+#[derive(Debug, Args)]
+pub struct ModelsArgs {}
+
+/// `mlops history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this model's events
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// `mlops init`
@@ -120,6 +173,8 @@ pub struct Env {
     pub cwd: PathBuf,
     /// `MLOPS_CONFIG`, when set and not empty.
     pub config: Option<PathBuf>,
+    /// `MLOPS_GIT_TOKEN`, for pushing over HTTPS.
+    pub git_token: Option<String>,
 }
 
 impl Env {
@@ -135,6 +190,7 @@ impl Env {
             config: std::env::var_os("MLOPS_CONFIG")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
+            git_token: var("MLOPS_GIT_TOKEN"),
         }
     }
 }
@@ -175,6 +231,9 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::Init(a) => init::run(a, env, out),
         Command::Train(a) => train::run(a, cli, env, out),
         Command::Predict(a) => predict::run(a, cli, env, out),
+        Command::Package(a) => package::run(a, cli, env, out),
+        Command::Models(_) => models::run(cli, env, out),
+        Command::History(a) => history::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),
     }
 }

@@ -165,10 +165,10 @@ pub fn parse_number(cell: &[u8], origin: &str, line: u64, column: &str) -> Resul
     if let Some(v) = parse_short_decimal(t) {
         return Ok(Some(v));
     }
-    if let Ok(v) = fast_float2::parse::<f64, _>(t) {
-        if v.is_finite() {
-            return Ok(Some(v));
-        }
+    if let Ok(v) = fast_float2::parse::<f64, _>(t)
+        && v.is_finite()
+    {
+        return Ok(Some(v));
     }
     // The slow path: the exact message, or a form only `str::parse` accepts.
     let Ok(s) = std::str::from_utf8(t) else {
@@ -696,7 +696,7 @@ fn parse_chunk<'a>(
         if n == 1024 {
             b.reserve(estimate_rows(chunk.len(), end as u64));
         }
-        if n % 65_536 == 0 {
+        if n.is_multiple_of(65_536) {
             progress(end as u64, n as u64);
         }
         Ok(())
@@ -1022,7 +1022,7 @@ fn last_record_end(buf: &[u8]) -> Option<usize> {
     for pos in memchr::memchr2_iter(b'"', b'\n', buf) {
         if buf[pos] == b'"' {
             quotes += 1;
-        } else if quotes % 2 == 0 {
+        } else if quotes.is_multiple_of(2) {
             last = Some(pos + 1);
         }
     }

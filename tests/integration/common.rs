@@ -239,8 +239,15 @@ impl Test {
     /// themselves (pipes).
     #[must_use]
     pub fn command(&self) -> Command {
+        let mut c = self.base_command();
+        c.args(&self.args);
+        c
+    }
+
+    /// The command without arguments.
+    fn base_command(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.args(&self.args).current_dir(&self.cwd);
+        c.current_dir(&self.cwd);
         for k in [
             "MLOPS_CONFIG",
             "NO_COLOR",
@@ -264,7 +271,23 @@ impl Test {
     /// Run the binary and collect its output.
     #[must_use]
     pub fn run(&self) -> Output {
-        let mut c = self.command();
+        self.run_with(&self.args)
+    }
+
+    /// Run the binary with these arguments (the test's own are kept).
+    #[must_use]
+    pub fn run_args<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        self.run_with(&args)
+    }
+
+    fn run_with(&self, args: &[OsString]) -> Output {
+        let mut c = self.base_command();
+        c.args(args);
         c.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -278,7 +301,7 @@ impl Test {
         let out = child.wait_with_output().expect("wait for mlops");
         let _ = writer.join();
         let mut cmdline = String::from("mlops");
-        for a in &self.args {
+        for a in args {
             let _ = write!(cmdline, " {}", a.to_string_lossy());
         }
         Output {
@@ -495,4 +518,111 @@ fn train_with(project_text: &str, streaming: bool, block: usize) -> mlops::model
     mlops::train::train(&project, &opts, &mlops::report::NoProgress)
         .unwrap_or_else(|e| panic!("{e}"))
         .model
+}
+
+/// The fixed identity and time of commits made by the tests.
+pub const GIT_TIME: i64 = 1_700_000_000;
+
+/// A fixed git signature at `time`.
+#[must_use]
+pub fn git_sig(time: i64) -> git2::Signature<'static> {
+    git2::Signature::new("Test User", "test@example.com", &git2::Time::new(time, 0)).unwrap()
+}
+
+impl Test {
+    /// Make the test's folder a git repository (with git2), with
+    /// `user.name`/`user.email` set and `HOME` pointing into the folder so
+    /// that no global configuration leaks in.
+    #[must_use]
+    pub fn git_init(self) -> Test {
+        let repo = git2::Repository::init(self.root()).unwrap();
+        let mut cfg = repo.config().unwrap();
+        cfg.set_str("user.name", "Test User").unwrap();
+        cfg.set_str("user.email", "test@example.com").unwrap();
+        self.git_env()
+    }
+
+    /// Point `HOME` and `XDG_CONFIG_HOME` into the test's folder and ignore
+    /// the system git configuration.
+    #[must_use]
+    pub fn git_env(self) -> Test {
+        let home = self.path(".home");
+        std::fs::create_dir_all(&home).unwrap();
+        self.env("HOME", &home)
+            .env("XDG_CONFIG_HOME", &home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+    }
+
+    /// The test's repository.
+    #[must_use]
+    pub fn repo(&self) -> git2::Repository {
+        git2::Repository::open(self.root()).unwrap()
+    }
+
+    /// Commit every file of the work tree (ignored ones too, as
+    /// `git add -f`), with the fixed signature at `time`; returns the commit.
+    pub fn commit_all(&self, msg: &str, time: i64) -> git2::Oid {
+        let repo = self.repo();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(
+                ["*"],
+                git2::IndexAddOption::FORCE,
+                Some(&mut |p: &Path, _: &[u8]| {
+                    // Never the bundles or the fake home.
+                    let s = p.to_string_lossy();
+                    i32::from(s.starts_with("dist") || s.starts_with(".home"))
+                }),
+            )
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git_sig(time);
+        let parents: Vec<git2::Commit<'_>> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &refs)
+            .unwrap()
+    }
+
+    /// Create an annotated tag on `commit` as GTO would, tagged at `time`.
+    pub fn tag(&self, name: &str, commit: git2::Oid, time: i64, msg: &str) {
+        let repo = self.repo();
+        let obj = repo.find_object(commit, None).unwrap();
+        repo.tag(name, &obj, &git_sig(time), msg, false).unwrap();
+    }
+
+    /// The names of the repository's tags, sorted.
+    #[must_use]
+    pub fn tags(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .repo()
+            .tag_names(None)
+            .unwrap()
+            .iter()
+            .flatten()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// A trained, committed example project in a fresh repository: the test and
+/// its first commit.
+#[must_use]
+pub fn packaged_project() -> (Test, git2::Oid) {
+    let t = Test::new()
+        .toml(&example_toml())
+        .git_init()
+        .env("SOURCE_DATE_EPOCH", GIT_TIME.to_string())
+        .args(["-q", "train"]);
+    t.run().success();
+    let c = t.commit_all("model", GIT_TIME);
+    (t, c)
 }

@@ -89,3 +89,46 @@ fn schemas_reject_broken_documents() {
     let validator = jsonschema::validator_for(&schema).unwrap();
     assert_eq!(validator.iter_errors(&model).count(), 2);
 }
+
+#[test]
+fn registry_outputs_match_their_schemas() {
+    let (t, _) = crate::common::packaged_project();
+    check(
+        "package.schema.json",
+        &t.run_args(["--json", "package", "--dry-run"])
+            .success()
+            .json(),
+    );
+    check(
+        "package.schema.json",
+        &t.run_args(["--json", "package"]).success().json(),
+    );
+    check(
+        "models.schema.json",
+        &t.run_args(["--json", "models"]).success().json(),
+    );
+    check(
+        "history.schema.json",
+        &t.run_args(["--json", "history"]).success().json(),
+    );
+    let c = t.repo().head().unwrap().target().unwrap();
+    t.tag(
+        "house-price#prod#1",
+        c,
+        2_000_000_000,
+        "Assigning stage prod to artifact house-price version v0.0.1",
+    );
+    t.tag(
+        "other@deprecated",
+        c,
+        2_000_000_001,
+        "Deprecating artifact 'other'",
+    );
+    check(
+        "models.schema.json",
+        &t.run_args(["--json", "models"]).success().json(),
+    );
+    let h = t.run_args(["--json", "history"]).success().json();
+    assert_eq!(h["events"].as_array().unwrap().len(), 3);
+    check("history.schema.json", &h);
+}

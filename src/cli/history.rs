@@ -1,0 +1,93 @@
+//! `mlops history [NAME]`: the registry events in order.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::{Cli, Env, HistoryArgs, output::Output};
+use mlops::Result;
+use mlops::error::Error;
+use mlops::registry::{Event, Registry};
+use mlops::train::rfc3339;
+
+pub fn run(a: &HistoryArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
+    let dir = super::models::registry_dir(cli, env)?;
+    let reg = Registry::read(&dir, a.name.as_deref())?;
+    let events = reg.history(a.name.as_deref());
+    if let Some(n) = &a.name
+        && events.is_empty()
+        && !mlops::registry::tag::valid_artifact(n)
+    {
+        return Err(Error::usage(format!(
+            "\"{n}\" is not a valid model name; use letters, digits, '-', '_' or '/'"
+        )));
+    }
+    if out.json {
+        out.stdout(&render_json(&events))
+    } else {
+        out.stdout(&render_text(&events, a.name.as_deref()))
+    }
+}
+
+fn first_line(m: &str) -> &str {
+    m.lines().next().unwrap_or("").trim()
+}
+
+/// The `--json` document (schema: docs/schemas/history.schema.json).
+#[must_use]
+pub fn render_json(events: &[Event<'_>]) -> String {
+    let doc = json!({ "events": events.iter().map(|e| json!({
+        "event": e.kind,
+        "model": e.model,
+        "version": e.version,
+        "stage": e.stage,
+        "tag": e.record.name,
+        "commit": e.record.commit,
+        "created_at": rfc3339(e.record.time),
+        "author": e.record.author,
+        "message": first_line(&e.record.message),
+    })).collect::<Vec<_>>() });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// One line per event.
+#[must_use]
+pub fn render_text(events: &[Event<'_>], name: Option<&str>) -> String {
+    let mut s = String::new();
+    if events.is_empty() {
+        match name {
+            Some(n) => {
+                let _ = writeln!(s, "No registry events for {n}.");
+            }
+            None => {
+                s.push_str("No registry events yet; run `mlops package` to register a model.\n")
+            }
+        }
+        return s;
+    }
+    for e in events {
+        let what = match (e.stage, e.version.as_deref()) {
+            (Some(st), Some(v)) => format!("{v} {st}"),
+            (Some(st), None) => format!("? {st}"),
+            (None, Some(v)) => v.to_string(),
+            (None, None) => String::new(),
+        };
+        let kind = serde_json::to_value(e.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{}  {:<10}  {}  {}  {}  {}",
+            rfc3339(e.record.time),
+            kind,
+            e.model,
+            what,
+            &e.record.commit[..e.record.commit.len().min(12)],
+            e.record.author
+        );
+    }
+    s
+}

@@ -1,0 +1,522 @@
+//! `package`: build the reproducible bundle of the committed model and
+//! register it as `NAME@vX.Y.Z`; `package --check` rebuilds a registered
+//! bundle from its commit and compares digests.
+//!
+//! Everything that goes into the bundle is read from the commit through
+//! git2 (never from the work tree), after checking that the work tree holds
+//! the same files: a registered version can always be rebuilt from its
+//! commit. Registry writes are serialised by a lock file in the git folder,
+//! and the tag is created only after the bundle is in place; if tagging
+//! fails, the bundle just written is removed.
+
+use std::path::{Component, Path, PathBuf};
+
+use git2::{Oid, Repository};
+use serde_json::{Value, json};
+
+use crate::bundle::{self, Entry, sha256_hex};
+use crate::error::{Error, Result, display_path};
+use crate::model::Artifact;
+use crate::project::{self, Project};
+use crate::registry::repo;
+use crate::registry::state::{self, Model};
+use crate::registry::tag::{Action, Bump, Semver, TagName, message_first_line};
+use crate::train::rfc3339;
+
+/// What `package` should do.
+#[derive(Debug, Clone)]
+pub struct PackageOptions {
+    /// An explicit version (`vX.Y.Z`).
+    pub version: Option<String>,
+    /// Otherwise bump the highest registered version this way.
+    pub bump: Bump,
+    /// Only say what would be done.
+    pub dry_run: bool,
+    /// Push the new tag to the registry remote.
+    pub push: bool,
+    /// `MLOPS_GIT_TOKEN`, for HTTPS pushes.
+    pub token: Option<String>,
+}
+
+/// What `package` did (or would do).
+#[derive(Debug, Clone)]
+pub struct PackageReport {
+    /// The model name.
+    pub model: String,
+    /// `vX.Y.Z`.
+    pub version: String,
+    /// The tag created.
+    pub tag: String,
+    /// The bundle path.
+    pub bundle: PathBuf,
+    /// SHA-256 of the bundle.
+    pub bundle_sha256: String,
+    /// The commit registered.
+    pub commit: String,
+    /// Whether the tag was pushed.
+    pub pushed: bool,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// The remote pushed to.
+    pub remote: String,
+}
+
+/// The result of `package --check`.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// The tag checked.
+    pub tag: String,
+    /// Its commit.
+    pub commit: String,
+    /// The digest recorded in the tag.
+    pub recorded: String,
+    /// The digest of the rebuilt bundle.
+    pub rebuilt: String,
+}
+
+/// A bundle built from a commit.
+struct Built {
+    bytes: Vec<u8>,
+    sha256: String,
+    artifact_rel: String,
+    artifact: Artifact,
+}
+
+/// Lexically normalised `/`-separated relative path, or `None` if it
+/// leaves its root.
+fn normalise(p: &Path) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The project file's path relative to the repository's work tree.
+fn rel_in_repo(repo: &Repository, path: &Path) -> Result<String> {
+    let work = repo.workdir().ok_or_else(|| {
+        Error::Registry("the repository is bare; run mlops in a clone with a work tree".into())
+    })?;
+    let work = std::fs::canonicalize(work).unwrap_or_else(|_| work.to_path_buf());
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    path.strip_prefix(&work)
+        .ok()
+        .and_then(normalise)
+        .ok_or_else(|| {
+            Error::Registry(format!(
+                "{} is outside the git work tree {}; keep the project inside the repository",
+                display_path(&path),
+                display_path(&work)
+            ))
+        })
+}
+
+fn blob_at(repo: &Repository, tree: &git2::Tree<'_>, rel: &str) -> Option<Vec<u8>> {
+    let entry = tree.get_path(Path::new(rel)).ok()?;
+    let blob = repo.find_blob(entry.id()).ok()?;
+    Some(blob.content().to_vec())
+}
+
+/// Where the artifact of a committed project file lives: (path relative to
+/// the repository, path inside the bundle).
+fn artifact_location(toml_rel: &str, file: &project::ProjectFile) -> Result<(String, String)> {
+    let in_project = match &file.model.artifact {
+        Some(a) => PathBuf::from(a),
+        None => PathBuf::from("models").join(format!("{}.json", file.model.name)),
+    };
+    let dir = Path::new(toml_rel).parent().unwrap_or(Path::new(""));
+    let rel = normalise(&dir.join(&in_project)).ok_or_else(|| {
+        Error::Registry(format!(
+            "[model].artifact = \"{}\" is outside the repository; put the artifact inside it",
+            in_project.display()
+        ))
+    })?;
+    let inner = normalise(&in_project).unwrap_or_else(|| rel.clone());
+    Ok((rel, inner))
+}
+
+/// Build the bundle of `name`@`version` from `commit`'s tree.
+fn build_from_commit(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+    toml_rel: &str,
+    name: &str,
+    version: &str,
+    tool: &str,
+) -> Result<Built> {
+    let tree = commit
+        .tree()
+        .map_err(|e| repo::git_err("read the commit tree", &e))?;
+    let short = &commit.id().to_string()[..12];
+    let toml_bytes = blob_at(repo, &tree, toml_rel).ok_or_else(|| {
+        Error::Registry(format!(
+            "commit {short} has no {toml_rel}; commit the project file"
+        ))
+    })?;
+    let text = String::from_utf8(toml_bytes.clone())
+        .map_err(|_| Error::Registry(format!("{toml_rel} at commit {short} is not UTF-8")))?;
+    let file = project::parse(&text, &format!("{toml_rel} at commit {short}"))?;
+    let (artifact_rel, artifact_inner) = artifact_location(toml_rel, &file)?;
+    let art_bytes = blob_at(repo, &tree, &artifact_rel).ok_or_else(|| {
+        Error::Registry(format!(
+            "commit {short} has no {artifact_rel}; train and commit the model artifact"
+        ))
+    })?;
+    let artifact = Artifact::from_slice(&art_bytes, &format!("{artifact_rel} at commit {short}"))?;
+    let commit_time = commit.time().seconds();
+    let features: Vec<Value> = artifact
+        .features
+        .iter()
+        .map(|f| match artifact.categorical.get(f) {
+            Some(c) => json!({"name": f, "type": "categorical", "levels": c.levels}),
+            None => json!({"name": f, "type": "numeric"}),
+        })
+        .collect();
+    let mut files = serde_json::Map::new();
+    files.insert("mlops.toml".into(), sha256_hex(&toml_bytes).into());
+    files.insert(artifact_inner.clone(), sha256_hex(&art_bytes).into());
+    let manifest = json!({
+        "name": name,
+        "version": version,
+        "commit": commit.id().to_string(),
+        "created_at": rfc3339(commit_time),
+        "files": files,
+        "features": features,
+        "target": artifact.target,
+        "metrics": artifact.metrics,
+        "data_sha256": artifact.data_sha256,
+        "tool": tool,
+    });
+    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    manifest_bytes.push(b'\n');
+    let entries = [
+        Entry {
+            path: "mlops.toml".into(),
+            bytes: toml_bytes,
+        },
+        Entry {
+            path: artifact_inner,
+            bytes: art_bytes,
+        },
+        Entry {
+            path: "manifest.json".into(),
+            bytes: manifest_bytes,
+        },
+    ];
+    let bytes = bundle::build(&entries, u64::try_from(commit_time).unwrap_or(0))?;
+    Ok(Built {
+        sha256: sha256_hex(&bytes),
+        bytes,
+        artifact_rel,
+        artifact,
+    })
+}
+
+/// `dist/NAME-vX.Y.Z.tar.gz` under the project folder (`/` in a name becomes `-`).
+#[must_use]
+pub fn bundle_path(project: &Project, name: &str, version: &str) -> PathBuf {
+    project
+        .root
+        .join("dist")
+        .join(format!("{}-{version}.tar.gz", name.replace('/', "-")))
+}
+
+/// The tool string recorded in bundles and tags.
+#[must_use]
+pub fn tool() -> String {
+    format!("mlops {}", crate::VERSION)
+}
+
+/// Check that `rels` are committed at HEAD and unchanged in the work tree.
+fn check_clean(repo: &Repository, head: &git2::Commit<'_>, rels: &[&str]) -> Result<()> {
+    let tree = head
+        .tree()
+        .map_err(|e| repo::git_err("read the HEAD tree", &e))?;
+    let mut bad = Vec::new();
+    for rel in rels {
+        let in_head = tree.get_path(Path::new(rel)).is_ok();
+        let status = repo.status_file(Path::new(rel));
+        let why = match (in_head, status) {
+            (false, Ok(s)) if s.contains(git2::Status::IGNORED) => {
+                Some("not committed; it is ignored by .gitignore, add it with `git add -f`")
+            }
+            (false, _) => Some("not committed"),
+            (true, Ok(s)) if s.is_empty() => None,
+            (true, Ok(s)) if s.contains(git2::Status::WT_DELETED) => Some("deleted"),
+            (true, Ok(_)) => Some("modified"),
+            (true, Err(_)) => Some("unreadable"),
+        };
+        if let Some(w) = why {
+            bad.push(format!("{rel} ({w})"));
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Registry(format!(
+        "the model artifact and the project file must be committed at HEAD and unchanged to register a version, but {} {}; commit {} (`git add` and `git commit`) and run again",
+        bad.join(", "),
+        if bad.len() == 1 { "is not" } else { "are not" },
+        if bad.len() == 1 { "it" } else { "them" }
+    )))
+}
+
+fn choose_version(model: Option<&Model>, opts: &PackageOptions, name: &str) -> Result<Semver> {
+    if let Some(v) = &opts.version {
+        let s = Semver::parse_v(v).ok_or_else(|| {
+            Error::usage(format!(
+                "--version \"{v}\" is not a version; use vMAJOR.MINOR.PATCH, e.g. v1.2.0"
+            ))
+        })?;
+        if let Some(m) = model
+            && let Some(old) = m
+                .versions
+                .iter()
+                .find(|x| x.semver().precedence(&s).is_eq())
+        {
+            return Err(Error::Registry(format!(
+                "{name}@{s} is already registered (tag {} on commit {}); choose another version or use --bump",
+                old.tag,
+                &old.commit[..12]
+            )));
+        }
+        return Ok(s);
+    }
+    Ok(match model.and_then(Model::highest) {
+        Some(h) => h.bump(opts.bump),
+        None => Semver {
+            major: 0,
+            minor: 0,
+            patch: 1,
+            pre: String::new(),
+            build: String::new(),
+        },
+    })
+}
+
+pub use crate::registry::repo::next_tag_time;
+
+/// The annotated message of a registration.
+#[must_use]
+pub fn register_message(name: &str, version: &Semver, meta: &Value) -> String {
+    let first = message_first_line(name, &Action::Register(version.clone()), None);
+    format!("{first}\n\n{}\n", json!({ "mlops": meta }))
+}
+
+/// Package the project's model at HEAD.
+pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport> {
+    let repo = repo::open(&project.root)?;
+    let toml_rel = rel_in_repo(&repo, &project.path)?;
+    let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(|_| {
+        Error::Registry(
+            "the repository has no commit yet; commit mlops.toml and the model artifact first"
+                .into(),
+        )
+    })?;
+    let name = project.file.model.name.clone();
+    let (artifact_rel, _) = artifact_location(&toml_rel, &project.file)?;
+    if !project.artifact_path().exists() {
+        return Err(Error::Registry(format!(
+            "there is no model artifact at {}; run `mlops train` and commit the artifact first",
+            display_path(&project.artifact_path())
+        )));
+    }
+    check_clean(&repo, &head, &[&artifact_rel, &toml_rel])?;
+
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        Some(repo::lock(&repo)?)
+    };
+    let mut records = repo::read_tags(&repo, Some(&name))?;
+    state::sort(&mut records);
+    let model = state::resolve(&records).into_iter().next();
+    let commit = head.id().to_string();
+    if let Some(v) = model.as_ref().and_then(|m| m.version_on(&commit)) {
+        return Err(Error::Registry(format!(
+            "commit {} already carries version {} of {name} (tag {}); a commit holds one version of a model, forever: commit a change and package again",
+            &commit[..12],
+            v.version,
+            v.tag
+        )));
+    }
+    let version = choose_version(model.as_ref(), opts, &name)?;
+    let vs = version.to_string();
+    // Registrations are written as GTO writes them, without a counter.
+    let tag = TagName {
+        artifact: name.clone(),
+        action: Action::Register(version.clone()),
+        counter: None,
+    }
+    .to_string();
+    let tool = tool();
+    let built = build_from_commit(&repo, &head, &toml_rel, &name, &vs, &tool)?;
+    let path = bundle_path(project, &name, &vs);
+    let remote = project
+        .file
+        .registry
+        .as_ref()
+        .and_then(|r| r.remote.clone())
+        .unwrap_or_else(|| "origin".into());
+    let mut report = PackageReport {
+        model: name.clone(),
+        version: vs.clone(),
+        tag: tag.clone(),
+        bundle: path.clone(),
+        bundle_sha256: built.sha256.clone(),
+        commit: commit.clone(),
+        pushed: false,
+        dry_run: opts.dry_run,
+        remote: remote.clone(),
+    };
+    if opts.dry_run {
+        return Ok(report);
+    }
+    // Fail on a missing identity before anything is written.
+    repo::tagger(&repo, 0)?;
+    let existed = std::fs::read(&path).is_ok_and(|b| b == built.bytes);
+    crate::fsutil::write_atomic(&path, &built.bytes)?;
+    let meta = json!({
+        "bundle_sha256": built.sha256,
+        "artifact": built.artifact_rel,
+        "metrics": built.artifact.metrics,
+        "data_sha256": built.artifact.data_sha256,
+        "tool": tool,
+    });
+    let tagged = (|| {
+        let t = next_tag_time(model.as_ref().map_or(i64::MIN, |m| m.last_time))?;
+        let sig = repo::tagger(&repo, t)?;
+        repo::create_tag(
+            &repo,
+            &tag,
+            Oid::from_str(&commit).map_err(|e| repo::git_err("read HEAD", &e))?,
+            &sig,
+            &register_message(&name, &version, &meta),
+        )
+    })();
+    if let Err(e) = tagged {
+        if !existed {
+            let _ = std::fs::remove_file(&path);
+        }
+        return Err(e);
+    }
+    if opts.push {
+        repo::push_tag(&repo, &remote, &tag, opts.token.as_deref())?;
+        report.pushed = true;
+    }
+    Ok(report)
+}
+
+/// Rebuild the bundle of `tag` from its commit and compare digests.
+pub fn check(project: &Project, tag: &str) -> Result<CheckReport> {
+    let (parsed, version) = match TagName::parse(tag) {
+        Some(p) => match &p.action {
+            Action::Register(v) => {
+                let v = v.clone();
+                (p, v)
+            }
+            _ => {
+                return Err(Error::usage(format!(
+                    "--check \"{tag}\" is not a version tag; use NAME@vX.Y.Z"
+                )));
+            }
+        },
+        None => {
+            return Err(Error::usage(format!(
+                "--check \"{tag}\" is not a version tag; use NAME@vX.Y.Z"
+            )));
+        }
+    };
+    let repo = repo::open(&project.root)?;
+    let toml_rel = rel_in_repo(&repo, &project.path)?;
+    let records = repo::read_tags(&repo, Some(&parsed.artifact))?;
+    let rec = records.iter().find(|r| r.name == tag).ok_or_else(|| {
+        Error::Registry(format!(
+            "there is no annotated tag {tag}; run `mlops models` to see the registered versions"
+        ))
+    })?;
+    let meta = rec.metadata().unwrap_or(Value::Null);
+    let recorded = meta
+        .get("bundle_sha256")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Error::Registry(format!(
+                "tag {tag} records no bundle digest (it was not written by `mlops package`); nothing to check against"
+            ))
+        })?
+        .to_string();
+    let tool = meta
+        .get("tool")
+        .and_then(Value::as_str)
+        .map_or_else(tool, str::to_string);
+    let oid = Oid::from_str(&rec.commit).map_err(|e| repo::git_err("read the tag", &e))?;
+    let commit = repo
+        .find_commit(oid)
+        .map_err(|e| repo::git_err(&format!("find commit {}", rec.commit), &e))?;
+    let built = build_from_commit(
+        &repo,
+        &commit,
+        &toml_rel,
+        &parsed.artifact,
+        &version.to_string(),
+        &tool,
+    )?;
+    let report = CheckReport {
+        tag: tag.to_string(),
+        commit: rec.commit.clone(),
+        recorded,
+        rebuilt: built.sha256,
+    };
+    if report.recorded != report.rebuilt {
+        return Err(Error::Check(format!(
+            "the bundle of {tag} rebuilt from commit {} has sha256 {}, but the tag records {}; the bundle is not reproducible from its commit",
+            &report.commit[..12],
+            report.rebuilt,
+            report.recorded
+        )));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised() {
+        assert_eq!(normalise(Path::new("a/./b/../c")).as_deref(), Some("a/c"));
+        assert_eq!(normalise(Path::new("../x")), None);
+    }
+
+    #[test]
+    fn tag_times_wait_for_the_next_second_and_never_run_ahead() {
+        let now = crate::registry::repo::now;
+        let last = now();
+        let t = next_tag_time(last).unwrap();
+        assert!(t > last && t <= now());
+        assert!(next_tag_time(i64::MIN).unwrap() <= now());
+        let e = next_tag_time(now() + 100).unwrap_err();
+        assert_eq!(e.exit_code(), 4);
+        assert!(
+            e.to_string().contains("in the future; fix the clock"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn registration_message_is_gtos_then_json() {
+        let v = Semver::parse("1.4.0").unwrap();
+        let m = register_message("hp", &v, &json!({"tool": "mlops 0.1.0"}));
+        assert_eq!(
+            m,
+            "Registering artifact hp version v1.4.0\n\n{\"mlops\":{\"tool\":\"mlops 0.1.0\"}}\n"
+        );
+    }
+}

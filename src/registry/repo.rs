@@ -1,0 +1,320 @@
+//! Reading and writing registry tags with git2 (never the `git` program).
+//!
+//! Reading lists `refs/tags/*` once, parses every name with the grammar of
+//! [`super::tag`], and peels only the tags that match (and, for one model,
+//! only that model's tags): one object read per registry tag.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time};
+
+use super::state::{self, TagRecord};
+use super::tag::{Action, Semver, TagName, message_first_line};
+use crate::error::{Error, Result, display_path};
+use crate::train::rfc3339;
+
+/// Open the repository that contains `path`.
+pub fn open(path: &Path) -> Result<Repository> {
+    Repository::discover(path).map_err(|e| {
+        Error::Registry(format!(
+            "{} is not inside a git repository ({}); run `git init` and commit the project first",
+            display_path(path),
+            e.message()
+        ))
+    })
+}
+
+/// A git failure as a registry error.
+pub fn git_err(what: &str, e: &git2::Error) -> Error {
+    Error::Registry(format!("cannot {what}: {}", e.message()))
+}
+
+/// Every registry tag of the repository (of `model` only, when given), unsorted.
+pub fn read_tags(repo: &Repository, model: Option<&str>) -> Result<Vec<TagRecord>> {
+    let mut out = Vec::new();
+    let refs = repo
+        .references_glob("refs/tags/*")
+        .map_err(|e| git_err("list the tags", &e))?;
+    for r in refs {
+        let r = r.map_err(|e| git_err("list the tags", &e))?;
+        let Ok(full) = r.name() else { continue };
+        let name = &full["refs/tags/".len()..];
+        let Some(parsed) = TagName::parse(name) else {
+            continue;
+        };
+        if model.is_some_and(|m| parsed.artifact != m) {
+            continue;
+        }
+        let Some(oid) = r.target() else { continue };
+        // Lightweight tags are not registry events.
+        let Ok(tag) = repo.find_tag(oid) else {
+            continue;
+        };
+        let commit = if tag.target_type() == Some(ObjectType::Commit) {
+            tag.target_id()
+        } else {
+            match tag.as_object().peel(ObjectType::Commit) {
+                Ok(c) => c.id(),
+                Err(_) => continue,
+            }
+        };
+        let (time, author) = match tag.tagger() {
+            Some(s) => (
+                s.when().seconds(),
+                format!(
+                    "{} <{}>",
+                    String::from_utf8_lossy(s.name_bytes()),
+                    String::from_utf8_lossy(s.email_bytes())
+                ),
+            ),
+            None => (0, String::new()),
+        };
+        out.push(TagRecord {
+            name: name.to_string(),
+            parsed,
+            commit: commit.to_string(),
+            time,
+            author,
+            message: String::from_utf8_lossy(tag.message_bytes().unwrap_or_default()).into_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// The tagger from the repository's configuration, at `secs` (UTC).
+pub fn tagger(repo: &Repository, secs: i64) -> Result<Signature<'static>> {
+    let sig = repo.signature().map_err(|_| {
+        Error::Registry(
+            "no git identity to sign the tag with; set it with `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
+        )
+    })?;
+    let name = String::from_utf8_lossy(sig.name_bytes()).into_owned();
+    let email = String::from_utf8_lossy(sig.email_bytes()).into_owned();
+    Signature::new(&name, &email, &Time::new(secs, 0))
+        .map_err(|e| git_err("make the tagger signature", &e))
+}
+
+/// Create the annotated tag `name` on `commit`; never overwrites.
+pub fn create_tag(
+    repo: &Repository,
+    name: &str,
+    commit: Oid,
+    tagger: &Signature<'_>,
+    message: &str,
+) -> Result<()> {
+    let obj = repo
+        .find_object(commit, Some(ObjectType::Commit))
+        .map_err(|e| git_err(&format!("find commit {commit}"), &e))?;
+    match repo.tag(name, &obj, tagger, message, false) {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.code(), ErrorCode::Exists | ErrorCode::Locked) => {
+            Err(Error::Registry(format!(
+                "tag {name} already exists (another run created it first); nothing was changed, run `mlops models` to see the registry"
+            )))
+        }
+        Err(e) => Err(git_err(&format!("create tag {name}"), &e)),
+    }
+}
+
+/// An exclusive lock over registry writes of this repository, held while
+/// alive (released by the OS if the process dies).
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: std::fs::File,
+    _path: PathBuf,
+}
+
+/// Take the registry write lock (`.git/mlops-registry.lock`), waiting for
+/// another `mlops` run to finish.
+pub fn lock(repo: &Repository) -> Result<WriteLock> {
+    let path = repo.path().join("mlops-registry.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open the lock file", &path, &e))?;
+    file.lock()
+        .map_err(|e| Error::io("lock the lock file", &path, &e))?;
+    Ok(WriteLock {
+        _file: file,
+        _path: path,
+    })
+}
+
+/// Push `refs/tags/<tag>` to `remote`, with the SSH agent or `token` (HTTPS).
+pub fn push_tag(repo: &Repository, remote: &str, tag: &str, token: Option<&str>) -> Result<()> {
+    let fail = |msg: String| {
+        Error::Remote(format!(
+            "cannot push tag {tag} to remote \"{remote}\": {msg}; the tag stays in the local repository, push it later with `git push {remote} {tag}`"
+        ))
+    };
+    let mut r = repo
+        .find_remote(remote)
+        .or_else(|_| repo.remote_anonymous(remote))
+        .map_err(|e| fail(e.message().to_string()))?;
+    let mut cb = git2::RemoteCallbacks::new();
+    let mut tried_agent = false;
+    let mut tried_token = false;
+    let token = token.map(str::to_string);
+    cb.credentials(move |_url, user, allowed| {
+        if allowed.contains(git2::CredentialType::SSH_KEY) && !tried_agent {
+            tried_agent = true;
+            return git2::Cred::ssh_key_from_agent(user.unwrap_or("git"));
+        }
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) && !tried_token {
+            tried_token = true;
+            if let Some(t) = &token {
+                return git2::Cred::userpass_plaintext(user.unwrap_or("x-access-token"), t);
+            }
+        }
+        Err(git2::Error::from_str(
+            "authentication failed; load a key into the SSH agent or set MLOPS_GIT_TOKEN for HTTPS",
+        ))
+    });
+    let rejected = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
+    let rej = rejected.clone();
+    cb.push_update_reference(move |_refname, status| {
+        if let Some(s) = status {
+            *rej.borrow_mut() = Some(s.to_string());
+        }
+        Ok(())
+    });
+    let mut opts = git2::PushOptions::new();
+    opts.remote_callbacks(cb);
+    let spec = format!("refs/tags/{tag}:refs/tags/{tag}");
+    r.push(&[spec.as_str()], Some(&mut opts))
+        .map_err(|e| fail(e.message().to_string()))?;
+    if let Some(s) = rejected.borrow().as_ref() {
+        return Err(fail(format!("the remote refused it ({s})")));
+    }
+    Ok(())
+}
+
+/// The clock, in Unix seconds.
+#[must_use]
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// Wait until the clock is past `last` (the model's newest tag time), so that
+/// tags of one model are at least one second apart and never in the future.
+pub fn next_tag_time(last: i64) -> Result<i64> {
+    let mut t = now();
+    if last > t + 5 {
+        return Err(Error::Registry(format!(
+            "the newest registry tag of this model is dated {} in the future; fix the clock before registering",
+            rfc3339(last)
+        )));
+    }
+    while t <= last {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        t = now();
+    }
+    Ok(t)
+}
+
+/// A tag written by [`write_event`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The tag name.
+    pub tag: String,
+    /// The commit it points at.
+    pub commit: String,
+    /// The version concerned.
+    pub version: Option<String>,
+}
+
+/// Write a stage or lifecycle event of `model` with GTO's constraints:
+/// an (un)assignment of `stage` goes on the commit of the active registered
+/// `version`; a deregistration on the version's commit; a deprecation on the
+/// commit of the model's newest event. The counter is one more than the
+/// largest among all of the model's tags, the tagger time at least one
+/// second after the model's newest tag. Registrations are written by
+/// `package` (see [`crate::package`]); `@created` is never written.
+pub fn write_event(
+    repo: &Repository,
+    model: &str,
+    action: &Action,
+    version: Option<&str>,
+) -> Result<Written> {
+    let _lock = lock(repo)?;
+    let mut records = read_tags(repo, Some(model))?;
+    state::sort(&mut records);
+    let m = state::resolve(&records).into_iter().next().ok_or_else(|| {
+        Error::Registry(format!(
+            "there is no model {model} in the registry; register a version with `mlops package` first"
+        ))
+    })?;
+    let find_active = |v: &str| {
+        let ver = m.version(v).ok_or_else(|| {
+            Error::Registry(format!(
+                "{model} has no version {v}; run `mlops models` to see its versions"
+            ))
+        })?;
+        if !ver.active {
+            return Err(Error::Registry(format!(
+                "{model}@{v} was deregistered; choose an active version"
+            )));
+        }
+        Ok(ver)
+    };
+    let (commit, ver) = match action {
+        Action::Assign(_) | Action::Unassign(_) => {
+            let v = version.ok_or_else(|| {
+                Error::Registry("a stage event needs the version it concerns".into())
+            })?;
+            let ver = find_active(v)?;
+            if let Action::Unassign(stage) = action {
+                let held = records
+                    .iter()
+                    .rev()
+                    .find(|r| r.commit == ver.commit && r.parsed.stage() == Some(stage.as_str()))
+                    .is_some_and(|r| matches!(r.parsed.action, Action::Assign(_)));
+                if !held {
+                    return Err(Error::Registry(format!(
+                        "{model}@{v} is not in stage {stage}; nothing to unassign"
+                    )));
+                }
+            }
+            (ver.commit.clone(), Some(ver.semver().clone()))
+        }
+        Action::Deregister(v) => {
+            let ver = find_active(&v.to_string())?;
+            (ver.commit.clone(), None)
+        }
+        Action::Deprecate => {
+            let newest = records.last().map(|r| r.commit.clone()).unwrap_or_default();
+            (newest, None)
+        }
+        Action::Register(_) | Action::Create => {
+            return Err(Error::Registry(
+                "registrations are written by `mlops package`, and @created never".into(),
+            ));
+        }
+    };
+    let tag = TagName {
+        artifact: model.to_string(),
+        action: action.clone(),
+        counter: Some(m.max_counter + 1),
+    }
+    .to_string();
+    let msg = format!(
+        "{}\n",
+        message_first_line(model, action, ver.as_ref().map(|v: &Semver| v))
+    );
+    let t = next_tag_time(m.last_time)?;
+    let sig = tagger(repo, t)?;
+    let oid = Oid::from_str(&commit).map_err(|e| git_err("read the commit", &e))?;
+    create_tag(repo, &tag, oid, &sig, &msg)?;
+    Ok(Written {
+        tag,
+        commit,
+        version: ver.map(|v| v.to_string()).or_else(|| match action {
+            Action::Deregister(v) => Some(v.to_string()),
+            _ => None,
+        }),
+    })
+}

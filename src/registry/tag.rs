@@ -1,0 +1,468 @@
+//! Tag names and messages in GTO's grammar (`registry.md`): pure parsing and
+//! formatting, no git.
+//!
+//! ```text
+//! name     = [a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?
+//! dirname  = [a-zA-Z0-9-_./]+
+//! artifact = (dirname=)?name
+//! tag      = ^artifact( (#stage | @vSEMVER) (!)? | @deprecated | @created )(#counter)?$
+//! ```
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A semantic version (semver.org 2.0), written `vX.Y.Z[-pre][+build]` in tags.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Semver {
+    /// Major.
+    pub major: u64,
+    /// Minor.
+    pub minor: u64,
+    /// Patch.
+    pub patch: u64,
+    /// Pre-release identifiers (dot-separated), empty for a release.
+    pub pre: String,
+    /// Build metadata, ignored when comparing.
+    pub build: String,
+}
+
+/// Which part of a version `--bump` increments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bump {
+    /// `X.Y.Z+1`
+    Patch,
+    /// `X.Y+1.0`
+    Minor,
+    /// `X+1.0.0`
+    Major,
+}
+
+fn numeric(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn ident_ok(s: &str, pre: bool) -> bool {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return false;
+    }
+    // A numeric pre-release identifier has no leading zero.
+    !(pre && s.bytes().all(|b| b.is_ascii_digit()) && s.len() > 1 && s.starts_with('0'))
+}
+
+impl Semver {
+    /// Parse `X.Y.Z[-pre][+build]` (without the `v`).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Semver> {
+        let (rest, build) = match s.split_once('+') {
+            Some((r, b)) => (r, b),
+            None => (s, ""),
+        };
+        if s.contains('+') && !build.split('.').all(|i| ident_ok(i, false)) {
+            return None;
+        }
+        let (core, pre) = match rest.split_once('-') {
+            Some((c, p)) => (c, p),
+            None => (rest, ""),
+        };
+        if rest.contains('-') && !pre.split('.').all(|i| ident_ok(i, true)) {
+            return None;
+        }
+        let mut it = core.split('.');
+        let major = numeric(it.next()?)?;
+        let minor = numeric(it.next()?)?;
+        let patch = numeric(it.next()?)?;
+        if it.next().is_some() {
+            return None;
+        }
+        Some(Semver {
+            major,
+            minor,
+            patch,
+            pre: pre.to_string(),
+            build: build.to_string(),
+        })
+    }
+
+    /// Parse a tag version `vX.Y.Z...`.
+    #[must_use]
+    pub fn parse_v(s: &str) -> Option<Semver> {
+        s.strip_prefix('v').and_then(Semver::parse)
+    }
+
+    /// The next version; pre-release and build parts are dropped.
+    #[must_use]
+    pub fn bump(&self, b: Bump) -> Semver {
+        let (major, minor, patch) = match b {
+            Bump::Patch => (self.major, self.minor, self.patch + 1),
+            Bump::Minor => (self.major, self.minor + 1, 0),
+            Bump::Major => (self.major + 1, 0, 0),
+        };
+        Semver {
+            major,
+            minor,
+            patch,
+            pre: String::new(),
+            build: String::new(),
+        }
+    }
+
+    /// Semver precedence (build metadata ignored).
+    #[must_use]
+    pub fn precedence(&self, o: &Semver) -> Ordering {
+        (self.major, self.minor, self.patch)
+            .cmp(&(o.major, o.minor, o.patch))
+            .then_with(|| match (self.pre.is_empty(), o.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => cmp_pre(&self.pre, &o.pre),
+            })
+    }
+}
+
+fn cmp_pre(a: &str, b: &str) -> Ordering {
+    let mut ai = a.split('.');
+    let mut bi = b.split('.');
+    loop {
+        match (ai.next(), bi.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(p), Ok(q)) => p.cmp(&q),
+                    (Ok(_), Err(_)) => Ordering::Less,
+                    (Err(_), Ok(_)) => Ordering::Greater,
+                    (Err(_), Err(_)) => x.cmp(y),
+                };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Semver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}.{}.{}", self.major, self.minor, self.patch)?;
+        if !self.pre.is_empty() {
+            write!(f, "-{}", self.pre)?;
+        }
+        if !self.build.is_empty() {
+            write!(f, "+{}", self.build)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a tag records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `NAME@vX.Y.Z`
+    Register(Semver),
+    /// `NAME@vX.Y.Z!`
+    Deregister(Semver),
+    /// `NAME#STAGE`
+    Assign(String),
+    /// `NAME#STAGE!`
+    Unassign(String),
+    /// `NAME@deprecated`
+    Deprecate,
+    /// `NAME@created` (read, never written, and ignored by the state)
+    Create,
+}
+
+/// A parsed registry tag name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagName {
+    /// The artifact as written in the tag (`dir=name` for monorepo names).
+    pub artifact: String,
+    /// The event.
+    pub action: Action,
+    /// The `#N` counter, when present.
+    pub counter: Option<u64>,
+}
+
+/// GTO's `name` grammar: `[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?`.
+#[must_use]
+pub fn valid_name(name: &str) -> bool {
+    crate::project::valid_model_name(name)
+}
+
+fn valid_dirname(d: &str) -> bool {
+    !d.is_empty()
+        && d.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+}
+
+/// `(dirname=)?name`.
+#[must_use]
+pub fn valid_artifact(a: &str) -> bool {
+    match a.split_once('=') {
+        Some((d, n)) => valid_dirname(d) && valid_name(n),
+        None => valid_name(a),
+    }
+}
+
+fn counter(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+impl TagName {
+    /// Parse a tag name (without `refs/tags/`); `None` when it is not a
+    /// registry tag.
+    #[must_use]
+    pub fn parse(tag: &str) -> Option<TagName> {
+        let sep = tag.find(['@', '#'])?;
+        let artifact = &tag[..sep];
+        if !valid_artifact(artifact) {
+            return None;
+        }
+        let rest = &tag[sep..];
+        // Split off a trailing `#counter`; a stage tag without a counter
+        // (`NAME#STAGE`) has exactly one `#`.
+        let (body, counter) = match rest.rfind('#') {
+            Some(i) if i > 0 => (&rest[..i], Some(counter(&rest[i + 1..])?)),
+            _ => (rest, None),
+        };
+        let (body, cancel) = match body.strip_suffix('!') {
+            Some(b) => (b, true),
+            None => (body, false),
+        };
+        let action = if let Some(stage) = body.strip_prefix('#') {
+            if !valid_name(stage) {
+                return None;
+            }
+            if cancel {
+                Action::Unassign(stage.to_string())
+            } else {
+                Action::Assign(stage.to_string())
+            }
+        } else {
+            let what = body.strip_prefix('@')?;
+            match (what, cancel) {
+                ("deprecated", false) => Action::Deprecate,
+                ("created", false) => Action::Create,
+                _ => {
+                    let v = Semver::parse_v(what)?;
+                    if cancel {
+                        Action::Deregister(v)
+                    } else {
+                        Action::Register(v)
+                    }
+                }
+            }
+        };
+        Some(TagName {
+            artifact: artifact.to_string(),
+            action,
+            counter,
+        })
+    }
+
+    /// The stage of an assignment or unassignment.
+    #[must_use]
+    pub fn stage(&self) -> Option<&str> {
+        match &self.action {
+            Action::Assign(s) | Action::Unassign(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TagName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.artifact)?;
+        match &self.action {
+            Action::Register(v) => write!(f, "@{v}")?,
+            Action::Deregister(v) => write!(f, "@{v}!")?,
+            Action::Assign(s) => write!(f, "#{s}")?,
+            Action::Unassign(s) => write!(f, "#{s}!")?,
+            Action::Deprecate => f.write_str("@deprecated")?,
+            Action::Create => f.write_str("@created")?,
+        }
+        if let Some(n) = self.counter {
+            write!(f, "#{n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The first line of GTO's annotated message for an event; `version` is the
+/// version a stage event concerns.
+#[must_use]
+pub fn message_first_line(artifact: &str, action: &Action, version: Option<&Semver>) -> String {
+    let v = version.map(ToString::to_string).unwrap_or_default();
+    match action {
+        Action::Register(v) => format!("Registering artifact {artifact} version {v}"),
+        Action::Deregister(v) => format!("Deregistering artifact {artifact} version {v}"),
+        Action::Assign(s) => format!("Assigning stage {s} to artifact {artifact} version {v}"),
+        Action::Unassign(s) => {
+            format!("Unassigning stage '{s}' to artifact '{artifact}' version '{v}'")
+        }
+        Action::Deprecate => format!("Deprecating artifact '{artifact}'"),
+        Action::Create => format!("Creating artifact {artifact}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Semver {
+        Semver::parse_v(s).unwrap()
+    }
+
+    #[track_caller]
+    fn case(tag: &str, artifact: &str, action: Action, counter: Option<u64>) {
+        let t = TagName::parse(tag).unwrap_or_else(|| panic!("{tag} did not parse"));
+        assert_eq!(
+            t,
+            TagName {
+                artifact: artifact.into(),
+                action,
+                counter
+            },
+            "{tag}"
+        );
+        assert_eq!(t.to_string(), tag, "round trip");
+    }
+
+    #[test]
+    fn parses_every_kind() {
+        // GTO's own examples (README and tests of gto.tag).
+        case("rf@v1.2.3", "rf", Action::Register(v("v1.2.3")), None);
+        case("rf@v1.2.3!", "rf", Action::Deregister(v("v1.2.3")), None);
+        case(
+            "rf@v1.2.3!#5",
+            "rf",
+            Action::Deregister(v("v1.2.3")),
+            Some(5),
+        );
+        case("rf#prod#1", "rf", Action::Assign("prod".into()), Some(1));
+        case("rf#prod", "rf", Action::Assign("prod".into()), None);
+        case("rf#prod!#2", "rf", Action::Unassign("prod".into()), Some(2));
+        case("rf@deprecated", "rf", Action::Deprecate, None);
+        case("rf@deprecated#7", "rf", Action::Deprecate, Some(7));
+        case("rf@created", "rf", Action::Create, None);
+        case(
+            "models=churn@v0.0.1",
+            "models=churn",
+            Action::Register(v("v0.0.1")),
+            None,
+        );
+        case(
+            "a/b.c=nn-1_x#staging#12",
+            "a/b.c=nn-1_x",
+            Action::Assign("staging".into()),
+            Some(12),
+        );
+        case(
+            "m@v1.0.0-rc.1+build.5",
+            "m",
+            Action::Register(v("v1.0.0-rc.1+build.5")),
+            None,
+        );
+        case(
+            "m@v1.0.0-alpha-1#3",
+            "m",
+            Action::Register(v("v1.0.0-alpha-1")),
+            Some(3),
+        );
+        case(
+            "house-price#1#2",
+            "house-price",
+            Action::Assign("1".into()),
+            Some(2),
+        );
+    }
+
+    #[test]
+    fn rejects_what_gto_ignores() {
+        for bad in [
+            "v1.0.0",
+            "m",
+            "m@1.0.0",
+            "m@v1.0",
+            "m@v01.0.0",
+            "m@v1.0.0-01",
+            "m@v1.0.0+",
+            "m@v1.0.0-",
+            "-m@v1.0.0",
+            "m-@v1.0.0",
+            "m.x@v1.0.0",
+            "m@v1.0.0#",
+            "m@v1.0.0#x",
+            "m#prod#",
+            "m#-prod",
+            "m#",
+            "m@deprecated!",
+            "m@created!",
+            "m@latest",
+            "m#prod#1#2",
+            "=m@v1.0.0",
+            "a=b=c@v1.0.0",
+            "m@v1.0.0!!",
+            "m @v1.0.0",
+            "m@v1.0.0.1",
+        ] {
+            assert_eq!(TagName::parse(bad), None, "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn semver_order_and_bump() {
+        let order = [
+            "v0.0.1",
+            "v0.1.0-alpha",
+            "v0.1.0-alpha.1",
+            "v0.1.0-alpha.beta",
+            "v0.1.0-beta.2",
+            "v0.1.0-beta.11",
+            "v0.1.0-rc.1",
+            "v0.1.0",
+            "v1.0.0",
+            "v1.10.0",
+        ];
+        for w in order.windows(2) {
+            assert_eq!(v(w[0]).precedence(&v(w[1])), Ordering::Less, "{w:?}");
+        }
+        assert_eq!(v("v1.0.0+a").precedence(&v("v1.0.0+b")), Ordering::Equal);
+        assert_eq!(v("v1.2.3-rc.1").bump(Bump::Patch).to_string(), "v1.2.4");
+        assert_eq!(v("v1.2.3").bump(Bump::Minor).to_string(), "v1.3.0");
+        assert_eq!(v("v1.2.3").bump(Bump::Major).to_string(), "v2.0.0");
+    }
+
+    #[test]
+    fn messages_are_gtos() {
+        let ver = v("v1.4.0");
+        assert_eq!(
+            message_first_line("hp", &Action::Register(ver.clone()), None),
+            "Registering artifact hp version v1.4.0"
+        );
+        assert_eq!(
+            message_first_line("hp", &Action::Deregister(ver.clone()), None),
+            "Deregistering artifact hp version v1.4.0"
+        );
+        assert_eq!(
+            message_first_line("hp", &Action::Assign("prod".into()), Some(&ver)),
+            "Assigning stage prod to artifact hp version v1.4.0"
+        );
+        assert_eq!(
+            message_first_line("hp", &Action::Unassign("prod".into()), Some(&ver)),
+            "Unassigning stage 'prod' to artifact 'hp' version 'v1.4.0'"
+        );
+        assert_eq!(
+            message_first_line("hp", &Action::Deprecate, None),
+            "Deprecating artifact 'hp'"
+        );
+    }
+}

@@ -1,0 +1,353 @@
+//! `mlops package`: version choice, the committed-files check, the
+//! reproducible bundle, the tag, `--check`, `--dry-run`, `--push`, and two
+//! runs at once.
+
+use std::io::Read as _;
+
+use crate::common::{GIT_TIME, Test, packaged_project, sha256_hex};
+
+#[test]
+fn package_builds_the_bundle_and_writes_gtos_tag() {
+    let (t, commit) = packaged_project();
+    let t = t.args(["--json", "package"]);
+    let doc = t.run().success().json();
+    assert_eq!(doc["model"], "house-price");
+    assert_eq!(doc["version"], "v0.0.1");
+    assert_eq!(doc["tag"], "house-price@v0.0.1");
+    assert_eq!(doc["bundle"], "dist/house-price-v0.0.1.tar.gz");
+    assert_eq!(doc["commit"], commit.to_string());
+    assert_eq!(doc["pushed"], false);
+    let bytes = t.read_bytes("dist/house-price-v0.0.1.tar.gz");
+    assert_eq!(doc["bundle_sha256"], sha256_hex(&bytes));
+
+    // The tag: annotated, on the commit, GTO's first line, then our JSON.
+    let repo = t.repo();
+    let r = repo.find_reference("refs/tags/house-price@v0.0.1").unwrap();
+    let tag = repo.find_tag(r.target().unwrap()).unwrap();
+    assert_eq!(tag.target_id(), commit);
+    let msg = tag.message().unwrap();
+    let (first, rest) = msg.unwrap().split_once("\n\n").unwrap();
+    assert_eq!(first, "Registering artifact house-price version v0.0.1");
+    let meta: serde_json::Value = serde_json::from_str(rest.trim()).unwrap();
+    assert_eq!(meta["mlops"]["bundle_sha256"], doc["bundle_sha256"]);
+    assert_eq!(meta["mlops"]["artifact"], "models/house-price.json");
+    assert!(meta["mlops"]["metrics"]["validation"]["r2"].is_number());
+    assert_eq!(
+        meta["mlops"]["tool"],
+        format!("mlops {}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(tag.tagger().unwrap().name().unwrap(), "Test User");
+
+    // The bundle: fixed order, mtime = commit time, uid 0, mode 0644.
+    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+    let mut names = Vec::new();
+    let mut manifest = String::new();
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let h = e.header();
+        assert_eq!(h.mtime().unwrap(), GIT_TIME as u64);
+        assert_eq!((h.uid().unwrap(), h.gid().unwrap()), (0, 0));
+        assert_eq!(h.mode().unwrap(), 0o644);
+        let name = e.path().unwrap().display().to_string();
+        if name == "manifest.json" {
+            e.read_to_string(&mut manifest).unwrap();
+        }
+        names.push(name);
+    }
+    assert_eq!(
+        names,
+        ["manifest.json", "mlops.toml", "models/house-price.json"]
+    );
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(m["name"], "house-price");
+    assert_eq!(m["version"], "v0.0.1");
+    assert_eq!(m["commit"], commit.to_string());
+    assert_eq!(m["created_at"], "2023-11-14T22:13:20Z");
+    assert_eq!(
+        m["files"]["models/house-price.json"],
+        sha256_hex(&t.read_bytes("models/house-price.json"))
+    );
+    assert_eq!(
+        m["files"]["mlops.toml"],
+        sha256_hex(&t.read_bytes("mlops.toml"))
+    );
+    assert_eq!(m["features"][0]["name"], "sqft");
+    assert!(m["data_sha256"].is_string());
+
+    // --check rebuilds it from the commit.
+    t.run_args(["package", "--check", "house-price@v0.0.1"])
+        .success()
+        .stdout_contains("rebuilds from commit");
+}
+
+#[test]
+fn same_commit_and_version_give_the_same_bytes() {
+    let (a, ca) = packaged_project();
+    let (b, cb) = packaged_project();
+    assert_eq!(ca, cb, "fixed signature and time give the same commit");
+    a.run_args(["package"]).success();
+    b.run_args(["package"]).success();
+    assert_eq!(
+        a.read_bytes("dist/house-price-v0.0.1.tar.gz"),
+        b.read_bytes("dist/house-price-v0.0.1.tar.gz")
+    );
+}
+
+#[test]
+fn uncommitted_or_changed_files_are_refused_by_name() {
+    let t = Test::new()
+        .toml(&crate::common::example_toml())
+        .git_init()
+        .args(["-q", "train"]);
+    t.run().success();
+    t.run_args(["package"]).error(
+        4,
+        "the repository has no commit yet; commit mlops.toml and the model artifact first",
+    );
+    let t = t.file("README", "x");
+    let repo = t.repo();
+    let mut idx = repo.index().unwrap();
+    idx.add_path(std::path::Path::new("mlops.toml")).unwrap();
+    idx.write().unwrap();
+    let tree = repo.find_tree(idx.write_tree().unwrap()).unwrap();
+    let sig = crate::common::git_sig(GIT_TIME);
+    repo.commit(Some("HEAD"), &sig, &sig, "toml only", &tree, &[])
+        .unwrap();
+    t.run_args(["package"]).error(
+        4,
+        "the model artifact and the project file must be committed at HEAD and unchanged to register a version, but models/house-price.json (not committed) is not; commit it (`git add` and `git commit`) and run again",
+    );
+    t.write(".gitignore", "/models/\n");
+    t.run_args(["package"]).code(4).stderr_contains(
+        "models/house-price.json (not committed; it is ignored by .gitignore, add it with `git add -f`) is not",
+    );
+    t.commit_all("all", GIT_TIME + 1);
+    t.write(
+        "mlops.toml",
+        format!("{}\n# changed\n", t.read("mlops.toml")),
+    );
+    t.write("models/house-price.json", "{}");
+    t.run_args(["package"]).code(4).stderr_contains(
+        "but models/house-price.json (modified), mlops.toml (modified) are not; commit them",
+    );
+    assert!(!t.exists("dist"));
+    assert!(t.tags().is_empty());
+}
+
+#[test]
+fn versions_are_chosen_and_never_reused() {
+    let (t, _) = packaged_project();
+    t.run_args(["package", "--version", "v1.2.0"])
+        .success()
+        .stdout_contains("house-price@v1.2.0");
+    // A second version on one commit is refused, as GTO does.
+    t.run_args(["package"])
+        .code(4)
+        .stderr_contains("already carries version v1.2.0 of house-price (tag house-price@v1.2.0)");
+    t.write("models/extra.txt", "x");
+    t.commit_all("two", GIT_TIME + 10);
+    t.run_args(["package", "--version", "v1.2.0"])
+        .code(4)
+        .stderr_contains(
+            "house-price@v1.2.0 is already registered (tag house-price@v1.2.0 on commit",
+        );
+    t.run_args(["package", "--version", "1.3"]).error(
+        2,
+        "--version \"1.3\" is not a version; use vMAJOR.MINOR.PATCH, e.g. v1.2.0",
+    );
+    t.run_args(["--json", "package", "--bump", "minor"])
+        .success();
+    t.write("models/extra.txt", "y");
+    t.commit_all("three", GIT_TIME + 20);
+    let doc = t.run_args(["--json", "package"]).success().json();
+    assert_eq!(doc["version"], "v1.3.1");
+    t.write("models/extra.txt", "z");
+    t.commit_all("four", GIT_TIME + 30);
+    let doc = t
+        .run_args(["--json", "package", "--bump", "major"])
+        .success()
+        .json();
+    assert_eq!(doc["version"], "v2.0.0");
+    assert_eq!(
+        t.tags(),
+        [
+            "house-price@v1.2.0",
+            "house-price@v1.3.0",
+            "house-price@v1.3.1",
+            "house-price@v2.0.0"
+        ]
+    );
+    // Tagger times are strictly increasing, one second apart at least.
+    let repo = t.repo();
+    let mut times: Vec<i64> = t
+        .tags()
+        .iter()
+        .map(|n| {
+            let r = repo.find_reference(&format!("refs/tags/{n}")).unwrap();
+            repo.find_tag(r.target().unwrap())
+                .unwrap()
+                .tagger()
+                .unwrap()
+                .when()
+                .seconds()
+        })
+        .collect();
+    let sorted = {
+        let mut s = times.clone();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    times.sort_unstable();
+    assert_eq!(times, sorted, "no two tags in one second");
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let (t, _) = packaged_project();
+    let before = t.snapshot();
+    t.run_args(["package", "--dry-run"])
+        .success()
+        .stdout_contains("Would package house-price v0.0.1")
+        .stdout_contains("dist/house-price-v0.0.1.tar.gz")
+        .stdout_contains("house-price@v0.0.1");
+    let doc = t
+        .run_args(["--json", "package", "--dry-run"])
+        .success()
+        .json();
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(t.snapshot(), before);
+    assert!(t.tags().is_empty());
+}
+
+#[test]
+fn check_fails_when_the_recorded_digest_differs() {
+    let (t, c) = packaged_project();
+    t.tag(
+        "house-price@v0.0.1",
+        c,
+        GIT_TIME + 5,
+        "Registering artifact house-price version v0.0.1\n\n{\"mlops\":{\"bundle_sha256\":\"00ff\",\"tool\":\"mlops 0.1.0\"}}\n",
+    );
+    t.run_args(["package", "--check", "house-price@v0.0.1"])
+        .code(1)
+        .stderr_contains("has sha256 ")
+        .stderr_contains("but the tag records 00ff");
+    t.run_args(["package", "--check", "house-price@v9.9.9"]).error(
+        4,
+        "there is no annotated tag house-price@v9.9.9; run `mlops models` to see the registered versions",
+    );
+    t.run_args(["package", "--check", "house-price#prod"])
+        .error(
+            2,
+            "--check \"house-price#prod\" is not a version tag; use NAME@vX.Y.Z",
+        );
+}
+
+#[test]
+fn a_missing_identity_is_a_registry_error() {
+    let (t, _) = packaged_project();
+    let repo = t.repo();
+    let mut cfg = repo
+        .config()
+        .unwrap()
+        .open_level(git2::ConfigLevel::Local)
+        .unwrap();
+    cfg.remove("user.name").unwrap();
+    cfg.remove("user.email").unwrap();
+    t.run_args(["package"]).error(
+        4,
+        "no git identity to sign the tag with; set it with `git config user.name \"Your Name\"` and `git config user.email you@example.com`",
+    );
+    assert!(
+        !t.exists("dist/house-price-v0.0.1.tar.gz"),
+        "no bundle left behind"
+    );
+    assert!(t.tags().is_empty());
+}
+
+#[test]
+fn an_existing_tag_is_never_overwritten() {
+    let (t, c) = packaged_project();
+    // A lightweight tag is no registry event, but its name is taken: the
+    // run that finds the name taken fails and leaves no bundle.
+    let repo = t.repo();
+    repo.tag_lightweight(
+        "house-price@v0.0.1",
+        &repo.find_object(c, None).unwrap(),
+        false,
+    )
+    .unwrap();
+    t.run_args(["package"]).error(
+        4,
+        "tag house-price@v0.0.1 already exists (another run created it first); nothing was changed, run `mlops models` to see the registry",
+    );
+    assert!(!t.exists("dist/house-price-v0.0.1.tar.gz"));
+}
+
+#[test]
+fn two_runs_at_once_create_exactly_one_version() {
+    let (t, _) = packaged_project();
+    let t = t.args(["package"]);
+    let mut a = t.command();
+    let mut b = t.command();
+    a.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    b.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let pa = a.spawn().unwrap();
+    let pb = b.spawn().unwrap();
+    let oa = pa.wait_with_output().unwrap();
+    let ob = pb.wait_with_output().unwrap();
+    let mut codes = [oa.status.code().unwrap(), ob.status.code().unwrap()];
+    codes.sort_unstable();
+    assert_eq!(codes, [0, 4], "{oa:?} {ob:?}");
+    let loser = if oa.status.success() { ob } else { oa };
+    let err = String::from_utf8_lossy(&loser.stderr);
+    assert!(
+        err.contains("already carries version v0.0.1") || err.contains("already exists"),
+        "{err}"
+    );
+    assert_eq!(t.tags(), ["house-price@v0.0.1"]);
+    assert!(t.exists("dist/house-price-v0.0.1.tar.gz"));
+}
+
+#[test]
+fn push_sends_the_tag_to_the_remote() {
+    let (t, _) = packaged_project();
+    let bare = tempfile::tempdir().unwrap();
+    git2::Repository::init_bare(bare.path()).unwrap();
+    t.repo()
+        .remote("origin", &bare.path().display().to_string())
+        .unwrap();
+    let doc = t.run_args(["--json", "package", "--push"]).success().json();
+    assert_eq!(doc["pushed"], true);
+    let remote = git2::Repository::open_bare(bare.path()).unwrap();
+    let r = remote
+        .find_reference("refs/tags/house-price@v0.0.1")
+        .unwrap();
+    assert!(
+        remote.find_tag(r.target().unwrap()).is_ok(),
+        "annotated tag pushed"
+    );
+}
+
+#[test]
+fn a_failed_push_exits_5_and_keeps_the_local_tag() {
+    let (t, _) = packaged_project();
+    let toml = format!(
+        "{}\n[registry]\nremote = \"backup\"\n",
+        t.read("mlops.toml")
+    );
+    t.write("mlops.toml", toml);
+    t.commit_all("registry", GIT_TIME + 1);
+    t.repo()
+        .remote("backup", &t.path("no-such-repo").display().to_string())
+        .unwrap();
+    t.run_args(["package", "--push"])
+        .code(5)
+        .stderr_contains("cannot push tag house-price@v0.0.1 to remote \"backup\"")
+        .stderr_contains("the tag stays in the local repository");
+    assert_eq!(t.tags(), ["house-price@v0.0.1"]);
+    assert!(t.exists("dist/house-price-v0.0.1.tar.gz"));
+}

@@ -6,6 +6,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod abtest;
 pub mod data;
 pub mod error;
 pub mod fsutil;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod predict;
 pub mod project;
 pub mod report;
+pub mod stats;
 pub mod train;
 
 pub use error::{Error, Result};

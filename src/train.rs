@@ -51,20 +51,22 @@ pub fn train(
 ) -> Result<TrainReport> {
     let start = Instant::now();
     let cfg = &project.file;
-    let data_path = project.resolve(&cfg.data.path);
+    let data_cfg = project.data()?;
+    let model_cfg = project.model()?;
+    let data_path = project.resolve(&data_cfg.path);
     check_input(&data_path, &project.locate("data", "path"), "data.path")?;
     let sel = Selection {
-        target: Some(cfg.data.target.clone()),
-        features: cfg.data.features.clone(),
-        exclude: cfg.data.exclude.clone(),
-        categorical: cfg.data.categorical.clone(),
-        missing: cfg.data.missing,
+        target: Some(data_cfg.target.clone()),
+        features: data_cfg.features.clone(),
+        exclude: data_cfg.exclude.clone(),
+        categorical: data_cfg.categorical.clone(),
+        missing: data_cfg.missing,
     };
     let data::Loaded {
         table,
         sha256: data_sha256,
     } = data::load(&data_path, &sel, progress)?;
-    let policy = cfg.data.missing;
+    let policy = data_cfg.missing;
     let fraction = cfg.split.fraction();
     let seed = cfg.split.seed;
 
@@ -195,7 +197,7 @@ pub fn train(
                     name.clone(),
                     Categorical {
                         levels: seen.iter().map(|s| (*s).clone()).collect(),
-                        reference: cfg.model.fit_intercept.then(|| seen[0].clone()),
+                        reference: model_cfg.fit_intercept.then(|| seen[0].clone()),
                     },
                 );
             }
@@ -214,7 +216,7 @@ pub fn train(
     if train_idx.iter().all(|&i| table.target[i] == y0) {
         return Err(Error::data(format!(
             "{}: target \"{}\" is constant ({y0} in every training row); there is nothing to learn",
-            table.origin, cfg.data.target
+            table.origin, data_cfg.target
         )));
     }
 
@@ -241,10 +243,10 @@ pub fn train(
 
     let artifact = Artifact {
         format: model::FORMAT.to_string(),
-        name: cfg.model.name.clone(),
-        kind: cfg.model.kind,
+        name: model_cfg.name.clone(),
+        kind: model_cfg.kind,
         params,
-        target: cfg.data.target.clone(),
+        target: data_cfg.target.clone(),
         features: table.feature_names.clone(),
         categorical,
         intercept: fitted.intercept,
@@ -280,7 +282,7 @@ pub fn train(
     };
     let out = match &opts.out {
         Some(p) => p.clone(),
-        None => project.artifact_path(),
+        None => project.artifact_path()?,
     };
     crate::fsutil::write_atomic(&out, artifact.to_json().as_bytes())?;
     Ok(TrainReport {
@@ -314,7 +316,6 @@ fn fit_and_score(
     terms: &[Term],
     term_names: &[String],
 ) -> Result<FitOut> {
-    let cfg = &project.file;
     let y: Vec<f64> = train_idx.iter().map(|&i| table.target[i]).collect();
     // The design, straight from the table's columns (column-major).
     let mut x = Array2::<f64>::zeros((y.len(), terms.len()).f());
@@ -346,10 +347,11 @@ fn fit_and_score(
             _ => {}
         }
     }
-    let (est, params, tweedie) = estimator(project);
+    let model_cfg = project.model()?;
+    let (est, params, tweedie) = estimator(model_cfg);
     let y_arr = Array1::from_vec(y);
     let fitted =
-        fit::fit(x, &y_arr, term_names, cfg.model.fit_intercept, est).map_err(|e| match e {
+        fit::fit(x, &y_arr, term_names, model_cfg.fit_intercept, est).map_err(|e| match e {
             Error::Data(m) => Error::Data(format!("{}: {m}", table.origin)),
             other => other,
         })?;
@@ -451,8 +453,7 @@ fn check_input(path: &std::path::Path, at: &str, key: &str) -> Result<()> {
 }
 
 /// The estimator, its recorded parameters and the Tweedie power for metrics.
-fn estimator(project: &Project) -> (Estimator, Params, Option<f64>) {
-    let m = &project.file.model;
+fn estimator(m: &crate::project::ModelSection) -> (Estimator, Params, Option<f64>) {
     match m.kind {
         ModelKind::Linear => (
             Estimator::Linear,

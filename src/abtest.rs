@@ -560,7 +560,7 @@ fn read_csv<R: Read>(input: R, plan: &Plan<'_>, progress: &dyn Progress) -> Resu
     let mut wanted = vec![s.variant_column.clone(), s.metric.clone()];
     wanted.extend(s.covariate.iter().cloned());
     wanted.extend(s.unit.iter().cloned());
-    let idx = locate(&header, &wanted, plan.origin, "the")?;
+    let idx = locate(&header, &wanted, plan.origin, "required")?;
     let covariate = s.covariate.as_ref().map(|_| idx[2]);
     let unit = s.unit.as_ref().map(|_| idx[idx.len() - 1]);
     let cols = Cols {
@@ -1381,7 +1381,11 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("control variant \"C\""), "{e}");
         let e = run("variant,z\nA,1\n", Kind::Continuous, |_| {}).unwrap_err();
-        assert!(e.to_string().contains("\"y\" not in the header"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("required column \"y\" not in the header"),
+            "{e}"
+        );
     }
 
     #[test]

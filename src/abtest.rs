@@ -555,7 +555,7 @@ fn middle(chunk: &[u8]) -> Option<usize> {
 }
 
 fn read_csv<R: Read>(input: R, plan: &Plan<'_>, progress: &dyn Progress) -> Result<Acc> {
-    let (mut reader, header) = BlockReader::open(input, plan.origin, STREAM_BLOCK)?;
+    let (mut reader, header) = BlockReader::open_with(input, plan.origin, STREAM_BLOCK, false)?;
     let s = plan.s;
     let mut wanted = vec![s.variant_column.clone(), s.metric.clone()];
     wanted.extend(s.covariate.iter().cloned());

@@ -993,6 +993,9 @@ fn analyze_acc(s: &Settings, origin: String, mut acc: Acc) -> Result<Report> {
             s.covariate.is_some(),
         );
     }
+    for a in &mut acc.arms {
+        a.flush();
+    }
     let names: Vec<String> = acc
         .names
         .iter()

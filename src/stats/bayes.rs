@@ -20,8 +20,8 @@ use super::proportions::Counts;
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
 pub fn beta_binomial_win(a: Counts, b: Counts) -> f64 {
-    let (aa, ba) = ((a.x + 1) as f64, (a.n - a.x + 1) as f64);
-    let (ab, bb) = ((b.x + 1) as f64, (b.n - b.x + 1) as f64);
+    let (aa, ba) = ((a.x + 1) as f64, (a.n.saturating_sub(a.x) + 1) as f64);
+    let (ab, bb) = ((b.x + 1) as f64, (b.n.saturating_sub(b.x) + 1) as f64);
     if ab <= aa {
         miller(aa, ba, ab, bb)
     } else {

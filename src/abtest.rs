@@ -1489,6 +1489,30 @@ mod tests {
     }
 
     #[test]
+    fn cuped_removes_the_pre_period_variance() {
+        // y = pre + effect (+ a little noise): theta ≈ 1 and the adjusted
+        // arms keep the effect with most of the variance gone.
+        let mut t = String::from("variant,y,pre\n");
+        for i in 0..200 {
+            let pre = f64::from((i * 37) % 101);
+            let noise = f64::from(i % 3) * 0.1;
+            t.push_str(&format!(
+                "A,{},{pre}\nB,{},{pre}\n",
+                pre + noise,
+                pre + 2.0 + noise
+            ));
+        }
+        let r = run(&t, Kind::Continuous, |s| s.covariate = Some("pre".into())).unwrap();
+        let c = r.cuped.as_ref().unwrap();
+        assert!((c.theta - 1.0).abs() < 1e-3, "{}", c.theta);
+        assert!(c.variance_reduction > 0.99, "{}", c.variance_reduction);
+        assert!((r.comparisons[0].difference - 2.0).abs() < 1e-9);
+        assert_eq!(r.decision, Decision::Ship);
+        let plain = run(&t, Kind::Continuous, |_| {}).unwrap();
+        assert!(plain.comparisons[0].result.p.p > r.comparisons[0].result.p.p);
+    }
+
+    #[test]
     fn split_parsing() {
         assert_eq!(
             parse_split("A=0.8, B=0.2", "--split").unwrap(),

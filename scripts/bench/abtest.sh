@@ -17,7 +17,7 @@ set -euo pipefail
 
 root=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
 cd "$root"
-shared=../shared
+shared=$(cd ../shared && pwd)
 
 ROWS=${ROWS:-10000000}
 RUNS=${RUNS:-3}

@@ -250,7 +250,7 @@ impl Settings {
         if let Some(split) = &self.split {
             if !split.iter().any(|(n, _)| *n == self.control) {
                 return Err(Error::usage(format!(
-                    "--split does not name the control \"{}\"; add it, like {}=0.5",
+                    "the planned split (--split or abtest.planned_split) does not name the control \"{}\"; add it, like {}=0.5",
                     self.control, self.control
                 )));
             }
@@ -1242,7 +1242,11 @@ fn analyze_acc(s: &Settings, origin: String, mut acc: Acc) -> Result<Report> {
     let mde = comparisons
         .iter()
         .map(|c| {
-            let abs = power::mde(c.se, s.alpha, power::POWER);
+            let abs = if c.se > 0.0 {
+                power::mde(c.se, s.alpha, power::POWER)
+            } else {
+                f64::NAN
+            };
             let rel = (control.mean != 0.0).then(|| abs / control.mean.abs());
             (c.variant.clone(), abs, rel)
         })

@@ -44,13 +44,11 @@ fn miller(aa: f64, ba: f64, ab: f64, bb: f64) -> f64 {
 /// `Φ(d / se)` for a continuous metric.
 #[must_use]
 pub fn normal_win(difference: f64, se: f64) -> f64 {
+    // Zero spread in both arms carries no evidence about sampling noise:
+    // undefined (NaN), as the test is.
     if se > 0.0 {
         norm_cdf(difference / se)
-    } else if difference > 0.0 {
-        1.0
-    } else if difference < 0.0 {
-        0.0
     } else {
-        0.5
+        f64::NAN
     }
 }

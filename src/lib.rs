@@ -6,16 +6,27 @@
 
 #![deny(unsafe_code)]
 
+/// `abtest-analyze`: stream an experiment's rows, compare variants, decide.
 pub mod abtest;
+/// CSV → typed columns, the split, the fingerprint.
 pub mod data;
+/// Typed errors and their exit codes.
 pub mod error;
+/// Atomic file writes and other file-system helpers.
 pub mod fsutil;
+/// `init`: scaffold a project.
 pub mod init;
+/// Fit, predict, metrics and the model artifact.
 pub mod model;
+/// Batch predictions, streamed.
 pub mod predict;
+/// `mlops.toml`: serde types, discovery, errors that name the key.
 pub mod project;
+/// The progress trait the library reports through.
 pub mod report;
+/// Experiment statistics: distributions, tests, intervals, corrections (pure numerics).
 pub mod stats;
+/// `train`: load, split, fit, report, write the artifact.
 pub mod train;
 
 pub use error::{Error, Result};

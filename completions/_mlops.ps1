@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('package', 'package', [CompletionResultType]::ParameterValue, 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'Every model in the registry: latest version and the version in each stage')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Registry events in order (of one model with NAME)')
+            [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -142,6 +143,36 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mlops;abtest-analyze' {
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'The rows: a CSV or JSON Lines file, `-` for stdin, or an http(s) URL')
+            [CompletionResult]::new('--variant-column', '--variant-column', [CompletionResultType]::ParameterName, 'The column naming each row''s variant [default: abtest.variant_column, else variant]')
+            [CompletionResult]::new('--metric', '--metric', [CompletionResultType]::ParameterName, 'The metric column [default: abtest.metric]')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'The kind of metric [default: abtest.kind, else continuous]')
+            [CompletionResult]::new('--control', '--control', [CompletionResultType]::ParameterName, 'The control variant [default: abtest.control]')
+            [CompletionResult]::new('--alpha', '--alpha', [CompletionResultType]::ParameterName, 'Significance level [default: abtest.alpha, else 0.05]')
+            [CompletionResult]::new('--split', '--split', [CompletionResultType]::ParameterName, 'The planned allocation, like A=0.5,B=0.5 [default: abtest.planned_split, else equal]')
+            [CompletionResult]::new('--test', '--test', [CompletionResultType]::ParameterName, 'The test [default: abtest.test, else auto: Welch for continuous, z or Fisher for binary]')
+            [CompletionResult]::new('--correction', '--correction', [CompletionResultType]::ParameterName, 'Multiple-comparison correction over the variants [default: abtest.correction, else holm]')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'Aggregate rows per unit in this column before testing')
+            [CompletionResult]::new('--covariate', '--covariate', [CompletionResultType]::ParameterName, 'CUPED: a pre-period covariate column (theta pooled across arms)')
+            [CompletionResult]::new('--mde', '--mde', [CompletionResultType]::ParameterName, 'Relative minimum detectable effect to size the experiment for, like 0.02')
+            [CompletionResult]::new('--direction', '--direction', [CompletionResultType]::ParameterName, 'Which way is better for the metric [default: abtest.direction, else increase]')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'Exit 1 unless the decision is this one')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The human report''s format (--json prints the JSON document)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mlops;completions' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
@@ -164,6 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('package', 'package', [CompletionResultType]::ParameterValue, 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'Every model in the registry: latest version and the version in each stage')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Registry events in order (of one model with NAME)')
+            [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -184,6 +216,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;help;history' {
+            break
+        }
+        'mlops;help;abtest-analyze' {
             break
         }
         'mlops;help;completions' {

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
+            cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -132,6 +133,35 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlops;abtest-analyze'= {
+            cand --input 'The rows: a CSV or JSON Lines file, `-` for stdin, or an http(s) URL'
+            cand --variant-column 'The column naming each row''s variant [default: abtest.variant_column, else variant]'
+            cand --metric 'The metric column [default: abtest.metric]'
+            cand --kind 'The kind of metric [default: abtest.kind, else continuous]'
+            cand --control 'The control variant [default: abtest.control]'
+            cand --alpha 'Significance level [default: abtest.alpha, else 0.05]'
+            cand --split 'The planned allocation, like A=0.5,B=0.5 [default: abtest.planned_split, else equal]'
+            cand --test 'The test [default: abtest.test, else auto: Welch for continuous, z or Fisher for binary]'
+            cand --correction 'Multiple-comparison correction over the variants [default: abtest.correction, else holm]'
+            cand --unit 'Aggregate rows per unit in this column before testing'
+            cand --covariate 'CUPED: a pre-period covariate column (theta pooled across arms)'
+            cand --mde 'Relative minimum detectable effect to size the experiment for, like 0.02'
+            cand --direction 'Which way is better for the metric [default: abtest.direction, else increase]'
+            cand --require 'Exit 1 unless the decision is this one'
+            cand --format 'The human report''s format (--json prints the JSON document)'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlops;completions'= {
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
@@ -153,6 +183,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
+            cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -167,6 +198,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;models'= {
         }
         &'mlops;help;history'= {
+        }
+        &'mlops;help;abtest-analyze'= {
         }
         &'mlops;help;completions'= {
         }

@@ -39,6 +39,7 @@ complete -c mlops -n "__fish_mlops_needs_command" -f -a "predict" -d 'Batch pred
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "history" -d 'Registry events in order (of one model with NAME)'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
@@ -107,6 +108,42 @@ complete -c mlops -n "__fish_mlops_using_subcommand history" -s q -l quiet -d 'S
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l input -d 'The rows: a CSV or JSON Lines file, `-` for stdin, or an http(s) URL' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l variant-column -d 'The column naming each row\'s variant [default: abtest.variant_column, else variant]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l metric -d 'The metric column [default: abtest.metric]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l kind -d 'The kind of metric [default: abtest.kind, else continuous]' -r -f -a "continuous\t'Any real number'
+binary\t'0/1 or true/false'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l control -d 'The control variant [default: abtest.control]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l alpha -d 'Significance level [default: abtest.alpha, else 0.05]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l split -d 'The planned allocation, like A=0.5,B=0.5 [default: abtest.planned_split, else equal]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l test -d 'The test [default: abtest.test, else auto: Welch for continuous, z or Fisher for binary]' -r -f -a "auto\t'Welch (continuous); pooled z, or Fisher when an expected count is below 5 (binary)'
+welch\t'Welch\'s unequal-variance t-test'
+student\t'Student\'s pooled-variance t-test'
+mann-whitney\t'Mann-Whitney U (exact when small and untied)'
+z\t'Pooled two-proportion z-test'
+chi2\t'2x2 chi-square with Yates\' correction'
+fisher\t'Fisher\'s exact test'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l correction -d 'Multiple-comparison correction over the variants [default: abtest.correction, else holm]' -r -f -a "holm\t'Holm step-down'
+bonferroni\t'Bonferroni'
+bh\t'Benjamini-Hochberg false discovery rate'
+none\t'No correction'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l unit -d 'Aggregate rows per unit in this column before testing' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l covariate -d 'CUPED: a pre-period covariate column (theta pooled across arms)' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l mde -d 'Relative minimum detectable effect to size the experiment for, like 0.02' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l direction -d 'Which way is better for the metric [default: abtest.direction, else increase]' -r -f -a "increase\t'Higher is better'
+decrease\t'Lower is better'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l require -d 'Exit 1 unless the decision is this one' -r -f -a "ship\t'A challenger is significantly better and the experiment is valid'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l format -d 'The human report\'s format (--json prints the JSON document)' -r -f -a "text\t'Tables for a terminal'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
@@ -116,11 +153,12 @@ complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

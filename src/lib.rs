@@ -6,18 +6,35 @@
 
 #![deny(unsafe_code)]
 
+/// `abtest-analyze`: stream an experiment's rows, compare variants, decide.
+pub mod abtest;
+/// Reproducible model bundles (tar.gz with a manifest).
 pub mod bundle;
+/// CSV → typed columns, the split, the fingerprint.
 pub mod data;
+/// Typed errors and their exit codes.
 pub mod error;
+/// Atomic file writes and other file-system helpers.
 pub mod fsutil;
+/// `init`: scaffold a project.
 pub mod init;
+/// Fit, predict, metrics and the model artifact.
 pub mod model;
+/// `package`: register a trained model as a version, with its bundle.
 pub mod package;
+/// Batch predictions, streamed.
 pub mod predict;
+/// `mlops.toml`: serde types, discovery, errors that name the key.
 pub mod project;
+/// The model registry on git tags, in GTO's format.
 pub mod registry;
+/// The progress trait the library reports through.
 pub mod report;
+/// Experiment statistics: distributions, tests, intervals, corrections (pure numerics).
+pub mod stats;
+/// The streaming training path for data larger than memory.
 pub mod stream;
+/// `train`: load, split, fit, report, write the artifact.
 pub mod train;
 
 pub use error::{Error, Result};

@@ -127,9 +127,14 @@ fn blob_at(repo: &Repository, tree: &git2::Tree<'_>, rel: &str) -> Option<Vec<u8
 /// Where the artifact of a committed project file lives: (path relative to
 /// the repository, path inside the bundle).
 fn artifact_location(toml_rel: &str, file: &project::ProjectFile) -> Result<(String, String)> {
-    let in_project = match &file.model.artifact {
+    let model = file.model.as_ref().ok_or_else(|| {
+        Error::Usage(
+            "the project file has no [model] table; add one (see docs/project-file.md)".into(),
+        )
+    })?;
+    let in_project = match &model.artifact {
         Some(a) => PathBuf::from(a),
-        None => PathBuf::from("models").join(format!("{}.json", file.model.name)),
+        None => PathBuf::from("models").join(format!("{}.json", model.name)),
     };
     let dir = Path::new(toml_rel).parent().unwrap_or(Path::new(""));
     let rel = normalise(&dir.join(&in_project)).ok_or_else(|| {
@@ -320,12 +325,13 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
                 .into(),
         )
     })?;
-    let name = project.file.model.name.clone();
+    let name = project.model()?.name.clone();
     let (artifact_rel, _) = artifact_location(&toml_rel, &project.file)?;
-    if !project.artifact_path().exists() {
+    let artifact_path = project.artifact_path()?;
+    if !artifact_path.exists() {
         return Err(Error::Registry(format!(
             "there is no model artifact at {}; run `mlops train` and commit the artifact first",
-            display_path(&project.artifact_path())
+            display_path(&artifact_path)
         )));
     }
     check_clean(&repo, &head, &[&artifact_rel, &toml_rel])?;

@@ -35,13 +35,15 @@ pub struct ProjectFile {
     /// `[project]`
     #[serde(default)]
     pub project: ProjectSection,
-    /// `[data]`
-    pub data: DataSection,
+    /// `[data]` (needed by `train`)
+    pub data: Option<DataSection>,
     /// `[split]`
     #[serde(default)]
     pub split: SplitSection,
-    /// `[model]`
-    pub model: ModelSection,
+    /// `[model]` (needed by `train`, and by `predict` without `--model`)
+    pub model: Option<ModelSection>,
+    /// `[abtest]`: defaults of `abtest-analyze`
+    pub abtest: Option<AbtestSection>,
     /// `[registry]`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistrySection>,
@@ -56,6 +58,90 @@ pub struct RegistrySection {
     /// The stages (environments) versions can be assigned to.
     #[serde(default)]
     pub stages: Vec<String>,
+}
+
+/// `[abtest]`: defaults of `mlops abtest-analyze`; flags override them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbtestSection {
+    /// The metric column.
+    pub metric: Option<String>,
+    /// `continuous` or `binary`.
+    pub kind: Option<AbtestKind>,
+    /// The control variant.
+    pub control: Option<String>,
+    /// Significance level.
+    pub alpha: Option<f64>,
+    /// The planned allocation, variant to weight.
+    pub planned_split: Option<indexmap::IndexMap<String, f64>>,
+    /// The column naming the variant.
+    pub variant_column: Option<String>,
+    /// The test.
+    pub test: Option<AbtestTest>,
+    /// The multiple-comparison correction.
+    pub correction: Option<AbtestCorrection>,
+    /// Aggregate rows per unit in this column.
+    pub unit: Option<String>,
+    /// CUPED covariate column.
+    pub covariate: Option<String>,
+    /// Relative minimum detectable effect for sizing.
+    pub mde: Option<f64>,
+    /// `increase` (higher is better) or `decrease`.
+    pub direction: Option<AbtestDirection>,
+}
+
+/// `abtest.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestKind {
+    /// Any real number.
+    Continuous,
+    /// 0/1 or true/false.
+    Binary,
+}
+
+/// `abtest.test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestTest {
+    /// Choose by kind and counts.
+    Auto,
+    /// Welch's t.
+    Welch,
+    /// Student's t.
+    Student,
+    /// Mann–Whitney U.
+    MannWhitney,
+    /// Pooled z.
+    Z,
+    /// Chi-square.
+    Chi2,
+    /// Fisher's exact test.
+    Fisher,
+}
+
+/// `abtest.correction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestCorrection {
+    /// Holm.
+    Holm,
+    /// Bonferroni.
+    Bonferroni,
+    /// Benjamini–Hochberg.
+    Bh,
+    /// None.
+    None,
+}
+
+/// `abtest.direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestDirection {
+    /// Higher is better.
+    Increase,
+    /// Lower is better.
+    Decrease,
 }
 
 /// `[project]`: metadata.
@@ -342,7 +428,7 @@ impl Project {
     pub fn data_files(&self) -> Result<Vec<PathBuf>> {
         let at = self.locate("data", "path");
         let mut out = Vec::new();
-        for pat in self.file.data.path.patterns() {
+        for pat in self.data()?.path.patterns() {
             if pat.starts_with("https://") || pat.starts_with("http://") {
                 out.push(PathBuf::from(pat));
                 continue;
@@ -375,15 +461,38 @@ impl Project {
     }
 
     /// Where the artifact goes.
-    #[must_use]
-    pub fn artifact_path(&self) -> PathBuf {
-        match &self.file.model.artifact {
+    pub fn artifact_path(&self) -> Result<PathBuf> {
+        let model = self.model()?;
+        Ok(match &model.artifact {
             Some(a) => self.resolve(a),
             None => self
                 .root
                 .join("models")
-                .join(format!("{}.json", self.file.model.name)),
-        }
+                .join(format!("{}.json", model.name)),
+        })
+    }
+
+    /// `[data]`, or a usage error naming the missing table.
+    pub fn data(&self) -> Result<&DataSection> {
+        self.file
+            .data
+            .as_ref()
+            .ok_or_else(|| self.missing_table("data"))
+    }
+
+    /// `[model]`, or a usage error naming the missing table.
+    pub fn model(&self) -> Result<&ModelSection> {
+        self.file
+            .model
+            .as_ref()
+            .ok_or_else(|| self.missing_table("model"))
+    }
+
+    fn missing_table(&self, table: &str) -> Error {
+        Error::usage(format!(
+            "{}: missing table [{table}]; add it (see docs/project-file.md)",
+            display_path(&self.path)
+        ))
     }
 }
 
@@ -418,21 +527,6 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             .unwrap_or_default();
         Error::usage(format!("{origin}{line}: key \"{section}.{key}\" {msg}"))
     };
-    if f.data.target.trim().is_empty() {
-        return Err(err(
-            "data",
-            "target",
-            "is empty; name the target column".into(),
-        ));
-    }
-    let patterns = f.data.path.patterns();
-    if patterns.is_empty() || patterns.iter().any(|p| p.trim().is_empty()) {
-        return Err(err(
-            "data",
-            "path",
-            "is empty; name the training CSV (or a list of CSVs)".into(),
-        ));
-    }
     if let Some(fr) = f.split.validation_fraction {
         if !(0.0..1.0).contains(&fr) || fr.is_nan() {
             return Err(err(
@@ -449,60 +543,119 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             ));
         }
     }
-    if let Some(feats) = &f.data.features {
-        if feats.is_empty() {
+    if let Some(d) = &f.data {
+        if d.target.trim().is_empty() {
             return Err(err(
                 "data",
-                "features",
-                "is empty; list at least one column or remove the key to use every column".into(),
+                "target",
+                "is empty; name the target column".into(),
             ));
         }
-        if feats.contains(&f.data.target) {
+        let patterns = d.path.patterns();
+        if patterns.is_empty() || patterns.iter().any(|p| p.trim().is_empty()) {
             return Err(err(
                 "data",
-                "features",
-                format!("contains the target \"{}\"; remove it", f.data.target),
+                "path",
+                "is empty; name the training CSV (or a list of CSVs)".into(),
             ));
         }
-        if let Some(dup) = first_duplicate(feats) {
-            return Err(err("data", "features", format!("lists \"{dup}\" twice")));
-        }
-        for c in &f.data.categorical {
-            if !feats.contains(c) {
+        if let Some(feats) = &d.features {
+            if feats.is_empty() {
                 return Err(err(
                     "data",
-                    "categorical",
-                    format!("names \"{c}\", which is not in data.features; add it there"),
+                    "features",
+                    "is empty; list at least one column or remove the key to use every column"
+                        .into(),
                 ));
             }
+            if feats.contains(&d.target) {
+                return Err(err(
+                    "data",
+                    "features",
+                    format!("contains the target \"{}\"; remove it", d.target),
+                ));
+            }
+            if let Some(dup) = first_duplicate(feats) {
+                return Err(err("data", "features", format!("lists \"{dup}\" twice")));
+            }
+            for c in &d.categorical {
+                if !feats.contains(c) {
+                    return Err(err(
+                        "data",
+                        "categorical",
+                        format!("names \"{c}\", which is not in data.features; add it there"),
+                    ));
+                }
+            }
+        }
+        if d.categorical.contains(&d.target) {
+            return Err(err(
+                "data",
+                "categorical",
+                format!(
+                    "contains the target \"{}\"; the target must be numeric",
+                    d.target
+                ),
+            ));
+        }
+        if d.exclude.contains(&d.target) {
+            return Err(err(
+                "data",
+                "exclude",
+                format!("contains the target \"{}\"; remove it", d.target),
+            ));
         }
     }
-    if f.data.categorical.contains(&f.data.target) {
-        return Err(err(
-            "data",
-            "categorical",
-            format!(
-                "contains the target \"{}\"; the target must be numeric",
-                f.data.target
-            ),
-        ));
-    }
-    if f.data.exclude.contains(&f.data.target) {
-        return Err(err(
-            "data",
-            "exclude",
-            format!("contains the target \"{}\"; remove it", f.data.target),
-        ));
-    }
-    if !valid_model_name(&f.model.name) {
-        return Err(err(
-            "model",
-            "name",
-            format!(
-                "= \"{}\" is not a valid model name; use letters, digits, '-', '_' or '/', starting and ending with a letter or digit",
-                f.model.name
-            ),
-        ));
+    if let Some(m) = &f.model {
+        if !valid_model_name(&m.name) {
+            return Err(err(
+                "model",
+                "name",
+                format!(
+                    "= \"{}\" is not a valid model name; use letters, digits, '-', '_' or '/', starting and ending with a letter or digit",
+                    m.name
+                ),
+            ));
+        }
+        if m.kind == ModelKind::Linear {
+            for (key, set) in [
+                ("power", m.power.is_some()),
+                ("link", m.link.is_some()),
+                ("alpha", m.alpha.is_some()),
+                ("max_iter", m.max_iter.is_some()),
+            ] {
+                if set {
+                    return Err(err(
+                        "model",
+                        key,
+                        "applies only to kind = \"glm\"; remove it or set model.kind = \"glm\""
+                            .into(),
+                    ));
+                }
+            }
+        } else {
+            if let Some(p) = m.power
+                && (!(p == 0.0 || p >= 1.0) || !p.is_finite())
+            {
+                return Err(err(
+                    "model",
+                    "power",
+                    format!("= {p} is not a Tweedie power; use 0, or a number of at least 1"),
+                ));
+            }
+            if let Some(a) = m.alpha
+                && (a < 0.0 || !a.is_finite())
+            {
+                return Err(err(
+                    "model",
+                    "alpha",
+                    format!("= {a} must be a finite number of at least 0"),
+                ));
+            }
+            if m.max_iter == Some(0) {
+                return Err(err("model", "max_iter", "must be at least 1".into()));
+            }
+        }
     }
     if let Some(r) = &f.registry {
         if r.remote.as_deref().is_some_and(|x| x.trim().is_empty()) {
@@ -527,43 +680,34 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             return Err(err("registry", "stages", format!("lists \"{dup}\" twice")));
         }
     }
-    let m = &f.model;
-    if m.kind == ModelKind::Linear {
-        for (key, set) in [
-            ("power", m.power.is_some()),
-            ("link", m.link.is_some()),
-            ("alpha", m.alpha.is_some()),
-            ("max_iter", m.max_iter.is_some()),
-        ] {
-            if set {
-                return Err(err(
-                    "model",
-                    key,
-                    "applies only to kind = \"glm\"; remove it or set model.kind = \"glm\"".into(),
-                ));
-            }
-        }
-    } else {
-        if let Some(p) = m.power
-            && (!(p == 0.0 || p >= 1.0) || !p.is_finite())
+    if let Some(a) = &f.abtest {
+        if let Some(al) = a.alpha
+            && !(al > 0.0 && al < 1.0)
         {
             return Err(err(
-                "model",
-                "power",
-                format!("= {p} is not a Tweedie power; use 0, or a number of at least 1"),
-            ));
-        }
-        if let Some(a) = m.alpha
-            && (a < 0.0 || !a.is_finite())
-        {
-            return Err(err(
-                "model",
+                "abtest",
                 "alpha",
-                format!("= {a} must be a finite number of at least 0"),
+                format!("= {al} must be above 0 and below 1, like 0.05"),
             ));
         }
-        if m.max_iter == Some(0) {
-            return Err(err("model", "max_iter", "must be at least 1".into()));
+        if let Some(m) = a.mde
+            && !(m > 0.0 && m.is_finite())
+        {
+            return Err(err(
+                "abtest",
+                "mde",
+                format!("= {m} must be a relative effect above 0, like 0.02"),
+            ));
+        }
+        if let Some(sp) = &a.planned_split
+            && (sp.len() < 2 || sp.values().any(|w| !(*w > 0.0 && w.is_finite())))
+        {
+            return Err(err(
+                "abtest",
+                "planned_split",
+                "must name at least two variants with weights above 0, like { A = 0.5, B = 0.5 }"
+                    .into(),
+            ));
         }
     }
     Ok(())
@@ -591,7 +735,10 @@ fn first_duplicate(v: &[String]) -> Option<&str> {
 
 /// Valid keys per table, for "did you mean" hints.
 const TABLES: &[(&str, &[&str])] = &[
-    ("", &["project", "data", "split", "model", "registry"]),
+    (
+        "",
+        &["project", "data", "split", "model", "registry", "abtest"],
+    ),
     ("registry", &["remote", "stages"]),
     ("project", &["name", "description"]),
     (
@@ -620,6 +767,23 @@ const TABLES: &[(&str, &[&str])] = &[
             "streaming",
         ],
     ),
+    (
+        "abtest",
+        &[
+            "metric",
+            "kind",
+            "control",
+            "alpha",
+            "planned_split",
+            "variant_column",
+            "test",
+            "correction",
+            "unit",
+            "covariate",
+            "mde",
+            "direction",
+        ],
+    ),
 ];
 
 /// Sections of the full project file (cli.md) whose commands come later.
@@ -627,7 +791,6 @@ const LATER: &[(&str, &str)] = &[
     ("validate", "mlops validate"),
     ("environments", "mlops deploy"),
     ("serve", "mlops serve"),
-    ("abtest", "mlops abtest-analyze"),
 ];
 
 /// 1-based line of byte offset `pos`.
@@ -874,9 +1037,15 @@ name = "m"
         let f = parse(OK, "mlops.toml").unwrap();
         assert_eq!(f.split.fraction(), 0.2);
         assert_eq!(f.split.seed, 42);
-        assert!(f.model.fit_intercept);
-        assert_eq!(f.model.kind, ModelKind::Linear);
-        assert_eq!(f.data.missing, MissingPolicy::Error);
+        let (m, d) = (f.model.unwrap(), f.data.unwrap());
+        assert!(m.fit_intercept);
+        assert_eq!(m.kind, ModelKind::Linear);
+        assert_eq!(d.missing, MissingPolicy::Error);
+    }
+
+    #[test]
+    fn registry_section_parses() {
+        let f = parse(OK, "mlops.toml").unwrap();
         assert!(f.registry.is_none());
         let f = parse(
             &format!("{OK}[registry]\nremote = \"up\"\nstages = [\"dev\", \"prod\"]\n"),
@@ -897,10 +1066,6 @@ name = "m"
         fails(
             &OK.replace("path = \"d.csv\"\n", ""),
             "missing key \"data.path\"",
-        );
-        fails(
-            &OK.replace("[model]\nname = \"m\"\n", ""),
-            "missing table [model]",
         );
         fails(
             &format!("{OK}[split]\nvalidation_fraction = \"x\"\n"),

@@ -355,13 +355,15 @@ pub fn train(
     start: Instant,
 ) -> Result<TrainReport> {
     let cfg = &project.file;
-    if cfg.model.kind != ModelKind::Linear {
+    let data_cfg = project.data()?;
+    let model_cfg = project.model()?;
+    if model_cfg.kind != ModelKind::Linear {
         return Err(Error::usage(format!(
             "{}: the streaming path fits only model.kind = \"linear\"; set model.streaming = false (or drop --streaming) to fit a GLM in memory",
             project.locate("model", "kind")
         )));
     }
-    if cfg.data.missing == MissingPolicy::Mean {
+    if data_cfg.missing == MissingPolicy::Mean {
         return Err(Error::usage(format!(
             "{}: the streaming path cannot use data.missing = \"mean\" (the means must be known before the first row is fitted); use \"drop-row\" or \"error\", or train in memory",
             project.locate("data", "missing")
@@ -374,16 +376,16 @@ pub fn train(
         [] => String::new(),
     };
     let sel = Selection {
-        target: Some(cfg.data.target.clone()),
-        features: cfg.data.features.clone(),
-        exclude: cfg.data.exclude.clone(),
-        categorical: cfg.data.categorical.clone(),
-        missing: cfg.data.missing,
+        target: Some(data_cfg.target.clone()),
+        features: data_cfg.features.clone(),
+        exclude: data_cfg.exclude.clone(),
+        categorical: data_cfg.categorical.clone(),
+        missing: data_cfg.missing,
     };
     let fraction = cfg.split.fraction();
     let seed = cfg.split.seed;
-    let intercept = cfg.model.fit_intercept;
-    let drop_rows = cfg.data.missing == MissingPolicy::DropRow;
+    let intercept = model_cfg.fit_intercept;
+    let drop_rows = data_cfg.missing == MissingPolicy::DropRow;
     let block = if opts.block == 0 {
         data::STREAM_BLOCK
     } else {
@@ -474,7 +476,7 @@ pub fn train(
     if fold.target.min == fold.target.max {
         return Err(Error::data(format!(
             "{origin}: target \"{}\" is constant ({} in every training row); there is nothing to learn",
-            cfg.data.target, fold.target.min
+            data_cfg.target, fold.target.min
         )));
     }
 
@@ -716,7 +718,7 @@ pub fn train(
         .ok_or_else(|| Error::data(format!("{origin}: no training rows")))?;
     let artifact = Artifact {
         format: model::FORMAT.to_string(),
-        name: cfg.model.name.clone(),
+        name: model_cfg.name.clone(),
         kind: ModelKind::Linear,
         params: Params {
             fit_intercept: intercept,
@@ -725,13 +727,13 @@ pub fn train(
             alpha: None,
             max_iter: None,
         },
-        target: cfg.data.target.clone(),
+        target: data_cfg.target.clone(),
         features: feature_names.clone(),
         categorical,
         intercept: predictor.intercept,
         coefficients: term_names.iter().cloned().zip(coefficients).collect(),
         missing: Missing {
-            policy: cfg.data.missing,
+            policy: data_cfg.missing,
             fill: IndexMap::new(),
         },
         metrics: Metrics {

@@ -59,9 +59,11 @@ pub fn train(
 ) -> Result<TrainReport> {
     let start = Instant::now();
     let cfg = &project.file;
+    let data_cfg = project.data()?;
+    let model_cfg = project.model()?;
     let data_files = project.data_files()?;
     let streaming = opts.streaming
-        || cfg.model.streaming.unwrap_or_else(|| {
+        || model_cfg.streaming.unwrap_or_else(|| {
             // A URL's size is unknown: stream it.
             let size: u64 = data_files
                 .iter()
@@ -86,17 +88,17 @@ pub fn train(
         return crate::stream::train(project, opts, progress, start);
     }
     let sel = Selection {
-        target: Some(cfg.data.target.clone()),
-        features: cfg.data.features.clone(),
-        exclude: cfg.data.exclude.clone(),
-        categorical: cfg.data.categorical.clone(),
-        missing: cfg.data.missing,
+        target: Some(data_cfg.target.clone()),
+        features: data_cfg.features.clone(),
+        exclude: data_cfg.exclude.clone(),
+        categorical: data_cfg.categorical.clone(),
+        missing: data_cfg.missing,
     };
     let data::Loaded {
         table,
         sha256: data_sha256,
     } = data::load_files(&data_files, &sel, progress)?;
-    let policy = cfg.data.missing;
+    let policy = data_cfg.missing;
     let fraction = cfg.split.fraction();
     let seed = cfg.split.seed;
 
@@ -227,7 +229,7 @@ pub fn train(
                     name.clone(),
                     Categorical {
                         levels: seen.iter().map(|s| (*s).clone()).collect(),
-                        reference: cfg.model.fit_intercept.then(|| seen[0].clone()),
+                        reference: model_cfg.fit_intercept.then(|| seen[0].clone()),
                     },
                 );
             }
@@ -246,7 +248,7 @@ pub fn train(
     if train_idx.iter().all(|&i| table.target[i] == y0) {
         return Err(Error::data(format!(
             "{}: target \"{}\" is constant ({y0} in every training row); there is nothing to learn",
-            table.origin, cfg.data.target
+            table.origin, data_cfg.target
         )));
     }
 
@@ -273,10 +275,10 @@ pub fn train(
 
     let artifact = Artifact {
         format: model::FORMAT.to_string(),
-        name: cfg.model.name.clone(),
-        kind: cfg.model.kind,
+        name: model_cfg.name.clone(),
+        kind: model_cfg.kind,
         params,
-        target: cfg.data.target.clone(),
+        target: data_cfg.target.clone(),
         features: table.feature_names.clone(),
         categorical,
         intercept: fitted.intercept,
@@ -323,7 +325,7 @@ pub(crate) fn write_report(
 ) -> Result<TrainReport> {
     let out = match &opts.out {
         Some(p) => p.clone(),
-        None => project.artifact_path(),
+        None => project.artifact_path()?,
     };
     crate::fsutil::write_atomic(&out, artifact.to_json().as_bytes())?;
     Ok(TrainReport {
@@ -357,7 +359,6 @@ fn fit_and_score(
     terms: &[Term],
     term_names: &[String],
 ) -> Result<FitOut> {
-    let cfg = &project.file;
     let y: Vec<f64> = train_idx.iter().map(|&i| table.target[i]).collect();
     // The design, straight from the table's columns (column-major).
     let mut x = Array2::<f64>::zeros((y.len(), terms.len()).f());
@@ -389,10 +390,11 @@ fn fit_and_score(
             _ => {}
         }
     }
-    let (est, params, tweedie) = estimator(project);
+    let model_cfg = project.model()?;
+    let (est, params, tweedie) = estimator(model_cfg);
     let y_arr = Array1::from_vec(y);
     let fitted =
-        fit::fit(x, &y_arr, term_names, cfg.model.fit_intercept, est).map_err(|e| match e {
+        fit::fit(x, &y_arr, term_names, model_cfg.fit_intercept, est).map_err(|e| match e {
             Error::Data(m) => Error::Data(format!("{}: {m}", table.origin)),
             other => other,
         })?;
@@ -478,8 +480,7 @@ fn training_stats(
 }
 
 /// The estimator, its recorded parameters and the Tweedie power for metrics.
-fn estimator(project: &Project) -> (Estimator, Params, Option<f64>) {
-    let m = &project.file.model;
+fn estimator(m: &crate::project::ModelSection) -> (Estimator, Params, Option<f64>) {
     match m.kind {
         ModelKind::Linear => (
             Estimator::Linear,

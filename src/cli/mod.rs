@@ -1,6 +1,7 @@
 //! The command line: clap definitions, dispatch, and the one place that maps
 //! errors to exit codes (`cli.md`).
 
+mod abtest;
 mod completions;
 mod history;
 mod init;
@@ -69,6 +70,9 @@ pub enum Command {
     Models(ModelsArgs),
     /// Registry events in order (of one model with NAME)
     History(HistoryArgs),
+    /// Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)
+    #[command(name = "abtest-analyze")]
+    AbtestAnalyze(AbtestArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -114,6 +118,122 @@ pub struct HistoryArgs {
     /// Only this model's events
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
+}
+
+/// `mlops abtest-analyze`
+#[derive(Debug, Args)]
+pub struct AbtestArgs {
+    /// The rows: a CSV or JSON Lines file, `-` for stdin, or an http(s) URL
+    #[arg(long, value_name = "PATH|-|URL")]
+    pub input: String,
+    /// The column naming each row's variant [default: abtest.variant_column, else variant]
+    #[arg(long, value_name = "COLUMN")]
+    pub variant_column: Option<String>,
+    /// The metric column [default: abtest.metric]
+    #[arg(long, value_name = "COLUMN")]
+    pub metric: Option<String>,
+    /// The kind of metric [default: abtest.kind, else continuous]
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// The control variant [default: abtest.control]
+    #[arg(long, value_name = "NAME")]
+    pub control: Option<String>,
+    /// Significance level [default: abtest.alpha, else 0.05]
+    #[arg(long, value_name = "ALPHA")]
+    pub alpha: Option<f64>,
+    /// The planned allocation, like A=0.5,B=0.5 [default: abtest.planned_split, else equal]
+    #[arg(long, value_name = "NAME=WEIGHT,...")]
+    pub split: Option<String>,
+    /// The test [default: abtest.test, else auto: Welch for continuous, z or Fisher for binary]
+    #[arg(long, value_enum)]
+    pub test: Option<TestArg>,
+    /// Multiple-comparison correction over the variants [default: abtest.correction, else holm]
+    #[arg(long, value_enum)]
+    pub correction: Option<CorrectionArg>,
+    /// Aggregate rows per unit in this column before testing
+    #[arg(long, value_name = "COLUMN")]
+    pub unit: Option<String>,
+    /// CUPED: a pre-period covariate column (theta pooled across arms)
+    #[arg(long, value_name = "COLUMN")]
+    pub covariate: Option<String>,
+    /// Relative minimum detectable effect to size the experiment for, like 0.02
+    #[arg(long, value_name = "FRACTION")]
+    pub mde: Option<f64>,
+    /// Which way is better for the metric [default: abtest.direction, else increase]
+    #[arg(long, value_enum)]
+    pub direction: Option<DirectionArg>,
+    /// Exit 1 unless the decision is this one
+    #[arg(long, value_enum, value_name = "DECISION")]
+    pub require: Option<RequireArg>,
+    /// The human report's format (--json prints the JSON document)
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+}
+
+/// `--kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Any real number
+    Continuous,
+    /// 0/1 or true/false
+    Binary,
+}
+
+/// `--test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestArg {
+    /// Welch (continuous); pooled z, or Fisher when an expected count is below 5 (binary)
+    Auto,
+    /// Welch's unequal-variance t-test
+    Welch,
+    /// Student's pooled-variance t-test
+    Student,
+    /// Mann-Whitney U (exact when small and untied)
+    MannWhitney,
+    /// Pooled two-proportion z-test
+    Z,
+    /// 2x2 chi-square with Yates' correction
+    Chi2,
+    /// Fisher's exact test
+    Fisher,
+}
+
+/// `--correction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CorrectionArg {
+    /// Holm step-down
+    Holm,
+    /// Bonferroni
+    Bonferroni,
+    /// Benjamini-Hochberg false discovery rate
+    Bh,
+    /// No correction
+    None,
+}
+
+/// `--direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    /// Higher is better
+    Increase,
+    /// Lower is better
+    Decrease,
+}
+
+/// `--require`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequireArg {
+    /// A challenger is significantly better and the experiment is valid
+    Ship,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Tables for a terminal
+    Text,
+    /// Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY
+    Markdown,
 }
 
 /// `mlops init`
@@ -175,6 +295,8 @@ pub struct Env {
     pub config: Option<PathBuf>,
     /// `MLOPS_GIT_TOKEN`, for pushing over HTTPS.
     pub git_token: Option<String>,
+    /// `GITHUB_STEP_SUMMARY`, when running in GitHub Actions.
+    pub step_summary: Option<PathBuf>,
 }
 
 impl Env {
@@ -191,6 +313,9 @@ impl Env {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             git_token: var("MLOPS_GIT_TOKEN"),
+            step_summary: var("GITHUB_STEP_SUMMARY")
+                .filter(|_| var("GITHUB_ACTIONS").is_some_and(|v| v == "true"))
+                .map(PathBuf::from),
         }
     }
 }
@@ -234,6 +359,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::Package(a) => package::run(a, cli, env, out),
         Command::Models(_) => models::run(cli, env, out),
         Command::History(a) => history::run(a, cli, env, out),
+        Command::AbtestAnalyze(a) => abtest::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),
     }
 }

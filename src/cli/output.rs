@@ -19,7 +19,7 @@ pub struct Output {
     pub quiet: bool,
     /// `--verbose` count.
     pub verbose: u8,
-    stderr_tty: bool,
+    pub(crate) stderr_tty: bool,
 }
 
 impl Output {

@@ -18,7 +18,7 @@ pub fn run(a: &PredictArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
                     "no --model given and no project to take [model].artifact from: {e}"
                 ))
             })?
-            .artifact_path(),
+            .artifact_path()?,
     };
     if out.json && a.output.is_none() {
         return Err(Error::usage(

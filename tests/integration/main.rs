@@ -5,6 +5,7 @@
 //! Each test owns its folder and its environment (`NO_COLOR=1`, no
 //! `MLOPS_CONFIG`), so the tests run in parallel and leave nothing behind.
 
+mod abtest;
 mod cli;
 mod common;
 mod glm;

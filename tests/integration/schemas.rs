@@ -132,3 +132,94 @@ fn registry_outputs_match_their_schemas() {
     assert_eq!(h["events"].as_array().unwrap().len(), 3);
     check("history.schema.json", &h);
 }
+
+#[test]
+fn abtest_outputs_match_their_schema() {
+    let mut cont = String::from("variant,y,pre,user\n");
+    let mut bin = String::from("variant,y\n");
+    for i in 0..60 {
+        cont.push_str(&format!(
+            "A,{},{},a{i}\nB,{},{},b{i}\nC,{},{},c{i}\n",
+            i % 7,
+            i % 5,
+            i % 7 + 1,
+            i % 5,
+            i % 3,
+            i % 4
+        ));
+        bin.push_str(&format!(
+            "A,{}\nB,{}\n",
+            u8::from(i % 9 == 0),
+            u8::from(i % 3 == 0)
+        ));
+    }
+    let t = Test::new().file("c.csv", cont).file("b.csv", bin);
+    for args in [
+        vec![
+            "--input",
+            "c.csv",
+            "--metric",
+            "y",
+            "--control",
+            "A",
+            "--mde",
+            "0.05",
+        ],
+        vec![
+            "--input",
+            "c.csv",
+            "--metric",
+            "y",
+            "--control",
+            "A",
+            "--covariate",
+            "pre",
+            "--unit",
+            "user",
+        ],
+        vec![
+            "--input",
+            "c.csv",
+            "--metric",
+            "y",
+            "--control",
+            "A",
+            "--test",
+            "mann-whitney",
+            "--correction",
+            "bh",
+        ],
+        vec![
+            "--input",
+            "b.csv",
+            "--metric",
+            "y",
+            "--control",
+            "A",
+            "--kind",
+            "binary",
+            "--split",
+            "A=0.5,B=0.5",
+        ],
+        vec![
+            "--input",
+            "b.csv",
+            "--metric",
+            "y",
+            "--control",
+            "A",
+            "--kind",
+            "binary",
+            "--test",
+            "fisher",
+        ],
+    ] {
+        let mut all = vec!["--json", "abtest-analyze"];
+        all.extend(args);
+        let t = Test::new()
+            .file("c.csv", t.read("c.csv"))
+            .file("b.csv", t.read("b.csv"))
+            .args(all);
+        check("abtest.schema.json", &t.run().success().json());
+    }
+}

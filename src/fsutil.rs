@@ -51,6 +51,28 @@ enum Target {
 impl AtomicFile {
     /// Start writing `path`, creating parent folders.
     pub fn create(path: &Path) -> Result<AtomicFile> {
+        // Device paths (`/dev/stdout` links to the shell's open file) are
+        // written in place, whatever they lead to.
+        let device = path.starts_with("/dev") || path.starts_with("/proc");
+        if device && path.exists() {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(path)
+                .map_err(|e| Error::io("write", path, &e))?;
+            return Ok(AtomicFile {
+                target: Target::Direct(f),
+                path: path.to_path_buf(),
+            });
+        }
+        // A symbolic link: replace the file it leads to, keep the link.
+        let resolved;
+        let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            resolved.as_path()
+        } else {
+            path
+        };
         if let Ok(meta) = std::fs::metadata(path) {
             if !meta.is_file() && !meta.is_dir() {
                 let f = std::fs::OpenOptions::new()
@@ -137,6 +159,24 @@ mod tests {
         assert!(r.is_err());
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path().join("a")).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_keeps_pointing_at_the_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        let link = dir.path().join("link.json");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
     }
 
     #[cfg(unix)]

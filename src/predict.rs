@@ -94,7 +94,15 @@ pub fn predict<R: Read, W: Write>(
         for (k, &ci) in idx.iter().enumerate() {
             let name = &model.features[k];
             let v = match &level_maps[k] {
-                None => parse_number(fields[ci], origin, line, name)?.map(Value::Number),
+                None => parse_number(fields[ci], origin, line, name)
+                    .map_err(|e| match e {
+                        Error::Data(m) => Error::Data(m.replace(
+                            "fix the cell, or list the column in data.categorical",
+                            "fix the cell (the model reads it as a number)",
+                        )),
+                        other => other,
+                    })?
+                    .map(Value::Number),
                 Some(m) => match parse_level(fields[ci], origin, line, name)? {
                     None => None,
                     Some(s) => match m.get(s) {

@@ -640,7 +640,7 @@ pub fn visit_chunk(
             fields.push(field);
             start = pos + 1;
             if end_of_line {
-                if !(fields.len() == 1 && fields[0].is_empty()) {
+                if !(fields.len() == 1 && fields[0].trim_ascii().is_empty()) {
                     visit(&fields, line, start.min(chunk.len()))?;
                 }
                 fields.clear();
@@ -772,7 +772,11 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     while let Some(next) = cur.source() {
         cur = next;
     }
-    cur.to_string()
+    let s = cur.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 /// The raw bytes of a file or URL.
@@ -1614,6 +1618,17 @@ mod tests {
             e.to_string(),
             "t.csv:300002: column \"y\": \"zz\" is not a number; the target must be numeric, fix the cell"
         );
+    }
+
+    #[test]
+    fn whitespace_only_lines_are_blank_lines_in_every_path() {
+        for text in [
+            &b"a,c,y\n1,x,2\n   \n3,z,4\n"[..],
+            b"a,c,y\n1,\"x\",2\n   \n3,z,4\n",
+        ] {
+            let t = load_str(text, &sel()).unwrap();
+            assert_eq!(t.lines, [2, 4]);
+        }
     }
 
     #[test]

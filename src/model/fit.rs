@@ -82,7 +82,14 @@ pub fn fit(
             col.mapv_inplace(|v| v - m);
             means[j] = m;
         }
-        let rms = (col.iter().map(|v| v * v).sum::<f64>() / nf).sqrt();
+        // The root mean square, scaled by the largest magnitude first so
+        // that values near 1e300 do not overflow when squared.
+        let big = col.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let rms = if big > 0.0 && big.is_finite() {
+            big * (col.iter().map(|v| (v / big) * (v / big)).sum::<f64>() / nf).sqrt()
+        } else {
+            big
+        };
         if rms == 0.0 || !rms.is_finite() {
             let what = if intercept {
                 "is constant, so it duplicates the intercept"
@@ -127,7 +134,12 @@ pub fn fit(
             // near the optimum and its tolerance is relative to a unit-sized
             // deviance.
             let ymean = y.sum() / nf;
-            let c = if log_link && ymean > 0.0 { ymean } else { 1.0 };
+            if log_link && ymean <= 0.0 {
+                return Err(Error::data(format!(
+                    "a GLM with a log link models a positive mean, but the target's mean is {ymean}; use model.link = \"identity\" or a positive target"
+                )));
+            }
+            let c = if log_link { ymean } else { 1.0 };
             // Columns scaled by 1/sqrt(n) make the Hessian of linfa's summed
             // deviance O(1), which L-BFGS's unit first step needs; the penalty
             // then acts as scikit-learn's `alpha` on standardised features.
@@ -450,6 +462,14 @@ mod tests {
         let f = fit(x, &y, &names(1), true, Estimator::Linear).unwrap();
         assert!((f.intercept - 1.0).abs() < 1e-12);
         assert!((f.coefficients[0] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn huge_values_do_not_overflow_the_scaling() {
+        let x = array![[1e300], [2e300], [3e300], [5e300]];
+        let y = array![1.0, 2.0, 3.1, 5.0];
+        let f = fit(x, &y, &names(1), true, Estimator::Linear).unwrap();
+        assert!(f.coefficients[0].is_finite() && f.coefficients[0] > 0.0);
     }
 
     #[track_caller]

@@ -177,7 +177,7 @@ fn bad_cell_from_stdin_names_stdin() {
         .args(["predict", "--input", "-"])
         .run()
         .code(3)
-        .stderr_eq("error: <stdin>:3: column \"a\": \"2x\" is not a number; fix the cell, or list the column in data.categorical\n");
+        .stderr_eq("error: <stdin>:3: column \"a\": \"2x\" is not a number; fix the cell (the model reads it as a number)\n");
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn output_is_atomic_on_error() {
         .args(["predict", "--input", "in.csv", "--output", "p.csv"]);
     t.run().error(
         3,
-        "in.csv:302: column \"a\": \"oops\" is not a number; fix the cell, or list the column in data.categorical",
+        "in.csv:302: column \"a\": \"oops\" is not a number; fix the cell (the model reads it as a number)",
     );
     assert!(!t.exists("p.csv"), "a failed run must leave no output file");
 
@@ -352,7 +352,7 @@ fn crlf_input_names_the_right_line() {
         .args(["predict", "--input", "in.csv"])
         .run()
         .code(3)
-        .stderr_eq("error: in.csv:3: column \"a\": \"2x\" is not a number; fix the cell, or list the column in data.categorical\n");
+        .stderr_eq("error: in.csv:3: column \"a\": \"2x\" is not a number; fix the cell (the model reads it as a number)\n");
 }
 
 #[test]

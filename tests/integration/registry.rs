@@ -240,6 +240,10 @@ fn gto_reads_what_mlops_wrote_and_mlops_reads_what_gto_wrote() {
         &g,
         &["assign", "churn", "--stage", "prod", "--version", "v0.1.0"],
     );
+    // gto's own deregistration tag has no counter: in the same second as the
+    // assignment its order would be a tie (docs/registry.md); a second apart
+    // it is not.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     run_gto(&gto, &g, &["deprecate", "churn", "v0.0.1"]);
     let doc = g.run_args(["--json", "models"]).success().json();
     let m = &doc["models"][0];

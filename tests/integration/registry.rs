@@ -219,7 +219,11 @@ fn gto_reads_what_mlops_wrote_and_mlops_reads_what_gto_wrote() {
     // with the next counter-free version and a later tagger time.
     let g = Test::new().git_init().file("model.pkl", "x");
     g.commit_all("one", GIT_TIME);
+    // gto's register and deregister tags carry no counter, so events in the
+    // same second would tie (docs/registry.md): keep them a second apart.
+    let tick = || std::thread::sleep(std::time::Duration::from_millis(1100));
     run_gto(&gto, &g, &["register", "churn"]);
+    tick();
     run_gto(
         &gto,
         &g,
@@ -234,16 +238,15 @@ fn gto_reads_what_mlops_wrote_and_mlops_reads_what_gto_wrote() {
     );
     g.write("model.pkl", "y");
     g.commit_all("two", GIT_TIME + 1);
+    tick();
     run_gto(&gto, &g, &["register", "churn", "--bump-minor"]);
+    tick();
     run_gto(
         &gto,
         &g,
         &["assign", "churn", "--stage", "prod", "--version", "v0.1.0"],
     );
-    // gto's own deregistration tag has no counter: in the same second as the
-    // assignment its order would be a tie (docs/registry.md); a second apart
-    // it is not.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    tick();
     run_gto(&gto, &g, &["deprecate", "churn", "v0.0.1"]);
     let doc = g.run_args(["--json", "models"]).success().json();
     let m = &doc["models"][0];

@@ -860,7 +860,8 @@ fn parse_files(
     let origins: Vec<String> = paths.iter().map(|p| display_path(p)).collect();
     let mut first: Option<(Vec<String>, Vec<String>)> = None;
     let mut plans: Vec<Plan<'_>> = Vec::new();
-    let mut bodies: Vec<(Vec<u8>, usize, u64)> = Vec::new();
+    // Plain files are parsed in place; only gzip files get a new buffer.
+    let mut bodies: Vec<(std::borrow::Cow<'_, [u8]>, usize, u64)> = Vec::new();
     for (i, (p, bytes)) in paths.iter().zip(raw).enumerate() {
         let origin = &origins[i];
         let bytes = if is_gzip(p) {
@@ -873,11 +874,11 @@ fn parse_files(
                         io_reason(&e)
                     ))
                 })?;
-            out
+            std::borrow::Cow::Owned(out)
         } else {
-            bytes.clone()
+            std::borrow::Cow::Borrowed(bytes.as_slice())
         };
-        let mut rdr = csv_reader(bytes.as_slice());
+        let mut rdr = csv_reader(&bytes[..]);
         let header = read_header(&mut rdr, origin)?;
         let mut hdr_end = usize::try_from(rdr.position().byte()).unwrap_or(bytes.len());
         if bytes.get(hdr_end) == Some(&b'\n') {

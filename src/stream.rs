@@ -20,8 +20,14 @@
 //! exact column spreads, and linfa-linear's least squares solves the p × p
 //! triangle.
 //!
-//! **Pass 2** reads the file again for what needs the final coefficients or
-//! the final range: MAE and MAPE need every residual (RMSE and R² are
+//! Parsing runs on two or more threads ([`data::stream_tables`]: one reads
+//! and hashes, workers parse blocks, this thread folds them in file order),
+//! and pass 1 writes every parsed block to an anonymous spill file
+//! ([`data::spill`], in `TMPDIR`, bit for bit), so that
+//!
+//! **Pass 2** reads numbers back instead of parsing the CSV again (it parses
+//! again only when the temporary folder cannot hold the spill). Pass 2 is
+//! for what needs the final coefficients or the final range: MAE and MAPE need every residual (RMSE and R² are
 //! computed there too, from the same sums), and the decile edges come from a
 //! 4,096-bin histogram between each feature's training min and max: each
 //! edge is within (max − min) / 4,096 of the exact type-7 quantile (see
@@ -395,7 +401,10 @@ pub fn train(
         !drop_rows || (!t.target[i].is_nan() && !t.features.iter().any(|c| c.is_missing(i)))
     };
 
-    // Pass 1: fold and count.
+    // Pass 1: fold and count, and keep the parsed rows in a spill file for
+    // pass 2 (when the temporary folder cannot hold it, pass 2 parses the
+    // CSV again).
+    let mut spill = data::spill::SpillWriter::new().ok();
     let mut fold: Option<Fold> = None;
     let mut feature_names: Vec<String> = Vec::new();
     let data_sha256 = data::stream_tables(&data_files, &sel, block, progress, &mut |t| {
@@ -454,7 +463,13 @@ pub fn train(
         }
         f.rows += t.rows() as u64;
         f.train += idx.len() as u64;
-        f.push(&t, &idx)
+        f.push(&t, &idx)?;
+        if let Some(w) = &mut spill
+            && w.push(&t).is_err()
+        {
+            spill = None;
+        }
+        Ok(())
     })?;
     let Some(mut fold) = fold.filter(|f| f.rows > 0) else {
         return Err(Error::data(format!(
@@ -624,7 +639,7 @@ pub fn train(
         })
         .collect();
     let bins = DECILE_BINS as f64;
-    data::stream_tables(&data_files, &sel, block, progress, &mut |t| {
+    let mut pass2 = |t: Table| -> Result<()> {
         for i in 0..t.rows() {
             let g = row0 + i as u64;
             if !usable(&t, i) {
@@ -656,7 +671,21 @@ pub fn train(
         }
         row0 += t.rows() as u64;
         Ok(())
-    })?;
+    };
+    let spilled = spill.and_then(|w| w.into_reader(origin.clone(), feature_names.clone()).ok());
+    if let Some(mut r) = spilled {
+        let tmp = std::env::temp_dir();
+        while let Some(t) = r.next_table().map_err(|e| {
+            Error::usage(format!(
+                "cannot read back the temporary file of parsed rows in {} ({e}); set TMPDIR to a folder with room",
+                display_path(&tmp)
+            ))
+        })? {
+            pass2(t)?;
+        }
+    } else {
+        data::stream_tables(&data_files, &sel, block, progress, &mut pass2)?;
+    }
     let mut validation_sha = None;
     if let Some(vp) = &cfg.split.validation_path {
         let vpath = project.resolve(vp);

@@ -5,6 +5,7 @@
 //! cells are held as `NaN` internally: a literal `NaN`/`inf` in the file is a
 //! data error, so the marker is unambiguous.
 
+pub mod spill;
 pub mod split;
 
 use std::collections::HashMap;
@@ -157,7 +158,19 @@ impl Table {
 /// Parse one numeric cell: `Ok(None)` when missing.
 ///
 /// `origin`, `line` and `column` only feed the error message.
+#[inline]
 pub fn parse_number(cell: &[u8], origin: &str, line: u64, column: &str) -> Result<Option<f64>> {
+    // The common case stays small enough to inline; the general parser and
+    // the messages (a large stack frame) live out of line.
+    if let Some(v) = parse_short_decimal(cell) {
+        return Ok(Some(v));
+    }
+    parse_number_general(cell, origin, line, column)
+}
+
+#[cold]
+#[inline(never)]
+fn parse_number_general(cell: &[u8], origin: &str, line: u64, column: &str) -> Result<Option<f64>> {
     let t = cell.trim_ascii();
     if t.is_empty() {
         return Ok(None);
@@ -220,6 +233,15 @@ fn parse_short_decimal(b: &[u8]) -> Option<f64> {
     }
     if i < b.len() && b[i] == b'.' {
         i += 1;
+        // Eight fraction digits at a time while they fit in 15.
+        while digits <= 7
+            && let Some(eight) = eight_digits(b, i)
+        {
+            mant = mant * 100_000_000 + eight;
+            digits += 8;
+            exp -= 8;
+            i += 8;
+        }
         while i < b.len() && b[i].is_ascii_digit() {
             mant = mant * 10 + u64::from(b[i] - b'0');
             digits += 1;
@@ -268,6 +290,37 @@ fn parse_short_decimal(b: &[u8]) -> Option<f64> {
         m / POW10[exp.unsigned_abs() as usize]
     };
     Some(if neg { -v } else { v })
+}
+
+/// The value of the eight ASCII digits at `b[i..i + 8]`, if they all are
+/// digits: one 64-bit load, a check of all eight bytes at once, and three
+/// multiplications that combine digit pairs, then pairs of pairs, then the
+/// two halves (the SWAR method of simdjson and fast_float).
+#[inline]
+fn eight_digits(b: &[u8], i: usize) -> Option<u64> {
+    let bytes: [u8; 8] = b.get(i..i + 8)?.try_into().ok()?;
+    let v = u64::from_le_bytes(bytes);
+    // Every byte is 0x30..=0x39: its high nibble is 3, and adding 6 does not
+    // carry into the high nibble.
+    let high = v & 0xF0F0_F0F0_F0F0_F0F0;
+    let carry = v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0;
+    if high | (carry >> 4) != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    // Bytes d0..d7 (d0 first in the text) hold 0..=9.
+    let v = v - 0x3030_3030_3030_3030;
+    // Each 16-bit lane: 10 * d(2k) + d(2k+1) in its low byte.
+    let v = (v * 10) + (v >> 8);
+    // Pairs of lanes into 32-bit halves: 100 * pair0 + pair1, and the
+    // halves into one number: 10^4 * upper four digits + lower four.
+    let lanes = v & 0x0000_00FF_0000_00FF;
+    let odd = (v >> 16) & 0x0000_00FF_0000_00FF;
+    Some(
+        (lanes
+            .wrapping_mul(100 + (1_000_000 << 32))
+            .wrapping_add(odd.wrapping_mul(1 + (10_000 << 32))))
+            >> 32,
+    )
 }
 
 /// Parse one categorical cell: `Ok(None)` when missing.
@@ -1219,7 +1272,7 @@ pub fn stream_tables(
     for path in paths {
         let origin = display_path(path);
         let input = Input::open(path, hasher)?;
-        let (mut reader, header) = BlockReader::open(input, &origin, block)?;
+        let (reader, header) = BlockReader::open(input, &origin, block)?;
         let feature_names = match &first {
             None => {
                 let names = resolve_features(&header, sel, &origin)?;
@@ -1235,47 +1288,117 @@ pub fn stream_tables(
             Some((_, names)) => names.clone(),
         };
         let plan = plan(&header, &feature_names, sel, &origin)?;
-        // Read and parse on one thread, consume (fit) on this one: the two
-        // overlap, with at most two parsed blocks waiting.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Table>(2);
-        let (produced, consumed) = std::thread::scope(|s| {
-            let plan = &plan;
-            let producer = s.spawn(move || -> Result<BlockReader<Input>> {
-                reader.for_each_chunk(
-                    &mut |chunk, line| {
-                        let t = parse_chunk(plan, chunk, line, &|_, _| {})?.into_table();
-                        // A closed channel means the consumer failed: stop.
-                        tx.send(t).map_err(|_| Error::data("stopped"))
-                    },
-                    &|pos| progress.set_position(done + pos),
-                )?;
-                Ok(reader)
-            });
-            let mut consumed = Ok(());
-            while let Ok(t) = rx.recv() {
+        let reader = parse_in_parallel(
+            reader,
+            &plan,
+            &mut |t| {
                 rows += t.rows() as u64;
                 progress.set_rows(rows);
-                if let Err(e) = f(t) {
-                    consumed = Err(e);
-                    break;
-                }
-            }
-            drop(rx);
-            (producer.join(), consumed)
-        });
-        // Rows arrive in order: a consumer error comes from an earlier block
-        // than any error the producer met after it.
-        consumed?;
-        let reader = produced.map_err(|_| {
-            Error::data(format!(
-                "{origin}: the parser thread failed; please report this"
-            ))
-        })??;
+                f(t)
+            },
+            &|pos| progress.set_position(done + pos),
+        )?;
         hasher = reader.into_inner().finish();
         done += std::fs::metadata(path).map_or(0, |m| m.len());
     }
     progress.finish();
     Ok(hex(&hasher.finalize()))
+}
+
+/// Parse workers of [`parse_in_parallel`].
+fn parse_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+}
+
+/// Read `reader`'s chunks on one thread (which also hashes the raw bytes),
+/// parse them on [`parse_workers`] threads, and hand the tables to `f` on
+/// this thread in file order. At most `2 × workers` chunks are in flight, so
+/// memory stays bounded by the block size. Errors come out in file order
+/// too: the first bad record of the file is the one reported, as in a
+/// sequential read.
+fn parse_in_parallel<R: Read + Send>(
+    mut reader: BlockReader<R>,
+    plan: &Plan<'_>,
+    f: &mut dyn FnMut(Table) -> Result<()>,
+    position: &(dyn Fn(u64) + Sync),
+) -> Result<BlockReader<R>> {
+    use std::collections::BTreeMap;
+    use std::sync::mpsc::{Receiver, sync_channel};
+    use std::sync::{Arc, Mutex};
+    let workers = parse_workers();
+    let in_flight = 2 * workers;
+    // A token per chunk in flight: the reader takes one before it hands out
+    // a chunk, this thread gives it back once the chunk's table is consumed.
+    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        let _ = token_tx.send(());
+    }
+    // (sequence number, chunk, its first line)
+    type Job = (u64, Vec<u8>, u64);
+    let (work_tx, work_rx) = sync_channel::<Job>(in_flight);
+    let work_rx: Arc<Mutex<Receiver<Job>>> = Arc::new(Mutex::new(work_rx));
+    let (done_tx, done_rx) = sync_channel::<(u64, Result<Table>)>(in_flight);
+    let stopped = || Error::data("stopped");
+    std::thread::scope(|s| {
+        let producer = s.spawn(move || -> Result<BlockReader<R>> {
+            let mut seq = 0u64;
+            reader.for_each_chunk(
+                &mut |chunk, line| {
+                    token_rx.recv().map_err(|_| stopped())?;
+                    work_tx
+                        .send((seq, chunk.to_vec(), line))
+                        .map_err(|_| stopped())?;
+                    seq += 1;
+                    Ok(())
+                },
+                position,
+            )?;
+            Ok(reader)
+        });
+        for _ in 0..workers {
+            let (work_rx, done_tx) = (Arc::clone(&work_rx), done_tx.clone());
+            s.spawn(move || {
+                loop {
+                    let job = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, bytes, line)) = job else { return };
+                    let t = parse_chunk(plan, &bytes, line, &|_, _| {}).map(Builder::into_table);
+                    if done_tx.send((seq, t)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop((done_tx, work_rx));
+        let mut next = 0u64;
+        let mut waiting: BTreeMap<u64, Result<Table>> = BTreeMap::new();
+        let mut consumed = Ok(());
+        'recv: while let Ok((seq, t)) = done_rx.recv() {
+            waiting.insert(seq, t);
+            while let Some(t) = waiting.remove(&next) {
+                next += 1;
+                if let Err(e) = t.and_then(&mut *f) {
+                    consumed = Err(e);
+                    break 'recv;
+                }
+                let _ = token_tx.send(());
+            }
+        }
+        // Stop the reader and the workers (their channels close), then wait.
+        drop((done_rx, token_tx));
+        let produced = producer.join();
+        // Chunks arrive in order: an error met here comes from an earlier
+        // chunk than any error the reader met after it.
+        consumed?;
+        produced.map_err(|_| {
+            Error::data(format!(
+                "{}: the reader thread failed; please report this",
+                plan.origin
+            ))
+        })?
+    })
 }
 
 /// One thread and bounded buffers, for inputs too large to hold whole: the
@@ -1423,6 +1546,24 @@ mod tests {
 
     /// The fast path agrees bit for bit with Rust's own (correctly rounded)
     /// parser, on a deterministic sweep of short decimals.
+    #[test]
+    fn eight_digits_at_once() {
+        assert_eq!(eight_digits(b"12345678", 0), Some(12_345_678));
+        assert_eq!(eight_digits(b"x00000009", 1), Some(9));
+        assert_eq!(eight_digits(b"99999999", 0), Some(99_999_999));
+        assert_eq!(eight_digits(b"1234567", 0), None);
+        for bad in [b'/', b':', b'.', b'e', b' ', 0x80, 0xB9] {
+            for at in 0..8 {
+                let mut s = *b"55555555";
+                s[at] = bad;
+                assert_eq!(eight_digits(&s, 0), None, "{s:?}");
+            }
+        }
+        for k in [0u64, 1, 10, 1234, 10_000_000, 31_415_926, 87_654_321] {
+            assert_eq!(eight_digits(format!("{k:08}").as_bytes(), 0), Some(k));
+        }
+    }
+
     #[test]
     fn short_decimal_fast_path_is_exact() {
         let mut state = 0x2545_f491_4f6c_dd1du64;

@@ -191,13 +191,14 @@ fn data_path_can_be_a_url() {
         .args(["--json", "train"]);
     let reference = local.run().success().json();
     let gz = gzip(whole.as_bytes());
-    // URLs stream (two passes: two requests each); in memory: one.
+    // URLs stream (pass 2 reads the spill file, not the URL): one request
+    // each, as in memory.
     let (base, server) = serve(
         vec![
             ("/d.csv", whole.clone().into_bytes()),
             ("/d.csv.gz", gz.clone()),
         ],
-        2 + 2 + 1 + 1,
+        1 + 1 + 1 + 1,
     );
     for (path, sha, args) in [
         (

@@ -47,6 +47,98 @@ pub struct ProjectFile {
     /// `[registry]`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistrySection>,
+    /// `[validate]`: gates of `mlops validate`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<ValidateSection>,
+}
+
+/// `[validate]`: quality gates, baseline comparison, data and drift checks.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateSection {
+    /// `[validate.thresholds]`: absolute gates on the validation metrics.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    /// `[validate.baseline]`: comparison with a registered version.
+    pub baseline: Option<BaselineSection>,
+    /// `[validate.drift]`: drift of recent data against the training rows.
+    pub drift: Option<DriftSection>,
+    /// `[validate.data]`: thresholds of the data checks.
+    #[serde(default)]
+    pub data: DataChecksSection,
+}
+
+/// `[validate.thresholds]`: a bound per metric.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// R².
+    pub r2: Option<Bound>,
+    /// Root mean squared error.
+    pub rmse: Option<Bound>,
+    /// Mean absolute error.
+    pub mae: Option<Bound>,
+    /// Mean absolute percentage error (a fraction).
+    pub mape: Option<Bound>,
+    /// Mean Tweedie deviance (GLMs only).
+    pub deviance: Option<Bound>,
+}
+
+/// `{ min = .., max = .. }`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    /// The metric must be at least this.
+    pub min: Option<f64>,
+    /// The metric must be at most this.
+    pub max: Option<f64>,
+}
+
+/// `[validate.baseline]`: which registered version to compare with, and the rules.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineSection {
+    /// The version now in this stage.
+    pub stage: Option<String>,
+    /// Or this version (`vX.Y.Z` of the model, or `NAME@vX.Y.Z`).
+    pub version: Option<String>,
+    /// The metrics compared (default: every metric both models report).
+    pub metrics: Option<Vec<String>>,
+    /// The candidate may be worse by at most this fraction of the baseline's value.
+    pub max_relative_degradation: Option<f64>,
+    /// The candidate may be worse by at most this much.
+    pub max_absolute_degradation: Option<f64>,
+    /// The candidate must be better by at least this fraction of the baseline's value.
+    pub min_relative_improvement: Option<f64>,
+    /// The candidate must be better by at least this much.
+    pub min_absolute_improvement: Option<f64>,
+}
+
+/// `[validate.drift]`: recent data and the drift thresholds.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSection {
+    /// The recent data (CSV), relative to the project file.
+    pub data: Option<String>,
+    /// A feature fails when its population stability index is above this (default 0.2).
+    pub max_psi: Option<f64>,
+    /// A numeric feature fails when its KS p-value is below this (default 0.01).
+    pub ks_p_value: Option<f64>,
+    /// A categorical feature fails when its chi-square p-value is below this (default: `ks_p_value`).
+    pub chi2_p_value: Option<f64>,
+}
+
+/// `[validate.data]`: thresholds of the data checks. Unset, the defaults
+/// only warn; set, a share above the threshold fails the validation.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataChecksSection {
+    /// Largest share of missing cells in a feature (default 0, warns).
+    pub max_missing: Option<f64>,
+    /// Largest share of rows outside the training min/max of a numeric feature (default 0.05, warns).
+    pub max_out_of_range: Option<f64>,
+    /// Largest share of rows with a level unseen in training (default 0, warns).
+    pub max_unseen: Option<f64>,
 }
 
 /// `[registry]`: where tags are pushed and which stages exist.
@@ -680,6 +772,9 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             return Err(err("registry", "stages", format!("lists \"{dup}\" twice")));
         }
     }
+    if let Some(v) = &f.validate {
+        check_validate(f, v, &err)?;
+    }
     if let Some(a) = &f.abtest {
         if let Some(al) = a.alpha
             && !(al > 0.0 && al < 1.0)
@@ -713,6 +808,158 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
     Ok(())
 }
 
+/// The metrics `[validate]` knows, in report order.
+pub const VALIDATE_METRICS: &[&str] = &["r2", "rmse", "mae", "mape", "deviance"];
+
+/// Semantic checks of `[validate]`.
+fn check_validate(
+    f: &ProjectFile,
+    v: &ValidateSection,
+    err: &dyn Fn(&str, &str, String) -> Error,
+) -> Result<()> {
+    let t = &v.thresholds;
+    let glm = f.model.as_ref().is_some_and(|m| m.kind == ModelKind::Glm);
+    for (name, b) in [
+        ("r2", t.r2),
+        ("rmse", t.rmse),
+        ("mae", t.mae),
+        ("mape", t.mape),
+        ("deviance", t.deviance),
+    ] {
+        let Some(b) = b else { continue };
+        let bad = |x: Option<f64>| x.is_some_and(|x| !x.is_finite());
+        if bad(b.min) || bad(b.max) {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                "needs finite numbers for min and max".into(),
+            ));
+        }
+        if b.min.is_none() && b.max.is_none() {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                "sets neither min nor max; write e.g. { min = 0.8 } or remove it".into(),
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (b.min, b.max)
+            && lo > hi
+        {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                format!("has min = {lo} above max = {hi}; swap them"),
+            ));
+        }
+        if name == "deviance" && !glm {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                "applies only to kind = \"glm\" models; remove it".into(),
+            ));
+        }
+    }
+    if let Some(b) = &v.baseline {
+        if b.stage.is_some() && b.version.is_some() {
+            return Err(err(
+                "validate.baseline",
+                "version",
+                "cannot be combined with validate.baseline.stage; keep one of them".into(),
+            ));
+        }
+        if let Some(st) = &b.stage
+            && !crate::registry::tag::valid_name(st)
+        {
+            return Err(err(
+                "validate.baseline",
+                "stage",
+                format!(
+                    "= \"{st}\" is not a valid stage name; use letters, digits, '-', '_' or '/'"
+                ),
+            ));
+        }
+        if let Some(ms) = &b.metrics {
+            for m in ms {
+                if !VALIDATE_METRICS.contains(&m.as_str()) {
+                    let hint = nearest(m, VALIDATE_METRICS).map_or_else(
+                        || format!("use some of {}", VALIDATE_METRICS.join(", ")),
+                        |n| format!("did you mean \"{n}\"?"),
+                    );
+                    return Err(err(
+                        "validate.baseline",
+                        "metrics",
+                        format!("lists \"{m}\", which is not a metric; {hint}"),
+                    ));
+                }
+            }
+        }
+        for (key, x) in [
+            ("max_relative_degradation", b.max_relative_degradation),
+            ("max_absolute_degradation", b.max_absolute_degradation),
+            ("min_relative_improvement", b.min_relative_improvement),
+            ("min_absolute_improvement", b.min_absolute_improvement),
+        ] {
+            if let Some(x) = x
+                && !(x >= 0.0 && x.is_finite())
+            {
+                return Err(err(
+                    "validate.baseline",
+                    key,
+                    format!("= {x} must be a finite number of at least 0"),
+                ));
+            }
+        }
+    }
+    if let Some(d) = &v.drift {
+        if let Some(x) = d.max_psi
+            && !(x > 0.0 && x.is_finite())
+        {
+            return Err(err(
+                "validate.drift",
+                "max_psi",
+                format!("= {x} must be above 0, like 0.2"),
+            ));
+        }
+        for (key, x) in [
+            ("ks_p_value", d.ks_p_value),
+            ("chi2_p_value", d.chi2_p_value),
+        ] {
+            if let Some(x) = x
+                && !(x > 0.0 && x < 1.0)
+            {
+                return Err(err(
+                    "validate.drift",
+                    key,
+                    format!("= {x} must be above 0 and below 1, like 0.01"),
+                ));
+            }
+        }
+        if d.data.as_ref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(err(
+                "validate.drift",
+                "data",
+                "is empty; name the recent data CSV".into(),
+            ));
+        }
+    }
+    for (key, x) in [
+        ("max_missing", v.data.max_missing),
+        ("max_out_of_range", v.data.max_out_of_range),
+        ("max_unseen", v.data.max_unseen),
+    ] {
+        if let Some(x) = x
+            && !(0.0..=1.0).contains(&x)
+        {
+            return Err(err(
+                "validate.data",
+                key,
+                format!("= {x} must be a share between 0 and 1"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// GTO's artifact-name grammar: `[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?`.
 #[must_use]
 pub fn valid_model_name(name: &str) -> bool {
@@ -737,7 +984,34 @@ fn first_duplicate(v: &[String]) -> Option<&str> {
 const TABLES: &[(&str, &[&str])] = &[
     (
         "",
-        &["project", "data", "split", "model", "registry", "abtest"],
+        &[
+            "project", "data", "split", "model", "registry", "abtest", "validate",
+        ],
+    ),
+    ("validate", &["thresholds", "baseline", "drift", "data"]),
+    (
+        "validate.thresholds",
+        &["r2", "rmse", "mae", "mape", "deviance"],
+    ),
+    (
+        "validate.baseline",
+        &[
+            "stage",
+            "version",
+            "metrics",
+            "max_relative_degradation",
+            "max_absolute_degradation",
+            "min_relative_improvement",
+            "min_absolute_improvement",
+        ],
+    ),
+    (
+        "validate.drift",
+        &["data", "max_psi", "ks_p_value", "chi2_p_value"],
+    ),
+    (
+        "validate.data",
+        &["max_missing", "max_out_of_range", "max_unseen"],
     ),
     ("registry", &["remote", "stages"]),
     ("project", &["name", "description"]),
@@ -787,11 +1061,7 @@ const TABLES: &[(&str, &[&str])] = &[
 ];
 
 /// Sections of the full project file (cli.md) whose commands come later.
-const LATER: &[(&str, &str)] = &[
-    ("validate", "mlops validate"),
-    ("environments", "mlops deploy"),
-    ("serve", "mlops serve"),
-];
+const LATER: &[(&str, &str)] = &[("environments", "mlops deploy"), ("serve", "mlops serve")];
 
 /// 1-based line of byte offset `pos`.
 fn line_of(text: &str, pos: usize) -> usize {

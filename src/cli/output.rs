@@ -92,6 +92,17 @@ impl Output {
     }
 }
 
+/// Append `bytes` to the file at `path` (created when missing), as CI
+/// files like `$GITHUB_STEP_SUMMARY` expect.
+pub fn append(path: &std::path::Path, bytes: &[u8]) -> mlops::Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| mlops::Error::io("append to", path, &e))
+}
+
 /// An indicatif bar behind the library's progress trait: bytes, bytes/s,
 /// rows and rows/s.
 struct Bar {

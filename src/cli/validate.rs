@@ -154,18 +154,18 @@ pub fn rows(r: &Report) -> Vec<Row> {
             GateKind::Threshold => (
                 "gate",
                 if g.name.ends_with(" min") {
-                    format!(">= {}", num(g.threshold))
+                    format!(">= {}", g.threshold)
                 } else {
-                    format!("<= {}", num(g.threshold))
+                    format!("<= {}", g.threshold)
                 },
             ),
             GateKind::Baseline => (
                 "baseline",
                 match g.name.rsplit(' ').next().unwrap_or("") {
                     "max_relative_degradation" => format!("worse by <= {}", pct(g.threshold)),
-                    "max_absolute_degradation" => format!("worse by <= {}", num(g.threshold)),
+                    "max_absolute_degradation" => format!("worse by <= {}", g.threshold),
                     "min_relative_improvement" => format!("better by >= {}", pct(g.threshold)),
-                    _ => format!("better by >= {}", num(g.threshold)),
+                    _ => format!("better by >= {}", g.threshold),
                 },
             ),
         };
@@ -214,7 +214,7 @@ pub fn rows(r: &Report) -> Vec<Row> {
             add(
                 "ks_p_value",
                 Some(p),
-                format!(">= {}", num(t.ks_p_value)),
+                format!(">= {}", t.ks_p_value),
                 p >= t.ks_p_value,
             );
         }
@@ -222,14 +222,14 @@ pub fn rows(r: &Report) -> Vec<Row> {
             add(
                 "chi2_p_value",
                 Some(p),
-                format!(">= {}", num(t.chi2_p_value)),
+                format!(">= {}", t.chi2_p_value),
                 p >= t.chi2_p_value,
             );
         }
         add(
             "psi",
             Some(f.psi),
-            format!("<= {}", num(t.max_psi)),
+            format!("<= {}", t.max_psi),
             f.psi <= t.max_psi,
         );
     }

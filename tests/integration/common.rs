@@ -255,6 +255,10 @@ impl Test {
             "CLICOLOR_FORCE",
             "SOURCE_DATE_EPOCH",
             "RUST_BACKTRACE",
+            "GITHUB_ACTIONS",
+            "GITHUB_STEP_SUMMARY",
+            "GITHUB_OUTPUT",
+            "GITLAB_CI",
         ] {
             c.env_remove(k);
         }

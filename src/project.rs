@@ -71,6 +71,7 @@ pub struct ValidateSection {
 /// `[validate.thresholds]`: a bound per metric.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[allow(clippy::struct_field_names)]
 pub struct Thresholds {
     /// R².
     pub r2: Option<Bound>,
@@ -82,6 +83,20 @@ pub struct Thresholds {
     pub mape: Option<Bound>,
     /// Mean Tweedie deviance (GLMs only).
     pub deviance: Option<Bound>,
+}
+
+impl Thresholds {
+    /// Each metric's bound, in report order.
+    #[must_use]
+    pub fn by_metric(&self) -> [(&'static str, Option<Bound>); 5] {
+        [
+            ("r2", self.r2),
+            ("rmse", self.rmse),
+            ("mae", self.mae),
+            ("mape", self.mape),
+            ("deviance", self.deviance),
+        ]
+    }
 }
 
 /// `{ min = .., max = .. }`.
@@ -552,6 +567,20 @@ impl Project {
         Ok(out)
     }
 
+    /// `[split].validation_path` resolved, when set; it must be a file.
+    pub fn validation_file(&self) -> Result<Option<PathBuf>> {
+        let Some(vp) = &self.file.split.validation_path else {
+            return Ok(None);
+        };
+        let full = self.resolve(vp);
+        require_file(
+            &full,
+            &self.locate("split", "validation_path"),
+            "split.validation_path",
+        )?;
+        Ok(Some(full))
+    }
+
     /// Where the artifact goes.
     pub fn artifact_path(&self) -> Result<PathBuf> {
         let model = self.model()?;
@@ -819,13 +848,7 @@ fn check_validate(
 ) -> Result<()> {
     let t = &v.thresholds;
     let glm = f.model.as_ref().is_some_and(|m| m.kind == ModelKind::Glm);
-    for (name, b) in [
-        ("r2", t.r2),
-        ("rmse", t.rmse),
-        ("mae", t.mae),
-        ("mape", t.mape),
-        ("deviance", t.deviance),
-    ] {
+    for (name, b) in t.by_metric() {
         let Some(b) = b else { continue };
         let bad = |x: Option<f64>| x.is_some_and(|x| !x.is_finite());
         if bad(b.min) || bad(b.max) {

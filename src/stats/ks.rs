@@ -287,7 +287,7 @@ pub fn kstwo_sf(n: u64, x: f64) -> f64 {
     clippy::cast_sign_loss
 )]
 pub fn smirnov(n: u64, e: f64) -> f64 {
-    if !(e >= 0.0 && e <= 1.0) || n == 0 {
+    if !(0.0..=1.0).contains(&e) || n == 0 {
         return f64::NAN;
     }
     if e == 0.0 {

@@ -128,18 +128,19 @@ pub fn run(a: &Artifact, t: &Table, idx: &[usize], cfg: &DataChecksSection) -> V
         let Some(ci) = t.feature_names.iter().position(|x| x == f) else {
             continue;
         };
-        match &t.features[ci] {
+        let col = &t.features[ci];
+        let missing = idx.iter().filter(|&&i| col.is_missing(i)).count() as u64;
+        out.push(make(
+            "missing",
+            f,
+            missing,
+            cfg.max_missing,
+            DEFAULT_MAX_MISSING,
+            Vec::new(),
+            "are empty",
+        ));
+        match col {
             Column::Numeric(v) => {
-                let missing = idx.iter().filter(|&&i| v[i].is_nan()).count() as u64;
-                out.push(make(
-                    "missing",
-                    f,
-                    missing,
-                    cfg.max_missing,
-                    DEFAULT_MAX_MISSING,
-                    Vec::new(),
-                    "are empty",
-                ));
                 if let Some(ColumnStats::Numeric(s)) = a.feature_stats.get(f)
                     && s.count > 0
                 {
@@ -163,16 +164,6 @@ pub fn run(a: &Artifact, t: &Table, idx: &[usize], cfg: &DataChecksSection) -> V
                 }
             }
             Column::Categorical { codes, levels } => {
-                let missing = idx.iter().filter(|&&i| codes[i] == MISSING_LEVEL).count() as u64;
-                out.push(make(
-                    "missing",
-                    f,
-                    missing,
-                    cfg.max_missing,
-                    DEFAULT_MAX_MISSING,
-                    Vec::new(),
-                    "are empty",
-                ));
                 let known = a.categorical.get(f).map(|c| &c.levels);
                 let unseen_code = |c: u32| {
                     c != MISSING_LEVEL

@@ -176,20 +176,7 @@ pub fn numeric(
         &bin_counts(edges, b.iter().copied()),
     );
     let k = ks::ks_2samp(&a, &b);
-    let mut why = Vec::new();
-    if let Some(k) = k
-        && k.p_value < t.ks_p_value
-    {
-        why.push(format!(
-            "KS p-value {} is below {}",
-            short(k.p_value),
-            t.ks_p_value
-        ));
-    }
-    if psi > t.max_psi {
-        why.push(format!("PSI {} is above {}", short(psi), t.max_psi));
-    }
-    FeatureDrift {
+    let mut f = FeatureDrift {
         name: name.to_string(),
         kind: "numeric",
         train_rows: a.len() as u64,
@@ -200,9 +187,11 @@ pub fn numeric(
         chi2_statistic: None,
         chi2_p_value: None,
         psi,
-        passed: why.is_empty(),
-        message: why.join("; "),
-    }
+        passed: true,
+        message: String::new(),
+    };
+    f.judge(("KS", t.ks_p_value), t.max_psi);
+    f
 }
 
 /// Drift of a categorical feature from level counts (parallel, same levels).
@@ -210,20 +199,7 @@ pub fn numeric(
 pub fn categorical(name: &str, train: &[u64], recent: &[u64], t: &DriftThresholds) -> FeatureDrift {
     let psi = psi_from_counts(train, recent);
     let c = chi2_homogeneity(train, recent);
-    let mut why = Vec::new();
-    if let Some(c) = c
-        && c.p_value < t.chi2_p_value
-    {
-        why.push(format!(
-            "chi-square p-value {} is below {}",
-            short(c.p_value),
-            t.chi2_p_value
-        ));
-    }
-    if psi > t.max_psi {
-        why.push(format!("PSI {} is above {}", short(psi), t.max_psi));
-    }
-    FeatureDrift {
+    let mut f = FeatureDrift {
         name: name.to_string(),
         kind: "categorical",
         train_rows: train.iter().sum(),
@@ -234,8 +210,33 @@ pub fn categorical(name: &str, train: &[u64], recent: &[u64], t: &DriftThreshold
         chi2_statistic: c.map(|c| c.statistic),
         chi2_p_value: c.map(|c| c.p_value),
         psi,
-        passed: why.is_empty(),
-        message: why.join("; "),
+        passed: true,
+        message: String::new(),
+    };
+    f.judge(("chi-square", t.chi2_p_value), t.max_psi);
+    f
+}
+
+impl FeatureDrift {
+    /// Set `passed` and `message` from the test's p-value (`test` names the
+    /// test and its threshold) and the PSI.
+    fn judge(&mut self, test: (&str, f64), max_psi: f64) {
+        let mut why = Vec::new();
+        if let Some(p) = self.ks_p_value.or(self.chi2_p_value)
+            && p < test.1
+        {
+            why.push(format!(
+                "{} p-value {} is below {}",
+                test.0,
+                short(p),
+                test.1
+            ));
+        }
+        if self.psi > max_psi {
+            why.push(format!("PSI {} is above {max_psi}", short(self.psi)));
+        }
+        self.passed = why.is_empty();
+        self.message = why.join("; ");
     }
 }
 

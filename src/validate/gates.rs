@@ -76,13 +76,7 @@ fn undefined(metric: &str) -> &'static str {
 #[must_use]
 pub fn thresholds(t: &Thresholds, m: &MetricSet) -> Vec<Gate> {
     let mut out = Vec::new();
-    for (name, b) in [
-        ("r2", t.r2),
-        ("rmse", t.rmse),
-        ("mae", t.mae),
-        ("mape", t.mape),
-        ("deviance", t.deviance),
-    ] {
+    for (name, b) in t.by_metric() {
         let Some(Bound { min, max }) = b else {
             continue;
         };

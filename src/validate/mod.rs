@@ -256,13 +256,7 @@ pub fn validate(
                 ));
             }
             let split_cfg = &project.file.split;
-            let out = if let Some(vp) = &split_cfg.validation_path {
-                let vpath = project.resolve(vp);
-                crate::project::require_file(
-                    &vpath,
-                    &project.locate("split", "validation_path"),
-                    "split.validation_path",
-                )?;
+            let out = if let Some(vpath) = project.validation_file()? {
                 let sel = Selection {
                     missing: t.policy,
                     ..tolerant(Some(cand.target.clone()), &features)

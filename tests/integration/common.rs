@@ -600,6 +600,18 @@ impl Test {
         repo.tag(name, &obj, &git_sig(time), msg, false).unwrap();
     }
 
+    /// Assign `stage` to `version` of the example model (`house-price`), as
+    /// the library writes stage events.
+    pub fn assign(&self, stage: &str, version: &str) {
+        mlops::registry::repo::write_event(
+            &self.repo(),
+            "house-price",
+            &mlops::registry::tag::Action::Assign(stage.into()),
+            Some(version),
+        )
+        .unwrap();
+    }
+
     /// The names of the repository's tags, sorted.
     #[must_use]
     pub fn tags(&self) -> Vec<String> {

@@ -226,8 +226,6 @@ fn abtest_outputs_match_their_schema() {
 
 #[test]
 fn validate_output_matches_its_schema() {
-    use mlops::registry::repo::write_event;
-    use mlops::registry::tag::Action;
     let (t, _) = crate::common::packaged_project();
     let recent = repo().join("examples/house-prices/recent.csv");
     let recent = recent.display().to_string();
@@ -253,13 +251,7 @@ fn validate_output_matches_its_schema() {
     // A baseline found in a stage.
     t.commit_all("gates", crate::common::GIT_TIME + 5);
     t.run_args(["package"]).success();
-    write_event(
-        &t.repo(),
-        "house-price",
-        &Action::Assign("prod".into()),
-        Some("v0.0.1"),
-    )
-    .unwrap();
+    t.assign("prod", "v0.0.1");
     let doc = t
         .run_args(["--json", "validate", "--baseline", "prod"])
         .code(1)

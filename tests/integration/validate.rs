@@ -19,14 +19,7 @@ fn sample(g: &Value) -> Vec<f64> {
     let levels = g["levels"].as_u64().unwrap() as f64;
     (0..n)
         .map(|i| {
-            let mut z = seed
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                .wrapping_add(i)
-                .wrapping_add(0x9E37_79B9_7F4A_7C15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            let mut u = (z >> 11) as f64 / (1u64 << 53) as f64;
+            let mut u = crate::common::unit(seed, i);
             if levels > 0.0 {
                 u = (u * levels).floor() / levels;
             }
@@ -239,17 +232,9 @@ fn no_baseline_yet_passes_with_a_note() {
 
 #[test]
 fn baseline_from_a_stage_is_read_from_its_commit() {
-    use mlops::registry::repo::write_event;
-    use mlops::registry::tag::Action;
     let (t, _) = packaged_project();
     t.run_args(["package"]).success();
-    write_event(
-        &t.repo(),
-        "house-price",
-        &Action::Assign("prod".into()),
-        Some("v0.0.1"),
-    )
-    .unwrap();
+    t.assign("prod", "v0.0.1");
     // The same model: no degradation, passes the default rule.
     let doc = t
         .run_args(["--json", "validate", "--baseline", "prod"])

@@ -240,7 +240,8 @@ impl FeatureDrift {
     }
 }
 
-/// A number with four significant digits, for messages.
+/// A number with four significant digits (trailing zeros dropped), for
+/// messages.
 #[must_use]
 pub fn short(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
@@ -250,7 +251,12 @@ pub fn short(x: f64) -> String {
     if (1e-3..1e6).contains(&a) {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let digits = (3 - a.log10().floor() as i32).max(0) as usize;
-        format!("{x:.digits$}")
+        let s = format!("{x:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
     } else {
         format!("{x:.3e}")
     }
@@ -259,6 +265,15 @@ pub fn short(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(short(0.85), "0.85");
+        assert_eq!(short(600.0), "600");
+        assert_eq!(short(14_917.513), "14918");
+        assert_eq!(short(0.891_423_9), "0.8914");
+        assert_eq!(short(1.5e-7), "1.500e-7");
+    }
 
     #[test]
     fn bins_are_right_closed() {

@@ -152,7 +152,7 @@ fn a_failing_gate_exits_1_and_names_it() {
     let o = t.run_args(["validate"]);
     o.code(1)
         .stdout_contains("FAILED 1 of 16 checks failed (gate r2 min)")
-        .stdout_contains("fail r2 min: r2 = 0.8914 is below the minimum 0.9500");
+        .stdout_contains("fail r2 min: r2 = 0.8914 is below the minimum 0.95");
     assert_eq!(
         o.stderr,
         "error: validation of house-price failed: 1 of 16 checks failed (gate r2 min); see the report\n"
@@ -385,7 +385,7 @@ fn github_actions_gets_summary_outputs_and_annotations() {
         .env("GITHUB_OUTPUT", &output);
     let o = t.run_args(["validate"]);
     o.code(1).stdout_contains(
-        "\n::error title=mlops validate gate r2 min::r2 = 0.8914 is below the minimum 0.9500\n",
+        "\n::error title=mlops validate gate r2 min::r2 = 0.8914 is below the minimum 0.95\n",
     );
     let s = t.read("summary.md");
     assert!(
@@ -431,7 +431,7 @@ fn gitlab_ci_gets_junit_and_dotenv() {
     o.code(1).stdout_contains("FAILED 1 of 16 checks failed");
     let x = t.read("junit.xml");
     assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mlops validate\" tests=\"16\" failures=\"1\""), "{x}");
-    assert!(x.contains("<testcase classname=\"mlops.validate.gate\" name=\"r2 min\">\n      <failure message=\"r2 = 0.8914 is below the minimum 0.9500\" type=\"gate\">"), "{x}");
+    assert!(x.contains("<testcase classname=\"mlops.validate.gate\" name=\"r2 min\">\n      <failure message=\"r2 = 0.8914 is below the minimum 0.95\" type=\"gate\">"), "{x}");
     assert!(
         x.contains("<testcase classname=\"mlops.validate.gate\" name=\"rmse max\"/>"),
         "{x}"
@@ -462,4 +462,60 @@ fn a_commit_tagged_later_is_not_needed_for_the_candidate() {
     t.run_args(["validate", "--baseline", "v0.0.1"])
         .success()
         .stdout_contains("baseline  house-price@v0.0.1 (house-price@v0.0.1, commit ");
+}
+
+#[test]
+fn validation_file_and_training_rows_and_glm_deviance() {
+    // split.validation_path: the rows of that file, metrics as train's.
+    let csv = std::fs::read_to_string(example_csv()).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    let t = Test::new()
+        .file("train.csv", lines[..1501].join("\n") + "\n")
+        .file(
+            "valid.csv",
+            [&lines[..1], &lines[1501..]].concat().join("\n") + "\n",
+        )
+        .toml(
+            &example_toml()
+                .replace(
+                    &crate::common::toml_str(&example_csv().display().to_string()),
+                    "\"train.csv\"",
+                )
+                .replace(
+                    "validation_fraction = 0.2",
+                    "validation_path = \"valid.csv\"",
+                ),
+        )
+        .args(["-q", "train"]);
+    t.run().success();
+    let doc = t.run_args(["--json", "validate"]).success().json();
+    assert_eq!(doc["rows"]["source"], "valid.csv");
+    assert_eq!(doc["rows"]["scored"], 500);
+    let art = t.read_json("models/house-price.json");
+    assert_eq!(doc["candidate"]["metrics"], art["metrics"]["validation"]);
+
+    // validation_fraction = 0: the training rows; a GLM's deviance gate.
+    let glm = crate::common::simple_toml("").replace(
+        "name = \"m\"",
+        "name = \"m\"\nkind = \"glm\"\npower = 1.5\nlink = \"log\"",
+    );
+    let t = Test::new()
+        .toml(&format!(
+            "{glm}\n[validate.thresholds]\ndeviance = {{ max = 0.001 }}\n"
+        ))
+        .file("d.csv", "a,y\n1,2\n2,3\n3,5\n4,4\n5,7\n6,6\n")
+        .args(["-q", "train"]);
+    t.run().success();
+    let doc = t.run_args(["--json", "validate"]).code(1).json();
+    assert_eq!(
+        doc["rows"]["source"],
+        "the training rows of d.csv (split.validation_fraction = 0)"
+    );
+    let art = t.read_json("out/m.json");
+    assert_eq!(doc["candidate"]["metrics"], art["metrics"]["train"]);
+    assert_eq!(doc["gates"][0]["name"], "deviance max");
+    assert_eq!(
+        doc["gates"][0]["value"],
+        art["metrics"]["train"]["deviance"]
+    );
 }

@@ -363,7 +363,8 @@ pub fn render_text(r: &Report, out: &Output) -> String {
             let _ = writeln!(s, "  {} {}: {}", x.verdict.as_str(), x.name, x.message);
         }
     }
-    for n in &r.notes {
+    let shown = r.baseline.as_ref().and_then(|b| b.note.as_ref());
+    for n in r.notes.iter().filter(|n| Some(*n) != shown) {
         let _ = writeln!(s, "  note: {n}");
     }
     let _ = writeln!(s);

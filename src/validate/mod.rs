@@ -112,7 +112,13 @@ impl Report {
             .gates
             .iter()
             .filter(|g| !g.passed)
-            .map(|g| (format!("gate {}", g.name), g.message.clone()))
+            .map(|g| {
+                let group = match g.kind {
+                    GateKind::Threshold => "gate",
+                    GateKind::Baseline => "baseline",
+                };
+                (format!("{group} {}", g.name), g.message.clone())
+            })
             .collect();
         out.extend(
             self.data_checks

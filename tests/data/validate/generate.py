@@ -95,6 +95,9 @@ KS_CASES = [
     (gen(50, 12000), gen(51, 60, shift=0.6)),
     (gen(52, 12000), gen(53, 20, shift=2.0)),
     (gen(54, 12001), gen(55, 300, shift=0.02)),
+    (gen(56, 20000), gen(57, 3000, shift=0.4)),
+    (gen(58, 12000), gen(59, 20, shift=0.9)),
+    (gen(200, 12000, levels=3), gen(201, 30, levels=3)),
 ]
 
 PSI_CASES = [

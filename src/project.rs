@@ -127,6 +127,78 @@ pub struct BaselineSection {
     pub min_relative_improvement: Option<f64>,
     /// The candidate must be better by at least this much.
     pub min_absolute_improvement: Option<f64>,
+    /// `[validate.baseline.r2]`: R²'s own rules.
+    pub r2: Option<Rules>,
+    /// `[validate.baseline.rmse]`: RMSE's own rules.
+    pub rmse: Option<Rules>,
+    /// `[validate.baseline.mae]`: MAE's own rules.
+    pub mae: Option<Rules>,
+    /// `[validate.baseline.mape]`: MAPE's own rules.
+    pub mape: Option<Rules>,
+    /// `[validate.baseline.deviance]`: the deviance's own rules.
+    pub deviance: Option<Rules>,
+}
+
+/// The rules of a comparison with the baseline (all optional).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// The candidate may be worse by at most this fraction of the baseline's value.
+    pub max_relative_degradation: Option<f64>,
+    /// The candidate may be worse by at most this much.
+    pub max_absolute_degradation: Option<f64>,
+    /// The candidate must be better by at least this fraction of the baseline's value.
+    pub min_relative_improvement: Option<f64>,
+    /// The candidate must be better by at least this much.
+    pub min_absolute_improvement: Option<f64>,
+}
+
+impl Rules {
+    /// Each rule by name, set or not.
+    #[must_use]
+    pub fn by_name(&self) -> [(&'static str, Option<f64>); 4] {
+        [
+            ("max_relative_degradation", self.max_relative_degradation),
+            ("max_absolute_degradation", self.max_absolute_degradation),
+            ("min_relative_improvement", self.min_relative_improvement),
+            ("min_absolute_improvement", self.min_absolute_improvement),
+        ]
+    }
+}
+
+impl BaselineSection {
+    /// The rules of `[validate.baseline]` itself (for every metric).
+    #[must_use]
+    pub fn common_rules(&self) -> Rules {
+        Rules {
+            max_relative_degradation: self.max_relative_degradation,
+            max_absolute_degradation: self.max_absolute_degradation,
+            min_relative_improvement: self.min_relative_improvement,
+            min_absolute_improvement: self.min_absolute_improvement,
+        }
+    }
+
+    /// Each metric's own rules table, in report order.
+    #[must_use]
+    pub fn metric_rules(&self) -> [(&'static str, Option<Rules>); 5] {
+        [
+            ("r2", self.r2),
+            ("rmse", self.rmse),
+            ("mae", self.mae),
+            ("mape", self.mape),
+            ("deviance", self.deviance),
+        ]
+    }
+
+    /// The rules that apply to `metric`: its own table, else the common ones.
+    #[must_use]
+    pub fn rules_for(&self, metric: &str) -> Rules {
+        self.metric_rules()
+            .into_iter()
+            .find(|(m, _)| *m == metric)
+            .and_then(|(_, r)| r)
+            .unwrap_or_else(|| self.common_rules())
+    }
 }
 
 /// `[validate.drift]`: recent data and the drift thresholds.
@@ -802,7 +874,20 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
         }
     }
     if let Some(v) = &f.validate {
-        check_validate(f, v, &err)?;
+        check_validate(f, v, &err, &|section: &str| {
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim()
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .trim()
+                        == section
+                })
+                .map(|i| format!(":{}", i + 1))
+                .unwrap_or_default();
+            format!("{origin}{line}")
+        })?;
     }
     if let Some(a) = &f.abtest {
         if let Some(al) = a.alpha
@@ -845,6 +930,7 @@ fn check_validate(
     f: &ProjectFile,
     v: &ValidateSection,
     err: &dyn Fn(&str, &str, String) -> Error,
+    header: &dyn Fn(&str) -> String,
 ) -> Result<()> {
     let t = &v.thresholds;
     let glm = f.model.as_ref().is_some_and(|m| m.kind == ModelKind::Glm);
@@ -916,20 +1002,47 @@ fn check_validate(
                 }
             }
         }
-        for (key, x) in [
-            ("max_relative_degradation", b.max_relative_degradation),
-            ("max_absolute_degradation", b.max_absolute_degradation),
-            ("min_relative_improvement", b.min_relative_improvement),
-            ("min_absolute_improvement", b.min_absolute_improvement),
-        ] {
-            if let Some(x) = x
-                && !(x >= 0.0 && x.is_finite())
+        let tables = b
+            .metric_rules()
+            .into_iter()
+            .filter_map(|(m, r)| r.map(|r| (format!("validate.baseline.{m}"), Some(m), r)));
+        for (section, metric, rules) in
+            std::iter::once(("validate.baseline".to_string(), None, b.common_rules())).chain(tables)
+        {
+            for (key, x) in rules.by_name() {
+                if let Some(x) = x
+                    && !(x >= 0.0 && x.is_finite())
+                {
+                    return Err(err(
+                        &section,
+                        key,
+                        format!("= {x} must be a finite number of at least 0"),
+                    ));
+                }
+            }
+            let Some(m) = metric else { continue };
+            if rules.by_name().iter().all(|(_, x)| x.is_none()) {
+                return Err(Error::usage(format!(
+                    "{}: table [{section}] sets no rule; set max_relative_degradation, max_absolute_degradation, min_relative_improvement or min_absolute_improvement, or remove it",
+                    header(&section)
+                )));
+            }
+            if let Some(ms) = &b.metrics
+                && !ms.iter().any(|x| x == m)
             {
                 return Err(err(
                     "validate.baseline",
-                    key,
-                    format!("= {x} must be a finite number of at least 0"),
+                    "metrics",
+                    format!(
+                        "does not list \"{m}\", which has rules in [{section}]; add it or remove the table"
+                    ),
                 ));
+            }
+            if m == "deviance" && !glm {
+                return Err(Error::usage(format!(
+                    "{}: table [{section}] applies only to kind = \"glm\" models; remove it",
+                    header(&section)
+                )));
             }
         }
     }
@@ -1003,6 +1116,14 @@ fn first_duplicate(v: &[String]) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// The keys of a baseline rules table.
+const RULE_KEYS: &[&str] = &[
+    "max_relative_degradation",
+    "max_absolute_degradation",
+    "min_relative_improvement",
+    "min_absolute_improvement",
+];
+
 /// Valid keys per table, for "did you mean" hints.
 const TABLES: &[(&str, &[&str])] = &[
     (
@@ -1026,8 +1147,18 @@ const TABLES: &[(&str, &[&str])] = &[
             "max_absolute_degradation",
             "min_relative_improvement",
             "min_absolute_improvement",
+            "r2",
+            "rmse",
+            "mae",
+            "mape",
+            "deviance",
         ],
     ),
+    ("validate.baseline.r2", RULE_KEYS),
+    ("validate.baseline.rmse", RULE_KEYS),
+    ("validate.baseline.mae", RULE_KEYS),
+    ("validate.baseline.mape", RULE_KEYS),
+    ("validate.baseline.deviance", RULE_KEYS),
     (
         "validate.drift",
         &["data", "max_psi", "ks_p_value", "chi2_p_value"],

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::model::metrics::MetricSet;
-use crate::project::{BaselineSection, Bound, Thresholds};
+use crate::project::{Bound, Rules, Thresholds};
 
 use super::drift::short;
 
@@ -115,21 +115,15 @@ pub fn thresholds(t: &Thresholds, m: &MetricSet) -> Vec<Gate> {
     out
 }
 
-/// The rules of `[validate.baseline]`, with the default when none is set:
-/// the candidate may not be worse at all (`max_absolute_degradation = 0`).
+/// The rules set, with the default when none is: the candidate may not be
+/// worse at all (`max_absolute_degradation = 0`).
 #[must_use]
-pub fn rules(b: &BaselineSection) -> Vec<(&'static str, f64)> {
-    let mut r = Vec::new();
-    for (k, v) in [
-        ("max_relative_degradation", b.max_relative_degradation),
-        ("max_absolute_degradation", b.max_absolute_degradation),
-        ("min_relative_improvement", b.min_relative_improvement),
-        ("min_absolute_improvement", b.min_absolute_improvement),
-    ] {
-        if let Some(v) = v {
-            r.push((k, v));
-        }
-    }
+pub fn rules(b: &Rules) -> Vec<(&'static str, f64)> {
+    let mut r: Vec<(&'static str, f64)> = b
+        .by_name()
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
     if r.is_empty() {
         r.push(("max_absolute_degradation", 0.0));
     }
@@ -137,7 +131,7 @@ pub fn rules(b: &BaselineSection) -> Vec<(&'static str, f64)> {
 }
 
 /// The comparison gates of candidate metrics `c` against baseline metrics
-/// `b` for `metrics` under `rules`.
+/// `b`, for each metric under its rules.
 ///
 /// With `improvement = c − b` when greater is better and `b − c` otherwise:
 /// `max_absolute_degradation = t` needs `improvement ≥ −t`;
@@ -148,13 +142,13 @@ pub fn rules(b: &BaselineSection) -> Vec<(&'static str, f64)> {
 /// candidate only, it fails.
 #[must_use]
 pub fn baseline(
-    metrics: &[&str],
-    rules: &[(&'static str, f64)],
+    metrics: &[(&str, Vec<(&'static str, f64)>)],
     c: &MetricSet,
     b: &MetricSet,
 ) -> Vec<Gate> {
     let mut out = Vec::new();
-    for &name in metrics {
+    for (name, rules) in metrics {
+        let name = *name;
         let Some(bv) = metric(b, name) else { continue };
         let cv = metric(c, name);
         for &(rule, t) in rules {
@@ -231,7 +225,7 @@ mod tests {
 
     #[track_caller]
     fn case(rule: &'static str, t: f64, metric: &str, c: MetricSet, b: MetricSet, pass: bool) {
-        let g = baseline(&[metric], &[(rule, t)], &c, &b);
+        let g = baseline(&[(metric, vec![(rule, t)])], &c, &b);
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].passed, pass, "{}", g[0].message);
     }
@@ -315,8 +309,7 @@ mod tests {
         // Undefined for the baseline: skipped.
         assert!(
             baseline(
-                &["mape"],
-                &[("min_absolute_improvement", 0.0)],
+                &[("mape", vec![("min_absolute_improvement", 0.0)])],
                 &ms(0.9, 1.0),
                 &ms(0.9, 1.0)
             )
@@ -358,7 +351,7 @@ mod tests {
     #[test]
     fn default_rule_is_no_degradation() {
         assert_eq!(
-            rules(&BaselineSection::default()),
+            rules(&Rules::default()),
             [("max_absolute_degradation", 0.0)]
         );
     }

@@ -352,16 +352,14 @@ pub fn validate(
     if let (Some(b), Some(info)) = (&base, base_info.as_mut()) {
         let bm = metrics::compute(&y, &pb, tweedie(b));
         let rules_cfg = cfg.baseline.clone().unwrap_or_default();
-        let wanted: Vec<&str> = match &rules_cfg.metrics {
-            Some(ms) => ms.iter().map(String::as_str).collect(),
+        let wanted: Vec<(&str, Vec<(&'static str, f64)>)> = match &rules_cfg.metrics {
+            Some(ms) => ms.iter().map(String::as_str).collect::<Vec<_>>(),
             None => VALIDATE_METRICS.to_vec(),
-        };
-        gates_out.extend(gates::baseline(
-            &wanted,
-            &gates::rules(&rules_cfg),
-            &cm,
-            &bm,
-        ));
+        }
+        .into_iter()
+        .map(|m| (m, gates::rules(&rules_cfg.rules_for(m))))
+        .collect();
+        gates_out.extend(gates::baseline(&wanted, &cm, &bm));
         info.metrics = Some(bm);
     }
 

@@ -264,6 +264,25 @@ fn baseline_from_a_stage_is_read_from_its_commit() {
     assert_eq!(g["metric"], "rmse");
     assert_eq!(g["passed"], false);
     assert!(g["value"].as_f64().unwrap() > g["baseline_value"].as_f64().unwrap());
+    // A metric's own rules replace the common ones for it.
+    t.write(
+        "mlops.toml",
+        format!("{worse}\n[validate.baseline]\nstage = \"prod\"\nmax_relative_degradation = 0.05\nmetrics = [\"rmse\", \"r2\"]\n\n[validate.baseline.rmse]\nmax_absolute_degradation = 1e9\n"),
+    );
+    let doc = t.run_args(["--json", "validate"]).code(1).json();
+    let names: Vec<(&str, bool)> = doc["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("rmse max_absolute_degradation", true),
+            ("r2 max_relative_degradation", false)
+        ]
+    );
     // By version, too.
     t.run_args(["--json", "validate", "--baseline", "house-price@v0.0.1"])
         .code(1);
@@ -360,6 +379,18 @@ fn bad_configuration_exits_2() {
         (
             "[validate.baseline]\nmetrics = [\"rsme\"]\n",
             "lists \"rsme\", which is not a metric; did you mean \"rmse\"?",
+        ),
+        (
+            "[validate.baseline]\nstage = \"prod\"\n[validate.baseline.rmse]\n",
+            "table [validate.baseline.rmse] sets no rule",
+        ),
+        (
+            "[validate.baseline.rmse]\nmax_relative = 0.1\n",
+            "unknown key \"validate.baseline.rmse.max_relative\"; did you mean \"validate.baseline.rmse.max_relative_degradation\"?",
+        ),
+        (
+            "[validate.baseline]\nmetrics = [\"r2\"]\n[validate.baseline.mae]\nmax_absolute_degradation = 1.0\n",
+            "key \"validate.baseline.metrics\" does not list \"mae\", which has rules in [validate.baseline.mae]",
         ),
         (
             "[validate.drift]\ndata = \"missing.csv\"\n",

@@ -245,12 +245,18 @@ pub fn validate(
         categorical: categorical.clone(),
         missing: MissingPolicy::DropRow,
     };
+    // The evaluation table is a file of its own, or the training table
+    // (then held once, in `training`).
     let mut training: Option<Training> = None;
-    let (table, rows, source) = match &opts.data {
+    let (own, rows, source) = match &opts.data {
         Some(p) => {
             let loaded = data::load(p, &tolerant(Some(cand.target.clone()), &features), progress)?;
             let n = loaded.table.rows();
-            (loaded.table, (0..n).collect::<Vec<_>>(), display_path(p))
+            (
+                Some(loaded.table),
+                (0..n).collect::<Vec<_>>(),
+                display_path(p),
+            )
         }
         None => {
             let t = load_training(project, &cand, &features, &categorical, progress)?;
@@ -271,7 +277,7 @@ pub fn validate(
                 let idx: Vec<usize> = (0..vt.rows())
                     .filter(|&i| usable(&vt, i, t.policy, &cand.features))
                     .collect();
-                (vt, idx, display_path(&vpath))
+                (Some(vt), idx, display_path(&vpath))
             } else if split_cfg.fraction() > 0.0 {
                 let what = format!(
                     "the validation split (split.validation_fraction = {}, seed {}) of {}",
@@ -279,17 +285,31 @@ pub fn validate(
                     split_cfg.seed,
                     t.table.origin
                 );
-                (t.table.clone(), t.valid_idx.clone(), what)
+                (None, t.valid_idx.clone(), what)
             } else {
                 let what = format!(
                     "the training rows of {} (split.validation_fraction = 0)",
                     t.table.origin
                 );
-                (t.table.clone(), t.train_idx.clone(), what)
+                (None, t.train_idx.clone(), what)
             };
             training = Some(t);
             out
         }
+    };
+    if drift_path.is_some() && training.is_none() {
+        training = Some(load_training(
+            project,
+            &cand,
+            &features,
+            &categorical,
+            progress,
+        )?);
+    }
+    let table: &Table = match (&own, &training) {
+        (Some(t), _) => t,
+        (None, Some(t)) => &t.table,
+        (None, None) => return Err(Error::data("there are no rows to evaluate")),
     };
     if rows.is_empty() {
         return Err(Error::data(format!(
@@ -299,12 +319,12 @@ pub fn validate(
     }
 
     // Data checks on the candidate's features.
-    let data_checks = checks::run(&cand, &table, &rows, &cfg.data);
+    let data_checks = checks::run(&cand, table, &rows, &cfg.data);
 
     // Score both models on the rows both can score.
-    let cs = Scorer::new(&cand, &table)?;
+    let cs = Scorer::new(&cand, table)?;
     let bs = match &base {
-        Some(b) => Some(Scorer::new(b, &table)?),
+        Some(b) => Some(Scorer::new(b, table)?),
         None => None,
     };
     let mut y = Vec::with_capacity(rows.len());
@@ -315,11 +335,11 @@ pub fn validate(
         if t.is_nan() {
             continue;
         }
-        let Some(c) = cs.score(&table, i) else {
+        let Some(c) = cs.score(table, i) else {
             continue;
         };
         let b = match &bs {
-            Some(s) => match s.score(&table, i) {
+            Some(s) => match s.score(table, i) {
                 Some(b) => Some(b),
                 None => continue,
             },
@@ -372,13 +392,9 @@ pub fn validate(
         chi2_p_value: dcfg.chi2_p_value.unwrap_or(ks_p),
     };
     let mut drift_features = Vec::new();
-    if let Some(dp) = &drift_path {
-        let t = match training.take() {
-            Some(t) => t,
-            None => load_training(project, &cand, &features, &categorical, progress)?,
-        };
+    if let (Some(dp), Some(t)) = (&drift_path, &training) {
         let recent = data::load(dp, &tolerant(None, &cand.features), progress)?.table;
-        drift_features = drift_of(&cand, &t, &recent, &thresholds);
+        drift_features = drift_of(&cand, t, &recent, &thresholds);
     }
 
     let report_passed = gates_out.iter().all(|g| g.passed)

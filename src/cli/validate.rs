@@ -85,13 +85,17 @@ pub fn run(a: &ValidateArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     if report.passed {
         return Ok(());
     }
-    let failed = report.failures();
-    let names: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+    let all = rows(&report);
+    let names: Vec<String> = all
+        .iter()
+        .filter(|x| x.verdict == Verdict::Fail)
+        .map(|x| format!("{} {}", x.group, x.name))
+        .collect();
     Err(Error::Check(format!(
         "validation of {} failed: {} of {} checks failed ({}); see the report",
         report.candidate.name,
-        failed.len(),
-        rows(&report).len(),
+        names.len(),
+        all.len(),
         names.join(", ")
     )))
 }
@@ -591,6 +595,14 @@ fn metric_pairs(m: &MetricSet) -> Vec<(&'static str, f64)> {
     v
 }
 
+/// The number of failed checks.
+fn failed(r: &Report) -> usize {
+    rows(r)
+        .iter()
+        .filter(|x| x.verdict == Verdict::Fail)
+        .count()
+}
+
 /// Lines for `$GITHUB_OUTPUT`.
 #[must_use]
 pub fn github_output(r: &Report) -> String {
@@ -598,7 +610,7 @@ pub fn github_output(r: &Report) -> String {
         "passed={}\nmodel={}\nfailed={}\n",
         r.passed,
         r.candidate.name,
-        r.failures().len()
+        failed(r)
     );
     for (k, v) in metric_pairs(&r.candidate.metrics) {
         let _ = writeln!(o, "{k}={v}");
@@ -613,7 +625,7 @@ pub fn dotenv(r: &Report) -> String {
         "MLOPS_VALIDATE_PASSED={}\nMLOPS_VALIDATE_MODEL={}\nMLOPS_VALIDATE_FAILED={}\n",
         r.passed,
         r.candidate.name,
-        r.failures().len()
+        failed(r)
     );
     for (k, v) in metric_pairs(&r.candidate.metrics) {
         let _ = writeln!(o, "MLOPS_VALIDATE_{}={v}", k.to_uppercase());

@@ -104,39 +104,6 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-impl Report {
-    /// Failed checks: (name, message).
-    #[must_use]
-    pub fn failures(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = self
-            .gates
-            .iter()
-            .filter(|g| !g.passed)
-            .map(|g| {
-                let group = match g.kind {
-                    GateKind::Threshold => "gate",
-                    GateKind::Baseline => "baseline",
-                };
-                (format!("{group} {}", g.name), g.message.clone())
-            })
-            .collect();
-        out.extend(
-            self.data_checks
-                .iter()
-                .filter(|c| c.verdict == Verdict::Fail)
-                .map(|c| (format!("data {} {}", c.check, c.feature), c.message.clone())),
-        );
-        out.extend(
-            self.drift
-                .features
-                .iter()
-                .filter(|f| !f.passed)
-                .map(|f| (format!("drift {}", f.name), f.message.clone())),
-        );
-        out
-    }
-}
-
 /// Run every check of `[validate]` for the project's model.
 #[allow(clippy::too_many_lines)]
 pub fn validate(

@@ -48,6 +48,11 @@ impl Output {
         let _ = writeln!(std::io::stderr(), "{label} {msg}");
     }
 
+    /// Text on stderr as it is (CI workflow commands); a closed stderr is ignored.
+    pub fn stderr(&self, text: &str) {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
     /// A detail on stderr with `-v`.
     pub fn verbose(&self, msg: &str) {
         if self.verbose > 0 && !self.quiet {

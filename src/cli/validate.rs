@@ -69,7 +69,7 @@ pub fn run(a: &ValidateArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
         if on_stdout == ReportFormat::Text {
             out.stdout(&text)?;
         } else {
-            eprint!("{text}");
+            out.stderr(&text);
         }
         if let Some(p) = &env.step_summary {
             super::output::append(p, render_markdown(&report).as_bytes())?;

@@ -632,3 +632,19 @@ pub fn dotenv(r: &Report) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            xml("a<b & \"c\" 'd'>"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+        );
+        assert_eq!(xml("x\u{1}y"), "xy");
+        assert_eq!(gh_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(gh_property("a: b, c"), "a%3A b%2C c");
+    }
+}

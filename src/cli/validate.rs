@@ -236,6 +236,17 @@ pub fn rows(r: &Report) -> Vec<Row> {
             format!("<= {}", t.max_psi),
             f.psi <= t.max_psi,
         );
+        if f.train_rows == 0 || f.recent_rows == 0 {
+            out.push(Row {
+                group: "drift",
+                name: format!("{} values", f.name),
+                value: format!("{} / {}", f.train_rows, f.recent_rows),
+                threshold: "> 0 / > 0".into(),
+                baseline: String::new(),
+                verdict: Verdict::Fail,
+                message: format!("{}: {}", f.name, f.message),
+            });
+        }
     }
     out
 }

@@ -222,6 +222,12 @@ impl FeatureDrift {
     /// test and its threshold) and the PSI.
     fn judge(&mut self, test: (&str, f64), max_psi: f64) {
         let mut why = Vec::new();
+        if self.train_rows == 0 || self.recent_rows == 0 {
+            why.push(format!(
+                "there is nothing to compare: {} training and {} recent values",
+                self.train_rows, self.recent_rows
+            ));
+        }
         if let Some(p) = self.ks_p_value.or(self.chi2_p_value)
             && p < test.1
         {
@@ -292,6 +298,23 @@ mod tests {
         assert!(p.is_finite() && p > 1.0, "{p}");
         assert_eq!(psi_from_counts(&[5, 5], &[50, 50]), 0.0);
         assert_eq!(psi_from_counts(&[0, 0], &[1, 1]), 0.0);
+    }
+
+    #[test]
+    fn an_empty_sample_fails() {
+        let t = DriftThresholds {
+            max_psi: 0.2,
+            ks_p_value: 0.01,
+            chi2_p_value: 0.01,
+        };
+        let f = numeric("x", &[1.0, 2.0], &[f64::NAN], &[1.5], &t);
+        assert!(!f.passed);
+        assert_eq!(
+            f.message,
+            "there is nothing to compare: 2 training and 0 recent values"
+        );
+        assert!(numeric("x", &[1.0, 2.0], &[1.0, 2.0], &[1.5], &t).passed);
+        assert!(!categorical("c", &[0, 0], &[1, 2], &t).passed);
     }
 
     #[test]

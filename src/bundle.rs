@@ -5,12 +5,18 @@
 //! format; the gzip header has mtime 0, no file name and a fixed OS byte.
 //! So the same commit and version always give the same bytes.
 
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
 
 use flate2::{Compression, GzBuilder};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::model::Artifact;
+
+/// Largest uncompressed bundle [`read`] accepts (a guard against gzip bombs).
+pub const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
 
 /// One file of a bundle.
 #[derive(Debug, Clone)]
@@ -62,6 +68,138 @@ pub fn build(entries: &[Entry], mtime: u64) -> Result<Vec<u8>> {
     let mut bytes = gz.finish().map_err(|e| fail(&e))?;
     bytes.flush().map_err(|e| fail(&e))?;
     Ok(bytes)
+}
+
+/// A bundle read back and verified by [`read`].
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// Registry name (`manifest.json` `name`).
+    pub name: String,
+    /// Version, `vX.Y.Z` (`manifest.json` `version`).
+    pub version: String,
+    /// Commit the bundle was built from.
+    pub commit: String,
+    /// The whole `manifest.json`.
+    pub manifest: Value,
+    /// Path of the model artifact inside the bundle.
+    pub artifact_path: String,
+    /// The model.
+    pub artifact: Artifact,
+    /// Every file of the bundle by path, `manifest.json` included.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// SHA-256 of the bundle's bytes (the `bundle_sha256` of its tag).
+    pub sha256: String,
+}
+
+/// Read a bundle (`tar.gz`) and verify it: every file `manifest.json` lists
+/// is present with its sha256, no other file is, and the model artifact
+/// parses. `origin` names the bundle in errors (a path or a URL).
+///
+/// # Errors
+/// [`Error::Data`] naming `origin` and what is wrong with it.
+pub fn read(bytes: &[u8], origin: &str) -> Result<Bundle> {
+    let bad =
+        |what: String| Error::data(format!("{origin}: {what}; rebuild it with `mlops package`"));
+    let gz = flate2::read::GzDecoder::new(bytes);
+    let mut ar = tar::Archive::new(gz.take(MAX_UNPACKED + 1));
+    let mut files = BTreeMap::new();
+    let mut total: u64 = 0;
+    let entries = ar
+        .entries()
+        .map_err(|e| bad(format!("not a gzip-compressed tar archive ({e})")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bad(format!("not a readable tar.gz archive ({e})")))?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(|e| bad(format!("an entry has an unreadable path ({e})")))?
+            .to_string_lossy()
+            .into_owned();
+        if !kind.is_file() {
+            return Err(bad(format!("entry {path} is not a regular file")));
+        }
+        let safe = !path.starts_with('/')
+            && path
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        if !safe {
+            return Err(bad(format!("entry {path} is not a plain relative path")));
+        }
+        total = total.saturating_add(entry.size());
+        if total > MAX_UNPACKED {
+            return Err(bad(format!(
+                "it unpacks to more than {} MiB",
+                MAX_UNPACKED / 1024 / 1024
+            )));
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+        entry
+            .read_to_end(&mut buf)
+            .map_err(|e| bad(format!("entry {path} cannot be read ({e})")))?;
+        if files.insert(path.clone(), buf).is_some() {
+            return Err(bad(format!("entry {path} appears twice")));
+        }
+    }
+    let manifest_bytes = files
+        .get("manifest.json")
+        .ok_or_else(|| bad("it has no manifest.json".into()))?;
+    let manifest: Value = serde_json::from_slice(manifest_bytes)
+        .map_err(|e| bad(format!("manifest.json is not valid JSON ({e})")))?;
+    let text = |key: &str| -> Result<String> {
+        manifest
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| bad(format!("manifest.json has no string \"{key}\"")))
+    };
+    let (name, version, commit) = (text("name")?, text("version")?, text("commit")?);
+    let listed = manifest
+        .get("files")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("manifest.json has no \"files\" object".into()))?;
+    for (path, digest) in listed {
+        let want = digest
+            .as_str()
+            .ok_or_else(|| bad(format!("manifest.json files.{path} is not a string")))?;
+        let bytes = files
+            .get(path)
+            .ok_or_else(|| bad(format!("{path}, listed in manifest.json, is missing")))?;
+        let got = sha256_hex(bytes);
+        if got != want {
+            return Err(bad(format!(
+                "{path} has sha256 {got} but manifest.json says {want}: the bundle was altered"
+            )));
+        }
+    }
+    if let Some(extra) = files
+        .keys()
+        .find(|p| p.as_str() != "manifest.json" && !listed.contains_key(p.as_str()))
+    {
+        return Err(bad(format!("{extra} is not listed in manifest.json")));
+    }
+    let mut models = listed.keys().filter(|p| p.as_str() != "mlops.toml");
+    let (Some(artifact_path), None) = (models.next(), models.next()) else {
+        return Err(bad(
+            "manifest.json must list exactly one model artifact besides mlops.toml".into(),
+        ));
+    };
+    let artifact_path = artifact_path.clone();
+    let artifact =
+        Artifact::from_slice(&files[&artifact_path], &format!("{origin}:{artifact_path}"))
+            .map_err(|e| Error::data(e.to_string()))?;
+    Ok(Bundle {
+        name,
+        version,
+        commit,
+        manifest,
+        artifact_path,
+        artifact,
+        files,
+        sha256: sha256_hex(bytes),
+    })
 }
 
 #[cfg(test)]

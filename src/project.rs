@@ -50,6 +50,12 @@ pub struct ProjectFile {
     /// `[validate]`: gates of `mlops validate`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<ValidateSection>,
+    /// `[environments.NAME]`: deploy targets; NAME is the registry stage.
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub environments: indexmap::IndexMap<String, EnvironmentSection>,
+    /// `[serve]`: the model server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve: Option<ServeSection>,
 }
 
 /// `[validate]`: quality gates, baseline comparison, data and drift checks.
@@ -226,6 +232,128 @@ pub struct DataChecksSection {
     pub max_out_of_range: Option<f64>,
     /// Largest share of rows with a level unseen in training (default 0, warns).
     pub max_unseen: Option<f64>,
+}
+
+/// `environments.NAME.target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    /// A folder of releases with a `current` link, watched by `mlops serve --env`.
+    Local,
+    /// The admin API of a running `mlops serve`.
+    Http,
+    /// Kubernetes manifests (applied with kubectl when `apply = true`).
+    Kubernetes,
+}
+
+impl TargetKind {
+    /// The name used in the project file.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Local => "local",
+            TargetKind::Http => "http",
+            TargetKind::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+/// `[environments.NAME]`: one deploy target. Which keys apply depends on
+/// `target`; [`parse`] refuses keys of another target.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSection {
+    /// `local`, `http` or `kubernetes`.
+    pub target: TargetKind,
+    /// local: the environment folder; kubernetes: where manifests are written.
+    pub path: Option<PathBuf>,
+    /// local: releases kept (default 5).
+    pub keep: Option<u32>,
+    /// http: base URL of the server's admin API.
+    pub url: Option<String>,
+    /// http: the environment variable holding the admin bearer token.
+    pub token_env: Option<String>,
+    /// http: readiness check after an upload.
+    pub health: Option<HealthSection>,
+    /// http: validation rows sent as a smoke test (default 5).
+    pub smoke_rows: Option<usize>,
+    /// kubernetes: pod replicas (default 1).
+    pub replicas: Option<u32>,
+    /// kubernetes: the image running `mlops serve`.
+    pub image: Option<String>,
+    /// kubernetes: the namespace.
+    pub namespace: Option<String>,
+    /// kubernetes: container resource requests and limits.
+    pub resources: Option<ResourcesSection>,
+    /// kubernetes: `kubectl apply` and wait for the rollout (default false).
+    pub apply: Option<bool>,
+}
+
+/// `environments.NAME.health`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSection {
+    /// Readiness path (default `/v2/health/ready`).
+    pub path: Option<String>,
+    /// Seconds to wait for each attempt (default 30).
+    pub timeout_s: Option<f64>,
+    /// Attempts after the first (default 5).
+    pub retries: Option<u32>,
+}
+
+/// `environments.NAME.resources`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSection {
+    /// Requested resources.
+    pub requests: Option<ResourceList>,
+    /// Resource limits.
+    pub limits: Option<ResourceList>,
+}
+
+/// Kubernetes quantities, e.g. `cpu = "250m"`, `memory = "128Mi"`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceList {
+    /// CPU quantity.
+    pub cpu: Option<String>,
+    /// Memory quantity.
+    pub memory: Option<String>,
+}
+
+/// `[serve]`: defaults of `mlops serve`; flags override them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSection {
+    /// Address to listen on (default `127.0.0.1:8080`).
+    pub bind: Option<String>,
+    /// The environment variable holding the admin API's bearer token; no
+    /// token, no admin API.
+    pub admin_token_env: Option<String>,
+    /// JSON Lines prediction log.
+    pub prediction_log: Option<PathBuf>,
+    /// Rotate the prediction log past this size (default 100 MiB).
+    pub log_max_bytes: Option<u64>,
+    /// Rotated logs kept (default 5).
+    pub log_keep: Option<u32>,
+    /// Largest request body (default 1 MiB; larger is 413).
+    pub max_body_bytes: Option<u64>,
+    /// Most rows in one request (default 10,000).
+    pub max_batch_rows: Option<usize>,
+    /// Per-request timeout in seconds (default 10).
+    pub timeout_s: Option<f64>,
+    /// TLS certificate and key (PEM).
+    pub tls: Option<TlsSection>,
+}
+
+/// `serve.tls`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
 }
 
 /// `[registry]`: where tags are pushed and which stages exist.
@@ -593,8 +721,8 @@ impl Project {
 
     /// Resolve a path written in the project file.
     #[must_use]
-    pub fn resolve(&self, p: &str) -> PathBuf {
-        let p = Path::new(p);
+    pub fn resolve(&self, p: impl AsRef<Path>) -> PathBuf {
+        let p = p.as_ref();
         if p.is_absolute() {
             p.to_path_buf()
         } else {
@@ -671,6 +799,24 @@ impl Project {
             .data
             .as_ref()
             .ok_or_else(|| self.missing_table("data"))
+    }
+
+    /// `[environments.NAME]`, or a usage error listing the environments.
+    pub fn environment(&self, name: &str) -> Result<&EnvironmentSection> {
+        self.file.environments.get(name).ok_or_else(|| {
+            let names: Vec<&str> = self.file.environments.keys().map(String::as_str).collect();
+            let hint = match (nearest(name, &names), names.is_empty()) {
+                (_, true) => {
+                    "add an [environments.NAME] table (see docs/project-file.md)".to_string()
+                }
+                (Some(n), _) => format!("did you mean \"{n}\"?"),
+                (None, _) => format!("defined: {}", names.join(", ")),
+            };
+            Error::usage(format!(
+                "{}: no environment \"{name}\"; {hint}",
+                display_path(&self.path)
+            ))
+        })
     }
 
     /// `[model]`, or a usage error naming the missing table.
@@ -889,6 +1035,12 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             format!("{origin}{line}")
         })?;
     }
+    for (name, env) in &f.environments {
+        check_environment(name, env, text, origin)?;
+    }
+    if let Some(sv) = &f.serve {
+        check_serve(sv, text, origin)?;
+    }
     if let Some(a) = &f.abtest {
         if let Some(al) = a.alpha
             && !(al > 0.0 && al < 1.0)
@@ -1096,6 +1248,182 @@ fn check_validate(
     Ok(())
 }
 
+/// A usage error pointing at `key` in `[section]`.
+fn key_error(text: &str, origin: &str, section: &str, key: &str, msg: &str) -> Error {
+    let line = find_key_line(text, section, key)
+        .or_else(|| find_header_line(text, section))
+        .map(|l| format!(":{l}"))
+        .unwrap_or_default();
+    Error::usage(format!("{origin}{line}: key \"{section}.{key}\" {msg}"))
+}
+
+/// The 1-based line of the `[section]` header.
+fn find_header_line(text: &str, section: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim();
+            t.starts_with('[')
+                && t.find(']')
+                    .is_some_and(|end| t[1..end].trim().replace(['"', ' '], "") == section)
+        })
+        .map(|i| i + 1)
+}
+
+fn check_environment(name: &str, env: &EnvironmentSection, text: &str, origin: &str) -> Result<()> {
+    let section = format!("environments.{name}");
+    let err = |key: &str, msg: &str| key_error(text, origin, &section, key, msg);
+    if !valid_model_name(name) {
+        return Err(Error::usage(format!(
+            "{origin}: [environments.{name}]: \"{name}\" is not a valid stage name; use letters, digits, '-', '_' or '/', starting and ending with a letter or digit"
+        )));
+    }
+    let t = env.target;
+    let only = |key: &str, set: bool, allowed: &[TargetKind]| -> Result<()> {
+        if set && !allowed.contains(&t) {
+            let names: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
+            return Err(err(
+                key,
+                &format!(
+                    "applies only to target = \"{}\", not \"{}\"; remove it",
+                    names.join("\" or \""),
+                    t.as_str()
+                ),
+            ));
+        }
+        Ok(())
+    };
+    use TargetKind::{Http, Kubernetes, Local};
+    only("path", env.path.is_some(), &[Local, Kubernetes])?;
+    only("keep", env.keep.is_some(), &[Local])?;
+    only("url", env.url.is_some(), &[Http])?;
+    only("token_env", env.token_env.is_some(), &[Http])?;
+    only("health", env.health.is_some(), &[Http])?;
+    only("smoke_rows", env.smoke_rows.is_some(), &[Http])?;
+    for (key, set) in [
+        ("replicas", env.replicas.is_some()),
+        ("image", env.image.is_some()),
+        ("namespace", env.namespace.is_some()),
+        ("resources", env.resources.is_some()),
+        ("apply", env.apply.is_some()),
+    ] {
+        only(key, set, &[Kubernetes])?;
+    }
+    match t {
+        Local | Kubernetes if env.path.is_none() => {
+            return Err(Error::usage(format!(
+                "{origin}{}: missing key \"{section}.path\"; add the folder the {} target writes to",
+                find_header_line(text, &section)
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default(),
+                t.as_str()
+            )));
+        }
+        Http => {
+            let Some(url) = &env.url else {
+                return Err(Error::usage(format!(
+                    "{origin}{}: missing key \"{section}.url\"; add the server's base URL, like \"http://127.0.0.1:8080\"",
+                    find_header_line(text, &section)
+                        .map(|l| format!(":{l}"))
+                        .unwrap_or_default()
+                )));
+            };
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                return Err(err(
+                    "url",
+                    &format!("= \"{url}\" is not an http:// or https:// URL"),
+                ));
+            }
+        }
+        _ => {}
+    }
+    if env.keep == Some(0) {
+        return Err(err("keep", "must be at least 1"));
+    }
+    if env.replicas == Some(0) {
+        return Err(err("replicas", "must be at least 1"));
+    }
+    if env.smoke_rows == Some(0) {
+        return Err(err("smoke_rows", "must be at least 1"));
+    }
+    if let Some(v) = &env.token_env
+        && !valid_env_name(v)
+    {
+        return Err(err(
+            "token_env",
+            &format!(
+                "= \"{v}\" is not an environment variable name; name the variable, never put the token itself here"
+            ),
+        ));
+    }
+    if let Some(h) = &env.health {
+        if let Some(p) = &h.path
+            && !p.starts_with('/')
+        {
+            return Err(err(
+                "health",
+                &format!("has path = \"{p}\"; start it with '/'"),
+            ));
+        }
+        if let Some(s) = h.timeout_s
+            && !(s > 0.0 && s.is_finite())
+        {
+            return Err(err(
+                "health",
+                &format!("has timeout_s = {s}; use a number of seconds above 0"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_serve(sv: &ServeSection, text: &str, origin: &str) -> Result<()> {
+    let err = |key: &str, msg: &str| key_error(text, origin, "serve", key, msg);
+    if let Some(b) = &sv.bind
+        && b.parse::<std::net::SocketAddr>().is_err()
+    {
+        return Err(err(
+            "bind",
+            &format!("= \"{b}\" is not an address and port, like \"127.0.0.1:8080\""),
+        ));
+    }
+    if let Some(v) = &sv.admin_token_env
+        && !valid_env_name(v)
+    {
+        return Err(err(
+            "admin_token_env",
+            &format!(
+                "= \"{v}\" is not an environment variable name; name the variable, never put the token itself here"
+            ),
+        ));
+    }
+    for (key, v) in [
+        ("max_body_bytes", sv.max_body_bytes),
+        ("log_max_bytes", sv.log_max_bytes),
+        ("max_batch_rows", sv.max_batch_rows.map(|n| n as u64)),
+    ] {
+        if v == Some(0) {
+            return Err(err(key, "must be at least 1"));
+        }
+    }
+    if let Some(s) = sv.timeout_s
+        && !(s > 0.0 && s.is_finite())
+    {
+        return Err(err(
+            "timeout_s",
+            &format!("= {s} must be a number of seconds above 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// An environment variable name: letters, digits and `_`, not starting with a digit.
+#[must_use]
+pub fn valid_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// GTO's artifact-name grammar: `[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?`.
 #[must_use]
 pub fn valid_model_name(name: &str) -> bool {
@@ -1129,7 +1457,15 @@ const TABLES: &[(&str, &[&str])] = &[
     (
         "",
         &[
-            "project", "data", "split", "model", "registry", "abtest", "validate",
+            "project",
+            "data",
+            "split",
+            "model",
+            "registry",
+            "abtest",
+            "environments",
+            "serve",
+            "validate",
         ],
     ),
     ("validate", &["thresholds", "baseline", "drift", "data"]),
@@ -1167,6 +1503,21 @@ const TABLES: &[(&str, &[&str])] = &[
         "validate.data",
         &["max_missing", "max_out_of_range", "max_unseen"],
     ),
+    (
+        "serve",
+        &[
+            "bind",
+            "admin_token_env",
+            "prediction_log",
+            "log_max_bytes",
+            "log_keep",
+            "max_body_bytes",
+            "max_batch_rows",
+            "timeout_s",
+            "tls",
+        ],
+    ),
+    ("serve.tls", &["cert", "key"]),
     ("registry", &["remote", "stages"]),
     ("project", &["name", "description"]),
     (
@@ -1215,7 +1566,7 @@ const TABLES: &[(&str, &[&str])] = &[
 ];
 
 /// Sections of the full project file (cli.md) whose commands come later.
-const LATER: &[(&str, &str)] = &[("environments", "mlops deploy"), ("serve", "mlops serve")];
+const LATER: &[(&str, &str)] = &[];
 
 /// 1-based line of byte offset `pos`.
 fn line_of(text: &str, pos: usize) -> usize {
@@ -1547,5 +1898,104 @@ name = "m"
         assert_eq!(found, dir.path().join(FILE_NAME));
         let e = Project::discover(Some(Path::new("nope.toml")), &sub).unwrap_err();
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn environments_and_serve_from_the_spec_parse() {
+        let text = format!(
+            "{OK}{}",
+            r#"
+[environments.staging]
+target = "local"
+path = "deploy/staging"
+
+[environments.prod]
+target = "http"
+url = "http://127.0.0.1:8080"
+token_env = "MLOPS_PROD_TOKEN"
+health = { path = "/v2/health/ready", timeout_s = 30, retries = 5 }
+
+[environments.k8s]
+target = "kubernetes"
+path = "deploy/k8s"
+replicas = 3
+apply = false
+resources = { requests = { cpu = "100m", memory = "64Mi" } }
+
+[serve]
+bind = "127.0.0.1:8080"
+admin_token_env = "MLOPS_ADMIN_TOKEN"
+prediction_log = "logs/predictions.jsonl"
+max_body_bytes = 1048576
+tls = { cert = "certs/server.pem", key = "certs/server.key" }
+"#
+        );
+        let f = parse(&text, "mlops.toml").unwrap();
+        assert_eq!(
+            f.environments.keys().collect::<Vec<_>>(),
+            ["k8s", "prod", "staging"]
+        );
+        assert_eq!(f.environments["prod"].target, TargetKind::Http);
+        assert_eq!(
+            f.environments["prod"].health.as_ref().unwrap().retries,
+            Some(5)
+        );
+        assert_eq!(f.environments["k8s"].replicas, Some(3));
+        let sv = f.serve.unwrap();
+        assert_eq!(sv.admin_token_env.as_deref(), Some("MLOPS_ADMIN_TOKEN"));
+        assert_eq!(sv.max_body_bytes, Some(1_048_576));
+    }
+
+    #[test]
+    fn environment_keys_belong_to_their_target() {
+        fails(
+            &format!(
+                "{OK}[environments.prod]\ntarget = \"http\"\nurl = \"http://h:1\"\npath = \"x\"\n"
+            ),
+            "mlops.toml:12: key \"environments.prod.path\" applies only to target = \"local\" or \"kubernetes\", not \"http\"",
+        );
+        fails(
+            &format!("{OK}[environments.staging]\ntarget = \"local\"\n"),
+            "mlops.toml:9: missing key \"environments.staging.path\"",
+        );
+        fails(
+            &format!("{OK}[environments.prod]\ntarget = \"http\"\n"),
+            "missing key \"environments.prod.url\"",
+        );
+        fails(
+            &format!("{OK}[environments.prod]\ntarget = \"http\"\nurl = \"ftp://x\"\n"),
+            "is not an http:// or https:// URL",
+        );
+        fails(
+            &format!(
+                "{OK}[environments.prod]\ntarget = \"http\"\nurl = \"http://h:1\"\ntoken_env = \"s3cr3t token\"\n"
+            ),
+            "is not an environment variable name",
+        );
+        fails(
+            &format!("{OK}[environments.x]\ntarget = \"ftp\"\npath = \"p\"\n"),
+            "did you mean \"http\"?",
+        );
+        fails(
+            &format!("{OK}[environments.k]\ntarget = \"kubernetes\"\npath = \"p\"\nreplica = 2\n"),
+            "replicas",
+        );
+    }
+
+    #[test]
+    fn serve_values_are_checked() {
+        fails(
+            &format!("{OK}[serve]\nbind = \"localhost\"\n"),
+            "mlops.toml:10: key \"serve.bind\" = \"localhost\" is not an address and port",
+        );
+        fails(
+            &format!("{OK}[serve]\nmax_body_bytes = 0\n"),
+            "must be at least 1",
+        );
+        fails(
+            &format!("{OK}[serve]\nbnd = \"x\"\n"),
+            "did you mean \"serve.bind\"?",
+        );
+        fails(&format!("{OK}[serve]\ntls = {{ cert = \"c\" }}\n"), "key");
     }
 }

@@ -351,3 +351,58 @@ fn a_failed_push_exits_5_and_keeps_the_local_tag() {
     assert_eq!(t.tags(), ["house-price@v0.0.1"]);
     assert!(t.exists("dist/house-price-v0.0.1.tar.gz"));
 }
+
+#[test]
+fn bundles_read_back_verified_and_tampering_is_named() {
+    let (t, _) = packaged_project();
+    let t = t.args(["-q", "package"]);
+    t.run().success();
+    let bytes = t.read_bytes("dist/house-price-v0.0.1.tar.gz");
+    let b = mlops::bundle::read(&bytes, "dist/house-price-v0.0.1.tar.gz").unwrap();
+    assert_eq!(
+        (b.name.as_str(), b.version.as_str()),
+        ("house-price", "v0.0.1")
+    );
+    assert_eq!(b.artifact_path, "models/house-price.json");
+    assert_eq!(b.artifact.name, "house-price");
+    assert_eq!(b.files.len(), 3);
+    assert_eq!(b.sha256, mlops::bundle::sha256_hex(&bytes));
+
+    // Rebuild the archive with one byte of the model changed: refused by name.
+    let mut entries: Vec<mlops::bundle::Entry> = b
+        .files
+        .iter()
+        .map(|(p, v)| mlops::bundle::Entry {
+            path: p.clone(),
+            bytes: v.clone(),
+        })
+        .collect();
+    let model = entries
+        .iter_mut()
+        .find(|e| e.path == "models/house-price.json")
+        .unwrap();
+    let at = model.bytes.iter().position(|&c| c == b'7').unwrap();
+    model.bytes[at] = b'8';
+    let tampered = mlops::bundle::build(&entries, 0).unwrap();
+    let err = mlops::bundle::read(&tampered, "x.tar.gz").unwrap_err();
+    assert_eq!(err.exit_code(), 3);
+    assert!(
+        err.to_string()
+            .contains("models/house-price.json has sha256"),
+        "{err}"
+    );
+    // An extra file, and garbage, are refused too.
+    let model = entries
+        .iter_mut()
+        .find(|e| e.path == "models/house-price.json")
+        .unwrap();
+    model.bytes[at] = b'7';
+    entries.push(mlops::bundle::Entry {
+        path: "evil.sh".into(),
+        bytes: b"rm -rf /".to_vec(),
+    });
+    let err = mlops::bundle::read(&mlops::bundle::build(&entries, 0).unwrap(), "x").unwrap_err();
+    assert!(err.to_string().contains("evil.sh"), "{err}");
+    let err = mlops::bundle::read(b"not a bundle", "x").unwrap_err();
+    assert!(err.to_string().contains("not a"), "{err}");
+}

@@ -589,59 +589,51 @@ pub fn annotations(r: &Report) -> String {
     o
 }
 
-/// The candidate's metrics as `(name, value)`.
-fn metric_pairs(m: &MetricSet) -> Vec<(&'static str, f64)> {
-    let mut v = Vec::new();
-    if let Some(x) = m.r2 {
-        v.push(("r2", x));
-    }
-    v.push(("rmse", m.rmse));
-    v.push(("mae", m.mae));
-    if let Some(x) = m.mape {
-        v.push(("mape", x));
-    }
-    if let Some(x) = m.deviance {
-        v.push(("deviance", x));
-    }
+/// What CI variables carry: the verdict, the model, the number of failed
+/// checks and the candidate's metrics, as `(name, value)`.
+fn ci_values(r: &Report) -> Vec<(&'static str, String)> {
+    let m = &r.candidate.metrics;
+    let failed = rows(r)
+        .iter()
+        .filter(|x| x.verdict == Verdict::Fail)
+        .count();
+    let mut v = vec![
+        ("passed", r.passed.to_string()),
+        ("model", r.candidate.name.clone()),
+        ("failed", failed.to_string()),
+    ];
+    let metrics = [
+        ("r2", m.r2),
+        ("rmse", Some(m.rmse)),
+        ("mae", Some(m.mae)),
+        ("mape", m.mape),
+        ("deviance", m.deviance),
+    ];
+    v.extend(
+        metrics
+            .into_iter()
+            .filter_map(|(k, x)| x.map(|x| (k, x.to_string()))),
+    );
     v
 }
 
-/// The number of failed checks.
-fn failed(r: &Report) -> usize {
-    rows(r)
-        .iter()
-        .filter(|x| x.verdict == Verdict::Fail)
-        .count()
-}
-
-/// Lines for `$GITHUB_OUTPUT`.
+/// Lines for `$GITHUB_OUTPUT`: `passed=true`, `model=NAME`, `failed=N`, `r2=…`.
 #[must_use]
 pub fn github_output(r: &Report) -> String {
-    let mut o = format!(
-        "passed={}\nmodel={}\nfailed={}\n",
-        r.passed,
-        r.candidate.name,
-        failed(r)
-    );
-    for (k, v) in metric_pairs(&r.candidate.metrics) {
-        let _ = writeln!(o, "{k}={v}");
-    }
-    o
+    ci_values(r)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect()
 }
 
-/// A dotenv file for GitLab's `artifacts:reports:dotenv`.
+/// A dotenv file for GitLab's `artifacts:reports:dotenv`:
+/// `MLOPS_VALIDATE_PASSED=true`, `MLOPS_VALIDATE_MODEL=NAME`, ….
 #[must_use]
 pub fn dotenv(r: &Report) -> String {
-    let mut o = format!(
-        "MLOPS_VALIDATE_PASSED={}\nMLOPS_VALIDATE_MODEL={}\nMLOPS_VALIDATE_FAILED={}\n",
-        r.passed,
-        r.candidate.name,
-        failed(r)
-    );
-    for (k, v) in metric_pairs(&r.candidate.metrics) {
-        let _ = writeln!(o, "MLOPS_VALIDATE_{}={v}", k.to_uppercase());
-    }
-    o
+    ci_values(r)
+        .into_iter()
+        .map(|(k, v)| format!("MLOPS_VALIDATE_{}={v}\n", k.to_uppercase()))
+        .collect()
 }
 
 #[cfg(test)]

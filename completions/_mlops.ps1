@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites')
             [CompletionResult]::new('train', 'train', [CompletionResultType]::ParameterValue, 'Load the data, split, fit, report metrics and write the model artifact')
             [CompletionResult]::new('predict', 'predict', [CompletionResultType]::ParameterValue, 'Batch predictions for a CSV: the input columns plus `prediction`')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails')
             [CompletionResult]::new('package', 'package', [CompletionResultType]::ParameterValue, 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'Every model in the registry: latest version and the version in each stage')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Registry events in order (of one model with NAME)')
@@ -81,6 +82,27 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model artifact [default: [model].artifact of the project file]')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'The CSV to predict (`-` for stdin)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the predictions here (atomically) instead of stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlops;validate' {
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Evaluate on this CSV instead of the validation rows of [split]')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]')
+            [CompletionResult]::new('--drift-data', '--drift-data', [CompletionResultType]::ParameterName, 'Check the drift of this CSV against the training rows [default: validate.drift.data]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The report''s format [default: text; junit for --report in GitLab CI]')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the report in --format to this file; stdout keeps the text table')
+            [CompletionResult]::new('--dotenv', '--dotenv', [CompletionResultType]::ParameterName, 'Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
@@ -192,6 +214,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites')
             [CompletionResult]::new('train', 'train', [CompletionResultType]::ParameterValue, 'Load the data, split, fit, report metrics and write the model artifact')
             [CompletionResult]::new('predict', 'predict', [CompletionResultType]::ParameterValue, 'Batch predictions for a CSV: the input columns plus `prediction`')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails')
             [CompletionResult]::new('package', 'package', [CompletionResultType]::ParameterValue, 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'Every model in the registry: latest version and the version in each stage')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Registry events in order (of one model with NAME)')
@@ -207,6 +230,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;help;predict' {
+            break
+        }
+        'mlops;help;validate' {
             break
         }
         'mlops;help;package' {

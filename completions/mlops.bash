@@ -43,6 +43,9 @@ _mlops() {
             mlops,train)
                 cmd="mlops__subcmd__train"
                 ;;
+            mlops,validate)
+                cmd="mlops__subcmd__validate"
+                ;;
             mlops__subcmd__help,abtest-analyze)
                 cmd="mlops__subcmd__help__subcmd__abtest__subcmd__analyze"
                 ;;
@@ -70,6 +73,9 @@ _mlops() {
             mlops__subcmd__help,train)
                 cmd="mlops__subcmd__help__subcmd__train"
                 ;;
+            mlops__subcmd__help,validate)
+                cmd="mlops__subcmd__help__subcmd__validate"
+                ;;
             *)
                 ;;
         esac
@@ -77,7 +83,7 @@ _mlops() {
 
     case "${cmd}" in
         mlops)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict package models history abtest-analyze completions help"
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history abtest-analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +221,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help)
-            opts="init train predict package models history abtest-analyze completions help"
+            opts="init train predict validate package models history abtest-analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +347,20 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help__subcmd__train)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -516,6 +536,56 @@ _mlops() {
             fi
             case "${prev}" in
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__validate)
+            opts="-C -q -v -h -V --data --baseline --drift-data --format --report --dotenv --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drift-data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dotenv)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

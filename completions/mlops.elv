@@ -33,6 +33,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand init 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
             cand train 'Load the data, split, fit, report metrics and write the model artifact'
             cand predict 'Batch predictions for a CSV: the input columns plus `prediction`'
+            cand validate 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
             cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
@@ -75,6 +76,26 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand --model 'The model artifact [default: [model].artifact of the project file]'
             cand --input 'The CSV to predict (`-` for stdin)'
             cand --output 'Write the predictions here (atomically) instead of stdout'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;validate'= {
+            cand --data 'Evaluate on this CSV instead of the validation rows of [split]'
+            cand --baseline 'Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]'
+            cand --drift-data 'Check the drift of this CSV against the training rows [default: validate.drift.data]'
+            cand --format 'The report''s format [default: text; junit for --report in GitLab CI]'
+            cand --report 'Write the report in --format to this file; stdout keeps the text table'
+            cand --dotenv 'Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file'
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
@@ -180,6 +201,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand init 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
             cand train 'Load the data, split, fit, report metrics and write the model artifact'
             cand predict 'Batch predictions for a CSV: the input columns plus `prediction`'
+            cand validate 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
             cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
@@ -192,6 +214,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;train'= {
         }
         &'mlops;help;predict'= {
+        }
+        &'mlops;help;validate'= {
         }
         &'mlops;help;package'= {
         }

@@ -36,6 +36,7 @@ complete -c mlops -n "__fish_mlops_needs_command" -s V -l version -d 'Print vers
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "validate" -d 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "history" -d 'Registry events in order (of one model with NAME)'
@@ -75,6 +76,24 @@ complete -c mlops -n "__fish_mlops_using_subcommand predict" -s q -l quiet -d 'S
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l data -d 'Evaluate on this CSV instead of the validation rows of [split]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l baseline -d 'Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l drift-data -d 'Check the drift of this CSV against the training rows [default: validate.drift.data]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l format -d 'The report\'s format [default: text; junit for --report in GitLab CI]' -r -f -a "text\t'A table for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment'
+junit\t'JUnit XML, each check a test case'"
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l report -d 'Write the report in --format to this file; stdout keeps the text table' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l dotenv -d 'Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l version -d 'Register this version (vMAJOR.MINOR.PATCH[-PRE][+BUILD])' -r
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l bump -d 'Bump this part of the highest registered version (the first version is v0.0.1)' -r -f -a "patch\t'vX.Y.Z+1'
 minor\t'vX.Y+1.0'
@@ -153,12 +172,13 @@ complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "validate" -d 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

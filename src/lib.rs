@@ -36,6 +36,8 @@ pub mod stats;
 pub mod stream;
 /// `train`: load, split, fit, report, write the artifact.
 pub mod train;
+/// `validate`: quality gates, baseline comparison, data and drift checks.
+pub mod validate;
 
 pub use error::{Error, Result};
 

@@ -100,7 +100,7 @@ fn normalise(p: &Path) -> Option<String> {
 }
 
 /// The project file's path relative to the repository's work tree.
-fn rel_in_repo(repo: &Repository, path: &Path) -> Result<String> {
+pub(crate) fn rel_in_repo(repo: &Repository, path: &Path) -> Result<String> {
     let work = repo.workdir().ok_or_else(|| {
         Error::Registry("the repository is bare; run mlops in a clone with a work tree".into())
     })?;
@@ -147,15 +147,27 @@ fn artifact_location(toml_rel: &str, file: &project::ProjectFile) -> Result<(Str
     Ok((rel, inner))
 }
 
-/// Build the bundle of `name`@`version` from `commit`'s tree.
-fn build_from_commit(
+/// The project file and model artifact committed in a commit.
+pub(crate) struct Committed {
+    /// The project file's bytes.
+    pub toml_bytes: Vec<u8>,
+    /// The artifact's path relative to the repository.
+    pub artifact_rel: String,
+    /// The artifact's path relative to the project (inside a bundle).
+    pub artifact_inner: String,
+    /// The artifact's bytes.
+    pub art_bytes: Vec<u8>,
+    /// The parsed artifact.
+    pub artifact: Artifact,
+}
+
+/// Read the project file at `toml_rel` and the artifact it names from
+/// `commit`'s tree (exit 4 when either is missing).
+pub(crate) fn committed_artifact(
     repo: &Repository,
     commit: &git2::Commit<'_>,
     toml_rel: &str,
-    name: &str,
-    version: &str,
-    tool: &str,
-) -> Result<Built> {
+) -> Result<Committed> {
     let tree = commit
         .tree()
         .map_err(|e| repo::git_err("read the commit tree", &e))?;
@@ -175,6 +187,31 @@ fn build_from_commit(
         ))
     })?;
     let artifact = Artifact::from_slice(&art_bytes, &format!("{artifact_rel} at commit {short}"))?;
+    Ok(Committed {
+        toml_bytes,
+        artifact_rel,
+        artifact_inner,
+        art_bytes,
+        artifact,
+    })
+}
+
+/// Build the bundle of `name`@`version` from `commit`'s tree.
+fn build_from_commit(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+    toml_rel: &str,
+    name: &str,
+    version: &str,
+    tool: &str,
+) -> Result<Built> {
+    let Committed {
+        toml_bytes,
+        artifact_rel,
+        artifact_inner,
+        art_bytes,
+        artifact,
+    } = committed_artifact(repo, commit, toml_rel)?;
     let commit_time = commit.time().seconds();
     let features: Vec<Value> = artifact
         .features

@@ -47,12 +47,191 @@ pub struct ProjectFile {
     /// `[registry]`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistrySection>,
+    /// `[validate]`: gates of `mlops validate`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<ValidateSection>,
     /// `[environments.NAME]`: deploy targets; NAME is the registry stage.
     #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
     pub environments: indexmap::IndexMap<String, EnvironmentSection>,
     /// `[serve]`: the model server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serve: Option<ServeSection>,
+}
+
+/// `[validate]`: quality gates, baseline comparison, data and drift checks.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateSection {
+    /// `[validate.thresholds]`: absolute gates on the validation metrics.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    /// `[validate.baseline]`: comparison with a registered version.
+    pub baseline: Option<BaselineSection>,
+    /// `[validate.drift]`: drift of recent data against the training rows.
+    pub drift: Option<DriftSection>,
+    /// `[validate.data]`: thresholds of the data checks.
+    #[serde(default)]
+    pub data: DataChecksSection,
+}
+
+/// `[validate.thresholds]`: a bound per metric.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(clippy::struct_field_names)]
+pub struct Thresholds {
+    /// R².
+    pub r2: Option<Bound>,
+    /// Root mean squared error.
+    pub rmse: Option<Bound>,
+    /// Mean absolute error.
+    pub mae: Option<Bound>,
+    /// Mean absolute percentage error (a fraction).
+    pub mape: Option<Bound>,
+    /// Mean Tweedie deviance (GLMs only).
+    pub deviance: Option<Bound>,
+}
+
+impl Thresholds {
+    /// Each metric's bound, in report order.
+    #[must_use]
+    pub fn by_metric(&self) -> [(&'static str, Option<Bound>); 5] {
+        [
+            ("r2", self.r2),
+            ("rmse", self.rmse),
+            ("mae", self.mae),
+            ("mape", self.mape),
+            ("deviance", self.deviance),
+        ]
+    }
+}
+
+/// `{ min = .., max = .. }`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    /// The metric must be at least this.
+    pub min: Option<f64>,
+    /// The metric must be at most this.
+    pub max: Option<f64>,
+}
+
+/// `[validate.baseline]`: which registered version to compare with, and the rules.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineSection {
+    /// The version now in this stage.
+    pub stage: Option<String>,
+    /// Or this version (`vX.Y.Z` of the model, or `NAME@vX.Y.Z`).
+    pub version: Option<String>,
+    /// The metrics compared (default: every metric both models report).
+    pub metrics: Option<Vec<String>>,
+    /// The candidate may be worse by at most this fraction of the baseline's value.
+    pub max_relative_degradation: Option<f64>,
+    /// The candidate may be worse by at most this much.
+    pub max_absolute_degradation: Option<f64>,
+    /// The candidate must be better by at least this fraction of the baseline's value.
+    pub min_relative_improvement: Option<f64>,
+    /// The candidate must be better by at least this much.
+    pub min_absolute_improvement: Option<f64>,
+    /// `[validate.baseline.r2]`: R²'s own rules.
+    pub r2: Option<Rules>,
+    /// `[validate.baseline.rmse]`: RMSE's own rules.
+    pub rmse: Option<Rules>,
+    /// `[validate.baseline.mae]`: MAE's own rules.
+    pub mae: Option<Rules>,
+    /// `[validate.baseline.mape]`: MAPE's own rules.
+    pub mape: Option<Rules>,
+    /// `[validate.baseline.deviance]`: the deviance's own rules.
+    pub deviance: Option<Rules>,
+}
+
+/// The rules of a comparison with the baseline (all optional).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// The candidate may be worse by at most this fraction of the baseline's value.
+    pub max_relative_degradation: Option<f64>,
+    /// The candidate may be worse by at most this much.
+    pub max_absolute_degradation: Option<f64>,
+    /// The candidate must be better by at least this fraction of the baseline's value.
+    pub min_relative_improvement: Option<f64>,
+    /// The candidate must be better by at least this much.
+    pub min_absolute_improvement: Option<f64>,
+}
+
+impl Rules {
+    /// Each rule by name, set or not.
+    #[must_use]
+    pub fn by_name(&self) -> [(&'static str, Option<f64>); 4] {
+        [
+            ("max_relative_degradation", self.max_relative_degradation),
+            ("max_absolute_degradation", self.max_absolute_degradation),
+            ("min_relative_improvement", self.min_relative_improvement),
+            ("min_absolute_improvement", self.min_absolute_improvement),
+        ]
+    }
+}
+
+impl BaselineSection {
+    /// The rules of `[validate.baseline]` itself (for every metric).
+    #[must_use]
+    pub fn common_rules(&self) -> Rules {
+        Rules {
+            max_relative_degradation: self.max_relative_degradation,
+            max_absolute_degradation: self.max_absolute_degradation,
+            min_relative_improvement: self.min_relative_improvement,
+            min_absolute_improvement: self.min_absolute_improvement,
+        }
+    }
+
+    /// Each metric's own rules table, in report order.
+    #[must_use]
+    pub fn metric_rules(&self) -> [(&'static str, Option<Rules>); 5] {
+        [
+            ("r2", self.r2),
+            ("rmse", self.rmse),
+            ("mae", self.mae),
+            ("mape", self.mape),
+            ("deviance", self.deviance),
+        ]
+    }
+
+    /// The rules that apply to `metric`: its own table, else the common ones.
+    #[must_use]
+    pub fn rules_for(&self, metric: &str) -> Rules {
+        self.metric_rules()
+            .into_iter()
+            .find(|(m, _)| *m == metric)
+            .and_then(|(_, r)| r)
+            .unwrap_or_else(|| self.common_rules())
+    }
+}
+
+/// `[validate.drift]`: recent data and the drift thresholds.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSection {
+    /// The recent data (CSV), relative to the project file.
+    pub data: Option<String>,
+    /// A feature fails when its population stability index is above this (default 0.2).
+    pub max_psi: Option<f64>,
+    /// A numeric feature fails when its KS p-value is below this (default 0.01).
+    pub ks_p_value: Option<f64>,
+    /// A categorical feature fails when its chi-square p-value is below this (default: `ks_p_value`).
+    pub chi2_p_value: Option<f64>,
+}
+
+/// `[validate.data]`: thresholds of the data checks. Unset, the defaults
+/// only warn; set, a share above the threshold fails the validation.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataChecksSection {
+    /// Largest share of missing cells in a feature (default 0, warns).
+    pub max_missing: Option<f64>,
+    /// Largest share of rows outside the training min/max of a numeric feature (default 0.05, warns).
+    pub max_out_of_range: Option<f64>,
+    /// Largest share of rows with a level unseen in training (default 0, warns).
+    pub max_unseen: Option<f64>,
 }
 
 /// `environments.NAME.target`.
@@ -588,6 +767,20 @@ impl Project {
         Ok(out)
     }
 
+    /// `[split].validation_path` resolved, when set; it must be a file.
+    pub fn validation_file(&self) -> Result<Option<PathBuf>> {
+        let Some(vp) = &self.file.split.validation_path else {
+            return Ok(None);
+        };
+        let full = self.resolve(vp);
+        require_file(
+            &full,
+            &self.locate("split", "validation_path"),
+            "split.validation_path",
+        )?;
+        Ok(Some(full))
+    }
+
     /// Where the artifact goes.
     pub fn artifact_path(&self) -> Result<PathBuf> {
         let model = self.model()?;
@@ -826,6 +1019,22 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
             return Err(err("registry", "stages", format!("lists \"{dup}\" twice")));
         }
     }
+    if let Some(v) = &f.validate {
+        check_validate(f, v, &err, &|section: &str| {
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim()
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .trim()
+                        == section
+                })
+                .map(|i| format!(":{}", i + 1))
+                .unwrap_or_default();
+            format!("{origin}{line}")
+        })?;
+    }
     for (name, env) in &f.environments {
         check_environment(name, env, text, origin)?;
     }
@@ -859,6 +1068,180 @@ fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
                 "planned_split",
                 "must name at least two variants with weights above 0, like { A = 0.5, B = 0.5 }"
                     .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The metrics `[validate]` knows, in report order.
+pub const VALIDATE_METRICS: &[&str] = &["r2", "rmse", "mae", "mape", "deviance"];
+
+/// Semantic checks of `[validate]`.
+fn check_validate(
+    f: &ProjectFile,
+    v: &ValidateSection,
+    err: &dyn Fn(&str, &str, String) -> Error,
+    header: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    let t = &v.thresholds;
+    let glm = f.model.as_ref().is_some_and(|m| m.kind == ModelKind::Glm);
+    for (name, b) in t.by_metric() {
+        let Some(b) = b else { continue };
+        let bad = |x: Option<f64>| x.is_some_and(|x| !x.is_finite());
+        if bad(b.min) || bad(b.max) {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                "needs finite numbers for min and max".into(),
+            ));
+        }
+        if b.min.is_none() && b.max.is_none() {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                "sets neither min nor max; write e.g. { min = 0.8 } or remove it".into(),
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (b.min, b.max)
+            && lo > hi
+        {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                format!("has min = {lo} above max = {hi}; swap them"),
+            ));
+        }
+        if name == "deviance" && !glm {
+            return Err(err(
+                "validate.thresholds",
+                name,
+                "applies only to kind = \"glm\" models; remove it".into(),
+            ));
+        }
+    }
+    if let Some(b) = &v.baseline {
+        if b.stage.is_some() && b.version.is_some() {
+            return Err(err(
+                "validate.baseline",
+                "version",
+                "cannot be combined with validate.baseline.stage; keep one of them".into(),
+            ));
+        }
+        if let Some(st) = &b.stage
+            && !crate::registry::tag::valid_name(st)
+        {
+            return Err(err(
+                "validate.baseline",
+                "stage",
+                format!(
+                    "= \"{st}\" is not a valid stage name; use letters, digits, '-', '_' or '/'"
+                ),
+            ));
+        }
+        if let Some(ms) = &b.metrics {
+            for m in ms {
+                if !VALIDATE_METRICS.contains(&m.as_str()) {
+                    let hint = nearest(m, VALIDATE_METRICS).map_or_else(
+                        || format!("use some of {}", VALIDATE_METRICS.join(", ")),
+                        |n| format!("did you mean \"{n}\"?"),
+                    );
+                    return Err(err(
+                        "validate.baseline",
+                        "metrics",
+                        format!("lists \"{m}\", which is not a metric; {hint}"),
+                    ));
+                }
+            }
+        }
+        let tables = b
+            .metric_rules()
+            .into_iter()
+            .filter_map(|(m, r)| r.map(|r| (format!("validate.baseline.{m}"), Some(m), r)));
+        for (section, metric, rules) in
+            std::iter::once(("validate.baseline".to_string(), None, b.common_rules())).chain(tables)
+        {
+            for (key, x) in rules.by_name() {
+                if let Some(x) = x
+                    && !(x >= 0.0 && x.is_finite())
+                {
+                    return Err(err(
+                        &section,
+                        key,
+                        format!("= {x} must be a finite number of at least 0"),
+                    ));
+                }
+            }
+            let Some(m) = metric else { continue };
+            if rules.by_name().iter().all(|(_, x)| x.is_none()) {
+                return Err(Error::usage(format!(
+                    "{}: table [{section}] sets no rule; set max_relative_degradation, max_absolute_degradation, min_relative_improvement or min_absolute_improvement, or remove it",
+                    header(&section)
+                )));
+            }
+            if let Some(ms) = &b.metrics
+                && !ms.iter().any(|x| x == m)
+            {
+                return Err(err(
+                    "validate.baseline",
+                    "metrics",
+                    format!(
+                        "does not list \"{m}\", which has rules in [{section}]; add it or remove the table"
+                    ),
+                ));
+            }
+            if m == "deviance" && !glm {
+                return Err(Error::usage(format!(
+                    "{}: table [{section}] applies only to kind = \"glm\" models; remove it",
+                    header(&section)
+                )));
+            }
+        }
+    }
+    if let Some(d) = &v.drift {
+        if let Some(x) = d.max_psi
+            && !(x > 0.0 && x.is_finite())
+        {
+            return Err(err(
+                "validate.drift",
+                "max_psi",
+                format!("= {x} must be above 0, like 0.2"),
+            ));
+        }
+        for (key, x) in [
+            ("ks_p_value", d.ks_p_value),
+            ("chi2_p_value", d.chi2_p_value),
+        ] {
+            if let Some(x) = x
+                && !(x > 0.0 && x < 1.0)
+            {
+                return Err(err(
+                    "validate.drift",
+                    key,
+                    format!("= {x} must be above 0 and below 1, like 0.01"),
+                ));
+            }
+        }
+        if d.data.as_ref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(err(
+                "validate.drift",
+                "data",
+                "is empty; name the recent data CSV".into(),
+            ));
+        }
+    }
+    for (key, x) in [
+        ("max_missing", v.data.max_missing),
+        ("max_out_of_range", v.data.max_out_of_range),
+        ("max_unseen", v.data.max_unseen),
+    ] {
+        if let Some(x) = x
+            && !(0.0..=1.0).contains(&x)
+        {
+            return Err(err(
+                "validate.data",
+                key,
+                format!("= {x} must be a share between 0 and 1"),
             ));
         }
     }
@@ -1061,6 +1444,14 @@ fn first_duplicate(v: &[String]) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// The keys of a baseline rules table.
+const RULE_KEYS: &[&str] = &[
+    "max_relative_degradation",
+    "max_absolute_degradation",
+    "min_relative_improvement",
+    "min_absolute_improvement",
+];
+
 /// Valid keys per table, for "did you mean" hints.
 const TABLES: &[(&str, &[&str])] = &[
     (
@@ -1074,7 +1465,43 @@ const TABLES: &[(&str, &[&str])] = &[
             "abtest",
             "environments",
             "serve",
+            "validate",
         ],
+    ),
+    ("validate", &["thresholds", "baseline", "drift", "data"]),
+    (
+        "validate.thresholds",
+        &["r2", "rmse", "mae", "mape", "deviance"],
+    ),
+    (
+        "validate.baseline",
+        &[
+            "stage",
+            "version",
+            "metrics",
+            "max_relative_degradation",
+            "max_absolute_degradation",
+            "min_relative_improvement",
+            "min_absolute_improvement",
+            "r2",
+            "rmse",
+            "mae",
+            "mape",
+            "deviance",
+        ],
+    ),
+    ("validate.baseline.r2", RULE_KEYS),
+    ("validate.baseline.rmse", RULE_KEYS),
+    ("validate.baseline.mae", RULE_KEYS),
+    ("validate.baseline.mape", RULE_KEYS),
+    ("validate.baseline.deviance", RULE_KEYS),
+    (
+        "validate.drift",
+        &["data", "max_psi", "ks_p_value", "chi2_p_value"],
+    ),
+    (
+        "validate.data",
+        &["max_missing", "max_out_of_range", "max_unseen"],
     ),
     (
         "serve",
@@ -1139,7 +1566,7 @@ const TABLES: &[(&str, &[&str])] = &[
 ];
 
 /// Sections of the full project file (cli.md) whose commands come later.
-const LATER: &[(&str, &str)] = &[("validate", "mlops validate")];
+const LATER: &[(&str, &str)] = &[];
 
 /// 1-based line of byte offset `pos`.
 fn line_of(text: &str, pos: usize) -> usize {

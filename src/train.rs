@@ -78,13 +78,7 @@ pub fn train(
             size > STREAMING_THRESHOLD
         });
     if streaming {
-        if let Some(vp) = &cfg.split.validation_path {
-            crate::project::require_file(
-                &project.resolve(vp),
-                &project.locate("split", "validation_path"),
-                "split.validation_path",
-            )?;
-        }
+        project.validation_file()?;
         return crate::stream::train(project, opts, progress, start);
     }
     let sel = Selection {
@@ -124,14 +118,8 @@ pub fn train(
             train_idx.push(i);
         }
     }
-    let (valid_table, valid_sha) = match &cfg.split.validation_path {
-        Some(vp) => {
-            let vpath = project.resolve(vp);
-            crate::project::require_file(
-                &vpath,
-                &project.locate("split", "validation_path"),
-                "split.validation_path",
-            )?;
+    let (valid_table, valid_sha) = match project.validation_file()? {
+        Some(vpath) => {
             let vsel = Selection {
                 features: Some(table.feature_names.clone()),
                 exclude: Vec::new(),

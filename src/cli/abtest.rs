@@ -6,7 +6,6 @@
 //! project file; the command works without one) < flags.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use serde_json::{Value, json};
 
@@ -50,13 +49,7 @@ pub fn run(a: &AbtestArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     };
     out.stdout(&text)?;
     if let Some(path) = &env.step_summary {
-        let md = render_markdown(&report);
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(md.as_bytes()))
-            .map_err(|e| Error::io("append to", path, &e))?;
+        super::output::append(path, render_markdown(&report).as_bytes())?;
     }
     if a.require == Some(RequireArg::Ship) && report.decision != Decision::Ship {
         return Err(Error::Check(format!(
@@ -518,7 +511,7 @@ pub fn render_text(r: &Report, out: &Output) -> String {
     o
 }
 
-fn md_table(o: &mut String, head: &[String], rows: &[Vec<String>]) {
+pub(super) fn md_table(o: &mut String, head: &[String], rows: &[Vec<String>]) {
     let esc = |c: &str| c.replace('|', "\\|");
     let _ = writeln!(
         o,

@@ -10,6 +10,7 @@ pub mod output;
 mod package;
 mod predict;
 mod train;
+mod validate;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -63,6 +64,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Batch predictions for a CSV: the input columns plus `prediction`
     Predict(PredictArgs),
+    /// Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails
+    Validate(ValidateArgs),
     /// Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z
     #[command(disable_version_flag = true)]
     Package(PackageArgs),
@@ -236,6 +239,42 @@ pub enum FormatArg {
     Markdown,
 }
 
+/// `mlops validate`
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Evaluate on this CSV instead of the validation rows of [split]
+    #[arg(long, value_name = "CSV")]
+    pub data: Option<PathBuf>,
+    /// Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]
+    #[arg(long, value_name = "STAGE|NAME@vX.Y.Z")]
+    pub baseline: Option<String>,
+    /// Check the drift of this CSV against the training rows [default: validate.drift.data]
+    #[arg(long, value_name = "CSV")]
+    pub drift_data: Option<PathBuf>,
+    /// The report's format [default: text; junit for --report in GitLab CI]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Write the report in --format to this file; stdout keeps the text table
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file
+    #[arg(long, value_name = "PATH")]
+    pub dotenv: Option<PathBuf>,
+}
+
+/// `validate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A table for a terminal
+    Text,
+    /// The JSON document (as --json)
+    Json,
+    /// Markdown for a pull-request comment
+    Markdown,
+    /// JUnit XML, each check a test case
+    Junit,
+}
+
 /// `mlops init`
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -297,6 +336,12 @@ pub struct Env {
     pub git_token: Option<String>,
     /// `GITHUB_STEP_SUMMARY`, when running in GitHub Actions.
     pub step_summary: Option<PathBuf>,
+    /// `GITHUB_ACTIONS=true`.
+    pub github_actions: bool,
+    /// `GITHUB_OUTPUT`, when running in GitHub Actions.
+    pub github_output: Option<PathBuf>,
+    /// `GITLAB_CI=true`.
+    pub gitlab_ci: bool,
 }
 
 impl Env {
@@ -316,6 +361,11 @@ impl Env {
             step_summary: var("GITHUB_STEP_SUMMARY")
                 .filter(|_| var("GITHUB_ACTIONS").is_some_and(|v| v == "true"))
                 .map(PathBuf::from),
+            github_actions: var("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+            github_output: var("GITHUB_OUTPUT")
+                .filter(|_| var("GITHUB_ACTIONS").is_some_and(|v| v == "true"))
+                .map(PathBuf::from),
+            gitlab_ci: var("GITLAB_CI").is_some_and(|v| v == "true"),
         }
     }
 }
@@ -356,6 +406,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::Init(a) => init::run(a, env, out),
         Command::Train(a) => train::run(a, cli, env, out),
         Command::Predict(a) => predict::run(a, cli, env, out),
+        Command::Validate(a) => validate::run(a, cli, env, out),
         Command::Package(a) => package::run(a, cli, env, out),
         Command::Models(_) => models::run(cli, env, out),
         Command::History(a) => history::run(a, cli, env, out),

@@ -48,6 +48,11 @@ impl Output {
         let _ = writeln!(std::io::stderr(), "{label} {msg}");
     }
 
+    /// Text on stderr as it is (CI workflow commands); a closed stderr is ignored.
+    pub fn stderr(&self, text: &str) {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
     /// A detail on stderr with `-v`.
     pub fn verbose(&self, msg: &str) {
         if self.verbose > 0 && !self.quiet {
@@ -90,6 +95,17 @@ impl Output {
             Box::new(mlops::report::NoProgress)
         }
     }
+}
+
+/// Append `bytes` to the file at `path` (created when missing), as CI
+/// files like `$GITHUB_STEP_SUMMARY` expect.
+pub fn append(path: &std::path::Path, bytes: &[u8]) -> mlops::Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| mlops::Error::io("append to", path, &e))
 }
 
 /// An indicatif bar behind the library's progress trait: bytes, bytes/s,

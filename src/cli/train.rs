@@ -68,7 +68,7 @@ pub fn render_json(r: &TrainReport) -> String {
     s
 }
 
-fn fmt_num(v: f64) -> String {
+pub(super) fn fmt_num(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }

@@ -10,6 +10,7 @@
 pub mod bayes;
 pub mod correction;
 pub mod dist;
+pub mod ks;
 pub mod mannwhitney;
 pub mod power;
 pub mod proportions;

@@ -255,6 +255,10 @@ impl Test {
             "CLICOLOR_FORCE",
             "SOURCE_DATE_EPOCH",
             "RUST_BACKTRACE",
+            "GITHUB_ACTIONS",
+            "GITHUB_STEP_SUMMARY",
+            "GITHUB_OUTPUT",
+            "GITLAB_CI",
         ] {
             c.env_remove(k);
         }
@@ -594,6 +598,18 @@ impl Test {
         let repo = self.repo();
         let obj = repo.find_object(commit, None).unwrap();
         repo.tag(name, &obj, &git_sig(time), msg, false).unwrap();
+    }
+
+    /// Assign `stage` to `version` of the example model (`house-price`), as
+    /// the library writes stage events.
+    pub fn assign(&self, stage: &str, version: &str) {
+        mlops::registry::repo::write_event(
+            &self.repo(),
+            "house-price",
+            &mlops::registry::tag::Action::Assign(stage.into()),
+            Some(version),
+        )
+        .unwrap();
     }
 
     /// The names of the repository's tags, sorted.

@@ -20,3 +20,4 @@ mod schemas;
 mod streaming;
 mod train;
 mod train_errors;
+mod validate;

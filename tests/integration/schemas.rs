@@ -223,3 +223,48 @@ fn abtest_outputs_match_their_schema() {
         check("abtest.schema.json", &t.run().success().json());
     }
 }
+
+#[test]
+fn validate_output_matches_its_schema() {
+    let (t, _) = crate::common::packaged_project();
+    let recent = repo().join("examples/house-prices/recent.csv");
+    let recent = recent.display().to_string();
+    // No baseline asked for, then none yet, with drift and gates.
+    t.write(
+        "mlops.toml",
+        format!(
+            "{}\n[validate.thresholds]\nr2 = {{ min = 0.95 }}\nmape = {{ max = 0.5 }}\n",
+            example_toml()
+        ),
+    );
+    let doc = t
+        .run_args(["--json", "validate", "--drift-data", &recent])
+        .code(1)
+        .json();
+    check("validate.schema.json", &doc);
+    check(
+        "validate.schema.json",
+        &t.run_args(["--json", "validate", "--baseline", "prod"])
+            .code(1)
+            .json(),
+    );
+    // A baseline found in a stage.
+    t.commit_all("gates", crate::common::GIT_TIME + 5);
+    t.run_args(["package"]).success();
+    t.assign("prod", "v0.0.1");
+    let doc = t
+        .run_args(["--json", "validate", "--baseline", "prod"])
+        .code(1)
+        .json();
+    assert_eq!(doc["baseline"]["version"], "v0.0.1");
+    check("validate.schema.json", &doc);
+    // Warnings and unseen levels from --data.
+    let csv = std::fs::read_to_string(crate::common::example_csv()).unwrap();
+    t.write("v.csv", csv.replacen("lakeview", "harbour", 1));
+    check(
+        "validate.schema.json",
+        &t.run_args(["--json", "validate", "--data", "v.csv"])
+            .code(1)
+            .json(),
+    );
+}

@@ -1,0 +1,358 @@
+//! The metric gates: absolute thresholds, and the comparison with a
+//! baseline in the manner of MLflow's model validation
+//! (`mlflow.models.MetricThreshold`): each metric has a known direction,
+//! and the candidate's change against the baseline is judged by up to four
+//! rules (allowed degradation, required improvement; absolute or relative
+//! to the baseline's value).
+
+use serde::Serialize;
+
+use crate::model::metrics::MetricSet;
+use crate::project::{Bound, Rules, Thresholds};
+
+use super::drift::short;
+
+/// What a gate compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateKind {
+    /// An absolute bound from `[validate.thresholds]`.
+    Threshold,
+    /// A rule against the baseline from `[validate.baseline]`.
+    Baseline,
+}
+
+/// One gate and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    /// A short name, like `r2 min` or `rmse max_relative_degradation`.
+    pub name: String,
+    /// `threshold` or `baseline`.
+    pub kind: GateKind,
+    /// The metric.
+    pub metric: String,
+    /// The candidate's value (`null` when the metric is not defined).
+    pub value: Option<f64>,
+    /// The bound or the rule's value.
+    pub threshold: f64,
+    /// The baseline's value (baseline gates).
+    pub baseline_value: Option<f64>,
+    /// Whether it passed.
+    pub passed: bool,
+    /// One sentence saying why.
+    pub message: String,
+}
+
+/// Whether a greater value of the metric is better.
+#[must_use]
+pub fn greater_is_better(metric: &str) -> bool {
+    metric == "r2"
+}
+
+/// A metric of a metric set by name.
+#[must_use]
+pub fn metric(m: &MetricSet, name: &str) -> Option<f64> {
+    match name {
+        "r2" => m.r2,
+        "rmse" => Some(m.rmse),
+        "mae" => Some(m.mae),
+        "mape" => m.mape,
+        "deviance" => m.deviance,
+        _ => None,
+    }
+}
+
+/// Why a metric is not defined, for messages.
+fn undefined(metric: &str) -> &'static str {
+    match metric {
+        "r2" => "R² is not defined (the target is constant in these rows)",
+        "mape" => "MAPE is not defined (a target is 0)",
+        "deviance" => "the deviance is only reported for GLMs",
+        _ => "the metric is not defined",
+    }
+}
+
+/// The gates of `[validate.thresholds]` on metrics `m`.
+#[must_use]
+pub fn thresholds(t: &Thresholds, m: &MetricSet) -> Vec<Gate> {
+    let mut out = Vec::new();
+    for (name, b) in t.by_metric() {
+        let Some(Bound { min, max }) = b else {
+            continue;
+        };
+        let v = metric(m, name);
+        for (side, bound) in [("min", min), ("max", max)] {
+            let Some(bound) = bound else { continue };
+            let (passed, message) = match v {
+                None => (false, format!("{name}: {}", undefined(name))),
+                Some(v) => {
+                    let ok = if side == "min" {
+                        v >= bound
+                    } else {
+                        v <= bound
+                    };
+                    let rel = match (side, ok) {
+                        ("min", true) => "is at least",
+                        ("min", false) => "is below the minimum",
+                        (_, true) => "is at most",
+                        (_, false) => "is above the maximum",
+                    };
+                    (ok, format!("{name} = {} {rel} {}", short(v), short(bound)))
+                }
+            };
+            out.push(Gate {
+                name: format!("{name} {side}"),
+                kind: GateKind::Threshold,
+                metric: name.to_string(),
+                value: v,
+                threshold: bound,
+                baseline_value: None,
+                passed,
+                message,
+            });
+        }
+    }
+    out
+}
+
+/// The rules set, with the default when none is: the candidate may not be
+/// worse at all (`max_absolute_degradation = 0`).
+#[must_use]
+pub fn rules(b: &Rules) -> Vec<(&'static str, f64)> {
+    let mut r: Vec<(&'static str, f64)> = b
+        .by_name()
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    if r.is_empty() {
+        r.push(("max_absolute_degradation", 0.0));
+    }
+    r
+}
+
+/// The comparison gates of candidate metrics `c` against baseline metrics
+/// `b`, for each metric under its rules.
+///
+/// With `improvement = c − b` when greater is better and `b − c` otherwise:
+/// `max_absolute_degradation = t` needs `improvement ≥ −t`;
+/// `max_relative_degradation = t` needs `improvement ≥ −t |b|`;
+/// `min_absolute_improvement = t` needs `improvement ≥ t`;
+/// `min_relative_improvement = t` needs `improvement ≥ t |b|`.
+/// A metric undefined for the baseline is skipped; undefined for the
+/// candidate only, it fails.
+#[must_use]
+pub fn baseline(
+    metrics: &[(&str, Vec<(&'static str, f64)>)],
+    c: &MetricSet,
+    b: &MetricSet,
+) -> Vec<Gate> {
+    let mut out = Vec::new();
+    for (name, rules) in metrics {
+        let name = *name;
+        let Some(bv) = metric(b, name) else { continue };
+        let cv = metric(c, name);
+        for &(rule, t) in rules {
+            let (passed, message) = match cv {
+                None => (false, format!("{name}: {}", undefined(name))),
+                Some(cv) => {
+                    let improvement = if greater_is_better(name) {
+                        cv - bv
+                    } else {
+                        bv - cv
+                    };
+                    let need = match rule {
+                        "max_absolute_degradation" => -t,
+                        "max_relative_degradation" => -t * bv.abs(),
+                        "min_absolute_improvement" => t,
+                        _ => t * bv.abs(),
+                    };
+                    let ok = improvement >= need;
+                    let dir = if greater_is_better(name) {
+                        "higher"
+                    } else {
+                        "lower"
+                    };
+                    let change = if improvement >= 0.0 {
+                        format!("better by {}", short(improvement))
+                    } else {
+                        format!("worse by {}", short(-improvement))
+                    };
+                    let rel = if bv == 0.0 {
+                        String::new()
+                    } else {
+                        format!(" ({:.2}%)", 100.0 * improvement / bv.abs())
+                    };
+                    let verdict = if ok { "within" } else { "breaks" };
+                    (
+                        ok,
+                        format!(
+                            "{name} = {} against the baseline's {} ({dir} is better): {change}{rel}, {verdict} {rule} = {t}",
+                            short(cv),
+                            short(bv)
+                        ),
+                    )
+                }
+            };
+            out.push(Gate {
+                name: format!("{name} {rule}"),
+                kind: GateKind::Baseline,
+                metric: name.to_string(),
+                value: cv,
+                threshold: t,
+                baseline_value: Some(bv),
+                passed,
+                message,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(r2: f64, rmse: f64) -> MetricSet {
+        MetricSet {
+            rows: 10,
+            rmse,
+            mae: rmse / 2.0,
+            r2: Some(r2),
+            mape: None,
+            deviance: None,
+        }
+    }
+
+    #[track_caller]
+    fn case(rule: &'static str, t: f64, metric: &str, c: MetricSet, b: MetricSet, pass: bool) {
+        let g = baseline(&[(metric, vec![(rule, t)])], &c, &b);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].passed, pass, "{}", g[0].message);
+    }
+
+    #[test]
+    fn baseline_rules_know_the_direction() {
+        // rmse: lower is better. 102 vs 100 is 2% worse.
+        case(
+            "max_relative_degradation",
+            0.01,
+            "rmse",
+            ms(0.9, 102.0),
+            ms(0.9, 100.0),
+            false,
+        );
+        case(
+            "max_relative_degradation",
+            0.03,
+            "rmse",
+            ms(0.9, 102.0),
+            ms(0.9, 100.0),
+            true,
+        );
+        case(
+            "max_absolute_degradation",
+            2.0,
+            "rmse",
+            ms(0.9, 102.0),
+            ms(0.9, 100.0),
+            true,
+        );
+        case(
+            "max_absolute_degradation",
+            1.9,
+            "rmse",
+            ms(0.9, 102.0),
+            ms(0.9, 100.0),
+            false,
+        );
+        case(
+            "min_relative_improvement",
+            0.05,
+            "rmse",
+            ms(0.9, 94.0),
+            ms(0.9, 100.0),
+            true,
+        );
+        case(
+            "min_relative_improvement",
+            0.05,
+            "rmse",
+            ms(0.9, 96.0),
+            ms(0.9, 100.0),
+            false,
+        );
+        // r2: higher is better.
+        case(
+            "min_absolute_improvement",
+            0.01,
+            "r2",
+            ms(0.92, 1.0),
+            ms(0.90, 1.0),
+            true,
+        );
+        case(
+            "max_absolute_degradation",
+            0.0,
+            "r2",
+            ms(0.89, 1.0),
+            ms(0.90, 1.0),
+            false,
+        );
+        case(
+            "max_absolute_degradation",
+            0.0,
+            "r2",
+            ms(0.90, 1.0),
+            ms(0.90, 1.0),
+            true,
+        );
+        // Undefined for the baseline: skipped.
+        assert!(
+            baseline(
+                &[("mape", vec![("min_absolute_improvement", 0.0)])],
+                &ms(0.9, 1.0),
+                &ms(0.9, 1.0)
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn thresholds_check_both_sides() {
+        let t = Thresholds {
+            r2: Some(Bound {
+                min: Some(0.8),
+                max: None,
+            }),
+            rmse: Some(Bound {
+                min: Some(1.0),
+                max: Some(5.0),
+            }),
+            mape: Some(Bound {
+                min: None,
+                max: Some(0.1),
+            }),
+            ..Thresholds::default()
+        };
+        let g = thresholds(&t, &ms(0.85, 6.0));
+        let v: Vec<(&str, bool)> = g.iter().map(|g| (g.name.as_str(), g.passed)).collect();
+        assert_eq!(
+            v,
+            [
+                ("r2 min", true),
+                ("rmse min", true),
+                ("rmse max", false),
+                ("mape max", false)
+            ]
+        );
+        assert!(g[3].message.contains("not defined"), "{}", g[3].message);
+    }
+
+    #[test]
+    fn default_rule_is_no_degradation() {
+        assert_eq!(
+            rules(&Rules::default()),
+            [("max_absolute_degradation", 0.0)]
+        );
+    }
+}

@@ -75,9 +75,9 @@ pub struct CheckReport {
 }
 
 /// A bundle built from a commit.
-struct Built {
-    bytes: Vec<u8>,
-    sha256: String,
+pub(crate) struct Built {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) sha256: String,
     artifact_rel: String,
     artifact: Artifact,
 }
@@ -100,7 +100,7 @@ fn normalise(p: &Path) -> Option<String> {
 }
 
 /// The project file's path relative to the repository's work tree.
-fn rel_in_repo(repo: &Repository, path: &Path) -> Result<String> {
+pub(crate) fn rel_in_repo(repo: &Repository, path: &Path) -> Result<String> {
     let work = repo.workdir().ok_or_else(|| {
         Error::Registry("the repository is bare; run mlops in a clone with a work tree".into())
     })?;
@@ -148,7 +148,7 @@ fn artifact_location(toml_rel: &str, file: &project::ProjectFile) -> Result<(Str
 }
 
 /// Build the bundle of `name`@`version` from `commit`'s tree.
-fn build_from_commit(
+pub(crate) fn build_from_commit(
     repo: &Repository,
     commit: &git2::Commit<'_>,
     toml_rel: &str,

@@ -23,7 +23,7 @@ const TOKEN: &str = "s3cret-t0ken";
 
 /// The example project with `envs` appended, trained, committed and
 /// registered twice (v1.0.0, then v1.1.0 on a second commit).
-fn project(envs: &str) -> Test {
+pub fn project(envs: &str) -> Test {
     let t = Test::new()
         .toml(&format!("{}\n{envs}", example_toml()))
         .git_init()
@@ -41,7 +41,7 @@ fn project(envs: &str) -> Test {
     t
 }
 
-const LOCAL: &str =
+pub const LOCAL: &str =
     "[environments.staging]\ntarget = \"local\"\npath = \"env/staging\"\nkeep = 1\n";
 
 /// The version `PATH/slot/manifest.json` names.
@@ -352,6 +352,7 @@ fn two_concurrent_deploys_leave_the_registry_and_the_environment_agreeing() {
     let (a, b) = (spawn("v1.0.0"), spawn("v1.1.0"));
     let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     let codes = [oa.status.code().unwrap(), ob.status.code().unwrap()];
+    eprintln!("concurrent deploys exited {codes:?}");
     assert!(codes.contains(&0), "{codes:?}");
     for (o, c) in [(&oa, codes[0]), (&ob, codes[1])] {
         assert!(c == 0 || c == 5, "{}", String::from_utf8_lossy(&o.stderr));
@@ -984,7 +985,7 @@ fn gto_reads_the_stage_history_deploy_wrote() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let show: Value = serde_json::from_str(&run(&["show", "--json"])).unwrap();
-    assert_eq!(show["house-price"]["staging"], "v1.0.0", "{show:#}");
+    assert_eq!(show["house-price"]["stage"]["staging"], "v1.0.0", "{show:#}");
     let hist = run(&["history", "house-price", "--plain"]);
     for tag in [
         "house-price#staging#1",

@@ -985,7 +985,10 @@ fn gto_reads_the_stage_history_deploy_wrote() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let show: Value = serde_json::from_str(&run(&["show", "--json"])).unwrap();
-    assert_eq!(show["house-price"]["stage"]["staging"], "v1.0.0", "{show:#}");
+    assert_eq!(
+        show["house-price"]["stage"]["staging"], "v1.0.0",
+        "{show:#}"
+    );
     let hist = run(&["history", "house-price", "--plain"]);
     for tag in [
         "house-price#staging#1",
@@ -993,5 +996,87 @@ fn gto_reads_the_stage_history_deploy_wrote() {
         "house-price#staging#3",
     ] {
         assert!(hist.contains(tag), "{tag}\n{hist}");
+    }
+}
+
+// ------------------------------------------------- examples/scripts/rollback.sh
+
+#[test]
+fn the_rollback_script_checks_exit_codes_and_notifies() {
+    let t = project(LOCAL);
+    t.write(
+        "notify.sh",
+        "#!/bin/sh\nprintf '%s\\n' \"$1\" >> \"$(dirname \"$0\")/notes.txt\"\n",
+    );
+    let script = crate::common::repo().join("examples/scripts/rollback.sh");
+    let run_with = |health: Option<&str>| {
+        let mut c = Command::new("bash");
+        if let Some(h) = health {
+            c.env("HEALTH_URL", h).env("HEALTH_TRIES", "1");
+        } else {
+            c.env_remove("HEALTH_URL");
+        }
+        c.arg(&script)
+            .arg("staging")
+            .current_dir(t.root())
+            .env("MLOPS", crate::common::BIN)
+            .env("NOTIFY_CMD", t.path("notify.sh"))
+            .env("HOME", t.path(".home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap()
+    };
+    let run = || run_with(None);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(t.path("notify.sh"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    // Nothing to roll back to: exit 4, and the hook hears about it.
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        t.read("notes.txt").contains(
+            "[mlops rollback staging] NOT DONE: error: nothing to roll back to in staging"
+        )
+    );
+    t.run_args(["-q", "deploy", "staging", "--version", "v1.0.0"])
+        .success();
+    t.run_args(["-q", "deploy", "staging"]).success();
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        t.read("notes.txt").contains("[mlops rollback staging] rolled back to v1.0.0 (was v1.1.0, recorded as house-price#staging#3)"),
+        "{}",
+        t.read("notes.txt")
+    );
+    assert_eq!(slot_version(&t, "current").as_deref(), Some("v1.0.0"));
+    // Rolled back, but the health probe fails: exit 3, and the hook says so.
+    if Command::new("curl").arg("--version").output().is_ok() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/v2/health/ready");
+        let out = run_with(Some(&url));
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(t.read("notes.txt").contains(&format!("rolled back to v1.1.0 (was v1.0.0, house-price#staging#4) but {url} is not healthy after 1 tries")));
     }
 }

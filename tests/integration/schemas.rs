@@ -254,5 +254,9 @@ fn deploy_and_rollback_outputs_match_their_schemas() {
         &std::fs::read(repo().join("docs/schemas/rollback.schema.json")).unwrap(),
     )
     .unwrap();
-    assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&promoted));
+    assert!(
+        !jsonschema::validator_for(&schema)
+            .unwrap()
+            .is_valid(&promoted)
+    );
 }

@@ -133,7 +133,11 @@ impl Http {
                 "the request failed".to_string()
             };
             Error::Remote(format!(
-                "{url}: {why}; check that the server runs and environments.{}.url, then run again",
+                "{url}: {why}{}; check that the server runs and environments.{}.url, then run again",
+                self.token_env
+                    .as_deref()
+                    .map(|v| format!(" (admin token from {v})"))
+                    .unwrap_or_default(),
                 self.env_name
             ))
         })?;

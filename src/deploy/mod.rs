@@ -257,11 +257,13 @@ pub fn deploy(project: &Project, env_name: &str, opts: &DeployOptions) -> Result
         (None, true) => Strategy::Promote,
         (None, false) => Strategy::Replace,
     };
-    let ctx = Context::open(project, env_name, env)?;
-    let mut target = ctx.target(opts.admin_token.clone())?;
+    // The lock comes before the registry is read, so that what is read
+    // stays true until the tag is written.
+    let mut target = make_target(project, env_name, env, opts.admin_token.clone())?;
     if !opts.dry_run {
         target.lock()?;
     }
+    let ctx = Context::open(project, env_name, env)?;
     let live = target.live()?;
     let (version, step) = match strategy {
         Strategy::Promote => {
@@ -300,11 +302,11 @@ pub fn deploy(project: &Project, env_name: &str, opts: &DeployOptions) -> Result
 /// back into `env_name`, or the running challenger removed.
 pub fn rollback(project: &Project, env_name: &str, opts: &RollbackOptions) -> Result<DeployReport> {
     let env = project.environment(env_name)?;
-    let ctx = Context::open(project, env_name, env)?;
-    let mut target = ctx.target(opts.admin_token.clone())?;
+    let mut target = make_target(project, env_name, env, opts.admin_token.clone())?;
     if !opts.dry_run {
         target.lock()?;
     }
+    let ctx = Context::open(project, env_name, env)?;
     let live = target.live()?;
     let (version, step) = match (&opts.to, &live.challenger, &live.champion) {
         (None, Some(_), Some(champion)) => (champion.clone(), Step::DropChallenger),
@@ -337,6 +339,31 @@ pub fn rollback(project: &Project, env_name: &str, opts: &RollbackOptions) -> Re
             git_token: opts.git_token.as_deref(),
         },
     )
+}
+
+/// The target of `env_name`, after checking that it is a registry stage.
+fn make_target(
+    project: &Project,
+    env_name: &str,
+    env: &EnvironmentSection,
+    admin_token: Option<String>,
+) -> Result<Box<dyn Target>> {
+    if let Some(r) = &project.file.registry
+        && !r.stages.is_empty()
+        && !r.stages.iter().any(|s| s == env_name)
+    {
+        return Err(Error::usage(format!(
+            "{}: environment \"{env_name}\" is not one of [registry].stages ({}); add it there, since the environment is the stage its assignments go to",
+            project.locate("registry", "stages"),
+            r.stages.join(", ")
+        )));
+    }
+    let name = project.model()?.name.clone();
+    Ok(match env.target {
+        TargetKind::Local => Box::new(local::Local::new(project, env_name, env)?),
+        TargetKind::Http => Box::new(http::Http::new(env_name, env, &name, admin_token)?),
+        TargetKind::Kubernetes => Box::new(kube::Kube::new(project, env_name, env, &name)?),
+    })
 }
 
 struct RunFlags<'a> {
@@ -378,26 +405,6 @@ impl<'a> Context<'a> {
             repo,
             model,
             records,
-        })
-    }
-
-    fn target(&self, admin_token: Option<String>) -> Result<Box<dyn Target>> {
-        Ok(match self.env.target {
-            TargetKind::Local => {
-                Box::new(local::Local::new(self.project, self.env_name, self.env)?)
-            }
-            TargetKind::Http => Box::new(http::Http::new(
-                self.env_name,
-                self.env,
-                &self.model.name,
-                admin_token,
-            )?),
-            TargetKind::Kubernetes => Box::new(kube::Kube::new(
-                self.project,
-                self.env_name,
-                self.env,
-                &self.model.name,
-            )?),
         })
     }
 
@@ -650,6 +657,8 @@ impl<'a> Context<'a> {
             ));
             return Ok(report);
         }
+        // Fail on a missing git identity before the environment changes.
+        repo::tagger(&self.repo, 0)?;
         let registry_champion = self.registry_champion();
         let fetch = |v: &str| self.bundle(v).map(|(b, _, _)| b);
         let job = Job {
@@ -684,10 +693,18 @@ impl<'a> Context<'a> {
         let action = Action::Assign(self.env_name.to_string());
         let written = repo::write_event_with(&self.repo, name, &action, Some(version), &note)
             .map_err(|e| {
-                let tag = TagName {
-                    artifact: name.clone(),
-                    action: action.clone(),
-                    counter: Some(self.model.max_counter + 1),
+                // The next free name (a lightweight tag may hold the expected one).
+                let mut n = self.model.max_counter + 1;
+                let tag = loop {
+                    let t = TagName {
+                        artifact: name.clone(),
+                        action: action.clone(),
+                        counter: Some(n),
+                    };
+                    if self.repo.find_reference(&format!("refs/tags/{t}")).is_err() {
+                        break t;
+                    }
+                    n += 1;
                 };
                 Error::Registry(format!(
                     "{name} {version} is live and verified in {} but the assignment could not be recorded ({e}); record it with `git tag -a '{tag}' -m 'Assigning stage {} to artifact {name} version {version}' {}` so the registry agrees",

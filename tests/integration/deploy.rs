@@ -376,6 +376,8 @@ struct Faults {
     wrong_version: Option<String>,
     /// Stop listening right after a successful upload.
     die_after_upload: bool,
+    /// `POST /admin/rollback` answers 409 (as after a restart).
+    no_rollback: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -602,6 +604,9 @@ fn serve_one(mut conn: TcpStream, state: &Mutex<FakeState>) -> bool {
                 }
                 None => (409, json!({"error": "no challenger"})),
             },
+            ("POST", "/admin/rollback") if s.faults.no_rollback => {
+                (409, json!({"error": "no previous"}))
+            }
             ("POST", "/admin/rollback") => match s.previous.take() {
                 Some(p) => {
                     s.champion = Some(p);
@@ -763,6 +768,26 @@ fn http_wrong_predictions_roll_back_and_exit_1_without_a_tag() {
 }
 
 #[test]
+fn http_restore_re_uploads_the_previous_bundle_when_the_server_cannot_roll_back() {
+    let fake = Fake::start(Faults {
+        wrong_version: Some("v1.1.0".into()),
+        no_rollback: true,
+        ..Faults::default()
+    });
+    let t = project(&fake.toml());
+    t.run_args(["-q", "deploy", "prod", "--version", "v1.0.0"])
+        .success();
+    // Also rebuilt from the commit when dist/ lacks the old bundle.
+    std::fs::remove_file(t.path("dist/house-price-v1.0.0.tar.gz")).unwrap();
+    let tags = t.tags();
+    t.run_args(["deploy", "prod"])
+        .code(1)
+        .stderr_contains("house-price v1.0.0 is the champion again (re-uploaded)");
+    assert_eq!(fake.champion().as_deref(), Some("v1.0.0"));
+    assert_eq!(t.tags(), tags);
+}
+
+#[test]
 fn http_server_dying_mid_deploy_is_exit_5_without_a_tag() {
     let fake = Fake::start(Faults {
         die_after_upload: true,
@@ -824,7 +849,7 @@ fn http_wrong_token_and_unreachable_server_are_exit_5_with_nothing_changed() {
     let tags = u.tags();
     u.run_args(["deploy", "prod"]).error(
         5,
-        &format!("http://127.0.0.1:{port}/admin/models: cannot connect; check that the server runs and environments.prod.url, then run again"),
+        &format!("http://127.0.0.1:{port}/admin/models: cannot connect (admin token from {TOKEN_VAR}); check that the server runs and environments.prod.url, then run again"),
     );
     assert_eq!(u.tags(), tags);
 }
@@ -850,6 +875,63 @@ fn http_concurrent_change_is_a_409_and_exit_5() {
         );
     assert_eq!(t.tags(), tags);
     assert_eq!(fake.champion().as_deref(), Some("v1.1.0"));
+}
+
+#[test]
+fn push_sends_the_assignment_and_a_failed_tag_write_says_how_to_record_it() {
+    let t = project(LOCAL);
+    let bare = tempfile::tempdir().unwrap();
+    git2::Repository::init_bare(bare.path()).unwrap();
+    t.repo()
+        .remote("origin", &bare.path().display().to_string())
+        .unwrap();
+    let doc = t
+        .run_args([
+            "--json",
+            "deploy",
+            "staging",
+            "--version",
+            "v1.0.0",
+            "--push",
+        ])
+        .success()
+        .json();
+    assert_eq!(doc["pushed"], true);
+    let remote = git2::Repository::open_bare(bare.path()).unwrap();
+    assert!(
+        remote
+            .find_reference("refs/tags/house-price#staging#1")
+            .is_ok()
+    );
+
+    // A lightweight tag holds the next name: the deploy is good, the record fails.
+    let repo = t.repo();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.tag_lightweight("house-price#staging#2", head.as_object(), false)
+        .unwrap();
+    t.run_args(["deploy", "staging"])
+        .code(4)
+        .stderr_contains("error: house-price v1.1.0 is live and verified in staging but the assignment could not be recorded (tag house-price#staging#2 already exists")
+        .stderr_contains("record it with `git tag -a 'house-price#staging#3' -m 'Assigning stage staging to artifact house-price version v1.1.0' ");
+    assert_eq!(slot_version(&t, "current").as_deref(), Some("v1.1.0"));
+}
+
+#[test]
+fn stages_and_identity_are_checked_before_anything_changes() {
+    let t = project(&format!(
+        "{LOCAL}\n[registry]\nstages = [\"dev\", \"prod\"]\n"
+    ));
+    t.run_args(["deploy", "staging"])
+        .code(2)
+        .stderr_contains("environment \"staging\" is not one of [registry].stages (dev, prod)");
+    let t = project(LOCAL);
+    let mut cfg = t.repo().config().unwrap();
+    cfg.remove("user.name").unwrap();
+    cfg.remove("user.email").unwrap();
+    t.run_args(["deploy", "staging"])
+        .code(4)
+        .stderr_contains("no git identity to sign the tag with");
+    assert!(!t.exists("env/staging/current"));
 }
 
 // ---------------------------------------------------------- kubernetes

@@ -465,3 +465,147 @@ fn set_mode(p: &Path, mode: u32) {
 
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{Entry, sha256_hex};
+    use crate::deploy::smoke::{Row, Rows};
+
+    /// A bundle of a model trained on `y = 1 + 2a` (+ `shift`), version `v`.
+    fn bundle(dir: &Path, v: &str, shift: f64) -> (Vec<u8>, Bundle) {
+        let csv: String = std::iter::once("a,y\n".to_string())
+            .chain((0..20).map(|i| {
+                format!(
+                    "{i},{}\n",
+                    1.0 + 2.0 * f64::from(i) + shift + f64::from(i % 3) * 0.1
+                )
+            }))
+            .collect();
+        std::fs::write(dir.join("d.csv"), csv).unwrap();
+        let toml = "[data]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nvalidation_fraction = 0.0\n[model]\nname = \"m\"\n";
+        let project = Project::from_text(toml, dir.join("mlops.toml")).unwrap();
+        let opts = crate::train::TrainOptions {
+            out: Some(dir.join("m.json")),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            ..Default::default()
+        };
+        crate::train::train(&project, &opts, &crate::report::NoProgress).unwrap();
+        let art = std::fs::read(dir.join("m.json")).unwrap();
+        let manifest = serde_json::json!({
+            "name": "m", "version": v, "commit": "0".repeat(40),
+            "files": {"mlops.toml": sha256_hex(toml.as_bytes()), "models/m.json": sha256_hex(&art)},
+        });
+        let entries = [
+            Entry {
+                path: "mlops.toml".into(),
+                bytes: toml.as_bytes().to_vec(),
+            },
+            Entry {
+                path: "models/m.json".into(),
+                bytes: art,
+            },
+            Entry {
+                path: "manifest.json".into(),
+                bytes: manifest.to_string().into_bytes(),
+            },
+        ];
+        let bytes = bundle::build(&entries, 0).unwrap();
+        let b = bundle::read(&bytes, "test").unwrap();
+        (bytes, b)
+    }
+
+    fn rows(b: &Bundle, off: f64) -> Rows {
+        let mut features = serde_json::Map::new();
+        features.insert("a".into(), serde_json::json!(3.0));
+        let expected = smoke::predict(&b.artifact, &features).unwrap() + off;
+        Rows {
+            rows: vec![Row { features, expected }],
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_check_puts_the_links_back_and_pruning_keeps_linked_releases() {
+        let dir = tempfile::tempdir().unwrap();
+        let (b1_bytes, b1) = bundle(dir.path(), "v1.0.0", 0.0);
+        let (b2_bytes, b2) = bundle(dir.path(), "v2.0.0", 5.0);
+        let mut env = Local {
+            root: dir.path().join("env"),
+            env_name: "staging".into(),
+            keep: 1,
+            lock: None,
+        };
+        env.lock().unwrap();
+        let fetch = |_: &str| -> Result<Vec<u8>> { Ok(Vec::new()) };
+        let job = |b: &'static Bundle, bytes: &'static [u8], smoke: &'static Rows, step| Job {
+            step,
+            model: "m",
+            bundle: b,
+            bytes,
+            smoke,
+            registry_champion: None,
+            fetch: &fetch,
+        };
+        let leak = |x: Bundle| -> &'static Bundle { Box::leak(Box::new(x)) };
+        let (b1, b2) = (leak(b1), leak(b2));
+        let (b1_bytes, b2_bytes): (&'static [u8], &'static [u8]) =
+            (b1_bytes.leak(), b2_bytes.leak());
+        let good1: &'static Rows = Box::leak(Box::new(rows(b1, 0.0)));
+        let replace = Step::Replace {
+            drop_challenger: false,
+        };
+        env.apply(&job(b1, b1_bytes, good1, replace)).unwrap();
+        assert_eq!(env.live().unwrap().champion.as_deref(), Some("v1.0.0"));
+
+        // v2's smoke rows expect another prediction: the check fails after
+        // the switch, and `current` goes back to v1.
+        let bad2: &'static Rows = Box::leak(Box::new(rows(b2, 1.0)));
+        let e = env.apply(&job(b2, b2_bytes, bad2, replace)).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(
+            e.to_string()
+                .contains("the environment was put back as it was"),
+            "{e}"
+        );
+        assert_eq!(
+            env.live().unwrap(),
+            Live {
+                champion: Some("v1.0.0".into()),
+                ..Live::default()
+            }
+        );
+
+        // A failing canary leaves no challenger and no traffic file.
+        let e = env
+            .apply(&job(b2, b2_bytes, bad2, Step::Canary(30)))
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(!env.root.join("challenger").exists());
+        assert!(!env.root.join("traffic.json").exists());
+
+        // A good canary: keep = 1, but both linked releases stay.
+        let good2: &'static Rows = Box::leak(Box::new(rows(b2, 0.0)));
+        env.apply(&job(b2, b2_bytes, good2, Step::Canary(30)))
+            .unwrap();
+        assert_eq!(
+            env.live().unwrap(),
+            Live {
+                champion: Some("v1.0.0".into()),
+                challenger: Some("v2.0.0".into()),
+                challenger_percent: 30
+            }
+        );
+        assert!(env.releases().join("v1.0.0").is_dir() && env.releases().join("v2.0.0").is_dir());
+        // A release whose files were altered is unpacked again.
+        std::fs::write(env.releases().join("v2.0.0/models/m.json"), "{}").unwrap();
+        env.apply(&job(b2, b2_bytes, good2, Step::Promote)).unwrap();
+        assert_eq!(env.live().unwrap().champion.as_deref(), Some("v2.0.0"));
+        assert!(
+            !env.releases().join("v1.0.0").exists(),
+            "pruned to keep = 1"
+        );
+        drop(env);
+        assert_eq!(std::fs::read(dir.path().join("env/.lock")).unwrap(), b"");
+    }
+}

@@ -855,6 +855,39 @@ fn http_wrong_token_and_unreachable_server_are_exit_5_with_nothing_changed() {
 }
 
 #[test]
+fn http_server_that_never_answers_times_out_with_exit_5() {
+    // Accepts connections and holds them without a word, for a few seconds.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let t = project(&format!(
+        "[environments.prod]\ntarget = \"http\"\nurl = \"http://127.0.0.1:{port}\"\ntoken_env = \"{TOKEN_VAR}\"\nhealth = {{ timeout_s = 1 }}\n"
+    ));
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
+    let holder = std::thread::spawn(move || {
+        listener.set_nonblocking(true).unwrap();
+        let mut held = Vec::new();
+        let end = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < end && !d.load(Ordering::SeqCst) {
+            if let Ok((c, _)) = listener.accept() {
+                held.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let tags = t.tags();
+    let started = Instant::now();
+    t.run_args(["deploy", "prod"]).error(
+        5,
+        &format!("http://127.0.0.1:{port}/admin/models: timed out after 1 s (admin token from {TOKEN_VAR}); check that the server runs and environments.prod.url, then run again"),
+    );
+    assert!(started.elapsed() < Duration::from_secs(6));
+    assert_eq!(t.tags(), tags);
+    done.store(true, Ordering::SeqCst);
+    holder.join().unwrap();
+}
+
+#[test]
 fn http_concurrent_change_is_a_409_and_exit_5() {
     let fake = Fake::start(Faults::default());
     let t = project(&fake.toml());

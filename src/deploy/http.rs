@@ -244,9 +244,11 @@ impl Http {
         }
     }
 
-    fn post(&self, path: &str, body: Option<Value>) -> Result<()> {
+    /// An admin call that answers 2xx or fails: `POST path`, or `PUT path`
+    /// with a JSON body.
+    fn admin(&self, path: &str, put_body: Option<Value>) -> Result<()> {
         let url = self.url(path);
-        let r = match body {
+        let r = match put_body {
             Some(b) => with_json(self.client.put(&url), &b),
             None => self.client.post(&url),
         };
@@ -426,7 +428,7 @@ impl Http {
             return "the server had no champion before, so the new version stays loaded; deploy a good version".to_string();
         };
         let q = format!("/admin/rollback?model={}", self.model);
-        if self.post(&q, None).is_ok()
+        if self.admin(&q, None).is_ok()
             && self.state().is_ok_and(|s| {
                 s.champion
                     .as_ref()
@@ -501,7 +503,7 @@ impl Target for Http {
             Step::Canary(p) => {
                 let pre = before.challenger.as_ref().map(|s| s.version.clone());
                 self.upload("challenger", job.bytes, pre.as_deref())?;
-                if let Err(e) = self.post(
+                if let Err(e) = self.admin(
                     "/admin/traffic",
                     Some(json!({"challenger_percent": p, "model": self.model})),
                 ) {
@@ -509,7 +511,7 @@ impl Target for Http {
                     return Err(e);
                 }
             }
-            Step::Promote => self.post(&format!("/admin/promote?model={}", self.model), None)?,
+            Step::Promote => self.admin(&format!("/admin/promote?model={}", self.model), None)?,
             Step::DropChallenger => self.delete_challenger()?,
         }
         let result = self.verify(job);

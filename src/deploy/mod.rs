@@ -678,7 +678,11 @@ impl<'a> Context<'a> {
             "strategy": strategy.name(),
             "canary_percent": strategy.percent(),
             "previous": previous,
-            "location": target.location(),
+            "location": self
+                .env
+                .url
+                .clone()
+                .or_else(|| self.env.path.as_ref().map(|p| p.display().to_string())),
             "bundle_sha256": report.bundle.sha256,
             "tool": package::tool(),
         });

@@ -113,6 +113,8 @@ fn local_deploy_redeploy_and_rollback() {
     assert_eq!(meta["strategy"], "replace");
     assert_eq!(meta["canary_percent"], Value::Null);
     assert_eq!(meta["previous"], Value::Null);
+    assert_eq!(meta["location"], "env/staging");
+    assert_eq!(meta["bundle_sha256"], doc["bundle"]["sha256"]);
     assert_eq!(stage(&t, "staging").as_deref(), Some("v1.0.0"));
 
     // The same version again: nothing to do, no new tag.

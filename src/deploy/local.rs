@@ -469,51 +469,8 @@ fn set_mode(_: &Path, _: u32) {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::{Entry, sha256_hex};
     use crate::deploy::smoke::{Row, Rows};
-
-    /// A bundle of a model trained on `y = 1 + 2a` (+ `shift`), version `v`.
-    fn bundle(dir: &Path, v: &str, shift: f64) -> (Vec<u8>, Bundle) {
-        let csv: String = std::iter::once("a,y\n".to_string())
-            .chain((0..20).map(|i| {
-                format!(
-                    "{i},{}\n",
-                    1.0 + 2.0 * f64::from(i) + shift + f64::from(i % 3) * 0.1
-                )
-            }))
-            .collect();
-        std::fs::write(dir.join("d.csv"), csv).unwrap();
-        let toml = "[data]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nvalidation_fraction = 0.0\n[model]\nname = \"m\"\n";
-        let project = Project::from_text(toml, dir.join("mlops.toml")).unwrap();
-        let opts = crate::train::TrainOptions {
-            out: Some(dir.join("m.json")),
-            created_at: "2026-01-01T00:00:00Z".into(),
-            ..Default::default()
-        };
-        crate::train::train(&project, &opts, &crate::report::NoProgress).unwrap();
-        let art = std::fs::read(dir.join("m.json")).unwrap();
-        let manifest = serde_json::json!({
-            "name": "m", "version": v, "commit": "0".repeat(40),
-            "files": {"mlops.toml": sha256_hex(toml.as_bytes()), "models/m.json": sha256_hex(&art)},
-        });
-        let entries = [
-            Entry {
-                path: "mlops.toml".into(),
-                bytes: toml.as_bytes().to_vec(),
-            },
-            Entry {
-                path: "models/m.json".into(),
-                bytes: art,
-            },
-            Entry {
-                path: "manifest.json".into(),
-                bytes: manifest.to_string().into_bytes(),
-            },
-        ];
-        let bytes = bundle::build(&entries, 0).unwrap();
-        let b = bundle::read(&bytes, "test").unwrap();
-        (bytes, b)
-    }
+    use crate::deploy::test_bundle as bundle;
 
     fn rows(b: &Bundle, off: f64) -> Rows {
         let mut features = serde_json::Map::new();

@@ -206,4 +206,57 @@ mod tests {
         );
         assert!(compare(&rows, &[]).is_err());
     }
+
+    #[test]
+    fn validation_rows_first_then_rows_from_the_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, b) = crate::deploy::test_bundle(dir.path(), "v1.0.0", 0.0);
+        // d.csv has 20 rows: a = 0..19.
+        let with = |extra: &str| {
+            let text =
+                format!("[data]\npath = \"d.csv\"\ntarget = \"y\"\n{extra}[model]\nname = \"m\"\n");
+            Project::from_text(&text, dir.path().join("mlops.toml")).unwrap()
+        };
+        let p = with("[split]\nvalidation_fraction = 0.5\nseed = 42\n");
+        let r = rows(&p, &b.artifact, 3);
+        assert_eq!(
+            r.source,
+            "validation rows of ".to_string()
+                + &crate::error::display_path(&dir.path().join("d.csv"))
+        );
+        let want: Vec<f64> = (0..20u32)
+            .filter(|&i| is_validation(42, u64::from(i), 0.5))
+            .take(3)
+            .map(f64::from)
+            .collect();
+        let got: Vec<f64> = r
+            .rows
+            .iter()
+            .map(|x| x.features["a"].as_f64().unwrap())
+            .collect();
+        assert_eq!(got, want);
+        for x in &r.rows {
+            assert_eq!(Some(x.expected), predict(&b.artifact, &x.features));
+        }
+        // No validation rows (fraction 0): rows from the deciles of `a`.
+        let r = rows(
+            &with("[split]\nvalidation_fraction = 0.0\n"),
+            &b.artifact,
+            2,
+        );
+        assert_eq!(r.source, "rows from the training statistics");
+        assert_eq!(r.rows.len(), 2);
+        let ColumnStats::Numeric(s) = &b.artifact.feature_stats["a"] else {
+            panic!("a is numeric")
+        };
+        assert_eq!(r.rows[1].features["a"].as_f64(), Some(s.deciles[4]));
+        // More rows asked than the file has: filled up.
+        let r = rows(&p, &b.artifact, 50);
+        assert_eq!(r.rows.len(), 50);
+        assert!(
+            r.source.ends_with(" and rows from the training statistics"),
+            "{}",
+            r.source
+        );
+    }
 }

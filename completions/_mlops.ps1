@@ -40,6 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('package', 'package', [CompletionResultType]::ParameterValue, 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'Every model in the registry: latest version and the version in each stage')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Registry events in order (of one model with NAME)')
+            [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Take a registered version to an environment, verify it there, then record NAME#ENV#N')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the version live before the current one (or --to VERSION), through the same checks')
             [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -165,6 +167,46 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mlops;deploy' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The version to deploy [default: the latest registered version of [model].name]')
+            [CompletionResult]::new('--canary', '--canary', [CompletionResultType]::ParameterName, 'Load the version as challenger with this share of traffic (local and http targets)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--promote', '--promote', [CompletionResultType]::ParameterName, 'Make the running challenger the champion')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (environment, target, from → to, strategy, checks); change nothing')
+            [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'Push the assignment tag to [registry].remote (default origin)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mlops;rollback' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Put back this version instead of the one live before the current')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan; change nothing')
+            [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'Push the assignment tag to [registry].remote (default origin)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mlops;abtest-analyze' {
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'The rows: a CSV or JSON Lines file, `-` for stdin, or an http(s) URL')
             [CompletionResult]::new('--variant-column', '--variant-column', [CompletionResultType]::ParameterName, 'The column naming each row''s variant [default: abtest.variant_column, else variant]')
@@ -218,6 +260,8 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('package', 'package', [CompletionResultType]::ParameterValue, 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'Every model in the registry: latest version and the version in each stage')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Registry events in order (of one model with NAME)')
+            [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Take a registered version to an environment, verify it there, then record NAME#ENV#N')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the version live before the current one (or --to VERSION), through the same checks')
             [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -242,6 +286,12 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;help;history' {
+            break
+        }
+        'mlops;help;deploy' {
+            break
+        }
+        'mlops;help;rollback' {
             break
         }
         'mlops;help;abtest-analyze' {

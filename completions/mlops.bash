@@ -22,6 +22,9 @@ _mlops() {
             mlops,completions)
                 cmd="mlops__subcmd__completions"
                 ;;
+            mlops,deploy)
+                cmd="mlops__subcmd__deploy"
+                ;;
             mlops,help)
                 cmd="mlops__subcmd__help"
                 ;;
@@ -40,6 +43,9 @@ _mlops() {
             mlops,predict)
                 cmd="mlops__subcmd__predict"
                 ;;
+            mlops,rollback)
+                cmd="mlops__subcmd__rollback"
+                ;;
             mlops,train)
                 cmd="mlops__subcmd__train"
                 ;;
@@ -51,6 +57,9 @@ _mlops() {
                 ;;
             mlops__subcmd__help,completions)
                 cmd="mlops__subcmd__help__subcmd__completions"
+                ;;
+            mlops__subcmd__help,deploy)
+                cmd="mlops__subcmd__help__subcmd__deploy"
                 ;;
             mlops__subcmd__help,help)
                 cmd="mlops__subcmd__help__subcmd__help"
@@ -70,6 +79,9 @@ _mlops() {
             mlops__subcmd__help,predict)
                 cmd="mlops__subcmd__help__subcmd__predict"
                 ;;
+            mlops__subcmd__help,rollback)
+                cmd="mlops__subcmd__help__subcmd__rollback"
+                ;;
             mlops__subcmd__help,train)
                 cmd="mlops__subcmd__help__subcmd__train"
                 ;;
@@ -83,7 +95,7 @@ _mlops() {
 
     case "${cmd}" in
         mlops)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history abtest-analyze completions help"
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback abtest-analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,8 +232,42 @@ _mlops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlops__subcmd__deploy)
+            opts="-y -C -q -v -h --version --canary --promote --dry-run --push --yes --config --json --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlops__subcmd__help)
-            opts="init train predict validate package models history abtest-analyze completions help"
+            opts="init train predict validate package models history deploy rollback abtest-analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,6 +295,20 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__deploy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -333,6 +393,20 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help__subcmd__predict)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -506,6 +580,36 @@ _mlops() {
                     return 0
                     ;;
                 --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__rollback)
+            opts="-y -C -q -v -h -V --to --dry-run --push --yes --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

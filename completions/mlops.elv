@@ -37,6 +37,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
+            cand deploy 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
+            cand rollback 'Put back the version live before the current one (or --to VERSION), through the same checks'
             cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -154,6 +156,44 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlops;deploy'= {
+            cand --version 'The version to deploy [default: the latest registered version of [model].name]'
+            cand --canary 'Load the version as challenger with this share of traffic (local and http targets)'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --promote 'Make the running challenger the champion'
+            cand --dry-run 'Print the plan (environment, target, from → to, strategy, checks); change nothing'
+            cand --push 'Push the assignment tag to [registry].remote (default origin)'
+            cand -y 'Accepted for scripts; mlops never prompts'
+            cand --yes 'Accepted for scripts; mlops never prompts'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mlops;rollback'= {
+            cand --to 'Put back this version instead of the one live before the current'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --dry-run 'Print the plan; change nothing'
+            cand --push 'Push the assignment tag to [registry].remote (default origin)'
+            cand -y 'Accepted for scripts; mlops never prompts'
+            cand --yes 'Accepted for scripts; mlops never prompts'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlops;abtest-analyze'= {
             cand --input 'The rows: a CSV or JSON Lines file, `-` for stdin, or an http(s) URL'
             cand --variant-column 'The column naming each row''s variant [default: abtest.variant_column, else variant]'
@@ -205,6 +245,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand package 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
+            cand deploy 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
+            cand rollback 'Put back the version live before the current one (or --to VERSION), through the same checks'
             cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -222,6 +264,10 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;models'= {
         }
         &'mlops;help;history'= {
+        }
+        &'mlops;help;deploy'= {
+        }
+        &'mlops;help;rollback'= {
         }
         &'mlops;help;abtest-analyze'= {
         }

@@ -40,6 +40,8 @@ complete -c mlops -n "__fish_mlops_needs_command" -f -a "validate" -d 'Quality g
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "history" -d 'Registry events in order (of one model with NAME)'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "deploy" -d 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "rollback" -d 'Put back the version live before the current one (or --to VERSION), through the same checks'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -127,6 +129,33 @@ complete -c mlops -n "__fish_mlops_using_subcommand history" -s q -l quiet -d 'S
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l version -d 'The version to deploy [default: the latest registered version of [model].name]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l canary -d 'Load the version as challenger with this share of traffic (local and http targets)' -r
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l promote -d 'Make the running challenger the champion'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l dry-run -d 'Print the plan (environment, target, from → to, strategy, checks); change nothing'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l push -d 'Push the assignment tag to [registry].remote (default origin)'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s y -l yes -d 'Accepted for scripts; mlops never prompts'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l to -d 'Put back this version instead of the one live before the current' -r
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l dry-run -d 'Print the plan; change nothing'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l push -d 'Push the assignment tag to [registry].remote (default origin)'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s y -l yes -d 'Accepted for scripts; mlops never prompts'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l input -d 'The rows: a CSV or JSON Lines file, `-` for stdin, or an http(s) URL' -r
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l variant-column -d 'The column naming each row\'s variant [default: abtest.variant_column, else variant]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l metric -d 'The metric column [default: abtest.metric]' -r
@@ -172,13 +201,15 @@ complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "validate" -d 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history abtest-analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "validate" -d 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "deploy" -d 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "rollback" -d 'Put back the version live before the current one (or --to VERSION), through the same checks'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

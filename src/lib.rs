@@ -12,6 +12,8 @@ pub mod abtest;
 pub mod bundle;
 /// CSV → typed columns, the split, the fingerprint.
 pub mod data;
+/// `deploy` and `rollback`: targets (local, http, kubernetes), verify, record.
+pub mod deploy;
 /// Typed errors and their exit codes.
 pub mod error;
 /// Atomic file writes and other file-system helpers.

@@ -75,9 +75,9 @@ pub struct CheckReport {
 }
 
 /// A bundle built from a commit.
-struct Built {
-    bytes: Vec<u8>,
-    sha256: String,
+pub(crate) struct Built {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) sha256: String,
     artifact_rel: String,
     artifact: Artifact,
 }
@@ -197,7 +197,7 @@ pub(crate) fn committed_artifact(
 }
 
 /// Build the bundle of `name`@`version` from `commit`'s tree.
-fn build_from_commit(
+pub(crate) fn build_from_commit(
     repo: &Repository,
     commit: &git2::Commit<'_>,
     toml_rel: &str,

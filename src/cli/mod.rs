@@ -3,6 +3,7 @@
 
 mod abtest;
 mod completions;
+mod deploy;
 mod history;
 mod init;
 mod models;
@@ -73,6 +74,11 @@ pub enum Command {
     Models(ModelsArgs),
     /// Registry events in order (of one model with NAME)
     History(HistoryArgs),
+    /// Take a registered version to an environment, verify it there, then record NAME#ENV#N
+    #[command(disable_version_flag = true)]
+    Deploy(DeployArgs),
+    /// Put back the version live before the current one (or --to VERSION), through the same checks
+    Rollback(RollbackArgs),
     /// Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)
     #[command(name = "abtest-analyze")]
     AbtestAnalyze(AbtestArgs),
@@ -109,6 +115,52 @@ pub struct PackageArgs {
     /// Print the version, tag and bundle path it would create; change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `mlops deploy`
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The environment ([environments.ENV] of the project file; the registry stage)
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// The version to deploy [default: the latest registered version of [model].name]
+    #[arg(long, value_name = "vX.Y.Z", conflicts_with = "promote")]
+    pub version: Option<String>,
+    /// Load the version as challenger with this share of traffic (local and http targets)
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub canary: Option<u8>,
+    /// Make the running challenger the champion
+    #[arg(long, conflicts_with = "canary")]
+    pub promote: bool,
+    /// Print the plan (environment, target, from → to, strategy, checks); change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Push the assignment tag to [registry].remote (default origin)
+    #[arg(long)]
+    pub push: bool,
+    /// Accepted for scripts; mlops never prompts
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `mlops rollback`
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The environment ([environments.ENV] of the project file; the registry stage)
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// Put back this version instead of the one live before the current
+    #[arg(long, value_name = "vX.Y.Z")]
+    pub to: Option<String>,
+    /// Print the plan; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Push the assignment tag to [registry].remote (default origin)
+    #[arg(long)]
+    pub push: bool,
+    /// Accepted for scripts; mlops never prompts
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// `mlops models`
@@ -410,6 +462,8 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::Package(a) => package::run(a, cli, env, out),
         Command::Models(_) => models::run(cli, env, out),
         Command::History(a) => history::run(a, cli, env, out),
+        Command::Deploy(a) => deploy::run_deploy(a, cli, env, out),
+        Command::Rollback(a) => deploy::run_rollback(a, cli, env, out),
         Command::AbtestAnalyze(a) => abtest::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),
     }

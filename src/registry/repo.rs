@@ -240,6 +240,26 @@ pub fn write_event(
     action: &Action,
     version: Option<&str>,
 ) -> Result<Written> {
+    write_event_with(repo, model, action, version, &EventNote::default())
+}
+
+/// What [`write_event_with`] adds to GTO's message.
+#[derive(Debug, Clone, Default)]
+pub struct EventNote {
+    /// Put before GTO's first line, like `rollback: ` (GTO reads only tag names).
+    pub prefix: String,
+    /// The `mlops` object written after a blank line, as `{"mlops": …}`.
+    pub meta: Option<serde_json::Value>,
+}
+
+/// [`write_event`] with a message prefix and an `mlops` metadata line.
+pub fn write_event_with(
+    repo: &Repository,
+    model: &str,
+    action: &Action,
+    version: Option<&str>,
+    note: &EventNote,
+) -> Result<Written> {
     let _lock = lock(repo)?;
     let mut records = read_tags(repo, Some(model))?;
     state::sort(&mut records);
@@ -301,10 +321,14 @@ pub fn write_event(
         counter: Some(m.max_counter + 1),
     }
     .to_string();
-    let msg = format!(
-        "{}\n",
+    let mut msg = format!(
+        "{}{}\n",
+        note.prefix,
         message_first_line(model, action, ver.as_ref().map(|v: &Semver| v))
     );
+    if let Some(meta) = &note.meta {
+        msg.push_str(&format!("\n{}\n", serde_json::json!({ "mlops": meta })));
+    }
     let t = next_tag_time(m.last_time)?;
     let sig = tagger(repo, t)?;
     let oid = Oid::from_str(&commit).map_err(|e| git_err("read the commit", &e))?;

@@ -244,6 +244,18 @@ impl Test {
         c
     }
 
+    /// The command with these arguments instead of the test's own.
+    #[must_use]
+    pub fn command_args<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut c = self.base_command();
+        c.args(args);
+        c
+    }
+
     /// The command without arguments.
     fn base_command(&self) -> Command {
         let mut c = Command::new(BIN);

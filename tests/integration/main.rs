@@ -8,6 +8,7 @@
 mod abtest;
 mod cli;
 mod common;
+mod deploy;
 mod glm;
 mod init;
 mod inputs;

@@ -268,3 +268,40 @@ fn validate_output_matches_its_schema() {
             .json(),
     );
 }
+
+#[test]
+fn deploy_and_rollback_outputs_match_their_schemas() {
+    let t = crate::deploy::project(crate::deploy::LOCAL);
+    let deploy = |args: &[&str]| {
+        let mut a = vec!["--json", "deploy", "staging"];
+        a.extend_from_slice(args);
+        t.run_args(a).success().json()
+    };
+    check("deploy.schema.json", &deploy(&["--dry-run"]));
+    check("deploy.schema.json", &deploy(&["--version", "v1.0.0"]));
+    check("deploy.schema.json", &deploy(&["--version", "v1.0.0"]));
+    check("deploy.schema.json", &deploy(&["--canary", "20"]));
+    let rollback = |args: &[&str]| {
+        let mut a = vec!["--json", "rollback", "staging"];
+        a.extend_from_slice(args);
+        t.run_args(a).success().json()
+    };
+    check("rollback.schema.json", &rollback(&["--dry-run"]));
+    check("rollback.schema.json", &rollback(&[]));
+    check("deploy.schema.json", &deploy(&["--canary", "20"]));
+    let promoted = deploy(&["--promote"]);
+    assert_eq!(promoted["strategy"], "promote");
+    check("deploy.schema.json", &promoted);
+    let doc = rollback(&[]);
+    check("rollback.schema.json", &doc);
+    // The schemas tell the two documents apart.
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(repo().join("docs/schemas/rollback.schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !jsonschema::validator_for(&schema)
+            .unwrap()
+            .is_valid(&promoted)
+    );
+}

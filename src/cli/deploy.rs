@@ -1,0 +1,160 @@
+//! `mlops deploy` and `mlops rollback`: render a [`DeployReport`].
+
+use serde_json::json;
+
+use super::{Cli, DeployArgs, Env, RollbackArgs, output::Output};
+use mlops::Result;
+use mlops::deploy::{DeployOptions, DeployReport, RollbackOptions, Strategy};
+use mlops::error::display_path;
+use mlops::project::Project;
+
+/// The admin token of `env_name`'s `token_env`, read from the process
+/// environment (the project file names the variable, never the token).
+fn admin_token(project: &Project, env_name: &str) -> Option<String> {
+    let name = project
+        .file
+        .environments
+        .get(env_name)?
+        .token_env
+        .as_ref()?;
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+pub fn run_deploy(a: &DeployArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
+    let project = Project::load(super::config_path(cli, env), &env.cwd)?;
+    let opts = DeployOptions {
+        version: a.version.clone(),
+        canary: a.canary,
+        promote: a.promote,
+        dry_run: a.dry_run,
+        push: a.push,
+        git_token: env.git_token.clone(),
+        admin_token: admin_token(&project, &a.env),
+    };
+    let r = mlops::deploy::deploy(&project, &a.env, &opts)?;
+    render(&r, out)
+}
+
+pub fn run_rollback(a: &RollbackArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
+    let project = Project::load(super::config_path(cli, env), &env.cwd)?;
+    let opts = RollbackOptions {
+        to: a.to.clone(),
+        dry_run: a.dry_run,
+        push: a.push,
+        git_token: env.git_token.clone(),
+        admin_token: admin_token(&project, &a.env),
+    };
+    let r = mlops::deploy::rollback(&project, &a.env, &opts)?;
+    render(&r, out)
+}
+
+fn render(r: &DeployReport, out: &Output) -> Result<()> {
+    if out.json {
+        out.stdout(&render_json(r))
+    } else {
+        out.stdout(&render_text(r, out))
+    }
+}
+
+/// The `--json` document (schemas: docs/schemas/deploy.schema.json and
+/// rollback.schema.json).
+#[must_use]
+pub fn render_json(r: &DeployReport) -> String {
+    let checks: Vec<_> = r
+        .checks
+        .iter()
+        .map(|c| json!({"name": c.name, "ok": c.ok, "detail": c.detail}))
+        .collect();
+    let doc = json!({
+        "command": r.command,
+        "environment": r.environment,
+        "target": r.target.as_str(),
+        "location": r.location,
+        "model": r.model,
+        "version": r.version,
+        "previous": r.previous,
+        "strategy": r.strategy.name(),
+        "canary_percent": r.strategy.percent(),
+        "bundle": {
+            "path": r.bundle.path.as_ref().map(|p| display_path(p)),
+            "sha256": r.bundle.sha256,
+            "source": r.bundle.source,
+        },
+        "checks": checks,
+        "tag": r.tag,
+        "pushed": r.pushed,
+        "dry_run": r.dry_run,
+        "changed": r.changed,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The human report.
+#[must_use]
+pub fn render_text(r: &DeployReport, out: &Output) -> String {
+    let from = r.previous.as_deref().unwrap_or("nothing");
+    let how = match r.strategy {
+        Strategy::Canary(p) => format!("canary, {p}% of traffic"),
+        s => s.name().to_string(),
+    };
+    let bundle = match &r.bundle.path {
+        Some(p) => display_path(p),
+        None => "rebuilt from the tagged commit".to_string(),
+    };
+    let mut s = if r.dry_run {
+        format!(
+            "Plan: {} {} to {} ({} at {})\n  from      {from}\n  to        {}\n  strategy  {how}\n  bundle    {bundle} (sha256 {})\n  checks\n",
+            r.command,
+            r.model,
+            r.environment,
+            r.target.as_str(),
+            r.location,
+            r.version,
+            r.bundle.sha256
+        )
+    } else if !r.changed {
+        format!(
+            "{} {} {} is already live in {} ({} at {}); nothing to do\n",
+            out.paint("Up to date:", "1;32"),
+            r.model,
+            r.version,
+            r.environment,
+            r.target.as_str(),
+            r.location
+        )
+    } else {
+        let verb = match r.strategy {
+            Strategy::Rollback => "Rolled back",
+            Strategy::Canary(_) => "Canary started",
+            Strategy::Promote => "Promoted",
+            Strategy::Replace => "Deployed",
+        };
+        format!(
+            "{} {} {} in {} ({} at {})\n  from      {from}\n  strategy  {how}\n  bundle    {bundle} (sha256 {})\n  checks\n",
+            out.paint(verb, "1;32"),
+            r.model,
+            r.version,
+            r.environment,
+            r.target.as_str(),
+            r.location,
+            r.bundle.sha256
+        )
+    };
+    if r.changed || r.dry_run {
+        for c in &r.checks {
+            s.push_str(&format!("    {:<10}{}\n", c.name, c.detail));
+        }
+    }
+    if let Some(t) = &r.tag {
+        s.push_str(&format!("  tag       {t}\n"));
+    }
+    if r.pushed {
+        s.push_str(&format!("  pushed    to {}\n", r.remote));
+    }
+    if r.dry_run {
+        s.push_str("Nothing was changed (--dry-run).\n");
+    }
+    s
+}

@@ -1,0 +1,552 @@
+//! The `http` target: the admin API of a running `mlops serve`
+//! (`SERVE_DEPLOY_CONTRACT.md`), with reqwest's blocking client.
+//!
+//! Uploads carry a precondition (`If-Match: <version>` or
+//! `If-None-Match: *`), so of two deploys at once the second gets 409 and
+//! exits 5. After an upload the target waits for readiness, confirms the
+//! version with `GET /admin/models`, and sends the smoke rows through
+//! `POST /predict` (forcing the variant with `X-Mlops-Variant`). A failed
+//! check puts the previous champion back (`POST /admin/rollback`, else a
+//! re-upload of its bundle) or removes the new challenger.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+
+use super::{Check, Job, Live, Step, Target, smoke};
+use crate::error::{Error, Result};
+use crate::project::{EnvironmentSection, TargetKind};
+
+/// Readiness path by default.
+pub const DEFAULT_HEALTH_PATH: &str = "/v2/health/ready";
+
+/// An admin API.
+#[derive(Debug)]
+pub struct Http {
+    base: String,
+    env_name: String,
+    model: String,
+    token: Option<String>,
+    token_env: Option<String>,
+    client: Client,
+    health_path: String,
+    timeout: Duration,
+    retries: u32,
+}
+
+/// One slot as `GET /admin/models` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Slot {
+    version: String,
+    sha256: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    champion: Option<Slot>,
+    challenger: Option<Slot>,
+    percent: u8,
+}
+
+/// Why a check failed: the server said no (exit 1), or could not be reached (exit 5).
+enum Failure {
+    Check(String),
+    Gone(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Remote(_) => Failure::Gone(e),
+            other => Failure::Check(other.to_string()),
+        }
+    }
+}
+
+impl Http {
+    /// The environment `env_name`, for `model`.
+    pub fn new(
+        env_name: &str,
+        env: &EnvironmentSection,
+        model: &str,
+        token: Option<String>,
+    ) -> Result<Http> {
+        let base = env
+            .url
+            .as_deref()
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "environments.{env_name} has no url; add the server's base URL"
+                ))
+            })?
+            .trim_end_matches('/')
+            .to_string();
+        if let Some(name) = &env.token_env
+            && token.is_none()
+        {
+            return Err(Error::usage(format!(
+                "the admin token for {env_name} is read from the environment variable {name} (environments.{env_name}.token_env), which is not set; export it and run again"
+            )));
+        }
+        let h = env.health.clone().unwrap_or_default();
+        let timeout = Duration::from_secs_f64(h.timeout_s.unwrap_or(30.0));
+        let client = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
+        Ok(Http {
+            base,
+            env_name: env_name.to_string(),
+            model: model.to_string(),
+            token,
+            token_env: env.token_env.clone(),
+            client,
+            health_path: h.path.unwrap_or_else(|| DEFAULT_HEALTH_PATH.to_string()),
+            timeout,
+            retries: h.retries.unwrap_or(5),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn auth(&self, r: RequestBuilder) -> RequestBuilder {
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    /// Send a request; unreachable, timed out, 401/403 and a missing admin
+    /// API are [`Error::Remote`] naming the URL and the token's variable.
+    fn send(&self, r: RequestBuilder, url: &str) -> Result<Response> {
+        let resp = self.auth(r).send().map_err(|e| {
+            let why = if e.is_timeout() {
+                format!("timed out after {} s", self.timeout.as_secs_f64())
+            } else if e.is_connect() {
+                "cannot connect".to_string()
+            } else {
+                "the request failed".to_string()
+            };
+            Error::Remote(format!(
+                "{url}: {why}{}; check that the server runs and environments.{}.url, then run again",
+                self.token_env
+                    .as_deref()
+                    .map(|v| format!(" (admin token from {v})"))
+                    .unwrap_or_default(),
+                self.env_name
+            ))
+        })?;
+        match resp.status() {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let var = self.token_env.as_deref().map_or_else(
+                    || {
+                        format!(
+                            "no token is configured; set environments.{}.token_env",
+                            self.env_name
+                        )
+                    },
+                    |v| format!("set {v} to the server's admin token"),
+                );
+                Err(Error::Remote(format!(
+                    "{url}: the admin API refused the credentials ({}); {var}",
+                    resp.status()
+                )))
+            }
+            StatusCode::NOT_FOUND if url.contains("/admin/") => Err(Error::Remote(format!(
+                "{url}: the server has no admin API (404); start it with [serve].admin_token_env set to a variable holding the token"
+            ))),
+            _ => Ok(resp),
+        }
+    }
+
+    fn error_text(resp: Response) -> String {
+        let status = resp.status();
+        let body: Option<Value> = read_json(resp).ok();
+        match body
+            .as_ref()
+            .and_then(|b| b.get("error"))
+            .and_then(Value::as_str)
+        {
+            Some(e) => format!("{status}: {e}"),
+            None => status.to_string(),
+        }
+    }
+
+    fn state(&self) -> Result<State> {
+        let url = self.url("/admin/models");
+        let resp = self.send(self.client.get(&url), &url)?;
+        if !resp.status().is_success() {
+            return Err(Error::Remote(format!(
+                "{url}: {}; the server does not speak the mlops admin API",
+                Http::error_text(resp)
+            )));
+        }
+        let doc: Value = read_json(resp).map_err(|e| {
+            Error::Remote(format!(
+                "{url}: the answer is not JSON ({e}); the server does not speak the mlops admin API"
+            ))
+        })?;
+        let Some(m) = doc.get("models").and_then(Value::as_array).and_then(|ms| {
+            ms.iter()
+                .find(|m| m.get("name").and_then(Value::as_str) == Some(&self.model))
+        }) else {
+            return Ok(State::default());
+        };
+        let slot = |k: &str| -> Option<Slot> {
+            let s = m.get(k)?;
+            Some(Slot {
+                version: s.get("version")?.as_str()?.to_string(),
+                sha256: s
+                    .get("sha256")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            })
+        };
+        Ok(State {
+            champion: slot("champion"),
+            challenger: slot("challenger"),
+            percent: m
+                .get("challenger_percent")
+                .and_then(Value::as_u64)
+                .map_or(0, |p| u8::try_from(p.min(100)).unwrap_or(100)),
+        })
+    }
+
+    /// `PUT /admin/models/{name}?slot=…` with a precondition.
+    fn upload(&self, slot: &str, bytes: &[u8], if_match: Option<&str>) -> Result<()> {
+        let url = self.url(&format!("/admin/models/{}?slot={slot}", self.model));
+        let mut r = self
+            .client
+            .put(&url)
+            .header("Content-Type", "application/gzip")
+            .body(bytes.to_vec());
+        r = match if_match {
+            Some(v) => r.header("If-Match", v),
+            None => r.header("If-None-Match", "*"),
+        };
+        let resp = self.send(r, &url)?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            StatusCode::CONFLICT => Err(Error::Remote(format!(
+                "{url}: the server's {slot} is no longer {} (409 Conflict: another deploy changed it); nothing was changed, check with `mlops models` and the server, then run again",
+                if_match.unwrap_or("empty")
+            ))),
+            _ => Err(Error::Remote(format!(
+                "{url}: the server refused the bundle ({}); nothing was changed",
+                Http::error_text(resp)
+            ))),
+        }
+    }
+
+    /// An admin call that answers 2xx or fails: `POST path`, or `PUT path`
+    /// with a JSON body.
+    fn admin(&self, path: &str, put_body: Option<Value>) -> Result<()> {
+        let url = self.url(path);
+        let r = match put_body {
+            Some(b) => with_json(self.client.put(&url), &b),
+            None => self.client.post(&url),
+        };
+        let resp = self.send(r, &url)?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(Error::Remote(format!("{url}: {}", Http::error_text(resp))))
+        }
+    }
+
+    fn delete_challenger(&self) -> Result<()> {
+        let url = self.url(&format!("/admin/models/{}?slot=challenger", self.model));
+        let resp = self.send(self.client.delete(&url), &url)?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(Error::Remote(format!("{url}: {}", Http::error_text(resp))))
+        }
+    }
+
+    /// Poll the health path: `retries` more attempts after the first.
+    fn wait_ready(&self) -> std::result::Result<Check, Failure> {
+        let url = self.url(&self.health_path);
+        let mut last = String::new();
+        let mut reached = false;
+        for attempt in 0..=self.retries {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(250 * u64::from(attempt.min(8))));
+            }
+            match self.client.get(&url).send() {
+                Ok(r) if r.status().is_success() => {
+                    return Ok(Check::pass(
+                        "ready",
+                        format!(
+                            "{} answered {} (attempt {})",
+                            self.health_path,
+                            r.status(),
+                            attempt + 1
+                        ),
+                    ));
+                }
+                Ok(r) => {
+                    reached = true;
+                    last = r.status().to_string();
+                }
+                Err(e) => {
+                    last = if e.is_timeout() {
+                        "timed out".into()
+                    } else {
+                        "cannot connect".into()
+                    };
+                }
+            }
+        }
+        let msg = format!(
+            "{url} was not ready after {} attempts (last: {last})",
+            self.retries + 1
+        );
+        if reached {
+            Err(Failure::Check(msg))
+        } else {
+            Err(Failure::Gone(Error::Remote(msg)))
+        }
+    }
+
+    fn confirm(
+        &self,
+        want: &str,
+        sha: &str,
+        challenger: bool,
+        percent: Option<u8>,
+    ) -> std::result::Result<Check, Failure> {
+        let st = self.state()?;
+        let (slot, name) = if challenger {
+            (st.challenger.as_ref(), "challenger")
+        } else {
+            (st.champion.as_ref(), "champion")
+        };
+        match slot {
+            Some(s) if s.version == want && (s.sha256.is_empty() || s.sha256 == sha) => {}
+            Some(s) => {
+                return Err(Failure::Check(format!(
+                    "GET /admin/models reports {} {} (sha256 {}) as {name}, not {want}",
+                    self.model, s.version, s.sha256
+                )));
+            }
+            None => {
+                return Err(Failure::Check(format!(
+                    "GET /admin/models reports no {name} for {}",
+                    self.model
+                )));
+            }
+        }
+        if let Some(p) = percent
+            && st.percent != p
+        {
+            return Err(Failure::Check(format!(
+                "GET /admin/models reports {}% to the challenger, not {p}%",
+                st.percent
+            )));
+        }
+        Ok(Check::pass(
+            "models",
+            format!("GET /admin/models reports {want} as {name}"),
+        ))
+    }
+
+    fn smoke(&self, job: &Job<'_>, variant: &str) -> std::result::Result<Check, Failure> {
+        let url = self.url("/predict");
+        let instances: Vec<Value> = job
+            .smoke
+            .rows
+            .iter()
+            .map(|r| Value::Object(r.features.clone()))
+            .collect();
+        let r = self.client.post(&url).header("X-Mlops-Variant", variant);
+        let r = with_json(r, &json!({ "instances": instances }));
+        let resp = self.send(r, &url)?;
+        if !resp.status().is_success() {
+            return Err(Failure::Check(format!(
+                "POST {url} answered {}",
+                Http::error_text(resp)
+            )));
+        }
+        let doc: Value = read_json(resp)
+            .map_err(|e| Failure::Check(format!("POST {url} did not answer JSON ({e})")))?;
+        if let Some(v) = doc.get("version").and_then(Value::as_str)
+            && v != job.bundle.version
+        {
+            return Err(Failure::Check(format!(
+                "POST {url} was answered by version {v}, not {}",
+                job.bundle.version
+            )));
+        }
+        let got: Vec<f64> = doc
+            .get("predictions")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+            .unwrap_or_default();
+        smoke::compare(&job.smoke.rows, &got)
+            .map_err(|e| Failure::Check(format!("smoke test: {e}")))?;
+        Ok(Check::pass(
+            "smoke",
+            format!(
+                "{} rows ({}) through POST /predict equal the artifact's predictions",
+                got.len(),
+                job.smoke.source
+            ),
+        ))
+    }
+
+    fn verify(&self, job: &Job<'_>) -> std::result::Result<Vec<Check>, Failure> {
+        let b = job.bundle;
+        let (challenger, percent) = match job.step {
+            Step::Canary(p) => (true, Some(p)),
+            _ => (false, None),
+        };
+        let mut checks = vec![self.wait_ready()?];
+        checks.push(self.confirm(&b.version, &b.sha256, challenger, percent)?);
+        if job.step == Step::DropChallenger {
+            let st = self.state()?;
+            if let Some(c) = st.challenger {
+                return Err(Failure::Check(format!(
+                    "GET /admin/models still reports challenger {}",
+                    c.version
+                )));
+            }
+        }
+        checks.push(self.smoke(job, if challenger { "challenger" } else { "champion" })?);
+        Ok(checks)
+    }
+
+    /// Put the champion `previous` back after a failed replace.
+    fn restore_champion(&self, job: &Job<'_>, previous: Option<&Slot>) -> String {
+        let Some(prev) = previous else {
+            return "the server had no champion before, so the new version stays loaded; deploy a good version".to_string();
+        };
+        let q = format!("/admin/rollback?model={}", self.model);
+        if self.admin(&q, None).is_ok()
+            && self.state().is_ok_and(|s| {
+                s.champion
+                    .as_ref()
+                    .is_some_and(|c| c.version == prev.version)
+            })
+        {
+            return format!(
+                "{} {} is the champion again (POST /admin/rollback)",
+                self.model, prev.version
+            );
+        }
+        match (job.fetch)(&prev.version)
+            .and_then(|bytes| self.upload("champion", &bytes, Some(&job.bundle.version)))
+        {
+            Ok(()) => format!(
+                "{} {} is the champion again (re-uploaded)",
+                self.model, prev.version
+            ),
+            Err(e) => format!("putting {} back failed too ({e})", prev.version),
+        }
+    }
+}
+
+fn with_json(r: RequestBuilder, v: &Value) -> RequestBuilder {
+    r.header("Content-Type", "application/json")
+        .body(v.to_string())
+}
+
+fn read_json(resp: Response) -> std::result::Result<Value, String> {
+    let bytes = resp.bytes().map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+impl Target for Http {
+    fn kind(&self) -> TargetKind {
+        TargetKind::Http
+    }
+
+    fn location(&self) -> String {
+        self.base.clone()
+    }
+
+    fn lock(&mut self) -> Result<()> {
+        // Concurrent deploys are refused by the server's preconditions (409).
+        Ok(())
+    }
+
+    fn live(&mut self) -> Result<Live> {
+        let st = self.state()?;
+        Ok(Live {
+            champion: st.champion.map(|s| s.version),
+            challenger_percent: if st.challenger.is_some() {
+                st.percent
+            } else {
+                0
+            },
+            challenger: st.challenger.map(|s| s.version),
+        })
+    }
+
+    fn apply(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let before = self.state()?;
+        let b = job.bundle;
+        match job.step {
+            Step::Replace { .. } => {
+                let pre = job
+                    .registry_champion
+                    .map(str::to_string)
+                    .or_else(|| before.champion.as_ref().map(|s| s.version.clone()));
+                self.upload("champion", job.bytes, pre.as_deref())?;
+            }
+            Step::Canary(p) => {
+                let pre = before.challenger.as_ref().map(|s| s.version.clone());
+                self.upload("challenger", job.bytes, pre.as_deref())?;
+                if let Err(e) = self.admin(
+                    "/admin/traffic",
+                    Some(json!({"challenger_percent": p, "model": self.model})),
+                ) {
+                    let _ = self.delete_challenger();
+                    return Err(e);
+                }
+            }
+            Step::Promote => self.admin(&format!("/admin/promote?model={}", self.model), None)?,
+            Step::DropChallenger => self.delete_challenger()?,
+        }
+        let result = self.verify(job);
+        let (why, gone) = match result {
+            Ok(mut checks) => {
+                if let Step::Replace {
+                    drop_challenger: true,
+                } = job.step
+                    && before.challenger.is_some()
+                {
+                    self.delete_challenger()?;
+                    checks.push(Check::pass("challenger", "the challenger was removed"));
+                }
+                return Ok(checks);
+            }
+            Err(Failure::Check(w)) => (w, None),
+            Err(Failure::Gone(e)) => (e.to_string(), Some(e)),
+        };
+        let back = match job.step {
+            Step::Replace { .. } | Step::Promote => {
+                self.restore_champion(job, before.champion.as_ref())
+            }
+            Step::Canary(_) => match self.delete_challenger() {
+                Ok(()) => "the challenger was removed".to_string(),
+                Err(e) => format!("removing the challenger failed too ({e})"),
+            },
+            Step::DropChallenger => "nothing to put back".to_string(),
+        };
+        let msg = format!(
+            "{} {} did not verify in {} at {} ({why}); {back}, and no assignment was recorded",
+            self.model, b.version, self.env_name, self.base
+        );
+        Err(match gone {
+            Some(_) => Error::Remote(msg),
+            None => Error::Check(msg),
+        })
+    }
+}

@@ -78,8 +78,8 @@ pub type Table = BTreeMap<String, Slots>;
 pub enum RouteError {
     /// No model is loaded at all (503).
     NotReady,
-    /// No model of that name (404).
-    Unknown(String),
+    /// No model of that name (404); the names that are loaded.
+    Unknown(String, Vec<String>),
     /// Several models are loaded and the endpoint does not name one (400).
     Ambiguous(Vec<String>),
     /// The forced or versioned slot is empty (404).
@@ -92,7 +92,7 @@ impl RouteError {
     pub fn status(&self) -> u16 {
         match self {
             RouteError::NotReady => 503,
-            RouteError::Unknown(_) | RouteError::NoSuchSlot(_) => 404,
+            RouteError::Unknown(..) | RouteError::NoSuchSlot(_) => 404,
             RouteError::Ambiguous(_) => 400,
         }
     }
@@ -105,9 +105,14 @@ impl RouteError {
                 "no model is loaded; deploy one (PUT /admin/models/NAME) or start with --model"
                     .into()
             }
-            RouteError::Unknown(m) => format!(
-                "no model named \"{}\" is loaded; GET /v2/models lists none, see GET /admin/models",
+            RouteError::Unknown(m, loaded) if loaded.is_empty() => format!(
+                "no model named \"{}\" is loaded, nor any other; deploy one first",
                 super::model::clip(m)
+            ),
+            RouteError::Unknown(m, loaded) => format!(
+                "no model named \"{}\" is loaded; the loaded models are {}",
+                super::model::clip(m),
+                loaded.join(", ")
             ),
             RouteError::Ambiguous(names) => format!(
                 "several models are loaded ({}); name one with POST /v2/models/{{m}}/infer",
@@ -230,9 +235,9 @@ impl Models {
     ) -> Result<(Arc<Model>, Variant), RouteError> {
         let table = self.snapshot();
         let slots = match name {
-            Some(n) => table
-                .get(n)
-                .ok_or_else(|| RouteError::Unknown(n.to_string()))?,
+            Some(n) => table.get(n).ok_or_else(|| {
+                RouteError::Unknown(n.to_string(), table.keys().cloned().collect())
+            })?,
             None => {
                 let mut serving = table
                     .iter()
@@ -561,7 +566,7 @@ mod tests {
         ));
         assert_eq!(
             ms.route(Some("nope"), Choice::Split).unwrap_err(),
-            RouteError::Unknown("nope".into())
+            RouteError::Unknown("nope".into(), vec!["toy".into()])
         );
         assert_eq!(
             ms.route(None, Choice::Force(Variant::Challenger))

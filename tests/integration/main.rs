@@ -17,6 +17,7 @@ mod predict;
 mod project;
 mod registry;
 mod schemas;
+mod serve;
 mod streaming;
 mod train;
 mod train_errors;

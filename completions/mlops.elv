@@ -37,6 +37,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
             cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+            cand serve 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -162,6 +163,23 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlops;serve'= {
+            cand --bind 'Listen on this address and port (port 0: any free port) [default: [serve].bind, else 127.0.0.1:8080]'
+            cand --model 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)'
+            cand --env 'Serve a local environment''s current release and follow its deploys'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlops;completions'= {
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
@@ -184,6 +202,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand models 'Every model in the registry: latest version and the version in each stage'
             cand history 'Registry events in order (of one model with NAME)'
             cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+            cand serve 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -200,6 +219,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;history'= {
         }
         &'mlops;help;abtest-analyze'= {
+        }
+        &'mlops;help;serve'= {
         }
         &'mlops;help;completions'= {
         }

@@ -40,6 +40,7 @@ complete -c mlops -n "__fish_mlops_needs_command" -f -a "package" -d 'Build the 
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "history" -d 'Registry events in order (of one model with NAME)'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "serve" -d 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
@@ -144,6 +145,18 @@ complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s q -l quie
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l bind -d 'Listen on this address and port (port 0: any free port) [default: [serve].bind, else 127.0.0.1:8080]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l model -d 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l env -d 'Serve a local environment\'s current release and follow its deploys' -r
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l json -d 'Print one JSON document on stdout instead of the human report'
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
@@ -153,12 +166,13 @@ complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "serve" -d 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict package models history abtest-analyze serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

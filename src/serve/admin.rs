@@ -91,15 +91,11 @@ fn query(uri: &axum::http::Uri, key: &str) -> Option<String> {
     })
 }
 
-fn slot_of(uri: &axum::http::Uri) -> Result<Variant, Response> {
+fn slot_of(uri: &axum::http::Uri) -> Result<Variant, String> {
     match query(uri, "slot") {
         None => Ok(Variant::Champion),
-        Some(s) => Variant::parse(&s).ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                &format!("slot \"{}\" is not champion or challenger", clip(&s)),
-            )
-        }),
+        Some(s) => Variant::parse(&s)
+            .ok_or_else(|| format!("slot \"{}\" is not champion or challenger", clip(&s))),
     }
 }
 
@@ -123,7 +119,7 @@ pub async fn put_model(
     }
     let slot = match slot_of(&parts.uri) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
     let text = |h: header::HeaderName| {
         parts

@@ -98,7 +98,11 @@ impl Config {
             max_body_bytes: usize::try_from(sv.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY))
                 .unwrap_or(usize::MAX),
             max_batch_rows: sv.max_batch_rows.unwrap_or(DEFAULT_MAX_ROWS),
-            timeout: Duration::from_secs_f64(sv.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S)),
+            // At most a day: a longer timeout is no timeout, and stays far
+            // from Duration's overflow.
+            timeout: Duration::try_from_secs_f64(sv.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S))
+                .unwrap_or(Duration::MAX)
+                .min(Duration::from_secs(86_400)),
             tls: sv.tls.as_ref().map(|t| (resolve(&t.cert), resolve(&t.key))),
             env_dir: None,
             watch_every: Duration::from_millis(500),
@@ -244,7 +248,7 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
     };
     // Once a signal came, in-flight requests get the request timeout plus
     // a margin to finish; then the server stops regardless.
-    let deadline = config.timeout + Duration::from_secs(5);
+    let deadline = config.timeout.saturating_add(Duration::from_secs(5));
     let limit = async move {
         let _ = drained.changed().await;
         tokio::time::sleep(deadline).await;

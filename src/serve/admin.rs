@@ -189,7 +189,7 @@ pub async fn delete_model(
     }
     match query(req.uri(), "slot").as_deref() {
         Some("challenger") => match app.models.remove_challenger(&name) {
-            Ok(doc) => json_response(StatusCode::OK, &doc),
+            Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
             Err(r) => refused(r),
         },
         _ => error(

@@ -108,8 +108,13 @@ impl Server {
     }
 
     /// SIGTERM, then the exit code (within 20 s).
-    fn stop(mut self) -> i32 {
-        self.signal("TERM");
+    fn stop(self) -> i32 {
+        self.stop_with("TERM")
+    }
+
+    /// Send `sig`, then the exit code (within 20 s).
+    fn stop_with(mut self, sig: &str) -> i32 {
+        self.signal(sig);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -979,7 +984,7 @@ fn env_folder_is_served_and_followed() {
             .is_some_and(|v| v == "champion")
             && r.headers()["x-model-version"] == "v1.1.0"
     });
-    assert_eq!(s.stop(), 0);
+    assert_eq!(s.stop_with("INT"), 0, "SIGINT drains too");
     // An http environment cannot be served.
     Test::new()
         .toml("[environments.prod]\ntarget = \"http\"\nurl = \"http://127.0.0.1:1\"\ntoken_env = \"X\"\n")
@@ -1101,4 +1106,29 @@ fn bad_model_and_bind_exit_with_a_sentence() {
     t.run_args(["serve", "--model", "model.json", "--bind", &addr])
         .code(2)
         .stderr_contains("cannot listen on");
+}
+
+#[test]
+fn a_request_slower_than_the_timeout_is_503() {
+    let t = with_model().file("mlops.toml", "[serve]\ntimeout_s = 0.3\n");
+    let s = Server::start(&t, &["--model", "model.json"]);
+    // Headers, then a body that never arrives in time.
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    c.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    let n = c.read(&mut buf).unwrap();
+    let resp = String::from_utf8_lossy(&buf[..n]);
+    assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
+    assert!(
+        resp.contains("longer than 0.3 s ([serve].timeout_s)"),
+        "{resp}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        json_of(s.post_json("/predict", &json!({"features": row()})), 200)["variant"],
+        "champion"
+    );
+    assert_eq!(s.stop(), 0);
 }

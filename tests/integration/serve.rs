@@ -1132,3 +1132,68 @@ fn a_request_slower_than_the_timeout_is_503() {
     );
     assert_eq!(s.stop(), 0);
 }
+
+/// The (method, path) pairs of `docs/openapi.yaml`: path lines are indented
+/// two spaces under `paths:`, their operations four.
+fn openapi_operations() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo().join("docs/openapi.yaml")).unwrap();
+    let mut ops = Vec::new();
+    let mut in_paths = false;
+    let mut path = String::new();
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            in_paths = line == "paths:";
+            continue;
+        }
+        if !in_paths {
+            continue;
+        }
+        if let Some(p) = line.strip_prefix("  /") {
+            path = format!("/{}", p.trim_end_matches(':'));
+        } else if let Some(m) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+            && ["get", "post", "put", "delete"].contains(&m)
+        {
+            ops.push((m.to_uppercase(), path.clone()));
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_openapi_operation_exists_on_the_real_server() {
+    let ops = openapi_operations();
+    assert_eq!(ops.len(), 25, "{ops:?}");
+    let t = Test::new().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"TEST_ADMIN_TOKEN\"\n",
+    );
+    let s = Server::start_with(&t, &[], &[("TEST_ADMIN_TOKEN", TOKEN)]);
+    let r = s
+        .admin(reqwest::Method::PUT, "/admin/models/hp")
+        .body(bundle(model(), "hp", "v1.0.0"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for (method, path) in ops {
+        let url = path
+            .replace("{m}", "hp")
+            .replace("{v}", "v1.0.0")
+            .replace("{name}", "other");
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = s
+            .admin(m, &url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().unwrap();
+        assert!(
+            status != 405 && !body.contains("no endpoint"),
+            "{method} {path}: {status} {body}"
+        );
+    }
+    // And an undocumented path is the fallback's 404.
+    error_of(s.get("/v3"), 404, "no endpoint GET /v3");
+    assert_eq!(s.stop(), 0);
+}

@@ -138,7 +138,7 @@ impl Metrics {
                 model: Arc::clone(model),
                 values: Histogram::new(model.buckets.len()),
             });
-        for v in values.iter().flatten() {
+        for v in values.iter().flatten().filter(|v| v.is_finite()) {
             s.values.observe(&model.buckets, *v);
         }
     }

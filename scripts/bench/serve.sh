@@ -92,6 +92,7 @@ bench() { # name port → "req/s p99_ms"
 }
 
 for run in $(seq "$RUNS"); do
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
   rm -f "$dir"/predictions.jsonl*
   port=$(free_port)
   (cd "$dir" && exec "$bin" -q serve --model model.json --bind "127.0.0.1:$port" 2>"$dir/mlops.err") &
@@ -108,7 +109,7 @@ for run in $(seq "$RUNS"); do
   read -r p_rps p_p99 p_bad < <(bench peer "$port")
   kill "$ppid"; wait "$ppid" 2>/dev/null || true
 
-  echo "run $run (load average before: $(cut -d' ' -f1-3 /proc/loadavg)), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict"
+  echo "run $run (load average before: $load), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict"
   printf '  mlops serve      %10.0f req/s  p99 %7.3f ms  non-2xx %s  (prediction log: %s lines)\n' "$m_rps" "$m_p99" "$m_bad" "$logged"
   printf '  FastAPI+sklearn  %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$p_rps" "$p_p99" "$p_bad"
   awk -v a="$m_rps" -v b="$p_rps" -v c="$m_p99" -v d="$p_p99" \

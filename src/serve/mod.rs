@@ -298,3 +298,39 @@ async fn shutdown_signal() {
         () = term => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn config_defaults_and_section() {
+        let c = Config::from_section(None, Path::to_path_buf, None).unwrap();
+        assert_eq!(c.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(c.max_body_bytes, 1 << 20);
+        assert_eq!(c.max_batch_rows, 10_000);
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert!(c.admin_token.is_none() && c.prediction_log.is_none() && c.tls.is_none());
+        let sv = ServeSection {
+            bind: Some("0.0.0.0:9000".into()),
+            prediction_log: Some("logs/p.jsonl".into()),
+            timeout_s: Some(1e300),
+            tls: Some(crate::project::TlsSection {
+                cert: "c.pem".into(),
+                key: "k.pem".into(),
+            }),
+            ..ServeSection::default()
+        };
+        let c = Config::from_section(Some(&sv), |p| Path::new("/p").join(p), Some(String::new()))
+            .unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(
+            c.prediction_log.as_deref(),
+            Some(Path::new("/p/logs/p.jsonl"))
+        );
+        assert_eq!(c.timeout, Duration::from_secs(86_400), "capped");
+        assert_eq!(c.tls.unwrap().1, Path::new("/p/k.pem"));
+        assert!(c.admin_token.is_none(), "an empty token is no token");
+    }
+}

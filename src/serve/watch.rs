@@ -194,7 +194,7 @@ impl Watcher {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::serve::model::tests::toy;

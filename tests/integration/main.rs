@@ -17,6 +17,7 @@ mod predict;
 mod project;
 mod registry;
 mod schemas;
+#[cfg(unix)] // signals and symlinks
 mod serve;
 mod streaming;
 mod train;

@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Take a registered version to an environment, verify it there, then record NAME#ENV#N')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the version live before the current one (or --to VERSION), through the same checks')
             [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -237,6 +238,24 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mlops;serve' {
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Listen on this address and port (port 0: any free port) [default: [serve].bind, else 127.0.0.1:8080]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Serve a local environment''s current release and follow its deploys')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mlops;completions' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
@@ -263,6 +282,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Take a registered version to an environment, verify it there, then record NAME#ENV#N')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the version live before the current one (or --to VERSION), through the same checks')
             [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -295,6 +315,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;help;abtest-analyze' {
+            break
+        }
+        'mlops;help;serve' {
             break
         }
         'mlops;help;completions' {

@@ -46,6 +46,9 @@ _mlops() {
             mlops,rollback)
                 cmd="mlops__subcmd__rollback"
                 ;;
+            mlops,serve)
+                cmd="mlops__subcmd__serve"
+                ;;
             mlops,train)
                 cmd="mlops__subcmd__train"
                 ;;
@@ -82,6 +85,9 @@ _mlops() {
             mlops__subcmd__help,rollback)
                 cmd="mlops__subcmd__help__subcmd__rollback"
                 ;;
+            mlops__subcmd__help,serve)
+                cmd="mlops__subcmd__help__subcmd__serve"
+                ;;
             mlops__subcmd__help,train)
                 cmd="mlops__subcmd__help__subcmd__train"
                 ;;
@@ -95,7 +101,7 @@ _mlops() {
 
     case "${cmd}" in
         mlops)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback abtest-analyze completions help"
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback abtest-analyze serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -267,7 +273,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help)
-            opts="init train predict validate package models history deploy rollback abtest-analyze completions help"
+            opts="init train predict validate package models history deploy rollback abtest-analyze serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +413,20 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -610,6 +630,44 @@ _mlops() {
             fi
             case "${prev}" in
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__serve)
+            opts="-C -q -v -h -V --bind --model --env --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -40,6 +40,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand deploy 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
             cand rollback 'Put back the version live before the current one (or --to VERSION), through the same checks'
             cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+            cand serve 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -223,6 +224,23 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlops;serve'= {
+            cand --bind 'Listen on this address and port (port 0: any free port) [default: [serve].bind, else 127.0.0.1:8080]'
+            cand --model 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)'
+            cand --env 'Serve a local environment''s current release and follow its deploys'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlops;completions'= {
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
@@ -248,6 +266,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand deploy 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
             cand rollback 'Put back the version live before the current one (or --to VERSION), through the same checks'
             cand abtest-analyze 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
+            cand serve 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -270,6 +289,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;rollback'= {
         }
         &'mlops;help;abtest-analyze'= {
+        }
+        &'mlops;help;serve'= {
         }
         &'mlops;help;completions'= {
         }

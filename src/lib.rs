@@ -32,6 +32,8 @@ pub mod project;
 pub mod registry;
 /// The progress trait the library reports through.
 pub mod report;
+/// The model server: REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics.
+pub mod serve;
 /// Experiment statistics: distributions, tests, intervals, corrections (pure numerics).
 pub mod stats;
 /// The streaming training path for data larger than memory.

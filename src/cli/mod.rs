@@ -10,6 +10,7 @@ mod models;
 pub mod output;
 mod package;
 mod predict;
+mod serve;
 mod train;
 mod validate;
 
@@ -82,6 +83,8 @@ pub enum Command {
     /// Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)
     #[command(name = "abtest-analyze")]
     AbtestAnalyze(AbtestArgs),
+    /// The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics
+    Serve(ServeArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -363,6 +366,20 @@ pub struct PredictArgs {
     pub output: Option<PathBuf>,
 }
 
+/// `mlops serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen on this address and port (port 0: any free port) [default: [serve].bind, else 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)
+    #[arg(long, value_name = "PATH", conflicts_with = "env")]
+    pub model: Option<PathBuf>,
+    /// Serve a local environment's current release and follow its deploys
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+}
+
 /// `mlops completions`
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -465,6 +482,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::Deploy(a) => deploy::run_deploy(a, cli, env, out),
         Command::Rollback(a) => deploy::run_rollback(a, cli, env, out),
         Command::AbtestAnalyze(a) => abtest::run(a, cli, env, out),
+        Command::Serve(a) => serve::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),
     }
 }

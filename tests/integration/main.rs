@@ -18,6 +18,8 @@ mod predict;
 mod project;
 mod registry;
 mod schemas;
+#[cfg(unix)] // signals and symlinks
+mod serve;
 mod streaming;
 mod train;
 mod train_errors;

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Benchmark `mlops serve` against the peer (FastAPI + uvicorn + sklearn,
+# ../shared/bench/serve_baseline.py) on single-row `/predict` with wrk,
+# side by side on this machine, with mlops' prediction log on.
+#
+#   scripts/bench/serve.sh             # from anywhere inside the repo
+#
+# Environment:
+#   DURATION=10s  CONNECTIONS=32  THREADS=2   wrk -tTHREADS -cCONNECTIONS -dDURATION
+#   RUNS=1                          rounds (mlops then the peer in each)
+#   BENCH_DIR=/tmp/mlops-bench-serve  work dir: model, log, wrk outputs
+#   MLOPS_BIN=...                   an mlops binary instead of building target/release/mlops
+#
+# Both servers get the same body (../shared/bench/predict.lua: one row of 8
+# features as {"instances": [[...]]}). Prints req/s and p99 latency of each
+# and the ratios; the load average is printed too, since the cores are shared.
+set -euo pipefail
+
+root=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
+cd "$root"
+shared=$(cd ../shared && pwd)
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-1}
+dir=${BENCH_DIR:-/tmp/mlops-bench-serve}
+mkdir -p "$dir"
+log() { printf '==> %s\n' "$*" >&2; }
+
+command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install -y wrk" >&2; exit 2; }
+venv=${MLOPS_PEERS_VENV:-/tmp/mlops-peers}
+if [ ! -x "$venv/bin/python" ]; then
+  log "peer venv (bash $shared/bench/setup.sh)"
+  venv=$(bash "$shared/bench/setup.sh")
+fi
+py="$venv/bin/python"
+
+if [ -n "${MLOPS_BIN:-}" ]; then
+  bin=$MLOPS_BIN
+else
+  log "building target/release/mlops"
+  cargo build --locked --release -q
+  bin=$root/target/release/mlops
+fi
+
+# An 8-feature linear model, like the peer's.
+if [ ! -s "$dir/model.json" ]; then
+  "$py" "$shared/bench/make_regression_csv.py" 1000 8 "$dir/train.csv"
+  cat >"$dir/mlops.toml" <<TOML
+[project]
+name = "bench"
+
+[data]
+path = "train.csv"
+target = "y"
+
+[split]
+validation_fraction = 0.2
+seed = 1
+
+[model]
+name = "bench"
+kind = "linear"
+artifact = "model.json"
+
+[serve]
+prediction_log = "predictions.jsonl"
+TOML
+  "$bin" -q -C "$dir/mlops.toml" train >/dev/null
+fi
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { # port
+  for _ in $(seq 200); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" && return
+    sleep 0.1
+  done
+  echo "server on port $1 did not come up" >&2; exit 1
+}
+bench() { # name port → "req/s p99_ms"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$shared/bench/predict.lua" \
+    "http://127.0.0.1:$2/predict" >"$dir/wrk-$1.txt"
+  awk '/Requests\/sec/ {rps=$2}
+       / 99%/ {v=$2; u=v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+               ms = (u=="us") ? v/1000 : (u=="s") ? v*1000 : v}
+       /Non-2xx/ {bad=$NF}
+       END {printf "%s %.3f %s\n", rps, ms, (bad=="" ? 0 : bad)}' "$dir/wrk-$1.txt"
+}
+
+for run in $(seq "$RUNS"); do
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  rm -f "$dir"/predictions.jsonl*
+  port=$(free_port)
+  (cd "$dir" && exec "$bin" -q serve --model model.json --bind "127.0.0.1:$port" 2>"$dir/mlops.err") &
+  mpid=$!; pids+=("$mpid")
+  wait_up "$port"
+  read -r m_rps m_p99 m_bad < <(bench mlops "$port")
+  kill -TERM "$mpid"; wait "$mpid" || true
+  logged=$(cat "$dir"/predictions.jsonl* | wc -l)
+
+  port=$(free_port)
+  "$py" "$shared/bench/serve_baseline.py" "$port" 8 >"$dir/peer.out" 2>&1 &
+  ppid=$!; pids+=("$ppid")
+  wait_up "$port"
+  read -r p_rps p_p99 p_bad < <(bench peer "$port")
+  kill "$ppid"; wait "$ppid" 2>/dev/null || true
+
+  echo "run $run (load average before: $load), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict"
+  printf '  mlops serve      %10.0f req/s  p99 %7.3f ms  non-2xx %s  (prediction log: %s lines)\n' "$m_rps" "$m_p99" "$m_bad" "$logged"
+  printf '  FastAPI+sklearn  %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$p_rps" "$p_p99" "$p_bad"
+  awk -v a="$m_rps" -v b="$p_rps" -v c="$m_p99" -v d="$p_p99" \
+    'BEGIN {printf "  throughput %.1fx the peer, p99 %.1fx lower\n", a/b, d/c}'
+done

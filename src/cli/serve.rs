@@ -1,0 +1,89 @@
+//! `mlops serve [--bind ADDR] [--model PATH | --env ENV]`
+
+use std::io::Write;
+use std::sync::Arc;
+
+use super::{Cli, Env, ServeArgs, output::Output};
+use mlops::Result;
+use mlops::error::{Error, display_path};
+use mlops::project::{Project, TargetKind};
+use mlops::serve::{self, Config, Events};
+
+/// Server events on stderr: the address always (scripts wait for it),
+/// the rest unless `--quiet`.
+struct Stderr {
+    quiet: bool,
+    warn_label: String,
+}
+
+impl Events for Stderr {
+    fn listening(&self, url: &str) {
+        let _ = writeln!(std::io::stderr(), "listening on {url}");
+    }
+    fn info(&self, msg: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{msg}");
+        }
+    }
+    fn warn(&self, msg: &str) {
+        let _ = writeln!(std::io::stderr(), "{} {msg}", self.warn_label);
+    }
+}
+
+pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
+    let explicit = super::config_path(cli, env);
+    // A project is optional with --model or nothing; --env needs one.
+    let project = match (Project::discover(explicit, &env.cwd), &a.env) {
+        (Ok(_), _) | (Err(_), Some(_)) => Some(Project::load(explicit, &env.cwd)?),
+        (Err(e), None) if explicit.is_some() => return Err(e),
+        (Err(_), None) => None,
+    };
+    let section = project.as_ref().and_then(|p| p.file.serve.as_ref());
+    let token_env = section.and_then(|s| s.admin_token_env.as_deref());
+    let token = token_env.and_then(|v| std::env::var(v).ok());
+    let mut config = Config::from_section(
+        section,
+        |p| {
+            project
+                .as_ref()
+                .map_or_else(|| env.cwd.join(p), |pr| pr.resolve(p))
+        },
+        token,
+    )?;
+    if let Some(b) = &a.bind {
+        config.bind = b.parse().map_err(|_| {
+            Error::usage(format!(
+                "--bind \"{b}\" is not an address and port, like 127.0.0.1:8080"
+            ))
+        })?;
+    }
+    if let (Some(v), None) = (token_env, &config.admin_token) {
+        out.verbose(&format!("{v} is not set: the admin API is off"));
+    }
+    let initial = match &a.model {
+        Some(p) => Some(serve::load_model(&env.cwd.join(p))?),
+        None => None,
+    };
+    if let (Some(name), Some(project)) = (&a.env, &project) {
+        let e = project.environment(name)?;
+        if e.target != TargetKind::Local {
+            return Err(Error::usage(format!(
+                "environment \"{name}\" has target \"{}\"; --env serves a \"local\" environment's folder",
+                format!("{:?}", e.target).to_lowercase()
+            )));
+        }
+        let Some(path) = &e.path else {
+            return Err(Error::usage(format!(
+                "environment \"{name}\" has no path; add environments.{name}.path"
+            )));
+        };
+        let dir = project.resolve(path);
+        out.verbose(&format!("following {}", display_path(&dir)));
+        config.env_dir = Some(dir);
+    }
+    let events = Arc::new(Stderr {
+        quiet: out.quiet,
+        warn_label: out.paint("warning:", "1;33"),
+    });
+    serve::serve(config, initial, events)
+}

@@ -1,0 +1,300 @@
+//! The admin API that `mlops deploy` talks to (contract:
+//! `docs/serving.md`, "Admin API"). Off (404) without a token; 401 without
+//! the right `Authorization: Bearer` token.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json, json};
+
+use super::http::{App, MAX_BUNDLE_BYTES, error, json_response, read_body};
+use super::model::{Model, clip};
+use super::state::{Refused, Variant};
+
+/// Compare two byte strings in time that depends only on their lengths.
+#[must_use]
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i).copied().unwrap_or(!x);
+    }
+    diff == 0
+}
+
+/// `None` when the request may use the admin API, else the refusal.
+fn deny(app: &App, headers: &HeaderMap) -> Option<Response> {
+    if app.admin_token.is_none() {
+        return Some(error(
+            StatusCode::NOT_FOUND,
+            "the admin API is off: start the server with the variable named by [serve].admin_token_env set",
+        ));
+    }
+    if app.is_admin(headers) {
+        return None;
+    }
+    let mut r = error(
+        StatusCode::UNAUTHORIZED,
+        "missing or wrong admin token: send Authorization: Bearer <token>",
+    );
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    Some(r)
+}
+
+fn refused(r: Refused) -> Response {
+    match r {
+        Refused::Conflict(m) => error(StatusCode::CONFLICT, &m),
+        Refused::Invalid(m) => error(StatusCode::BAD_REQUEST, &m),
+        Refused::NotFound(m) => error(StatusCode::NOT_FOUND, &m),
+    }
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| char::from(c).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                        i += 3;
+                    }
+                    _ => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of `key` in a query string.
+fn query(uri: &axum::http::Uri, key: &str) -> Option<String> {
+    uri.query()?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (decode(k) == key).then(|| decode(v))
+    })
+}
+
+fn slot_of(uri: &axum::http::Uri) -> Result<Variant, String> {
+    match query(uri, "slot") {
+        None => Ok(Variant::Champion),
+        Some(s) => Variant::parse(&s)
+            .ok_or_else(|| format!("slot \"{}\" is not champion or challenger", clip(&s))),
+    }
+}
+
+/// `GET /admin/models`.
+pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Some(r) = deny(&app, &headers) {
+        return r;
+    }
+    json_response(StatusCode::OK, &app.models.describe())
+}
+
+/// `PUT /admin/models/{name}?slot=...` with a bundle body.
+pub async fn put_model(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    if let Some(r) = deny(&app, &parts.headers) {
+        return r;
+    }
+    let slot = match slot_of(&parts.uri) {
+        Ok(s) => s,
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
+    };
+    let text = |h: header::HeaderName| {
+        parts
+            .headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().trim_matches('"').to_string())
+    };
+    let if_match = text(header::IF_MATCH);
+    let if_none_match = text(header::IF_NONE_MATCH).is_some_and(|v| v == "*");
+    let bytes = match read_body(&parts.headers, body, MAX_BUNDLE_BYTES).await {
+        Ok(b) => b,
+        Err(e) => return error(e.status(), &e.message()),
+    };
+    let loaded = tokio::task::spawn_blocking(move || {
+        let b = crate::bundle::read(&bytes, "the uploaded bundle")?;
+        Model::from_bundle(b)
+    })
+    .await;
+    let model = match loaded {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => return error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+        Err(_) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "loading the bundle failed",
+            );
+        }
+    };
+    if model.name != name {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!(
+                "the bundle holds model \"{}\" but the URL names \"{}\"; PUT it to /admin/models/{}",
+                model.name,
+                clip(&name),
+                model.name
+            ),
+        );
+    }
+    match app
+        .models
+        .put(model, slot, if_match.as_deref(), if_none_match)
+    {
+        Ok(m) => json_response(
+            StatusCode::OK,
+            &json!({
+                "name": m.name,
+                "slot": slot.as_str(),
+                "version": m.version,
+                "sha256": m.sha256,
+                "loaded_at": m.loaded_at_rfc3339(),
+            }),
+        ),
+        Err(r) => refused(r),
+    }
+}
+
+/// `DELETE /admin/models/{name}?slot=challenger`.
+pub async fn delete_model(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    req: Request,
+) -> Response {
+    if let Some(r) = deny(&app, req.headers()) {
+        return r;
+    }
+    match query(req.uri(), "slot").as_deref() {
+        Some("challenger") => match app.models.remove_challenger(&name) {
+            Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
+            Err(r) => refused(r),
+        },
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            "only the challenger can be removed: DELETE /admin/models/NAME?slot=challenger (a champion is replaced, or rolled back)",
+        ),
+    }
+}
+
+/// `PUT /admin/traffic` `{"challenger_percent": N, "model"?: name}`.
+pub async fn traffic(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    if let Some(r) = deny(&app, &parts.headers) {
+        return r;
+    }
+    let bytes = match read_body(&parts.headers, body, app.max_body).await {
+        Ok(b) => b,
+        Err(e) => return error(e.status(), &e.message()),
+    };
+    let doc: serde_json::Map<String, Json> = match serde_json::from_slice(&bytes) {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &super::rest::malformed(&e).0),
+    };
+    if let Some(k) = doc
+        .keys()
+        .find(|k| !["challenger_percent", "model"].contains(&k.as_str()))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "unknown key \"{}\"; send challenger_percent and optionally model",
+                clip(k)
+            ),
+        );
+    }
+    let Some(p) = doc.get("challenger_percent").and_then(Json::as_i64) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the body needs \"challenger_percent\": an integer from 0 to 100",
+        );
+    };
+    let model = match doc.get("model") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => Some(s.as_str()),
+        Some(_) => return error(StatusCode::BAD_REQUEST, "\"model\" must be a string"),
+    };
+    match app.models.set_traffic(model, p) {
+        Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
+        Err(r) => refused(r),
+    }
+}
+
+/// `POST /admin/promote[?model=NAME]`.
+pub async fn promote(State(app): State<Arc<App>>, req: Request) -> Response {
+    if let Some(r) = deny(&app, req.headers()) {
+        return r;
+    }
+    match app.models.promote(query(req.uri(), "model").as_deref()) {
+        Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
+        Err(r) => refused(r),
+    }
+}
+
+/// `POST /admin/rollback[?model=NAME]`.
+pub async fn rollback(State(app): State<Arc<App>>, req: Request) -> Response {
+    if let Some(r) = deny(&app, req.headers()) {
+        return r;
+    }
+    match app.models.rollback(query(req.uri(), "model").as_deref()) {
+        Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
+        Err(r) => refused(r),
+    }
+}
+
+/// `GET /admin/abtest/export`: CSV `variant,key,value`.
+pub async fn export(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Some(r) = deny(&app, &headers) {
+        return r;
+    }
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"))],
+        app.feedback.export_csv(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn query_values() {
+        let uri: axum::http::Uri = "/a?slot=challenger&model=house%2Dprice".parse().unwrap();
+        assert_eq!(query(&uri, "slot").as_deref(), Some("challenger"));
+        assert_eq!(query(&uri, "model").as_deref(), Some("house-price"));
+        assert_eq!(query(&uri, "x"), None);
+        assert_eq!(decode("a%2"), "a%2");
+    }
+}

@@ -1,0 +1,726 @@
+//! The HTTP layer: axum routes that read a request, call the protocol's
+//! plain function, and write the answer with its headers, metrics and log
+//! line. Nothing here decides a prediction.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use http_body_util::BodyExt;
+use serde_json::{Value as Json, json};
+
+use super::log::{Entry, Feedback, PredictionLog, Subject};
+use super::metrics::Metrics;
+use super::model::{BadRequest, Model, clip};
+use super::state::{Choice, Models, RouteError, Variant};
+use super::{admin, mlflow, rest, v2};
+
+/// Largest admin upload (a bundle), whatever `max_body_bytes` says.
+pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Everything a handler needs.
+#[derive(Debug)]
+pub struct App {
+    /// The models.
+    pub models: Arc<Models>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The prediction log, when configured.
+    pub log: Option<PredictionLog>,
+    /// Outcomes for A/B exports.
+    pub feedback: Feedback,
+    /// The admin token; `None` turns the admin API off.
+    pub admin_token: Option<String>,
+    /// Largest request body.
+    pub max_body: usize,
+    /// Most rows per request.
+    pub max_rows: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    next_id: AtomicU64,
+    id_prefix: String,
+}
+
+impl App {
+    /// A new application state.
+    #[must_use]
+    pub fn new(
+        models: Arc<Models>,
+        metrics: Arc<Metrics>,
+        log: Option<PredictionLog>,
+        admin_token: Option<String>,
+        max_body: usize,
+        max_rows: usize,
+        timeout: Duration,
+    ) -> App {
+        let nanos = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        App {
+            models,
+            metrics,
+            log,
+            feedback: Feedback::default(),
+            admin_token,
+            max_body,
+            max_rows,
+            timeout,
+            next_id: AtomicU64::new(1),
+            id_prefix: format!(
+                "{:08x}",
+                (nanos as u64) ^ u64::from(std::process::id()) << 32
+            ),
+        }
+    }
+
+    fn request_id(&self, headers: &HeaderMap) -> String {
+        if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok())
+            && !v.is_empty()
+            && v.len() <= 128
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        {
+            return v.to_string();
+        }
+        format!(
+            "{}-{:x}",
+            self.id_prefix,
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Whether the request carries the admin token (constant-time compare).
+    pub(crate) fn is_admin(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = &self.admin_token else {
+            return false;
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        admin::constant_time_eq(given.as_bytes(), token.as_bytes())
+    }
+}
+
+type Shared = Arc<App>;
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, doc: &Json) -> Response {
+    let body = serde_json::to_vec(doc).unwrap_or_default();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `{"error": msg}` with `status`.
+pub(crate) fn error(status: StatusCode, msg: &str) -> Response {
+    json_response(status, &json!({ "error": msg }))
+}
+
+fn status_of(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Why a body could not be read.
+pub(crate) enum BodyError {
+    TooLarge(usize),
+    Broken(String),
+}
+
+impl BodyError {
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            BodyError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Broken(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub(crate) fn message(&self) -> String {
+        match self {
+            BodyError::TooLarge(n) => format!(
+                "the request body is larger than the limit of {n} bytes ([serve].max_body_bytes); send fewer rows per request"
+            ),
+            BodyError::Broken(e) => format!("the request body could not be read: {e}"),
+        }
+    }
+}
+
+/// Read a body of at most `limit` bytes.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    if let Some(n) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && n > limit as u64
+    {
+        return Err(BodyError::TooLarge(limit));
+    }
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
+        Err(e) => Err(BodyError::Broken(e.to_string())),
+    }
+}
+
+/// The routes.
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { json_response(StatusCode::OK, &json!({"status": "ok"})) }),
+        )
+        .route("/readyz", get(readyz))
+        .route(
+            "/v2/health/live",
+            get(|| async { json_response(StatusCode::OK, &json!({"live": true})) }),
+        )
+        .route("/v2/health/ready", get(v2_ready))
+        .route(
+            "/v2",
+            get(|| async { json_response(StatusCode::OK, &v2::server_metadata()) }),
+        )
+        .route("/v2/models/{m}", get(v2_metadata))
+        .route("/v2/models/{m}/ready", get(v2_model_ready))
+        .route("/v2/models/{m}/infer", post(v2_infer))
+        .route("/v2/models/{m}/versions/{v}", get(v2_metadata_version))
+        .route(
+            "/v2/models/{m}/versions/{v}/ready",
+            get(v2_model_ready_version),
+        )
+        .route("/v2/models/{m}/versions/{v}/infer", post(v2_infer_version))
+        .route("/predict", post(predict))
+        .route("/invocations", post(invocations))
+        .route("/ping", get(ping))
+        .route("/health", get(ping))
+        .route(
+            "/version",
+            get(|| async { format!("mlops {}\n", crate::VERSION) }),
+        )
+        .route("/metrics", get(metrics))
+        .route("/feedback", post(feedback))
+        .route("/admin/models", get(admin::list))
+        .route(
+            "/admin/models/{name}",
+            put(admin::put_model).delete(admin::delete_model),
+        )
+        .route("/admin/traffic", put(admin::traffic))
+        .route("/admin/promote", post(admin::promote))
+        .route("/admin/rollback", post(admin::rollback))
+        .route("/admin/abtest/export", get(admin::export))
+        .fallback(|method: Method, uri: axum::http::Uri| async move {
+            error(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "no endpoint {method} {}; see docs/serving.md",
+                    clip(uri.path())
+                ),
+            )
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            guard,
+        ))
+        .with_state(app)
+}
+
+/// Decrements the in-flight gauge however the request ends.
+struct InFlight<'a>(&'a Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Every request: the in-flight gauge and the timeout.
+async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    app.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let _g = InFlight(&app.metrics);
+    match tokio::time::timeout(app.timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the request took longer than {} s ([serve].timeout_s)",
+                app.timeout.as_secs_f64()
+            ),
+        ),
+    }
+}
+
+async fn readyz(State(app): State<Shared>) -> Response {
+    if app.models.ready() {
+        json_response(StatusCode::OK, &json!({"status": "ready"}))
+    } else {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &RouteError::NotReady.message(),
+        )
+    }
+}
+
+async fn v2_ready(State(app): State<Shared>) -> Response {
+    let ready = app.models.ready();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json_response(status, &json!({ "ready": ready }))
+}
+
+async fn ping(State(app): State<Shared>) -> Response {
+    if app.models.ready() {
+        (StatusCode::OK, "\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "no model is loaded\n").into_response()
+    }
+}
+
+async fn metrics(State(app): State<Shared>) -> Response {
+    let text = app.metrics.render(&app.models.snapshot());
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// The model of `name` at `version` (a slot's version), for V2 URLs.
+fn v2_model(
+    app: &App,
+    name: &str,
+    version: Option<&str>,
+) -> Result<(Arc<Model>, Variant), RouteError> {
+    let Some(v) = version else {
+        return app
+            .models
+            .route(Some(name), Choice::Force(Variant::Champion))
+            .or_else(|e| match e {
+                RouteError::NoSuchSlot(_) => app
+                    .models
+                    .route(Some(name), Choice::Force(Variant::Challenger)),
+                e => Err(e),
+            });
+    };
+    for slot in [Variant::Champion, Variant::Challenger] {
+        if let Ok((m, s)) = app.models.route(Some(name), Choice::Force(slot))
+            && m.version == v
+        {
+            return Ok((m, s));
+        }
+    }
+    app.models.route(Some(name), Choice::Split)?;
+    Err(RouteError::NoSuchSlot(format!(
+        "model \"{}\" has no version \"{}\" loaded",
+        clip(name),
+        clip(v)
+    )))
+}
+
+fn versions(app: &App, name: &str) -> Vec<String> {
+    let t = app.models.snapshot();
+    t.get(name).map_or_else(Vec::new, |s| {
+        [&s.champion, &s.challenger]
+            .into_iter()
+            .flatten()
+            .map(|m| m.version.clone())
+            .collect()
+    })
+}
+
+async fn v2_metadata(State(app): State<Shared>, Path(m): Path<String>) -> Response {
+    metadata_for(&app, &m, None)
+}
+
+async fn v2_metadata_version(
+    State(app): State<Shared>,
+    Path((m, v)): Path<(String, String)>,
+) -> Response {
+    metadata_for(&app, &m, Some(&v))
+}
+
+fn metadata_for(app: &App, name: &str, version: Option<&str>) -> Response {
+    match v2_model(app, name, version) {
+        Ok((model, _)) => {
+            let vs = versions(app, name);
+            let vs: Vec<&str> = vs.iter().map(String::as_str).collect();
+            json_response(StatusCode::OK, &v2::metadata(&model, &vs))
+        }
+        Err(e) => error(status_of(e.status()), &e.message()),
+    }
+}
+
+async fn v2_model_ready(State(app): State<Shared>, Path(m): Path<String>) -> Response {
+    ready_for(&app, &m, None)
+}
+
+async fn v2_model_ready_version(
+    State(app): State<Shared>,
+    Path((m, v)): Path<(String, String)>,
+) -> Response {
+    ready_for(&app, &m, Some(&v))
+}
+
+fn ready_for(app: &App, name: &str, version: Option<&str>) -> Response {
+    match v2_model(app, name, version) {
+        Ok((model, _)) => json_response(
+            StatusCode::OK,
+            &json!({"name": model.name, "version": model.version, "ready": true}),
+        ),
+        Err(e) => error(status_of(e.status()), &e.message()),
+    }
+}
+
+/// What the prediction handlers share: read the body, route, answer.
+struct Call {
+    started: Instant,
+    at: SystemTime,
+    request_id: String,
+    key: Option<String>,
+    force: Option<Variant>,
+}
+
+impl Call {
+    fn new(app: &App, headers: &HeaderMap) -> Call {
+        let force = headers
+            .get("x-mlops-variant")
+            .and_then(|v| v.to_str().ok())
+            .and_then(Variant::parse)
+            .filter(|_| app.is_admin(headers));
+        Call {
+            started: Instant::now(),
+            at: SystemTime::now(),
+            request_id: app.request_id(headers),
+            key: headers
+                .get("x-request-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            force,
+        }
+    }
+
+    fn choice(&self) -> Choice<'_> {
+        match (self.force, &self.key) {
+            (Some(v), _) => Choice::Force(v),
+            (None, Some(k)) => Choice::Key(k),
+            (None, None) => Choice::Split,
+        }
+    }
+
+    /// Finish a request: headers, metrics, log and feedback bookkeeping.
+    fn finish(
+        self,
+        app: &App,
+        endpoint: &'static str,
+        served: Option<(&Arc<Model>, Variant)>,
+        predictions: Option<(&[Option<f64>], bool)>,
+        mut resp: Response,
+    ) -> Response {
+        let status = resp.status().as_u16();
+        let elapsed = self.started.elapsed();
+        app.metrics.request(endpoint, served, status, elapsed);
+        let h = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&self.request_id) {
+            h.insert("x-request-id", v);
+        }
+        if let Some((m, v)) = served {
+            if let Ok(x) = HeaderValue::from_str(&m.version) {
+                h.insert("x-model-version", x);
+            }
+            h.insert("x-model-variant", HeaderValue::from_static(v.as_str()));
+            if let Some((preds, single)) = predictions {
+                app.metrics.predictions(m, v, preds);
+                app.feedback
+                    .served(&self.request_id, self.key.as_deref(), v);
+                if let Some(log) = &app.log {
+                    log.send(Entry {
+                        request_id: self.request_id,
+                        at: self.at,
+                        model: Arc::clone(m),
+                        variant: v,
+                        key: self.key,
+                        latency: elapsed,
+                        predictions: preds.to_vec(),
+                        single,
+                    });
+                }
+            }
+        }
+        resp
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|c| {
+            let m = c
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            m == "application/json" || m.ends_with("+json")
+        })
+}
+
+async fn predict(State(app): State<Shared>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let mut call = Call::new(&app, &parts.headers);
+    let fail = |call: Call, status: StatusCode, msg: &str, served| {
+        call.finish(&app, "predict", served, None, error(status, msg))
+    };
+    if !is_json(&parts.headers) {
+        return fail(
+            call,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "/predict takes Content-Type: application/json",
+            None,
+        );
+    }
+    let bytes = match read_body(&parts.headers, body, app.max_body).await {
+        Ok(b) => b,
+        Err(e) => return fail(call, e.status(), &e.message(), None),
+    };
+    let parsed = match rest::parse(&bytes, app.max_rows) {
+        Ok(p) => p,
+        Err(BadRequest(m)) => return fail(call, StatusCode::BAD_REQUEST, &m, None),
+    };
+    if call.key.is_none() {
+        call.key = parsed.key();
+    }
+    let (model, variant) = match app.models.route(None, call.choice()) {
+        Ok(x) => x,
+        Err(e) => return fail(call, status_of(e.status()), &e.message(), None),
+    };
+    match rest::predict(&model, &parsed) {
+        Ok(out) => {
+            let doc = rest::response(&out, &model, variant);
+            let (preds, single) = match out {
+                rest::Output::One(p) => (vec![p], true),
+                rest::Output::Many(p) => (p, false),
+            };
+            let resp = json_response(StatusCode::OK, &doc);
+            call.finish(
+                &app,
+                "predict",
+                Some((&model, variant)),
+                Some((&preds, single)),
+                resp,
+            )
+        }
+        Err(BadRequest(m)) => fail(call, StatusCode::BAD_REQUEST, &m, Some((&model, variant))),
+    }
+}
+
+fn mlflow_error(status: StatusCode, msg: &str) -> Response {
+    json_response(
+        status,
+        &json!({"error_code": "BAD_REQUEST", "message": msg}),
+    )
+}
+
+async fn invocations(State(app): State<Shared>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let call = Call::new(&app, &parts.headers);
+    let fail = |call: Call, status: StatusCode, msg: &str, served| {
+        call.finish(&app, "invocations", served, None, mlflow_error(status, msg))
+    };
+    let bytes = match read_body(&parts.headers, body, app.max_body).await {
+        Ok(b) => b,
+        Err(e) => return fail(call, e.status(), &e.message(), None),
+    };
+    let (model, variant) = match app.models.route(None, call.choice()) {
+        Ok(x) => x,
+        Err(e) => return fail(call, status_of(e.status()), &e.message(), None),
+    };
+    let ct = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    match mlflow::invocations(&model, ct, &bytes, app.max_rows) {
+        Ok(preds) => {
+            let resp = json_response(StatusCode::OK, &json!({ "predictions": preds }));
+            call.finish(
+                &app,
+                "invocations",
+                Some((&model, variant)),
+                Some((&preds, false)),
+                resp,
+            )
+        }
+        Err(mlflow::Refusal::Bad(m)) => {
+            fail(call, StatusCode::BAD_REQUEST, &m, Some((&model, variant)))
+        }
+        Err(mlflow::Refusal::Unsupported(m)) => fail(
+            call,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &m,
+            Some((&model, variant)),
+        ),
+    }
+}
+
+async fn v2_infer(State(app): State<Shared>, Path(m): Path<String>, req: Request) -> Response {
+    infer_for(&app, &m, None, req).await
+}
+
+async fn v2_infer_version(
+    State(app): State<Shared>,
+    Path((m, v)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    infer_for(&app, &m, Some(&v), req).await
+}
+
+async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let call = Call::new(app, &parts.headers);
+    let fail = |call: Call, status: StatusCode, msg: &str, served| {
+        call.finish(app, "v2_infer", served, None, error(status, msg))
+    };
+    let bytes = match read_body(&parts.headers, body, app.max_body).await {
+        Ok(b) => b,
+        Err(e) => return fail(call, e.status(), &e.message(), None),
+    };
+    let header_len = match parts.headers.get(v2::HEADER_LENGTH) {
+        None => None,
+        Some(v) => match v.to_str().ok().and_then(|s| s.trim().parse::<usize>().ok()) {
+            Some(n) => Some(n),
+            None => {
+                return fail(
+                    call,
+                    StatusCode::BAD_REQUEST,
+                    "Inference-Header-Content-Length must be a byte count",
+                    None,
+                );
+            }
+        },
+    };
+    let routed = match version {
+        Some(_) => v2_model(app, name, version),
+        None => app.models.route(Some(name), call.choice()),
+    };
+    let (model, variant) = match routed {
+        Ok(x) => x,
+        Err(e) => return fail(call, status_of(e.status()), &e.message(), None),
+    };
+    let parsed = match v2::parse(&bytes, header_len, app.max_rows) {
+        Ok(p) => p,
+        Err(BadRequest(m)) => {
+            return fail(call, StatusCode::BAD_REQUEST, &m, Some((&model, variant)));
+        }
+    };
+    match v2::infer(&model, &parsed) {
+        Ok((out, preds)) => {
+            let (bytes, json_len) = v2::encode(&out);
+            let mut resp = Response::new(Body::from(bytes));
+            let h = resp.headers_mut();
+            match json_len {
+                Some(n) => {
+                    h.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/octet-stream"),
+                    );
+                    h.insert(v2::HEADER_LENGTH, HeaderValue::from(n));
+                }
+                None => {
+                    h.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                }
+            }
+            call.finish(
+                app,
+                "v2_infer",
+                Some((&model, variant)),
+                Some((&preds, false)),
+                resp,
+            )
+        }
+        Err(BadRequest(m)) => fail(call, StatusCode::BAD_REQUEST, &m, Some((&model, variant))),
+    }
+}
+
+async fn feedback(State(app): State<Shared>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(&parts.headers, body, app.max_body).await {
+        Ok(b) => b,
+        Err(e) => return error(e.status(), &e.message()),
+    };
+    let doc: serde_json::Map<String, Json> = match serde_json::from_slice(&bytes) {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &rest::malformed(&e).0),
+    };
+    if let Some(k) = doc
+        .keys()
+        .find(|k| !["request_id", "key", "value"].contains(&k.as_str()))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "unknown key \"{}\"; feedback holds request_id or key, and value",
+                clip(k)
+            ),
+        );
+    }
+    let text = |k: &str| match doc.get(k) {
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(Json::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let subject = match (text("request_id"), text("key")) {
+        (Some(id), None) => Subject::Request(id),
+        (None, Some(k)) => Subject::Key(k),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "feedback needs exactly one of \"request_id\" or \"key\" (a string)",
+            );
+        }
+    };
+    let value = match doc.get("value") {
+        Some(Json::Bool(b)) => f64::from(u8::from(*b)),
+        Some(v) => match v.as_f64() {
+            Some(x) if x.is_finite() => x,
+            _ => return error(StatusCode::BAD_REQUEST, "\"value\" must be a finite number"),
+        },
+        None => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "feedback needs \"value\": a number",
+            );
+        }
+    };
+    match app.feedback.record(&subject, value) {
+        Ok(v) => json_response(
+            StatusCode::OK,
+            &json!({"recorded": true, "variant": v.as_str()}),
+        ),
+        Err(m) => error(StatusCode::NOT_FOUND, &m),
+    }
+}

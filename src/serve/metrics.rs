@@ -1,0 +1,311 @@
+//! Prometheus metrics in the text exposition format (version 0.0.4).
+//!
+//! Labels only ever name a model the server loaded: a request for a name
+//! no model has counts under `model=""`, so a client cannot grow the label
+//! set. Series of a model hold its `Arc`, so its name and version stay put.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::model::Model;
+use super::state::{Slots, Table, Variant};
+
+/// Upper bounds of the request duration histogram, seconds.
+pub const DURATION_BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 2.5, 10.0,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RequestKey {
+    endpoint: &'static str,
+    model: usize,
+    variant: &'static str,
+    status: u16,
+}
+
+#[derive(Debug)]
+struct Histogram {
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn new(n: usize) -> Histogram {
+        Histogram {
+            counts: vec![0; n],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    fn observe(&mut self, bounds: &[f64], x: f64) {
+        if let Some(i) = bounds.iter().position(|b| x <= *b) {
+            self.counts[i] += 1;
+        }
+        self.sum += x;
+        self.count += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str, bounds: &[f64]) {
+        let mut cum = 0;
+        for (b, c) in bounds.iter().zip(&self.counts) {
+            cum += c;
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{b}\"}} {cum}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
+#[derive(Debug)]
+struct RequestSeries {
+    model: Option<Arc<Model>>,
+    total: u64,
+    duration: Histogram,
+}
+
+#[derive(Debug)]
+struct PredictionSeries {
+    model: Arc<Model>,
+    values: Histogram,
+}
+
+/// The server's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<HashMap<RequestKey, RequestSeries>>,
+    predictions: Mutex<HashMap<(usize, &'static str), PredictionSeries>>,
+    /// Requests being handled now.
+    pub in_flight: AtomicI64,
+    /// Prediction log lines lost (channel full or disk failing).
+    pub dropped_log_lines: Arc<AtomicU64>,
+}
+
+fn model_id(m: Option<&Arc<Model>>) -> usize {
+    m.map_or(0, |m| Arc::as_ptr(m) as usize)
+}
+
+/// `"` `\` and newlines escaped for a label value.
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    /// Count a request to a prediction `endpoint` served by `model` (or
+    /// refused before one was chosen).
+    pub fn request(
+        &self,
+        endpoint: &'static str,
+        model: Option<(&Arc<Model>, Variant)>,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        let key = RequestKey {
+            endpoint,
+            model: model_id(model.map(|m| m.0)),
+            variant: model.map_or("", |m| m.1.as_str()),
+            status,
+        };
+        let mut map = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let s = map.entry(key).or_insert_with(|| RequestSeries {
+            model: model.map(|m| Arc::clone(m.0)),
+            total: 0,
+            duration: Histogram::new(DURATION_BUCKETS.len()),
+        });
+        s.total += 1;
+        s.duration.observe(&DURATION_BUCKETS, elapsed.as_secs_f64());
+    }
+
+    /// Record predicted values of `model` as `variant`.
+    pub fn predictions(&self, model: &Arc<Model>, variant: Variant, values: &[Option<f64>]) {
+        let mut map = self
+            .predictions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let s = map
+            .entry((model_id(Some(model)), variant.as_str()))
+            .or_insert_with(|| PredictionSeries {
+                model: Arc::clone(model),
+                values: Histogram::new(model.buckets.len()),
+            });
+        for v in values.iter().flatten().filter(|v| v.is_finite()) {
+            s.values.observe(&model.buckets, *v);
+        }
+    }
+
+    /// The exposition text, with the model slots of `table`.
+    #[must_use]
+    pub fn render(&self, table: &Table) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str("# HELP mlops_requests_total Prediction requests by endpoint, model, version, variant and status.\n# TYPE mlops_requests_total counter\n");
+        let reqs = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rows: Vec<(String, &RequestSeries)> = reqs
+            .iter()
+            .map(|(k, s)| {
+                let (m, v) = s
+                    .model
+                    .as_ref()
+                    .map_or((String::new(), String::new()), |m| (esc(&m.name), esc(&m.version)));
+                (
+                    format!(
+                        "endpoint=\"{}\",model=\"{m}\",version=\"{v}\",variant=\"{}\",status=\"{}\"",
+                        k.endpoint, k.variant, k.status
+                    ),
+                    s,
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        for (l, s) in &rows {
+            let _ = writeln!(out, "mlops_requests_total{{{l}}} {}", s.total);
+        }
+        out.push_str("# HELP mlops_request_duration_seconds Time to answer a prediction request.\n# TYPE mlops_request_duration_seconds histogram\n");
+        for (l, s) in &rows {
+            s.duration.render(
+                &mut out,
+                "mlops_request_duration_seconds",
+                l,
+                &DURATION_BUCKETS,
+            );
+        }
+        drop(reqs);
+        out.push_str("# HELP mlops_predictions Predicted values by model and variant (buckets: the training target's deciles).\n# TYPE mlops_predictions histogram\n");
+        let preds = self
+            .predictions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rows: Vec<(String, &PredictionSeries)> = preds
+            .iter()
+            .map(|((_, variant), s)| {
+                (
+                    format!(
+                        "model=\"{}\",version=\"{}\",variant=\"{variant}\"",
+                        esc(&s.model.name),
+                        esc(&s.model.version)
+                    ),
+                    s,
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        for (l, s) in &rows {
+            s.values
+                .render(&mut out, "mlops_predictions", l, &s.model.buckets);
+        }
+        drop(preds);
+        let slots = |s: &Slots| {
+            [
+                ("champion", s.champion.clone()),
+                ("challenger", s.challenger.clone()),
+                ("previous", s.previous.clone()),
+            ]
+        };
+        out.push_str("# HELP mlops_model_info The models in memory, by slot.\n# TYPE mlops_model_info gauge\n");
+        for s in table.values() {
+            for (slot, m) in slots(s) {
+                if let Some(m) = m {
+                    let _ = writeln!(
+                        out,
+                        "mlops_model_info{{model=\"{}\",version=\"{}\",slot=\"{slot}\"}} 1",
+                        esc(&m.name),
+                        esc(&m.version)
+                    );
+                }
+            }
+        }
+        out.push_str("# HELP mlops_model_loaded_timestamp_seconds When each model in memory was loaded.\n# TYPE mlops_model_loaded_timestamp_seconds gauge\n");
+        for s in table.values() {
+            for (slot, m) in slots(s) {
+                if let Some(m) = m {
+                    let _ = writeln!(
+                        out,
+                        "mlops_model_loaded_timestamp_seconds{{model=\"{}\",version=\"{}\",slot=\"{slot}\"}} {:.3}",
+                        esc(&m.name),
+                        esc(&m.version),
+                        m.loaded_at
+                    );
+                }
+            }
+        }
+        out.push_str("# HELP mlops_challenger_percent Share of traffic routed to the challenger.\n# TYPE mlops_challenger_percent gauge\n");
+        for (name, s) in table {
+            let _ = writeln!(
+                out,
+                "mlops_challenger_percent{{model=\"{}\"}} {}",
+                esc(name),
+                s.challenger_percent
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mlops_in_flight_requests Requests being handled.\n# TYPE mlops_in_flight_requests gauge\nmlops_in_flight_requests {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mlops_prediction_log_dropped_lines_total Prediction log lines lost (queue full or write failed).\n# TYPE mlops_prediction_log_dropped_lines_total counter\nmlops_prediction_log_dropped_lines_total {}",
+            self.dropped_log_lines.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::model::tests::toy;
+    use crate::serve::state::Models;
+
+    #[test]
+    fn renders_counters_histograms_and_slots() {
+        let m = Metrics::default();
+        let models = Models::new();
+        let a = models
+            .put(toy("error"), Variant::Champion, None, false)
+            .unwrap();
+        m.request(
+            "predict",
+            Some((&a, Variant::Champion)),
+            200,
+            Duration::from_micros(300),
+        );
+        m.request(
+            "predict",
+            Some((&a, Variant::Champion)),
+            200,
+            Duration::from_millis(20),
+        );
+        m.request("predict", None, 400, Duration::from_micros(50));
+        m.predictions(&a, Variant::Champion, &[Some(1.5), None, Some(100.0)]);
+        let text = m.render(&models.snapshot());
+        for want in [
+            "mlops_requests_total{endpoint=\"predict\",model=\"toy\",version=\"v1.0.0\",variant=\"champion\",status=\"200\"} 2\n",
+            "mlops_requests_total{endpoint=\"predict\",model=\"\",version=\"\",variant=\"\",status=\"400\"} 1\n",
+            "mlops_request_duration_seconds_bucket{endpoint=\"predict\",model=\"toy\",version=\"v1.0.0\",variant=\"champion\",status=\"200\",le=\"0.0005\"} 1\n",
+            "mlops_request_duration_seconds_bucket{endpoint=\"predict\",model=\"toy\",version=\"v1.0.0\",variant=\"champion\",status=\"200\",le=\"0.025\"} 2\n",
+            "mlops_predictions_bucket{model=\"toy\",version=\"v1.0.0\",variant=\"champion\",le=\"2\"} 1\n",
+            "mlops_predictions_bucket{model=\"toy\",version=\"v1.0.0\",variant=\"champion\",le=\"30\"} 1\n",
+            "mlops_predictions_bucket{model=\"toy\",version=\"v1.0.0\",variant=\"champion\",le=\"+Inf\"} 2\n",
+            "mlops_predictions_sum{model=\"toy\",version=\"v1.0.0\",variant=\"champion\"} 101.5\n",
+            "mlops_model_info{model=\"toy\",version=\"v1.0.0\",slot=\"champion\"} 1\n",
+            "mlops_in_flight_requests 0\n",
+            "mlops_prediction_log_dropped_lines_total 0\n",
+        ] {
+            assert!(text.contains(want), "missing {want} in\n{text}");
+        }
+        assert_eq!(esc("a\"b\\c"), "a\\\"b\\\\c");
+    }
+}

@@ -1,0 +1,336 @@
+//! `serve`: the model server. Simple REST, the Open Inference Protocol V2
+//! (with Triton's binary tensors), the MLflow scoring protocol, an admin
+//! API for deploys, Prometheus metrics and a prediction log.
+//!
+//! Each protocol is a plain function of (model, request) → response
+//! ([`rest`], [`v2`], [`mlflow`]) tested without sockets; [`http`] wires
+//! them to axum; [`state`] holds the models and swaps them atomically.
+
+pub mod admin;
+pub mod http;
+pub mod log;
+pub mod metrics;
+pub mod mlflow;
+pub mod model;
+pub mod rest;
+pub mod state;
+pub mod tls;
+pub mod v2;
+pub mod watch;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result, display_path};
+use crate::project::ServeSection;
+
+pub use model::Model;
+pub use state::{Models, Variant};
+
+/// Default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default body limit (1 MiB).
+pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+/// Default row limit per request.
+pub const DEFAULT_MAX_ROWS: usize = 10_000;
+/// Default per-request timeout, seconds.
+pub const DEFAULT_TIMEOUT_S: f64 = 10.0;
+/// Default prediction log rotation size (100 MiB).
+pub const DEFAULT_LOG_MAX_BYTES: u64 = 100 * 1024 * 1024;
+/// Default rotated logs kept.
+pub const DEFAULT_LOG_KEEP: u32 = 5;
+
+/// Everything the server needs, settled before it starts.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The admin token; `None`: no admin API.
+    pub admin_token: Option<String>,
+    /// The prediction log file.
+    pub prediction_log: Option<PathBuf>,
+    /// Rotate past this size.
+    pub log_max_bytes: u64,
+    /// Rotated files kept.
+    pub log_keep: u32,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Most rows per request.
+    pub max_batch_rows: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// TLS certificate chain and key (PEM).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// A local environment folder to serve and follow.
+    pub env_dir: Option<PathBuf>,
+    /// How often the folder is looked at.
+    pub watch_every: Duration,
+}
+
+impl Config {
+    /// The settings of `[serve]` (paths resolved by `resolve`), with
+    /// defaults for what it leaves out; `token` is the admin token read
+    /// from the environment.
+    ///
+    /// # Errors
+    /// A bind address that does not parse.
+    pub fn from_section(
+        sv: Option<&ServeSection>,
+        resolve: impl Fn(&std::path::Path) -> PathBuf,
+        token: Option<String>,
+    ) -> Result<Config> {
+        let d = ServeSection::default();
+        let sv = sv.unwrap_or(&d);
+        let bind = sv.bind.as_deref().unwrap_or(DEFAULT_BIND);
+        let bind = bind.parse().map_err(|_| {
+            Error::usage(format!(
+                "[serve].bind = \"{bind}\" is not an address and port, like \"127.0.0.1:8080\""
+            ))
+        })?;
+        Ok(Config {
+            bind,
+            admin_token: token.filter(|t| !t.is_empty()),
+            prediction_log: sv.prediction_log.as_deref().map(&resolve),
+            log_max_bytes: sv.log_max_bytes.unwrap_or(DEFAULT_LOG_MAX_BYTES),
+            log_keep: sv.log_keep.unwrap_or(DEFAULT_LOG_KEEP),
+            max_body_bytes: usize::try_from(sv.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY))
+                .unwrap_or(usize::MAX),
+            max_batch_rows: sv.max_batch_rows.unwrap_or(DEFAULT_MAX_ROWS),
+            // At most a day: a longer timeout is no timeout, and stays far
+            // from Duration's overflow.
+            timeout: Duration::try_from_secs_f64(sv.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S))
+                .unwrap_or(Duration::MAX)
+                .min(Duration::from_secs(86_400)),
+            tls: sv.tls.as_ref().map(|t| (resolve(&t.cert), resolve(&t.key))),
+            env_dir: None,
+            watch_every: Duration::from_millis(500),
+        })
+    }
+}
+
+/// What the server reports while it runs; the CLI prints it.
+pub trait Events: Send + Sync {
+    /// Listening on `url`.
+    fn listening(&self, url: &str);
+    /// Something worth a line (a model loaded, a swap, shutting down).
+    fn info(&self, msg: &str);
+    /// Something went wrong but the server carries on.
+    fn warn(&self, msg: &str);
+}
+
+/// Load `--model PATH`: a bundle `.tar.gz` (verified) or an artifact JSON.
+///
+/// # Errors
+/// An unreadable file, a bad bundle (exit 3) or artifact (exit 2).
+pub fn load_model(path: &std::path::Path) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read the model", path, &e))?;
+    let origin = display_path(path);
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        Model::from_bundle(crate::bundle::read(&bytes, &origin)?)
+    } else {
+        let art = crate::model::Artifact::from_slice(&bytes, &origin)?;
+        Model::new(art, "unversioned", &crate::bundle::sha256_hex(&bytes))
+    }
+}
+
+/// Run the server until SIGTERM or SIGINT, then drain in-flight requests
+/// and return. `initial` is served as the champion from the start.
+///
+/// # Errors
+/// The address cannot be bound, the TLS files are unusable, the runtime
+/// cannot start (exit 2).
+pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::usage(format!("cannot start the server's runtime: {e}")))?;
+    rt.block_on(run(config, initial, events))
+}
+
+async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) -> Result<()> {
+    let models = Arc::new(Models::new());
+    if let Some(m) = initial {
+        events.info(&format!("serving {} {} as champion", m.name, m.version));
+        let _ = models.put(m, Variant::Champion, None, false);
+    }
+    let metrics = Arc::new(metrics::Metrics::default());
+    let log = config.prediction_log.clone().map(|p| {
+        log::PredictionLog::start(
+            p,
+            config.log_max_bytes,
+            config.log_keep,
+            Arc::clone(&metrics.dropped_log_lines),
+        )
+    });
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| {
+            Error::usage(format!(
+                "cannot listen on {}: {}; choose another --bind or [serve].bind",
+                config.bind,
+                crate::error::io_reason(&e)
+            ))
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::usage(format!("cannot read the bound address: {e}")))?;
+    let app = Arc::new(http::App::new(
+        Arc::clone(&models),
+        Arc::clone(&metrics),
+        log,
+        config.admin_token.clone(),
+        config.max_body_bytes,
+        config.max_batch_rows,
+        config.timeout,
+    ));
+    if app.admin_token.is_none() {
+        events.info("admin API off (no token in the variable named by [serve].admin_token_env)");
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if let Some(dir) = config.env_dir.clone() {
+        let mut w = watch::Watcher::new(dir);
+        let first = w.poll(&models);
+        report(&*events, &first);
+        let models = Arc::clone(&models);
+        let events = Arc::clone(&events);
+        let every = config.watch_every;
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut w = Some(w);
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => return,
+                }
+                let Some(mut watcher) = w.take() else { return };
+                let models = Arc::clone(&models);
+                let Ok((back, change)) = tokio::task::spawn_blocking(move || {
+                    let c = watcher.poll(&models);
+                    (watcher, c)
+                })
+                .await
+                else {
+                    return;
+                };
+                report(&*events, &change);
+                w = Some(back);
+            }
+        });
+    }
+    let router = http::router(Arc::clone(&app));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    events.listening(&format!("{scheme}://{addr}"));
+    let mut drained = stop_rx.clone();
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    let served = async {
+        match tls {
+            Some(cfg) => {
+                let l = tls::TlsListener::new(listener, cfg);
+                axum::serve(l, router).with_graceful_shutdown(signal).await
+            }
+            None => {
+                use axum::serve::ListenerExt as _;
+                let l = listener.tap_io(|s| {
+                    let _ = s.set_nodelay(true);
+                });
+                axum::serve(l, router).with_graceful_shutdown(signal).await
+            }
+        }
+    };
+    // Once a signal came, in-flight requests get the request timeout plus
+    // a margin to finish; then the server stops regardless.
+    let deadline = config.timeout.saturating_add(Duration::from_secs(5));
+    let limit = async move {
+        let _ = drained.changed().await;
+        tokio::time::sleep(deadline).await;
+    };
+    tokio::select! {
+        r = served => {
+            if let Err(e) = r {
+                events.warn(&format!("the server stopped: {e}"));
+            }
+        }
+        () = limit => events.warn("in-flight requests did not finish in time; stopping anyway"),
+    }
+    events.info("stopped: in-flight requests drained");
+    if let Some(l) = &app.log {
+        l.close();
+    }
+    Ok(())
+}
+
+fn report(events: &dyn Events, c: &watch::Change) {
+    match c {
+        watch::Change::None => {}
+        watch::Change::Empty => events
+            .info("the environment has no current release yet; not ready until one is deployed"),
+        watch::Change::Swapped(s) => events.info(&format!("serving {s}")),
+        watch::Change::Failed(e) => events.warn(e),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn config_defaults_and_section() {
+        let c = Config::from_section(None, Path::to_path_buf, None).unwrap();
+        assert_eq!(c.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(c.max_body_bytes, 1 << 20);
+        assert_eq!(c.max_batch_rows, 10_000);
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert!(c.admin_token.is_none() && c.prediction_log.is_none() && c.tls.is_none());
+        let sv = ServeSection {
+            bind: Some("0.0.0.0:9000".into()),
+            prediction_log: Some("logs/p.jsonl".into()),
+            timeout_s: Some(1e300),
+            tls: Some(crate::project::TlsSection {
+                cert: "c.pem".into(),
+                key: "k.pem".into(),
+            }),
+            ..ServeSection::default()
+        };
+        let c = Config::from_section(Some(&sv), |p| Path::new("/p").join(p), Some(String::new()))
+            .unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(
+            c.prediction_log.as_deref(),
+            Some(Path::new("/p/logs/p.jsonl"))
+        );
+        assert_eq!(c.timeout, Duration::from_secs(86_400), "capped");
+        assert_eq!(c.tls.unwrap().1, Path::new("/p/k.pem"));
+        assert!(c.admin_token.is_none(), "an empty token is no token");
+    }
+}

@@ -1,0 +1,535 @@
+//! A model as the server holds it: the artifact, its predictor, and the
+//! lookup tables that turn request cells into encoded rows. Every protocol
+//! parses its payload into cells and calls [`Model::encode_cell`]; the checks
+//! (missing, extra, non-numeric, non-finite feature, unknown level) live here
+//! once, so every protocol answers a bad row with the same sentence.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde_json::Value as Json;
+
+use crate::bundle::Bundle;
+use crate::error::Result;
+use crate::model::{Artifact, Predictor, Value};
+use crate::project::MissingPolicy;
+
+/// A request the server refuses (HTTP 400): one sentence naming what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRequest(pub String);
+
+impl fmt::Display for BadRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl BadRequest {
+    /// A bad request with this message.
+    pub fn new(msg: impl Into<String>) -> Self {
+        BadRequest(msg.into())
+    }
+}
+
+/// One input cell, as a protocol read it.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    /// A number (possibly not finite, from CSV or a binary tensor).
+    Number(f64),
+    /// A string: a level of a categorical feature (or a misplaced number).
+    Text(&'a str),
+    /// Absent or null: the missing-value policy decides.
+    Null,
+    /// Something that is neither (a JSON boolean, array or object).
+    Other(&'static str),
+}
+
+impl<'a> Cell<'a> {
+    /// The cell of a JSON value.
+    #[must_use]
+    pub fn of_json(v: &'a Json) -> Cell<'a> {
+        match v {
+            Json::Number(n) => n
+                .as_f64()
+                .map_or(Cell::Other("a number out of range"), Cell::Number),
+            Json::String(s) => Cell::Text(s),
+            Json::Null => Cell::Null,
+            Json::Bool(_) => Cell::Other("a boolean"),
+            Json::Array(_) => Cell::Other("an array"),
+            Json::Object(_) => Cell::Other("an object"),
+        }
+    }
+}
+
+/// An encoded row, or `None` when a missing cell drops it (`drop-row`).
+pub type Row = Option<Vec<Value>>;
+
+/// A loaded model.
+#[derive(Debug)]
+pub struct Model {
+    /// Registry name.
+    pub name: String,
+    /// Version (`vX.Y.Z`), or `unversioned` for a bare artifact.
+    pub version: String,
+    /// SHA-256 of what was loaded (the bundle, the artifact file, or a
+    /// release's `manifest.json`).
+    pub sha256: String,
+    /// When it was loaded, Unix seconds.
+    pub loaded_at: f64,
+    /// The artifact.
+    pub artifact: Artifact,
+    predictor: Predictor,
+    index: HashMap<String, usize>,
+    levels: Vec<Option<HashMap<String, usize>>>,
+    fills: Vec<Option<Value>>,
+    /// Upper bounds of the prediction histogram (from the training target's deciles).
+    pub buckets: Vec<f64>,
+}
+
+impl Model {
+    /// A model from an artifact; `version` and `sha256` say where it came from.
+    ///
+    /// # Errors
+    /// A corrupt artifact (no coefficient for a design column).
+    pub fn new(artifact: Artifact, version: &str, sha256: &str) -> Result<Model> {
+        let predictor = artifact.predictor()?;
+        let index = artifact
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.clone(), i))
+            .collect();
+        let levels: Vec<Option<HashMap<String, usize>>> = artifact
+            .features
+            .iter()
+            .map(|f| {
+                artifact.categorical.get(f).map(|c| {
+                    c.levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.clone(), i))
+                        .collect()
+                })
+            })
+            .collect();
+        let fills = artifact
+            .features
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let v = artifact.missing.fill.get(f)?;
+                match &levels[k] {
+                    Some(m) => v.as_str().and_then(|s| m.get(s)).map(|i| Value::Level(*i)),
+                    None => v.as_f64().map(Value::Number),
+                }
+            })
+            .collect();
+        let mut buckets: Vec<f64> = artifact
+            .target_stats
+            .deciles
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
+        buckets.push(artifact.target_stats.max);
+        buckets.retain(|x| x.is_finite());
+        buckets.sort_by(f64::total_cmp);
+        buckets.dedup();
+        let loaded_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        Ok(Model {
+            name: artifact.name.clone(),
+            version: version.to_string(),
+            sha256: sha256.to_string(),
+            loaded_at,
+            artifact,
+            predictor,
+            index,
+            levels,
+            fills,
+            buckets,
+        })
+    }
+
+    /// A model from a verified bundle.
+    ///
+    /// # Errors
+    /// As [`Model::new`].
+    pub fn from_bundle(b: Bundle) -> Result<Model> {
+        let mut m = Model::new(b.artifact, &b.version, &b.sha256)?;
+        m.name = b.name;
+        Ok(m)
+    }
+
+    /// The input features, in order.
+    #[must_use]
+    pub fn features(&self) -> &[String] {
+        &self.artifact.features
+    }
+
+    /// Whether every feature is numeric (so a `[N, F]` tensor can carry a row).
+    #[must_use]
+    pub fn all_numeric(&self) -> bool {
+        self.levels.iter().all(Option::is_none)
+    }
+
+    /// Index of a feature by name.
+    #[must_use]
+    pub fn feature_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// `loaded_at` as RFC 3339.
+    #[must_use]
+    pub fn loaded_at_rfc3339(&self) -> String {
+        #[allow(clippy::cast_possible_truncation)]
+        crate::train::rfc3339(self.loaded_at.floor() as i64)
+    }
+
+    fn list(&self) -> String {
+        self.artifact.features.join(", ")
+    }
+
+    /// Encode cell `cell` of feature `k`; `Ok(None)` when the cell is
+    /// missing and the policy drops the row. `at` locates the row in
+    /// messages (like `instances[3]: `, or empty).
+    ///
+    /// # Errors
+    /// A non-numeric or non-finite number, a non-string or unknown level, a
+    /// missing cell under `missing = "error"`.
+    pub fn encode_cell(
+        &self,
+        k: usize,
+        cell: Cell<'_>,
+        at: &str,
+    ) -> Result<Option<Value>, BadRequest> {
+        let name = &self.artifact.features[k];
+        match (&self.levels[k], cell) {
+            (_, Cell::Null) => match self.artifact.missing.policy {
+                MissingPolicy::Error => Err(BadRequest(format!(
+                    "{at}feature \"{name}\" is null, and the model was trained with data.missing = \"error\"; send a value"
+                ))),
+                MissingPolicy::DropRow => Ok(None),
+                MissingPolicy::Mean => match self.fills[k] {
+                    Some(v) => Ok(Some(v)),
+                    None => Err(BadRequest(format!(
+                        "{at}feature \"{name}\" is null and the model has no fill value for it; send a value"
+                    ))),
+                },
+            },
+            (None, Cell::Number(x)) if x.is_finite() => Ok(Some(Value::Number(x))),
+            (None, Cell::Number(x)) => Err(BadRequest(format!(
+                "{at}feature \"{name}\" is not finite ({x}); send a finite number"
+            ))),
+            (None, Cell::Text(s)) => {
+                let t = s.trim().to_ascii_lowercase();
+                let t = t.trim_start_matches(['+', '-']);
+                if matches!(t, "nan" | "inf" | "infinity") {
+                    Err(BadRequest(format!(
+                        "{at}feature \"{name}\" is not finite (\"{s}\"); send a finite number"
+                    )))
+                } else {
+                    Err(BadRequest(format!(
+                        "{at}feature \"{name}\" must be a number, got the string \"{}\"",
+                        clip(s)
+                    )))
+                }
+            }
+            (None, Cell::Other(what)) => Err(BadRequest(format!(
+                "{at}feature \"{name}\" must be a number, got {what}"
+            ))),
+            (Some(m), Cell::Text(s)) => match m.get(s) {
+                Some(i) => Ok(Some(Value::Level(*i))),
+                None => Err(BadRequest(format!(
+                    "{at}feature \"{name}\": level \"{}\" was not seen in training (known levels: {})",
+                    clip(s),
+                    self.artifact.categorical[name].levels.join(", ")
+                ))),
+            },
+            (Some(_), Cell::Number(x)) => Err(BadRequest(format!(
+                "{at}feature \"{name}\" is categorical and must be one of its levels as a string, got the number {x}"
+            ))),
+            (Some(_), Cell::Other(what)) => Err(BadRequest(format!(
+                "{at}feature \"{name}\" is categorical and must be a string, got {what}"
+            ))),
+        }
+    }
+
+    /// Encode a row given as a JSON object `{feature: value}`: every feature
+    /// present, no other key.
+    ///
+    /// # Errors
+    /// A missing or unknown feature, or a bad cell.
+    pub fn encode_object(
+        &self,
+        obj: &serde_json::Map<String, Json>,
+        at: &str,
+    ) -> Result<Row, BadRequest> {
+        if let Some(extra) = obj.keys().find(|k| !self.index.contains_key(k.as_str())) {
+            return Err(BadRequest(format!(
+                "{at}unknown feature \"{}\"; the model's features are {}",
+                clip(extra),
+                self.list()
+            )));
+        }
+        let mut row = Vec::with_capacity(self.artifact.features.len());
+        let mut dropped = false;
+        for (k, f) in self.artifact.features.iter().enumerate() {
+            let Some(v) = obj.get(f) else {
+                return Err(BadRequest(format!(
+                    "{at}feature \"{f}\" is missing; the model's features are {}",
+                    self.list()
+                )));
+            };
+            match self.encode_cell(k, Cell::of_json(v), at)? {
+                Some(x) => row.push(x),
+                None => dropped = true,
+            }
+        }
+        Ok((!dropped).then_some(row))
+    }
+
+    /// Encode a row given positionally, in the model's feature order.
+    ///
+    /// # Errors
+    /// The wrong number of values, or a bad cell.
+    pub fn encode_list(&self, cells: &[Json], at: &str) -> Result<Row, BadRequest> {
+        let n = self.artifact.features.len();
+        if cells.len() != n {
+            return Err(BadRequest(format!(
+                "{at}a row has {} values but the model has {n} features ({})",
+                cells.len(),
+                self.list()
+            )));
+        }
+        self.encode_with(|k| Cell::of_json(&cells[k]), at)
+    }
+
+    /// Encode a row from a cell per feature index.
+    ///
+    /// # Errors
+    /// A bad cell.
+    pub fn encode_with<'c>(
+        &self,
+        mut cell: impl FnMut(usize) -> Cell<'c>,
+        at: &str,
+    ) -> Result<Row, BadRequest> {
+        let n = self.artifact.features.len();
+        let mut row = Vec::with_capacity(n);
+        let mut dropped = false;
+        for k in 0..n {
+            match self.encode_cell(k, cell(k), at)? {
+                Some(x) => row.push(x),
+                None => dropped = true,
+            }
+        }
+        Ok((!dropped).then_some(row))
+    }
+
+    /// The position of each feature among `columns` (a table's header).
+    ///
+    /// # Errors
+    /// A missing feature, an unknown or repeated column.
+    pub fn locate_columns(&self, columns: &[&str]) -> Result<Vec<usize>, BadRequest> {
+        let mut pos = vec![usize::MAX; self.artifact.features.len()];
+        for (ci, c) in columns.iter().enumerate() {
+            let Some(k) = self.feature_index(c) else {
+                return Err(BadRequest(format!(
+                    "unknown feature \"{}\"; the model's features are {}",
+                    clip(c),
+                    self.list()
+                )));
+            };
+            if pos[k] != usize::MAX {
+                return Err(BadRequest(format!("feature \"{c}\" is given twice")));
+            }
+            pos[k] = ci;
+        }
+        if let Some(k) = pos.iter().position(|p| *p == usize::MAX) {
+            return Err(BadRequest(format!(
+                "feature \"{}\" is missing; the model's features are {}",
+                self.artifact.features[k],
+                self.list()
+            )));
+        }
+        Ok(pos)
+    }
+
+    /// Predict encoded rows; a dropped row predicts `None`.
+    #[must_use]
+    pub fn predict(&self, rows: &[Row]) -> Vec<Option<f64>> {
+        rows.iter()
+            .map(|r| r.as_ref().map(|r| self.predictor.predict(r)))
+            .collect()
+    }
+
+    /// Predict one encoded row.
+    #[must_use]
+    pub fn predict_one(&self, row: &Row) -> Option<f64> {
+        row.as_ref().map(|r| self.predictor.predict(r))
+    }
+}
+
+/// A client string cut to 64 characters for a message.
+#[must_use]
+pub fn clip(s: &str) -> String {
+    if s.chars().count() <= 64 {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(64).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A small model: y = 1 + 2a + 3b (+10 when c = "z"); policy `policy`.
+    pub(crate) fn toy(policy: &str) -> Model {
+        let art = json!({
+            "format": "mlops.model/v1", "name": "toy", "kind": "linear",
+            "params": {"fit_intercept": true}, "target": "y",
+            "features": ["a", "b", "c"],
+            "categorical": {"c": {"levels": ["w", "z"], "reference": "w"}},
+            "intercept": 1.0,
+            "coefficients": {"a": 2.0, "b": 3.0, "c=z": 10.0},
+            "missing": {"policy": policy, "fill": {"a": 0.5, "b": 1.0, "c": "w"}},
+            "metrics": {"train": {"rows": 3, "rmse": 0.0, "mae": 0.0, "r2": 1.0}, "validation": null},
+            "feature_stats": {},
+            "target_stats": {"count": 3, "missing": 0, "mean": 1.0, "sd": 1.0, "min": 0.0, "max": 30.0, "deciles": [1.0, 2.0, 10.0]},
+            "rows": {"total": 3, "train": 3, "validation": 0, "dropped": 0},
+            "split": {"validation_fraction": 0.0, "seed": 1},
+            "data_sha256": "00", "tool": {"name": "mlops", "version": "0"},
+            "created_at": "2026-01-01T00:00:00Z"
+        });
+        let art = Artifact::from_slice(art.to_string().as_bytes(), "toy").unwrap();
+        Model::new(art, "v1.0.0", "abc").unwrap()
+    }
+
+    /// A numeric-only model: y = 1 + 2a + 3b.
+    pub(crate) fn numeric() -> Model {
+        let mut m = toy("error");
+        let mut art = m.artifact.clone();
+        art.features = vec!["a".into(), "b".into()];
+        art.categorical.clear();
+        art.coefficients.shift_remove("c=z");
+        m = Model::new(art, "v1.0.0", "abc").unwrap();
+        m
+    }
+
+    #[track_caller]
+    fn bad(m: &Model, v: Json, want: &str) {
+        let e = m.encode_object(v.as_object().unwrap(), "").unwrap_err();
+        assert!(e.0.contains(want), "{e} lacks {want}");
+    }
+
+    #[test]
+    fn encodes_and_predicts_an_object() {
+        let m = toy("error");
+        let r = m
+            .encode_object(json!({"a": 1, "b": 2, "c": "z"}).as_object().unwrap(), "")
+            .unwrap();
+        assert_eq!(m.predict_one(&r), Some(1.0 + 2.0 + 6.0 + 10.0));
+        let r = m
+            .encode_list(&[json!(1), json!(2), json!("w")], "")
+            .unwrap();
+        assert_eq!(m.predict(&[r]), vec![Some(9.0)]);
+    }
+
+    #[test]
+    fn every_bad_cell_is_named() {
+        let m = toy("error");
+        bad(&m, json!({"a": 1, "b": 2}), "feature \"c\" is missing");
+        bad(
+            &m,
+            json!({"a": 1, "b": 2, "c": "w", "d": 1}),
+            "unknown feature \"d\"",
+        );
+        bad(
+            &m,
+            json!({"a": "x", "b": 2, "c": "w"}),
+            "feature \"a\" must be a number, got the string \"x\"",
+        );
+        bad(
+            &m,
+            json!({"a": "NaN", "b": 2, "c": "w"}),
+            "feature \"a\" is not finite",
+        );
+        bad(
+            &m,
+            json!({"a": true, "b": 2, "c": "w"}),
+            "feature \"a\" must be a number, got a boolean",
+        );
+        bad(
+            &m,
+            json!({"a": 1, "b": 2, "c": "q"}),
+            "level \"q\" was not seen",
+        );
+        bad(
+            &m,
+            json!({"a": 1, "b": 2, "c": 3}),
+            "feature \"c\" is categorical",
+        );
+        bad(
+            &m,
+            json!({"a": null, "b": 2, "c": "w"}),
+            "feature \"a\" is null",
+        );
+        let e = m
+            .encode_cell(0, Cell::Number(f64::INFINITY), "row 2: ")
+            .unwrap_err();
+        assert_eq!(
+            e.0,
+            "row 2: feature \"a\" is not finite (inf); send a finite number"
+        );
+    }
+
+    #[test]
+    fn missing_policies() {
+        let m = toy("mean");
+        let r = m
+            .encode_object(
+                json!({"a": null, "b": 2, "c": null}).as_object().unwrap(),
+                "",
+            )
+            .unwrap();
+        assert_eq!(m.predict_one(&r), Some(1.0 + 1.0 + 6.0));
+        let m = toy("drop-row");
+        let r = m
+            .encode_object(
+                json!({"a": null, "b": 2, "c": "w"}).as_object().unwrap(),
+                "",
+            )
+            .unwrap();
+        assert_eq!(m.predict_one(&r), None);
+    }
+
+    #[test]
+    fn columns_are_located() {
+        let m = toy("error");
+        assert_eq!(m.locate_columns(&["c", "a", "b"]).unwrap(), vec![1, 2, 0]);
+        assert!(
+            m.locate_columns(&["a", "b"])
+                .unwrap_err()
+                .0
+                .contains("\"c\" is missing")
+        );
+        assert!(
+            m.locate_columns(&["a", "a", "b", "c"])
+                .unwrap_err()
+                .0
+                .contains("twice")
+        );
+        assert!(
+            m.locate_columns(&["a", "b", "c", "x"])
+                .unwrap_err()
+                .0
+                .contains("unknown feature \"x\"")
+        );
+        assert_eq!(m.buckets, vec![1.0, 2.0, 10.0, 30.0]);
+    }
+}

@@ -1,0 +1,562 @@
+//! The Open Inference Protocol V2 (KServe, Triton) over REST, with Triton's
+//! binary tensor data extension.
+//!
+//! A request carries either one `[N, F]` tensor (any name; the model's
+//! features in order; FP64, FP32, INT32 or INT64) or one tensor per feature
+//! named after it (`[N]` or `[N, 1]`; BYTES for a categorical feature). The
+//! output is `prediction`, FP64 `[N]`. With the binary extension the JSON
+//! header is followed by raw little-endian tensor bytes:
+//! `Inference-Header-Content-Length` gives the header's length, and each
+//! binary input or output says its size in `parameters.binary_data_size`.
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+
+use super::model::{BadRequest, Cell, Model, Row, clip};
+
+/// The name of the output tensor.
+pub const OUTPUT: &str = "prediction";
+
+/// Header naming the length of the JSON part of a binary request or response.
+pub const HEADER_LENGTH: &str = "inference-header-content-length";
+
+#[derive(Debug, Deserialize)]
+struct RequestJson {
+    #[serde(default)]
+    id: Option<Json>,
+    #[serde(default)]
+    parameters: Option<Map<String, Json>>,
+    inputs: Vec<InputJson>,
+    #[serde(default)]
+    outputs: Option<Vec<OutputJson>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InputJson {
+    name: String,
+    shape: Vec<i64>,
+    datatype: String,
+    #[serde(default)]
+    parameters: Option<Map<String, Json>>,
+    #[serde(default)]
+    data: Option<Json>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OutputJson {
+    name: String,
+    #[serde(default)]
+    parameters: Option<Map<String, Json>>,
+}
+
+/// A tensor's values, flattened in row-major order.
+#[derive(Debug)]
+enum Flat {
+    Json(Vec<Json>),
+    Num(Vec<f64>),
+    Text(Vec<String>),
+}
+
+impl Flat {
+    fn len(&self) -> usize {
+        match self {
+            Flat::Json(v) => v.len(),
+            Flat::Num(v) => v.len(),
+            Flat::Text(v) => v.len(),
+        }
+    }
+
+    fn cell(&self, i: usize) -> Cell<'_> {
+        match self {
+            Flat::Json(v) => Cell::of_json(&v[i]),
+            Flat::Num(v) => Cell::Number(v[i]),
+            Flat::Text(v) => Cell::Text(&v[i]),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Tensor {
+    name: String,
+    shape: Vec<usize>,
+    data: Flat,
+}
+
+/// A parsed inference request.
+#[derive(Debug)]
+pub struct InferRequest {
+    id: Option<Json>,
+    inputs: Vec<Tensor>,
+    /// Whether the output goes back as binary data.
+    binary_output: bool,
+}
+
+fn flag(p: Option<&Map<String, Json>>, key: &str) -> bool {
+    p.and_then(|p| p.get(key))
+        .and_then(Json::as_bool)
+        .unwrap_or(false)
+}
+
+fn flatten(v: Json, out: &mut Vec<Json>) {
+    match v {
+        Json::Array(a) => {
+            for x in a {
+                flatten(x, out);
+            }
+        }
+        x => out.push(x),
+    }
+}
+
+/// Bytes per element of a fixed-size datatype.
+fn width(datatype: &str) -> Option<usize> {
+    match datatype {
+        "FP64" | "INT64" | "UINT64" => Some(8),
+        "FP32" | "INT32" | "UINT32" => Some(4),
+        "INT16" | "UINT16" | "FP16" => Some(2),
+        "INT8" | "UINT8" | "BOOL" => Some(1),
+        _ => None,
+    }
+}
+
+fn decode_binary(name: &str, datatype: &str, bytes: &[u8]) -> Result<Flat, BadRequest> {
+    let chunks = |w: usize| -> Result<std::slice::ChunksExact<'_, u8>, BadRequest> {
+        if bytes.len().is_multiple_of(w) {
+            Ok(bytes.chunks_exact(w))
+        } else {
+            Err(BadRequest(format!(
+                "input \"{}\": {} binary bytes is not a whole number of {datatype} values",
+                clip(name),
+                bytes.len()
+            )))
+        }
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let v: Vec<f64> = match datatype {
+        "FP64" => chunks(8)?
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect(),
+        "FP32" => chunks(4)?
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap_or([0; 4]))))
+            .collect(),
+        "INT64" => chunks(8)?
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64)
+            .collect(),
+        "INT32" => chunks(4)?
+            .map(|c| f64::from(i32::from_le_bytes(c.try_into().unwrap_or([0; 4]))))
+            .collect(),
+        "BYTES" => {
+            let mut out = Vec::new();
+            let mut rest = bytes;
+            while !rest.is_empty() {
+                let bad = || {
+                    BadRequest(format!(
+                        "input \"{}\": BYTES binary data is not a sequence of 4-byte lengths and strings",
+                        clip(name)
+                    ))
+                };
+                let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(bad)?;
+                let n = u32::from_le_bytes(*len) as usize;
+                if tail.len() < n {
+                    return Err(bad());
+                }
+                let s = std::str::from_utf8(&tail[..n]).map_err(|_| bad())?;
+                out.push(s.to_string());
+                rest = &tail[n..];
+            }
+            return Ok(Flat::Text(out));
+        }
+        other => {
+            return Err(BadRequest(format!(
+                "input \"{}\": datatype {other} is not supported; use FP64, FP32, INT64, INT32 or BYTES",
+                clip(name)
+            )));
+        }
+    };
+    Ok(Flat::Num(v))
+}
+
+/// Parse an inference request: `header_len` is the value of
+/// `Inference-Header-Content-Length` (binary extension), else the whole
+/// body is JSON. At most `max_rows` rows.
+///
+/// # Errors
+/// Malformed JSON or binary data, shapes that do not match the data, an
+/// unsupported datatype, too many rows, an unknown output.
+pub fn parse(
+    body: &[u8],
+    header_len: Option<usize>,
+    max_rows: usize,
+) -> Result<InferRequest, BadRequest> {
+    let (head, mut binary) = match header_len {
+        Some(n) if n > body.len() => {
+            return Err(BadRequest(format!(
+                "Inference-Header-Content-Length is {n} but the body has {} bytes",
+                body.len()
+            )));
+        }
+        Some(n) => body.split_at(n),
+        None => (body, &[][..]),
+    };
+    let req: RequestJson = serde_json::from_slice(head).map_err(|e| super::rest::malformed(&e))?;
+    let mut binary_output = flag(req.parameters.as_ref(), "binary_data_output");
+    if let Some(outs) = &req.outputs {
+        for o in outs {
+            if o.name != OUTPUT {
+                return Err(BadRequest(format!(
+                    "unknown output \"{}\"; the model's output is \"{OUTPUT}\"",
+                    clip(&o.name)
+                )));
+            }
+            binary_output = flag(o.parameters.as_ref(), "binary_data");
+        }
+    }
+    if req.inputs.is_empty() {
+        return Err(BadRequest::new("the request has no inputs"));
+    }
+    let mut inputs = Vec::with_capacity(req.inputs.len());
+    for i in req.inputs {
+        let shape: Vec<usize> = i
+            .shape
+            .iter()
+            .map(|d| usize::try_from(*d))
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                BadRequest(format!(
+                    "input \"{}\": a negative dimension in its shape",
+                    clip(&i.name)
+                ))
+            })?;
+        let size = i
+            .parameters
+            .as_ref()
+            .and_then(|p| p.get("binary_data_size"));
+        let data = match (size, i.data) {
+            (Some(s), _) => {
+                let n = s
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(|| {
+                        BadRequest(format!(
+                            "input \"{}\": binary_data_size must be a byte count",
+                            clip(&i.name)
+                        ))
+                    })?;
+                if n > binary.len() {
+                    return Err(BadRequest(format!(
+                        "input \"{}\": binary_data_size is {n} but only {} binary bytes are left",
+                        clip(&i.name),
+                        binary.len()
+                    )));
+                }
+                let (mine, rest) = binary.split_at(n);
+                binary = rest;
+                decode_binary(&i.name, &i.datatype, mine)?
+            }
+            (None, Some(d)) => {
+                if width(&i.datatype).is_none() && i.datatype != "BYTES" {
+                    return Err(BadRequest(format!(
+                        "input \"{}\": datatype {} is not a V2 datatype",
+                        clip(&i.name),
+                        clip(&i.datatype)
+                    )));
+                }
+                let mut flat = Vec::new();
+                flatten(d, &mut flat);
+                Flat::Json(flat)
+            }
+            (None, None) => {
+                return Err(BadRequest(format!(
+                    "input \"{}\" has no data",
+                    clip(&i.name)
+                )));
+            }
+        };
+        let want: usize = shape
+            .iter()
+            .try_fold(1usize, |a, d| a.checked_mul(*d))
+            .unwrap_or(usize::MAX);
+        if want != data.len() {
+            return Err(BadRequest(format!(
+                "input \"{}\": shape {:?} holds {want} values but the data has {}",
+                clip(&i.name),
+                shape,
+                data.len()
+            )));
+        }
+        if shape.first().is_some_and(|n| *n > max_rows) {
+            return Err(BadRequest(format!(
+                "input \"{}\": {} rows is more than the limit of {max_rows} rows per request ([serve].max_batch_rows); split the batch",
+                clip(&i.name),
+                shape[0]
+            )));
+        }
+        inputs.push(Tensor {
+            name: i.name,
+            shape,
+            data,
+        });
+    }
+    if !binary.is_empty() {
+        return Err(BadRequest(format!(
+            "{} binary bytes follow the inputs that no input claims (binary_data_size)",
+            binary.len()
+        )));
+    }
+    Ok(InferRequest {
+        id: req.id,
+        inputs,
+        binary_output,
+    })
+}
+
+/// The rows of a request for `model`.
+fn rows(model: &Model, req: &InferRequest) -> Result<Vec<Row>, BadRequest> {
+    let f = model.features().len();
+    if let [t] = req.inputs.as_slice()
+        && model.feature_index(&t.name).is_none()
+    {
+        let (n, w) = match t.shape.as_slice() {
+            [n, w] => (*n, *w),
+            [w] => (1, *w),
+            _ => {
+                return Err(BadRequest(format!(
+                    "input \"{}\" must have shape [N, {f}] (rows by the model's features), got {:?}",
+                    clip(&t.name),
+                    t.shape
+                )));
+            }
+        };
+        if w != f {
+            return Err(BadRequest(format!(
+                "input \"{}\" has {w} columns but the model has {f} features ({}); or send one input per feature, named after it",
+                clip(&t.name),
+                model.features().join(", ")
+            )));
+        }
+        return (0..n)
+            .map(|i| model.encode_with(|k| t.data.cell(i * f + k), &format!("row {i}: ")))
+            .collect();
+    }
+    let mut cols: Vec<Option<&Tensor>> = vec![None; f];
+    let mut n = None;
+    for t in &req.inputs {
+        let Some(k) = model.feature_index(&t.name) else {
+            return Err(BadRequest(format!(
+                "unknown input \"{}\"; send one [N, {f}] tensor, or one input per feature ({})",
+                clip(&t.name),
+                model.features().join(", ")
+            )));
+        };
+        if cols[k].replace(t).is_some() {
+            return Err(BadRequest(format!("input \"{}\" is given twice", t.name)));
+        }
+        let rows = match t.shape.as_slice() {
+            [n] | [n, 1] => *n,
+            _ => {
+                return Err(BadRequest(format!(
+                    "input \"{}\" must have shape [N] or [N, 1], got {:?}",
+                    t.name, t.shape
+                )));
+            }
+        };
+        if n.is_some_and(|m| m != rows) {
+            return Err(BadRequest(format!(
+                "input \"{}\" has {rows} rows but another input has {}",
+                t.name,
+                n.unwrap_or(0)
+            )));
+        }
+        n = Some(rows);
+    }
+    if let Some(k) = cols.iter().position(Option::is_none) {
+        return Err(BadRequest(format!(
+            "input for feature \"{}\" is missing; the model's features are {}",
+            model.features()[k],
+            model.features().join(", ")
+        )));
+    }
+    let cols: Vec<&Tensor> = cols.into_iter().flatten().collect();
+    (0..n.unwrap_or(0))
+        .map(|i| model.encode_with(|k| cols[k].data.cell(i), &format!("row {i}: ")))
+        .collect()
+}
+
+/// A response: the JSON document and, with binary output, the bytes that
+/// follow it.
+#[derive(Debug)]
+pub struct InferResponse {
+    /// The JSON part.
+    pub json: Json,
+    /// The binary part (little-endian FP64 predictions; NaN for a dropped row).
+    pub binary: Option<Vec<u8>>,
+}
+
+/// Run an inference request.
+///
+/// # Errors
+/// Inputs that do not fit the model, or bad cells (named).
+pub fn infer(
+    model: &Model,
+    req: &InferRequest,
+) -> Result<(InferResponse, Vec<Option<f64>>), BadRequest> {
+    let rows = rows(model, req)?;
+    let preds = model.predict(&rows);
+    let n = preds.len();
+    let mut out = json!({"name": OUTPUT, "datatype": "FP64", "shape": [n]});
+    let binary = if req.binary_output {
+        let mut b = Vec::with_capacity(n * 8);
+        for p in &preds {
+            b.extend_from_slice(&p.unwrap_or(f64::NAN).to_le_bytes());
+        }
+        out["parameters"] = json!({"binary_data_size": b.len()});
+        Some(b)
+    } else {
+        out["data"] = json!(preds);
+        None
+    };
+    let mut doc = json!({
+        "model_name": model.name,
+        "model_version": model.version,
+        "outputs": [out],
+    });
+    if let Some(id) = &req.id {
+        doc["id"] = id.clone();
+    }
+    Ok((InferResponse { json: doc, binary }, preds))
+}
+
+/// `GET /v2/models/{m}`.
+#[must_use]
+pub fn metadata(model: &Model, versions: &[&str]) -> Json {
+    let f = model.features();
+    let input = if model.all_numeric() {
+        json!([{"name": "input", "datatype": "FP64", "shape": [-1, f.len()]}])
+    } else {
+        Json::Array(
+            f.iter()
+                .map(|name| {
+                    let dt = if model.artifact.categorical.contains_key(name) {
+                        "BYTES"
+                    } else {
+                        "FP64"
+                    };
+                    json!({"name": name, "datatype": dt, "shape": [-1]})
+                })
+                .collect(),
+        )
+    };
+    json!({
+        "name": model.name,
+        "versions": versions,
+        "platform": "mlops",
+        "inputs": input,
+        "outputs": [{"name": OUTPUT, "datatype": "FP64", "shape": [-1]}],
+    })
+}
+
+/// `GET /v2`.
+#[must_use]
+pub fn server_metadata() -> Json {
+    json!({
+        "name": "mlops",
+        "version": crate::VERSION,
+        "extensions": ["binary_tensor_data"],
+    })
+}
+
+/// The bytes of a response and its `Inference-Header-Content-Length` when binary.
+#[must_use]
+pub fn encode(resp: &InferResponse) -> (Vec<u8>, Option<usize>) {
+    let mut bytes = serde_json::to_vec(&resp.json).unwrap_or_default();
+    match &resp.binary {
+        Some(b) => {
+            let n = bytes.len();
+            bytes.extend_from_slice(b);
+            (bytes, Some(n))
+        }
+        None => (bytes, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::model::tests::{numeric, toy};
+
+    #[test]
+    fn json_matrix() {
+        let m = numeric();
+        let body = br#"{"id": "r1", "inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [[1, 2], [0, 0]]}]}"#;
+        let req = parse(body, None, 10).unwrap();
+        let (resp, _) = infer(&m, &req).unwrap();
+        assert_eq!(resp.json["outputs"][0]["data"], json!([9.0, 1.0]));
+        assert_eq!(resp.json["outputs"][0]["shape"], json!([2]));
+        assert_eq!(resp.json["id"], "r1");
+        assert!(resp.binary.is_none());
+    }
+
+    #[test]
+    fn binary_in_and_out() {
+        let m = numeric();
+        let head = br#"{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "parameters": {"binary_data_size": 8}}], "outputs": [{"name": "prediction", "parameters": {"binary_data": true}}]}"#;
+        let mut body = head.to_vec();
+        body.extend_from_slice(&1.0f32.to_le_bytes());
+        body.extend_from_slice(&2.0f32.to_le_bytes());
+        let req = parse(&body, Some(head.len()), 10).unwrap();
+        let (resp, _) = infer(&m, &req).unwrap();
+        let (bytes, n) = encode(&resp);
+        let n = n.unwrap();
+        let doc: Json = serde_json::from_slice(&bytes[..n]).unwrap();
+        assert_eq!(doc["outputs"][0]["parameters"]["binary_data_size"], 8);
+        assert_eq!(f64::from_le_bytes(bytes[n..].try_into().unwrap()), 9.0);
+    }
+
+    #[test]
+    fn one_input_per_feature_with_bytes() {
+        let m = toy("error");
+        let head = br#"{"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [1, 0]}, {"name": "b", "shape": [2, 1], "datatype": "INT64", "data": [2, 0]}, {"name": "c", "shape": [2], "datatype": "BYTES", "parameters": {"binary_data_size": 10}}]}"#;
+        let mut body = head.to_vec();
+        for s in ["z", "w"] {
+            body.extend_from_slice(&1u32.to_le_bytes());
+            body.extend_from_slice(s.as_bytes());
+        }
+        let req = parse(&body, Some(head.len()), 10).unwrap();
+        let (resp, _) = infer(&m, &req).unwrap();
+        assert_eq!(resp.json["outputs"][0]["data"], json!([19.0, 1.0]));
+        assert_eq!(metadata(&m, &["v1.0.0"])["inputs"][2]["datatype"], "BYTES");
+    }
+
+    #[test]
+    fn bad_requests() {
+        let m = numeric();
+        let cases: [(&[u8], Option<usize>, &str); 8] = [
+            (b"{", None, "not valid JSON"),
+            (br#"{"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64", "data": [1, 2]}]}"#, None, "holds 3 values but the data has 2"),
+            (br#"{"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64", "data": [1, 2, 3]}]}"#, None, "has 3 columns but the model has 2"),
+            (br#"{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1, "a"]}]}"#, None, "row 0: feature \"b\" must be a number"),
+            (br#"{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}], "outputs": [{"name": "y"}]}"#, None, "unknown output \"y\""),
+            (br#"{"inputs": [{"name": "x", "shape": [11, 0], "datatype": "FP64", "data": []}]}"#, None, "more than the limit of 10"),
+            (br#"{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "parameters": {"binary_data_size": 16}}]}"#, Some(200), "but the body has"),
+            (br#"{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [1]}]}"#, None, "input for feature \"b\" is missing"),
+        ];
+        for (body, hl, want) in cases {
+            let e = parse(body, hl, 10)
+                .and_then(|r| infer(&m, &r).map(|_| ()))
+                .unwrap_err();
+            assert!(
+                e.0.contains(want),
+                "{}: {e} lacks {want}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let head = br#"{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "parameters": {"binary_data_size": 16}}]}"#;
+        let mut body = head.to_vec();
+        body.extend_from_slice(&f64::NAN.to_le_bytes());
+        body.extend_from_slice(&1.0f64.to_le_bytes());
+        let e = parse(&body, Some(head.len()), 10)
+            .and_then(|r| infer(&m, &r).map(|_| ()))
+            .unwrap_err();
+        assert!(e.0.contains("row 0: feature \"a\" is not finite"), "{e}");
+    }
+}

@@ -15,7 +15,9 @@
 # Exit codes: 0 rolled back and healthy; 1 rollback failed its checks (the
 # environment was put back by mlops); 3 rolled back but the health probe
 # failed; 4 nothing to roll back to or a registry problem; 5 the target
-# could not be reached or another deploy is running; 2 usage.
+# could not be reached, refused the token, another deploy is running, or the
+# target went away half-way (mlops tried to put it back; the message says
+# whether it could); no assignment is recorded on any failure; 2 usage.
 set -euo pipefail
 
 usage() { echo "usage: $0 ENV [VERSION]" >&2; exit 2; }
@@ -51,7 +53,7 @@ case $code in
   0) ;;
   1) notify "FAILED: the rolled-back version did not pass its checks; mlops put the environment back. ${err}"; exit 1 ;;
   4) notify "NOT DONE: ${err}"; exit 4 ;;
-  5) notify "NOT DONE (target unreachable, refused or busy; nothing changed): ${err}"; exit 5 ;;
+  5) notify "NOT DONE (target unreachable, refused, busy or gone half-way; no assignment recorded): ${err}"; exit 5 ;;
   *) notify "NOT DONE (exit ${code}): ${err}"; exit "$code" ;;
 esac
 

@@ -7,7 +7,8 @@
 //! version with `GET /admin/models`, and sends the smoke rows through
 //! `POST /predict` (forcing the variant with `X-Mlops-Variant`). A failed
 //! check puts the previous champion back (`POST /admin/rollback`, else a
-//! re-upload of its bundle) or removes the new challenger.
+//! re-upload of its bundle), unloads the new champion when there was none
+//! before (`DELETE …?slot=champion`), or removes the new challenger.
 
 use std::time::Duration;
 
@@ -261,8 +262,17 @@ impl Http {
     }
 
     fn delete_challenger(&self) -> Result<()> {
-        let url = self.url(&format!("/admin/models/{}?slot=challenger", self.model));
-        let resp = self.send(self.client.delete(&url), &url)?;
+        self.delete_slot("challenger", None)
+    }
+
+    /// `DELETE /admin/models/{name}?slot=…`, with `If-Match` when given.
+    fn delete_slot(&self, slot: &str, if_match: Option<&str>) -> Result<()> {
+        let url = self.url(&format!("/admin/models/{}?slot={slot}", self.model));
+        let mut r = self.client.delete(&url);
+        if let Some(v) = if_match {
+            r = r.header("If-Match", v);
+        }
+        let resp = self.send(r, &url)?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -425,7 +435,17 @@ impl Http {
     /// Put the champion `previous` back after a failed replace.
     fn restore_champion(&self, job: &Job<'_>, previous: Option<&Slot>) -> String {
         let Some(prev) = previous else {
-            return "the server had no champion before, so the new version stays loaded; deploy a good version".to_string();
+            // Nothing to put back: unload the new champion, if it is still ours.
+            return match self.delete_slot("champion", Some(&job.bundle.version)) {
+                Ok(()) => format!(
+                    "the server had no champion before, so {} was unloaded (DELETE /admin/models/{}?slot=champion)",
+                    job.bundle.version, self.model
+                ),
+                Err(e) => format!(
+                    "the server had no champion before and unloading {} failed too ({e})",
+                    job.bundle.version
+                ),
+            };
         };
         let q = format!("/admin/rollback?model={}", self.model);
         if self.admin(&q, None).is_ok()
@@ -494,10 +514,15 @@ impl Target for Http {
         let b = job.bundle;
         match job.step {
             Step::Replace { .. } => {
-                let pre = job
-                    .registry_champion
-                    .map(str::to_string)
-                    .or_else(|| before.champion.as_ref().map(|s| s.version.clone()));
+                // If-Match the registry's champion, so that a deploy made
+                // behind the registry's back is a 409. A server that holds
+                // no champion (restarted, or never deployed to) is filled
+                // with If-None-Match: *, which still loses to a concurrent
+                // deploy.
+                let pre = before.champion.as_ref().map(|live| {
+                    job.registry_champion
+                        .map_or_else(|| live.version.clone(), str::to_string)
+                });
                 self.upload("champion", job.bytes, pre.as_deref())?;
             }
             Step::Canary(p) => {

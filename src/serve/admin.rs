@@ -178,7 +178,9 @@ pub async fn put_model(
     }
 }
 
-/// `DELETE /admin/models/{name}?slot=challenger`.
+/// `DELETE /admin/models/{name}?slot=challenger|champion`, optionally
+/// with `If-Match: <version>`. The slot must be named: removing the
+/// champion unloads it (the server is not ready until a new one comes).
 pub async fn delete_model(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
@@ -187,15 +189,26 @@ pub async fn delete_model(
     if let Some(r) = deny(&app, req.headers()) {
         return r;
     }
-    match query(req.uri(), "slot").as_deref() {
-        Some("challenger") => match app.models.remove_challenger(&name) {
-            Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
-            Err(r) => refused(r),
+    let if_match = req
+        .headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().trim_matches('"').to_string());
+    let slot = match query(req.uri(), "slot") {
+        None => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "name the slot to remove: DELETE /admin/models/NAME?slot=challenger or ?slot=champion",
+            );
+        }
+        Some(_) => match slot_of(req.uri()) {
+            Ok(s) => s,
+            Err(m) => return error(StatusCode::BAD_REQUEST, &m),
         },
-        _ => error(
-            StatusCode::BAD_REQUEST,
-            "only the challenger can be removed: DELETE /admin/models/NAME?slot=challenger (a champion is replaced, or rolled back)",
-        ),
+    };
+    match app.models.remove(&name, slot, if_match.as_deref()) {
+        Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
+        Err(r) => refused(r),
     }
 }
 

@@ -330,11 +330,22 @@ impl Models {
         Ok(model)
     }
 
-    /// Remove the challenger of `name`.
+    /// Empty `slot` of `name`, under the precondition `if_match` (the slot
+    /// holds exactly this version). Removing the challenger sends all
+    /// traffic to the champion; removing the champion unloads it (the
+    /// server is not ready until another champion comes) and is refused
+    /// while a challenger is loaded. `previous` is kept.
     ///
     /// # Errors
-    /// [`Refused::NotFound`] when no such model is loaded.
-    pub fn remove_challenger(&self, name: &str) -> Result<Json, Refused> {
+    /// [`Refused::NotFound`] when no such model is loaded,
+    /// [`Refused::Conflict`] when the precondition fails or a challenger
+    /// would be left without a champion.
+    pub fn remove(
+        &self,
+        name: &str,
+        slot: Variant,
+        if_match: Option<&str>,
+    ) -> Result<Json, Refused> {
         self.update(|t| {
             let s = t.get_mut(name).ok_or_else(|| {
                 Refused::NotFound(format!(
@@ -342,7 +353,31 @@ impl Models {
                     super::model::clip(name)
                 ))
             })?;
-            s.challenger = None;
+            let cur = s.get(slot).map(|c| c.version.clone());
+            if let Some(want) = if_match
+                && cur.as_deref() != Some(want)
+            {
+                return Err(Refused::Conflict(format!(
+                    "If-Match: the {} slot of {name} holds {}, not {want}; someone else deployed, check GET /admin/models",
+                    slot.as_str(),
+                    cur.as_deref().unwrap_or("nothing")
+                )));
+            }
+            match slot {
+                Variant::Challenger => {
+                    s.challenger = None;
+                    s.challenger_percent = 0;
+                }
+                Variant::Champion => {
+                    if let Some(c) = &s.challenger {
+                        return Err(Refused::Conflict(format!(
+                            "{name} has challenger {} loaded; remove it (DELETE /admin/models/{name}?slot=challenger) or promote it before unloading the champion",
+                            c.version
+                        )));
+                    }
+                    s.champion = None;
+                }
+            }
             Ok(describe_one(name, s))
         })
     }
@@ -574,5 +609,53 @@ mod tests {
                 .status(),
             404
         );
+    }
+
+    #[test]
+    fn removing_slots() {
+        let ms = Models::new();
+        ms.put(model("v1"), Variant::Champion, None, true).unwrap();
+        ms.put(model("v2"), Variant::Challenger, None, false)
+            .unwrap();
+        ms.set_traffic(None, 30).unwrap();
+        // A champion with a challenger loaded stays.
+        assert!(matches!(
+            ms.remove("toy", Variant::Champion, None),
+            Err(Refused::Conflict(_))
+        ));
+        assert!(matches!(
+            ms.remove("toy", Variant::Challenger, Some("v1")),
+            Err(Refused::Conflict(_))
+        ));
+        let one = ms.remove("toy", Variant::Challenger, Some("v2")).unwrap();
+        assert_eq!(one["challenger"], Json::Null);
+        assert_eq!(one["challenger_percent"], 0);
+        assert!(matches!(
+            ms.remove("toy", Variant::Champion, Some("v0")),
+            Err(Refused::Conflict(_))
+        ));
+        assert!(ms.ready());
+        let one = ms.remove("toy", Variant::Champion, Some("v1")).unwrap();
+        assert_eq!(one["champion"], Json::Null);
+        assert!(!ms.ready());
+        assert_eq!(
+            ms.route(None, Choice::Split).unwrap_err(),
+            RouteError::NotReady
+        );
+        // Nothing left of the name: it is gone from the table.
+        assert_eq!(ms.describe(), json!({"models": []}));
+        assert!(matches!(
+            ms.remove("toy", Variant::Champion, None),
+            Err(Refused::NotFound(_))
+        ));
+        // With a previous champion, it is kept for a rollback.
+        ms.put(model("v1"), Variant::Champion, None, true).unwrap();
+        ms.put(model("v2"), Variant::Champion, Some("v1"), false)
+            .unwrap();
+        ms.remove("toy", Variant::Champion, None).unwrap();
+        assert!(!ms.ready());
+        assert_eq!(ms.describe()["models"][0]["previous"]["version"], "v1");
+        ms.rollback(None).unwrap();
+        assert_eq!(ms.route(None, Choice::Split).unwrap().0.version, "v1");
     }
 }

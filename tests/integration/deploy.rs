@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 
 use crate::common::{GIT_TIME, Test, example_toml};
 
+#[cfg(unix)] // the real `mlops serve`, stopped with signals
+mod real_server;
+
 const TOKEN_VAR: &str = "MLOPS_TEST_ADMIN_TOKEN";
 const TOKEN: &str = "s3cret-t0ken";
 
@@ -582,6 +585,19 @@ fn serve_one(mut conn: TcpStream, state: &Mutex<FakeState>) -> bool {
                     }
                 }
             }
+            ("DELETE", "/admin/models/house-price") if query.contains("slot=champion") => {
+                let cur = s.champion.as_ref().map(|l| l.version.clone());
+                match headers.get("if-match") {
+                    Some(m) if cur.as_deref() != Some(m.as_str()) => {
+                        (409, json!({"error": "precondition failed"}))
+                    }
+                    _ if s.challenger.is_some() => (409, json!({"error": "challenger loaded"})),
+                    _ => {
+                        s.champion = None;
+                        (200, models_doc(&s))
+                    }
+                }
+            }
             ("DELETE", "/admin/models/house-price") => {
                 s.challenger = None;
                 s.percent = 0;
@@ -767,6 +783,31 @@ fn http_wrong_predictions_roll_back_and_exit_1_without_a_tag() {
         .stderr_contains("the challenger was removed");
     assert_eq!(fake.challenger(), None);
     assert_eq!(t.tags(), tags);
+}
+
+#[test]
+fn http_failed_first_deploy_unloads_the_new_champion() {
+    let fake = Fake::start(Faults {
+        wrong_version: Some("v1.1.0".into()),
+        ..Faults::default()
+    });
+    let t = project(&fake.toml());
+    let tags = t.tags();
+    t.run_args(["deploy", "prod"])
+        .code(1)
+        .stderr_contains("smoke test: row 1 predicted ")
+        .stderr_contains("the server had no champion before, so v1.1.0 was unloaded (DELETE /admin/models/house-price?slot=champion)")
+        .stderr_contains("no assignment was recorded");
+    assert_eq!(fake.champion(), None);
+    assert!(
+        fake.state
+            .lock()
+            .unwrap()
+            .log
+            .contains(&"DELETE /admin/models/house-price?slot=champion".to_string())
+    );
+    assert_eq!(t.tags(), tags);
+    assert_eq!(stage(&t, "prod"), None);
 }
 
 #[test]

@@ -17,12 +17,12 @@ use crate::common::{BIN, Test, example_toml, repo, sha256_hex, train_in_process}
 
 const TOKEN: &str = "s3cret-token";
 
-/// A running server.
-struct Server {
-    child: Child,
-    url: String,
+/// A running server (also used by `deploy::real_server`).
+pub struct Server {
+    pub child: Child,
+    pub url: String,
     stderr: Arc<Mutex<String>>,
-    http: Client,
+    pub http: Client,
 }
 
 impl Server {
@@ -33,7 +33,7 @@ impl Server {
     }
 
     #[track_caller]
-    fn start_with(t: &Test, args: &[&str], env: &[(&str, &str)]) -> Server {
+    pub fn start_with(t: &Test, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(t.root())
             .args(["serve", "--bind", "127.0.0.1:0"])
@@ -78,11 +78,11 @@ impl Server {
         }
     }
 
-    fn u(&self, path: &str) -> String {
+    pub fn u(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
 
-    fn get(&self, path: &str) -> Response {
+    pub fn get(&self, path: &str) -> Response {
         self.http.get(self.u(path)).send().unwrap()
     }
 
@@ -103,12 +103,12 @@ impl Server {
         self.url.trim_start_matches("http://").to_string()
     }
 
-    fn stderr(&self) -> String {
+    pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
     /// SIGTERM, then the exit code (within 20 s).
-    fn stop(self) -> i32 {
+    pub fn stop(self) -> i32 {
         self.stop_with("TERM")
     }
 
@@ -129,7 +129,7 @@ impl Server {
         }
     }
 
-    fn signal(&self, sig: &str) {
+    pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([format!("-{sig}"), self.child.id().to_string()])
             .status()
@@ -212,7 +212,7 @@ fn bundle(art: &mlops::model::Artifact, name: &str, version: &str) -> Vec<u8> {
 }
 
 /// A row of the example's features.
-fn row() -> Value {
+pub fn row() -> Value {
     json!({"sqft": 2000, "bedrooms": 3, "bathrooms": 2, "year_built": 1990,
            "lot_size": 5000, "distance_km": 10, "neighborhood": "eastside"})
 }
@@ -792,7 +792,7 @@ fn admin_api_deploys_routes_and_rolls_back() {
     error_of(
         s.admin(Method::DELETE, "/admin/models/hp").send().unwrap(),
         400,
-        "only the challenger",
+        "name the slot to remove",
     );
     let metrics = s.get("/metrics").text().unwrap();
     assert!(
@@ -804,6 +804,84 @@ fn admin_api_deploys_routes_and_rolls_back() {
         "{metrics}"
     );
     assert!(!metrics.contains("other"), "{metrics}");
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn deleting_the_champion_unloads_it() {
+    let t = Test::new().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"TEST_ADMIN_TOKEN\"\n",
+    );
+    let s = Server::start_with(&t, &[], &[("TEST_ADMIN_TOKEN", TOKEN)]);
+    use reqwest::Method;
+    let del = |q: &str, if_match: Option<&str>| {
+        let mut r = s.admin(Method::DELETE, &format!("/admin/models/hp{q}"));
+        if let Some(v) = if_match {
+            r = r.header("if-match", v);
+        }
+        r.send().unwrap()
+    };
+    error_of(del("?slot=champion", None), 404, "no model named \"hp\"");
+    let put = |slot: &str, b: Vec<u8>| {
+        let r = s
+            .admin(Method::PUT, &format!("/admin/models/hp?slot={slot}"))
+            .body(b)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    put("champion", bundle(model(), "hp", "v1.0.0"));
+    put("challenger", bundle(model(), "hp", "v1.1.0"));
+    assert_eq!(s.get("/readyz").status(), 200);
+    // Not while a challenger would be left alone; not under a stale If-Match.
+    error_of(
+        del("?slot=champion", None),
+        409,
+        "has challenger v1.1.0 loaded",
+    );
+    error_of(
+        del("?slot=challenger", Some("v9.0.0")),
+        409,
+        "holds v1.1.0, not v9.0.0",
+    );
+    error_of(del("?slot=other", None), 400, "not champion or challenger");
+    json_of(del("?slot=challenger", Some("v1.1.0")), 200);
+    error_of(
+        del("?slot=champion", Some("v0.1.0")),
+        409,
+        "holds v1.0.0, not v0.1.0",
+    );
+    assert_eq!(s.get("/readyz").status(), 200);
+    let doc = json_of(del("?slot=champion", Some("v1.0.0")), 200);
+    assert_eq!(doc["models"][0]["champion"], Value::Null);
+    // Unloaded: not ready, nothing to predict with, nothing listed.
+    error_of(s.get("/readyz"), 503, "no model is loaded");
+    assert_eq!(json_of(s.get("/v2/health/ready"), 503)["ready"], false);
+    error_of(
+        s.post_json("/predict", &json!({"features": row()})),
+        503,
+        "no model is loaded",
+    );
+    assert_eq!(
+        json_of(s.admin(Method::GET, "/admin/models").send().unwrap(), 200),
+        json!({"models": []})
+    );
+    let metrics = s.get("/metrics").text().unwrap();
+    assert!(!metrics.contains("mlops_model_info{"), "{metrics}");
+    // A new champion makes it ready again.
+    put("champion", bundle(model(), "hp", "v2.0.0"));
+    assert_eq!(s.get("/readyz").status(), 200);
+    // Without the token: 401, nothing removed.
+    error_of(
+        s.http
+            .delete(s.u("/admin/models/hp?slot=champion"))
+            .send()
+            .unwrap(),
+        401,
+        "admin token",
+    );
+    assert_eq!(s.get("/readyz").status(), 200);
     assert_eq!(s.stop(), 0);
 }
 

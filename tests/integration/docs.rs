@@ -1,0 +1,89 @@
+//! The reference documentation against the code it documents: the man pages
+//! in `docs/man/` are generated from the clap definition (`MLOPS_BLESS=1`
+//! rewrites them), every flag of every command appears in its section of
+//! `docs/commands.md`, and every key of the project file in
+//! `docs/project-file.md`.
+
+use std::collections::BTreeMap;
+
+use clap::CommandFactory;
+
+use crate::clidef::Cli;
+use crate::common::repo;
+
+/// The clap command as the binary builds it (`mlops help` disabled as
+/// `clap_mangen::generate_to` does, so there is no page for it).
+fn command() -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// Every man page: file name → roff text, for the command and each visible
+/// subcommand (nested ones too), as `clap_mangen::generate_to` names them.
+fn man_pages() -> BTreeMap<String, Vec<u8>> {
+    fn walk(cmd: &clap::Command, pages: &mut BTreeMap<String, Vec<u8>>) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            walk(sub, pages);
+        }
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut buf = Vec::new();
+        man.render(&mut buf).unwrap();
+        pages.insert(man.get_filename(), buf);
+    }
+    let mut pages = BTreeMap::new();
+    walk(&command(), &mut pages);
+    pages
+}
+
+#[test]
+fn committed_man_pages_are_fresh() {
+    let dir = repo().join("docs").join("man");
+    let bless = std::env::var_os("MLOPS_BLESS").is_some_and(|v| v == "1");
+    let pages = man_pages();
+    assert!(pages.contains_key("mlops.1") && pages.contains_key("mlops-train.1"));
+    assert!(pages.contains_key("mlops-abtest-analyze.1"));
+    let mut stale = Vec::new();
+    if bless {
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "1") {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+    }
+    for (file, text) in &pages {
+        let path = dir.join(file);
+        if bless {
+            std::fs::write(&path, text).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(text.as_slice()) {
+            stale.push(format!("docs/man/{file}"));
+        }
+    }
+    // A page of a command that no longer exists is stale too.
+    for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".1") && !pages.contains_key(&name) {
+            stale.push(format!("docs/man/{name} (no such command)"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{stale:?} differ from the clap definition; regenerate with \
+         `MLOPS_BLESS=1 cargo test --test integration committed_man_pages_are_fresh`"
+    );
+}
+
+#[test]
+fn man_pages_have_no_date_and_show_the_version() {
+    let pages = man_pages();
+    let top = String::from_utf8(pages["mlops.1"].clone()).unwrap();
+    let th = top.lines().find(|l| l.starts_with(".TH")).unwrap();
+    assert_eq!(
+        th,
+        format!(".TH mlops 1  \"mlops {}\" ", env!("CARGO_PKG_VERSION"))
+    );
+    let train = String::from_utf8(pages["mlops-train.1"].clone()).unwrap();
+    assert!(train.contains("streaming"), "{train}");
+}

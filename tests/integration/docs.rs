@@ -87,3 +87,73 @@ fn man_pages_have_no_date_and_show_the_version() {
     let train = String::from_utf8(pages["mlops-train.1"].clone()).unwrap();
     assert!(train.contains("streaming"), "{train}");
 }
+
+/// The `##`/`###` sections of a Markdown file: heading → body.
+fn sections(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vec![(String::new(), String::new())];
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        if !fenced && (line.starts_with("## ") || line.starts_with("### ")) {
+            out.push((
+                line.trim_start_matches('#').trim().to_string(),
+                String::new(),
+            ));
+        } else if let Some(last) = out.last_mut() {
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn project_file_md_documents_every_key() {
+    let doc = std::fs::read_to_string(repo().join("docs/project-file.md")).unwrap();
+    let sections = sections(&doc);
+    let tables = sections
+        .iter()
+        .find(|(h, _)| h == "Tables")
+        .map(|(_, b)| b.as_str())
+        .unwrap();
+    let keys = mlops::project::known_keys();
+    assert!(keys.len() > 80, "{keys:?}");
+    let mut missing = Vec::new();
+    for key in &keys {
+        let segs: Vec<&str> = key.split('.').collect();
+        if segs.len() == 1 {
+            // A table of the root: a row of the table of tables, and its section.
+            let header = format!("`[{key}");
+            let has_section = sections
+                .iter()
+                .any(|(h, _)| h == &format!("{header}]`") || h.starts_with(&format!("{header}.")));
+            if !tables.contains(&header) || !has_section {
+                missing.push(key.clone());
+            }
+            continue;
+        }
+        // Documented in the section of its top table (`[environments.NAME]`
+        // for the keys of an environment), in backquotes.
+        let top = if segs[0] == "environments" {
+            "environments.NAME".to_string()
+        } else {
+            segs[0].to_string()
+        };
+        let body = sections
+            .iter()
+            .find(|(h, _)| *h == format!("`[{top}]`"))
+            .map(|(_, b)| b.as_str());
+        // A key that is a table may be shown by its header instead.
+        let leaf = format!("`{}`", segs[segs.len() - 1]);
+        let header = format!("[{key}]");
+        if !body.is_some_and(|b| b.contains(&leaf) || b.contains(&header)) {
+            missing.push(key.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/project-file.md does not document {missing:?} in the section of its table"
+    );
+}

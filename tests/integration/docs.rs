@@ -157,3 +157,52 @@ fn project_file_md_documents_every_key() {
         "docs/project-file.md does not document {missing:?} in the section of its table"
     );
 }
+
+#[test]
+fn commands_md_documents_every_command_and_flag() {
+    let doc = std::fs::read_to_string(repo().join("docs/commands.md")).unwrap();
+    let sections = sections(&doc);
+    let body = |heading: &str| {
+        sections
+            .iter()
+            .find(|(h, _)| h == heading)
+            .map(|(_, b)| b.as_str())
+    };
+    let cmd = command();
+    let mut missing = Vec::new();
+    let globals = body("Global flags").unwrap_or_default();
+    for arg in cmd.get_arguments() {
+        if let Some(long) = arg.get_long()
+            && !globals.contains(&format!("--{long}"))
+        {
+            missing.push(format!("--{long} under \"## Global flags\""));
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        let heading = format!("`mlops {}`", sub.get_name());
+        let Some(text) = body(&heading) else {
+            missing.push(format!("a section \"## {heading}\""));
+            continue;
+        };
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set()) {
+            let name = match arg.get_long() {
+                Some(long) => format!("--{long}"),
+                None => arg
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| arg.get_id().to_string()),
+            };
+            if matches!(name.as_str(), "--help" | "--version") {
+                continue;
+            }
+            if !text.contains(&name) {
+                missing.push(format!("{name} under \"## {heading}\""));
+            }
+        }
+        if !text.contains("```") {
+            missing.push(format!("an example under \"## {heading}\""));
+        }
+    }
+    assert!(missing.is_empty(), "docs/commands.md lacks {missing:?}");
+}

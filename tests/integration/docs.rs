@@ -203,6 +203,11 @@ fn commands_md_documents_every_command_and_flag() {
         if !text.contains("```") {
             missing.push(format!("an example under \"## {heading}\""));
         }
+        if !text.contains("(schemas/") && !text.contains("`--json` has no effect") {
+            missing.push(format!(
+                "a link to the JSON schema (or \"`--json` has no effect\") under \"## {heading}\""
+            ));
+        }
     }
     assert!(missing.is_empty(), "docs/commands.md lacks {missing:?}");
 }

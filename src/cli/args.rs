@@ -6,24 +6,27 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The help heading of the flags every command accepts.
+const GLOBAL: &str = "Global options";
+
 /// mlops: train, validate, package, deploy and serve tabular models from one project file.
 #[derive(Debug, Parser)]
 #[command(name = "mlops", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]
-    #[arg(short = 'C', long = "config", global = true, value_name = "PATH")]
+    #[arg(short = 'C', long = "config", global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
     /// Print one JSON document on stdout instead of the human report
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Say less on stderr
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
     /// Say more on stderr (repeat for more)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
     /// When to use colours (honours NO_COLOR and CLICOLOR_FORCE)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub color: ColorChoice,
     /// The command
     #[command(subcommand)]
@@ -44,32 +47,32 @@ pub enum ColorChoice {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites
+    /// Create mlops.toml and a .gitignore (and data with --example); never overwrites
     Init(InitArgs),
-    /// Load the data, split, fit, report metrics and write the model artifact
+    /// Fit the model on the project's data, report metrics and write the artifact
     Train(TrainArgs),
-    /// Batch predictions for a CSV: the input columns plus `prediction`
+    /// Predict every row of a CSV: its columns plus a `prediction` column
     Predict(PredictArgs),
-    /// Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails
+    /// Check quality gates, a registered baseline, data and drift; exit 1 on a failure
     Validate(ValidateArgs),
-    /// Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z
+    /// Bundle the committed model reproducibly and register it as NAME@vX.Y.Z
     #[command(disable_version_flag = true)]
     Package(PackageArgs),
-    /// Every model in the registry: latest version and the version in each stage
+    /// List the registry's models: latest version and the version in each stage
     Models(ModelsArgs),
-    /// Registry events in order (of one model with NAME)
+    /// List the registry events in order, of every model or of NAME
     History(HistoryArgs),
-    /// Take a registered version to an environment, verify it there, then record NAME#ENV#N
+    /// Take a version to an environment, verify it there, record tag NAME#ENV#N
     #[command(disable_version_flag = true)]
     Deploy(DeployArgs),
-    /// Put back the version live before the current one (or --to VERSION), through the same checks
+    /// Put back the previous version (or --to VERSION), with the checks of deploy
     Rollback(RollbackArgs),
-    /// Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)
+    /// Analyse an A/B experiment; decide ship, keep, inconclusive or invalid
     #[command(name = "abtest-analyze")]
     AbtestAnalyze(AbtestArgs),
-    /// The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics
+    /// Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics
     Serve(ServeArgs),
-    /// Print a shell completion script
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
 }
 
@@ -113,10 +116,10 @@ pub struct DeployArgs {
     /// The version to deploy [default: the latest registered version of [model].name]
     #[arg(long, value_name = "vX.Y.Z", conflicts_with = "promote")]
     pub version: Option<String>,
-    /// Load the version as challenger with this share of traffic (local and http targets)
+    /// Canary: serve the version as challenger beside the champion, with this % of traffic (local and http targets)
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))]
     pub canary: Option<u8>,
-    /// Make the running challenger the champion
+    /// End a canary: make the running challenger the champion, which serves all traffic
     #[arg(long, conflicts_with = "canary")]
     pub promote: bool,
     /// Print the plan (environment, target, from → to, strategy, checks); change nothing
@@ -192,13 +195,13 @@ pub struct AbtestArgs {
     /// Multiple-comparison correction over the variants [default: abtest.correction, else holm]
     #[arg(long, value_enum)]
     pub correction: Option<CorrectionArg>,
-    /// Aggregate rows per unit in this column before testing
+    /// Aggregate the rows of each unit (a user, a session) named in this column before testing
     #[arg(long, value_name = "COLUMN")]
     pub unit: Option<String>,
-    /// CUPED: a pre-period covariate column (theta pooled across arms)
+    /// Reduce variance with CUPED: a column measured before the experiment (theta pooled across variants)
     #[arg(long, value_name = "COLUMN")]
     pub covariate: Option<String>,
-    /// Relative minimum detectable effect to size the experiment for, like 0.02
+    /// Relative minimum detectable effect (like 0.02) to report the sample size needed for
     #[arg(long, value_name = "FRACTION")]
     pub mde: Option<f64>,
     /// Which way is better for the metric [default: abtest.direction, else increase]

@@ -175,7 +175,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--promote', '--promote', [CompletionResultType]::ParameterName, 'End a canary: make the running challenger the champion, which serves all traffic')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (environment, target, from → to, strategy, checks); change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (environment, target, current and new version, strategy, checks); change nothing')
             [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'Push the assignment tag to [registry].remote (default origin)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')

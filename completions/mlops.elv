@@ -164,7 +164,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
             cand --promote 'End a canary: make the running challenger the champion, which serves all traffic'
-            cand --dry-run 'Print the plan (environment, target, from → to, strategy, checks); change nothing'
+            cand --dry-run 'Print the plan (environment, target, current and new version, strategy, checks); change nothing'
             cand --push 'Push the assignment tag to [registry].remote (default origin)'
             cand -y 'Accepted for scripts; mlops never prompts'
             cand --yes 'Accepted for scripts; mlops never prompts'

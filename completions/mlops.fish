@@ -137,7 +137,7 @@ complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l color -d 'When to
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l promote -d 'End a canary: make the running challenger the champion, which serves all traffic'
-complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l dry-run -d 'Print the plan (environment, target, from → to, strategy, checks); change nothing'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l dry-run -d 'Print the plan (environment, target, current and new version, strategy, checks); change nothing'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l push -d 'Push the assignment tag to [registry].remote (default origin)'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s y -l yes -d 'Accepted for scripts; mlops never prompts'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l json -d 'Print one JSON document on stdout instead of the human report'

@@ -122,7 +122,7 @@ pub struct DeployArgs {
     /// End a canary: make the running challenger the champion, which serves all traffic
     #[arg(long, conflicts_with = "canary")]
     pub promote: bool,
-    /// Print the plan (environment, target, from → to, strategy, checks); change nothing
+    /// Print the plan (environment, target, current and new version, strategy, checks); change nothing
     #[arg(long)]
     pub dry_run: bool,
     /// Push the assignment tag to [registry].remote (default origin)

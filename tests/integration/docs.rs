@@ -84,6 +84,10 @@ fn man_pages_have_no_date_and_show_the_version() {
         th,
         format!(".TH mlops 1  \"mlops {}\" ", env!("CARGO_PKG_VERSION"))
     );
+    // ASCII only, so that groff renders them without a preprocessor.
+    for (file, text) in &pages {
+        assert!(text.is_ascii(), "{file} has a non-ASCII character");
+    }
     let train = String::from_utf8(pages["mlops-train.1"].clone()).unwrap();
     assert!(train.contains("streaming"), "{train}");
 }

@@ -33,18 +33,18 @@ complete -c mlops -n "__fish_mlops_needs_command" -s q -l quiet -d 'Say less on 
 complete -c mlops -n "__fish_mlops_needs_command" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_needs_command" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "validate" -d 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "history" -d 'Registry events in order (of one model with NAME)'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "deploy" -d 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "rollback" -d 'Put back the version live before the current one (or --to VERSION), through the same checks'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "serve" -d 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
-complete -c mlops -n "__fish_mlops_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "init" -d 'Create mlops.toml and a .gitignore (and data with --example); never overwrites'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "train" -d 'Fit the model on the project\'s data, report metrics and write the artifact'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "predict" -d 'Predict every row of a CSV: its columns plus a `prediction` column'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "validate" -d 'Check quality gates, a registered baseline, data and drift; exit 1 on a failure'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "package" -d 'Bundle the committed model reproducibly and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "models" -d 'List the registry\'s models: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "history" -d 'List the registry events in order, of every model or of NAME'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "deploy" -d 'Take a version to an environment, verify it there, record tag NAME#ENV#N'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "rollback" -d 'Put back the previous version (or --to VERSION), with the checks of deploy'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "abtest-analyze" -d 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "serve" -d 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
+complete -c mlops -n "__fish_mlops_needs_command" -f -a "completions" -d 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand init" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
@@ -131,13 +131,13 @@ complete -c mlops -n "__fish_mlops_using_subcommand history" -s v -l verbose -d 
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l version -d 'The version to deploy [default: the latest registered version of [model].name]' -r
-complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l canary -d 'Load the version as challenger with this share of traffic (local and http targets)' -r
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l canary -d 'Canary: serve the version as challenger beside the champion, with this % of traffic (local and http targets)' -r
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l promote -d 'Make the running challenger the champion'
-complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l dry-run -d 'Print the plan (environment, target, from → to, strategy, checks); change nothing'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l promote -d 'End a canary: make the running challenger the champion, which serves all traffic'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l dry-run -d 'Print the plan (environment, target, current and new version, strategy, checks); change nothing'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l push -d 'Push the assignment tag to [registry].remote (default origin)'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s y -l yes -d 'Accepted for scripts; mlops never prompts'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l json -d 'Print one JSON document on stdout instead of the human report'
@@ -176,9 +176,9 @@ complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l correctio
 bonferroni\t'Bonferroni'
 bh\t'Benjamini-Hochberg false discovery rate'
 none\t'No correction'"
-complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l unit -d 'Aggregate rows per unit in this column before testing' -r
-complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l covariate -d 'CUPED: a pre-period covariate column (theta pooled across arms)' -r
-complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l mde -d 'Relative minimum detectable effect to size the experiment for, like 0.02' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l unit -d 'Aggregate the rows of each unit (a user, a session) named in this column before testing' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l covariate -d 'Reduce variance with CUPED: a column measured before the experiment (theta pooled across variants)' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l mde -d 'Relative minimum detectable effect (like 0.02) to report the sample size needed for' -r
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l direction -d 'Which way is better for the metric [default: abtest.direction, else increase]' -r -f -a "increase\t'Higher is better'
 decrease\t'Lower is better'"
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l require -d 'Exit 1 unless the decision is this one' -r -f -a "ship\t'A challenger is significantly better and the experiment is valid'"
@@ -214,16 +214,16 @@ complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "init" -d 'Scaffold mlops.toml (and example data with --example) and a .gitignore; never overwrites'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "train" -d 'Load the data, split, fit, report metrics and write the model artifact'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "predict" -d 'Batch predictions for a CSV: the input columns plus `prediction`'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "validate" -d 'Quality gates, baseline comparison, data and drift checks; exit 1 when a check fails'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "package" -d 'Build the reproducible bundle of the committed model and register it as NAME@vX.Y.Z'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "models" -d 'Every model in the registry: latest version and the version in each stage'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "history" -d 'Registry events in order (of one model with NAME)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "deploy" -d 'Take a registered version to an environment, verify it there, then record NAME#ENV#N'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "rollback" -d 'Put back the version live before the current one (or --to VERSION), through the same checks'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "abtest-analyze" -d 'Statistics of an experiment between model variants, and a decision (ship, keep, inconclusive, invalid)'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "serve" -d 'The model server: simple REST, Open Inference Protocol V2, MLflow scoring, admin API, metrics'
-complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "init" -d 'Create mlops.toml and a .gitignore (and data with --example); never overwrites'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "train" -d 'Fit the model on the project\'s data, report metrics and write the artifact'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "predict" -d 'Predict every row of a CSV: its columns plus a `prediction` column'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "validate" -d 'Check quality gates, a registered baseline, data and drift; exit 1 on a failure'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "package" -d 'Bundle the committed model reproducibly and register it as NAME@vX.Y.Z'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "models" -d 'List the registry\'s models: latest version and the version in each stage'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "history" -d 'List the registry events in order, of every model or of NAME'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "deploy" -d 'Take a version to an environment, verify it there, record tag NAME#ENV#N'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "rollback" -d 'Put back the previous version (or --to VERSION), with the checks of deploy'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "abtest-analyze" -d 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "serve" -d 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
+complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "completions" -d 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
 complete -c mlops -n "__fish_mlops_using_subcommand help; and not __fish_seen_subcommand_from init train predict validate package models history deploy rollback abtest-analyze serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1565,6 +1565,59 @@ const TABLES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The keys a serde struct accepts, read from its own "unknown field"
+/// message (so the list cannot drift from the struct).
+fn serde_fields<T: serde::de::DeserializeOwned>() -> Vec<String> {
+    match toml::from_str::<T>("zz_not_a_key = 0") {
+        Ok(_) => Vec::new(),
+        Err(e) => backquoted(e.message())
+            .into_iter()
+            .skip(1)
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// Every key the project file accepts, dotted from the root (`data.path`,
+/// `environments.NAME.health.retries`, `validate.thresholds.METRIC.min`),
+/// for the test that docs/project-file.md documents each one.
+#[doc(hidden)]
+#[must_use]
+pub fn known_keys() -> Vec<String> {
+    let join = |t: &str, k: &str| {
+        if t.is_empty() {
+            k.to_string()
+        } else {
+            format!("{t}.{k}")
+        }
+    };
+    let mut keys: Vec<String> = TABLES
+        .iter()
+        .flat_map(|(t, ks)| ks.iter().map(move |k| join(t, k)))
+        .collect();
+    // Tables with free names (an environment, a metric) are not in TABLES.
+    for (table, fields) in [
+        ("validate.thresholds.METRIC", serde_fields::<Bound>()),
+        ("environments.NAME", serde_fields::<EnvironmentSection>()),
+        ("environments.NAME.health", serde_fields::<HealthSection>()),
+        (
+            "environments.NAME.resources",
+            serde_fields::<ResourcesSection>(),
+        ),
+        (
+            "environments.NAME.resources.requests",
+            serde_fields::<ResourceList>(),
+        ),
+        (
+            "environments.NAME.resources.limits",
+            serde_fields::<ResourceList>(),
+        ),
+    ] {
+        keys.extend(fields.iter().map(|k| join(table, k)));
+    }
+    keys
+}
+
 /// Sections of the full project file (cli.md) whose commands come later.
 const LATER: &[(&str, &str)] = &[];
 
@@ -1781,6 +1834,49 @@ fn key_on_line(text: &str, line: Option<usize>) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tables_list_exactly_the_serde_fields() {
+        fn sorted(mut v: Vec<String>) -> Vec<String> {
+            v.sort();
+            v
+        }
+        let table = |name: &str| {
+            let (_, ks) = TABLES.iter().find(|(t, _)| *t == name).unwrap();
+            sorted(ks.iter().map(|k| (*k).to_string()).collect())
+        };
+        let cases: Vec<(&str, Vec<String>)> = vec![
+            ("", serde_fields::<ProjectFile>()),
+            ("project", serde_fields::<ProjectSection>()),
+            ("data", serde_fields::<DataSection>()),
+            ("split", serde_fields::<SplitSection>()),
+            ("model", serde_fields::<ModelSection>()),
+            ("registry", serde_fields::<RegistrySection>()),
+            ("abtest", serde_fields::<AbtestSection>()),
+            ("validate", serde_fields::<ValidateSection>()),
+            ("validate.thresholds", serde_fields::<Thresholds>()),
+            ("validate.baseline", serde_fields::<BaselineSection>()),
+            ("validate.baseline.r2", serde_fields::<Rules>()),
+            ("validate.drift", serde_fields::<DriftSection>()),
+            ("validate.data", serde_fields::<DataChecksSection>()),
+            ("serve", serde_fields::<ServeSection>()),
+            ("serve.tls", serde_fields::<TlsSection>()),
+        ];
+        for (name, fields) in cases {
+            assert!(!fields.is_empty(), "[{name}]");
+            assert_eq!(table(name), sorted(fields), "TABLES[{name:?}]");
+        }
+        let keys = known_keys();
+        for k in [
+            "environments.NAME.health.retries",
+            "environments.NAME.resources.limits.memory",
+            "validate.thresholds.METRIC.min",
+            "serve.tls.cert",
+        ] {
+            assert!(keys.iter().any(|x| x == k), "{k}");
+        }
+    }
+
     use super::*;
 
     const OK: &str = r#"

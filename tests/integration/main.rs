@@ -9,6 +9,7 @@ mod abtest;
 mod cli;
 mod common;
 mod deploy;
+mod docs;
 mod glm;
 mod init;
 mod inputs;
@@ -24,3 +25,9 @@ mod streaming;
 mod train;
 mod train_errors;
 mod validate;
+
+/// The clap definition of the binary (only clap types), for the man pages
+/// and the check of docs/commands.md.
+#[path = "../../src/cli/args.rs"]
+#[allow(dead_code)]
+mod clidef;

@@ -9,6 +9,7 @@ mod abtest;
 mod cli;
 mod common;
 mod deploy;
+mod examples;
 mod glm;
 mod init;
 mod inputs;

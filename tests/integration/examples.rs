@@ -70,10 +70,12 @@ fn invocations(line: &str) -> Vec<Vec<String>> {
         if w != "mlops" && !w.ends_with("/mlops") {
             continue;
         }
+        // The word before, skipping `VAR=value` assignments, must be a
+        // shell operator (or there is none).
         let command_position = words[..i]
             .iter()
             .rev()
-            .find(|p| !(p.contains('=') && !p.starts_with('-')))
+            .find(|p| !p.contains('=') || p.starts_with('-'))
             .is_none_or(|p| is_op(p) || p.ends_with(';'));
         if !command_position {
             continue;

@@ -21,8 +21,8 @@
 #                   (default: python3 when present, else curl)
 #   QUICKSTART_REQUESTS  requests sent through the canary (default 400, at most 500)
 #
-# Needs: bash, git, and python3 or curl (plus cargo, pkg-config and the
-# OpenSSL headers when it builds mlops). Exit 0 when every step worked.
+# Needs: bash, git, and python3 or curl (plus cargo and a C compiler when
+# it builds mlops). Exit 0 when every step worked.
 set -euo pipefail
 
 started=$SECONDS
@@ -146,9 +146,8 @@ if [ -n "${MLOPS_BIN:-}" ]; then
   echo "using MLOPS_BIN=$bin"
 else
   command -v cargo >/dev/null || die "cargo is not installed; install Rust 1.89 or newer (https://rustup.rs) or set MLOPS_BIN to an mlops binary"
-  if command -v pkg-config >/dev/null && ! pkg-config --exists openssl; then
-    die "the OpenSSL headers are missing (git2 needs them); install them (apt-get install libssl-dev pkg-config) and run again"
-  fi
+  command -v cc >/dev/null ||
+    die "there is no C compiler (cc) to build libgit2 with; install one (apt-get install gcc) or set MLOPS_BIN to an mlops binary"
   say cargo build --release --locked --quiet --manifest-path "$root/Cargo.toml"
   bin=$root/target/release/mlops
 fi

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod deploy;
 mod docs;
+mod examples;
 mod glm;
 mod init;
 mod inputs;

@@ -14,13 +14,22 @@
 
 FROM rust:1.89-slim-bookworm AS build
 WORKDIR /src
-# libgit2 and zlib are compiled from source by their crates: the image's C
-# compiler is all they need.
+# libgit2, libssh2 and zlib are compiled from source by their crates; git2's
+# HTTPS and SSH transports link the system OpenSSL (headers and pkg-config).
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 RUN cargo build --release --locked --config profile.release.strip=true
 
 FROM debian:bookworm-slim
+# The OpenSSL runtime library and CA certificates (for pushes over HTTPS).
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl3 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 65532 mlops \
  && useradd --system --no-log-init --uid 65532 --gid 65532 \
       --home-dir /srv/mlops --create-home --shell /usr/sbin/nologin mlops

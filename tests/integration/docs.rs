@@ -215,3 +215,18 @@ fn commands_md_documents_every_command_and_flag() {
     }
     assert!(missing.is_empty(), "docs/commands.md lacks {missing:?}");
 }
+
+#[test]
+fn changelog_names_the_crate_version_as_its_newest_release() {
+    let text = std::fs::read_to_string(repo().join("CHANGELOG.md")).unwrap();
+    let mut headings = text.lines().filter(|l| l.starts_with("## ["));
+    assert_eq!(headings.next(), Some("## [Unreleased]"));
+    let newest = headings.next().expect("a release heading");
+    let version = newest.trim_start_matches("## [").split(']').next().unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"), "{newest}");
+    assert_eq!(
+        command().get_version(),
+        Some(env!("CARGO_PKG_VERSION")),
+        "--version"
+    );
+}

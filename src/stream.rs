@@ -744,15 +744,34 @@ pub fn train(
     };
     let spilled = spill.and_then(|w| w.into_reader(origin.clone(), feature_names.clone()).ok());
     if let Some(mut r) = spilled {
-        let tmp = std::env::temp_dir();
-        while let Some(t) = r.next_table().map_err(|e| {
-            Error::usage(format!(
-                "cannot read back the temporary file of parsed rows in {} ({e}); set TMPDIR to a folder with room",
-                display_path(&tmp)
-            ))
-        })? {
-            pass2(t)?;
-        }
+        // Read the spill on its own thread while this one computes.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Table>>(2);
+        std::thread::scope(|s| -> Result<()> {
+            s.spawn(move || {
+                loop {
+                    let next = match r.next_table() {
+                        Ok(Some(t)) => Ok(t),
+                        Ok(None) => return,
+                        Err(e) => Err(e),
+                    };
+                    let failed = next.is_err();
+                    if tx.send(next).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            let tmp = std::env::temp_dir();
+            // On an error this returns, dropping `rx`: the reader stops.
+            for t in rx {
+                pass2(t.map_err(|e| {
+                    Error::usage(format!(
+                        "cannot read back the temporary file of parsed rows in {} ({e}); set TMPDIR to a folder with room",
+                        display_path(&tmp)
+                    ))
+                })?)?;
+            }
+            Ok(())
+        })?;
     } else {
         data::stream_tables(&data_files, &sel, block, progress, &mut pass2)?;
     }

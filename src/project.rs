@@ -1618,9 +1618,6 @@ pub fn known_keys() -> Vec<String> {
     keys
 }
 
-/// Sections of the full project file (cli.md) whose commands come later.
-const LATER: &[(&str, &str)] = &[];
-
 /// 1-based line of byte offset `pos`.
 fn line_of(text: &str, pos: usize) -> usize {
     text.as_bytes()[..pos.min(text.len())]
@@ -1740,13 +1737,6 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
     if msg.starts_with("unknown field") {
         let names = backquoted(&msg);
         let key = names.first().copied().unwrap_or("?");
-        if table.is_empty()
-            && let Some((_, cmd)) = LATER.iter().find(|(s, _)| *s == key)
-        {
-            return Error::usage(format!(
-                "{loc}: section [{key}] configures `{cmd}`, which this version of mlops does not have yet; remove the section"
-            ));
-        }
         let valid: Vec<&str> = TABLES
             .iter()
             .find(|(t, _)| *t == table)

@@ -5,6 +5,7 @@
 //! cells are held as `NaN` internally: a literal `NaN`/`inf` in the file is a
 //! data error, so the marker is unambiguous.
 
+mod fast;
 pub mod spill;
 pub mod split;
 
@@ -608,6 +609,19 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// Add one record of numeric cells already read (all features numeric).
+    fn push_numeric(&mut self, target: Option<f64>, feats: &[f64], line: u64) {
+        if let Some(y) = target {
+            self.target.push(y);
+        }
+        for (col, &x) in self.cols.iter_mut().zip(feats) {
+            if let Column::Numeric(v) = col {
+                v.push(x);
+            }
+        }
+        self.lines.push(line);
+    }
+
     /// Append the rows of a later chunk, mapping its level codes onto ours.
     fn append(&mut self, other: Builder<'_>) {
         self.target.extend_from_slice(&other.target);
@@ -742,6 +756,10 @@ fn parse_chunk<'a>(
     progress: &dyn Fn(u64, u64),
 ) -> Result<Builder<'a>> {
     let mut b = Builder::new(plan);
+    if fast::applies(plan, chunk) {
+        fast::parse_numeric_chunk(plan, chunk, first_line, &mut b, progress)?;
+        return Ok(b);
+    }
     let mut n = 0usize;
     visit_chunk(plan.origin, chunk, first_line, &mut |fields, line, end| {
         b.push(fields, line)?;

@@ -1,0 +1,472 @@
+//! The fast path of the chunk parser, for the common file: no quote
+//! characters and only numeric columns selected.
+//!
+//! One scan reads each row's cells left to right; a cell is read eight bytes
+//! at a time (a SWAR count of its leading digits, then the digits' value)
+//! and must end exactly at the delimiter the row needs. Any row this path
+//! does not take whole (a missing cell, an exponent, a sign other than `-`,
+//! more than 15 digits, whitespace, a short or long row, a blank line, the
+//! last bytes of the chunk) is handed, from its first byte, to the general
+//! record parser, so values, messages and line numbers are those of
+//! [`super::visit_chunk`] + [`super::parse_number`] by construction: the fast
+//! path accepts only cells the general parser reads the same way (Clinger's
+//! exact case, as in [`super::parse_short_decimal`]).
+
+use super::{Builder, Plan, visit_chunk};
+use crate::error::Result;
+
+/// `10^k` for the digit counts a fast cell can have.
+const POW10_U64: [u64; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
+
+/// Bytes a cell may read past its first byte: sign, seven integer digits,
+/// the point and two eight-byte loads of fraction digits, plus the
+/// terminator (and the LF after a CR).
+const LOOKAHEAD: usize = 1 + 7 + 1 + 16 + 2;
+
+/// The eight bytes at `b[i..i + 8]`, first byte lowest.
+#[inline]
+fn load8(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// How many of the eight bytes of `v` (text order = least significant
+/// first) are ASCII digits before the first byte that is not.
+#[inline]
+fn digit_run(v: u64) -> usize {
+    // A digit byte is 0x30..=0x39: high nibble 3, and adding 6 leaves the
+    // high nibble at 3. A carry out of a byte only starts at a non-digit
+    // (at least 0xFA) and only reaches later bytes, so the first non-digit
+    // is found exactly.
+    let high = v & 0xF0F0_F0F0_F0F0_F0F0;
+    let carry = v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0;
+    let bad = (high | (carry >> 4)) ^ 0x3333_3333_3333_3333;
+    (bad.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `count` (at most 8) digit bytes of `v`.
+#[inline]
+fn digits_value(v: u64, count: usize) -> u64 {
+    // The digits' values, then shifted to the top so that the bytes before
+    // them read as leading zeros. A borrow of the subtraction starts at a
+    // non-digit and only reaches later bytes, which the shift drops.
+    let d = v.wrapping_sub(0x3030_3030_3030_3030);
+    // A shift by 64 (no digits) is valid on 128 bits; no branch.
+    #[allow(clippy::cast_possible_truncation)]
+    let d = ((u128::from(d) << 64) >> (8 * count)) as u64;
+    // Pairs of digits, pairs of pairs, then the two halves (the SWAR method
+    // of simdjson and fast_float), as in `super::eight_digits`.
+    let d = (d * 10) + (d >> 8);
+    let lanes = d & 0x0000_00FF_0000_00FF;
+    let odd = (d >> 16) & 0x0000_00FF_0000_00FF;
+    (lanes
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(odd.wrapping_mul(1 + (10_000 << 32))))
+        >> 32
+}
+
+/// A cell at `b[i..]` of the form `-?D{1,7}(.D{0,16})?` with at most 15
+/// digits in all: its value (Clinger's exact case: `m / 10^k` with `m <
+/// 2^53`, one correctly rounded division, the same operation
+/// [`super::parse_short_decimal`] does) and the offset just past it.
+/// Needs `i + LOOKAHEAD <= b.len()`.
+#[inline]
+fn cell(b: &[u8], i: usize) -> Option<(f64, usize)> {
+    let neg = b[i] == b'-';
+    let mut i = i + usize::from(neg);
+    let v = load8(b, i);
+    let ci = digit_run(v);
+    if ci == 0 || ci == 8 {
+        return None;
+    }
+    let mut mant = digits_value(v, ci);
+    i += ci;
+    let mut frac = 0usize;
+    if b[i] == b'.' {
+        i += 1;
+        let v1 = load8(b, i);
+        let c1 = digit_run(v1);
+        let f1 = digits_value(v1, c1);
+        let v2 = load8(b, i + 8);
+        // The second load counts only after eight digits (no branch: the
+        // digit counts vary from cell to cell).
+        let c2 = digit_run(v2) & 0usize.wrapping_sub(usize::from(c1 == 8));
+        let f2 = digits_value(v2, c2);
+        frac = c1 + c2;
+        if ci + frac > 15 {
+            return None;
+        }
+        mant = mant * POW10_U64[frac] + f1 * POW10_U64[c2] + f2;
+        i += frac;
+    }
+    // mant < 10^15 < 2^53: exact, and positive as an i64.
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
+    let m = mant as i64 as f64;
+    let x = m / super::POW10[frac];
+    // The sign without a branch (signs are random in real data): -x.
+    Some((f64::from_bits(x.to_bits() | (u64::from(neg) << 63)), i))
+}
+
+/// Where each CSV column goes: a feature, the target, or nowhere.
+#[derive(Clone, Copy)]
+enum Dest {
+    Feature(usize),
+    Target,
+    Skip,
+}
+
+/// Whether [`parse_numeric_chunk`] can read `chunk` for `plan`.
+pub(super) fn applies(plan: &Plan<'_>, chunk: &[u8]) -> bool {
+    plan.kinds.iter().all(|k| *k == super::FeatureKind::Numeric)
+        && plan.width > 0
+        && memchr::memchr(b'"', chunk).is_none()
+}
+
+/// Parse the records of `chunk` (no quote characters, numeric columns
+/// only) into `out`; returns how many records the fast path took whole
+/// (the others went through the general parser).
+pub(super) fn parse_numeric_chunk(
+    plan: &Plan<'_>,
+    chunk: &[u8],
+    first_line: u64,
+    out: &mut Builder<'_>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<usize> {
+    let width = plan.width;
+    let mut dest = vec![Dest::Skip; width];
+    for (k, &c) in plan.feat_idx.iter().enumerate() {
+        dest[c] = Dest::Feature(k);
+    }
+    if let Some((t, _)) = plan.target {
+        dest[t] = Dest::Target;
+    }
+    let mut feats = vec![0.0f64; plan.feat_idx.len()];
+    let mut target = 0.0f64;
+    let mut line = first_line;
+    let mut rows = 0usize;
+    let mut taken = 0usize;
+    let mut start = 0usize;
+    let safe_end = chunk.len().saturating_sub(LOOKAHEAD);
+    while start < chunk.len() {
+        // The record at `start`, read whole, or `None`.
+        let fast = 'row: {
+            let mut i = start;
+            for (c, d) in dest.iter().enumerate() {
+                let last = c + 1 == width;
+                match *d {
+                    Dest::Skip => {
+                        // Any bytes up to the delimiter this column needs.
+                        let Some(p) = memchr::memchr2(b',', b'\n', &chunk[i..]) else {
+                            break 'row None;
+                        };
+                        let at = i + p;
+                        if (chunk[at] == b'\n') != last {
+                            break 'row None;
+                        }
+                        i = at + 1;
+                    }
+                    Dest::Feature(_) | Dest::Target => {
+                        if i >= safe_end {
+                            break 'row None;
+                        }
+                        let Some((x, end)) = cell(chunk, i) else {
+                            break 'row None;
+                        };
+                        match *d {
+                            Dest::Feature(k) => feats[k] = x,
+                            _ => target = x,
+                        }
+                        i = match (last, chunk[end]) {
+                            (false, b',') | (true, b'\n') => end + 1,
+                            (true, b'\r') if chunk[end + 1] == b'\n' => end + 2,
+                            _ => break 'row None,
+                        };
+                    }
+                }
+            }
+            Some(i)
+        };
+        let next = if let Some(next) = fast {
+            out.push_numeric(plan.target.map(|_| target), &feats, line);
+            taken += 1;
+            next
+        } else {
+            // This one line through the general parser.
+            let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |p| start + p + 1);
+            visit_chunk(
+                plan.origin,
+                &chunk[start..end],
+                line,
+                &mut |fields, l, _| out.push(fields, l),
+            )?;
+            end
+        };
+        line += 1;
+        rows += 1;
+        if rows == 1024 {
+            out.reserve(super::estimate_rows(chunk.len(), next as u64));
+        }
+        if rows.is_multiple_of(65_536) {
+            progress(next as u64, rows as u64);
+        }
+        start = next;
+    }
+    Ok(taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn padded(s: &str) -> Vec<u8> {
+        let mut v = s.as_bytes().to_vec();
+        v.extend_from_slice(&[b'\n'; LOOKAHEAD + 8]);
+        v
+    }
+
+    #[test]
+    fn digit_runs_and_values() {
+        for (s, n, val) in [
+            ("12345678", 8, 12_345_678),
+            ("1234567,", 7, 1_234_567),
+            ("0,000000", 1, 0),
+            ("9.000000", 1, 9),
+            (",1234567", 0, 0),
+            ("00000001", 8, 1),
+            ("1\u{7f}000000", 1, 1),
+        ] {
+            let v = load8(s.as_bytes(), 0);
+            assert_eq!(digit_run(v), n, "{s}");
+            assert_eq!(digits_value(v, n), val, "{s}");
+        }
+        // Bytes that carry or borrow do not disturb the digits before them.
+        let v = u64::from_le_bytes([b'4', b'2', 0xFF, 0xFF, 0x00, b'1', 0x2F, 0x3A]);
+        assert_eq!(digit_run(v), 2);
+        assert_eq!(digits_value(v, 2), 42);
+    }
+
+    #[test]
+    fn cells_agree_with_the_general_parser() {
+        for s in [
+            "0",
+            "-0",
+            "7",
+            "1234567",
+            "4.8984205",
+            "-0.292518225",
+            "-13.4421455",
+            "3.56887008",
+            "0.00000000000001",
+            "123.456789012345",
+            "1.",
+            "9999999.99999999",
+            "0.1",
+            "-1234567.12345678",
+        ] {
+            let b = padded(&format!("{s},"));
+            let (x, end) = cell(&b, 0).unwrap_or_else(|| panic!("{s} not taken"));
+            assert_eq!(end, s.len(), "{s}");
+            let want: f64 = s.parse().unwrap();
+            assert_eq!(x.to_bits(), want.to_bits(), "{s}");
+        }
+    }
+
+    #[test]
+    fn other_cells_go_to_the_general_parser() {
+        for s in [
+            "",
+            " 1",
+            "+1",
+            ".5",
+            "12345678",
+            "1e5",
+            "1234567.123456789",
+            "-",
+            "-.5",
+            "NaN",
+            "0.1234567890123456",
+        ] {
+            let b = padded(&format!("{s},"));
+            // Not taken, or stopped before the comma, so the row check
+            // hands the record to the general parser.
+            if let Some((_, end)) = cell(&b, 0) {
+                assert!(b[end] != b',' && end < s.len(), "{s}");
+            }
+        }
+    }
+
+    /// The general record parser on the same chunk, for comparison.
+    fn general(plan: &Plan<'_>, chunk: &[u8]) -> Result<super::super::Table> {
+        let mut b = Builder::new(plan);
+        visit_chunk(plan.origin, chunk, 2, &mut |f, l, _| b.push(f, l))?;
+        Ok(b.into_table())
+    }
+
+    fn same(a: &super::super::Table, b: &super::super::Table) -> bool {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        a.lines == b.lines
+            && bits(&a.target) == bits(&b.target)
+            && a.features
+                .iter()
+                .zip(&b.features)
+                .all(|(x, y)| match (x, y) {
+                    (super::super::Column::Numeric(x), super::super::Column::Numeric(y)) => {
+                        bits(x) == bits(y)
+                    }
+                    _ => false,
+                })
+    }
+
+    /// Random chunks of ordinary and odd cells and rows: the fast path and
+    /// the general parser give the same values, lines and errors.
+    #[test]
+    fn random_chunks_agree_with_the_general_parser() {
+        use crate::project::MissingPolicy;
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let header: Vec<String> = ["a", "b", "skip", "y"]
+            .iter()
+            .map(|s| (*s).into())
+            .collect();
+        for missing in [MissingPolicy::Error, MissingPolicy::DropRow] {
+            let sel = super::super::Selection {
+                target: Some("y".into()),
+                features: None,
+                exclude: vec!["skip".into()],
+                categorical: vec![],
+                missing,
+            };
+            let feats = super::super::resolve_features(&header, &sel, "t.csv").unwrap();
+            let plan = super::super::plan(&header, &feats, &sel, "t.csv").unwrap();
+            let (mut errors, mut fast_rows, mut rows) = (0, 0, 0);
+            for round in 0..400 {
+                let mut text = String::new();
+                for _ in 0..1 + next(30) {
+                    let odd = round % 4 == 0;
+                    let fields = if odd && next(20) == 0 { 3 + next(3) } else { 4 };
+                    for c in 0..fields {
+                        if c > 0 {
+                            text.push(',');
+                        }
+                        let cell = match next(if odd { 16 } else { 8 }) {
+                            0..=4 => {
+                                let digits = 1 + next(16);
+                                let mut d: String = (0..digits)
+                                    .map(|_| char::from(b'0' + next(10) as u8))
+                                    .collect();
+                                let point = next(digits + 1) as usize;
+                                if point < d.len() && point > 0 {
+                                    d.insert(point, '.');
+                                }
+                                if next(2) == 0 { format!("-{d}") } else { d }
+                            }
+                            5 => format!("{}", next(1000)),
+                            6 => format!("{}.{}", next(100), next(100_000)),
+                            7 => format!("-0.{:09}", next(1_000_000_000)),
+                            8 => String::new(),
+                            9 => " 1.5".into(),
+                            10 => "1e3".into(),
+                            11 => "+2".into(),
+                            12 => ".5".into(),
+                            13 => "x".into(),
+                            14 => "12345678.5".into(),
+                            _ => "1.5\r".into(),
+                        };
+                        text.push_str(&cell);
+                    }
+                    text.push_str(match next(if round % 3 == 0 { 4 } else { 1 }) {
+                        0 => "\n",
+                        1 => "\r\n",
+                        2 => "\n\n",
+                        _ => "\n \n",
+                    });
+                }
+                if next(3) == 0 {
+                    text.pop(); // no final newline
+                }
+                let chunk = text.as_bytes();
+                let mut b = Builder::new(&plan);
+                let fast = parse_numeric_chunk(&plan, chunk, 2, &mut b, &|_, _| {})
+                    .map(|n| (n, b.into_table()));
+                match (fast, general(&plan, chunk)) {
+                    (Ok((n, x)), Ok(y)) => {
+                        assert!(same(&x, &y), "{text:?}");
+                        fast_rows += n;
+                        rows += y.rows();
+                    }
+                    (Err(x), Err(y)) => {
+                        errors += 1;
+                        assert_eq!(x.to_string(), y.to_string(), "{text:?}");
+                    }
+                    (x, y) => panic!("{text:?}: {:?} vs {:?}", x.map(|_| ()), y.map(|_| ())),
+                }
+            }
+            assert!(errors > 10 && errors < 390, "{errors}");
+            // Most ordinary rows take the fast path (not those near a
+            // chunk's end, nor those with a 16-digit cell).
+            assert!(fast_rows * 2 > rows, "{fast_rows} of {rows}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    /// `MLOPS_PARSE_BENCH=file.csv cargo test --release --lib parse_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, run on demand"]
+    fn parse_speed() {
+        let Ok(path) = std::env::var("MLOPS_PARSE_BENCH") else {
+            return;
+        };
+        let text = std::fs::read(path).unwrap();
+        let nl = text.iter().position(|&b| b == b'\n').unwrap();
+        let header: Vec<String> = std::str::from_utf8(&text[..nl])
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let sel = super::super::Selection {
+            target: Some(header.last().unwrap().clone()),
+            features: None,
+            exclude: vec![],
+            categorical: vec![],
+            missing: crate::project::MissingPolicy::Error,
+        };
+        let feats = super::super::resolve_features(&header, &sel, "t.csv").unwrap();
+        let plan = super::super::plan(&header, &feats, &sel, "t.csv").unwrap();
+        for _ in 0..5 {
+            let t0 = std::time::Instant::now();
+            let b = super::super::parse_chunk(&plan, &text[nl + 1..], 2, &|_, _| {}).unwrap();
+            let s = t0.elapsed().as_secs_f64();
+            let rows = b.lines.len();
+            eprintln!(
+                "{rows} rows in {s:.3} s: {:.0} MB/s, {:.1} ns/cell",
+                text.len() as f64 / s / 1e6,
+                s * 1e9 / (rows * header.len()) as f64
+            );
+        }
+    }
+}

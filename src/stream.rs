@@ -113,31 +113,54 @@ impl Moments {
         self.push_values(&picked);
     }
 
-    /// [`Moments::push_block`] of all of `v`.
+    /// [`Moments::push_block`] of all of `v`: four lanes of sums, minima
+    /// and maxima, with selects instead of branches, so the loops vectorise.
     #[allow(clippy::cast_precision_loss)]
     fn push_values(&mut self, v: &[f64]) {
-        let (mut n, mut sum) = (0u64, 0.0);
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &x in v {
-            if x.is_nan() {
-                self.missing += 1;
-            } else {
-                n += 1;
-                sum += x;
-                lo = lo.min(x);
-                hi = hi.max(x);
+        const L: usize = 4;
+        let (mut cnt, mut sum) = ([0u64; L], [0.0f64; L]);
+        let (mut lo, mut hi) = ([f64::INFINITY; L], [f64::NEG_INFINITY; L]);
+        let mut step = |l: usize, x: f64| {
+            // NaN (missing) compares false everywhere: it changes nothing.
+            let ok = !x.is_nan();
+            cnt[l] += u64::from(ok);
+            sum[l] += if ok { x } else { 0.0 };
+            lo[l] = if x < lo[l] { x } else { lo[l] };
+            hi[l] = if x > hi[l] { x } else { hi[l] };
+        };
+        let lanes = v.chunks_exact(L);
+        let rest = lanes.remainder();
+        for c in lanes {
+            for (l, &x) in c.iter().enumerate() {
+                step(l, x);
             }
         }
+        for (l, &x) in rest.iter().enumerate() {
+            step(l, x);
+        }
+        let n: u64 = cnt.iter().sum();
+        self.missing += v.len() as u64 - n;
         if n == 0 {
             return;
         }
+        let sum = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        let lo = lo.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mean_b = sum / n as f64;
-        let mut m2_b = 0.0;
-        for &x in v {
-            if !x.is_nan() {
-                m2_b += (x - mean_b) * (x - mean_b);
+        let mut m2 = [0.0f64; L];
+        let mut step = |l: usize, x: f64| {
+            let d = x - mean_b;
+            m2[l] += if x.is_nan() { 0.0 } else { d * d };
+        };
+        for c in v.chunks_exact(L) {
+            for (l, &x) in c.iter().enumerate() {
+                step(l, x);
             }
         }
+        for (l, &x) in rest.iter().enumerate() {
+            step(l, x);
+        }
+        let m2_b = (m2[0] + m2[1]) + (m2[2] + m2[3]);
         let total = self.n + n;
         let delta = mean_b - self.mean;
         let (na, nb, nt) = (self.n as f64, n as f64, total as f64);

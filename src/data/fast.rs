@@ -48,30 +48,33 @@ fn load8(b: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// How many of the eight bytes of `v` (text order = least significant
-/// first) are ASCII digits before the first byte that is not.
+/// The eight bytes of `v` with ASCII digits turned into their values
+/// (`'0'..='9'` → 0..=9; other bytes become values of 10 or more).
 #[inline]
-fn digit_run(v: u64) -> usize {
-    // A digit byte is 0x30..=0x39: high nibble 3, and adding 6 leaves the
-    // high nibble at 3. A carry out of a byte only starts at a non-digit
-    // (at least 0xFA) and only reaches later bytes, so the first non-digit
-    // is found exactly.
-    let high = v & 0xF0F0_F0F0_F0F0_F0F0;
-    let carry = v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0;
-    let bad = (high | (carry >> 4)) ^ 0x3333_3333_3333_3333;
+fn unzero(v: u64) -> u64 {
+    v ^ 0x3030_3030_3030_3030
+}
+
+/// How many of the eight bytes of `x` (from [`unzero`]; text order = least
+/// significant first) are digits before the first byte that is not.
+#[inline]
+fn digit_run(x: u64) -> usize {
+    // A byte is a digit when its value is at most 9: adding 0x76 leaves its
+    // top bit clear. A byte of 0x8A or more carries into the next byte, but
+    // it is no digit, and a carry only reaches later bytes, so the first
+    // non-digit is found exactly.
+    let bad = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
     (bad.trailing_zeros() / 8) as usize
 }
 
-/// The value of the first `count` (at most 8) digit bytes of `v`.
+/// The value of the first `count` (at most 8) digits of `x` (from
+/// [`unzero`]).
 #[inline]
-fn digits_value(v: u64, count: usize) -> u64 {
-    // The digits' values, then shifted to the top so that the bytes before
-    // them read as leading zeros. A borrow of the subtraction starts at a
-    // non-digit and only reaches later bytes, which the shift drops.
-    let d = v.wrapping_sub(0x3030_3030_3030_3030);
-    // A shift by 64 (no digits) is valid on 128 bits; no branch.
+fn digits_value(x: u64, count: usize) -> u64 {
+    // Shifted to the top, so that the bytes before them read as leading
+    // zeros; a shift by 64 (no digits) is valid on 128 bits, no branch.
     #[allow(clippy::cast_possible_truncation)]
-    let d = ((u128::from(d) << 64) >> (8 * count)) as u64;
+    let d = ((u128::from(x) << 64) >> (8 * count)) as u64;
     // Pairs of digits, pairs of pairs, then the two halves (the SWAR method
     // of simdjson and fast_float), as in `super::eight_digits`.
     let d = (d * 10) + (d >> 8);
@@ -92,7 +95,7 @@ fn digits_value(v: u64, count: usize) -> u64 {
 fn cell(b: &[u8], i: usize) -> Option<(f64, usize)> {
     let neg = b[i] == b'-';
     let mut i = i + usize::from(neg);
-    let v = load8(b, i);
+    let v = unzero(load8(b, i));
     let ci = digit_run(v);
     if ci == 0 || ci == 8 {
         return None;
@@ -102,10 +105,10 @@ fn cell(b: &[u8], i: usize) -> Option<(f64, usize)> {
     let mut frac = 0usize;
     if b[i] == b'.' {
         i += 1;
-        let v1 = load8(b, i);
+        let v1 = unzero(load8(b, i));
         let c1 = digit_run(v1);
         let f1 = digits_value(v1, c1);
-        let v2 = load8(b, i + 8);
+        let v2 = unzero(load8(b, i + 8));
         // The second load counts only after eight digits (no branch: the
         // digit counts vary from cell to cell).
         let c2 = digit_run(v2) & 0usize.wrapping_sub(usize::from(c1 == 8));
@@ -253,12 +256,34 @@ mod tests {
             ("00000001", 8, 1),
             ("1\u{7f}000000", 1, 1),
         ] {
-            let v = load8(s.as_bytes(), 0);
+            let v = unzero(load8(s.as_bytes(), 0));
             assert_eq!(digit_run(v), n, "{s}");
             assert_eq!(digits_value(v, n), val, "{s}");
         }
+        // Every byte value after every run length: the run ends exactly at
+        // the first byte that is not a digit, whatever follows it.
+        for k in 0..8 {
+            for byte in 0..=255u8 {
+                let mut w = *b"98765432";
+                w[k] = byte;
+                for later in &mut w[k + 1..] {
+                    *later = 0xFF;
+                }
+                let x = unzero(u64::from_le_bytes(w));
+                let want = if byte.is_ascii_digit() { k + 1 } else { k };
+                assert_eq!(digit_run(x), want, "{k} {byte}");
+                let text = std::str::from_utf8(&w[..want]).unwrap();
+                assert_eq!(
+                    digits_value(x, want),
+                    text.parse().unwrap_or(0),
+                    "{k} {byte}"
+                );
+            }
+        }
         // Bytes that carry or borrow do not disturb the digits before them.
-        let v = u64::from_le_bytes([b'4', b'2', 0xFF, 0xFF, 0x00, b'1', 0x2F, 0x3A]);
+        let v = unzero(u64::from_le_bytes([
+            b'4', b'2', 0xFF, 0xFF, 0x00, b'1', 0x2F, 0x3A,
+        ]));
         assert_eq!(digit_run(v), 2);
         assert_eq!(digits_value(v, 2), 42);
     }

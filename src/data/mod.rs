@@ -1173,6 +1173,20 @@ impl<R: Read> BlockReader<R> {
         Ok(())
     }
 
+    /// The end of the next chunk of whole records in `buf`, reading more
+    /// until one is there (all of `buf` at the end of the input).
+    fn next_cut(&mut self) -> Result<usize> {
+        loop {
+            if !self.more {
+                return Ok(self.buf.len());
+            }
+            if let Some(c) = last_record_end(&self.buf) {
+                return Ok(c);
+            }
+            self.fill()?;
+        }
+    }
+
     /// Call `f(chunk, first_line)` for consecutive chunks of whole records
     /// until the input ends; `progress` gets the bytes consumed so far.
     pub fn for_each_chunk(
@@ -1181,23 +1195,41 @@ impl<R: Read> BlockReader<R> {
         progress: &dyn Fn(u64),
     ) -> Result<()> {
         loop {
-            let cut = if self.more {
-                match last_record_end(&self.buf) {
-                    Some(c) => c,
-                    None => {
-                        self.fill()?;
-                        continue;
-                    }
-                }
-            } else {
-                self.buf.len()
-            };
+            let cut = self.next_cut()?;
             let chunk = &self.buf[..cut];
             f(chunk, self.line)?;
             self.line += count_newlines(chunk);
             self.consumed += cut as u64;
             progress(self.consumed);
             self.buf.drain(..cut);
+            if !self.more {
+                return Ok(());
+            }
+            self.fill()?;
+        }
+    }
+
+    /// [`BlockReader::for_each_chunk`] with each chunk handed over as an
+    /// owned buffer (no copy): the partial record after it moves to a
+    /// buffer from `spare` (one given back by the consumer, else new).
+    pub fn for_each_owned_chunk(
+        &mut self,
+        f: &mut dyn FnMut(Vec<u8>, u64) -> Result<()>,
+        spare: &dyn Fn() -> Option<Vec<u8>>,
+        progress: &dyn Fn(u64),
+    ) -> Result<()> {
+        loop {
+            let cut = self.next_cut()?;
+            let mut rest = spare().unwrap_or_else(|| Vec::with_capacity(self.block * 2));
+            rest.clear();
+            rest.extend_from_slice(&self.buf[cut..]);
+            let mut chunk = std::mem::replace(&mut self.buf, rest);
+            chunk.truncate(cut);
+            let lines = count_newlines(&chunk);
+            f(chunk, self.line)?;
+            self.line += lines;
+            self.consumed += cut as u64;
+            progress(self.consumed);
             if !self.more {
                 return Ok(());
             }
@@ -1356,25 +1388,27 @@ fn parse_in_parallel<R: Read + Send>(
     let (work_tx, work_rx) = sync_channel::<Job>(in_flight);
     let work_rx: Arc<Mutex<Receiver<Job>>> = Arc::new(Mutex::new(work_rx));
     let (done_tx, done_rx) = sync_channel::<(u64, Result<Table>)>(in_flight);
+    // Parsed chunks' buffers go back to the reader for reuse.
+    let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(in_flight);
     let stopped = || Error::data("stopped");
     std::thread::scope(|s| {
         let producer = s.spawn(move || -> Result<BlockReader<R>> {
             let mut seq = 0u64;
-            reader.for_each_chunk(
+            reader.for_each_owned_chunk(
                 &mut |chunk, line| {
                     token_rx.recv().map_err(|_| stopped())?;
-                    work_tx
-                        .send((seq, chunk.to_vec(), line))
-                        .map_err(|_| stopped())?;
+                    work_tx.send((seq, chunk, line)).map_err(|_| stopped())?;
                     seq += 1;
                     Ok(())
                 },
+                &|| spare_rx.try_recv().ok(),
                 position,
             )?;
             Ok(reader)
         });
         for _ in 0..workers {
             let (work_rx, done_tx) = (Arc::clone(&work_rx), done_tx.clone());
+            let spare_tx = spare_tx.clone();
             s.spawn(move || {
                 loop {
                     let job = match work_rx.lock() {
@@ -1383,12 +1417,14 @@ fn parse_in_parallel<R: Read + Send>(
                     };
                     let Ok((seq, bytes, line)) = job else { return };
                     let t = parse_chunk(plan, &bytes, line, &|_, _| {}).map(Builder::into_table);
+                    let _ = spare_tx.try_send(bytes);
                     if done_tx.send((seq, t)).is_err() {
                         return;
                     }
                 }
             });
         }
+        drop(spare_tx);
         drop((done_tx, work_rx));
         let mut next = 0u64;
         let mut waiting: BTreeMap<u64, Result<Table>> = BTreeMap::new();

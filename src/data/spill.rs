@@ -4,8 +4,8 @@
 //!
 //! The file is anonymous ([`tempfile::tempfile`]: created in the temporary
 //! folder, `TMPDIR`, and unlinked at once), so nothing is left behind
-//! whatever happens to the process. Values are stored bit for bit (little
-//! endian), so the second pass sees exactly the numbers the first one did.
+//! whatever happens to the process. Values are stored bit for bit, as they
+//! lie in memory (the file never leaves this process), so the second pass sees exactly the numbers the first one did.
 //!
 //! Per table: the row count; the target; per feature column a tag and either
 //! the values or the levels and codes; and the line numbers (the first one
@@ -48,40 +48,37 @@ impl SpillWriter {
     /// When the file cannot be written (a full disk).
     pub fn push(&mut self, t: &Table) -> std::io::Result<()> {
         let n = t.target.len();
-        let mut buf: Vec<u8> = Vec::with_capacity(8 * n * (t.features.len() + 1) + 16);
-        buf.extend_from_slice(&(n as u64).to_le_bytes());
-        put_f64s(&mut buf, &t.target);
+        let out = &mut self.out;
+        out.write_all(&(n as u64).to_le_bytes())?;
+        // Numbers go out as they lie in memory (large writes bypass the
+        // buffer): no copy in this process.
+        out.write_all(bytemuck::cast_slice(&t.target))?;
         for c in &t.features {
             match c {
                 Column::Numeric(v) => {
-                    buf.push(0);
-                    put_f64s(&mut buf, v);
+                    out.write_all(&[0])?;
+                    out.write_all(bytemuck::cast_slice(v))?;
                 }
                 Column::Categorical { codes, levels } => {
-                    buf.push(1);
-                    buf.extend_from_slice(&(levels.len() as u64).to_le_bytes());
+                    out.write_all(&[1])?;
+                    out.write_all(&(levels.len() as u64).to_le_bytes())?;
                     for l in levels {
-                        buf.extend_from_slice(&(l.len() as u64).to_le_bytes());
-                        buf.extend_from_slice(l.as_bytes());
+                        out.write_all(&(l.len() as u64).to_le_bytes())?;
+                        out.write_all(l.as_bytes())?;
                     }
-                    for code in codes {
-                        buf.extend_from_slice(&code.to_le_bytes());
-                    }
+                    out.write_all(bytemuck::cast_slice(codes))?;
                 }
             }
         }
         // Line numbers: usually consecutive, then the first one says all.
         let first = t.lines.first().copied().unwrap_or(0);
         let consecutive = t.lines.iter().zip(first..).all(|(l, k)| *l == k);
-        buf.push(u8::from(consecutive));
+        out.write_all(&[u8::from(consecutive)])?;
         if consecutive {
-            buf.extend_from_slice(&first.to_le_bytes());
+            out.write_all(&first.to_le_bytes())?;
         } else {
-            for l in &t.lines {
-                buf.extend_from_slice(&l.to_le_bytes());
-            }
+            out.write_all(bytemuck::cast_slice(&t.lines))?;
         }
-        self.out.write_all(&buf)?;
         self.tables += 1;
         Ok(())
     }
@@ -133,10 +130,8 @@ impl SpillReader {
                     let bytes = get_bytes(r, len)?;
                     levels.push(String::from_utf8(bytes).map_err(|_| corrupt())?);
                 }
-                let codes = get_bytes(r, 4 * n)?
-                    .chunks_exact(4)
-                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect();
+                let mut codes = vec![0u32; n];
+                r.read_exact(bytemuck::cast_slice_mut(&mut codes))?;
                 Column::Categorical { codes, levels }
             });
         }
@@ -144,10 +139,9 @@ impl SpillReader {
             let first = get_u64(r)?;
             (first..).take(n).collect()
         } else {
-            get_bytes(r, 8 * n)?
-                .chunks_exact(8)
-                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-                .collect()
+            let mut lines = vec![0u64; n];
+            r.read_exact(bytemuck::cast_slice_mut(&mut lines))?;
+            lines
         };
         Ok(Some(Table {
             origin: self.origin.clone(),
@@ -164,12 +158,6 @@ fn corrupt() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, "the spill file is corrupt")
 }
 
-fn put_f64s(buf: &mut Vec<u8>, v: &[f64]) {
-    for x in v {
-        buf.extend_from_slice(&x.to_le_bytes());
-    }
-}
-
 fn get_bytes(r: &mut impl Read, n: usize) -> std::io::Result<Vec<u8>> {
     let mut b = vec![0u8; n];
     r.read_exact(&mut b)?;
@@ -182,11 +170,12 @@ fn get_u64(r: &mut impl Read) -> std::io::Result<u64> {
     Ok(u64::from_le_bytes(b))
 }
 
+/// `n` numbers read straight into their vector (native byte order: the
+/// file never leaves this process).
 fn get_f64s(r: &mut impl Read, n: usize) -> std::io::Result<Vec<f64>> {
-    Ok(get_bytes(r, 8 * n)?
-        .chunks_exact(8)
-        .map(|b| f64::from_le_bytes(b.try_into().unwrap_or_default()))
-        .collect())
+    let mut v = vec![0.0f64; n];
+    r.read_exact(bytemuck::cast_slice_mut(&mut v))?;
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ use indexmap::IndexMap;
 use linfa::prelude::*;
 use linfa_linalg::qr::QRInto;
 use linfa_linear::LinearRegression;
-use ndarray::{Array2, ArrayView2, ShapeBuilder, s};
+use ndarray::{Array2, ShapeBuilder, s};
 
 use crate::data::{self, Column, MISSING_LEVEL, Selection, Table, split};
 use crate::error::{Error, Result, display_path};
@@ -269,18 +269,11 @@ struct Fold {
 /// stay in the core's cache while the Householder reflections sweep them.
 const FOLD_ROWS: usize = 4096;
 
-/// Stack `r` on `block` and factor again (or keep the rows while there are
-/// fewer than columns: any matrix whose Gram matrix is that of the rows so
-/// far is a valid running factor).
-fn fold_block(r: Option<Array2<f64>>, block: ArrayView2<f64>) -> Result<Array2<f64>> {
-    let cols = block.ncols();
-    let top = r.as_ref().map_or(0, Array2::nrows);
-    let mut m = Array2::<f64>::zeros((top + block.nrows(), cols).f());
-    if let Some(r) = &r {
-        m.slice_mut(s![..top, ..r.ncols()]).assign(r);
-    }
-    m.slice_mut(s![top.., ..]).assign(&block);
-    if m.nrows() < cols {
+/// Factor `m` (the current R stacked on a piece of the block), or keep it
+/// while it has fewer rows than columns: any matrix whose Gram matrix is that
+/// of the rows so far is a valid running factor.
+fn fold_block(m: Array2<f64>) -> Result<Array2<f64>> {
+    if m.nrows() < m.ncols() {
         return Ok(m);
     }
     Ok(m.qr_into()
@@ -374,55 +367,28 @@ impl Fold {
             }
         }
         self.target.push_block(&t.target, idx);
-        // The block: [1?, numeric..., dummies..., y].
+        // The factor's columns: [1?, numeric..., dummies..., y].
         let cols = self.width + 1;
-        let mut b = Array2::<f64>::zeros((idx.len(), cols).f());
+        let mut source = vec![Source::Zero; cols];
         if self.intercept {
-            b.column_mut(0).fill(1.0);
+            source[0] = Source::One;
         }
-        for (k, col) in t.features.iter().enumerate() {
-            match col {
-                Column::Numeric(v) => {
-                    if let Some(j) = self.numeric_col[k] {
-                        let (sh, sc) = (self.shift[k], self.scale[k]);
-                        // The scale is a power of two: when its reciprocal
-                        // is one too, multiplying rounds as dividing does.
-                        let inv = 1.0 / sc;
-                        let mut col = b.column_mut(j);
-                        let dst = col.as_slice_mut().unwrap_or_default();
-                        if inv.recip() != sc || dst.len() != idx.len() {
-                            for (dst, &i) in b.column_mut(j).iter_mut().zip(idx) {
-                                *dst = (v[i] - sh) / sc;
-                            }
-                        } else if idx.len() == v.len() {
-                            for (d, &x) in dst.iter_mut().zip(v) {
-                                *d = (x - sh) * inv;
-                            }
-                        } else {
-                            for (d, &i) in dst.iter_mut().zip(idx) {
-                                *d = (v[i] - sh) * inv;
-                            }
-                        }
-                    }
-                }
-                Column::Categorical { codes, .. } => {
-                    if let Some(lv) = &self.levels[k] {
-                        for (r, &i) in idx.iter().enumerate() {
-                            let c = codes[i];
-                            if c != MISSING_LEVEL {
-                                let g = maps[k][c as usize];
-                                b[[r, lv.column[g]]] = 1.0;
-                            }
-                        }
-                    }
-                }
+        for (k, col) in self.numeric_col.iter().enumerate() {
+            if let Some(j) = *col {
+                let (sh, sc) = (self.shift[k], self.scale[k]);
+                // The scale is a power of two: when its reciprocal is one
+                // too, multiplying rounds as dividing does.
+                let inv = 1.0 / sc;
+                source[j] = if inv.recip() == sc {
+                    Source::Scaled(k, sh, inv)
+                } else {
+                    Source::Divided(k, sh, sc)
+                };
             }
         }
-        for (dst, &i) in b.column_mut(cols - 1).iter_mut().zip(idx) {
-            *dst = t.target[i] - self.y_shift;
-        }
+        source[cols - 1] = Source::Target(self.y_shift);
         // Widen R for new columns: they go before y, with zeros above.
-        let r = self.r.take().map(|r| {
+        let mut r = self.r.take().map(|r| {
             if r.ncols() == cols {
                 r
             } else {
@@ -434,16 +400,86 @@ impl Fold {
                 w
             }
         });
-        // In pieces that stay in cache while the reflections sweep them.
-        let mut r = r;
-        let mut at = 0;
-        while at < b.nrows() {
-            let end = (at + FOLD_ROWS).min(b.nrows());
-            r = Some(fold_block(r, b.slice(s![at..end, ..]))?);
-            at = end;
+        // R stacked on each piece of the block, built column by column in
+        // place, and factored: pieces stay in cache while the Householder
+        // reflections sweep them.
+        for piece in idx.chunks(FOLD_ROWS) {
+            let top = r.as_ref().map_or(0, Array2::nrows);
+            let rows = top + piece.len();
+            // Consecutive rows are read as one slice.
+            let run = (piece[piece.len() - 1] + 1 - piece[0] == piece.len())
+                .then(|| piece[0]..piece[0] + piece.len());
+            let mut data: Vec<f64> = Vec::with_capacity(rows * cols);
+            for (j, src) in source.iter().enumerate() {
+                if let Some(r) = &r {
+                    data.extend(r.column(j).iter());
+                }
+                match *src {
+                    Source::Zero => data.resize(data.len() + piece.len(), 0.0),
+                    Source::One => data.resize(data.len() + piece.len(), 1.0),
+                    Source::Scaled(k, sh, inv) => {
+                        let v = numeric(t, k);
+                        match &run {
+                            Some(range) => {
+                                data.extend(v[range.clone()].iter().map(|&x| (x - sh) * inv))
+                            }
+                            None => data.extend(piece.iter().map(|&i| (v[i] - sh) * inv)),
+                        }
+                    }
+                    Source::Divided(k, sh, sc) => {
+                        let v = numeric(t, k);
+                        data.extend(piece.iter().map(|&i| (v[i] - sh) / sc));
+                    }
+                    Source::Target(shift) => {
+                        data.extend(piece.iter().map(|&i| t.target[i] - shift));
+                    }
+                }
+            }
+            // The dummies' ones.
+            for (k, col) in t.features.iter().enumerate() {
+                if let (Column::Categorical { codes, .. }, Some(lv)) = (col, &self.levels[k]) {
+                    for (row, &i) in piece.iter().enumerate() {
+                        let c = codes[i];
+                        if c != MISSING_LEVEL {
+                            let j = lv.column[maps[k][c as usize]];
+                            data[j * rows + top + row] = 1.0;
+                        }
+                    }
+                }
+            }
+            let m = Array2::from_shape_vec((rows, cols).f(), data).map_err(|e| {
+                Error::data(format!(
+                    "internal error: the block has the wrong shape: {e}"
+                ))
+            })?;
+            r = Some(fold_block(m)?);
         }
         self.r = r;
         Ok(())
+    }
+}
+
+/// Where a factor column's values come from, for one block.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// A dummy column: zeros, then ones where the level is met.
+    Zero,
+    /// The intercept.
+    One,
+    /// Feature `k`, `(x - shift) * inverse scale` (the reciprocal is exact).
+    Scaled(usize, f64, f64),
+    /// Feature `k`, `(x - shift) / scale`.
+    Divided(usize, f64, f64),
+    /// The target, minus its shift.
+    Target(f64),
+}
+
+/// The values of numeric feature `k` of `t` (empty for a categorical one,
+/// which has no numeric factor column).
+fn numeric(t: &Table, k: usize) -> &[f64] {
+    match &t.features[k] {
+        Column::Numeric(v) => v,
+        Column::Categorical { .. } => &[],
     }
 }
 

@@ -80,6 +80,33 @@ fn equals_the_in_memory_fit_for_any_block_size() {
     }
 }
 
+/// Blocks of more rows than the factor takes at a time (4,096): pieces
+/// with the running R on top, and dummies set below it.
+#[test]
+fn long_blocks_fold_in_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("long.csv");
+    std::fs::write(&csv, noisy_csv(9_001)).unwrap();
+    for (extra, split) in [
+        (
+            "categorical = [\"c\"]",
+            "validation_fraction = 0.25\nseed = 3",
+        ),
+        ("features = [\"a\", \"b\"]", "validation_fraction = 0.0"),
+    ] {
+        let toml = project(&csv, extra, split, true);
+        let memory = train_in_process(&toml);
+        for block in [0, 150_000] {
+            let streamed = train_streaming(&toml, block);
+            same_model(
+                &streamed,
+                &memory,
+                &format!("{extra}, {split}, block {block}"),
+            );
+        }
+    }
+}
+
 #[test]
 fn cli_flag_and_project_key_choose_the_path() {
     let t = Test::new()

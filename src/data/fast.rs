@@ -51,14 +51,14 @@ fn load8(b: &[u8], i: usize) -> u64 {
 /// The eight bytes of `v` with ASCII digits turned into their values
 /// (`'0'..='9'` → 0..=9; other bytes become values of 10 or more).
 #[inline]
-fn unzero(v: u64) -> u64 {
+pub(super) fn unzero(v: u64) -> u64 {
     v ^ 0x3030_3030_3030_3030
 }
 
 /// How many of the eight bytes of `x` (from [`unzero`]; text order = least
 /// significant first) are digits before the first byte that is not.
 #[inline]
-fn digit_run(x: u64) -> usize {
+pub(super) fn digit_run(x: u64) -> usize {
     // A byte is a digit when its value is at most 9: adding 0x76 leaves its
     // top bit clear. A byte of 0x8A or more carries into the next byte, but
     // it is no digit, and a carry only reaches later bytes, so the first
@@ -75,9 +75,18 @@ fn digits_value(x: u64, count: usize) -> u64 {
     // zeros; a shift by 64 (no digits) is valid on 128 bits, no branch.
     #[allow(clippy::cast_possible_truncation)]
     let d = ((u128::from(x) << 64) >> (8 * count)) as u64;
-    // Pairs of digits, pairs of pairs, then the two halves (the SWAR method
-    // of simdjson and fast_float), as in `super::eight_digits`.
+    value_of_eight(d)
+}
+
+/// The number written by eight digit values (0..=9, first digit in the
+/// lowest byte): pairs of digits, pairs of pairs, then the two halves (the
+/// SWAR method of simdjson and fast_float).
+#[inline]
+pub(super) fn value_of_eight(d: u64) -> u64 {
+    // Each 16-bit lane: 10 * d(2k) + d(2k+1) in its low byte.
     let d = (d * 10) + (d >> 8);
+    // Pairs of lanes into 32-bit halves: 100 * pair0 + pair1, and the
+    // halves into one number: 10^4 * upper four digits + lower four.
     let lanes = d & 0x0000_00FF_0000_00FF;
     let odd = (d >> 16) & 0x0000_00FF_0000_00FF;
     (lanes
@@ -504,61 +513,6 @@ mod tests {
             // Most ordinary rows take the fast path (not those near a
             // chunk's end, nor those with a 16-digit cell).
             assert!(fast_rows * 2 > rows, "{fast_rows} of {rows}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod speed {
-    /// `MLOPS_PARSE_BENCH=file.csv cargo test --release --lib parse_speed -- --ignored --nocapture`
-    #[test]
-    #[ignore = "a measurement, run on demand"]
-    fn parse_speed() {
-        let Ok(path) = std::env::var("MLOPS_PARSE_BENCH") else {
-            return;
-        };
-        let text = std::fs::read(path).unwrap();
-        let nl = text.iter().position(|&b| b == b'\n').unwrap();
-        let header: Vec<String> = std::str::from_utf8(&text[..nl])
-            .unwrap()
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        let sel = super::super::Selection {
-            target: Some(header.last().unwrap().clone()),
-            features: None,
-            exclude: vec![],
-            categorical: vec![],
-            missing: crate::project::MissingPolicy::Error,
-        };
-        let feats = super::super::resolve_features(&header, &sel, "t.csv").unwrap();
-        let plan = super::super::plan(&header, &feats, &sel, "t.csv").unwrap();
-        // 8 MiB chunks, as the streaming reader cuts them.
-        let body = &text[nl + 1..];
-        let mut chunks = Vec::new();
-        let mut at = 0;
-        while at < body.len() {
-            let end = (at + (8 << 20)).min(body.len());
-            let end = body[end..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(body.len(), |p| end + p + 1);
-            chunks.push(&body[at..end]);
-            at = end;
-        }
-        for _ in 0..5 {
-            let t0 = std::time::Instant::now();
-            let mut rows = 0;
-            for c in &chunks {
-                let b = super::super::parse_chunk(&plan, c, 2, &|_, _| {}).unwrap();
-                rows += b.lines.len();
-            }
-            let s = t0.elapsed().as_secs_f64();
-            eprintln!(
-                "{rows} rows in {s:.3} s: {:.0} MB/s, {:.1} ns/cell",
-                text.len() as f64 / s / 1e6,
-                s * 1e9 / (rows * header.len()) as f64
-            );
         }
     }
 }

@@ -300,28 +300,8 @@ fn parse_short_decimal(b: &[u8]) -> Option<f64> {
 #[inline]
 fn eight_digits(b: &[u8], i: usize) -> Option<u64> {
     let bytes: [u8; 8] = b.get(i..i + 8)?.try_into().ok()?;
-    let v = u64::from_le_bytes(bytes);
-    // Every byte is 0x30..=0x39: its high nibble is 3, and adding 6 does not
-    // carry into the high nibble.
-    let high = v & 0xF0F0_F0F0_F0F0_F0F0;
-    let carry = v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0;
-    if high | (carry >> 4) != 0x3333_3333_3333_3333 {
-        return None;
-    }
-    // Bytes d0..d7 (d0 first in the text) hold 0..=9.
-    let v = v - 0x3030_3030_3030_3030;
-    // Each 16-bit lane: 10 * d(2k) + d(2k+1) in its low byte.
-    let v = (v * 10) + (v >> 8);
-    // Pairs of lanes into 32-bit halves: 100 * pair0 + pair1, and the
-    // halves into one number: 10^4 * upper four digits + lower four.
-    let lanes = v & 0x0000_00FF_0000_00FF;
-    let odd = (v >> 16) & 0x0000_00FF_0000_00FF;
-    Some(
-        (lanes
-            .wrapping_mul(100 + (1_000_000 << 32))
-            .wrapping_add(odd.wrapping_mul(1 + (10_000 << 32))))
-            >> 32,
-    )
+    let d = fast::unzero(u64::from_le_bytes(bytes));
+    (fast::digit_run(d) == 8).then(|| fast::value_of_eight(d))
 }
 
 /// Parse one categorical cell: `Ok(None)` when missing.

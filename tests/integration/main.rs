@@ -12,6 +12,7 @@ mod deploy;
 mod docs;
 mod examples;
 mod glm;
+mod golden;
 mod init;
 mod inputs;
 mod nist;

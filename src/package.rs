@@ -363,33 +363,15 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         )
     })?;
     let name = project.model()?.name.clone();
-    let (artifact_rel, _) = artifact_location(&toml_rel, &project.file)?;
-    let artifact_path = project.artifact_path()?;
-    if !artifact_path.exists() {
-        return Err(Error::Registry(format!(
-            "there is no model artifact at {}; run `mlops train` and commit the artifact first",
-            display_path(&artifact_path)
-        )));
-    }
-    check_clean(&repo, &head, &[&artifact_rel, &toml_rel])?;
+    check_committed(project, &repo, &head, &toml_rel)?;
 
     let _lock = if opts.dry_run {
         None
     } else {
         Some(repo::lock(&repo)?)
     };
-    let mut records = repo::read_tags(&repo, Some(&name))?;
-    state::sort(&mut records);
-    let model = state::resolve(&records).into_iter().next();
     let commit = head.id().to_string();
-    if let Some(v) = model.as_ref().and_then(|m| m.version_on(&commit)) {
-        return Err(Error::Registry(format!(
-            "commit {} already carries version {} of {name} (tag {}); a commit holds one version of a model, forever: commit a change and package again",
-            &commit[..12],
-            v.version,
-            v.tag
-        )));
-    }
+    let model = registered_model(&repo, &name, &commit)?;
     let version = choose_version(model.as_ref(), opts, &name)?;
     let vs = version.to_string();
     // Registrations are written as GTO writes them, without a counter.
@@ -422,39 +404,112 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
     if opts.dry_run {
         return Ok(report);
     }
-    // Fail on a missing identity before anything is written.
-    repo::tagger(&repo, 0)?;
-    let existed = std::fs::read(&path).is_ok_and(|b| b == built.bytes);
-    crate::fsutil::write_atomic(&path, &built.bytes)?;
-    let meta = json!({
-        "bundle_sha256": built.sha256,
-        "artifact": built.artifact_rel,
-        "metrics": built.artifact.metrics,
-        "data_sha256": built.artifact.data_sha256,
-        "tool": tool,
-    });
-    let tagged = (|| {
-        let t = next_tag_time(model.as_ref().map_or(i64::MIN, |m| m.last_time))?;
-        let sig = repo::tagger(&repo, t)?;
-        repo::create_tag(
-            &repo,
-            &tag,
-            Oid::from_str(&commit).map_err(|e| repo::git_err("read HEAD", &e))?,
-            &sig,
-            &register_message(&name, &version, &meta),
-        )
-    })();
-    if let Err(e) = tagged {
-        if !existed {
-            let _ = std::fs::remove_file(&path);
-        }
-        return Err(e);
-    }
+    let registration = Registration {
+        name: &name,
+        version: &version,
+        tag: &tag,
+        commit: &commit,
+        built: &built,
+        bundle: &path,
+        tool: &tool,
+        last_time: model.as_ref().map_or(i64::MIN, |m| m.last_time),
+    };
+    register(&repo, &registration)?;
     if opts.push {
         repo::push_tag(&repo, &remote, &tag, opts.token.as_deref())?;
         report.pushed = true;
     }
     Ok(report)
+}
+
+/// Check that the artifact the project file names exists and that both are
+/// committed at `head` and unchanged in the work tree.
+fn check_committed(
+    project: &Project,
+    repo: &Repository,
+    head: &git2::Commit<'_>,
+    toml_rel: &str,
+) -> Result<()> {
+    let (artifact_rel, _) = artifact_location(toml_rel, &project.file)?;
+    let artifact_path = project.artifact_path()?;
+    if !artifact_path.exists() {
+        return Err(Error::Registry(format!(
+            "there is no model artifact at {}; run `mlops train` and commit the artifact first",
+            display_path(&artifact_path)
+        )));
+    }
+    check_clean(repo, head, &[&artifact_rel, toml_rel])
+}
+
+/// The registry's state of model `name` (`None` before its first version),
+/// refusing a second version on `commit`.
+fn registered_model(repo: &Repository, name: &str, commit: &str) -> Result<Option<Model>> {
+    let mut records = repo::read_tags(repo, Some(name))?;
+    state::sort(&mut records);
+    let model = state::resolve(&records).into_iter().next();
+    if let Some(v) = model.as_ref().and_then(|m| m.version_on(commit)) {
+        return Err(Error::Registry(format!(
+            "commit {} already carries version {} of {name} (tag {}); a commit holds one version of a model, forever: commit a change and package again",
+            &commit[..12],
+            v.version,
+            v.tag
+        )));
+    }
+    Ok(model)
+}
+
+/// A version about to be registered: its bundle, and the tag that names it.
+struct Registration<'a> {
+    /// The model name.
+    name: &'a str,
+    /// The version registered.
+    version: &'a Semver,
+    /// The tag to create.
+    tag: &'a str,
+    /// The commit it goes on.
+    commit: &'a str,
+    /// The bundle built from that commit.
+    built: &'a Built,
+    /// Where the bundle is written.
+    bundle: &'a Path,
+    /// The tool string recorded.
+    tool: &'a str,
+    /// The time of the model's newest tag (`i64::MIN` for none).
+    last_time: i64,
+}
+
+/// Write the bundle, then the registration tag; if tagging fails, the
+/// bundle just written is removed (one that was already there stays).
+fn register(repo: &Repository, r: &Registration<'_>) -> Result<()> {
+    // Fail on a missing identity before anything is written.
+    repo::tagger(repo, 0)?;
+    let existed = std::fs::read(r.bundle).is_ok_and(|b| b == r.built.bytes);
+    crate::fsutil::write_atomic(r.bundle, &r.built.bytes)?;
+    let meta = json!({
+        "bundle_sha256": r.built.sha256,
+        "artifact": r.built.artifact_rel,
+        "metrics": r.built.artifact.metrics,
+        "data_sha256": r.built.artifact.data_sha256,
+        "tool": r.tool,
+    });
+    let tagged = (|| {
+        let t = next_tag_time(r.last_time)?;
+        let sig = repo::tagger(repo, t)?;
+        repo::create_tag(
+            repo,
+            r.tag,
+            Oid::from_str(r.commit).map_err(|e| repo::git_err("read HEAD", &e))?,
+            &sig,
+            &register_message(r.name, r.version, &meta),
+        )
+    })();
+    if let Err(e) = tagged {
+        if !existed {
+            let _ = std::fs::remove_file(r.bundle);
+        }
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// Rebuild the bundle of `tag` from its commit and compare digests.
@@ -536,21 +591,6 @@ mod tests {
     fn paths_are_normalised() {
         assert_eq!(normalise(Path::new("a/./b/../c")).as_deref(), Some("a/c"));
         assert_eq!(normalise(Path::new("../x")), None);
-    }
-
-    #[test]
-    fn tag_times_wait_for_the_next_second_and_never_run_ahead() {
-        let now = crate::registry::repo::now;
-        let last = now();
-        let t = next_tag_time(last).unwrap();
-        assert!(t > last && t <= now());
-        assert!(next_tag_time(i64::MIN).unwrap() <= now());
-        let e = next_tag_time(now() + 100).unwrap_err();
-        assert_eq!(e.exit_code(), 4);
-        assert!(
-            e.to_string().contains("in the future; fix the clock"),
-            "{e}"
-        );
     }
 
     #[test]

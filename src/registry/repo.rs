@@ -233,7 +233,7 @@ pub struct Written {
 /// commit of the model's newest event. The counter is one more than the
 /// largest among all of the model's tags, the tagger time at least one
 /// second after the model's newest tag. Registrations are written by
-/// `package` (see [`crate::package`]); `@created` is never written.
+/// `mlops package`, which builds on this module; `@created` is never written.
 pub fn write_event(
     repo: &Repository,
     model: &str,
@@ -341,4 +341,23 @@ pub fn write_event_with(
             _ => None,
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_times_wait_for_the_next_second_and_never_run_ahead() {
+        let last = now();
+        let t = next_tag_time(last).unwrap();
+        assert!(t > last && t <= now());
+        assert!(next_tag_time(i64::MIN).unwrap() <= now());
+        let e = next_tag_time(now() + 100).unwrap_err();
+        assert_eq!(e.exit_code(), 4);
+        assert!(
+            e.to_string().contains("in the future; fix the clock"),
+            "{e}"
+        );
+    }
 }

@@ -147,6 +147,15 @@ impl Metrics {
     #[must_use]
     pub fn render(&self, table: &Table) -> String {
         let mut out = String::with_capacity(4096);
+        self.render_requests(&mut out);
+        self.render_predictions(&mut out);
+        render_slots(&mut out, table);
+        self.render_gauges(&mut out);
+        out
+    }
+
+    /// `mlops_requests_total` and `mlops_request_duration_seconds`.
+    fn render_requests(&self, out: &mut String) {
         out.push_str("# HELP mlops_requests_total Prediction requests by endpoint, model, version, variant and status.\n# TYPE mlops_requests_total counter\n");
         let reqs = self
             .requests
@@ -174,14 +183,13 @@ impl Metrics {
         }
         out.push_str("# HELP mlops_request_duration_seconds Time to answer a prediction request.\n# TYPE mlops_request_duration_seconds histogram\n");
         for (l, s) in &rows {
-            s.duration.render(
-                &mut out,
-                "mlops_request_duration_seconds",
-                l,
-                &DURATION_BUCKETS,
-            );
+            s.duration
+                .render(out, "mlops_request_duration_seconds", l, &DURATION_BUCKETS);
         }
-        drop(reqs);
+    }
+
+    /// `mlops_predictions`, one histogram per model and variant.
+    fn render_predictions(&self, out: &mut String) {
         out.push_str("# HELP mlops_predictions Predicted values by model and variant (buckets: the training target's deciles).\n# TYPE mlops_predictions histogram\n");
         let preds = self
             .predictions
@@ -203,52 +211,12 @@ impl Metrics {
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         for (l, s) in &rows {
             s.values
-                .render(&mut out, "mlops_predictions", l, &s.model.buckets);
+                .render(out, "mlops_predictions", l, &s.model.buckets);
         }
-        drop(preds);
-        let slots = |s: &Slots| {
-            [
-                ("champion", s.champion.clone()),
-                ("challenger", s.challenger.clone()),
-                ("previous", s.previous.clone()),
-            ]
-        };
-        out.push_str("# HELP mlops_model_info The models in memory, by slot.\n# TYPE mlops_model_info gauge\n");
-        for s in table.values() {
-            for (slot, m) in slots(s) {
-                if let Some(m) = m {
-                    let _ = writeln!(
-                        out,
-                        "mlops_model_info{{model=\"{}\",version=\"{}\",slot=\"{slot}\"}} 1",
-                        esc(&m.name),
-                        esc(&m.version)
-                    );
-                }
-            }
-        }
-        out.push_str("# HELP mlops_model_loaded_timestamp_seconds When each model in memory was loaded.\n# TYPE mlops_model_loaded_timestamp_seconds gauge\n");
-        for s in table.values() {
-            for (slot, m) in slots(s) {
-                if let Some(m) = m {
-                    let _ = writeln!(
-                        out,
-                        "mlops_model_loaded_timestamp_seconds{{model=\"{}\",version=\"{}\",slot=\"{slot}\"}} {:.3}",
-                        esc(&m.name),
-                        esc(&m.version),
-                        m.loaded_at
-                    );
-                }
-            }
-        }
-        out.push_str("# HELP mlops_challenger_percent Share of traffic routed to the challenger.\n# TYPE mlops_challenger_percent gauge\n");
-        for (name, s) in table {
-            let _ = writeln!(
-                out,
-                "mlops_challenger_percent{{model=\"{}\"}} {}",
-                esc(name),
-                s.challenger_percent
-            );
-        }
+    }
+
+    /// `mlops_in_flight_requests` and `mlops_prediction_log_dropped_lines_total`.
+    fn render_gauges(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "# HELP mlops_in_flight_requests Requests being handled.\n# TYPE mlops_in_flight_requests gauge\nmlops_in_flight_requests {}",
@@ -259,7 +227,57 @@ impl Metrics {
             "# HELP mlops_prediction_log_dropped_lines_total Prediction log lines lost (queue full or write failed).\n# TYPE mlops_prediction_log_dropped_lines_total counter\nmlops_prediction_log_dropped_lines_total {}",
             self.dropped_log_lines.load(Ordering::Relaxed)
         );
-        out
+    }
+}
+
+/// The models in memory by slot (`mlops_model_info`,
+/// `mlops_model_loaded_timestamp_seconds`) and each model's
+/// `mlops_challenger_percent`.
+fn render_slots(out: &mut String, table: &Table) {
+    let slots = |s: &Slots| {
+        [
+            ("champion", s.champion.clone()),
+            ("challenger", s.challenger.clone()),
+            ("previous", s.previous.clone()),
+        ]
+    };
+    out.push_str(
+        "# HELP mlops_model_info The models in memory, by slot.\n# TYPE mlops_model_info gauge\n",
+    );
+    for s in table.values() {
+        for (slot, m) in slots(s) {
+            if let Some(m) = m {
+                let _ = writeln!(
+                    out,
+                    "mlops_model_info{{model=\"{}\",version=\"{}\",slot=\"{slot}\"}} 1",
+                    esc(&m.name),
+                    esc(&m.version)
+                );
+            }
+        }
+    }
+    out.push_str("# HELP mlops_model_loaded_timestamp_seconds When each model in memory was loaded.\n# TYPE mlops_model_loaded_timestamp_seconds gauge\n");
+    for s in table.values() {
+        for (slot, m) in slots(s) {
+            if let Some(m) = m {
+                let _ = writeln!(
+                    out,
+                    "mlops_model_loaded_timestamp_seconds{{model=\"{}\",version=\"{}\",slot=\"{slot}\"}} {:.3}",
+                    esc(&m.name),
+                    esc(&m.version),
+                    m.loaded_at
+                );
+            }
+        }
+    }
+    out.push_str("# HELP mlops_challenger_percent Share of traffic routed to the challenger.\n# TYPE mlops_challenger_percent gauge\n");
+    for (name, s) in table {
+        let _ = writeln!(
+            out,
+            "mlops_challenger_percent{{model=\"{}\"}} {}",
+            esc(name),
+            s.challenger_percent
+        );
     }
 }
 

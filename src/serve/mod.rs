@@ -4,9 +4,11 @@
 //!
 //! Each protocol is a plain function of (model, request) → response
 //! ([`rest`], [`v2`], [`mlflow`]) tested without sockets; [`http`] wires
-//! them to axum; [`state`] holds the models and swaps them atomically.
+//! them to axum, next to the [`admin`] API, both on the shared [`app`]
+//! state; [`state`] holds the models and swaps them atomically.
 
 pub mod admin;
+pub mod app;
 pub mod http;
 pub mod log;
 pub mod metrics;
@@ -168,19 +170,8 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         Some((cert, key)) => Some(tls::server_config(cert, key)?),
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| {
-            Error::usage(format!(
-                "cannot listen on {}: {}; choose another --bind or [serve].bind",
-                config.bind,
-                crate::error::io_reason(&e)
-            ))
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::usage(format!("cannot read the bound address: {e}")))?;
-    let app = Arc::new(http::App::new(
+    let (listener, addr) = bind(config.bind).await?;
+    let app = Arc::new(app::App::new(
         Arc::clone(&models),
         Arc::clone(&metrics),
         log,
@@ -194,61 +185,110 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if let Some(dir) = config.env_dir.clone() {
-        let mut w = watch::Watcher::new(dir);
-        let first = w.poll(&models);
-        report(&*events, &first);
-        let models = Arc::clone(&models);
-        let events = Arc::clone(&events);
-        let every = config.watch_every;
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            let mut w = Some(w);
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep(every) => {}
-                    _ = stop.changed() => return,
-                }
-                let Some(mut watcher) = w.take() else { return };
-                let models = Arc::clone(&models);
-                let Ok((back, change)) = tokio::task::spawn_blocking(move || {
-                    let c = watcher.poll(&models);
-                    (watcher, c)
-                })
-                .await
-                else {
-                    return;
-                };
-                report(&*events, &change);
-                w = Some(back);
-            }
-        });
+        follow(dir, config.watch_every, &models, &events, stop_rx.clone());
     }
     let router = http::router(Arc::clone(&app));
     let scheme = if tls.is_some() { "https" } else { "http" };
     events.listening(&format!("{scheme}://{addr}"));
-    let mut drained = stop_rx.clone();
+    let served = accept(listener, tls, router, stop_tx);
+    // Once a signal came, in-flight requests get the request timeout plus
+    // a margin to finish; then the server stops regardless.
+    let deadline = config.timeout.saturating_add(Duration::from_secs(5));
+    drain(served, stop_rx, deadline, &*events).await;
+    events.info("stopped: in-flight requests drained");
+    if let Some(l) = &app.log {
+        l.close();
+    }
+    Ok(())
+}
+
+/// Listen on `bind`; the listener and the address it got.
+async fn bind(bind: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        Error::usage(format!(
+            "cannot listen on {}: {}; choose another --bind or [serve].bind",
+            bind,
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::usage(format!("cannot read the bound address: {e}")))?;
+    Ok((listener, addr))
+}
+
+/// Serve the environment folder `dir`: look at it now, then every `every`
+/// in the background until `stop` changes, reporting each change.
+fn follow(
+    dir: PathBuf,
+    every: Duration,
+    models: &Arc<Models>,
+    events: &Arc<dyn Events>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut w = watch::Watcher::new(dir);
+    let first = w.poll(models);
+    report(&**events, &first);
+    let models = Arc::clone(models);
+    let events = Arc::clone(events);
+    tokio::spawn(async move {
+        let mut w = Some(w);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                _ = stop.changed() => return,
+            }
+            let Some(mut watcher) = w.take() else { return };
+            let models = Arc::clone(&models);
+            let Ok((back, change)) = tokio::task::spawn_blocking(move || {
+                let c = watcher.poll(&models);
+                (watcher, c)
+            })
+            .await
+            else {
+                return;
+            };
+            report(&*events, &change);
+            w = Some(back);
+        }
+    });
+}
+
+/// Accept connections (over TLS when `tls` is set) and answer them with
+/// `router` until SIGTERM or SIGINT, which is announced on `stop_tx`.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    router: axum::Router,
+    stop_tx: tokio::sync::watch::Sender<bool>,
+) -> std::io::Result<()> {
     let signal = async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     };
-    let served = async {
-        match tls {
-            Some(cfg) => {
-                let l = tls::TlsListener::new(listener, cfg);
-                axum::serve(l, router).with_graceful_shutdown(signal).await
-            }
-            None => {
-                use axum::serve::ListenerExt as _;
-                let l = listener.tap_io(|s| {
-                    let _ = s.set_nodelay(true);
-                });
-                axum::serve(l, router).with_graceful_shutdown(signal).await
-            }
+    match tls {
+        Some(cfg) => {
+            let l = tls::TlsListener::new(listener, cfg);
+            axum::serve(l, router).with_graceful_shutdown(signal).await
         }
-    };
-    // Once a signal came, in-flight requests get the request timeout plus
-    // a margin to finish; then the server stops regardless.
-    let deadline = config.timeout.saturating_add(Duration::from_secs(5));
+        None => {
+            use axum::serve::ListenerExt as _;
+            let l = listener.tap_io(|s| {
+                let _ = s.set_nodelay(true);
+            });
+            axum::serve(l, router).with_graceful_shutdown(signal).await
+        }
+    }
+}
+
+/// Wait for `served` to finish draining, or for `deadline` past the stop
+/// signal (seen on `drained`), whichever comes first.
+async fn drain(
+    served: impl Future<Output = std::io::Result<()>>,
+    mut drained: tokio::sync::watch::Receiver<bool>,
+    deadline: Duration,
+    events: &dyn Events,
+) {
     let limit = async move {
         let _ = drained.changed().await;
         tokio::time::sleep(deadline).await;
@@ -261,11 +301,6 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         }
         () = limit => events.warn("in-flight requests did not finish in time; stopping anyway"),
     }
-    events.info("stopped: in-flight requests drained");
-    if let Some(l) = &app.log {
-        l.close();
-    }
-    Ok(())
 }
 
 fn report(events: &dyn Events, c: &watch::Change) {

@@ -188,114 +188,15 @@ pub fn parse(
     header_len: Option<usize>,
     max_rows: usize,
 ) -> Result<InferRequest, BadRequest> {
-    let (head, mut binary) = match header_len {
-        Some(n) if n > body.len() => {
-            return Err(BadRequest(format!(
-                "Inference-Header-Content-Length is {n} but the body has {} bytes",
-                body.len()
-            )));
-        }
-        Some(n) => body.split_at(n),
-        None => (body, &[][..]),
-    };
+    let (head, mut binary) = split_body(body, header_len)?;
     let req: RequestJson = serde_json::from_slice(head).map_err(|e| super::rest::malformed(&e))?;
-    let mut binary_output = flag(req.parameters.as_ref(), "binary_data_output");
-    if let Some(outs) = &req.outputs {
-        for o in outs {
-            if o.name != OUTPUT {
-                return Err(BadRequest(format!(
-                    "unknown output \"{}\"; the model's output is \"{OUTPUT}\"",
-                    clip(&o.name)
-                )));
-            }
-            binary_output = flag(o.parameters.as_ref(), "binary_data");
-        }
-    }
+    let binary_output = binary_output(&req)?;
     if req.inputs.is_empty() {
         return Err(BadRequest::new("the request has no inputs"));
     }
     let mut inputs = Vec::with_capacity(req.inputs.len());
     for i in req.inputs {
-        let shape: Vec<usize> = i
-            .shape
-            .iter()
-            .map(|d| usize::try_from(*d))
-            .collect::<Result<_, _>>()
-            .map_err(|_| {
-                BadRequest(format!(
-                    "input \"{}\": a negative dimension in its shape",
-                    clip(&i.name)
-                ))
-            })?;
-        let size = i
-            .parameters
-            .as_ref()
-            .and_then(|p| p.get("binary_data_size"));
-        let data = match (size, i.data) {
-            (Some(s), _) => {
-                let n = s
-                    .as_u64()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .ok_or_else(|| {
-                        BadRequest(format!(
-                            "input \"{}\": binary_data_size must be a byte count",
-                            clip(&i.name)
-                        ))
-                    })?;
-                if n > binary.len() {
-                    return Err(BadRequest(format!(
-                        "input \"{}\": binary_data_size is {n} but only {} binary bytes are left",
-                        clip(&i.name),
-                        binary.len()
-                    )));
-                }
-                let (mine, rest) = binary.split_at(n);
-                binary = rest;
-                decode_binary(&i.name, &i.datatype, mine)?
-            }
-            (None, Some(d)) => {
-                if width(&i.datatype).is_none() && i.datatype != "BYTES" {
-                    return Err(BadRequest(format!(
-                        "input \"{}\": datatype {} is not a V2 datatype",
-                        clip(&i.name),
-                        clip(&i.datatype)
-                    )));
-                }
-                let mut flat = Vec::new();
-                flatten(d, &mut flat);
-                Flat::Json(flat)
-            }
-            (None, None) => {
-                return Err(BadRequest(format!(
-                    "input \"{}\" has no data",
-                    clip(&i.name)
-                )));
-            }
-        };
-        let want: usize = shape
-            .iter()
-            .try_fold(1usize, |a, d| a.checked_mul(*d))
-            .unwrap_or(usize::MAX);
-        if want != data.len() {
-            return Err(BadRequest(format!(
-                "input \"{}\": shape {:?} holds {want} values but the data has {}",
-                clip(&i.name),
-                shape,
-                data.len()
-            )));
-        }
-        if shape.first().is_some_and(|n| *n > max_rows) {
-            return Err(BadRequest(format!(
-                "input \"{}\": {} rows is more than the limit of {max_rows} rows per request ([serve].max_batch_rows); split the batch",
-                clip(&i.name),
-                shape[0]
-            )));
-        }
-        inputs.push(Tensor {
-            name: i.name,
-            shape,
-            data,
-        });
+        inputs.push(tensor(i, &mut binary, max_rows)?);
     }
     if !binary.is_empty() {
         return Err(BadRequest(format!(
@@ -308,6 +209,132 @@ pub fn parse(
         inputs,
         binary_output,
     })
+}
+
+/// The JSON header and the binary data that follows it.
+fn split_body(body: &[u8], header_len: Option<usize>) -> Result<(&[u8], &[u8]), BadRequest> {
+    match header_len {
+        Some(n) if n > body.len() => Err(BadRequest(format!(
+            "Inference-Header-Content-Length is {n} but the body has {} bytes",
+            body.len()
+        ))),
+        Some(n) => Ok(body.split_at(n)),
+        None => Ok((body, &[][..])),
+    }
+}
+
+/// Whether the output goes back as binary data (the request's
+/// `binary_data_output`, overridden by the output's own `binary_data`);
+/// the only output a request may name is [`OUTPUT`].
+fn binary_output(req: &RequestJson) -> Result<bool, BadRequest> {
+    let mut binary_output = flag(req.parameters.as_ref(), "binary_data_output");
+    if let Some(outs) = &req.outputs {
+        for o in outs {
+            if o.name != OUTPUT {
+                return Err(BadRequest(format!(
+                    "unknown output \"{}\"; the model's output is \"{OUTPUT}\"",
+                    clip(&o.name)
+                )));
+            }
+            binary_output = flag(o.parameters.as_ref(), "binary_data");
+        }
+    }
+    Ok(binary_output)
+}
+
+/// One input as a tensor: its shape, and its data from the JSON or from
+/// the front of `binary` (which then moves past it). The shape must hold
+/// the data and at most `max_rows` rows.
+fn tensor(i: InputJson, binary: &mut &[u8], max_rows: usize) -> Result<Tensor, BadRequest> {
+    let shape: Vec<usize> = i
+        .shape
+        .iter()
+        .map(|d| usize::try_from(*d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            BadRequest(format!(
+                "input \"{}\": a negative dimension in its shape",
+                clip(&i.name)
+            ))
+        })?;
+    let size = i
+        .parameters
+        .as_ref()
+        .and_then(|p| p.get("binary_data_size"));
+    let data = match (size, i.data) {
+        (Some(s), _) => binary_data(&i.name, &i.datatype, s, binary)?,
+        (None, Some(d)) => {
+            if width(&i.datatype).is_none() && i.datatype != "BYTES" {
+                return Err(BadRequest(format!(
+                    "input \"{}\": datatype {} is not a V2 datatype",
+                    clip(&i.name),
+                    clip(&i.datatype)
+                )));
+            }
+            let mut flat = Vec::new();
+            flatten(d, &mut flat);
+            Flat::Json(flat)
+        }
+        (None, None) => {
+            return Err(BadRequest(format!(
+                "input \"{}\" has no data",
+                clip(&i.name)
+            )));
+        }
+    };
+    let want: usize = shape
+        .iter()
+        .try_fold(1usize, |a, d| a.checked_mul(*d))
+        .unwrap_or(usize::MAX);
+    if want != data.len() {
+        return Err(BadRequest(format!(
+            "input \"{}\": shape {:?} holds {want} values but the data has {}",
+            clip(&i.name),
+            shape,
+            data.len()
+        )));
+    }
+    if shape.first().is_some_and(|n| *n > max_rows) {
+        return Err(BadRequest(format!(
+            "input \"{}\": {} rows is more than the limit of {max_rows} rows per request ([serve].max_batch_rows); split the batch",
+            clip(&i.name),
+            shape[0]
+        )));
+    }
+    Ok(Tensor {
+        name: i.name,
+        shape,
+        data,
+    })
+}
+
+/// The `size` (`binary_data_size`) bytes at the front of `binary`, decoded
+/// as `datatype`; `binary` moves past them.
+fn binary_data(
+    name: &str,
+    datatype: &str,
+    size: &Json,
+    binary: &mut &[u8],
+) -> Result<Flat, BadRequest> {
+    let n = size
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| {
+            BadRequest(format!(
+                "input \"{}\": binary_data_size must be a byte count",
+                clip(name)
+            ))
+        })?;
+    if n > binary.len() {
+        return Err(BadRequest(format!(
+            "input \"{}\": binary_data_size is {n} but only {} binary bytes are left",
+            clip(name),
+            binary.len()
+        )));
+    }
+    let (mine, rest) = binary.split_at(n);
+    *binary = rest;
+    decode_binary(name, datatype, mine)
 }
 
 /// The rows of a request for `model`.

@@ -1,0 +1,192 @@
+//! What every handler shares: the application state ([`App`]: models,
+//! counters, log, limits, the admin token), reading a request body within a
+//! limit, and writing JSON answers and `{"error": ...}` refusals. The routes
+//! (`http`) and the admin API (`admin`) both build on it; it uses neither.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use serde_json::{Value as Json, json};
+
+use super::log::{Feedback, PredictionLog};
+use super::metrics::Metrics;
+use super::state::Models;
+
+/// Everything a handler needs.
+#[derive(Debug)]
+pub struct App {
+    /// The models.
+    pub models: Arc<Models>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The prediction log, when configured.
+    pub log: Option<PredictionLog>,
+    /// Outcomes for A/B exports.
+    pub feedback: Feedback,
+    /// The admin token; `None` turns the admin API off.
+    pub admin_token: Option<String>,
+    /// Largest request body.
+    pub max_body: usize,
+    /// Most rows per request.
+    pub max_rows: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    next_id: AtomicU64,
+    id_prefix: String,
+}
+
+impl App {
+    /// A new application state.
+    #[must_use]
+    pub fn new(
+        models: Arc<Models>,
+        metrics: Arc<Metrics>,
+        log: Option<PredictionLog>,
+        admin_token: Option<String>,
+        max_body: usize,
+        max_rows: usize,
+        timeout: Duration,
+    ) -> App {
+        let nanos = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        App {
+            models,
+            metrics,
+            log,
+            feedback: Feedback::default(),
+            admin_token,
+            max_body,
+            max_rows,
+            timeout,
+            next_id: AtomicU64::new(1),
+            id_prefix: format!(
+                "{:08x}",
+                (nanos as u64) ^ u64::from(std::process::id()) << 32
+            ),
+        }
+    }
+
+    /// The request's `x-request-id` when it is a sane one, else a new id.
+    pub(crate) fn request_id(&self, headers: &HeaderMap) -> String {
+        if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok())
+            && !v.is_empty()
+            && v.len() <= 128
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        {
+            return v.to_string();
+        }
+        format!(
+            "{}-{:x}",
+            self.id_prefix,
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Whether the request carries the admin token (constant-time compare).
+    pub(crate) fn is_admin(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = &self.admin_token else {
+            return false;
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        constant_time_eq(given.as_bytes(), token.as_bytes())
+    }
+}
+
+/// Compare two byte strings in time that depends only on their lengths.
+#[must_use]
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i).copied().unwrap_or(!x);
+    }
+    diff == 0
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, doc: &Json) -> Response {
+    let body = serde_json::to_vec(doc).unwrap_or_default();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `{"error": msg}` with `status`.
+pub(crate) fn error(status: StatusCode, msg: &str) -> Response {
+    json_response(status, &json!({ "error": msg }))
+}
+
+/// Why a body could not be read.
+pub(crate) enum BodyError {
+    TooLarge(usize),
+    Broken(String),
+}
+
+impl BodyError {
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            BodyError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Broken(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub(crate) fn message(&self) -> String {
+        match self {
+            BodyError::TooLarge(n) => format!(
+                "the request body is larger than the limit of {n} bytes ([serve].max_body_bytes); send fewer rows per request"
+            ),
+            BodyError::Broken(e) => format!("the request body could not be read: {e}"),
+        }
+    }
+}
+
+/// Read a body of at most `limit` bytes.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    if let Some(n) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && n > limit as u64
+    {
+        return Err(BodyError::TooLarge(limit));
+    }
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
+        Err(e) => Err(BodyError::Broken(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}

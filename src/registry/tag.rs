@@ -188,10 +188,18 @@ pub struct TagName {
     pub counter: Option<u64>,
 }
 
-/// GTO's `name` grammar: `[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?`.
+/// GTO's `name` grammar: `[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?`; model
+/// (artifact) names and stage names both follow it.
 #[must_use]
 pub fn valid_name(name: &str) -> bool {
-    crate::project::valid_model_name(name)
+    let b = name.as_bytes();
+    let edge = |c: u8| c.is_ascii_alphanumeric();
+    let inner = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'/' | b'_');
+    match b {
+        [] => false,
+        [c] => edge(*c),
+        [first, mid @ .., last] => edge(*first) && edge(*last) && mid.iter().all(|c| inner(*c)),
+    }
 }
 
 fn valid_dirname(d: &str) -> bool {
@@ -415,6 +423,16 @@ mod tests {
             "m@v1.0.0.1",
         ] {
             assert_eq!(TagName::parse(bad), None, "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn model_names() {
+        for ok in ["a", "house-price", "a/b_c", "A1"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a b", "a@b", "a#b"] {
+            assert!(!valid_name(bad), "{bad}");
         }
     }
 

@@ -1,0 +1,149 @@
+//! Checks of the training tables: `[split]`, `[data]` and `[model]`.
+
+use crate::error::Result;
+use crate::project::check::rules::first_duplicate;
+use crate::project::locate::Source;
+use crate::project::types::{DataSection, ModelKind, ModelSection, SplitSection};
+use crate::registry::tag::valid_name;
+
+/// `[split]`: the validation fraction is a share, and excludes a validation file.
+pub(super) fn check_split(split: &SplitSection, src: Source<'_>) -> Result<()> {
+    let err = |section: &str, key: &str, msg: String| src.key_error(section, key, msg);
+    if let Some(fr) = split.validation_fraction {
+        if !(0.0..1.0).contains(&fr) || fr.is_nan() {
+            return Err(err(
+                "split",
+                "validation_fraction",
+                format!("= {fr} must be at least 0 and below 1"),
+            ));
+        }
+        if fr > 0.0 && split.validation_path.is_some() {
+            return Err(err(
+                "split",
+                "validation_fraction",
+                "cannot be combined with split.validation_path; keep one of them".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `[data]`: target, paths and the column lists agree with each other.
+pub(super) fn check_data(d: &DataSection, src: Source<'_>) -> Result<()> {
+    let err = |section: &str, key: &str, msg: String| src.key_error(section, key, msg);
+    if d.target.trim().is_empty() {
+        return Err(err(
+            "data",
+            "target",
+            "is empty; name the target column".into(),
+        ));
+    }
+    let patterns = d.path.patterns();
+    if patterns.is_empty() || patterns.iter().any(|p| p.trim().is_empty()) {
+        return Err(err(
+            "data",
+            "path",
+            "is empty; name the training CSV (or a list of CSVs)".into(),
+        ));
+    }
+    if let Some(feats) = &d.features {
+        if feats.is_empty() {
+            return Err(err(
+                "data",
+                "features",
+                "is empty; list at least one column or remove the key to use every column".into(),
+            ));
+        }
+        if feats.contains(&d.target) {
+            return Err(err(
+                "data",
+                "features",
+                format!("contains the target \"{}\"; remove it", d.target),
+            ));
+        }
+        if let Some(dup) = first_duplicate(feats) {
+            return Err(err("data", "features", format!("lists \"{dup}\" twice")));
+        }
+        for c in &d.categorical {
+            if !feats.contains(c) {
+                return Err(err(
+                    "data",
+                    "categorical",
+                    format!("names \"{c}\", which is not in data.features; add it there"),
+                ));
+            }
+        }
+    }
+    if d.categorical.contains(&d.target) {
+        return Err(err(
+            "data",
+            "categorical",
+            format!(
+                "contains the target \"{}\"; the target must be numeric",
+                d.target
+            ),
+        ));
+    }
+    if d.exclude.contains(&d.target) {
+        return Err(err(
+            "data",
+            "exclude",
+            format!("contains the target \"{}\"; remove it", d.target),
+        ));
+    }
+    Ok(())
+}
+
+/// `[model]`: a valid registry name, and GLM settings only on a GLM.
+pub(super) fn check_model(m: &ModelSection, src: Source<'_>) -> Result<()> {
+    let err = |section: &str, key: &str, msg: String| src.key_error(section, key, msg);
+    if !valid_name(&m.name) {
+        return Err(err(
+            "model",
+            "name",
+            format!(
+                "= \"{}\" is not a valid model name; use letters, digits, '-', '_' or '/', starting and ending with a letter or digit",
+                m.name
+            ),
+        ));
+    }
+    if m.kind == ModelKind::Linear {
+        for (key, set) in [
+            ("power", m.power.is_some()),
+            ("link", m.link.is_some()),
+            ("alpha", m.alpha.is_some()),
+            ("max_iter", m.max_iter.is_some()),
+        ] {
+            if set {
+                return Err(err(
+                    "model",
+                    key,
+                    "applies only to kind = \"glm\"; remove it or set model.kind = \"glm\"".into(),
+                ));
+            }
+        }
+    } else {
+        if let Some(p) = m.power
+            && (!(p == 0.0 || p >= 1.0) || !p.is_finite())
+        {
+            return Err(err(
+                "model",
+                "power",
+                format!("= {p} is not a Tweedie power; use 0, or a number of at least 1"),
+            ));
+        }
+        if let Some(a) = m.alpha
+            && (a < 0.0 || !a.is_finite())
+        {
+            return Err(err(
+                "model",
+                "alpha",
+                format!("= {a} must be a finite number of at least 0"),
+            ));
+        }
+        if m.max_iter == Some(0) {
+            return Err(err("model", "max_iter", "must be at least 1".into()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! The serde types of `mlops.toml`: the root table and the tables of
+//! training (`[project]`, `[data]`, `[split]`, `[model]`), `[registry]`,
+//! `[abtest]` and `[serve]`. `[validate]` and `[environments.NAME]` have
+//! their own files. Every table denies unknown fields.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::project::environments::EnvironmentSection;
+use crate::project::validate::ValidateSection;
+
+/// The content of `mlops.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    /// `[project]`
+    #[serde(default)]
+    pub project: ProjectSection,
+    /// `[data]` (needed by `train`)
+    pub data: Option<DataSection>,
+    /// `[split]`
+    #[serde(default)]
+    pub split: SplitSection,
+    /// `[model]` (needed by `train`, and by `predict` without `--model`)
+    pub model: Option<ModelSection>,
+    /// `[abtest]`: defaults of `abtest-analyze`
+    pub abtest: Option<AbtestSection>,
+    /// `[registry]`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistrySection>,
+    /// `[validate]`: gates of `mlops validate`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<ValidateSection>,
+    /// `[environments.NAME]`: deploy targets; NAME is the registry stage.
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub environments: indexmap::IndexMap<String, EnvironmentSection>,
+    /// `[serve]`: the model server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve: Option<ServeSection>,
+}
+
+/// `[serve]`: defaults of `mlops serve`; flags override them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSection {
+    /// Address to listen on (default `127.0.0.1:8080`).
+    pub bind: Option<String>,
+    /// The environment variable holding the admin API's bearer token; no
+    /// token, no admin API.
+    pub admin_token_env: Option<String>,
+    /// JSON Lines prediction log.
+    pub prediction_log: Option<PathBuf>,
+    /// Rotate the prediction log past this size (default 100 MiB).
+    pub log_max_bytes: Option<u64>,
+    /// Rotated logs kept (default 5).
+    pub log_keep: Option<u32>,
+    /// Largest request body (default 1 MiB; larger is 413).
+    pub max_body_bytes: Option<u64>,
+    /// Most rows in one request (default 10,000).
+    pub max_batch_rows: Option<usize>,
+    /// Per-request timeout in seconds (default 10).
+    pub timeout_s: Option<f64>,
+    /// TLS certificate and key (PEM).
+    pub tls: Option<TlsSection>,
+}
+
+/// `serve.tls`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+}
+
+/// `[registry]`: where tags are pushed and which stages exist.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySection {
+    /// The git remote `--push` pushes tags to; default `origin`.
+    pub remote: Option<String>,
+    /// The stages (environments) versions can be assigned to.
+    #[serde(default)]
+    pub stages: Vec<String>,
+}
+
+/// `[abtest]`: defaults of `mlops abtest-analyze`; flags override them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbtestSection {
+    /// The metric column.
+    pub metric: Option<String>,
+    /// `continuous` or `binary`.
+    pub kind: Option<AbtestKind>,
+    /// The control variant.
+    pub control: Option<String>,
+    /// Significance level.
+    pub alpha: Option<f64>,
+    /// The planned allocation, variant to weight.
+    pub planned_split: Option<indexmap::IndexMap<String, f64>>,
+    /// The column naming the variant.
+    pub variant_column: Option<String>,
+    /// The test.
+    pub test: Option<AbtestTest>,
+    /// The multiple-comparison correction.
+    pub correction: Option<AbtestCorrection>,
+    /// Aggregate rows per unit in this column.
+    pub unit: Option<String>,
+    /// CUPED covariate column.
+    pub covariate: Option<String>,
+    /// Relative minimum detectable effect for sizing.
+    pub mde: Option<f64>,
+    /// `increase` (higher is better) or `decrease`.
+    pub direction: Option<AbtestDirection>,
+}
+
+/// `abtest.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestKind {
+    /// Any real number.
+    Continuous,
+    /// 0/1 or true/false.
+    Binary,
+}
+
+/// `abtest.test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestTest {
+    /// Choose by kind and counts.
+    Auto,
+    /// Welch's t.
+    Welch,
+    /// Student's t.
+    Student,
+    /// Mann–Whitney U.
+    MannWhitney,
+    /// Pooled z.
+    Z,
+    /// Chi-square.
+    Chi2,
+    /// Fisher's exact test.
+    Fisher,
+}
+
+/// `abtest.correction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestCorrection {
+    /// Holm.
+    Holm,
+    /// Bonferroni.
+    Bonferroni,
+    /// Benjamini–Hochberg.
+    Bh,
+    /// None.
+    None,
+}
+
+/// `abtest.direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbtestDirection {
+    /// Higher is better.
+    Increase,
+    /// Lower is better.
+    Decrease,
+}
+
+/// `[project]`: metadata.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    /// Project name (informational).
+    pub name: Option<String>,
+    /// One line about the project (informational).
+    pub description: Option<String>,
+}
+
+/// What to do with an empty cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingPolicy {
+    /// An empty cell is a data error (exit 3).
+    #[default]
+    Error,
+    /// Rows with an empty cell in a used column are left out.
+    DropRow,
+    /// Empty numeric feature cells get the training mean, empty categorical
+    /// cells the most frequent training level; rows with an empty target are
+    /// left out.
+    Mean,
+}
+
+impl MissingPolicy {
+    /// The name used in `mlops.toml`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingPolicy::Error => "error",
+            MissingPolicy::DropRow => "drop-row",
+            MissingPolicy::Mean => "mean",
+        }
+    }
+}
+
+/// `[data]`: the training data.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// CSV file(s) with a header row, relative to the project file: a path,
+    /// a glob, or a list of them; `.csv.gz` files are decompressed.
+    pub path: DataPath,
+    /// The target column.
+    pub target: String,
+    /// Feature columns, in this order; default: every column but the target
+    /// and `exclude`, in file order.
+    pub features: Option<Vec<String>>,
+    /// Columns never used as features.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Columns one-hot encoded with the levels seen in training.
+    #[serde(default)]
+    pub categorical: Vec<String>,
+    /// Missing-value policy.
+    #[serde(default)]
+    pub missing: MissingPolicy,
+}
+
+/// `[data].path`: one path (or glob) or a list of them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum DataPath {
+    /// `path = "data/train.csv"`
+    One(String),
+    /// `path = ["a.csv", "b/*.csv.gz"]`
+    Many(Vec<String>),
+}
+
+impl DataPath {
+    /// The paths or patterns, in order.
+    #[must_use]
+    pub fn patterns(&self) -> Vec<&str> {
+        match self {
+            DataPath::One(p) => vec![p.as_str()],
+            DataPath::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `[split]`: how validation rows are chosen.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitSection {
+    /// Share of rows held out for validation, in `[0, 1)`; default 0.2
+    /// (0 when `validation_path` is set).
+    pub validation_fraction: Option<f64>,
+    /// Seed of the deterministic row assignment.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// A separate validation CSV instead of a fraction.
+    pub validation_path: Option<String>,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+impl Default for SplitSection {
+    fn default() -> Self {
+        SplitSection {
+            validation_fraction: None,
+            seed: default_seed(),
+            validation_path: None,
+        }
+    }
+}
+
+impl SplitSection {
+    /// The effective validation fraction.
+    #[must_use]
+    pub fn fraction(&self) -> f64 {
+        match (self.validation_fraction, &self.validation_path) {
+            (Some(f), _) => f,
+            (None, Some(_)) => 0.0,
+            (None, None) => 0.2,
+        }
+    }
+}
+
+/// The estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Ordinary least squares (linfa-linear, QR).
+    #[default]
+    Linear,
+    /// Tweedie generalised linear model (linfa-linear).
+    Glm,
+}
+
+impl ModelKind {
+    /// The name used in `mlops.toml`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Glm => "glm",
+        }
+    }
+}
+
+/// Link function of a GLM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkName {
+    /// identity for `power = 0`, log otherwise
+    #[default]
+    Auto,
+    /// `g(mu) = mu`
+    Identity,
+    /// `g(mu) = ln(mu)`
+    Log,
+}
+
+/// `[model]`: what to fit and where the artifact goes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// Registry name of the model.
+    pub name: String,
+    /// `linear` or `glm`.
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// Fit an intercept.
+    #[serde(default = "default_true")]
+    pub fit_intercept: bool,
+    /// Where `train` writes the artifact; default `models/<name>.json`.
+    pub artifact: Option<String>,
+    /// GLM: Tweedie power (0 normal, 1 Poisson, (1,2) compound, 2 gamma, 3 inverse Gaussian).
+    pub power: Option<f64>,
+    /// GLM: link function.
+    pub link: Option<LinkName>,
+    /// GLM: L2 penalty.
+    pub alpha: Option<f64>,
+    /// GLM: maximum solver iterations.
+    pub max_iter: Option<u64>,
+    /// Train on the streaming path (true), in memory (false), or choose by
+    /// file size (unset).
+    pub streaming: Option<bool>,
+}
+
+fn default_true() -> bool {
+    true
+}

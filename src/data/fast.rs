@@ -8,11 +8,16 @@
 //! more than 15 digits, whitespace, a short or long row, a blank line, the
 //! last bytes of the chunk) is handed, from its first byte, to the general
 //! record parser, so values, messages and line numbers are those of
-//! [`super::visit_chunk`] + [`super::parse_number`] by construction: the fast
-//! path accepts only cells the general parser reads the same way (Clinger's
-//! exact case, as in [`super::parse_short_decimal`]).
+//! [`super::records::visit_chunk`] + [`super::cell::parse_number`] by
+//! construction: the fast path accepts only cells the general parser reads
+//! the same way (Clinger's exact case, as in
+//! [`super::cell::parse_short_decimal`]).
 
-use super::{Builder, Plan, visit_chunk};
+use super::builder::{Builder, estimate_rows};
+use super::cell::POW10;
+use super::plan::{FeatureKind, Plan};
+use super::records::visit_chunk;
+use super::swar::{digit_run, digits_value, load8, unzero};
 use crate::error::Result;
 
 /// `10^k` for the digit counts a fast cell can have.
@@ -40,65 +45,10 @@ const POW10_U64: [u64; 16] = [
 /// terminator (and the LF after a CR).
 const LOOKAHEAD: usize = 1 + 7 + 1 + 16 + 2;
 
-/// The eight bytes at `b[i..i + 8]`, first byte lowest.
-#[inline]
-fn load8(b: &[u8], i: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[i..i + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// The eight bytes of `v` with ASCII digits turned into their values
-/// (`'0'..='9'` → 0..=9; other bytes become values of 10 or more).
-#[inline]
-pub(super) fn unzero(v: u64) -> u64 {
-    v ^ 0x3030_3030_3030_3030
-}
-
-/// How many of the eight bytes of `x` (from [`unzero`]; text order = least
-/// significant first) are digits before the first byte that is not.
-#[inline]
-pub(super) fn digit_run(x: u64) -> usize {
-    // A byte is a digit when its value is at most 9: adding 0x76 leaves its
-    // top bit clear. A byte of 0x8A or more carries into the next byte, but
-    // it is no digit, and a carry only reaches later bytes, so the first
-    // non-digit is found exactly.
-    let bad = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
-    (bad.trailing_zeros() / 8) as usize
-}
-
-/// The value of the first `count` (at most 8) digits of `x` (from
-/// [`unzero`]).
-#[inline]
-fn digits_value(x: u64, count: usize) -> u64 {
-    // Shifted to the top, so that the bytes before them read as leading
-    // zeros; a shift by 64 (no digits) is valid on 128 bits, no branch.
-    #[allow(clippy::cast_possible_truncation)]
-    let d = ((u128::from(x) << 64) >> (8 * count)) as u64;
-    value_of_eight(d)
-}
-
-/// The number written by eight digit values (0..=9, first digit in the
-/// lowest byte): pairs of digits, pairs of pairs, then the two halves (the
-/// SWAR method of simdjson and fast_float).
-#[inline]
-pub(super) fn value_of_eight(d: u64) -> u64 {
-    // Each 16-bit lane: 10 * d(2k) + d(2k+1) in its low byte.
-    let d = (d * 10) + (d >> 8);
-    // Pairs of lanes into 32-bit halves: 100 * pair0 + pair1, and the
-    // halves into one number: 10^4 * upper four digits + lower four.
-    let lanes = d & 0x0000_00FF_0000_00FF;
-    let odd = (d >> 16) & 0x0000_00FF_0000_00FF;
-    (lanes
-        .wrapping_mul(100 + (1_000_000 << 32))
-        .wrapping_add(odd.wrapping_mul(1 + (10_000 << 32))))
-        >> 32
-}
-
 /// A cell at `b[i..]` of the form `-?D{1,7}(.D{0,16})?` with at most 15
 /// digits in all: its value (Clinger's exact case: `m / 10^k` with `m <
 /// 2^53`, one correctly rounded division, the same operation
-/// [`super::parse_short_decimal`] does) and the offset just past it.
+/// [`super::cell::parse_short_decimal`] does) and the offset just past it.
 /// Needs `i + LOOKAHEAD <= b.len()`.
 #[inline]
 fn cell(b: &[u8], i: usize) -> Option<(f64, usize)> {
@@ -132,7 +82,7 @@ fn cell(b: &[u8], i: usize) -> Option<(f64, usize)> {
     // mant < 10^15 < 2^53: exact, and positive as an i64.
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
     let m = mant as i64 as f64;
-    let x = m / super::POW10[frac];
+    let x = m / POW10[frac];
     // The sign without a branch (signs are random in real data): -x.
     Some((f64::from_bits(x.to_bits() | (u64::from(neg) << 63)), i))
 }
@@ -145,9 +95,40 @@ enum Dest {
     Skip,
 }
 
+/// Where each of the `plan.width` CSV columns goes.
+fn destinations(plan: &Plan<'_>) -> Vec<Dest> {
+    let mut dest = vec![Dest::Skip; plan.width];
+    for (k, &c) in plan.feat_idx.iter().enumerate() {
+        dest[c] = Dest::Feature(k);
+    }
+    if let Some((t, _)) = plan.target {
+        dest[t] = Dest::Target;
+    }
+    dest
+}
+
+/// The one line of `chunk` at `start` (file line `line`) through the
+/// general parser, into `out`; returns the offset just past it.
+fn general_line(
+    plan: &Plan<'_>,
+    chunk: &[u8],
+    start: usize,
+    line: u64,
+    out: &mut Builder<'_>,
+) -> Result<usize> {
+    let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |p| start + p + 1);
+    visit_chunk(
+        plan.origin,
+        &chunk[start..end],
+        line,
+        &mut |fields, l, _| out.push(fields, l),
+    )?;
+    Ok(end)
+}
+
 /// Whether [`parse_numeric_chunk`] can read `chunk` for `plan`.
 pub(super) fn applies(plan: &Plan<'_>, chunk: &[u8]) -> bool {
-    plan.kinds.iter().all(|k| *k == super::FeatureKind::Numeric)
+    plan.kinds.iter().all(|k| *k == FeatureKind::Numeric)
         && plan.width > 0
         && memchr::memchr(b'"', chunk).is_none()
 }
@@ -163,13 +144,7 @@ pub(super) fn parse_numeric_chunk(
     progress: &dyn Fn(u64, u64),
 ) -> Result<usize> {
     let width = plan.width;
-    let mut dest = vec![Dest::Skip; width];
-    for (k, &c) in plan.feat_idx.iter().enumerate() {
-        dest[c] = Dest::Feature(k);
-    }
-    if let Some((t, _)) = plan.target {
-        dest[t] = Dest::Target;
-    }
+    let dest = destinations(plan);
     let mut feats = vec![0.0f64; plan.feat_idx.len()];
     let mut target = 0.0f64;
     let mut line = first_line;
@@ -221,20 +196,12 @@ pub(super) fn parse_numeric_chunk(
             taken += 1;
             next
         } else {
-            // This one line through the general parser.
-            let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |p| start + p + 1);
-            visit_chunk(
-                plan.origin,
-                &chunk[start..end],
-                line,
-                &mut |fields, l, _| out.push(fields, l),
-            )?;
-            end
+            general_line(plan, chunk, start, line, out)?
         };
         line += 1;
         rows += 1;
         if rows == 1024 {
-            out.reserve(super::estimate_rows(chunk.len(), next as u64));
+            out.reserve(estimate_rows(chunk.len(), next as u64));
         }
         if rows.is_multiple_of(65_536) {
             progress(next as u64, rows as u64);
@@ -252,49 +219,6 @@ mod tests {
         let mut v = s.as_bytes().to_vec();
         v.extend_from_slice(&[b'\n'; LOOKAHEAD + 8]);
         v
-    }
-
-    #[test]
-    fn digit_runs_and_values() {
-        for (s, n, val) in [
-            ("12345678", 8, 12_345_678),
-            ("1234567,", 7, 1_234_567),
-            ("0,000000", 1, 0),
-            ("9.000000", 1, 9),
-            (",1234567", 0, 0),
-            ("00000001", 8, 1),
-            ("1\u{7f}000000", 1, 1),
-        ] {
-            let v = unzero(load8(s.as_bytes(), 0));
-            assert_eq!(digit_run(v), n, "{s}");
-            assert_eq!(digits_value(v, n), val, "{s}");
-        }
-        // Every byte value after every run length: the run ends exactly at
-        // the first byte that is not a digit, whatever follows it.
-        for k in 0..8 {
-            for byte in 0..=255u8 {
-                let mut w = *b"98765432";
-                w[k] = byte;
-                for later in &mut w[k + 1..] {
-                    *later = 0xFF;
-                }
-                let x = unzero(u64::from_le_bytes(w));
-                let want = if byte.is_ascii_digit() { k + 1 } else { k };
-                assert_eq!(digit_run(x), want, "{k} {byte}");
-                let text = std::str::from_utf8(&w[..want]).unwrap();
-                assert_eq!(
-                    digits_value(x, want),
-                    text.parse().unwrap_or(0),
-                    "{k} {byte}"
-                );
-            }
-        }
-        // Bytes that carry or borrow do not disturb the digits before them.
-        let v = unzero(u64::from_le_bytes([
-            b'4', b'2', 0xFF, 0xFF, 0x00, b'1', 0x2F, 0x3A,
-        ]));
-        assert_eq!(digit_run(v), 2);
-        assert_eq!(digits_value(v, 2), 42);
     }
 
     #[test]
@@ -384,7 +308,7 @@ mod tests {
             missing: MissingPolicy::Error,
         };
         let feats = super::super::resolve_features(&header, &sel, "t.csv").unwrap();
-        let plan = super::super::plan(&header, &feats, &sel, "t.csv").unwrap();
+        let plan = super::super::plan::plan(&header, &feats, &sel, "t.csv").unwrap();
         let good = "1.25,-3.5,7\n".repeat(40);
         for bad in [
             "12a,3,4\n",
@@ -445,7 +369,7 @@ mod tests {
                 missing,
             };
             let feats = super::super::resolve_features(&header, &sel, "t.csv").unwrap();
-            let plan = super::super::plan(&header, &feats, &sel, "t.csv").unwrap();
+            let plan = super::super::plan::plan(&header, &feats, &sel, "t.csv").unwrap();
             let (mut errors, mut fast_rows, mut rows) = (0, 0, 0);
             for round in 0..400 {
                 let mut text = String::new();

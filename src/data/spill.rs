@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-use super::{Column, Table};
+use super::table::{Column, Table};
 
 /// Writes tables to an anonymous temporary file.
 pub struct SpillWriter {

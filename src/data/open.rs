@@ -1,0 +1,155 @@
+//! Opening inputs: files, gzip files (by a `.gz` suffix) and `http(s)://`
+//! URLs, read whole or streamed, hashing the raw bytes that pass.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result, io_reason};
+
+/// The URL of a source given as `http://` or `https://` in `[data].path`.
+#[must_use]
+pub fn url_of(path: &Path) -> Option<&str> {
+    path.to_str()
+        .filter(|s| s.starts_with("https://") || s.starts_with("http://"))
+}
+
+/// Open a URL for reading, streaming its body (exit 5 when it fails).
+pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
+    let client = reqwest::blocking::Client::builder()
+        .user_agent(concat!("mlops/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(30))
+        .timeout(None)
+        .build()
+        .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
+    let resp = client.get(url).send().map_err(|e| {
+        Error::Remote(format!(
+            "GET {url} failed: {}; check the URL and the network",
+            root_cause(&e)
+        ))
+    })?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(Error::Remote(format!(
+            "GET {url} answered {status}; check the URL"
+        )));
+    }
+    Ok(Box::new(resp))
+}
+
+/// The innermost message of an error chain.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    let s = cur.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// The raw bytes of a file or URL.
+pub(super) fn read_raw(p: &Path) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    if let Some(url) = url_of(p) {
+        open_url(url)?.read_to_end(&mut out).map_err(|e| {
+            Error::Remote(format!(
+                "reading {url} failed: {}; check the network",
+                io_reason(&e)
+            ))
+        })?;
+        return Ok(out);
+    }
+    std::fs::read(p).map_err(|e| Error::io("read", p, &e))
+}
+
+/// The contents of file `path` from its raw `bytes`: decompressed into a
+/// new buffer when it is gzip, else the bytes themselves (no copy).
+pub(super) fn decompressed<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    origin: &str,
+) -> Result<Cow<'a, [u8]>> {
+    Ok(if is_gzip(path) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                Error::data(format!(
+                    "{origin}: not a readable gzip file ({}); check the file or drop the .gz suffix",
+                    io_reason(&e)
+                ))
+            })?;
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(bytes)
+    })
+}
+
+/// Whether a path names a gzip file (by its `.gz` suffix).
+#[must_use]
+pub fn is_gzip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// A reader that hashes the raw bytes that pass through it.
+pub(super) struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// One input file or URL, decompressed when it is gzip, hashing its raw
+/// bytes.
+pub(super) enum Input {
+    Plain(Hashing<Box<dyn Read + Send>>),
+    Gzip(Box<flate2::read::MultiGzDecoder<Hashing<Box<dyn Read + Send>>>>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Plain(r) => r.read(buf),
+            Input::Gzip(r) => r.read(buf),
+        }
+    }
+}
+
+impl Input {
+    /// Open `path` (a file or URL), hashing its raw bytes into `hasher`.
+    pub(super) fn open(path: &Path, hasher: Sha256) -> Result<Input> {
+        let f: Box<dyn Read + Send> = match url_of(path) {
+            Some(url) => open_url(url)?,
+            None => Box::new(File::open(path).map_err(|e| Error::io("read", path, &e))?),
+        };
+        let h = Hashing { inner: f, hasher };
+        Ok(if is_gzip(path) {
+            Input::Gzip(Box::new(flate2::read::MultiGzDecoder::new(h)))
+        } else {
+            Input::Plain(h)
+        })
+    }
+
+    /// Read what is left of the raw file and return the running hash.
+    pub(super) fn finish(self) -> Sha256 {
+        let mut h = match self {
+            Input::Plain(h) => h,
+            Input::Gzip(d) => d.into_inner(),
+        };
+        let _ = std::io::copy(&mut h, &mut std::io::sink());
+        h.hasher
+    }
+}

@@ -1,0 +1,116 @@
+//! Columns and tables: the typed feature columns a CSV is read into, and the
+//! table that holds them with the target and each row's file line.
+
+use std::collections::HashMap;
+
+/// Code of a missing categorical cell.
+pub const MISSING_LEVEL: u32 = u32::MAX;
+
+/// One feature column.
+#[derive(Debug, Clone)]
+pub enum Column {
+    /// Numbers; `NaN` marks a missing cell.
+    Numeric(Vec<f64>),
+    /// Level codes into `levels`; [`MISSING_LEVEL`] marks a missing cell.
+    Categorical {
+        /// Per-row level code.
+        codes: Vec<u32>,
+        /// Levels in first-seen order.
+        levels: Vec<String>,
+    },
+}
+
+impl Column {
+    /// Whether row `i` is missing.
+    #[must_use]
+    pub fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Column::Numeric(v) => v[i].is_nan(),
+            Column::Categorical { codes, .. } => codes[i] == MISSING_LEVEL,
+        }
+    }
+}
+
+/// A loaded table: the selected feature columns and the target.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The file, as shown in messages.
+    pub origin: String,
+    /// Feature names, in model order.
+    pub feature_names: Vec<String>,
+    /// Feature columns, parallel to `feature_names`.
+    pub features: Vec<Column>,
+    /// Target values (`NaN` = missing); empty when no target was asked for.
+    pub target: Vec<f64>,
+    /// The 1-based file line of each row.
+    pub lines: Vec<u64>,
+    /// Where rows come from when the table spans several files: (first
+    /// row, file as shown in messages), in row order; empty for one file.
+    pub sources: Vec<(usize, String)>,
+}
+
+impl Table {
+    /// Append the rows of `other` (same columns), mapping its level codes
+    /// onto ours.
+    pub fn append(&mut self, other: Table) {
+        self.target.extend_from_slice(&other.target);
+        self.lines.extend_from_slice(&other.lines);
+        for (mine, theirs) in self.features.iter_mut().zip(other.features) {
+            match (mine, theirs) {
+                (Column::Numeric(a), Column::Numeric(b)) => a.extend_from_slice(&b),
+                (
+                    Column::Categorical { codes, levels },
+                    Column::Categorical {
+                        codes: bcodes,
+                        levels: blevels,
+                    },
+                ) => {
+                    let index: HashMap<&str, u32> = levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.as_str(), u32::try_from(i).unwrap_or(MISSING_LEVEL - 1)))
+                        .collect();
+                    let mut added: Vec<String> = Vec::new();
+                    let base = levels.len();
+                    let remap: Vec<u32> = blevels
+                        .into_iter()
+                        .map(|l| {
+                            if let Some(&c) = index.get(l.as_str()) {
+                                c
+                            } else if let Some(k) = added.iter().position(|a| *a == l) {
+                                u32::try_from(base + k).unwrap_or(MISSING_LEVEL - 1)
+                            } else {
+                                added.push(l);
+                                u32::try_from(base + added.len() - 1).unwrap_or(MISSING_LEVEL - 1)
+                            }
+                        })
+                        .collect();
+                    levels.extend(added);
+                    codes.extend(bcodes.into_iter().map(|c| {
+                        if c == MISSING_LEVEL {
+                            c
+                        } else {
+                            remap[c as usize]
+                        }
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The file row `i` was read from, as shown in messages.
+    #[must_use]
+    pub fn origin_of(&self, i: usize) -> &str {
+        match self.sources.partition_point(|(first, _)| *first <= i) {
+            0 => &self.origin,
+            k => &self.sources[k - 1].1,
+        }
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+}

@@ -15,8 +15,8 @@ use super::{
 };
 use mlops::Result;
 use mlops::abtest::{
-    Comparison, Decision, Direction, Input, Kind, Report, Settings, TestChoice, correction_name,
-    parse_split,
+    Comparison, Decision, Direction, Input, Kind, PowerReport, Report, Settings, SrmReport,
+    TestChoice, VariantSummary, correction_name, parse_split,
 };
 use mlops::error::Error;
 use mlops::project::{
@@ -80,38 +80,8 @@ pub fn settings(a: &AbtestArgs, t: Option<&AbtestSection>, env: &Env) -> Result<
         (Some(KindArg::Binary), _) | (None, Some(AbtestKind::Binary)) => Kind::Binary,
         _ => Kind::Continuous,
     };
-    let test = match a.test {
-        Some(x) => match x {
-            TestArg::Auto => TestChoice::Auto,
-            TestArg::Welch => TestChoice::Welch,
-            TestArg::Student => TestChoice::Student,
-            TestArg::MannWhitney => TestChoice::MannWhitney,
-            TestArg::Z => TestChoice::Z,
-            TestArg::Chi2 => TestChoice::Chi2,
-            TestArg::Fisher => TestChoice::Fisher,
-        },
-        None => match t.test {
-            None | Some(AbtestTest::Auto) => TestChoice::Auto,
-            Some(AbtestTest::Welch) => TestChoice::Welch,
-            Some(AbtestTest::Student) => TestChoice::Student,
-            Some(AbtestTest::MannWhitney) => TestChoice::MannWhitney,
-            Some(AbtestTest::Z) => TestChoice::Z,
-            Some(AbtestTest::Chi2) => TestChoice::Chi2,
-            Some(AbtestTest::Fisher) => TestChoice::Fisher,
-        },
-    };
-    let correction = match a.correction {
-        Some(CorrectionArg::Holm) => Correction::Holm,
-        Some(CorrectionArg::Bonferroni) => Correction::Bonferroni,
-        Some(CorrectionArg::Bh) => Correction::Bh,
-        Some(CorrectionArg::None) => Correction::None,
-        None => match t.correction {
-            None | Some(AbtestCorrection::Holm) => Correction::Holm,
-            Some(AbtestCorrection::Bonferroni) => Correction::Bonferroni,
-            Some(AbtestCorrection::Bh) => Correction::Bh,
-            Some(AbtestCorrection::None) => Correction::None,
-        },
-    };
+    let test = test_choice(a.test, t.test);
+    let correction = correction_choice(a.correction, t.correction);
     let direction = match (a.direction, t.direction) {
         (Some(DirectionArg::Decrease), _) | (None, Some(AbtestDirection::Decrease)) => {
             Direction::Decrease
@@ -146,6 +116,46 @@ pub fn settings(a: &AbtestArgs, t: Option<&AbtestSection>, env: &Env) -> Result<
     Ok(s)
 }
 
+/// Auto < `abtest.test` < `--test`.
+fn test_choice(flag: Option<TestArg>, file: Option<AbtestTest>) -> TestChoice {
+    match flag {
+        Some(x) => match x {
+            TestArg::Auto => TestChoice::Auto,
+            TestArg::Welch => TestChoice::Welch,
+            TestArg::Student => TestChoice::Student,
+            TestArg::MannWhitney => TestChoice::MannWhitney,
+            TestArg::Z => TestChoice::Z,
+            TestArg::Chi2 => TestChoice::Chi2,
+            TestArg::Fisher => TestChoice::Fisher,
+        },
+        None => match file {
+            None | Some(AbtestTest::Auto) => TestChoice::Auto,
+            Some(AbtestTest::Welch) => TestChoice::Welch,
+            Some(AbtestTest::Student) => TestChoice::Student,
+            Some(AbtestTest::MannWhitney) => TestChoice::MannWhitney,
+            Some(AbtestTest::Z) => TestChoice::Z,
+            Some(AbtestTest::Chi2) => TestChoice::Chi2,
+            Some(AbtestTest::Fisher) => TestChoice::Fisher,
+        },
+    }
+}
+
+/// Holm < `abtest.correction` < `--correction`.
+fn correction_choice(flag: Option<CorrectionArg>, file: Option<AbtestCorrection>) -> Correction {
+    match flag {
+        Some(CorrectionArg::Holm) => Correction::Holm,
+        Some(CorrectionArg::Bonferroni) => Correction::Bonferroni,
+        Some(CorrectionArg::Bh) => Correction::Bh,
+        Some(CorrectionArg::None) => Correction::None,
+        None => match file {
+            None | Some(AbtestCorrection::Holm) => Correction::Holm,
+            Some(AbtestCorrection::Bonferroni) => Correction::Bonferroni,
+            Some(AbtestCorrection::Bh) => Correction::Bh,
+            Some(AbtestCorrection::None) => Correction::None,
+        },
+    }
+}
+
 /// A float for JSON: non-finite values become null.
 fn num(v: f64) -> Value {
     if v.is_finite() { json!(v) } else { Value::Null }
@@ -166,67 +176,6 @@ fn pair(v: Option<[f64; 2]>) -> Value {
 #[must_use]
 pub fn render_json(r: &Report) -> String {
     let s = &r.settings;
-    let variants: Vec<Value> = r
-        .variants
-        .iter()
-        .map(|v| {
-            let mut o = match v.conversions {
-                Some(c) => json!({"name": v.name, "n": v.n, "conversions": c, "rate": num(v.mean)}),
-                None => json!({"name": v.name, "n": v.n, "mean": num(v.mean), "sd": num(v.sd)}),
-            };
-            if let Some(m) = v.adjusted_mean {
-                o["adjusted_mean"] = num(m);
-            }
-            o
-        })
-        .collect();
-    let planned: serde_json::Map<String, Value> = r
-        .srm
-        .planned
-        .iter()
-        .map(|(n, w)| (n.clone(), num(*w)))
-        .collect();
-    let observed: serde_json::Map<String, Value> = r
-        .srm
-        .observed
-        .iter()
-        .map(|(n, c)| (n.clone(), json!(c)))
-        .collect();
-    let contributions: serde_json::Map<String, Value> = r
-        .srm
-        .planned
-        .iter()
-        .zip(&r.srm.contributions)
-        .map(|((n, _), c)| (n.clone(), num(*c)))
-        .collect();
-    let comparisons: Vec<Value> = r
-        .comparisons
-        .iter()
-        .map(|c| {
-            json!({
-                "variant": c.variant,
-                "test": c.test.as_str(),
-                "statistic": num(c.result.statistic),
-                "df": num_opt(c.result.df),
-                "p_value": num(c.result.p.p),
-                "log10_p": num(c.result.p.log10),
-                "p_value_adjusted": num(c.p_adjusted),
-                "significant": c.significant,
-                "difference": num(c.difference),
-                "ci": pair(Some(c.ci)),
-                "relative_lift": num_opt(c.relative_lift),
-                "relative_ci": pair(c.relative_ci),
-                "chance_to_win": num(c.chance_to_win),
-                "notes": c.notes,
-            })
-        })
-        .collect();
-    let mde: Vec<Value> = r
-        .power
-        .mde
-        .iter()
-        .map(|(v, abs, rel)| json!({"variant": v, "mde_absolute": num(*abs), "mde_relative": num_opt(*rel)}))
-        .collect();
     let doc = json!({
         "input": r.origin,
         "rows": r.rows,
@@ -240,36 +189,101 @@ pub fn render_json(r: &Report) -> String {
         "test": s.test.as_str(),
         "correction": correction_name(s.correction),
         "family": r.family,
-        "variants": variants,
-        "srm": {
-            "chi2": num(r.srm.chi2),
-            "df": num(r.srm.df),
-            "p_value": num(r.srm.p.p),
-            "log10_p": num(r.srm.p.log10),
-            "planned": planned,
-            "observed": observed,
-            "contributions": contributions,
-            "mismatch": r.srm.mismatch,
-        },
+        "variants": r.variants.iter().map(variant_json).collect::<Vec<Value>>(),
+        "srm": srm_json(&r.srm),
         "cuped": r.cuped.as_ref().map(|c| json!({
             "covariate": c.covariate,
             "theta": num(c.theta),
             "variance_reduction": num(c.variance_reduction),
         })),
-        "comparisons": comparisons,
-        "power": {
-            "power": r.power.power,
-            "alpha": s.alpha,
-            "mde": mde,
-            "target_mde": num_opt(r.power.target_mde),
-            "units_per_arm": num_opt(r.power.units_per_arm),
-        },
+        "comparisons": r.comparisons.iter().map(comparison_json).collect::<Vec<Value>>(),
+        "power": power_json(&r.power, s.alpha),
         "decision": r.decision.as_str(),
         "reasons": r.reasons,
     });
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// One variant: rate and conversions for a binary metric, mean and sd
+/// otherwise, and the CUPED-adjusted mean when there is one.
+fn variant_json(v: &VariantSummary) -> Value {
+    let mut o = match v.conversions {
+        Some(c) => json!({"name": v.name, "n": v.n, "conversions": c, "rate": num(v.mean)}),
+        None => json!({"name": v.name, "n": v.n, "mean": num(v.mean), "sd": num(v.sd)}),
+    };
+    if let Some(m) = v.adjusted_mean {
+        o["adjusted_mean"] = num(m);
+    }
+    o
+}
+
+/// The sample ratio check, with planned shares, observed counts and
+/// contributions keyed by variant.
+fn srm_json(srm: &SrmReport) -> Value {
+    let planned: serde_json::Map<String, Value> = srm
+        .planned
+        .iter()
+        .map(|(n, w)| (n.clone(), num(*w)))
+        .collect();
+    let observed: serde_json::Map<String, Value> = srm
+        .observed
+        .iter()
+        .map(|(n, c)| (n.clone(), json!(c)))
+        .collect();
+    let contributions: serde_json::Map<String, Value> = srm
+        .planned
+        .iter()
+        .zip(&srm.contributions)
+        .map(|((n, _), c)| (n.clone(), num(*c)))
+        .collect();
+    json!({
+        "chi2": num(srm.chi2),
+        "df": num(srm.df),
+        "p_value": num(srm.p.p),
+        "log10_p": num(srm.p.log10),
+        "planned": planned,
+        "observed": observed,
+        "contributions": contributions,
+        "mismatch": srm.mismatch,
+    })
+}
+
+/// One variant against the control.
+fn comparison_json(c: &Comparison) -> Value {
+    json!({
+        "variant": c.variant,
+        "test": c.test.as_str(),
+        "statistic": num(c.result.statistic),
+        "df": num_opt(c.result.df),
+        "p_value": num(c.result.p.p),
+        "log10_p": num(c.result.p.log10),
+        "p_value_adjusted": num(c.p_adjusted),
+        "significant": c.significant,
+        "difference": num(c.difference),
+        "ci": pair(Some(c.ci)),
+        "relative_lift": num_opt(c.relative_lift),
+        "relative_ci": pair(c.relative_ci),
+        "chance_to_win": num(c.chance_to_win),
+        "notes": c.notes,
+    })
+}
+
+/// Power, the detectable effects and the sizing.
+fn power_json(power: &PowerReport, alpha: f64) -> Value {
+    let mde: Vec<Value> = power
+        .mde
+        .iter()
+        .map(|(v, abs, rel)| json!({"variant": v, "mde_absolute": num(*abs), "mde_relative": num_opt(*rel)}))
+        .collect();
+    json!({
+        "power": power.power,
+        "alpha": alpha,
+        "mde": mde,
+        "target_mde": num_opt(power.target_mde),
+        "units_per_arm": num_opt(power.units_per_arm),
+    })
 }
 
 /// A number with about six significant digits.

@@ -1,0 +1,106 @@
+//! CSV rows: the header located, then block by block, a plain block (no
+//! quotes) split at a newline near its middle and parsed on two threads,
+//! each part into its own totals merged in order.
+
+use std::io::Read;
+
+use super::row::RowParser;
+use crate::abtest::settings::Kind;
+use crate::abtest::totals::ExperimentTotals;
+use crate::data::{BlockReader, STREAM_BLOCK, locate, visit_chunk};
+use crate::error::{Error, Result};
+use crate::report::Progress;
+
+/// Column indices in a CSV header.
+struct CsvColumns {
+    variant: usize,
+    metric: usize,
+    covariate: Option<usize>,
+    unit: Option<usize>,
+    max: usize,
+}
+
+fn parse_csv_chunk(
+    parser: &RowParser<'_>,
+    cols: &CsvColumns,
+    chunk: &[u8],
+    line: u64,
+) -> Result<ExperimentTotals> {
+    let mut totals = ExperimentTotals::default();
+    visit_chunk(parser.origin, chunk, line, &mut |f, line, _| {
+        if f.len() <= cols.max {
+            return Err(Error::data(format!(
+                "{}:{line}: the row has {} fields but the header has more; fix the row",
+                parser.origin,
+                f.len()
+            )));
+        }
+        parser.row(
+            &mut totals,
+            f[cols.variant],
+            f[cols.metric],
+            cols.covariate.map(|i| f[i]),
+            cols.unit.map(|i| f[i]),
+            line,
+        )
+    })?;
+    Ok(totals)
+}
+
+/// A newline near the middle of a chunk without quotes.
+fn middle(chunk: &[u8]) -> Option<usize> {
+    if chunk.len() < 1 << 16 || chunk.contains(&b'"') {
+        return None;
+    }
+    memchr::memchr(b'\n', &chunk[chunk.len() / 2..]).map(|i| chunk.len() / 2 + i + 1)
+}
+
+/// The rows of a CSV stream.
+pub(super) fn read_csv<R: Read>(
+    input: R,
+    parser: &RowParser<'_>,
+    progress: &dyn Progress,
+) -> Result<ExperimentTotals> {
+    let (mut reader, header) = BlockReader::open(input, parser.origin, STREAM_BLOCK)?;
+    let s = parser.s;
+    let mut wanted = vec![s.variant_column.clone(), s.metric.clone()];
+    wanted.extend(s.covariate.iter().cloned());
+    wanted.extend(s.unit.iter().cloned());
+    let idx = locate(&header, &wanted, parser.origin, "required")?;
+    let covariate = s.covariate.as_ref().map(|_| idx[2]);
+    let unit = s.unit.as_ref().map(|_| idx[idx.len() - 1]);
+    let cols = CsvColumns {
+        variant: idx[0],
+        metric: idx[1],
+        covariate,
+        unit,
+        max: idx.iter().copied().max().unwrap_or(0),
+    };
+    let mut totals = ExperimentTotals::default();
+    let binary = s.kind == Kind::Binary;
+    reader.for_each_chunk(
+        &mut |chunk, line| {
+            // Two threads per block when the block is plain (no quotes).
+            if let Some(cut) = middle(chunk) {
+                let (a, b) = chunk.split_at(cut);
+                let line_b = line + memchr::memchr_iter(b'\n', a).count() as u64;
+                let (ra, rb) = std::thread::scope(|sc| {
+                    let h = sc.spawn(|| parse_csv_chunk(parser, &cols, b, line_b));
+                    let ra = parse_csv_chunk(parser, &cols, a, line);
+                    let rb = h.join().unwrap_or_else(|_| {
+                        Err(Error::data("a parser thread failed; please report it"))
+                    });
+                    (ra, rb)
+                });
+                totals.merge(ra?, parser.origin, binary)?;
+                totals.merge(rb?, parser.origin, binary)?;
+            } else {
+                let part = parse_csv_chunk(parser, &cols, chunk, line)?;
+                totals.merge(part, parser.origin, binary)?;
+            }
+            Ok(())
+        },
+        &|pos| progress.set_position(pos),
+    )?;
+    Ok(totals)
+}

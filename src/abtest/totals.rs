@@ -1,0 +1,213 @@
+//! Running totals of a pass over the rows: per arm (Welford moments, the
+//! fast shifted sums of a block, the co-moment with the covariate, the
+//! conversions and, for Mann–Whitney, the values) and per unit under
+//! `--unit`; merged across blocks in first-appearance order, and per-unit
+//! sums folded into the arms at the end.
+
+use std::collections::HashMap;
+
+use super::settings::{Settings, TestChoice};
+use crate::error::{Error, Result};
+use crate::stats::Moments;
+
+/// Sums of deviations from a shift `k` (the block's first value), the fast
+/// accumulator of a block: no division per value, and no dependency chain
+/// through the mean. A block holds at most a few hundred thousand values and
+/// `k` is one of them, so `M2 = s2 − s1²/n` loses no more than a digit or
+/// two to cancellation; blocks are then merged exactly as Welford moments.
+#[derive(Debug, Clone, Copy, Default)]
+struct ShiftedSums {
+    n: u64,
+    k: f64,
+    s1: f64,
+    s2: f64,
+}
+
+impl ShiftedSums {
+    #[inline]
+    fn push(&mut self, y: f64) {
+        if self.n == 0 {
+            self.k = y;
+        }
+        let d = y - self.k;
+        self.n += 1;
+        self.s1 += d;
+        self.s2 += d * d;
+    }
+
+    fn moments(&self) -> Moments {
+        if self.n == 0 {
+            return Moments::default();
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let n = self.n as f64;
+        let d = self.s1 / n;
+        Moments {
+            n: self.n,
+            mean: self.k + d,
+            m2: (self.s2 - self.s1 * d).max(0.0),
+        }
+    }
+}
+
+/// Running sums of one arm.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ArmTotals {
+    /// Moments of the metric (complete once the totals are finished).
+    pub(super) y: Moments,
+    fast: ShiftedSums,
+    /// Moments of the covariate.
+    pub(super) x: Moments,
+    /// Co-moment of metric and covariate.
+    pub(super) cxy: f64,
+    /// Rows (or units) whose metric is 1.
+    pub(super) ones: u64,
+    /// The values, kept for Mann–Whitney only.
+    pub(super) values: Vec<f64>,
+}
+
+impl ArmTotals {
+    #[inline]
+    pub(super) fn push(&mut self, y: f64, x: Option<f64>, keep: bool) {
+        if let Some(x) = x {
+            // Bivariate Welford: the co-moment uses x's old deviation and
+            // y's new one.
+            let dx = x - self.x.mean;
+            self.x.push(x);
+            self.y.push(y);
+            self.cxy += dx * (y - self.y.mean);
+        } else {
+            self.fast.push(y);
+        }
+        if y == 1.0 {
+            self.ones += 1;
+        }
+        if keep {
+            self.values.push(y);
+        }
+    }
+
+    /// Fold the fast sums into the moments.
+    fn flush(&mut self) {
+        if self.fast.n > 0 {
+            let m = self.fast.moments();
+            self.y.merge(&m);
+            self.fast = ShiftedSums::default();
+        }
+    }
+
+    fn merge(&mut self, mut o: ArmTotals) {
+        self.flush();
+        o.flush();
+        if self.y.n > 0 && o.y.n > 0 {
+            let (na, nb) = (self.y.nf(), o.y.nf());
+            let dx = o.x.mean - self.x.mean;
+            let dy = o.y.mean - self.y.mean;
+            self.cxy += o.cxy + dx * dy * na * nb / (na + nb);
+        } else if self.y.n == 0 {
+            self.cxy = o.cxy;
+        }
+        self.y.merge(&o.y);
+        self.x.merge(&o.x);
+        self.ones += o.ones;
+        self.values.extend(o.values);
+    }
+}
+
+/// One unit's rows under `--unit`.
+#[derive(Debug, Clone)]
+pub(super) struct UnitTotals {
+    /// Index of its variant.
+    pub(super) variant: usize,
+    /// Sum of the metric (the maximum for a binary metric).
+    pub(super) y: f64,
+    /// Sum of the covariate.
+    pub(super) x: f64,
+    /// The line it first appeared on.
+    pub(super) line: u64,
+}
+
+/// The per-variant state of a pass.
+#[derive(Debug, Default)]
+pub(super) struct ExperimentTotals {
+    /// Variant names in order of first appearance.
+    pub(super) names: Vec<Vec<u8>>,
+    /// One per name.
+    pub(super) arms: Vec<ArmTotals>,
+    /// Per-unit sums under `--unit`.
+    pub(super) units: HashMap<Vec<u8>, UnitTotals>,
+    /// Rows read.
+    pub(super) rows: u64,
+}
+
+impl ExperimentTotals {
+    /// Merge `b` (read after `self`) into `self`, keeping first-appearance
+    /// order; a unit seen in two variants is an error.
+    pub(super) fn merge(&mut self, b: ExperimentTotals, origin: &str, binary: bool) -> Result<()> {
+        let mut map = Vec::with_capacity(b.names.len());
+        for (name, arm) in b.names.into_iter().zip(b.arms) {
+            let i = match self.names.iter().position(|n| *n == name) {
+                Some(i) => i,
+                None => {
+                    self.names.push(name);
+                    self.arms.push(ArmTotals::default());
+                    self.names.len() - 1
+                }
+            };
+            self.arms[i].merge(arm);
+            map.push(i);
+        }
+        for (u, mut e) in b.units {
+            e.variant = map[e.variant];
+            match self.units.get_mut(&u) {
+                Some(f) => {
+                    if f.variant != e.variant {
+                        return Err(Error::data(format!(
+                            "{origin}:{}: unit \"{}\" is in variant \"{}\" here but in \"{}\" on line {}; a unit must stay in one variant (check the assignment)",
+                            e.line,
+                            String::from_utf8_lossy(&u),
+                            String::from_utf8_lossy(&self.names[e.variant]),
+                            String::from_utf8_lossy(&self.names[f.variant]),
+                            f.line
+                        )));
+                    }
+                    f.y = if binary { f.y.max(e.y) } else { f.y + e.y };
+                    f.x += e.x;
+                }
+                None => {
+                    self.units.insert(u, e);
+                }
+            }
+        }
+        self.rows += b.rows;
+        Ok(())
+    }
+
+    /// Turn per-unit sums into arm totals.
+    fn fold_units(&mut self, keep: bool, with_x: bool) {
+        let units = std::mem::take(&mut self.units);
+        if units.is_empty() {
+            return;
+        }
+        for a in &mut self.arms {
+            *a = ArmTotals::default();
+        }
+        // Sorted by first line so the order of sums is deterministic.
+        let mut units: Vec<UnitTotals> = units.into_values().collect();
+        units.sort_by_key(|u| u.line);
+        for u in units {
+            self.arms[u.variant].push(u.y, with_x.then_some(u.x), keep);
+        }
+    }
+
+    /// The totals the statistics read: under `--unit` the per-unit sums
+    /// folded into the arms, and every arm's fast sums folded into its moments.
+    pub(super) fn finish(&mut self, s: &Settings) {
+        if s.unit.is_some() {
+            self.fold_units(s.test == TestChoice::MannWhitney, s.covariate.is_some());
+        }
+        for a in &mut self.arms {
+            a.flush();
+        }
+    }
+}

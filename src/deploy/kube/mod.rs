@@ -12,11 +12,16 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use serde_json::{Value, json};
-
-use super::{Check, Job, Live, Target};
+use super::target::{Check, Job, Live, Target};
 use crate::error::{Error, Result, display_path};
 use crate::project::{EnvironmentSection, Project, TargetKind};
+
+use manifests::{Manifests, VERSION_KEY, dns_label};
+
+pub use yaml::yaml;
+
+mod manifests;
+mod yaml;
 
 /// The files written, in order.
 pub const FILES: [&str; 4] = [
@@ -28,9 +33,6 @@ pub const FILES: [&str; 4] = [
 
 /// A ConfigMap holds at most 1 MiB.
 const CONFIGMAP_MAX: usize = 1024 * 1024 - 4096;
-
-/// The annotation naming the deployed version.
-const VERSION_KEY: &str = "mlops.dev/version";
 
 /// A folder of manifests.
 #[derive(Debug)]
@@ -96,135 +98,25 @@ impl Kube {
     /// Render the four manifests for `job`'s bundle.
     #[must_use]
     pub fn render(&self, version: &str, sha256: &str, bytes: &[u8]) -> Vec<(&'static str, String)> {
-        let app = self.app();
-        let replicas = self.env.replicas.unwrap_or(1);
-        let image = self
-            .env
-            .image
-            .clone()
-            .unwrap_or_else(|| format!("mlops:{}", crate::VERSION));
-        let mut meta = json!({
-            "name": app,
-            "labels": {
-                "app.kubernetes.io/name": app,
-                "app.kubernetes.io/managed-by": "mlops",
-                "app.kubernetes.io/version": label_value(version),
-            },
-            "annotations": { VERSION_KEY: version, "mlops.dev/bundle-sha256": sha256 },
-        });
-        if let Some(ns) = &self.env.namespace {
-            meta["namespace"] = json!(ns);
-        }
-        let mut cm_meta = meta.clone();
-        cm_meta["name"] = json!(format!("{app}-bundle"));
-        let configmap = json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": cm_meta,
-            "binaryData": { "bundle.tar.gz": base64(bytes) },
-        });
-        let res = self.env.resources.clone().unwrap_or_default();
-        let list = |l: Option<&crate::project::ResourceList>, cpu: &str, mem: &str| {
-            json!({
-                "cpu": l.and_then(|x| x.cpu.clone()).unwrap_or_else(|| cpu.to_string()),
-                "memory": l.and_then(|x| x.memory.clone()).unwrap_or_else(|| mem.to_string()),
-            })
+        let m = Manifests {
+            app: self.app(),
+            version,
+            sha256,
+            env: &self.env,
         };
-        let probe = |path: &str, delay: u32| {
-            json!({
-                "httpGet": { "path": path, "port": "http" },
-                "initialDelaySeconds": delay,
-                "periodSeconds": 10,
-                "timeoutSeconds": 5,
-                "failureThreshold": 3,
-            })
-        };
-        let selector = json!({ "app.kubernetes.io/name": app });
-        let deployment = json!({
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": meta,
-            "spec": {
-                "replicas": replicas,
-                "selector": { "matchLabels": selector },
-                "template": {
-                    "metadata": {
-                        "labels": {
-                            "app.kubernetes.io/name": app,
-                            "app.kubernetes.io/version": label_value(version),
-                        },
-                        "annotations": { VERSION_KEY: version, "mlops.dev/bundle-sha256": sha256 },
-                    },
-                    "spec": {
-                        "securityContext": {
-                            "runAsNonRoot": true,
-                            "runAsUser": 65532,
-                            "runAsGroup": 65532,
-                            "fsGroup": 65532,
-                            "seccompProfile": { "type": "RuntimeDefault" },
-                        },
-                        "containers": [{
-                            "name": "mlops-serve",
-                            "image": image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["mlops", "serve", "--model", "/models/bundle.tar.gz", "--bind", "0.0.0.0:8080"],
-                            "ports": [{ "name": "http", "containerPort": 8080, "protocol": "TCP" }],
-                            "resources": {
-                                "requests": list(res.requests.as_ref(), "100m", "128Mi"),
-                                "limits": list(res.limits.as_ref(), "1", "512Mi"),
-                            },
-                            "readinessProbe": probe("/v2/health/ready", 2),
-                            "livenessProbe": probe("/v2/health/live", 10),
-                            "securityContext": {
-                                "allowPrivilegeEscalation": false,
-                                "readOnlyRootFilesystem": true,
-                                "runAsNonRoot": true,
-                                "capabilities": { "drop": ["ALL"] },
-                            },
-                            "volumeMounts": [{ "name": "bundle", "mountPath": "/models", "readOnly": true }],
-                        }],
-                        "volumes": [{
-                            "name": "bundle",
-                            "configMap": {
-                                "name": format!("{app}-bundle"),
-                                "items": [{ "key": "bundle.tar.gz", "path": "bundle.tar.gz" }],
-                            },
-                        }],
-                    },
-                },
-            },
-        });
-        let service = json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": meta,
-            "spec": {
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [{ "name": "http", "port": 80, "targetPort": "http", "protocol": "TCP" }],
-            },
-        });
-        let hpa = json!({
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": meta,
-            "spec": {
-                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": app },
-                "minReplicas": replicas,
-                "maxReplicas": replicas.saturating_mul(4).max(replicas + 1),
-                "metrics": [{
-                    "type": "Resource",
-                    "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 70 } },
-                }],
-            },
-        });
+        let meta = m.metadata();
+        let docs = [
+            m.configmap(&meta, bytes),
+            m.deployment(&meta),
+            m.service(&meta),
+            m.hpa(&meta),
+        ];
         let head = format!(
             "# Written by {} for environment {}; do not edit.\n",
             crate::package::tool(),
             self.env_name
         );
-        [configmap, deployment, service, hpa]
-            .iter()
+        docs.iter()
             .zip(FILES)
             .map(|(doc, f)| (f, format!("{head}{}", yaml(doc))))
             .collect()
@@ -243,6 +135,55 @@ impl Kube {
             }
         }
         Ok(())
+    }
+
+    /// Write the `new` manifests and read them back; on failure put the
+    /// `old` ones back.
+    fn replace_files(
+        &self,
+        old: &[(&str, Option<String>)],
+        new: &[(&'static str, String)],
+    ) -> Result<()> {
+        let new_opt: Vec<(&str, Option<String>)> =
+            new.iter().map(|(f, t)| (*f, Some(t.clone()))).collect();
+        if let Err(e) = self.write_all(&new_opt) {
+            let _ = self.write_all(old);
+            return Err(e);
+        }
+        for (f, t) in new {
+            if std::fs::read_to_string(self.root.join(f)).ok().as_deref() != Some(t.as_str()) {
+                let _ = self.write_all(old);
+                return Err(Error::Check(format!(
+                    "{} did not read back as written; the previous manifests were put back",
+                    display_path(&self.root.join(f))
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Put the `old` manifests back after the rollout of `job` failed with
+    /// `e` (and re-apply them when the cluster took the new ones): the error.
+    fn put_back(&self, old: &[(&str, Option<String>)], e: Error, job: &Job<'_>) -> Error {
+        let _ = self.write_all(old);
+        let back = match &e {
+            Error::Check(_) if old.iter().any(|(_, t)| t.is_some()) => {
+                match self.kubectl(&["apply", "-f", &self.root.display().to_string()]) {
+                    Ok(_) => "the previous manifests were put back and applied",
+                    Err(_) => "the previous manifests were put back but applying them failed too",
+                }
+            }
+            _ => "the previous manifests were put back",
+        };
+        let msg = format!(
+            "deploying {} {} to {} failed ({e}); {back}, and no assignment was recorded",
+            job.model, job.bundle.version, self.env_name
+        );
+        match e {
+            Error::Check(_) => Error::Check(msg),
+            Error::Usage(_) => Error::Usage(msg),
+            _ => Error::Remote(msg),
+        }
     }
 
     fn rollout(&self) -> Result<Vec<Check>> {
@@ -308,21 +249,7 @@ impl Target for Kube {
             .map(|f| (*f, std::fs::read_to_string(self.root.join(f)).ok()))
             .collect();
         let new = self.render(&b.version, &b.sha256, job.bytes);
-        let new_opt: Vec<(&str, Option<String>)> =
-            new.iter().map(|(f, t)| (*f, Some(t.clone()))).collect();
-        if let Err(e) = self.write_all(&new_opt) {
-            let _ = self.write_all(&old);
-            return Err(e);
-        }
-        for (f, t) in &new {
-            if std::fs::read_to_string(self.root.join(f)).ok().as_deref() != Some(t.as_str()) {
-                let _ = self.write_all(&old);
-                return Err(Error::Check(format!(
-                    "{} did not read back as written; the previous manifests were put back",
-                    display_path(&self.root.join(f))
-                )));
-            }
-        }
+        self.replace_files(&old, &new)?;
         let mut checks = vec![Check::pass(
             "manifests",
             format!(
@@ -343,180 +270,7 @@ impl Target for Kube {
                 checks.extend(c);
                 Ok(checks)
             }
-            Err(e) => {
-                let _ = self.write_all(&old);
-                let back = match &e {
-                    Error::Check(_) if old.iter().any(|(_, t)| t.is_some()) => {
-                        match self.kubectl(&["apply", "-f", &self.root.display().to_string()]) {
-                            Ok(_) => "the previous manifests were put back and applied",
-                            Err(_) => {
-                                "the previous manifests were put back but applying them failed too"
-                            }
-                        }
-                    }
-                    _ => "the previous manifests were put back",
-                };
-                let msg = format!(
-                    "deploying {} {} to {} failed ({e}); {back}, and no assignment was recorded",
-                    job.model, b.version, self.env_name
-                );
-                Err(match e {
-                    Error::Check(_) => Error::Check(msg),
-                    Error::Usage(_) => Error::Usage(msg),
-                    _ => Error::Remote(msg),
-                })
-            }
+            Err(e) => Err(self.put_back(&old, e, job)),
         }
-    }
-}
-
-/// A DNS-1123 label: lowercase letters, digits and '-', at most 63 long.
-fn dns_label(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    out.truncate(63);
-    out.trim_matches('-').to_string()
-}
-
-/// A label value: `[A-Za-z0-9._-]`, at most 63 long ('+' of build metadata becomes '_').
-fn label_value(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    out.truncate(63);
-    out
-}
-
-/// Standard base64 with padding (RFC 4648).
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= c.len() {
-                s.push(char::from(A[((n >> shift) & 63) as usize]));
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
-}
-
-/// YAML for a JSON value: block mappings and sequences, every string
-/// double-quoted with JSON escapes (valid YAML), keys plain when safe.
-#[must_use]
-pub fn yaml(v: &Value) -> String {
-    let mut out = String::new();
-    emit(v, 0, &mut out);
-    out
-}
-
-fn key(k: &str) -> String {
-    let plain = !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
-        && k.starts_with(|c: char| c.is_ascii_alphabetic());
-    if plain {
-        k.to_string()
-    } else {
-        Value::from(k).to_string()
-    }
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::Object(m) if m.is_empty() => "{}".into(),
-        Value::Array(a) if a.is_empty() => "[]".into(),
-        other => other.to_string(),
-    }
-}
-
-fn is_block(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => !m.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        _ => false,
-    }
-}
-
-fn emit(v: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, x) in m {
-                if is_block(x) {
-                    out.push_str(&format!("{pad}{}:\n", key(k)));
-                    emit(x, indent + 2, out);
-                } else {
-                    out.push_str(&format!("{pad}{}: {}\n", key(k), scalar(x)));
-                }
-            }
-        }
-        Value::Array(a) if !a.is_empty() => {
-            for x in a {
-                if is_block(x) {
-                    let mut inner = String::new();
-                    emit(x, indent + 2, &mut inner);
-                    // The first line goes after the dash.
-                    let body = inner
-                        .strip_prefix(&" ".repeat(indent + 2))
-                        .unwrap_or(&inner);
-                    out.push_str(&format!("{pad}- {body}"));
-                } else {
-                    out.push_str(&format!("{pad}- {}\n", scalar(x)));
-                }
-            }
-        }
-        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(i.as_bytes()), o);
-        }
-    }
-
-    #[test]
-    fn yaml_of_nested_values() {
-        let v = json!({"a": {"b": [1, {"c": "x", "d": [true]}], "e": {}}, "app.kubernetes.io/name": "n", "x y": null});
-        assert_eq!(
-            yaml(&v),
-            "a:\n  b:\n    - 1\n    - c: \"x\"\n      d:\n        - true\n  e: {}\napp.kubernetes.io/name: \"n\"\n\"x y\": null\n"
-        );
-        assert_eq!(dns_label("mlops-House_Price/x"), "mlops-house-price-x");
-        assert_eq!(label_value("v1.0.0+b.1"), "v1.0.0_b.1");
     }
 }

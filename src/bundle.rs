@@ -98,51 +98,8 @@ pub struct Bundle {
 /// # Errors
 /// [`Error::Data`] naming `origin` and what is wrong with it.
 pub fn read(bytes: &[u8], origin: &str) -> Result<Bundle> {
-    let bad =
-        |what: String| Error::data(format!("{origin}: {what}; rebuild it with `mlops package`"));
-    let gz = flate2::read::GzDecoder::new(bytes);
-    let mut ar = tar::Archive::new(gz.take(MAX_UNPACKED + 1));
-    let mut files = BTreeMap::new();
-    let mut total: u64 = 0;
-    let entries = ar
-        .entries()
-        .map_err(|e| bad(format!("not a gzip-compressed tar archive ({e})")))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| bad(format!("not a readable tar.gz archive ({e})")))?;
-        let kind = entry.header().entry_type();
-        if kind.is_dir() {
-            continue;
-        }
-        let path = entry
-            .path()
-            .map_err(|e| bad(format!("an entry has an unreadable path ({e})")))?
-            .to_string_lossy()
-            .into_owned();
-        if !kind.is_file() {
-            return Err(bad(format!("entry {path} is not a regular file")));
-        }
-        let safe = !path.starts_with('/')
-            && path
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != "..");
-        if !safe {
-            return Err(bad(format!("entry {path} is not a plain relative path")));
-        }
-        total = total.saturating_add(entry.size());
-        if total > MAX_UNPACKED {
-            return Err(bad(format!(
-                "it unpacks to more than {} MiB",
-                MAX_UNPACKED / 1024 / 1024
-            )));
-        }
-        let mut buf = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        entry
-            .read_to_end(&mut buf)
-            .map_err(|e| bad(format!("entry {path} cannot be read ({e})")))?;
-        if files.insert(path.clone(), buf).is_some() {
-            return Err(bad(format!("entry {path} appears twice")));
-        }
-    }
+    let bad = |what: String| bad(origin, what);
+    let files = unpack(bytes, origin)?;
     let manifest_bytes = files
         .get("manifest.json")
         .ok_or_else(|| bad("it has no manifest.json".into()))?;
@@ -160,6 +117,100 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Bundle> {
         .get("files")
         .and_then(Value::as_object)
         .ok_or_else(|| bad("manifest.json has no \"files\" object".into()))?;
+    check_listed(listed, &files, origin)?;
+    let artifact_path = artifact_path(listed, origin)?;
+    let artifact =
+        Artifact::from_slice(&files[&artifact_path], &format!("{origin}:{artifact_path}"))
+            .map_err(|e| Error::data(e.to_string()))?;
+    Ok(Bundle {
+        name,
+        version,
+        commit,
+        manifest,
+        artifact_path,
+        artifact,
+        files,
+        sha256: sha256_hex(bytes),
+    })
+}
+
+/// What is wrong with the bundle `origin`, as an error.
+fn bad(origin: &str, what: String) -> Error {
+    Error::data(format!("{origin}: {what}; rebuild it with `mlops package`"))
+}
+
+/// Every regular file of the archive by path, refusing other entries,
+/// unsafe paths, duplicates and more than [`MAX_UNPACKED`] bytes.
+fn unpack(bytes: &[u8], origin: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+    let gz = flate2::read::GzDecoder::new(bytes);
+    let mut ar = tar::Archive::new(gz.take(MAX_UNPACKED + 1));
+    let mut files = BTreeMap::new();
+    let mut total: u64 = 0;
+    let entries = ar
+        .entries()
+        .map_err(|e| bad(origin, format!("not a gzip-compressed tar archive ({e})")))?;
+    for entry in entries {
+        let mut entry =
+            entry.map_err(|e| bad(origin, format!("not a readable tar.gz archive ({e})")))?;
+        let Some((path, buf)) = read_entry(&mut entry, &mut total, origin)? else {
+            continue;
+        };
+        if files.insert(path.clone(), buf).is_some() {
+            return Err(bad(origin, format!("entry {path} appears twice")));
+        }
+    }
+    Ok(files)
+}
+
+/// The path and contents of a file entry (`None` for a folder); `total`
+/// counts the bytes unpacked so far.
+fn read_entry<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    total: &mut u64,
+    origin: &str,
+) -> Result<Option<(String, Vec<u8>)>> {
+    let bad = |what: String| bad(origin, what);
+    let kind = entry.header().entry_type();
+    if kind.is_dir() {
+        return Ok(None);
+    }
+    let path = entry
+        .path()
+        .map_err(|e| bad(format!("an entry has an unreadable path ({e})")))?
+        .to_string_lossy()
+        .into_owned();
+    if !kind.is_file() {
+        return Err(bad(format!("entry {path} is not a regular file")));
+    }
+    let safe = !path.starts_with('/')
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
+    if !safe {
+        return Err(bad(format!("entry {path} is not a plain relative path")));
+    }
+    *total = total.saturating_add(entry.size());
+    if *total > MAX_UNPACKED {
+        return Err(bad(format!(
+            "it unpacks to more than {} MiB",
+            MAX_UNPACKED / 1024 / 1024
+        )));
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+    entry
+        .read_to_end(&mut buf)
+        .map_err(|e| bad(format!("entry {path} cannot be read ({e})")))?;
+    Ok(Some((path, buf)))
+}
+
+/// Every file `listed` in the manifest is among `files` with its sha256,
+/// and no other file is there.
+fn check_listed(
+    listed: &serde_json::Map<String, Value>,
+    files: &BTreeMap<String, Vec<u8>>,
+    origin: &str,
+) -> Result<()> {
+    let bad = |what: String| bad(origin, what);
     for (path, digest) in listed {
         let want = digest
             .as_str()
@@ -180,26 +231,19 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Bundle> {
     {
         return Err(bad(format!("{extra} is not listed in manifest.json")));
     }
+    Ok(())
+}
+
+/// The one model artifact the manifest lists besides `mlops.toml`.
+fn artifact_path(listed: &serde_json::Map<String, Value>, origin: &str) -> Result<String> {
     let mut models = listed.keys().filter(|p| p.as_str() != "mlops.toml");
     let (Some(artifact_path), None) = (models.next(), models.next()) else {
         return Err(bad(
+            origin,
             "manifest.json must list exactly one model artifact besides mlops.toml".into(),
         ));
     };
-    let artifact_path = artifact_path.clone();
-    let artifact =
-        Artifact::from_slice(&files[&artifact_path], &format!("{origin}:{artifact_path}"))
-            .map_err(|e| Error::data(e.to_string()))?;
-    Ok(Bundle {
-        name,
-        version,
-        commit,
-        manifest,
-        artifact_path,
-        artifact,
-        files,
-        sha256: sha256_hex(bytes),
-    })
+    Ok(artifact_path.clone())
 }
 
 #[cfg(test)]

@@ -19,7 +19,6 @@ pub const PREDICTION: &str = "prediction";
 /// Errors: a missing feature column, an unseen level, a bad cell (exit 3);
 /// an empty cell under `missing = "error"` (exit 3); under `drop-row` the
 /// row gets an empty prediction; under `mean` the training fill value.
-#[allow(clippy::too_many_lines)]
 pub fn predict<R: Read, W: Write>(
     model: &Artifact,
     input: R,
@@ -33,55 +32,10 @@ pub fn predict<R: Read, W: Write>(
             "{origin}:1: the input already has a column \"{PREDICTION}\"; rename it so the output has one"
         )));
     }
-    let idx = locate(&header, &model.features, origin, "feature")?;
-    let level_maps: Vec<Option<HashMap<&str, usize>>> = model
-        .features
-        .iter()
-        .map(|f| {
-            model.categorical.get(f).map(|c| {
-                c.levels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (l.as_str(), i))
-                    .collect()
-            })
-        })
-        .collect();
-    let fills: Vec<Option<Value>> = model
-        .features
-        .iter()
-        .enumerate()
-        .map(|(k, f)| {
-            let v = model.missing.fill.get(f)?;
-            match &level_maps[k] {
-                Some(m) => v.as_str().and_then(|s| m.get(s)).map(|i| Value::Level(*i)),
-                None => v.as_f64().map(Value::Number),
-            }
-        })
-        .collect();
-    let policy = model.missing.policy;
-    let mut wtr = csv::WriterBuilder::new()
-        .flexible(false)
-        .buffer_capacity(1 << 16)
-        .from_writer(output);
-    let write_err = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Error::Pipe,
-        csv::ErrorKind::Io(io) => Error::usage(format!(
-            "cannot write the predictions: {}",
-            crate::error::io_reason(&io)
-        )),
-        other => Error::usage(format!("cannot write the predictions: {other:?}")),
-    };
-    let mut out_header = csv::ByteRecord::new();
-    for h in &header {
-        out_header.push_field(h.as_bytes());
-    }
-    out_header.push_field(PREDICTION.as_bytes());
-    wtr.write_byte_record(&out_header).map_err(write_err)?;
-
+    let cells = CellReader::new(model, &header, origin)?;
+    let mut out = PredictionWriter::start(output, &header)?;
     let width = header.len();
     let mut row = vec![Value::Number(0.0); model.features.len()];
-    let mut buf = String::new();
     let mut n = 0u64;
     let mut visit = |fields: &[&[u8]], line: u64, _end: usize| -> Result<()> {
         if fields.len() != width {
@@ -90,40 +44,88 @@ pub fn predict<R: Read, W: Write>(
                 fields.len()
             )));
         }
+        let complete = cells.read_row(fields, line, &mut row)?;
+        out.write_row(fields, complete.then(|| predictor.predict(&row)))?;
+        n += 1;
+        Ok(())
+    };
+    reader.for_each_chunk(
+        &mut |chunk, line| data::visit_chunk(origin, chunk, line, &mut visit),
+        &|_| {},
+    )?;
+    out.finish()?;
+    Ok(n)
+}
+
+/// Reads the model's features from the cells of an input row.
+struct CellReader<'a> {
+    model: &'a Artifact,
+    origin: &'a str,
+    /// The input column of each model feature.
+    idx: Vec<usize>,
+    /// Per model feature: level name → level index (categorical features).
+    level_maps: Vec<Option<HashMap<&'a str, usize>>>,
+    /// Per model feature: the fill value of an empty cell.
+    fills: Vec<Option<Value>>,
+    policy: MissingPolicy,
+}
+
+impl<'a> CellReader<'a> {
+    /// The reader of `model`'s features from rows with columns `header`.
+    fn new(model: &'a Artifact, header: &[String], origin: &'a str) -> Result<CellReader<'a>> {
+        let idx = locate(header, &model.features, origin, "feature")?;
+        let level_maps: Vec<Option<HashMap<&str, usize>>> = model
+            .features
+            .iter()
+            .map(|f| {
+                model.categorical.get(f).map(|c| {
+                    c.levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.as_str(), i))
+                        .collect()
+                })
+            })
+            .collect();
+        let fills: Vec<Option<Value>> = model
+            .features
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let v = model.missing.fill.get(f)?;
+                match &level_maps[k] {
+                    Some(m) => v.as_str().and_then(|s| m.get(s)).map(|i| Value::Level(*i)),
+                    None => v.as_f64().map(Value::Number),
+                }
+            })
+            .collect();
+        Ok(CellReader {
+            model,
+            origin,
+            idx,
+            level_maps,
+            fills,
+            policy: model.missing.policy,
+        })
+    }
+
+    /// Fill `row` from the cells of input line `line`; false when a cell is
+    /// empty and the row gets no prediction (`drop-row`).
+    #[inline]
+    fn read_row(&self, fields: &[&[u8]], line: u64, row: &mut [Value]) -> Result<bool> {
+        let origin = self.origin;
         let mut complete = true;
-        for (k, &ci) in idx.iter().enumerate() {
-            let name = &model.features[k];
-            let v = match &level_maps[k] {
-                None => parse_number(fields[ci], origin, line, name)
-                    .map_err(|e| match e {
-                        Error::Data(m) => Error::Data(m.replace(
-                            "fix the cell, or list the column in data.categorical",
-                            "fix the cell (the model reads it as a number)",
-                        )),
-                        other => other,
-                    })?
-                    .map(Value::Number),
-                Some(m) => match parse_level(fields[ci], origin, line, name)? {
-                    None => None,
-                    Some(s) => match m.get(s) {
-                        Some(i) => Some(Value::Level(*i)),
-                        None => {
-                            return Err(Error::data(format!(
-                                "{origin}:{line}: column \"{name}\": level \"{s}\" was not seen in training (known levels: {}); retrain with it or fix the cell",
-                                model.categorical[name].levels.join(", ")
-                            )));
-                        }
-                    },
-                },
-            };
-            row[k] = match (v, policy) {
+        for (k, &ci) in self.idx.iter().enumerate() {
+            let name = &self.model.features[k];
+            let v = self.cell(k, fields[ci], line)?;
+            row[k] = match (v, self.policy) {
                 (Some(v), _) => v,
                 (None, MissingPolicy::Error) => {
                     return Err(Error::data(format!(
                         "{origin}:{line}: column \"{name}\" is empty, and the model was trained with data.missing = \"error\"; fill the cell, or retrain with \"drop-row\" or \"mean\""
                     )));
                 }
-                (None, MissingPolicy::Mean) => match fills[k] {
+                (None, MissingPolicy::Mean) => match self.fills[k] {
                     Some(f) => f,
                     None => return Err(missing_error(origin, line, name)),
                 },
@@ -133,34 +135,108 @@ pub fn predict<R: Read, W: Write>(
                 }
             };
         }
-        buf.clear();
-        if complete {
+        Ok(complete)
+    }
+
+    /// The value of feature `k` in `cell`; `None` when the cell is empty.
+    #[inline]
+    fn cell(&self, k: usize, cell: &[u8], line: u64) -> Result<Option<Value>> {
+        let origin = self.origin;
+        let name = &self.model.features[k];
+        Ok(match &self.level_maps[k] {
+            None => parse_number(cell, origin, line, name)
+                .map_err(|e| match e {
+                    Error::Data(m) => Error::Data(m.replace(
+                        "fix the cell, or list the column in data.categorical",
+                        "fix the cell (the model reads it as a number)",
+                    )),
+                    other => other,
+                })?
+                .map(Value::Number),
+            Some(m) => match parse_level(cell, origin, line, name)? {
+                None => None,
+                Some(s) => match m.get(s) {
+                    Some(i) => Some(Value::Level(*i)),
+                    None => {
+                        return Err(Error::data(format!(
+                            "{origin}:{line}: column \"{name}\": level \"{s}\" was not seen in training (known levels: {}); retrain with it or fix the cell",
+                            self.model.categorical[name].levels.join(", ")
+                        )));
+                    }
+                },
+            },
+        })
+    }
+}
+
+/// The output CSV: the input columns plus [`PREDICTION`].
+struct PredictionWriter<W: Write> {
+    wtr: csv::Writer<W>,
+    /// The prediction's text, reused from row to row.
+    buf: String,
+}
+
+impl<W: Write> PredictionWriter<W> {
+    /// A writer into `output` that has written the header.
+    fn start(output: W, header: &[String]) -> Result<PredictionWriter<W>> {
+        let mut wtr = csv::WriterBuilder::new()
+            .flexible(false)
+            .buffer_capacity(1 << 16)
+            .from_writer(output);
+        let mut out_header = csv::ByteRecord::new();
+        for h in header {
+            out_header.push_field(h.as_bytes());
+        }
+        out_header.push_field(PREDICTION.as_bytes());
+        wtr.write_byte_record(&out_header).map_err(write_error)?;
+        Ok(PredictionWriter {
+            wtr,
+            buf: String::new(),
+        })
+    }
+
+    /// One output row: the input `fields` and the prediction (empty when
+    /// there is none).
+    #[inline]
+    fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
+        self.buf.clear();
+        if let Some(p) = prediction {
             use std::fmt::Write as _;
-            let _ = write!(buf, "{}", predictor.predict(&row));
+            let _ = write!(self.buf, "{p}");
         }
-        wtr.write_record(
-            fields
-                .iter()
-                .copied()
-                .chain(std::iter::once(buf.as_bytes())),
-        )
-        .map_err(write_err)?;
-        n += 1;
-        Ok(())
-    };
-    reader.for_each_chunk(
-        &mut |chunk, line| data::visit_chunk(origin, chunk, line, &mut visit),
-        &|_| {},
-    )?;
-    wtr.flush().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            Error::Pipe
-        } else {
-            Error::usage(format!(
-                "cannot write the predictions: {}",
-                crate::error::io_reason(&e)
-            ))
-        }
-    })?;
-    Ok(n)
+        self.wtr
+            .write_record(
+                fields
+                    .iter()
+                    .copied()
+                    .chain(std::iter::once(self.buf.as_bytes())),
+            )
+            .map_err(write_error)
+    }
+
+    /// Flush what is buffered.
+    fn finish(mut self) -> Result<()> {
+        self.wtr.flush().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Error::Pipe
+            } else {
+                Error::usage(format!(
+                    "cannot write the predictions: {}",
+                    crate::error::io_reason(&e)
+                ))
+            }
+        })
+    }
+}
+
+/// A failed write of the output CSV: a closed pipe ends quietly.
+fn write_error(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Error::Pipe,
+        csv::ErrorKind::Io(io) => Error::usage(format!(
+            "cannot write the predictions: {}",
+            crate::error::io_reason(&io)
+        )),
+        other => Error::usage(format!("cannot write the predictions: {other:?}")),
+    }
 }

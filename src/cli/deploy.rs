@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use super::{Cli, DeployArgs, Env, RollbackArgs, output::Output};
+use super::args::{Cli, DeployArgs, RollbackArgs};
+use super::env::{Env, config_path};
+use super::output::Output;
 use mlops::Result;
 use mlops::deploy::{DeployOptions, DeployReport, RollbackOptions, Strategy};
 use mlops::error::display_path;
@@ -21,7 +23,7 @@ fn admin_token(project: &Project, env_name: &str) -> Option<String> {
 }
 
 pub fn run_deploy(a: &DeployArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
-    let project = Project::load(super::config_path(cli, env), &env.cwd)?;
+    let project = Project::load(config_path(cli, env), &env.cwd)?;
     let opts = DeployOptions {
         version: a.version.clone(),
         canary: a.canary,
@@ -36,7 +38,7 @@ pub fn run_deploy(a: &DeployArgs, cli: &Cli, env: &Env, out: &Output) -> Result<
 }
 
 pub fn run_rollback(a: &RollbackArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
-    let project = Project::load(super::config_path(cli, env), &env.cwd)?;
+    let project = Project::load(config_path(cli, env), &env.cwd)?;
     let opts = RollbackOptions {
         to: a.to.clone(),
         dry_run: a.dry_run,

@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{Cli, Env, HistoryArgs, output::Output};
+use super::args::{Cli, HistoryArgs};
+use super::env::Env;
+use super::output::Output;
 use mlops::Result;
 use mlops::error::Error;
 use mlops::registry::{Event, Registry};

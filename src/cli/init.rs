@@ -1,6 +1,8 @@
 //! `mlops init [DIR] [--example]`
 
-use super::{Env, InitArgs, output::Output};
+use super::args::InitArgs;
+use super::env::Env;
+use super::output::Output;
 
 pub fn run(a: &InitArgs, env: &Env, out: &Output) -> mlops::Result<()> {
     let dir = if a.dir.is_absolute() {

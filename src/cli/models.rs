@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{Cli, Env, output::Output};
+use super::args::Cli;
+use super::env::{Env, config_path};
+use super::output::Output;
 use mlops::Result;
 use mlops::registry::{Model, Registry};
 use mlops::train::rfc3339;
@@ -14,7 +16,7 @@ use mlops::train::rfc3339;
 /// is the project's, and a repository that only GTO wrote needs no
 /// `mlops.toml`).
 pub fn registry_dir(cli: &Cli, env: &Env) -> Result<std::path::PathBuf> {
-    match super::config_path(cli, env) {
+    match config_path(cli, env) {
         Some(p) => Ok(mlops::project::Project::load(Some(p), &env.cwd)?.root),
         None => Ok(env.cwd.clone()),
     }

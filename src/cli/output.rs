@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{Cli, ColorChoice, Env};
+use super::args::{Cli, ColorChoice};
+use super::env::Env;
 use mlops::report::Progress;
 
 /// Where and how to print.

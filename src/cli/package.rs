@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use super::{BumpPart, Cli, Env, PackageArgs, output::Output};
+use super::args::{BumpPart, Cli, PackageArgs};
+use super::env::{Env, config_path};
+use super::output::Output;
 use mlops::Result;
 use mlops::error::display_path;
 use mlops::package::{CheckReport, PackageOptions, PackageReport};
@@ -10,7 +12,7 @@ use mlops::project::Project;
 use mlops::registry::tag::Bump;
 
 pub fn run(a: &PackageArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
-    let project = Project::load(super::config_path(cli, env), &env.cwd)?;
+    let project = Project::load(config_path(cli, env), &env.cwd)?;
     if let Some(tag) = &a.check {
         let r = mlops::package::check(&project, tag)?;
         return out.stdout(&render_check(&r, out.json));

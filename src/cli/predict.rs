@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use super::{Cli, Env, PredictArgs, output::Output};
+use super::args::{Cli, PredictArgs};
+use super::env::{Env, config_path};
+use super::output::Output;
 use mlops::Result;
 use mlops::error::{Error, display_path};
 use mlops::fsutil::AtomicFile;
@@ -12,7 +14,7 @@ use mlops::project::Project;
 pub fn run(a: &PredictArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let model_path = match &a.model {
         Some(p) => env.cwd.join(p),
-        None => Project::load(super::config_path(cli, env), &env.cwd)
+        None => Project::load(config_path(cli, env), &env.cwd)
             .map_err(|e| {
                 Error::usage(format!(
                     "no --model given and no project to take [model].artifact from: {e}"

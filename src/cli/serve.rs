@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use super::{Cli, Env, ServeArgs, output::Output};
+use super::args::{Cli, ServeArgs};
+use super::env::{Env, config_path};
+use super::output::Output;
 use mlops::Result;
 use mlops::error::{Error, display_path};
 use mlops::project::{Project, TargetKind};
@@ -31,7 +33,7 @@ impl Events for Stderr {
 }
 
 pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
-    let explicit = super::config_path(cli, env);
+    let explicit = config_path(cli, env);
     // A project is optional with --model or nothing; --env needs one.
     let project = match (Project::discover(explicit, &env.cwd), &a.env) {
         (Ok(_), _) | (Err(_), Some(_)) => Some(Project::load(explicit, &env.cwd)?),

@@ -16,7 +16,8 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
-use super::{Check, Job, Live, Step, Target, smoke};
+use super::smoke;
+use super::target::{Check, Job, Live, Step, Target};
 use crate::error::{Error, Result};
 use crate::project::{EnvironmentSection, TargetKind};
 

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Check, Job, Live, Step, Target, smoke};
+use super::smoke;
+use super::target::{Check, Job, Live, Step, Target};
 use crate::bundle::{self, Bundle};
 use crate::error::{Error, Result, display_path, io_reason};
 use crate::project::{EnvironmentSection, Project, TargetKind};

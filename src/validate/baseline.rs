@@ -12,9 +12,10 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::model::Artifact;
 use crate::package::{committed_artifact, rel_in_repo};
-use crate::project::Project;
+use crate::project::{BaselineSection, Project};
 use crate::registry::Registry;
 use crate::registry::repo;
+use crate::registry::state::Model;
 use crate::registry::tag::{Action, Semver, TagName, valid_name};
 
 /// What the user asked to compare with.
@@ -98,6 +99,39 @@ pub struct BaselineInfo {
     pub note: Option<String>,
 }
 
+/// What `--baseline` (`flag`) or else `[validate.baseline]` (`cfg`) asks
+/// to compare the model `model` with, if anything.
+pub fn requested(
+    project: &Project,
+    flag: Option<&str>,
+    cfg: Option<&BaselineSection>,
+    model: &str,
+) -> Result<Option<Spec>> {
+    Ok(match (flag, cfg) {
+        (Some(s), _) => Some(Spec::parse(s, model, "--baseline")?),
+        (None, Some(b)) => match (&b.stage, &b.version) {
+            (Some(s), _) => Some(Spec::parse(
+                s,
+                model,
+                &format!(
+                    "{}: validate.baseline.stage",
+                    project.locate("validate.baseline", "stage")
+                ),
+            )?),
+            (None, Some(v)) => Some(Spec::parse(
+                v,
+                model,
+                &format!(
+                    "{}: validate.baseline.version",
+                    project.locate("validate.baseline", "version")
+                ),
+            )?),
+            (None, None) => None,
+        },
+        (None, None) => None,
+    })
+}
+
 /// Resolve `spec` for the project's model `model` in the project's
 /// repository: the info and the artifact (none when there is no baseline yet).
 pub fn resolve(
@@ -124,60 +158,14 @@ pub fn resolve(
     let models = registry.models();
     let m = models.iter().find(|m| m.name == name);
     let version = match spec {
-        Spec::Stage(stage) => {
-            let configured: &[String] = project
-                .file
-                .registry
-                .as_ref()
-                .map_or(&[], |r| r.stages.as_slice());
-            let known = if configured.is_empty() {
-                registry
-                    .records
-                    .iter()
-                    .any(|r| r.parsed.stage() == Some(stage.as_str()))
-            } else {
-                configured.iter().any(|s| s == stage)
-            };
-            let has_versions = m.is_some_and(|m| !m.versions.is_empty());
-            if !known && (has_versions || !configured.is_empty()) {
-                let list = if configured.is_empty() {
-                    "no stage is listed in [registry].stages and none was ever assigned; add it to [registry].stages".to_string()
-                } else {
-                    format!("the stages are {}", configured.join(", "))
-                };
-                return Err(Error::Registry(format!(
-                    "there is no stage \"{stage}\" in the registry ({list}); check --baseline or validate.baseline.stage"
-                )));
+        Spec::Stage(stage) => match stage_version(project, &registry, m, stage, &name)? {
+            InStage::Version(v) => v,
+            InStage::Nothing(note) => {
+                info.note = Some(note);
+                return Ok((info, None));
             }
-            match m.and_then(|m| m.stages.get(stage)) {
-                Some(v) => v.clone(),
-                None => {
-                    info.note = Some(if has_versions {
-                        format!(
-                            "stage {stage} of {name} is empty; there is no baseline to compare with yet"
-                        )
-                    } else {
-                        format!(
-                            "no version of {name} is registered yet; there is no baseline to compare with"
-                        )
-                    });
-                    return Ok((info, None));
-                }
-            }
-        }
-        Spec::Version { version, .. } => {
-            let Some(m) = m else {
-                return Err(Error::Registry(format!(
-                    "there is no model {name} in the registry, so no {name}@{version}; run `mlops models` to see the registered models"
-                )));
-            };
-            if m.version(version).is_none() {
-                return Err(Error::Registry(format!(
-                    "{name} has no version {version}; run `mlops models` to see its versions"
-                )));
-            }
-            version.clone()
-        }
+        },
+        Spec::Version { version, .. } => registered_version(m, &name, version)?,
     };
     let ver = m
         .and_then(|m| m.version(&version))
@@ -198,6 +186,72 @@ pub fn resolve(
     info.commit = Some(ver.commit.clone());
     info.artifact = Some(c.artifact_rel);
     Ok((info, Some(c.artifact)))
+}
+
+/// What a stage holds for the baseline.
+enum InStage {
+    /// This version.
+    Version(String),
+    /// Nothing yet: the note that says why.
+    Nothing(String),
+}
+
+/// The version in `stage` of model `m` (named `name`); an unknown stage is
+/// a registry error.
+fn stage_version(
+    project: &Project,
+    registry: &Registry,
+    m: Option<&Model>,
+    stage: &str,
+    name: &str,
+) -> Result<InStage> {
+    let configured: &[String] = project
+        .file
+        .registry
+        .as_ref()
+        .map_or(&[], |r| r.stages.as_slice());
+    let known = if configured.is_empty() {
+        registry
+            .records
+            .iter()
+            .any(|r| r.parsed.stage() == Some(stage))
+    } else {
+        configured.iter().any(|s| s == stage)
+    };
+    let has_versions = m.is_some_and(|m| !m.versions.is_empty());
+    if !known && (has_versions || !configured.is_empty()) {
+        let list = if configured.is_empty() {
+            "no stage is listed in [registry].stages and none was ever assigned; add it to [registry].stages".to_string()
+        } else {
+            format!("the stages are {}", configured.join(", "))
+        };
+        return Err(Error::Registry(format!(
+            "there is no stage \"{stage}\" in the registry ({list}); check --baseline or validate.baseline.stage"
+        )));
+    }
+    Ok(match m.and_then(|m| m.stages.get(stage)) {
+        Some(v) => InStage::Version(v.clone()),
+        None => InStage::Nothing(if has_versions {
+            format!("stage {stage} of {name} is empty; there is no baseline to compare with yet")
+        } else {
+            format!("no version of {name} is registered yet; there is no baseline to compare with")
+        }),
+    })
+}
+
+/// `version` of model `m` (named `name`), which must be registered.
+fn registered_version(m: Option<&Model>, name: &str, version: &str) -> Result<String> {
+    let Some(m) = m else {
+        return Err(Error::Registry(format!(
+            "there is no model {name} in the registry, so no {name}@{version}; run `mlops models` to see the registered models"
+        )));
+    };
+    if m.version(version).is_none() {
+        return Err(Error::Registry(format!(
+            "{name} has no version {version}; run `mlops models` to see its versions"
+        )));
+    }
+    Ok(version.to_string())
 }
 
 #[cfg(test)]

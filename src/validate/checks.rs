@@ -75,17 +75,60 @@ pub struct DataCheck {
 
 /// Run the data checks of rows `idx` of `t` for model `a`.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn run(a: &Artifact, t: &Table, idx: &[usize], cfg: &DataChecksSection) -> Vec<DataCheck> {
     let n = idx.len() as u64;
     let mut out = Vec::new();
-    let make = |check: &'static str,
-                feature: &str,
-                count: u64,
-                set: Option<f64>,
-                default: f64,
-                levels: Vec<String>,
-                what: &str| {
+    for f in &a.features {
+        let Some(ci) = t.feature_names.iter().position(|x| x == f) else {
+            continue;
+        };
+        let col = &t.features[ci];
+        out.push(missing(f, col, idx, cfg).judge(n));
+        match col {
+            Column::Numeric(v) => {
+                if let Some(s) = out_of_range(a, f, v, idx, cfg) {
+                    out.push(s.judge(n));
+                }
+            }
+            Column::Categorical { codes, levels } => {
+                out.push(unseen_levels(a, f, codes, levels, idx, cfg).judge(n));
+            }
+        }
+    }
+    out
+}
+
+/// What one check of one feature counted, before it is judged.
+struct Count<'a> {
+    /// `missing`, `out_of_range` or `unseen_levels`.
+    check: &'static str,
+    /// The feature.
+    feature: &'a str,
+    /// Rows concerned.
+    count: u64,
+    /// The threshold of `[validate.data]`, when set.
+    set: Option<f64>,
+    /// The threshold otherwise.
+    default: f64,
+    /// Unseen levels, for `unseen_levels`.
+    levels: Vec<String>,
+    /// What the rows concerned do, in words.
+    what: String,
+}
+
+impl Count<'_> {
+    /// The share of `n` rows against the threshold: the check as reported.
+    #[allow(clippy::cast_precision_loss)]
+    fn judge(self, n: u64) -> DataCheck {
+        let Count {
+            check,
+            feature,
+            count,
+            set,
+            default,
+            levels,
+            what,
+        } = self;
         let value = if n == 0 { 0.0 } else { count as f64 / n as f64 };
         let threshold = set.unwrap_or(default);
         let verdict = match (value > threshold, set.is_some()) {
@@ -123,77 +166,91 @@ pub fn run(a: &Artifact, t: &Table, idx: &[usize], cfg: &DataChecksSection) -> V
             levels,
             message,
         }
+    }
+}
+
+/// Empty cells of feature `f` (column `col`) among rows `idx`.
+fn missing<'a>(f: &'a str, col: &Column, idx: &[usize], cfg: &DataChecksSection) -> Count<'a> {
+    Count {
+        check: "missing",
+        feature: f,
+        count: idx.iter().filter(|&&i| col.is_missing(i)).count() as u64,
+        set: cfg.max_missing,
+        default: DEFAULT_MAX_MISSING,
+        levels: Vec::new(),
+        what: "are empty".to_string(),
+    }
+}
+
+/// Values of numeric feature `f` outside its training range, when the
+/// model has its statistics.
+fn out_of_range<'a>(
+    a: &Artifact,
+    f: &'a str,
+    v: &[f64],
+    idx: &[usize],
+    cfg: &DataChecksSection,
+) -> Option<Count<'a>> {
+    let Some(ColumnStats::Numeric(s)) = a.feature_stats.get(f) else {
+        return None;
     };
-    for f in &a.features {
-        let Some(ci) = t.feature_names.iter().position(|x| x == f) else {
-            continue;
-        };
-        let col = &t.features[ci];
-        let missing = idx.iter().filter(|&&i| col.is_missing(i)).count() as u64;
-        out.push(make(
-            "missing",
-            f,
-            missing,
-            cfg.max_missing,
-            DEFAULT_MAX_MISSING,
-            Vec::new(),
-            "are empty",
-        ));
-        match col {
-            Column::Numeric(v) => {
-                if let Some(ColumnStats::Numeric(s)) = a.feature_stats.get(f)
-                    && s.count > 0
-                {
-                    let outside = idx
-                        .iter()
-                        .filter(|&&i| !v[i].is_nan() && (v[i] < s.min || v[i] > s.max))
-                        .count() as u64;
-                    out.push(make(
-                        "out_of_range",
-                        f,
-                        outside,
-                        cfg.max_out_of_range,
-                        DEFAULT_MAX_OUT_OF_RANGE,
-                        Vec::new(),
-                        &format!(
-                            "lie outside the training range [{}, {}]",
-                            super::drift::short(s.min),
-                            super::drift::short(s.max)
-                        ),
-                    ));
-                }
-            }
-            Column::Categorical { codes, levels } => {
-                let known = a.categorical.get(f).map(|c| &c.levels);
-                let unseen_code = |c: u32| {
-                    c != MISSING_LEVEL
-                        && known.is_some_and(|k| k.binary_search(&levels[c as usize]).is_err())
-                };
-                let mut names: Vec<String> = Vec::new();
-                let mut count = 0u64;
-                for &i in idx {
-                    if unseen_code(codes[i]) {
-                        count += 1;
-                        let l = &levels[codes[i] as usize];
-                        if names.len() < 10 && !names.contains(l) {
-                            names.push(l.clone());
-                        }
-                    }
-                }
-                names.sort();
-                out.push(make(
-                    "unseen_levels",
-                    f,
-                    count,
-                    cfg.max_unseen,
-                    DEFAULT_MAX_UNSEEN,
-                    names,
-                    "have a level not seen in training",
-                ));
+    if s.count == 0 {
+        return None;
+    }
+    let outside = idx
+        .iter()
+        .filter(|&&i| !v[i].is_nan() && (v[i] < s.min || v[i] > s.max))
+        .count() as u64;
+    Some(Count {
+        check: "out_of_range",
+        feature: f,
+        count: outside,
+        set: cfg.max_out_of_range,
+        default: DEFAULT_MAX_OUT_OF_RANGE,
+        levels: Vec::new(),
+        what: format!(
+            "lie outside the training range [{}, {}]",
+            super::drift::short(s.min),
+            super::drift::short(s.max)
+        ),
+    })
+}
+
+/// Levels of categorical feature `f` not seen in training (the first ten
+/// names, sorted).
+fn unseen_levels<'a>(
+    a: &Artifact,
+    f: &'a str,
+    codes: &[u32],
+    levels: &[String],
+    idx: &[usize],
+    cfg: &DataChecksSection,
+) -> Count<'a> {
+    let known = a.categorical.get(f).map(|c| &c.levels);
+    let unseen_code = |c: u32| {
+        c != MISSING_LEVEL && known.is_some_and(|k| k.binary_search(&levels[c as usize]).is_err())
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut count = 0u64;
+    for &i in idx {
+        if unseen_code(codes[i]) {
+            count += 1;
+            let l = &levels[codes[i] as usize];
+            if names.len() < 10 && !names.contains(l) {
+                names.push(l.clone());
             }
         }
     }
-    out
+    names.sort();
+    Count {
+        check: "unseen_levels",
+        feature: f,
+        count,
+        set: cfg.max_unseen,
+        default: DEFAULT_MAX_UNSEEN,
+        levels: names,
+        what: "have a level not seen in training".to_string(),
+    }
 }
 
 #[cfg(test)]

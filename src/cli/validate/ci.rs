@@ -1,0 +1,98 @@
+//! What the report says to CI systems: GitHub workflow annotations and
+//! `$GITHUB_OUTPUT` lines, and GitLab's dotenv variables.
+
+use std::fmt::Write as _;
+
+use mlops::validate::{Report, Verdict};
+
+use super::rows::rows;
+
+/// GitHub's escaping of a workflow command's message.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// GitHub's escaping of a workflow command's property.
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One `::error` per failed check and one `::warning` per warning.
+#[must_use]
+pub fn annotations(r: &Report) -> String {
+    let mut o = String::new();
+    for x in rows(r) {
+        let level = match x.verdict {
+            Verdict::Pass => continue,
+            Verdict::Warn => "warning",
+            Verdict::Fail => "error",
+        };
+        let _ = writeln!(
+            o,
+            "::{level} title={}::{}",
+            gh_property(&format!("mlops validate {} {}", x.group, x.name)),
+            gh_data(&x.message)
+        );
+    }
+    o
+}
+
+/// What CI variables carry: the verdict, the model, the number of failed
+/// checks and the candidate's metrics, as `(name, value)`.
+fn ci_values(r: &Report) -> Vec<(&'static str, String)> {
+    let m = &r.candidate.metrics;
+    let failed = rows(r)
+        .iter()
+        .filter(|x| x.verdict == Verdict::Fail)
+        .count();
+    let mut v = vec![
+        ("passed", r.passed.to_string()),
+        ("model", r.candidate.name.clone()),
+        ("failed", failed.to_string()),
+    ];
+    let metrics = [
+        ("r2", m.r2),
+        ("rmse", Some(m.rmse)),
+        ("mae", Some(m.mae)),
+        ("mape", m.mape),
+        ("deviance", m.deviance),
+    ];
+    v.extend(
+        metrics
+            .into_iter()
+            .filter_map(|(k, x)| x.map(|x| (k, x.to_string()))),
+    );
+    v
+}
+
+/// Lines for `$GITHUB_OUTPUT`: `passed=true`, `model=NAME`, `failed=N`, `r2=…`.
+#[must_use]
+pub fn github_output(r: &Report) -> String {
+    ci_values(r)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect()
+}
+
+/// A dotenv file for GitLab's `artifacts:reports:dotenv`:
+/// `MLOPS_VALIDATE_PASSED=true`, `MLOPS_VALIDATE_MODEL=NAME`, ….
+#[must_use]
+pub fn dotenv(r: &Report) -> String {
+    ci_values(r)
+        .into_iter()
+        .map(|(k, v)| format!("MLOPS_VALIDATE_{}={v}\n", k.to_uppercase()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(gh_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(gh_property("a: b, c"), "a%3A b%2C c");
+    }
+}

@@ -1,0 +1,265 @@
+//! The four Kubernetes manifests of a deploy, as JSON values: the ConfigMap
+//! holding the bundle, the Deployment running `mlops serve` on it, its
+//! Service and its HorizontalPodAutoscaler; and the names and labels they
+//! share.
+
+use serde_json::{Value, json};
+
+use crate::project::{EnvironmentSection, ResourceList};
+
+/// The annotation naming the deployed version.
+pub(super) const VERSION_KEY: &str = "mlops.dev/version";
+
+/// What every manifest of one deploy shares.
+pub(super) struct Manifests<'a> {
+    /// The app's name (a DNS label).
+    pub(super) app: String,
+    /// The version deployed.
+    pub(super) version: &'a str,
+    /// The sha256 of its bundle.
+    pub(super) sha256: &'a str,
+    /// The environment's settings.
+    pub(super) env: &'a EnvironmentSection,
+}
+
+impl Manifests<'_> {
+    /// Pod replicas.
+    fn replicas(&self) -> u32 {
+        self.env.replicas.unwrap_or(1)
+    }
+
+    /// The metadata of every manifest (the ConfigMap renames it).
+    pub(super) fn metadata(&self) -> Value {
+        let app = &self.app;
+        let version = self.version;
+        let mut meta = json!({
+            "name": app,
+            "labels": {
+                "app.kubernetes.io/name": app,
+                "app.kubernetes.io/managed-by": "mlops",
+                "app.kubernetes.io/version": label_value(version),
+            },
+            "annotations": { VERSION_KEY: version, "mlops.dev/bundle-sha256": self.sha256 },
+        });
+        if let Some(ns) = &self.env.namespace {
+            meta["namespace"] = json!(ns);
+        }
+        meta
+    }
+
+    /// The ConfigMap holding the bundle `bytes`.
+    pub(super) fn configmap(&self, meta: &Value, bytes: &[u8]) -> Value {
+        let app = &self.app;
+        let mut cm_meta = meta.clone();
+        cm_meta["name"] = json!(format!("{app}-bundle"));
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": cm_meta,
+            "binaryData": { "bundle.tar.gz": base64(bytes) },
+        })
+    }
+
+    /// The Deployment: `mlops serve` on the mounted bundle.
+    pub(super) fn deployment(&self, meta: &Value) -> Value {
+        let app = &self.app;
+        let version = self.version;
+        let selector = json!({ "app.kubernetes.io/name": app });
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {
+                "replicas": self.replicas(),
+                "selector": { "matchLabels": selector },
+                "template": {
+                    "metadata": {
+                        "labels": {
+                            "app.kubernetes.io/name": app,
+                            "app.kubernetes.io/version": label_value(version),
+                        },
+                        "annotations": { VERSION_KEY: version, "mlops.dev/bundle-sha256": self.sha256 },
+                    },
+                    "spec": {
+                        "securityContext": {
+                            "runAsNonRoot": true,
+                            "runAsUser": 65532,
+                            "runAsGroup": 65532,
+                            "fsGroup": 65532,
+                            "seccompProfile": { "type": "RuntimeDefault" },
+                        },
+                        "containers": [self.container()],
+                        "volumes": [{
+                            "name": "bundle",
+                            "configMap": {
+                                "name": format!("{app}-bundle"),
+                                "items": [{ "key": "bundle.tar.gz", "path": "bundle.tar.gz" }],
+                            },
+                        }],
+                    },
+                },
+            },
+        })
+    }
+
+    /// The one container of the Deployment's pods.
+    fn container(&self) -> Value {
+        let image = self
+            .env
+            .image
+            .clone()
+            .unwrap_or_else(|| format!("mlops:{}", crate::VERSION));
+        let res = self.env.resources.clone().unwrap_or_default();
+        json!({
+            "name": "mlops-serve",
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["mlops", "serve", "--model", "/models/bundle.tar.gz", "--bind", "0.0.0.0:8080"],
+            "ports": [{ "name": "http", "containerPort": 8080, "protocol": "TCP" }],
+            "resources": {
+                "requests": resource_list(res.requests.as_ref(), "100m", "128Mi"),
+                "limits": resource_list(res.limits.as_ref(), "1", "512Mi"),
+            },
+            "readinessProbe": probe("/v2/health/ready", 2),
+            "livenessProbe": probe("/v2/health/live", 10),
+            "securityContext": {
+                "allowPrivilegeEscalation": false,
+                "readOnlyRootFilesystem": true,
+                "runAsNonRoot": true,
+                "capabilities": { "drop": ["ALL"] },
+            },
+            "volumeMounts": [{ "name": "bundle", "mountPath": "/models", "readOnly": true }],
+        })
+    }
+
+    /// The Service in front of the pods.
+    pub(super) fn service(&self, meta: &Value) -> Value {
+        let selector = json!({ "app.kubernetes.io/name": self.app });
+        json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {
+                "type": "ClusterIP",
+                "selector": selector,
+                "ports": [{ "name": "http", "port": 80, "targetPort": "http", "protocol": "TCP" }],
+            },
+        })
+    }
+
+    /// The HorizontalPodAutoscaler of the Deployment.
+    pub(super) fn hpa(&self, meta: &Value) -> Value {
+        let app = &self.app;
+        let replicas = self.replicas();
+        json!({
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": meta,
+            "spec": {
+                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": app },
+                "minReplicas": replicas,
+                "maxReplicas": replicas.saturating_mul(4).max(replicas + 1),
+                "metrics": [{
+                    "type": "Resource",
+                    "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 70 } },
+                }],
+            },
+        })
+    }
+}
+
+/// Requests or limits: those of the project file, else the defaults.
+fn resource_list(l: Option<&ResourceList>, cpu: &str, mem: &str) -> Value {
+    json!({
+        "cpu": l.and_then(|x| x.cpu.clone()).unwrap_or_else(|| cpu.to_string()),
+        "memory": l.and_then(|x| x.memory.clone()).unwrap_or_else(|| mem.to_string()),
+    })
+}
+
+/// An HTTP probe of `path`.
+fn probe(path: &str, delay: u32) -> Value {
+    json!({
+        "httpGet": { "path": path, "port": "http" },
+        "initialDelaySeconds": delay,
+        "periodSeconds": 10,
+        "timeoutSeconds": 5,
+        "failureThreshold": 3,
+    })
+}
+
+/// A DNS-1123 label: lowercase letters, digits and '-', at most 63 long.
+pub(super) fn dns_label(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    out.truncate(63);
+    out.trim_matches('-').to_string()
+}
+
+/// A label value: `[A-Za-z0-9._-]`, at most 63 long ('+' of build metadata becomes '_').
+fn label_value(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out.truncate(63);
+    out
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= c.len() {
+                s.push(char::from(A[((n >> shift) & 63) as usize]));
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn names_and_labels() {
+        assert_eq!(dns_label("mlops-House_Price/x"), "mlops-house-price-x");
+        assert_eq!(label_value("v1.0.0+b.1"), "v1.0.0_b.1");
+    }
+}

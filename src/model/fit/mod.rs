@@ -1,0 +1,210 @@
+//! Fitting: ordinary least squares and Tweedie GLMs through linfa-linear, on
+//! a standardised design, with a rank check that refuses degenerate data.
+//!
+//! Why standardise: linfa-linear solves least squares with a Householder QR
+//! (linfa-linalg). Centring every column (when there is an intercept) removes
+//! the intercept's collinearity with the columns' means, and scaling each
+//! column by a power of two near its root mean square (an exact operation in
+//! binary floating point) leaves every column the same size. The fit is then
+//! mapped back: `b_j = b'_j / s_j`, `b_0 = mean(y) - sum_j b_j * mean_j`. This
+//! is what keeps the NIST StRD digits (see `tests/data/nist/`).
+//!
+//! Why a rank check: linfa-linear returns huge coefficients without complaint
+//! when a column is a linear combination of others. We factor the
+//! standardised design `Z = QR` (blockwise, see [`r_factor`]) and call column `j` dependent when
+//! `|R_jj| / sqrt(n) < RANK_TOL`; since every column of `Z` has a root mean
+//! square of about 1, `|R_jj| / sqrt(n)` is the (relative) distance of column
+//! `j` from the span of the columns before it. The columns involved are those
+//! with a non-negligible weight in that combination.
+
+use linfa::prelude::*;
+use linfa_linear::LinearRegression;
+use ndarray::{Array1, Array2, ArrayView2, s};
+
+use crate::error::{Error, Result};
+
+mod glm;
+mod qr;
+mod standardise;
+
+pub use qr::{RANK_TOL, check_rank, r_factor};
+
+use glm::Glm;
+use standardise::Standardised;
+
+/// What to fit.
+#[derive(Debug, Clone, Copy)]
+pub enum Estimator {
+    /// Ordinary least squares.
+    Linear,
+    /// Tweedie GLM.
+    Glm {
+        /// Tweedie power.
+        power: f64,
+        /// Log link (else identity).
+        log_link: bool,
+        /// L2 penalty on the standardised coefficients.
+        alpha: f64,
+        /// Solver iterations.
+        max_iter: u64,
+    },
+}
+
+/// Fitted coefficients in the units of the design columns.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    /// Intercept (0 without one).
+    pub intercept: f64,
+    /// One coefficient per design column.
+    pub coefficients: Vec<f64>,
+}
+
+/// Fit `y ~ x` (`x` is consumed: it is standardised in place). `names`
+/// label the columns in errors.
+pub fn fit(
+    x: Array2<f64>,
+    y: &Array1<f64>,
+    names: &[String],
+    intercept: bool,
+    est: Estimator,
+) -> Result<Fitted> {
+    let (n, p) = x.dim();
+    let needed = p + usize::from(intercept);
+    if n < needed {
+        return Err(Error::data(format!(
+            "{n} training rows cannot determine {needed} coefficients; add rows or drop features"
+        )));
+    }
+    let Standardised { x, means, scales } = standardise::standardise(x, names, intercept)?;
+    let scaled = match est {
+        Estimator::Linear => least_squares(x.view(), y, names, intercept)?,
+        Estimator::Glm {
+            power,
+            log_link,
+            alpha,
+            max_iter,
+        } => {
+            let glm = Glm {
+                power,
+                log_link,
+                alpha,
+                intercept,
+            };
+            glm.fit(&x, y, names, max_iter)?
+        }
+    };
+    unscale(scaled, &means, &scales, intercept)
+}
+
+/// Ordinary least squares on the standardised design `x`: the intercept
+/// and the standardised coefficients.
+#[allow(clippy::cast_precision_loss)]
+fn least_squares(
+    x: ArrayView2<f64>,
+    y: &Array1<f64>,
+    names: &[String],
+    intercept: bool,
+) -> Result<(f64, Vec<f64>)> {
+    let (n, p) = x.dim();
+    let nf = n as f64;
+    // TSQR of [Z | y - mean(y)], then linfa-linear's QR least squares
+    // on the p × p triangle: the same solution as on all n rows.
+    let ym = if intercept { y.sum() / nf } else { 0.0 };
+    let yc = y.mapv(|v| v - ym);
+    let r = r_factor(x, Some(yc.view()))?;
+    check_rank(&r, n, names)?;
+    let a = r.slice(s![..p, ..p]).to_owned();
+    let b = r.slice(s![..p, p]).to_owned();
+    let m = LinearRegression::new()
+        .with_intercept(false)
+        .fit(&Dataset::new(a, b))
+        .map_err(|e| Error::data(format!("the least-squares fit failed: {e}")))?;
+    Ok((ym, m.params().to_vec()))
+}
+
+/// The fit in the units of the design columns: `b_j = b'_j / s_j`,
+/// `b_0 = b'_0 - sum_j b_j * mean_j`; an error unless all are finite.
+fn unscale(
+    scaled: (f64, Vec<f64>),
+    means: &[f64],
+    scales: &[f64],
+    intercept: bool,
+) -> Result<Fitted> {
+    let coefficients: Vec<f64> = scaled.1.iter().zip(scales).map(|(b, s)| b / s).collect();
+    let shift: f64 = coefficients.iter().zip(means).map(|(b, m)| b * m).sum();
+    let intercept_value = if intercept { scaled.0 - shift } else { 0.0 };
+    if coefficients.iter().any(|c| !c.is_finite()) || !intercept_value.is_finite() {
+        return Err(Error::data(
+            "the fit did not converge to finite coefficients; check the data for extreme values",
+        ));
+    }
+    Ok(Fitted {
+        intercept: intercept_value,
+        coefficients,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn names(k: usize) -> Vec<String> {
+        ["a", "b", "c", "d"][..k]
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn exact_line() {
+        let x = array![[1.0], [2.0], [3.0], [4.0]];
+        let y = array![3.0, 5.0, 7.0, 9.0];
+        let f = fit(x, &y, &names(1), true, Estimator::Linear).unwrap();
+        assert!((f.intercept - 1.0).abs() < 1e-12);
+        assert!((f.coefficients[0] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn huge_values_do_not_overflow_the_scaling() {
+        let x = array![[1e300], [2e300], [3e300], [5e300]];
+        let y = array![1.0, 2.0, 3.1, 5.0];
+        let f = fit(x, &y, &names(1), true, Estimator::Linear).unwrap();
+        assert!(f.coefficients[0].is_finite() && f.coefficients[0] > 0.0);
+    }
+
+    #[track_caller]
+    fn deficient(x: Array2<f64>, intercept: bool, expected: &str) {
+        let y = Array1::from_iter((0..x.nrows()).map(|i| (i * i) as f64));
+        let k = x.ncols();
+        let e = fit(x, &y, &names(k), intercept, Estimator::Linear).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains(expected), "{e}");
+    }
+
+    #[test]
+    fn rank_deficiency_names_columns() {
+        deficient(
+            array![[1.0, 2.0], [2.0, 4.0], [3.0, 6.0], [5.0, 10.0]],
+            true,
+            "columns \"a\", \"b\" duplicate each other",
+        );
+        deficient(
+            array![[1.0, 7.0], [2.0, 7.0], [3.0, 7.0], [5.0, 7.0]],
+            true,
+            "column \"b\" is constant",
+        );
+        deficient(
+            array![
+                [1.0, 0.5, 1.5, 9.0],
+                [2.0, 1.0, 3.0, 1.0],
+                [3.0, 4.0, 7.0, 2.0],
+                [5.0, 1.0, 6.0, 3.0],
+                [1.0, 1.0, 2.0, 5.0]
+            ],
+            true,
+            "columns \"a\", \"b\", \"c\" are exactly collinear",
+        );
+        deficient(array![[1.0]], true, "cannot determine");
+    }
+}

@@ -20,6 +20,8 @@ use crate::model::{
 use crate::project::{LinkName, MissingPolicy, ModelKind, Project};
 use crate::report::Progress;
 
+mod streaming;
+
 /// Files above this size train on the streaming path unless told otherwise.
 pub const STREAMING_THRESHOLD: u64 = 512 << 20;
 
@@ -79,7 +81,7 @@ pub fn train(
         });
     if streaming {
         project.validation_file()?;
-        return crate::stream::train(project, opts, progress, start);
+        return streaming::train(project, opts, progress, start);
     }
     let sel = Selection {
         target: Some(data_cfg.target.clone()),

@@ -36,8 +36,6 @@ pub mod report;
 pub mod serve;
 /// Experiment statistics: distributions, tests, intervals, corrections (pure numerics).
 pub mod stats;
-/// The streaming training path for data larger than memory.
-pub mod stream;
 /// `train`: load, split, fit, report, write the artifact.
 pub mod train;
 /// `validate`: quality gates, baseline comparison, data and drift checks.

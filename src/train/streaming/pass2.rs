@@ -1,0 +1,289 @@
+//! Pass 2 of the streaming fit: what needs the final coefficients or the
+//! final ranges. MAE and MAPE need every residual (RMSE and R² are computed
+//! here too, from the same sums), and the decile histograms need each
+//! column's training min and max. Pass 2 reads the spill of pass 1 (or the
+//! CSV again), then the separate validation file, if any.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use crate::data::{self, Column, MISSING_LEVEL, Selection, Table, split};
+use crate::error::{Error, Result};
+use crate::model::stats::{ColumnStats, NumericStats};
+use crate::model::{self, Categorical, Metrics};
+use crate::report::Progress;
+use crate::train::streaming::deciles::Histograms;
+use crate::train::streaming::fold::Fold;
+use crate::train::streaming::metric_sums::MetricSums;
+use crate::train::streaming::plan::Plan;
+use crate::train::streaming::solve::Solution;
+use crate::train::streaming::stats::training_stats;
+
+/// Pass-2 state: the model's predictor, and the sums and histograms so far.
+pub(super) struct Pass2<'a> {
+    plan: &'a Plan<'a>,
+    feature_names: &'a [String],
+    categorical: &'a IndexMap<String, Categorical>,
+    predictor: &'a model::Predictor,
+    /// Per categorical feature, each trained level's index by name.
+    lookup: Vec<Option<HashMap<&'a str, usize>>>,
+    /// The row being predicted, one value per feature.
+    values: Vec<model::Value>,
+    /// Numeric-only models: the prediction as Predictor::predict computes it
+    /// (the same terms in the same order), straight from the columns.
+    numeric_terms: Option<Vec<(usize, f64)>>,
+    identity: bool,
+    histograms: Histograms,
+    train_sums: MetricSums,
+    valid_sums: MetricSums,
+    /// The file row of the next block's first row.
+    row0: u64,
+    validation_sha256: Option<String>,
+}
+
+/// What pass 2 measured.
+pub(super) struct Measured {
+    pub metrics: Metrics,
+    pub feature_stats: IndexMap<String, ColumnStats>,
+    pub target_stats: NumericStats,
+    /// SHA-256 of the separate validation file, if any.
+    pub validation_sha256: Option<String>,
+}
+
+impl<'a> Pass2<'a> {
+    /// Pass 2 of the model `solution`, with histograms over pass 1's ranges.
+    pub fn new(
+        plan: &'a Plan<'a>,
+        fold: &Fold,
+        feature_names: &'a [String],
+        solution: &'a Solution,
+    ) -> Pass2<'a> {
+        let (categorical, predictor) = (&solution.categorical, &solution.predictor);
+        let lookup: Vec<Option<HashMap<&str, usize>>> = feature_names
+            .iter()
+            .map(|f| {
+                categorical.get(f).map(|c| {
+                    c.levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.as_str(), i))
+                        .collect()
+                })
+            })
+            .collect();
+        let numeric_terms: Option<Vec<(usize, f64)>> = predictor
+            .terms
+            .iter()
+            .zip(&predictor.coefficients)
+            .map(|(t, b)| match t {
+                model::Term::Numeric { feature } => Some((*feature, *b)),
+                model::Term::Level { .. } => None,
+            })
+            .collect();
+        Pass2 {
+            plan,
+            feature_names,
+            categorical,
+            predictor,
+            lookup,
+            values: vec![model::Value::Number(0.0); feature_names.len()],
+            numeric_terms,
+            identity: predictor.inverse == model::Inverse::Identity,
+            histograms: Histograms::new(&fold.moments, &fold.target),
+            train_sums: MetricSums::default(),
+            valid_sums: MetricSums::default(),
+            row0: 0,
+            validation_sha256: None,
+        }
+    }
+
+    /// Score and count the block `t` of the training files.
+    pub fn push(&mut self, t: Table) -> Result<()> {
+        let n = t.rows();
+        let role = self.roles(&t);
+        let pred = self.predictions(&t, &role)?;
+        // Decile histograms of the training rows.
+        self.histograms.push(&t, &role);
+        for ((&y, &p), &r) in t.target.iter().zip(&pred).zip(&role) {
+            match r {
+                1 => self.train_sums.push(y, p),
+                2 => self.valid_sums.push(y, p),
+                _ => {}
+            }
+        }
+        self.row0 += n as u64;
+        Ok(())
+    }
+
+    /// Each row's role, column by column: 0 unused (a missing value under
+    /// drop-row), 1 training, 2 validation.
+    fn roles(&self, t: &Table) -> Vec<u8> {
+        let plan = self.plan;
+        let (seed, fraction, row0) = (plan.seed, plan.fraction, self.row0);
+        let mut role = vec![1u8; t.rows()];
+        if plan.drop_rows {
+            for (i, r) in role.iter_mut().enumerate() {
+                if !plan.usable(t, i) {
+                    *r = 0;
+                }
+            }
+        }
+        if !plan.separate && fraction > 0.0 {
+            for (i, r) in role.iter_mut().enumerate() {
+                if *r == 1 && split::is_validation(seed, row0 + i as u64, fraction) {
+                    *r = 2;
+                }
+            }
+        }
+        role
+    }
+
+    /// The predictions of the used rows of `t` (0 for unused ones).
+    fn predictions(&mut self, t: &Table, role: &[u8]) -> Result<Vec<f64>> {
+        let n = t.rows();
+        // Predictions: numeric-only models as Predictor::predict computes
+        // them (the same terms in the same order), a column at a time.
+        let numeric: Option<Vec<&[f64]>> = t
+            .features
+            .iter()
+            .map(|c| match c {
+                Column::Numeric(v) => Some(v.as_slice()),
+                Column::Categorical { .. } => None,
+            })
+            .collect();
+        let pred: Vec<f64> = match (&self.numeric_terms, &numeric) {
+            (Some(terms), Some(cols)) if self.identity => {
+                let mut eta = vec![self.predictor.intercept; n];
+                for &(f, b) in terms {
+                    for (e, &x) in eta.iter_mut().zip(cols[f]) {
+                        *e += b * x;
+                    }
+                }
+                eta
+            }
+            _ => {
+                let mut eta = vec![0.0; n];
+                for (i, e) in eta.iter_mut().enumerate() {
+                    if role[i] != 0 {
+                        *e = row_prediction(
+                            self.predictor,
+                            t,
+                            i,
+                            &self.lookup,
+                            &mut self.values,
+                            self.categorical,
+                            self.plan.separate,
+                        )?;
+                    }
+                }
+                eta
+            }
+        };
+        Ok(pred)
+    }
+
+    /// Score the separate validation file, if any (counting its rows in
+    /// `fold`).
+    pub fn validation_file(&mut self, fold: &mut Fold, progress: &dyn Progress) -> Result<()> {
+        let plan = self.plan;
+        let Some(vp) = &plan.project.file.split.validation_path else {
+            return Ok(());
+        };
+        let vpath = plan.project.resolve(vp);
+        let vsel = Selection {
+            features: Some(self.feature_names.to_vec()),
+            exclude: Vec::new(),
+            ..plan.sel.clone()
+        };
+        self.validation_sha256 = Some(data::stream_tables(
+            std::slice::from_ref(&vpath),
+            &vsel,
+            plan.block,
+            progress,
+            &mut |t| {
+                for i in 0..t.rows() {
+                    if !plan.usable(&t, i) {
+                        fold.dropped += 1;
+                        continue;
+                    }
+                    fold.validation += 1;
+                    let pred = row_prediction(
+                        self.predictor,
+                        &t,
+                        i,
+                        &self.lookup,
+                        &mut self.values,
+                        self.categorical,
+                        true,
+                    )?;
+                    self.valid_sums.push(t.target[i], pred);
+                }
+                Ok(())
+            },
+        )?);
+        Ok(())
+    }
+
+    /// The metrics and the statistics of the training rows.
+    pub fn finish(self, fold: &Fold) -> Result<Measured> {
+        let (feature_stats, target_stats) =
+            training_stats(fold, &self.histograms, self.feature_names, self.categorical);
+        let train = self
+            .train_sums
+            .finish()
+            .ok_or_else(|| Error::data(format!("{}: no training rows", self.plan.origin)))?;
+        Ok(Measured {
+            metrics: Metrics {
+                train,
+                validation: self.valid_sums.finish(),
+            },
+            feature_stats,
+            target_stats,
+            validation_sha256: self.validation_sha256,
+        })
+    }
+}
+
+/// The prediction for row `i` of `t`; a level unseen in training is an error.
+fn row_prediction(
+    p: &model::Predictor,
+    t: &Table,
+    i: usize,
+    lookup: &[Option<HashMap<&str, usize>>],
+    values: &mut [model::Value],
+    cats: &IndexMap<String, Categorical>,
+    separate: bool,
+) -> Result<f64> {
+    for (k, col) in t.features.iter().enumerate() {
+        values[k] = match col {
+            Column::Numeric(v) => model::Value::Number(v[i]),
+            Column::Categorical { codes, levels } => {
+                let c = codes[i];
+                if c == MISSING_LEVEL {
+                    model::Value::Level(usize::MAX)
+                } else {
+                    let name = &levels[c as usize];
+                    match lookup[k].as_ref().and_then(|m| m.get(name.as_str())) {
+                        Some(&l) => model::Value::Level(l),
+                        None => {
+                            let f = &t.feature_names[k];
+                            let hint = if separate {
+                                "add training rows with it, or remove it from the validation file"
+                            } else {
+                                "add training rows with it, or change split.seed"
+                            };
+                            return Err(Error::data(format!(
+                                "{}:{}: column \"{f}\": level \"{name}\" appears only in validation rows (training levels: {}); {hint}",
+                                t.origin,
+                                t.lines[i],
+                                cats.get(f).map(|c| c.levels.join(", ")).unwrap_or_default()
+                            )));
+                        }
+                    }
+                }
+            }
+        };
+    }
+    Ok(p.predict(values))
+}

@@ -1,0 +1,78 @@
+//! The parsed rows of pass 1, kept for pass 2 in an anonymous temporary file
+//! ([`crate::data::spill`], in `TMPDIR`, bit for bit), so that pass 2 reads numbers
+//! back instead of parsing the CSV again; when the temporary folder cannot
+//! hold them, pass 2 parses the CSV again.
+
+use crate::data::Table;
+use crate::data::spill::SpillWriter;
+use crate::error::{Error, Result, display_path};
+
+/// The spill file while pass 1 writes it, or nothing once it could not.
+pub(super) struct Spill {
+    writer: Option<SpillWriter>,
+}
+
+impl Spill {
+    /// Open an anonymous spill file (none if the temporary folder refuses).
+    pub fn open() -> Spill {
+        Spill {
+            writer: SpillWriter::new().ok(),
+        }
+    }
+
+    /// Keep the parsed block `t`; after a failed write, keep nothing more.
+    pub fn keep(&mut self, t: &Table) {
+        if let Some(w) = &mut self.writer
+            && w.push(t).is_err()
+        {
+            self.writer = None;
+        }
+    }
+
+    /// Hand every kept block to `f`, in file order, read back on its own
+    /// thread while this one computes. `Ok(false)`, with nothing handed,
+    /// when there is no spill to read back: the caller parses the CSV again.
+    pub fn replay(
+        self,
+        origin: &str,
+        feature_names: &[String],
+        f: &mut impl FnMut(Table) -> Result<()>,
+    ) -> Result<bool> {
+        let spilled = self.writer.and_then(|w| {
+            w.into_reader(origin.to_owned(), feature_names.to_vec())
+                .ok()
+        });
+        let Some(mut r) = spilled else {
+            return Ok(false);
+        };
+        // Read the spill on its own thread while this one computes.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Table>>(2);
+        std::thread::scope(|s| -> Result<()> {
+            s.spawn(move || {
+                loop {
+                    let next = match r.next_table() {
+                        Ok(Some(t)) => Ok(t),
+                        Ok(None) => return,
+                        Err(e) => Err(e),
+                    };
+                    let failed = next.is_err();
+                    if tx.send(next).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            let tmp = std::env::temp_dir();
+            // On an error this returns, dropping `rx`: the reader stops.
+            for t in rx {
+                f(t.map_err(|e| {
+                    Error::usage(format!(
+                        "cannot read back the temporary file of parsed rows in {} ({e}); set TMPDIR to a folder with room",
+                        display_path(&tmp)
+                    ))
+                })?)?;
+            }
+            Ok(())
+        })?;
+        Ok(true)
+    }
+}

@@ -6,6 +6,7 @@
 //! `MLOPS_CONFIG`), so the tests run in parallel and leave nothing behind.
 
 mod abtest;
+mod architecture;
 mod cli;
 mod common;
 mod deploy;

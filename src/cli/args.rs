@@ -11,7 +11,14 @@ const GLOBAL: &str = "Global options";
 
 /// mlops: train, validate, package, deploy and serve tabular models from one project file.
 #[derive(Debug, Parser)]
-#[command(name = "mlops", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "mlops",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = "Documentation topics (mlops help TOPIC):\n  project-file     mlops.toml: every table and key\n  commands         every command and flag\n  exit-codes       what each exit code means, for scripts\n  serving          mlops serve: protocols, admin API, A/B feedback\n  deploy           deploy and rollback: targets, canaries\n  registry         the registry on git tags, GTO's format\n  statistics       the statistics of validate and abtest-analyze\n  getting-started  the quick start, step by step\n"
+)]
 pub struct Cli {
     /// The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]
     #[arg(short = 'C', long = "config", global = true, value_name = "PATH", help_heading = GLOBAL)]

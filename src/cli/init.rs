@@ -23,8 +23,9 @@ pub fn run(a: &InitArgs, env: &Env, out: &Output) -> mlops::Result<()> {
     }
     for c in &r.updated {
         s.push_str(&format!(
-            "{} {c} (added dist/)\n",
-            out.paint("updated", "33")
+            "{} {c} (added {})\n",
+            out.paint("updated", "33"),
+            r.added.join(", ")
         ));
     }
     let next = if a.example {

@@ -13,6 +13,7 @@ pub mod output;
 mod package;
 mod predict;
 mod serve;
+mod topics;
 mod train;
 mod validate;
 
@@ -32,6 +33,20 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if let Some(page) = topics::page(&args) {
+        let out = Output {
+            color: false,
+            json: false,
+            quiet: false,
+            verbose: 0,
+            stderr_tty: false,
+        };
+        return match out.stdout(page) {
+            Ok(()) | Err(Error::Pipe) => 0,
+            Err(e) => e.exit_code(),
+        };
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -76,5 +91,11 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_the_topics() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains(&topics::list()), "{help}");
     }
 }

@@ -57,7 +57,7 @@ fn second_init_changes_nothing() {
     let before = t.snapshot();
     t.run()
         .code(2)
-        .stderr_contains("error: mlops.toml and data/train.csv already exist")
+        .stderr_contains("error: mlops.toml, data/train.csv and data/recent.csv already exist")
         .stderr_contains("init never overwrites a file");
     assert_eq!(t.snapshot(), before);
 }
@@ -68,7 +68,7 @@ fn second_init_message_agrees_in_number() {
     t.run().success();
     t.run()
         .code(2)
-        .stderr_contains("error: mlops.toml and data/train.csv already exist;");
+        .stderr_contains("error: mlops.toml, data/train.csv and data/recent.csv already exist;");
 }
 
 #[test]
@@ -90,12 +90,12 @@ fn existing_gitignore_gets_dist_once() {
     let t = Test::new().file(".gitignore", "target/").args(["init"]);
     t.run()
         .success()
-        .stdout_contains("updated .gitignore (added dist/)");
-    assert_eq!(t.read(".gitignore"), "target/\ndist/\n");
+        .stdout_contains("updated .gitignore (added dist/, deploy/)");
+    assert_eq!(t.read(".gitignore"), "target/\ndist/\ndeploy/\n");
 
     std::fs::remove_file(t.path("mlops.toml")).unwrap();
     t.run().success().stdout_lacks(".gitignore");
-    assert_eq!(t.read(".gitignore"), "target/\ndist/\n");
+    assert_eq!(t.read(".gitignore"), "target/\ndist/\ndeploy/\n");
 }
 
 #[test]
@@ -103,8 +103,13 @@ fn gitignore_that_already_ignores_dist_is_left_alone() {
     let t = Test::new()
         .file(".gitignore", "/dist\n*.log\n")
         .args(["init"]);
-    t.run().success();
-    assert_eq!(t.read(".gitignore"), "/dist\n*.log\n");
+    t.run().success().stdout_contains("(added deploy/)");
+    assert_eq!(t.read(".gitignore"), "/dist\n*.log\ndeploy/\n");
+    let t = Test::new()
+        .file(".gitignore", "/dist\ndeploy\n")
+        .args(["init"]);
+    t.run().success().stdout_lacks(".gitignore");
+    assert_eq!(t.read(".gitignore"), "/dist\ndeploy\n");
 }
 
 #[test]
@@ -113,7 +118,90 @@ fn json_lists_what_was_created() {
     let doc = t.run().success().json();
     assert_eq!(
         doc["created"],
-        serde_json::json!(["mlops.toml", "data/train.csv", ".gitignore"])
+        serde_json::json!([
+            "mlops.toml",
+            "data/train.csv",
+            "data/recent.csv",
+            ".gitignore"
+        ])
     );
     assert_eq!(doc["updated"], serde_json::json!([]));
+    assert_eq!(doc["added"], serde_json::json!([]));
+}
+
+/// The scaffold shows every table with working defaults: a project made by
+/// `init --example` goes through the quick start's journey with no edits.
+#[test]
+fn example_scaffold_runs_the_whole_journey_with_no_edits() {
+    let t = Test::new()
+        .git_init()
+        .env("SOURCE_DATE_EPOCH", crate::common::GIT_TIME.to_string())
+        .args(["init", "--example"]);
+    t.run().success();
+    let toml = t.read("mlops.toml");
+    for table in [
+        "[project]",
+        "[data]",
+        "[split]",
+        "[model]",
+        "[validate.thresholds]",
+        "[validate.baseline]",
+        "[validate.drift]",
+        "[registry]",
+        "[environments.staging]",
+        "[environments.prod]",
+        "[serve]",
+    ] {
+        assert!(toml.contains(table), "{table} missing:\n{toml}");
+    }
+    assert!(toml.contains("mlops help project-file"), "{toml}");
+    t.run_args(["train"]).success();
+    t.run_args(["validate"])
+        .success()
+        .stdout_contains("drift")
+        .stdout_contains("PASSED");
+    t.commit_all("model", crate::common::GIT_TIME);
+    t.run_args(["package"])
+        .success()
+        .stdout_contains("@v0.0.1");
+    t.run_args(["deploy", "staging", "--yes"]).success();
+    t.run_args(["deploy", "prod", "--yes"]).success();
+    assert!(t.exists("deploy/staging") && t.exists("deploy/prod"));
+    t.run_args(["models"]).success().stdout_contains("prod");
+    // The baseline is now the version in prod.
+    t.run_args(["validate"])
+        .success()
+        .stdout_contains("baseline");
+    // deploy/ and dist/ are ignored, so the work tree stays clean.
+    let repo = t.repo();
+    let mut opts = git2::StatusOptions::new();
+    opts.include_ignored(false).include_untracked(true);
+    let statuses = repo.statuses(Some(&mut opts)).unwrap();
+    let dirty: Vec<String> = statuses
+        .iter()
+        .filter_map(|s| s.path().ok().map(str::to_string))
+        .filter(|p| !p.starts_with(".home"))
+        .collect();
+    assert!(dirty.is_empty(), "{dirty:?}");
+}
+
+#[test]
+fn help_topics_print_the_docs_offline() {
+    let doc = std::fs::read_to_string(crate::common::repo().join("docs/project-file.md")).unwrap();
+    Test::new()
+        .args(["help", "project-file"])
+        .run()
+        .success()
+        .stdout_eq(&doc);
+    Test::new()
+        .args(["--help"])
+        .run()
+        .success()
+        .stdout_contains("mlops help TOPIC")
+        .stdout_contains("project-file");
+    Test::new()
+        .args(["help", "train"])
+        .run()
+        .success()
+        .stdout_contains("Fit the model");
 }

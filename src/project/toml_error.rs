@@ -35,7 +35,10 @@ pub(super) fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error
     if msg.starts_with("unknown variant") {
         return site.unknown_variant(&msg);
     }
-    if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
+    if msg.starts_with("invalid type")
+        || msg.starts_with("invalid value")
+        || msg.starts_with("invalid length")
+    {
         return site.wrong_type(&msg);
     }
     let loc = &site.loc;
@@ -44,8 +47,91 @@ pub(super) fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error
             "{loc}: key \"data.path\" must be a path or a list of paths; see docs/project-file.md"
         ));
     }
+    if msg.starts_with("wanted string or table") || msg.starts_with("wanted exactly 1 element") {
+        // An enum given a value that is not one of its words.
+        let key = key_on_line(text, site.line);
+        return Error::usage(format!(
+            "{loc}: key \"{}\" takes one of its allowed words, as a quoted string; see docs/project-file.md",
+            site.qualify(&key)
+        ));
+    }
     let first = msg.lines().next().unwrap_or("invalid TOML");
     Error::usage(format!("{loc}: {first}; fix the TOML syntax"))
+}
+
+/// What serde's "expected …" means in the project file's words: no Rust
+/// type names (`struct Bound`, `f64`, `sequence`) reach a user.
+const EXPECTED: &[(&str, &str)] = &[
+    (
+        "struct Bound",
+        "a gate takes { min = … } or { max = … }, like r2 = { min = 0.8 }",
+    ),
+    (
+        "struct Rules",
+        "expected a table of rules, like { max_relative_degradation = 0.01 }",
+    ),
+    (
+        "struct HealthSection",
+        "expected a table { path, timeout_s, retries }",
+    ),
+    (
+        "struct ResourcesSection",
+        "expected a table { requests = { … }, limits = { … } }",
+    ),
+    (
+        "struct ResourceList",
+        "expected a table { cpu = \"…\", memory = \"…\" }",
+    ),
+    (
+        "struct TlsSection",
+        "expected a table { cert = PATH, key = PATH }",
+    ),
+    ("f64", "expected a number"),
+    ("u64", "expected a whole number of at least 0"),
+    ("u32", "expected a whole number of at least 0"),
+    ("u8", "expected a whole number of at least 0"),
+    ("usize", "expected a whole number of at least 0"),
+    ("i64", "expected a whole number"),
+    ("a boolean", "expected true or false"),
+    ("a sequence", "expected a list [ … ]"),
+    ("a map", "expected a table { … }"),
+];
+
+/// What serde calls the value it got, in the project file's words.
+const GOT: &[(&str, &str)] = &[
+    ("floating point ", "the number "),
+    ("integer ", "the whole number "),
+    ("string ", "the string "),
+    ("boolean ", "the value "),
+    ("sequence", "a list"),
+    ("map", "a table"),
+];
+
+/// `detail` of an "invalid type" message (`GOT, expected EXPECTED`) in
+/// plain words.
+fn plain_words(detail: &str) -> String {
+    let (got, expected) = detail.split_once(", expected ").unwrap_or((detail, ""));
+    let got = GOT
+        .iter()
+        .find_map(|(rust, plain)| got.strip_prefix(rust).map(|rest| format!("{plain}{rest}")))
+        .unwrap_or_else(|| got.to_string());
+    if expected.is_empty() {
+        return got;
+    }
+    let expected = EXPECTED
+        .iter()
+        .find(|(rust, _)| *rust == expected)
+        .map(|(_, plain)| (*plain).to_string())
+        .unwrap_or_else(|| {
+            if expected.starts_with("struct ") {
+                "expected a table { … }".to_string()
+            } else if expected.starts_with("enum ") {
+                "expected one of the allowed words".to_string()
+            } else {
+                format!("expected {expected}")
+            }
+        });
+    format!("{got}, {expected}")
 }
 
 impl<'a> ErrorSite<'a> {
@@ -158,15 +244,13 @@ impl<'a> ErrorSite<'a> {
         let key = key_on_line(self.text, self.line);
         let detail = msg
             .replace("invalid type: ", "")
-            .replace("invalid value: ", "");
+            .replace("invalid value: ", "")
+            .replace("invalid length ", "a list of length ");
         Error::usage(format!(
             "{}: key \"{}\" has the wrong type ({}); see docs/project-file.md",
             self.loc,
             self.qualify(&key),
-            detail
-                .replace("expected f64", "expected a number")
-                .replace("expected u64", "expected a whole number of at least 0")
-                .replace("expected a boolean", "expected true or false")
+            plain_words(&detail)
         ))
     }
 }
@@ -212,4 +296,73 @@ fn key_on_line(text: &str, line: Option<usize>) -> String {
         .and_then(|t| t.split_once('='))
         .map(|(k, _)| k.trim().trim_matches('"').to_string())
         .unwrap_or_else(|| "?".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::project::keys::known_keys;
+
+    /// Every key given every wrong kind of value: no message names a Rust
+    /// type (`struct`, `enum`, `::`, `f64`, `sequence`, `map`).
+    #[test]
+    fn no_rust_type_names_in_any_message() {
+        let bad = ["3", "0.5", "-1", "[1]", "\"x\"", "{ a = 1 }", "true"];
+        let words = [
+            "struct",
+            "enum",
+            "::",
+            "f64",
+            "u64",
+            "i64",
+            "u32",
+            "u8",
+            "usize",
+            "sequence",
+            "a map",
+            "expected map",
+            "floating point",
+            "untagged",
+        ];
+        let mut seen = 0;
+        let mut found = Vec::new();
+        for key in known_keys() {
+            let key = key.replace("NAME", "x").replace("METRIC", "r2");
+            let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key.as_str()));
+            for v in bad {
+                let text = if table.is_empty() {
+                    format!("{leaf} = {v}\n")
+                } else {
+                    format!("[{table}]\n{leaf} = {v}\n")
+                };
+                let Err(e) = crate::project::parse(&text, "mlops.toml") else {
+                    continue;
+                };
+                seen += 1;
+                let msg = e.to_string();
+                if words.iter().any(|w| msg.contains(w)) {
+                    found.push(format!("{key} = {v}: {msg}"));
+                }
+            }
+        }
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        assert!(seen > 200, "only {seen} errors");
+    }
+
+    #[test]
+    fn a_gate_given_a_number_says_how_to_write_a_gate() {
+        let e = crate::project::parse("[validate.thresholds]\nr2 = 0.9\n", "mlops.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "mlops.toml:2: key \"validate.thresholds.r2\" has the wrong type (the number `0.9`, a gate takes { min = … } or { max = … }, like r2 = { min = 0.8 }); see docs/project-file.md"
+        );
+        let e = crate::project::parse("[validate.baseline]\nmetrics = \"mape\"\n", "mlops.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "mlops.toml:2: key \"validate.baseline.metrics\" has the wrong type (the string \"mape\", expected a list [ … ]); see docs/project-file.md"
+        );
+    }
 }

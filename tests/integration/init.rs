@@ -161,9 +161,7 @@ fn example_scaffold_runs_the_whole_journey_with_no_edits() {
         .stdout_contains("drift")
         .stdout_contains("PASSED");
     t.commit_all("model", crate::common::GIT_TIME);
-    t.run_args(["package"])
-        .success()
-        .stdout_contains("@v0.0.1");
+    t.run_args(["package"]).success().stdout_contains("@v0.0.1");
     t.run_args(["deploy", "staging", "--yes"]).success();
     t.run_args(["deploy", "prod", "--yes"]).success();
     assert!(t.exists("deploy/staging") && t.exists("deploy/prod"));

@@ -42,7 +42,7 @@ fn typo_in_a_section_name() {
 fn wrong_type_number() {
     bad_toml(
         "[data]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nseed = \"x\"\n[model]\nname = \"m\"\n",
-        "mlops.toml:5: key \"split.seed\" has the wrong type (string \"x\", expected a whole number of at least 0); see docs/project-file.md",
+        "mlops.toml:5: key \"split.seed\" has the wrong type (the string \"x\", expected a whole number of at least 0); see docs/project-file.md",
     );
 }
 
@@ -50,7 +50,7 @@ fn wrong_type_number() {
 fn wrong_type_boolean() {
     bad_toml(
         "[data]\npath = \"d.csv\"\ntarget = \"y\"\n[model]\nname = \"m\"\nfit_intercept = \"yes\"\n",
-        "mlops.toml:6: key \"model.fit_intercept\" has the wrong type (string \"yes\", expected true or false); see docs/project-file.md",
+        "mlops.toml:6: key \"model.fit_intercept\" has the wrong type (the string \"yes\", expected true or false); see docs/project-file.md",
     );
 }
 

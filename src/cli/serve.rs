@@ -53,9 +53,9 @@ pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
         token,
     )?;
     if let Some(b) = &a.bind {
-        config.bind = b.parse().map_err(|_| {
+        config.bind = mlops::project::parse_bind(b).ok_or_else(|| {
             Error::usage(format!(
-                "--bind \"{b}\" is not an address and port, like 127.0.0.1:8080"
+                "--bind \"{b}\" is not an address and port, like 127.0.0.1:8080, localhost:8080 or 8080"
             ))
         })?;
     }

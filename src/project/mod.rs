@@ -8,6 +8,7 @@
 //! trust the values, and errors name the key, its line and the nearest valid
 //! key.
 
+mod bind;
 mod check;
 mod environments;
 mod keys;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, display_path};
 
+pub use bind::parse_bind;
 pub use check::valid_env_name;
 pub use environments::{
     EnvironmentSection, HealthSection, ResourceList, ResourcesSection, TargetKind,

@@ -86,7 +86,7 @@ impl Config {
         let d = ServeSection::default();
         let sv = sv.unwrap_or(&d);
         let bind = sv.bind.as_deref().unwrap_or(DEFAULT_BIND);
-        let bind = bind.parse().map_err(|_| {
+        let bind = crate::project::parse_bind(bind).ok_or_else(|| {
             Error::usage(format!(
                 "[serve].bind = \"{bind}\" is not an address and port, like \"127.0.0.1:8080\""
             ))

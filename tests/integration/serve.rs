@@ -1275,3 +1275,36 @@ fn every_openapi_operation_exists_on_the_real_server() {
     error_of(s.get("/v3"), 404, "no endpoint GET /v3");
     assert_eq!(s.stop(), 0);
 }
+
+/// `--bind` takes the short forms people type: `8080`, `:8080`,
+/// `localhost:8080` all listen on the loopback address.
+#[test]
+fn bind_accepts_short_forms() {
+    let t = Test::new().toml(&example_toml());
+    t.run_args(["-q", "train"]).success();
+    for form in ["0", ":0", "localhost:0"] {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(t.root())
+            .args(["serve", "--bind", form])
+            .env_remove("MLOPS_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let err = child.stderr.take().unwrap();
+        let line = BufReader::new(err)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("listening on "));
+        let _ = child.kill();
+        let _ = child.wait();
+        let line = line.unwrap_or_default();
+        assert!(
+            line.starts_with("listening on http://127.0.0.1:"),
+            "{form}: {line}"
+        );
+    }
+    t.run_args(["serve", "--bind", "localhost"])
+        .code(2)
+        .stderr_contains("is not an address and port, like 127.0.0.1:8080, localhost:8080 or 8080");
+}

@@ -9,11 +9,13 @@ use crate::project::types::ServeSection;
 pub(super) fn check_serve(sv: &ServeSection, src: Source<'_>) -> Result<()> {
     let err = |key: &str, msg: &str| src.key_or_header_error("serve", key, msg);
     if let Some(b) = &sv.bind
-        && b.parse::<std::net::SocketAddr>().is_err()
+        && crate::project::bind::parse_bind(b).is_none()
     {
         return Err(err(
             "bind",
-            &format!("= \"{b}\" is not an address and port, like \"127.0.0.1:8080\""),
+            &format!(
+                "= \"{b}\" is not an address and port, like \"127.0.0.1:8080\", \"localhost:8080\" or \"8080\""
+            ),
         ));
     }
     if let Some(v) = &sv.admin_token_env

@@ -549,3 +549,22 @@ fn json_mode_errors_leave_stdout_empty() {
         .stdout_eq("")
         .stderr_contains("error: d.csv:2: column \"y\"");
 }
+
+/// Training again on unchanged data and configuration leaves the artifact
+/// byte-identical (its `created_at` too), so a committed model is not
+/// dirtied; a change in the data gives a new artifact with a new time.
+#[test]
+fn retrain_on_unchanged_data_leaves_the_artifact_byte_identical() {
+    let t = Test::new().toml(&crate::common::example_toml());
+    t.run_args(["-q", "train"]).success();
+    let first = t.read_bytes("models/house-price.json");
+    let t = t.env("SOURCE_DATE_EPOCH", "1900000000");
+    t.run_args(["-q", "train"]).success();
+    assert_eq!(t.read_bytes("models/house-price.json"), first);
+    // Another validation split: another model, recorded at the new time.
+    let toml = t.read("mlops.toml").replace("seed = 42", "seed = 7");
+    t.write("mlops.toml", toml);
+    t.run_args(["-q", "train"]).success();
+    let changed = t.read_json("models/house-price.json");
+    assert_eq!(changed["created_at"], "2030-03-17T17:46:40Z");
+}

@@ -13,6 +13,10 @@
 //! `m = min(n_A, n_B)`, built as `∏_{i=1..m} (1 − q^{N+i})/(1 − q^i)` with
 //! `N = max(n_A, n_B)` in exact integers (Andrews, *The Theory of
 //! Partitions*, 1976, §3.3); `p = min(1, 2 P(U ≥ max(U_A, U_B)))`.
+//! The exact path runs only while the number of arrangements,
+//! `C(n_A+n_B, m)`, stays below 10^36 (it is held in `i128`, and its table
+//! has `m·N + 1` entries): 8 values against more than about 130,000 take
+//! the normal approximation, which is then accurate to far below 1e-6.
 
 use super::dist::norm_two_sided;
 use super::{PValue, TestResult};
@@ -66,7 +70,7 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<(TestResult, Method)> {
     let u_b = rank_b - nbf * (nbf + 1.0) / 2.0;
     let u_a = naf * nbf - u_b;
     let u = u_b.max(u_a);
-    if (na <= 8 || nb <= 8) && tie_term == 0.0 {
+    if (na <= 8 || nb <= 8) && tie_term == 0.0 && exact_fits(na, nb) {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let p = 2.0 * exact_sf(u.round() as usize, na, nb);
         return Some((
@@ -95,6 +99,18 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<(TestResult, Method)> {
         },
         Method::Asymptotic,
     ))
+}
+
+/// Whether the exact table of `C(n1+n2, m)` arrangements fits in `i128`
+/// with room to spare (below 10^36), and so in memory (`m·N + 1` entries).
+fn exact_fits(n1: usize, n2: usize) -> bool {
+    let (m, big) = (n1.min(n2), n1.max(n2));
+    // log10 C(big+m, m) = Σ_{i=1..m} log10((big+i)/i)
+    #[allow(clippy::cast_precision_loss)]
+    let log10: f64 = (1..=m)
+        .map(|i| ((big + i) as f64 / i as f64).log10())
+        .sum();
+    log10 < 36.0
 }
 
 /// `P(U ≥ u)` under the null for sample sizes `n1`, `n2`.
@@ -134,5 +150,22 @@ mod tests {
         assert!((exact_sf(0, 2, 2) - 1.0).abs() < 1e-15);
         assert!((exact_sf(4, 2, 2) - 1.0 / 6.0).abs() < 1e-15);
         assert!((exact_sf(2, 2, 2) - 4.0 / 6.0).abs() < 1e-15);
+    }
+
+    /// 8 values against 300,000 without ties: the exact table would
+    /// overflow `i128` (and take gigabytes at 10^8 values), so the normal
+    /// approximation answers.
+    #[test]
+    fn a_small_sample_against_a_huge_one_takes_the_normal_approximation() {
+        assert!(exact_fits(8, 100_000));
+        assert!(!exact_fits(8, 300_000));
+        let a: Vec<f64> = (0..8).map(|i| f64::from(i) * 0.03 + 0.000_000_5).collect();
+        let b: Vec<f64> = (0..300_000).map(|i| f64::from(i) / 1e6).collect();
+        let (r, method) = mann_whitney(&a, &b).unwrap();
+        assert_eq!(method, Method::Asymptotic);
+        // scipy 1.17.1: mannwhitneyu(b, a, method="asymptotic") gives
+        // U = 1559992 and p = 0.14166006658388905.
+        assert_eq!(r.statistic, 1_559_992.0);
+        assert!((r.p.p - 0.141_660_066_583_889_05).abs() < 1e-12, "{}", r.p.p);
     }
 }

@@ -6,6 +6,12 @@
 //! that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a
 //! FIFO) is written in place, since renaming over it would replace the
 //! device; and the new file gets the old file's permissions, or 0644.
+//!
+//! Durability: the file is synced before the rename and its folder after
+//! it, so after a power loss the rename is not lost while a git tag that
+//! records it survives. A temporary file left by a process killed mid-write
+//! (`.mlops-tmp-*`, older than an hour) is removed by the next write into
+//! that folder.
 
 use std::fs::File;
 use std::io::Write;
@@ -96,6 +102,7 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, &e))?;
+        remove_stale_temps(dir, STALE_AFTER);
         let tmp = tempfile::Builder::new()
             .prefix(".mlops-tmp-")
             .tempfile_in(dir)
@@ -125,11 +132,56 @@ impl AtomicFile {
                     .map_err(|e| Error::io("write", &path, &e))?;
                 tmp.persist(&path)
                     .map_err(|e| Error::io("write", &path, &e.error))?;
+                match path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => sync_dir(d),
+                    _ => sync_dir(Path::new(".")),
+                }
             }
             Target::Direct(mut f) => f.flush().map_err(|e| Error::io("write", &path, &e))?,
         }
         Ok(())
     }
+}
+
+/// How old a `.mlops-tmp-*` file must be before a write removes it: no live
+/// write takes an hour between creating its temporary file and renaming it.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove `.mlops-tmp-*` files in `dir` older than `age` (left by a process
+/// killed mid-write); errors are ignored, as the next write tries again.
+fn remove_stale_temps(dir: &Path, age: std::time::Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with(".mlops-tmp-") {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|d| d > age);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Sync a folder, so that a rename into it survives a power loss. File
+/// systems that cannot sync a folder (an error) are left as they are: the
+/// file itself was synced.
+pub fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// The old file's permissions, or rw-r--r-- for a new one (tempfile makes
@@ -147,6 +199,28 @@ fn set_permissions(_: &File, _: &Path) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A temporary file left by a killed write is removed by the next write
+    /// into its folder once it is over an hour old; a fresh one (a write in
+    /// progress) is left alone.
+    #[test]
+    fn stale_temporary_files_are_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".mlops-tmp-killed");
+        let fresh = dir.path().join(".mlops-tmp-running");
+        std::fs::write(&old, b"half").unwrap();
+        std::fs::write(&fresh, b"half").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        write_atomic(&dir.path().join("m.json"), b"{}").unwrap();
+        assert!(!old.exists());
+        assert!(fresh.exists());
+    }
 
     #[test]
     fn writes_and_replaces_without_leftovers() {

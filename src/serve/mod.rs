@@ -5,7 +5,9 @@
 //! Each protocol is a plain function of (model, request) → response
 //! ([`rest`], [`v2`], [`mlflow`]) tested without sockets; [`http`] wires
 //! them to axum, next to the [`admin`] API, both on the shared [`app`]
-//! state; [`state`] holds the models and swaps them atomically.
+//! state; [`state`] holds the models and swaps them atomically; [`persist`]
+//! keeps what the server is given (bundles, slots, A/B observations) in a
+//! state folder and restores it before the server listens.
 
 pub mod admin;
 pub mod app;

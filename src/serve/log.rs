@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use super::model::Model;
+pub use super::state::Served;
 use super::state::Variant;
 
 /// Lines that may wait for the writer before new ones are dropped.
@@ -295,20 +296,6 @@ pub const FEEDBACK_OFF: &str = "feedback is off because the admin API is off: no
 pub const RECENT: usize = 100_000;
 /// Observations kept for the export.
 pub const MAX_OBSERVATIONS: usize = 1_000_000;
-
-/// What served a request, as the experiment's export records it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Served {
-    /// The slot.
-    pub variant: Variant,
-    /// The model version in that slot.
-    pub version: Arc<str>,
-    /// The share of traffic the slot was planned to get, in percent.
-    pub share_percent: u8,
-    /// The experiment: the model name with its champion and challenger
-    /// versions ([`super::state::experiment_id`]).
-    pub experiment: Arc<str>,
-}
 
 /// One outcome, joined to what served it.
 #[derive(Debug, Clone, PartialEq)]

@@ -42,6 +42,20 @@ impl Variant {
     }
 }
 
+/// What served a request, as the experiment's export records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Served {
+    /// The slot.
+    pub variant: Variant,
+    /// The model version in that slot.
+    pub version: Arc<str>,
+    /// The share of traffic the slot was planned to get, in percent.
+    pub share_percent: u8,
+    /// The experiment: the model name with its champion and challenger
+    /// versions ([`experiment_id`]).
+    pub experiment: Arc<str>,
+}
+
 /// The slots of one model name.
 #[derive(Debug, Clone, Default)]
 pub struct Slots {
@@ -215,7 +229,7 @@ impl Models {
     /// experiment. `None` when the slot changed since (the request then
     /// belongs to no experiment).
     #[must_use]
-    pub fn served(&self, model: &Model, variant: Variant) -> Option<super::log::Served> {
+    pub fn served(&self, model: &Model, variant: Variant) -> Option<Served> {
         let table = self.snapshot();
         let s = table.get(&model.name)?;
         if s.get(variant).map(|m| m.version.as_str()) != Some(model.version.as_str()) {
@@ -226,7 +240,7 @@ impl Models {
             (Variant::Challenger, Some(_), _) => s.challenger_percent.min(100),
             _ => 100,
         };
-        Some(super::log::Served {
+        Some(Served {
             variant,
             version: Arc::from(model.version.as_str()),
             share_percent,

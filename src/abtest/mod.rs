@@ -233,6 +233,19 @@ mod tests {
     }
 
     #[test]
+    fn the_token_is_never_in_debug_output() {
+        let mut s = settings(Input::Url("http://h/x".into()), Kind::Binary);
+        s.bearer = Bearer::new("MY_TOKEN", Some("t0p-secret".into()));
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("MY_TOKEN") && !shown.contains("t0p-secret"),
+            "{shown}"
+        );
+        assert_eq!(s.bearer.token(), Some("t0p-secret"));
+        assert_eq!(Bearer::new("V", Some(String::new())).token(), None);
+    }
+
+    #[test]
     fn split_parsing() {
         assert_eq!(
             parse_split("A=0.8, B=0.2", "--split").unwrap(),

@@ -502,6 +502,47 @@ mod tests {
     }
 
     #[test]
+    fn a_change_that_cannot_be_saved_is_refused_and_changes_nothing() {
+        let ms = Models::new();
+        ms.put(
+            crate::serve::model::tests::toy("error"),
+            Variant::Champion,
+            None,
+            false,
+        )
+        .unwrap();
+        ms.set_saver(Box::new(|_| Err("disk full".into())));
+        assert_eq!(
+            ms.set_traffic(None, 30),
+            Err(crate::serve::state::Refused::Storage("disk full".into()))
+        );
+        assert_eq!(ms.snapshot()["toy"].challenger_percent, 0);
+        let f = Feedback::default();
+        f.persist(Vec::new(), Arc::new(Full) as Arc<dyn Journal>);
+        let (m, v) = ms.route(None, crate::serve::state::Choice::Split).unwrap();
+        f.served("r1", None, &ms.served(&m, v).unwrap());
+        assert!(matches!(
+            f.record(&Subject::Request("r1".into()), 1.0),
+            Err(crate::serve::log::NotRecorded::Storage(_))
+        ));
+        assert_eq!(f.export_csv(&Which::All).lines().count(), 1);
+        assert!(f.reset().is_err());
+    }
+
+    /// A journal on a full disk.
+    #[derive(Debug)]
+    struct Full;
+
+    impl Journal for Full {
+        fn append(&self, _: &Observation) -> std::result::Result<(), String> {
+            Err("disk full".into())
+        }
+        fn clear(&self) -> std::result::Result<(), String> {
+            Err("disk full".into())
+        }
+    }
+
+    #[test]
     fn a_torn_last_line_is_dropped_and_a_bad_one_named() {
         let dir = tempfile::tempdir().unwrap();
         let line = r#"{"variant":"champion","key":"k","value":1.0,"version":"v1","share_percent":90,"experiment":"m:v1/v2"}"#;

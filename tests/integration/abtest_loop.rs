@@ -378,3 +378,17 @@ fn a_restarted_server_restores_its_slots_split_and_observations() {
     assert_eq!(bundles, 2);
     assert_eq!(s.stop(), 0);
 }
+
+#[test]
+fn an_unusable_state_folder_stops_the_server_with_a_sentence() {
+    let t = Test::new().file("taken", "a file, not a folder");
+    t.run_args(["serve", "--bind", "127.0.0.1:0", "--state-dir", "taken"])
+        .code(2)
+        .stderr_contains("cannot create taken/bundles")
+        .stderr_contains("choose another --state-dir");
+    let t = Test::new().file("state/slots.json", "{\"format\": 1, \"models\": [");
+    t.run_args(["serve", "--bind", "127.0.0.1:0", "--state-dir", "state"])
+        .code(3)
+        .stderr_contains("state/slots.json:1: not the server's state")
+        .stderr_contains("move the state folder away");
+}

@@ -127,7 +127,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__abtest__subcmd__analyze)
-            opts="-C -q -v -h -V --input --variant-column --metric --kind --control --alpha --split --test --correction --unit --covariate --mde --direction --require --format --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --input --variant-column --metric --kind --control --alpha --split --token-env --test --correction --unit --covariate --mde --direction --require --format --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,6 +158,10 @@ _mlops() {
                     return 0
                     ;;
                 --split)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -653,7 +657,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__serve)
-            opts="-C -q -v -h -V --bind --model --env --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --bind --model --env --state-dir --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -668,6 +672,10 @@ _mlops() {
                     return 0
                     ;;
                 --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

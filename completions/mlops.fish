@@ -165,6 +165,7 @@ binary\t'0/1 or true/false'"
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l control -d 'The control variant [default: abtest.control]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l alpha -d 'Significance level [default: abtest.alpha, else 0.05]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l split -d 'The planned allocation, like A=0.5,B=0.5 [default: abtest.planned_split, else equal]' -r
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l token-env -d 'With an http(s) --input: send `Authorization: Bearer` with the token in this environment variable (never printed)' -r
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l test -d 'The test [default: abtest.test, else auto: Welch for continuous, z or Fisher for binary]' -r -f -a "auto\t'Welch (continuous); pooled z, or Fisher when an expected count is below 5 (binary)'
 welch\t'Welch\'s unequal-variance t-test'
 student\t'Student\'s pooled-variance t-test'
@@ -196,6 +197,7 @@ complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s V -l vers
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l bind -d 'Listen on this address and port (port 0: any free port) [default: [serve].bind, else 127.0.0.1:8080]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l model -d 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l env -d 'Serve a local environment\'s current release and follow its deploys' -r
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l state-dir -d 'Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'

@@ -12,15 +12,37 @@ pub(super) fn decide(
     s: &Settings,
     variants: &[VariantSummary],
     srm: &SrmReport,
+    experiments: &[String],
     comparisons: &[Comparison],
 ) -> (Decision, Vec<String>) {
     let mut reasons = Vec::new();
-    let decision = if invalid(s, variants, srm, &mut reasons) {
+    let mixed = mixed(srm, experiments, &mut reasons);
+    let decision = if invalid(s, variants, srm, &mut reasons) || mixed {
         Decision::Invalid
     } else {
         verdict(s, comparisons, &mut reasons)
     };
     (decision, reasons)
+}
+
+/// Whether the rows mix periods or experiments (from an export's
+/// `planned_share` and `experiment` columns); each mix is a reason.
+fn mixed(srm: &SrmReport, experiments: &[String], reasons: &mut Vec<String>) -> bool {
+    for (v, shares) in &srm.changed {
+        let list: Vec<String> = shares.iter().map(|x| format!("{x}")).collect();
+        reasons.push(format!(
+            "the planned share of \"{v}\" changed during the experiment ({}); analyse one period at a time (POST /admin/abtest/reset after each change of split), or pass --split",
+            list.join(" then ")
+        ));
+    }
+    if experiments.len() > 1 {
+        reasons.push(format!(
+            "the rows come from {} experiments ({}); export one (GET /admin/abtest/export?experiment=current) or filter the rows",
+            experiments.len(),
+            experiments.join(", ")
+        ));
+    }
+    !srm.changed.is_empty() || experiments.len() > 1
 }
 
 /// Whether the experiment cannot be trusted; each cause is a reason.

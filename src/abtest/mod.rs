@@ -23,9 +23,12 @@ mod settings;
 mod totals;
 
 pub use report::{
-    Comparison, CupedReport, Decision, PowerReport, Report, SrmReport, VariantSummary,
+    Comparison, CupedReport, Decision, PlanSource, PowerReport, Report, SrmReport, VariantSummary,
 };
-pub use settings::{Direction, Input, Kind, Settings, TestChoice, correction_name, parse_split};
+pub use settings::{
+    Bearer, DEFAULT_TOKEN_ENV, Direction, Input, Kind, Settings, TestChoice, correction_name,
+    parse_split,
+};
 
 use crate::error::{Error, Result};
 use crate::report::Progress;
@@ -48,17 +51,24 @@ fn analyze_totals(s: &Settings, origin: String, mut totals: ExperimentTotals) ->
     }
     totals.finish(s);
     let arms = Arms::control_first(s, &origin, &totals)?;
-    let srm = sample_ratio::check(s, &origin, &arms)?;
+    let srm = sample_ratio::check(s, &origin, &arms, &totals)?;
+    let experiments: Vec<String> = totals
+        .experiments
+        .values
+        .iter()
+        .map(|(e, _)| String::from_utf8_lossy(e).into_owned())
+        .collect();
     let (moments, cuped) = cuped::adjusted_moments(s, &arms);
     let variants = arms.summaries(s, &moments);
     let comparisons = compare::compare_all(s, &arms, &moments);
     let family = compare::family(s, comparisons.len());
     let power = power::power_report(s, &moments[0], arms.counts(0), &comparisons);
-    let (decision, reasons) = decide::decide(s, &variants, &srm, &comparisons);
+    let (decision, reasons) = decide::decide(s, &variants, &srm, &experiments, &comparisons);
     Ok(Report {
         origin,
         settings: s.clone(),
         rows: totals.rows,
+        experiments,
         variants,
         srm,
         comparisons,
@@ -85,6 +95,8 @@ mod tests {
             control: "A".into(),
             alpha: 0.05,
             split: None,
+            split_from_flag: false,
+            bearer: Bearer::default(),
             test: TestChoice::Auto,
             correction: Correction::Holm,
             unit: None,
@@ -221,6 +233,19 @@ mod tests {
     }
 
     #[test]
+    fn the_token_is_never_in_debug_output() {
+        let mut s = settings(Input::Url("http://h/x".into()), Kind::Binary);
+        s.bearer = Bearer::new("MY_TOKEN", Some("t0p-secret".into()));
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("MY_TOKEN") && !shown.contains("t0p-secret"),
+            "{shown}"
+        );
+        assert_eq!(s.bearer.token(), Some("t0p-secret"));
+        assert_eq!(Bearer::new("V", Some(String::new())).token(), None);
+    }
+
+    #[test]
     fn split_parsing() {
         assert_eq!(
             parse_split("A=0.8, B=0.2", "--split").unwrap(),
@@ -228,5 +253,104 @@ mod tests {
         );
         assert!(parse_split("A=0.8", "--split").is_err());
         assert!(parse_split("A=x,B=1", "--split").is_err());
+    }
+
+    /// A canary: `n` rows, the challenger (B) on `share` of them, with
+    /// the export's plan columns.
+    fn canary(n: usize, share: f64, exp: &str) -> String {
+        let mut t = String::new();
+        #[allow(clippy::cast_precision_loss)]
+        let b_rows = (n as f64 * share).round() as usize;
+        for i in 0..n {
+            let (v, s) = if i < b_rows {
+                ("B", share)
+            } else {
+                ("A", 1.0 - share)
+            };
+            t.push_str(&format!("{v},{},{s},{exp}\n", i % 2));
+        }
+        t
+    }
+
+    #[test]
+    fn the_plan_comes_from_the_export_unless_split_overrides_it() {
+        let head = "variant,y,planned_share,experiment\n";
+        let t = format!("{head}{}", canary(1000, 0.1, "m:v1/v2"));
+        let r = run(&t, Kind::Binary, |_| {}).unwrap();
+        assert_eq!(r.srm.source, PlanSource::Export);
+        assert!(!r.srm.mismatch, "{:?}", r.srm);
+        assert!((r.srm.planned[1].1 - 0.1).abs() < 1e-12);
+        assert_eq!(r.experiments, ["m:v1/v2"]);
+        assert_ne!(r.decision, Decision::Invalid, "{:?}", r.reasons);
+        // --split wins (and here it is wrong: a mismatch).
+        let r = run(&t, Kind::Binary, |s| {
+            s.split = Some(vec![("A".into(), 0.5), ("B".into(), 0.5)]);
+            s.split_from_flag = true;
+        })
+        .unwrap();
+        assert_eq!(r.srm.source, PlanSource::Flag);
+        assert!(r.srm.mismatch);
+        // abtest.planned_split yields to the export's plan.
+        let r = run(&t, Kind::Binary, |s| {
+            s.split = Some(vec![("A".into(), 0.5), ("B".into(), 0.5)]);
+        })
+        .unwrap();
+        assert_eq!(r.srm.source, PlanSource::Export);
+        // Without the columns: equal shares, as before.
+        let r = run("variant,y\nA,1\nA,0\nB,1\nB,0\n", Kind::Binary, |_| {}).unwrap();
+        assert_eq!(r.srm.source, PlanSource::Equal);
+        // JSON Lines carry the plan too.
+        let r = run(
+            "{\"variant\":\"A\",\"y\":1,\"planned_share\":0.5}\n{\"variant\":\"B\",\"y\":0,\"planned_share\":0.5}\n",
+            Kind::Binary,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(r.srm.source, PlanSource::Export);
+    }
+
+    #[test]
+    fn a_changed_share_or_mixed_experiments_are_invalid() {
+        let head = "variant,y,planned_share,experiment\n";
+        let t = format!(
+            "{head}{}{}",
+            canary(1000, 0.1, "m:v1/v2"),
+            canary(1000, 0.5, "m:v1/v2")
+        );
+        let r = run(&t, Kind::Binary, |_| {}).unwrap();
+        assert_eq!(r.decision, Decision::Invalid);
+        assert_eq!(r.srm.changed.len(), 2);
+        assert!(
+            r.reasons[0].contains(
+                "the planned share of \"A\" changed during the experiment (0.9 then 0.5)"
+            ),
+            "{:?}",
+            r.reasons
+        );
+        let t = format!(
+            "{head}{}{}",
+            canary(1000, 0.1, "m:v1/v2"),
+            canary(1000, 0.1, "m:v2/v3")
+        );
+        let r = run(&t, Kind::Binary, |_| {}).unwrap();
+        assert_eq!(r.decision, Decision::Invalid);
+        assert!(
+            r.reasons[0].contains("the rows come from 2 experiments (m:v1/v2, m:v2/v3)"),
+            "{:?}",
+            r.reasons
+        );
+        // A share out of range, or missing, is named.
+        let e = run(&format!("{head}A,1,1.5,x\n"), Kind::Binary, |_| {}).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("d.csv:2: column \"planned_share\": 1.5 is not a share"),
+            "{e}"
+        );
+        let e = run(&format!("{head}A,1,0.5,x\nB,1,,x\n"), Kind::Binary, |_| {}).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("1 row(s) of variant \"B\" have no planned_share"),
+            "{e}"
+        );
     }
 }

@@ -22,9 +22,51 @@ pub struct VariantSummary {
     pub adjusted_mean: Option<f64>,
 }
 
+/// Where the planned split of the sample ratio check came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanSource {
+    /// `--split`.
+    Flag,
+    /// The input's `planned_share` column (a server's export).
+    Export,
+    /// `abtest.planned_split` in mlops.toml.
+    ProjectFile,
+    /// No plan: equal shares.
+    Equal,
+}
+
+impl PlanSource {
+    /// Its name in JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanSource::Flag => "split_flag",
+            PlanSource::Export => "export",
+            PlanSource::ProjectFile => "project_file",
+            PlanSource::Equal => "equal",
+        }
+    }
+
+    /// In words, for the human report.
+    #[must_use]
+    pub fn words(self) -> &'static str {
+        match self {
+            PlanSource::Flag => "--split",
+            PlanSource::Export => "the input's planned_share column (the server's split)",
+            PlanSource::ProjectFile => "abtest.planned_split in mlops.toml",
+            PlanSource::Equal => "equal shares (no --split, no planned_share column)",
+        }
+    }
+}
+
 /// The sample ratio mismatch check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SrmReport {
+    /// Where the plan came from.
+    pub source: PlanSource,
+    /// Variants whose planned share changed during the experiment, with
+    /// the shares seen (from the export).
+    pub changed: Vec<(String, Vec<f64>)>,
     /// The chi-square statistic.
     pub chi2: f64,
     /// Degrees of freedom.
@@ -131,6 +173,9 @@ pub struct Report {
     pub settings: Settings,
     /// Rows read.
     pub rows: u64,
+    /// The experiments the rows belong to (an export's `experiment` column;
+    /// empty without one).
+    pub experiments: Vec<String>,
     /// Control first, then the other variants in order of appearance.
     pub variants: Vec<VariantSummary>,
     /// Sample ratio mismatch.

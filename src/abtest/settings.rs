@@ -124,6 +124,48 @@ impl Input {
     }
 }
 
+/// The variable `--token-env` names by default.
+pub const DEFAULT_TOKEN_ENV: &str = "MLOPS_TOKEN";
+
+/// The bearer token for a URL input: the variable named by `--token-env`
+/// and its value when set and not empty. Never printed: its `Debug` shows
+/// the variable only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Bearer {
+    /// The variable it is read from.
+    pub var: String,
+    token: Option<String>,
+}
+
+impl Bearer {
+    /// The token read from `var` (`None` or empty: no token).
+    #[must_use]
+    pub fn new(var: &str, token: Option<String>) -> Bearer {
+        Bearer {
+            var: var.to_string(),
+            token: token.filter(|t| !t.is_empty()),
+        }
+    }
+
+    /// The token itself, for the `Authorization` header only.
+    #[must_use]
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
+impl Default for Bearer {
+    fn default() -> Bearer {
+        Bearer::new(DEFAULT_TOKEN_ENV, None)
+    }
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bearer(from ${}, redacted)", self.var)
+    }
+}
+
 /// Everything the analysis needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -139,8 +181,13 @@ pub struct Settings {
     pub control: String,
     /// Significance level.
     pub alpha: f64,
-    /// The planned allocation; `None` means equal.
+    /// The planned allocation (`--split` or `abtest.planned_split`); without
+    /// one, the export's `planned_share` column, else equal shares.
     pub split: Option<Vec<(String, f64)>>,
+    /// `split` came from `--split`: it wins over the export's plan.
+    pub split_from_flag: bool,
+    /// The token sent with a URL input.
+    pub bearer: Bearer,
     /// The test.
     pub test: TestChoice,
     /// The multiple-comparison correction.

@@ -127,6 +127,47 @@ pub(super) struct UnitTotals {
     pub(super) line: u64,
 }
 
+/// Most distinct values a tally keeps apart; beyond, rows count on the last.
+const MAX_DISTINCT: usize = 100;
+
+/// Distinct values of a column (planned shares, experiments) in order of
+/// first appearance, each with its row count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Tally<T> {
+    /// The values and their rows.
+    pub(super) values: Vec<(T, u64)>,
+    /// Rows whose cell was empty.
+    pub(super) missing: u64,
+}
+
+impl<T: PartialEq> Tally<T> {
+    /// Count one row's value (`None`: an empty cell).
+    pub(super) fn push(&mut self, v: Option<T>) {
+        self.add(v, 1);
+    }
+
+    fn add(&mut self, v: Option<T>, n: u64) {
+        let Some(v) = v else {
+            self.missing += n;
+            return;
+        };
+        if let Some(e) = self.values.iter_mut().find(|(x, _)| *x == v) {
+            e.1 += n;
+        } else if self.values.len() < MAX_DISTINCT {
+            self.values.push((v, n));
+        } else if let Some(last) = self.values.last_mut() {
+            last.1 += n;
+        }
+    }
+
+    fn merge(&mut self, o: Tally<T>) {
+        self.missing += o.missing;
+        for (v, n) in o.values {
+            self.add(Some(v), n);
+        }
+    }
+}
+
 /// The per-variant state of a pass.
 #[derive(Debug, Default)]
 pub(super) struct ExperimentTotals {
@@ -134,6 +175,11 @@ pub(super) struct ExperimentTotals {
     pub(super) names: Vec<Vec<u8>>,
     /// One per name.
     pub(super) arms: Vec<ArmTotals>,
+    /// One per name: the planned shares its rows carry (an export's
+    /// `planned_share` column).
+    pub(super) shares: Vec<Tally<f64>>,
+    /// The experiments the rows carry (an export's `experiment` column).
+    pub(super) experiments: Tally<Vec<u8>>,
     /// Per-unit sums under `--unit`.
     pub(super) units: HashMap<Vec<u8>, UnitTotals>,
     /// Rows read.
@@ -145,18 +191,13 @@ impl ExperimentTotals {
     /// order; a unit seen in two variants is an error.
     pub(super) fn merge(&mut self, b: ExperimentTotals, origin: &str, binary: bool) -> Result<()> {
         let mut map = Vec::with_capacity(b.names.len());
-        for (name, arm) in b.names.into_iter().zip(b.arms) {
-            let i = match self.names.iter().position(|n| *n == name) {
-                Some(i) => i,
-                None => {
-                    self.names.push(name);
-                    self.arms.push(ArmTotals::default());
-                    self.names.len() - 1
-                }
-            };
+        for ((name, arm), shares) in b.names.into_iter().zip(b.arms).zip(b.shares) {
+            let i = self.index(name);
             self.arms[i].merge(arm);
+            self.shares[i].merge(shares);
             map.push(i);
         }
+        self.experiments.merge(b.experiments);
         for (u, mut e) in b.units {
             e.variant = map[e.variant];
             match self.units.get_mut(&u) {
@@ -181,6 +222,17 @@ impl ExperimentTotals {
         }
         self.rows += b.rows;
         Ok(())
+    }
+
+    /// The index of variant `name`, added (with empty totals) when new.
+    pub(super) fn index(&mut self, name: Vec<u8>) -> usize {
+        if let Some(i) = self.names.iter().position(|n| *n == name) {
+            return i;
+        }
+        self.names.push(name);
+        self.arms.push(ArmTotals::default());
+        self.shares.push(Tally::default());
+        self.names.len() - 1
     }
 
     /// Turn per-unit sums into arm totals.

@@ -15,7 +15,7 @@ use super::{
 };
 use mlops::Result;
 use mlops::abtest::{
-    Comparison, Decision, Direction, Input, Kind, PowerReport, Report, Settings, SrmReport,
+    Bearer, Comparison, Decision, Direction, Input, Kind, PowerReport, Report, Settings, SrmReport,
     TestChoice, VariantSummary, correction_name, parse_split,
 };
 use mlops::error::Error;
@@ -105,6 +105,8 @@ pub fn settings(a: &AbtestArgs, t: Option<&AbtestSection>, env: &Env) -> Result<
         control,
         alpha: a.alpha.or(t.alpha).unwrap_or(0.05),
         split,
+        split_from_flag: a.split.is_some(),
+        bearer: Bearer::new(&a.token_env, std::env::var(&a.token_env).ok()),
         test,
         correction,
         unit: a.unit.clone().or_else(|| t.unit.clone()),
@@ -179,6 +181,7 @@ pub fn render_json(r: &Report) -> String {
     let doc = json!({
         "input": r.origin,
         "rows": r.rows,
+        "experiments": r.experiments,
         "kind": s.kind.as_str(),
         "metric": s.metric,
         "variant_column": s.variant_column,
@@ -238,7 +241,14 @@ fn srm_json(srm: &SrmReport) -> Value {
         .zip(&srm.contributions)
         .map(|((n, _), c)| (n.clone(), num(*c)))
         .collect();
+    let changed: serde_json::Map<String, Value> = srm
+        .changed
+        .iter()
+        .map(|(n, xs)| (n.clone(), xs.iter().map(|x| num(*x)).collect()))
+        .collect();
     json!({
+        "plan_source": srm.source.as_str(),
+        "plan_changed": changed,
         "chi2": num(srm.chi2),
         "df": num(srm.df),
         "p_value": num(srm.p.p),
@@ -446,7 +456,7 @@ fn srm_line(r: &Report) -> String {
         .map(|((n, w), (_, o))| format!("{n} {o} (plan {:.1}%)", 100.0 * w))
         .collect();
     format!(
-        "chi2 = {}, p = {}: {}; {}",
+        "chi2 = {}, p = {}: {}; {}; plan from {}",
         f(r.srm.chi2),
         p(r.srm.p.p, r.srm.p.log10),
         if r.srm.mismatch {
@@ -454,7 +464,8 @@ fn srm_line(r: &Report) -> String {
         } else {
             "no mismatch"
         },
-        plan.join(", ")
+        plan.join(", "),
+        r.srm.source.words()
     )
 }
 
@@ -615,6 +626,8 @@ mod tests {
             control: "A".into(),
             alpha: 0.05,
             split: None,
+            split_from_flag: false,
+            bearer: Bearer::default(),
             test: TestChoice::Auto,
             correction: Correction::Holm,
             unit: None,

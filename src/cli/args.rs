@@ -196,6 +196,9 @@ pub struct AbtestArgs {
     /// The planned allocation, like A=0.5,B=0.5 [default: abtest.planned_split, else equal]
     #[arg(long, value_name = "NAME=WEIGHT,...")]
     pub split: Option<String>,
+    /// With an http(s) --input: send `Authorization: Bearer` with the token in this environment variable (never printed)
+    #[arg(long, value_name = "VAR", default_value = "MLOPS_TOKEN")]
+    pub token_env: String,
     /// The test [default: abtest.test, else auto: Welch for continuous, z or Fisher for binary]
     #[arg(long, value_enum)]
     pub test: Option<TestArg>,
@@ -372,6 +375,9 @@ pub struct ServeArgs {
     /// Serve a local environment's current release and follow its deploys
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// `mlops completions`

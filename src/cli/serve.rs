@@ -1,4 +1,4 @@
-//! `mlops serve [--bind ADDR] [--model PATH | --env ENV]`
+//! `mlops serve [--bind ADDR] [--model PATH | --env ENV] [--state-dir DIR]`
 
 use std::io::Write;
 use std::sync::Arc;
@@ -58,6 +58,9 @@ pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
                 "--bind \"{b}\" is not an address and port, like 127.0.0.1:8080, localhost:8080 or 8080"
             ))
         })?;
+    }
+    if let Some(d) = &a.state_dir {
+        config.state_dir = Some(env.cwd.join(d));
     }
     if let (Some(v), None) = (token_env, &config.admin_token) {
         out.verbose(&format!("{v} is not set: the admin API is off"));

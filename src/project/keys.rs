@@ -72,6 +72,7 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "bind",
             "admin_token_env",
             "prediction_log",
+            "state_dir",
             "log_max_bytes",
             "log_keep",
             "max_body_bytes",

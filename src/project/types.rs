@@ -51,6 +51,9 @@ pub struct ServeSection {
     pub admin_token_env: Option<String>,
     /// JSON Lines prediction log.
     pub prediction_log: Option<PathBuf>,
+    /// Where the server keeps what it was given (uploaded bundles, slots,
+    /// split, A/B observations) across restarts.
+    pub state_dir: Option<PathBuf>,
     /// Rotate the prediction log past this size (default 100 MiB).
     pub log_max_bytes: Option<u64>,
     /// Rotated logs kept (default 5).

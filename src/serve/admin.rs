@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
 use super::app::{App, error, json_response, read_body};
+use super::log::Which;
 use super::model::{Model, clip};
 use super::state::{Refused, Variant};
 
@@ -44,6 +45,7 @@ fn refused(r: Refused) -> Response {
         Refused::Conflict(m) => error(StatusCode::CONFLICT, &m),
         Refused::Invalid(m) => error(StatusCode::BAD_REQUEST, &m),
         Refused::NotFound(m) => error(StatusCode::NOT_FOUND, &m),
+        Refused::Storage(m) => error(StatusCode::SERVICE_UNAVAILABLE, &m),
     }
 }
 
@@ -130,13 +132,26 @@ pub async fn put_model(
         Ok(b) => b,
         Err(e) => return error(e.status(), &e.message()),
     };
+    let state = app.state.get().cloned();
+    let expected = name.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let b = crate::bundle::read(&bytes, "the uploaded bundle")?;
-        Model::from_bundle(b)
+        let m = Model::from_bundle(b)?;
+        // Kept before any slot names it, so a restart restores it.
+        if let Some(st) = state
+            && m.name == expected
+        {
+            st.save_bundle(&bytes)
+                .map_err(crate::error::Error::Remote)?;
+        }
+        Ok::<_, crate::error::Error>(m)
     })
     .await;
     let model = match loaded {
         Ok(Ok(m)) => m,
+        Ok(Err(crate::error::Error::Remote(e))) => {
+            return error(StatusCode::SERVICE_UNAVAILABLE, &e);
+        }
         Ok(Err(e)) => return error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         Err(_) => {
             return error(
@@ -273,16 +288,39 @@ pub async fn rollback(State(app): State<Arc<App>>, req: Request) -> Response {
     }
 }
 
-/// `GET /admin/abtest/export`: CSV `variant,key,value`.
-pub async fn export(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+/// `GET /admin/abtest/export[?experiment=current|all]`: CSV
+/// `variant,key,value,version,planned_share,experiment`.
+pub async fn export(State(app): State<Arc<App>>, req: Request) -> Response {
+    if let Some(r) = deny(&app, req.headers()) {
+        return r;
+    }
+    let which = match query(req.uri(), "experiment").as_deref() {
+        None | Some("current") => Which::Experiments(app.models.experiments()),
+        Some("all") => Which::All,
+        Some(other) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("experiment \"{}\" is not current or all", clip(other)),
+            );
+        }
+    };
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"))],
+        app.feedback.export_csv(&which),
+    )
+        .into_response()
+}
+
+/// `POST /admin/abtest/reset`: forget every observation (and every
+/// remembered request), to start the experiment anew.
+pub async fn reset(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     if let Some(r) = deny(&app, &headers) {
         return r;
     }
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"))],
-        app.feedback.export_csv(),
-    )
-        .into_response()
+    match app.feedback.reset() {
+        Ok(n) => json_response(StatusCode::OK, &json!({"removed": n})),
+        Err(m) => error(StatusCode::SERVICE_UNAVAILABLE, &m),
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub struct App {
     pub max_rows: usize,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// The state folder, when the server keeps what it is given.
+    pub state: std::sync::OnceLock<Arc<super::persist::StateDir>>,
     next_id: AtomicU64,
     id_prefix: String,
 }
@@ -64,6 +66,7 @@ impl App {
             max_body,
             max_rows,
             timeout,
+            state: std::sync::OnceLock::new(),
             next_id: AtomicU64::new(1),
             id_prefix: format!(
                 "{:08x}",

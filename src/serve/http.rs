@@ -16,7 +16,7 @@ use axum::routing::{get, post, put};
 use serde_json::{Value as Json, json};
 
 use super::app::{error, json_response, read_body};
-use super::log::{Entry, Subject};
+use super::log::{Entry, NotRecorded, Subject};
 use super::metrics::Metrics;
 use super::model::{BadRequest, Model, clip};
 use super::state::{Choice, RouteError, Variant};
@@ -77,6 +77,7 @@ pub fn router(app: Shared) -> Router {
         .route("/admin/promote", post(admin::promote))
         .route("/admin/rollback", post(admin::rollback))
         .route("/admin/abtest/export", get(admin::export))
+        .route("/admin/abtest/reset", post(admin::reset))
         .fallback(|method: Method, uri: axum::http::Uri| async move {
             error(
                 StatusCode::NOT_FOUND,
@@ -304,8 +305,10 @@ impl Call {
             h.insert("x-model-variant", HeaderValue::from_static(v.as_str()));
             if let Some((preds, single)) = predictions {
                 app.metrics.predictions(m, v, preds);
-                app.feedback
-                    .served(&self.request_id, self.key.as_deref(), v);
+                if let Some(served) = app.models.served(m, v) {
+                    app.feedback
+                        .served(&self.request_id, self.key.as_deref(), &served);
+                }
                 if let Some(log) = &app.log {
                     log.send(Entry {
                         request_id: self.request_id,
@@ -519,6 +522,10 @@ async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -
 }
 
 async fn feedback(State(app): State<Shared>, req: Request) -> Response {
+    if app.admin_token.is_none() {
+        // Nobody could export what it records.
+        return error(StatusCode::NOT_FOUND, super::log::FEEDBACK_OFF);
+    }
     let (parts, body) = req.into_parts();
     let bytes = match read_body(&parts.headers, body, app.max_body).await {
         Ok(b) => b,
@@ -571,8 +578,9 @@ async fn feedback(State(app): State<Shared>, req: Request) -> Response {
     match app.feedback.record(&subject, value) {
         Ok(v) => json_response(
             StatusCode::OK,
-            &json!({"recorded": true, "variant": v.as_str()}),
+            &json!({"recorded": true, "variant": v.variant.as_str(), "version": &*v.version, "experiment": &*v.experiment}),
         ),
-        Err(m) => error(StatusCode::NOT_FOUND, &m),
+        Err(NotRecorded::Unknown(m)) => error(StatusCode::NOT_FOUND, &m),
+        Err(NotRecorded::Storage(m)) => error(StatusCode::SERVICE_UNAVAILABLE, &m),
     }
 }

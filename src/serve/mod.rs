@@ -5,7 +5,9 @@
 //! Each protocol is a plain function of (model, request) → response
 //! ([`rest`], [`v2`], [`mlflow`]) tested without sockets; [`http`] wires
 //! them to axum, next to the [`admin`] API, both on the shared [`app`]
-//! state; [`state`] holds the models and swaps them atomically.
+//! state; [`state`] holds the models and swaps them atomically; [`persist`]
+//! keeps what the server is given (bundles, slots, A/B observations) in a
+//! state folder and restores it before the server listens.
 
 pub mod admin;
 pub mod app;
@@ -14,6 +16,7 @@ pub mod log;
 pub mod metrics;
 pub mod mlflow;
 pub mod model;
+pub mod persist;
 pub mod rest;
 pub mod state;
 pub mod tls;
@@ -53,6 +56,9 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// The prediction log file.
     pub prediction_log: Option<PathBuf>,
+    /// Where uploaded bundles, slots, split and A/B observations are kept
+    /// across restarts ([`persist`]).
+    pub state_dir: Option<PathBuf>,
     /// Rotate past this size.
     pub log_max_bytes: u64,
     /// Rotated files kept.
@@ -95,6 +101,7 @@ impl Config {
             bind,
             admin_token: token.filter(|t| !t.is_empty()),
             prediction_log: sv.prediction_log.as_deref().map(&resolve),
+            state_dir: sv.state_dir.as_deref().map(&resolve),
             log_max_bytes: sv.log_max_bytes.unwrap_or(DEFAULT_LOG_MAX_BYTES),
             log_keep: sv.log_keep.unwrap_or(DEFAULT_LOG_KEEP),
             max_body_bytes: usize::try_from(sv.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY))
@@ -153,9 +160,24 @@ pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
 
 async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) -> Result<()> {
     let models = Arc::new(Models::new());
+    let restored = match &config.state_dir {
+        Some(dir) => Some(restore(dir, &models, &*events)?),
+        None => None,
+    };
     if let Some(m) = initial {
-        events.info(&format!("serving {} {} as champion", m.name, m.version));
-        let _ = models.put(m, Variant::Champion, None, false);
+        if models
+            .snapshot()
+            .get(&m.name)
+            .is_some_and(|s| s.champion.is_some())
+        {
+            events.info(&format!(
+                "--model {} {} not loaded: the state folder's champion is kept",
+                m.name, m.version
+            ));
+        } else {
+            events.info(&format!("serving {} {} as champion", m.name, m.version));
+            let _ = models.put(m, Variant::Champion, None, false);
+        }
     }
     let metrics = Arc::new(metrics::Metrics::default());
     let log = config.prediction_log.clone().map(|p| {
@@ -181,9 +203,15 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         config.timeout,
     ));
     if app.admin_token.is_none() {
-        events.info("admin API off (no token in the variable named by [serve].admin_token_env)");
+        events.info("admin API off (no token in the variable named by [serve].admin_token_env); /feedback is refused too, since nobody could export it");
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if let Some((state, observations)) = restored {
+        app.feedback
+            .persist(observations, Arc::clone(&state) as Arc<dyn log::Journal>);
+        sync_in_background(&state, stop_rx.clone());
+        let _ = app.state.set(state);
+    }
     if let Some(dir) = config.env_dir.clone() {
         follow(dir, config.watch_every, &models, &events, stop_rx.clone());
     }
@@ -199,7 +227,72 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
     if let Some(l) = &app.log {
         l.close();
     }
+    if let Some(st) = app.state.get() {
+        st.sync();
+    }
     Ok(())
+}
+
+/// Open the state folder `dir`, fill `models` with what it holds and save
+/// every later change there; returns the folder and its observations.
+fn restore(
+    dir: &std::path::Path,
+    models: &Models,
+    events: &dyn Events,
+) -> Result<(Arc<persist::StateDir>, Vec<log::Observation>)> {
+    let state = persist::StateDir::open(dir)?;
+    let r = state.restore()?;
+    for n in &r.notes {
+        events.warn(n);
+    }
+    for (name, s) in &r.table {
+        let v = |m: Option<&Arc<Model>>| m.map_or("none".to_string(), |m| m.version.clone());
+        events.info(&format!(
+            "restored {name} from {}: champion {}, challenger {} at {}%, previous {}",
+            display_path(dir),
+            v(s.champion.as_ref()),
+            v(s.challenger.as_ref()),
+            s.challenger_percent,
+            v(s.previous.as_ref())
+        ));
+    }
+    if !r.observations.is_empty() {
+        events.info(&format!(
+            "restored {} A/B observation(s)",
+            r.observations.len()
+        ));
+    }
+    let table = r.table;
+    let _ = models.update(move |t| {
+        *t = table;
+        Ok(())
+    });
+    let saver = Arc::clone(&state);
+    models.set_saver(Box::new(move |t| saver.save_table(t)));
+    Ok((state, r.observations))
+}
+
+/// Fsync the observations every [`persist::SYNC_EVERY`] until `stop`.
+fn sync_in_background(
+    state: &Arc<persist::StateDir>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let state = Arc::clone(state);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(persist::SYNC_EVERY) => {}
+                _ = stop.changed() => return,
+            }
+            let st = Arc::clone(&state);
+            if tokio::task::spawn_blocking(move || st.sync())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
 }
 
 /// Listen on `bind`; the listener and the address it got.

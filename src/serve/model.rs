@@ -410,6 +410,26 @@ pub(crate) mod tests {
         Model::new(art, "v1.0.0", "abc").unwrap()
     }
 
+    /// The toy model as a bundle of `version`.
+    pub(crate) fn toy_bundle(version: &str) -> Vec<u8> {
+        let a = toy("error").artifact.to_json().into_bytes();
+        let manifest = json!({
+            "name": "toy", "version": version, "commit": "0".repeat(40),
+            "files": {"models/toy.json": crate::bundle::sha256_hex(&a)},
+        });
+        let entries = [
+            crate::bundle::Entry {
+                path: "models/toy.json".into(),
+                bytes: a,
+            },
+            crate::bundle::Entry {
+                path: "manifest.json".into(),
+                bytes: manifest.to_string().into_bytes(),
+            },
+        ];
+        crate::bundle::build(&entries, 0).unwrap()
+    }
+
     /// A numeric-only model: y = 1 + 2a + 3b.
     pub(crate) fn numeric() -> Model {
         let mut m = toy("error");

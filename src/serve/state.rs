@@ -42,6 +42,20 @@ impl Variant {
     }
 }
 
+/// What served a request, as the experiment's export records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Served {
+    /// The slot.
+    pub variant: Variant,
+    /// The model version in that slot.
+    pub version: Arc<str>,
+    /// The share of traffic the slot was planned to get, in percent.
+    pub share_percent: u8,
+    /// The experiment: the model name with its champion and challenger
+    /// versions ([`experiment_id`]).
+    pub experiment: Arc<str>,
+}
+
 /// The slots of one model name.
 #[derive(Debug, Clone, Default)]
 pub struct Slots {
@@ -135,12 +149,41 @@ pub enum Choice<'a> {
     Force(Variant),
 }
 
+/// Called with each new table before it is swapped in (the state folder);
+/// an error refuses the change.
+pub type Saver = Box<dyn Fn(&Table) -> Result<(), String> + Send + Sync>;
+
 /// The models, swapped atomically.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Models {
     table: RwLock<Arc<Table>>,
     write: Mutex<()>,
     rng: AtomicU64,
+    saver: RwLock<Option<Saver>>,
+}
+
+impl std::fmt::Debug for Models {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Models")
+            .field("table", &self.snapshot())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The experiment a model name's slots make: the name with its champion
+/// and challenger versions, like `house-price:v1.0.0/v1.1.0` (`-` for an
+/// empty slot). Observations are kept by it, so a promote or a new canary
+/// starts a new experiment.
+#[must_use]
+pub fn experiment_id(name: &str, s: &Slots) -> String {
+    fn v(m: Option<&Arc<Model>>) -> &str {
+        m.map_or("-", |m| m.version.as_str())
+    }
+    format!(
+        "{name}:{}/{}",
+        v(s.champion.as_ref()),
+        v(s.challenger.as_ref())
+    )
 }
 
 /// Why an admin change was refused.
@@ -152,6 +195,8 @@ pub enum Refused {
     Invalid(String),
     /// No such model (404).
     NotFound(String),
+    /// The state folder could not be written; nothing changed (503).
+    Storage(String),
 }
 
 impl Models {
@@ -167,7 +212,49 @@ impl Models {
             table: RwLock::new(Arc::new(Table::new())),
             write: Mutex::new(()),
             rng: AtomicU64::new(seed | 1),
+            saver: RwLock::new(None),
         }
+    }
+
+    /// Save every new table with `saver` before it is swapped in.
+    pub fn set_saver(&self, saver: Saver) {
+        match self.saver.write() {
+            Ok(mut s) => *s = Some(saver),
+            Err(p) => *p.into_inner() = Some(saver),
+        }
+    }
+
+    /// What a request that `model` answered from `variant` was served by
+    /// in the current table: its version, the slot's planned share and the
+    /// experiment. `None` when the slot changed since (the request then
+    /// belongs to no experiment).
+    #[must_use]
+    pub fn served(&self, model: &Model, variant: Variant) -> Option<Served> {
+        let table = self.snapshot();
+        let s = table.get(&model.name)?;
+        if s.get(variant).map(|m| m.version.as_str()) != Some(model.version.as_str()) {
+            return None;
+        }
+        let share_percent = match (variant, &s.champion, &s.challenger) {
+            (Variant::Champion, _, Some(_)) => 100 - s.challenger_percent.min(100),
+            (Variant::Challenger, Some(_), _) => s.challenger_percent.min(100),
+            _ => 100,
+        };
+        Some(Served {
+            variant,
+            version: Arc::from(model.version.as_str()),
+            share_percent,
+            experiment: Arc::from(experiment_id(&model.name, s).as_str()),
+        })
+    }
+
+    /// The experiments of the current table, one per model name.
+    #[must_use]
+    pub fn experiments(&self) -> std::collections::HashSet<String> {
+        self.snapshot()
+            .iter()
+            .map(|(n, s)| experiment_id(n, s))
+            .collect()
     }
 
     /// The current table.
@@ -197,6 +284,13 @@ impl Models {
         let mut next = (*self.snapshot()).clone();
         let out = f(&mut next)?;
         next.retain(|_, s| !s.is_empty());
+        if let Some(save) = &*self
+            .saver
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            save(&next).map_err(Refused::Storage)?;
+        }
         let next = Arc::new(next);
         match self.table.write() {
             Ok(mut t) => *t = next,

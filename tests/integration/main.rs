@@ -6,6 +6,8 @@
 //! `MLOPS_CONFIG`), so the tests run in parallel and leave nothing behind.
 
 mod abtest;
+#[cfg(unix)] // the server's signals
+mod abtest_loop;
 mod architecture;
 mod cli;
 mod common;

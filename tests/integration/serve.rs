@@ -716,7 +716,7 @@ fn admin_api_deploys_routes_and_rolls_back() {
     }
     assert_eq!(seen.len(), 2, "{seen:?}");
     // Feedback joins the variant; the export is abtest-analyze's input.
-    let (variant, _, rid) = predict(Some("alice"), None, false);
+    let (variant, version, rid) = predict(Some("alice"), None, false);
     json_of(
         s.post_json("/feedback", &json!({"request_id": rid, "value": 1})),
         200,
@@ -748,7 +748,9 @@ fn admin_api_deploys_routes_and_rolls_back() {
         .unwrap();
     assert_eq!(
         csv,
-        format!("variant,key,value\n{variant},alice,1\n{variant},alice,0.5\n")
+        format!(
+            "variant,key,value,version,planned_share,experiment\n{variant},alice,1,{version},0.5,hp:v1.0.0/v1.1.0\n{variant},alice,0.5,{version},0.5,hp:v1.0.0/v1.1.0\n"
+        )
     );
     // GET shape.
     let doc = json_of(s.admin(Method::GET, "/admin/models").send().unwrap(), 200);
@@ -1240,7 +1242,7 @@ fn openapi_operations() -> Vec<(String, String)> {
 #[test]
 fn every_openapi_operation_exists_on_the_real_server() {
     let ops = openapi_operations();
-    assert_eq!(ops.len(), 25, "{ops:?}");
+    assert_eq!(ops.len(), 26, "{ops:?}");
     let t = Test::new().file(
         "mlops.toml",
         "[serve]\nadmin_token_env = \"TEST_ADMIN_TOKEN\"\n",

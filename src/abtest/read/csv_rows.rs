@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use super::row::RowParser;
+use super::row::{Cells, EXPERIMENT_COLUMN, PLAN_COLUMN, RowParser};
 use crate::abtest::settings::Kind;
 use crate::abtest::totals::ExperimentTotals;
 use crate::data::{BlockReader, STREAM_BLOCK, locate, visit_chunk};
@@ -17,6 +17,8 @@ struct CsvColumns {
     metric: usize,
     covariate: Option<usize>,
     unit: Option<usize>,
+    share: Option<usize>,
+    experiment: Option<usize>,
     max: usize,
 }
 
@@ -35,14 +37,15 @@ fn parse_csv_chunk(
                 f.len()
             )));
         }
-        parser.row(
-            &mut totals,
-            f[cols.variant],
-            f[cols.metric],
-            cols.covariate.map(|i| f[i]),
-            cols.unit.map(|i| f[i]),
-            line,
-        )
+        let cells = Cells {
+            variant: f[cols.variant],
+            y: f[cols.metric],
+            x: cols.covariate.map(|i| f[i]),
+            unit: cols.unit.map(|i| f[i]),
+            share: cols.share.map(|i| f[i]),
+            experiment: cols.experiment.map(|i| f[i]),
+        };
+        parser.row(&mut totals, &cells, line)
     })?;
     Ok(totals)
 }
@@ -69,12 +72,28 @@ pub(super) fn read_csv<R: Read>(
     let idx = locate(&header, &wanted, parser.origin, "required")?;
     let covariate = s.covariate.as_ref().map(|_| idx[2]);
     let unit = s.unit.as_ref().map(|_| idx[idx.len() - 1]);
+    // The plan columns of an export, read unless --split overrides them.
+    let optional = |name: &str| {
+        (!s.split_from_flag)
+            .then(|| header.iter().position(|h| h == name))
+            .flatten()
+    };
+    let share = optional(PLAN_COLUMN);
+    let experiment = optional(EXPERIMENT_COLUMN);
     let cols = CsvColumns {
         variant: idx[0],
         metric: idx[1],
         covariate,
         unit,
-        max: idx.iter().copied().max().unwrap_or(0),
+        share,
+        experiment,
+        max: idx
+            .iter()
+            .chain(&share)
+            .chain(&experiment)
+            .copied()
+            .max()
+            .unwrap_or(0),
     };
     let mut totals = ExperimentTotals::default();
     let binary = s.kind == Kind::Binary;

@@ -4,7 +4,7 @@
 
 use std::io::BufRead;
 
-use super::row::RowParser;
+use super::row::{Cells, EXPERIMENT_COLUMN, PLAN_COLUMN, RowParser};
 use crate::abtest::totals::ExperimentTotals;
 use crate::error::{Error, Result};
 
@@ -73,7 +73,22 @@ pub(super) fn read_jsonl<R: BufRead>(
         let y = json_cell(obj.get(&s.metric));
         let x = s.covariate.as_ref().map(|c| json_cell(obj.get(c)));
         let u = s.unit.as_ref().map(|c| json_cell(obj.get(c)));
-        parser.row(&mut totals, &variant, &y, x.as_deref(), u.as_deref(), line)?;
+        let optional = |name: &str| {
+            (!s.split_from_flag)
+                .then(|| obj.get(name).map(|v| json_cell(Some(v))))
+                .flatten()
+        };
+        let share = optional(PLAN_COLUMN);
+        let experiment = optional(EXPERIMENT_COLUMN);
+        let cells = Cells {
+            variant: &variant,
+            y: &y,
+            x: x.as_deref(),
+            unit: u.as_deref(),
+            share: share.as_deref(),
+            experiment: experiment.as_deref(),
+        };
+        parser.row(&mut totals, &cells, line)?;
     }
     Ok(totals)
 }

@@ -14,6 +14,7 @@ use crate::abtest::settings::{Input, Settings, TestChoice};
 use crate::abtest::totals::ExperimentTotals;
 use crate::error::{Error, Result, display_path};
 use crate::report::Progress;
+pub(super) use row::PLAN_COLUMN;
 use row::RowParser;
 
 /// Whether the stream holds JSON Lines: the first non-blank byte is `{`.
@@ -82,7 +83,7 @@ pub(super) fn read_input(
             (origin, totals)
         }
         Input::Url(u) => {
-            let resp = url::fetch(u)?;
+            let resp = url::fetch(u, &s.bearer)?;
             let parser = RowParser {
                 origin: u,
                 s,

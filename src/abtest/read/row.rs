@@ -4,12 +4,33 @@
 //! (`origin:line: column "..."`).
 
 use crate::abtest::settings::{Kind, Settings};
-use crate::abtest::totals::{ArmTotals, ExperimentTotals, UnitTotals};
+use crate::abtest::totals::{ExperimentTotals, UnitTotals};
 use crate::data::parse_number;
 use crate::error::{Error, Result};
 
 /// At most this many distinct variants.
 const MAX_VARIANTS: usize = 1000;
+
+/// The column of an export holding the planned share of the row's variant.
+pub(crate) const PLAN_COLUMN: &str = "planned_share";
+/// The column of an export naming the row's experiment.
+pub(crate) const EXPERIMENT_COLUMN: &str = "experiment";
+
+/// The cells of one row, whatever the format.
+pub(super) struct Cells<'a> {
+    /// The variant name.
+    pub(super) variant: &'a [u8],
+    /// The metric.
+    pub(super) y: &'a [u8],
+    /// The covariate, when one is asked for.
+    pub(super) x: Option<&'a [u8]>,
+    /// The unit, when one is asked for.
+    pub(super) unit: Option<&'a [u8]>,
+    /// The planned share, when the input has the column and it is read.
+    pub(super) share: Option<&'a [u8]>,
+    /// The experiment, when the input has the column and it is read.
+    pub(super) experiment: Option<&'a [u8]>,
+}
 
 /// What every row parser needs.
 pub(super) struct RowParser<'a> {
@@ -49,9 +70,7 @@ impl RowParser<'_> {
                 self.origin, self.s.variant_column
             )));
         }
-        totals.names.push(name.to_vec());
-        totals.arms.push(ArmTotals::default());
-        Ok(totals.names.len() - 1)
+        Ok(totals.index(name.to_vec()))
     }
 
     fn metric(&self, cell: &[u8], line: u64) -> Result<f64> {
@@ -88,26 +107,53 @@ impl RowParser<'_> {
         ))
     }
 
-    /// One row: variant name, metric cell, covariate cell, unit cell.
+    /// The planned share and the experiment a row carries (columns of a
+    /// server's export, read when present and no `--split` is given).
+    fn plan(
+        &self,
+        totals: &mut ExperimentTotals,
+        v: usize,
+        cells: &Cells<'_>,
+        line: u64,
+    ) -> Result<()> {
+        if let Some(c) = cells.share {
+            let share = parse_number(c, self.origin, line, PLAN_COLUMN)?;
+            if let Some(x) = share
+                && !(0.0..=1.0).contains(&x)
+            {
+                return Err(Error::data(format!(
+                    "{}:{line}: column \"{PLAN_COLUMN}\": {x} is not a share from 0 to 1; fix the cell, or pass --split",
+                    self.origin
+                )));
+            }
+            totals.shares[v].push(share);
+        }
+        if let Some(c) = cells.experiment {
+            let c = c.trim_ascii();
+            totals.experiments.push((!c.is_empty()).then(|| c.to_vec()));
+        }
+        Ok(())
+    }
+
+    /// One row.
     #[inline]
     pub(super) fn row(
         &self,
         totals: &mut ExperimentTotals,
-        variant: &[u8],
-        y: &[u8],
-        x: Option<&[u8]>,
-        unit: Option<&[u8]>,
+        cells: &Cells<'_>,
         line: u64,
     ) -> Result<()> {
-        let v = self.variant_index(totals, variant.trim_ascii(), line)?;
-        let y = self.metric(y, line)?;
-        let x = match (x, &self.s.covariate) {
+        let v = self.variant_index(totals, cells.variant.trim_ascii(), line)?;
+        let y = self.metric(cells.y, line)?;
+        let x = match (cells.x, &self.s.covariate) {
             (Some(c), Some(col)) => match parse_number(c, self.origin, line, col)? {
                 Some(x) => Some(x),
                 None => return Err(self.empty(line, col)),
             },
             _ => None,
         };
+        self.plan(totals, v, cells, line)?;
+        let unit = cells.unit;
         totals.rows += 1;
         match unit {
             None => totals.arms[v].push(y, x, self.keep_values),

@@ -2,6 +2,10 @@
 //! holding the bundle, the Deployment running `mlops serve` on it, its
 //! Service and its HorizontalPodAutoscaler; and the names and labels they
 //! share.
+//!
+//! No volume for a server state folder (`[serve].state_dir`): the pod
+//! serves the ConfigMap's bundle with `--model` and has no admin API, so
+//! nothing it is given at run time needs keeping (docs/deploy.md).
 
 use serde_json::{Value, json};
 

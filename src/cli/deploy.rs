@@ -64,10 +64,15 @@ fn render(r: &DeployReport, out: &Output) -> Result<()> {
     match &r.push_failure {
         None => Ok(()),
         Some(f) => {
+            let verb = if r.command == "rollback" {
+                "rolled back"
+            } else {
+                "deployed"
+            };
             let done = if r.changed {
                 format!(
-                    "{} {} {} in {} and tagged it in the local repository",
-                    r.command, r.model, r.version, r.environment
+                    "{verb} {} {} in {} and tagged it in the local repository",
+                    r.model, r.version, r.environment
                 )
             } else {
                 format!(

@@ -5,6 +5,10 @@
 //! of events within one second arbitrary; here ties are broken by the tag's
 //! counter (a missing counter counts as 0), then by the tag name, so the
 //! result is deterministic and follows the order `mlops` and GTO wrote them.
+//!
+//! Canaries are resolved beside the stages: a canary record (an
+//! `mlops/canary/…` tag, or a 0.1.0 assignment with `"strategy":"canary"`)
+//! never assigns a stage; a promote or rollback assignment ends it.
 
 use std::collections::BTreeMap;
 

@@ -321,7 +321,7 @@ fn a_failed_push_says_what_happened_and_a_rerun_pushes() {
         .stdout_contains("Deployed house-price v1.0.0 in staging")
         .stdout_contains("tag       house-price#staging#1")
         .stdout_contains("not pushed to origin")
-        .stderr_contains("deploy house-price v1.0.0 in staging and tagged it in the local repository, but could not push")
+        .stderr_contains("deployed house-price v1.0.0 in staging and tagged it in the local repository, but could not push")
         .stderr_contains("push them with `git push origin 'refs/tags/house-price#staging#1'`");
     assert_eq!(model(&t)["stages"]["staging"], "v1.0.0");
     // The remote comes back: a rerun pushes what is still local.

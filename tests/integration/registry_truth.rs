@@ -99,12 +99,22 @@ fn a_canary_written_by_0_1_0_as_an_assignment_is_read_as_a_canary() {
     let t = project(LOCAL);
     t.run_args(["-q", "deploy", "staging", "--version", "v1.0.0"])
         .success();
-    // What 0.1.0 wrote for `deploy staging --canary 30`: an assignment.
-    let c2 = t.repo().head().unwrap().peel_to_commit().unwrap().id();
+    let doc = t
+        .run_args(["--json", "deploy", "staging", "--canary", "30"])
+        .success()
+        .json();
+    // Make the registry what 0.1.0 wrote for that canary: an assignment.
+    let repo = t.repo();
+    let canary = doc["tag"].as_str().unwrap();
+    repo.find_reference(&format!("refs/tags/{canary}"))
+        .unwrap()
+        .delete()
+        .unwrap();
+    let c2 = repo.head().unwrap().peel_to_commit().unwrap().id();
     t.tag(
         "house-price#staging#2",
         c2,
-        now() + 2,
+        now(),
         "Assigning stage staging to artifact house-price version v1.1.0\n\n{\"mlops\":{\"target\":\"local\",\"strategy\":\"canary\",\"canary_percent\":30,\"previous\":\"v1.0.0\"}}\n",
     );
     t.run_args(["models"])
@@ -120,6 +130,31 @@ fn a_canary_written_by_0_1_0_as_an_assignment_is_read_as_a_canary() {
             Value::from(30)
         )
     );
+    // The folder runs that canary, so the registry agrees and --promote works.
+    t.run_args(["-q", "deploy", "staging", "--promote"])
+        .success();
+    t.run_args(["models"])
+        .success()
+        .stdout_contains("staging=v1.1.0\n");
+}
+
+#[test]
+fn a_canary_that_cannot_be_recorded_says_how_to_record_it() {
+    let t = project(LOCAL);
+    t.run_args(["-q", "deploy", "staging", "--version", "v1.0.0"])
+        .success();
+    let repo = t.repo();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.tag_lightweight(
+        "mlops/canary/house-price/staging/2",
+        head.as_object(),
+        false,
+    )
+    .unwrap();
+    t.run_args(["deploy", "staging", "--canary", "15"])
+        .code(4)
+        .stderr_contains("house-price v1.1.0 is live and verified in staging but the canary could not be recorded")
+        .stderr_contains("record it with `git tag -a 'mlops/canary/house-price/staging/3' -m 'Canary of artifact house-price version v1.1.0 beside stage staging at 15 % (not an assignment)");
 }
 
 #[test]

@@ -32,6 +32,16 @@ pub fn parse_version_ref(target: &str) -> Result<(String, Option<Semver>)> {
     Ok((name.to_string(), semver))
 }
 
+/// `name` must be a model name without a version.
+fn model_name(name: &str, command: &str) -> Result<()> {
+    if parse_version_ref(name)?.1.is_some() {
+        return Err(Error::usage(format!(
+            "{command} takes a model NAME, not a version like \"{name}\"; drop the @vX.Y.Z"
+        )));
+    }
+    Ok(())
+}
+
 /// The model `name` of the repository at `path`, or a registry error.
 fn model(path: &Path, name: &str) -> Result<Model> {
     Registry::read(path, Some(name))?
@@ -47,7 +57,7 @@ fn model(path: &Path, name: &str) -> Result<Model> {
 
 /// Deprecate the model: `NAME@deprecated#N` on the commit of its newest event.
 pub fn deprecate(path: &Path, name: &str) -> Result<Written> {
-    parse_version_ref(name)?;
+    model_name(name, "deprecate")?;
     let m = model(path, name)?;
     if m.deprecated {
         return Err(Error::Registry(format!(
@@ -77,7 +87,7 @@ pub fn deregister(path: &Path, target: &str) -> Result<Written> {
 /// Unassign `stage` from the version that holds it: `NAME#STAGE!#N` on its
 /// commit; an older holder of the stage comes back, as in GTO.
 pub fn unassign(path: &Path, name: &str, stage: &str) -> Result<Written> {
-    parse_version_ref(name)?;
+    model_name(name, "unassign")?;
     if !valid_name(stage) {
         return Err(Error::usage(format!(
             "\"{stage}\" is not a valid stage name; use letters, digits, '-', '_' or '/'"
@@ -117,5 +127,12 @@ mod tests {
         assert_eq!(parse_version_ref("hp").unwrap().1, None);
         assert_eq!(parse_version_ref("hp@1.2").unwrap_err().exit_code(), 2);
         assert_eq!(parse_version_ref("h p").unwrap_err().exit_code(), 2);
+        let e = model_name("hp@v1.0.0", "deprecate").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("deprecate takes a model NAME"),
+            "{e}"
+        );
+        assert!(model_name("models=hp", "deprecate").is_ok());
     }
 }

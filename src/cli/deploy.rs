@@ -64,10 +64,11 @@ fn render(r: &DeployReport, out: &Output) -> Result<()> {
     match &r.push_failure {
         None => Ok(()),
         Some(f) => {
-            let verb = if r.command == "rollback" {
-                "rolled back"
-            } else {
-                "deployed"
+            let verb = match r.strategy {
+                Strategy::Rollback => "rolled back",
+                Strategy::Canary(_) => "started the canary of",
+                Strategy::Promote => "promoted",
+                Strategy::Replace => "deployed",
             };
             let done = if r.changed {
                 format!(

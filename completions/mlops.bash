@@ -25,6 +25,12 @@ _mlops() {
             mlops,deploy)
                 cmd="mlops__subcmd__deploy"
                 ;;
+            mlops,deprecate)
+                cmd="mlops__subcmd__deprecate"
+                ;;
+            mlops,deregister)
+                cmd="mlops__subcmd__deregister"
+                ;;
             mlops,help)
                 cmd="mlops__subcmd__help"
                 ;;
@@ -49,8 +55,14 @@ _mlops() {
             mlops,serve)
                 cmd="mlops__subcmd__serve"
                 ;;
+            mlops,show)
+                cmd="mlops__subcmd__show"
+                ;;
             mlops,train)
                 cmd="mlops__subcmd__train"
+                ;;
+            mlops,unassign)
+                cmd="mlops__subcmd__unassign"
                 ;;
             mlops,validate)
                 cmd="mlops__subcmd__validate"
@@ -63,6 +75,12 @@ _mlops() {
                 ;;
             mlops__subcmd__help,deploy)
                 cmd="mlops__subcmd__help__subcmd__deploy"
+                ;;
+            mlops__subcmd__help,deprecate)
+                cmd="mlops__subcmd__help__subcmd__deprecate"
+                ;;
+            mlops__subcmd__help,deregister)
+                cmd="mlops__subcmd__help__subcmd__deregister"
                 ;;
             mlops__subcmd__help,help)
                 cmd="mlops__subcmd__help__subcmd__help"
@@ -88,8 +106,14 @@ _mlops() {
             mlops__subcmd__help,serve)
                 cmd="mlops__subcmd__help__subcmd__serve"
                 ;;
+            mlops__subcmd__help,show)
+                cmd="mlops__subcmd__help__subcmd__show"
+                ;;
             mlops__subcmd__help,train)
                 cmd="mlops__subcmd__help__subcmd__train"
+                ;;
+            mlops__subcmd__help,unassign)
+                cmd="mlops__subcmd__help__subcmd__unassign"
                 ;;
             mlops__subcmd__help,validate)
                 cmd="mlops__subcmd__help__subcmd__validate"
@@ -101,7 +125,7 @@ _mlops() {
 
     case "${cmd}" in
         mlops)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback abtest-analyze serve completions help"
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,7 +267,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__deploy)
-            opts="-y -C -q -v -h --version --canary --promote --dry-run --push --yes --config --json --quiet --verbose --color --help"
+            opts="-y -C -q -v -h --version --canary --promote --dry-run --push --yes --force --config --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,8 +300,60 @@ _mlops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlops__subcmd__deprecate)
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__deregister)
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlops__subcmd__help)
-            opts="init train predict validate package models history deploy rollback abtest-analyze serve completions help"
+            opts="init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +395,34 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help__subcmd__deploy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__deprecate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__deregister)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -444,7 +548,35 @@ _mlops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlops__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlops__subcmd__help__subcmd__train)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__unassign)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -627,7 +759,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__rollback)
-            opts="-y -C -q -v -h -V --to --dry-run --push --yes --config --json --quiet --verbose --color --help --version"
+            opts="-y -C -q -v -h -V --to --dry-run --push --yes --force --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,6 +830,32 @@ _mlops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlops__subcmd__show)
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlops__subcmd__train)
             opts="-C -q -v -h -V --out --streaming --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -709,6 +867,32 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__unassign)
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -39,6 +39,10 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand history 'List the registry events in order, of every model or of NAME'
             cand deploy 'Take a version to an environment, verify it there, record tag NAME#ENV#N'
             cand rollback 'Put back the previous version (or --to VERSION), with the checks of deploy'
+            cand show 'Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events'
+            cand deprecate 'Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration'
+            cand deregister 'Deregister a version (tag NAME@vX.Y.Z!#N): deploy refuses it from then on'
+            cand unassign 'Unassign a stage from its version (tag NAME#STAGE!#N); an older holder comes back'
             cand abtest-analyze 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid'
             cand serve 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
             cand completions 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
@@ -168,6 +172,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand --push 'Push the assignment tag to [registry].remote (default origin)'
             cand -y 'Accepted for scripts; mlops never prompts'
             cand --yes 'Accepted for scripts; mlops never prompts'
+            cand --force 'Act even when what the environment serves differs from what the registry says'
             cand --json 'Print one JSON document on stdout instead of the human report'
             cand -q 'Say less on stderr'
             cand --quiet 'Say less on stderr'
@@ -185,6 +190,63 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand --push 'Push the assignment tag to [registry].remote (default origin)'
             cand -y 'Accepted for scripts; mlops never prompts'
             cand --yes 'Accepted for scripts; mlops never prompts'
+            cand --force 'Act even when what the environment serves differs from what the registry says'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;show'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;deprecate'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;deregister'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;unassign'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
             cand --json 'Print one JSON document on stdout instead of the human report'
             cand -q 'Say less on stderr'
             cand --quiet 'Say less on stderr'
@@ -267,6 +329,10 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand history 'List the registry events in order, of every model or of NAME'
             cand deploy 'Take a version to an environment, verify it there, record tag NAME#ENV#N'
             cand rollback 'Put back the previous version (or --to VERSION), with the checks of deploy'
+            cand show 'Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events'
+            cand deprecate 'Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration'
+            cand deregister 'Deregister a version (tag NAME@vX.Y.Z!#N): deploy refuses it from then on'
+            cand unassign 'Unassign a stage from its version (tag NAME#STAGE!#N); an older holder comes back'
             cand abtest-analyze 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid'
             cand serve 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
             cand completions 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
@@ -289,6 +355,14 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;deploy'= {
         }
         &'mlops;help;rollback'= {
+        }
+        &'mlops;help;show'= {
+        }
+        &'mlops;help;deprecate'= {
+        }
+        &'mlops;help;deregister'= {
+        }
+        &'mlops;help;unassign'= {
         }
         &'mlops;help;abtest-analyze'= {
         }

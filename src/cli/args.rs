@@ -74,6 +74,14 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Put back the previous version (or --to VERSION), with the checks of deploy
     Rollback(RollbackArgs),
+    /// Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events
+    Show(ShowArgs),
+    /// Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration
+    Deprecate(DeprecateArgs),
+    /// Deregister a version (tag NAME@vX.Y.Z!#N): deploy refuses it from then on
+    Deregister(DeregisterArgs),
+    /// Unassign a stage from its version (tag NAME#STAGE!#N); an older holder comes back
+    Unassign(UnassignArgs),
     /// Analyse an A/B experiment; decide ship, keep, inconclusive or invalid
     #[command(name = "abtest-analyze")]
     AbtestAnalyze(AbtestArgs),
@@ -138,6 +146,9 @@ pub struct DeployArgs {
     /// Accepted for scripts; mlops never prompts
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Act even when what the environment serves differs from what the registry says
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `mlops rollback`
@@ -158,11 +169,49 @@ pub struct RollbackArgs {
     /// Accepted for scripts; mlops never prompts
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Act even when what the environment serves differs from what the registry says
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `mlops models`
 #[derive(Debug, Args)]
 pub struct ModelsArgs {}
+
+/// `mlops show`
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The model, or one version of it [default version: the latest]
+    #[arg(value_name = "NAME[@vX.Y.Z]")]
+    pub target: String,
+}
+
+/// `mlops deprecate`
+#[derive(Debug, Args)]
+pub struct DeprecateArgs {
+    /// The model
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+/// `mlops deregister`
+#[derive(Debug, Args)]
+pub struct DeregisterArgs {
+    /// The version
+    #[arg(value_name = "NAME@vX.Y.Z")]
+    pub target: String,
+}
+
+/// `mlops unassign`
+#[derive(Debug, Args)]
+pub struct UnassignArgs {
+    /// The model
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The stage
+    #[arg(value_name = "STAGE")]
+    pub stage: String,
+}
 
 /// `mlops history`
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use super::env::{Env, config_path};
 use super::output::Output;
 use mlops::Result;
 use mlops::deploy::{DeployOptions, DeployReport, RollbackOptions, Strategy};
+use mlops::error::Error;
 use mlops::error::display_path;
 use mlops::project::Project;
 
@@ -32,6 +33,7 @@ pub fn run_deploy(a: &DeployArgs, cli: &Cli, env: &Env, out: &Output) -> Result<
         push: a.push,
         git_token: env.git_token.clone(),
         admin_token: admin_token(&project, &a.env),
+        force: a.force,
     };
     let r = mlops::deploy::deploy(&project, &a.env, &opts)?;
     render(&r, out)
@@ -45,16 +47,48 @@ pub fn run_rollback(a: &RollbackArgs, cli: &Cli, env: &Env, out: &Output) -> Res
         push: a.push,
         git_token: env.git_token.clone(),
         admin_token: admin_token(&project, &a.env),
+        force: a.force,
     };
     let r = mlops::deploy::rollback(&project, &a.env, &opts)?;
     render(&r, out)
 }
 
+/// Print the report; a failed push is then an error (exit 5) that says
+/// what happened, since the environment and the local registry changed.
 fn render(r: &DeployReport, out: &Output) -> Result<()> {
     if out.json {
-        out.stdout(&render_json(r))
+        out.stdout(&render_json(r))?;
     } else {
-        out.stdout(&render_text(r, out))
+        out.stdout(&render_text(r, out))?;
+    }
+    match &r.push_failure {
+        None => Ok(()),
+        Some(f) => {
+            let verb = match r.strategy {
+                Strategy::Rollback => "rolled back",
+                Strategy::Canary(_) => "started the canary of",
+                Strategy::Promote => "promoted",
+                Strategy::Replace => "deployed",
+            };
+            let done = if r.changed {
+                format!(
+                    "{verb} {} {} in {} and tagged it in the local repository",
+                    r.model, r.version, r.environment
+                )
+            } else {
+                format!(
+                    "{} {} was already live in {}",
+                    r.model, r.version, r.environment
+                )
+            };
+            Err(Error::Remote(format!(
+                "{done}, but could not push {} to remote \"{}\" ({}); the tags are not pushed: push them with `{}` (or rerun with --push)",
+                f.tags.join(", "),
+                r.remote,
+                f.reason,
+                f.command
+            )))
+        }
     }
 }
 
@@ -85,6 +119,12 @@ pub fn render_json(r: &DeployReport) -> String {
         "checks": checks,
         "tag": r.tag,
         "pushed": r.pushed,
+        "pushed_tags": r.pushed_tags,
+        "push_failure": r.push_failure.as_ref().map(|f| json!({
+            "tags": f.tags,
+            "reason": f.reason,
+            "command": f.command,
+        })),
         "dry_run": r.dry_run,
         "changed": r.changed,
     });
@@ -153,7 +193,18 @@ pub fn render_text(r: &DeployReport, out: &Output) -> String {
         s.push_str(&format!("  tag       {t}\n"));
     }
     if r.pushed {
-        s.push_str(&format!("  pushed    to {}\n", r.remote));
+        let what = if r.pushed_tags.is_empty() {
+            "nothing left to push".to_string()
+        } else {
+            r.pushed_tags.join(", ")
+        };
+        s.push_str(&format!("  pushed    to {}: {what}\n", r.remote));
+    }
+    if let Some(f) = &r.push_failure {
+        s.push_str(&format!(
+            "  not pushed to {} ({}); tagged in the local repository only, push with:\n    {}\n",
+            r.remote, f.reason, f.command
+        ));
     }
     if r.dry_run {
         s.push_str("Nothing was changed (--dry-run).\n");

@@ -35,20 +35,32 @@ fn first_line(m: &str) -> &str {
     m.lines().next().unwrap_or("").trim()
 }
 
+/// The events as JSON objects (also in `show`'s document).
+#[must_use]
+pub fn events_json(events: &[Event<'_>]) -> Vec<serde_json::Value> {
+    events
+        .iter()
+        .map(|e| {
+            json!({
+                "event": e.kind.name(),
+                "model": e.model,
+                "version": e.version,
+                "stage": e.stage,
+                "canary_percent": e.percent,
+                "tag": e.record.name,
+                "commit": e.record.commit,
+                "created_at": rfc3339(e.record.time),
+                "author": e.record.author,
+                "message": first_line(&e.record.message),
+            })
+        })
+        .collect()
+}
+
 /// The `--json` document (schema: docs/schemas/history.schema.json).
 #[must_use]
 pub fn render_json(events: &[Event<'_>]) -> String {
-    let doc = json!({ "events": events.iter().map(|e| json!({
-        "event": e.kind,
-        "model": e.model,
-        "version": e.version,
-        "stage": e.stage,
-        "tag": e.record.name,
-        "commit": e.record.commit,
-        "created_at": rfc3339(e.record.time),
-        "author": e.record.author,
-        "message": first_line(&e.record.message),
-    })).collect::<Vec<_>>() });
+    let doc = json!({ "events": events_json(events) });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
@@ -70,16 +82,16 @@ pub fn render_text(events: &[Event<'_>], name: Option<&str>) -> String {
         return s;
     }
     for e in events {
-        let what = match (e.stage, e.version.as_deref()) {
+        let mut what = match (e.stage, e.version.as_deref()) {
             (Some(st), Some(v)) => format!("{v} {st}"),
             (Some(st), None) => format!("? {st}"),
             (None, Some(v)) => v.to_string(),
             (None, None) => String::new(),
         };
-        let kind = serde_json::to_value(e.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        if let Some(p) = e.percent {
+            let _ = write!(what, " at {p} %");
+        }
+        let kind = e.kind.name();
         let _ = writeln!(
             s,
             "{}  {:<10}  {}  {}  {}  {}",

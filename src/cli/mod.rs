@@ -8,11 +8,13 @@ mod deploy;
 mod env;
 mod history;
 mod init;
+mod lifecycle;
 mod models;
 pub mod output;
 mod package;
 mod predict;
 mod serve;
+mod show;
 mod topics;
 mod train;
 mod validate;
@@ -77,6 +79,10 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::History(a) => history::run(a, cli, env, out),
         Command::Deploy(a) => deploy::run_deploy(a, cli, env, out),
         Command::Rollback(a) => deploy::run_rollback(a, cli, env, out),
+        Command::Show(a) => show::run(a, cli, env, out),
+        Command::Deprecate(a) => lifecycle::run_deprecate(a, cli, env, out),
+        Command::Deregister(a) => lifecycle::run_deregister(a, cli, env, out),
+        Command::Unassign(a) => lifecycle::run_unassign(a, cli, env, out),
         Command::AbtestAnalyze(a) => abtest::run(a, cli, env, out),
         Command::Serve(a) => serve::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),

@@ -37,6 +37,12 @@ fn model_json(m: &Model) -> Value {
         "name": m.name,
         "latest": m.latest,
         "stages": m.stages,
+        "canaries": m.canaries.iter().map(|(s, c)| (s.clone(), json!({
+            "version": c.version,
+            "percent": c.percent,
+            "tag": c.tag,
+            "since": rfc3339(c.since),
+        }))).collect::<serde_json::Map<String, Value>>(),
         "deprecated": m.deprecated,
         "versions": m.versions.iter().map(|v| json!({
             "version": v.version,
@@ -79,15 +85,7 @@ pub fn render_text(models: &[Model], out: &Output) -> String {
         out.paint(&format!("{:<w$}  {:<12}  stages", "name", "latest"), "1")
     );
     for m in models {
-        let stages = if m.stages.is_empty() {
-            "-".to_string()
-        } else {
-            m.stages
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let stages = stages_text(m);
         let dep = if m.deprecated { "  (deprecated)" } else { "" };
         let _ = writeln!(
             s,
@@ -97,4 +95,26 @@ pub fn render_text(models: &[Model], out: &Output) -> String {
         );
     }
     s
+}
+
+/// `prod=v0.0.1 (canary v0.0.2 at 20 %) staging=v0.0.2`, or `-`.
+#[must_use]
+pub fn stages_text(m: &Model) -> String {
+    let mut names: Vec<&String> = m.stages.keys().chain(m.canaries.keys()).collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return "-".to_string();
+    }
+    names
+        .into_iter()
+        .map(|s| {
+            let v = m.stages.get(s).map_or("-", String::as_str);
+            match m.canaries.get(s) {
+                Some(c) => format!("{s}={v} (canary {} at {} %)", c.version, c.percent),
+                None => format!("{s}={v}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

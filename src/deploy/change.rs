@@ -74,6 +74,9 @@ pub(super) fn run(
                 ctx.env_name
             ),
         ));
+        if flags.push {
+            push(ctx, &mut report, &[], flags.git_token);
+        }
         return Ok(report);
     }
     // Fail on a missing git identity before the environment changes.
@@ -84,10 +87,21 @@ pub(super) fn run(
     let tag = record(ctx, &*target, change, &report)?;
     report.tag = Some(tag.clone());
     if flags.push {
-        repo::push_tag(&ctx.repo, &report.remote, &tag, flags.git_token)?;
-        report.pushed = true;
+        push(ctx, &mut report, &[tag], flags.git_token);
     }
     Ok(report)
+}
+
+/// Push the model's tags that the remote lacks (`fresh` just written); a
+/// failure is recorded in the report, since the environment changed.
+fn push(ctx: &Context<'_>, report: &mut DeployReport, fresh: &[String], token: Option<&str>) {
+    match repo::push_model_tags(&ctx.repo, &report.remote, &ctx.model.name, fresh, token) {
+        Ok(tags) => {
+            report.pushed = true;
+            report.pushed_tags = tags;
+        }
+        Err(f) => report.push_failure = Some(f),
+    }
 }
 
 /// Whether a replacement would change nothing: the version is the
@@ -140,6 +154,8 @@ fn planned_report(
         checks: Vec::new(),
         tag: None,
         pushed: false,
+        pushed_tags: Vec::new(),
+        push_failure: None,
         remote,
         dry_run,
         changed: !unchanged,
@@ -200,33 +216,59 @@ fn record(
             String::new()
         },
         meta: Some(meta),
+        canary: strategy.percent(),
     };
     let action = Action::Assign(ctx.env_name.to_string());
     let written = repo::write_event_with(&ctx.repo, name, &action, Some(version), &note)
-        .map_err(|e| unrecorded(ctx, &action, version, &e))?;
+        .map_err(|e| unrecorded(ctx, &action, version, strategy.percent(), &e))?;
     Ok(written.tag)
 }
 
 /// The error of an assignment that is live and verified but could not be
 /// recorded: the `git tag` command that records it.
-fn unrecorded(ctx: &Context<'_>, action: &Action, version: &str, e: &Error) -> Error {
+fn unrecorded(
+    ctx: &Context<'_>,
+    action: &Action,
+    version: &str,
+    canary: Option<u8>,
+    e: &Error,
+) -> Error {
     let name = &ctx.model.name;
     // The next free name (a lightweight tag may hold the expected one).
     let mut n = ctx.model.max_counter + 1;
     let tag = loop {
-        let t = TagName {
-            artifact: name.clone(),
-            action: action.clone(),
-            counter: Some(n),
+        let t = match canary {
+            Some(_) => repo::canary_tag(name, ctx.env_name, n),
+            None => TagName {
+                artifact: name.clone(),
+                action: action.clone(),
+                counter: Some(n),
+            }
+            .to_string(),
         };
         if ctx.repo.find_reference(&format!("refs/tags/{t}")).is_err() {
             break t;
         }
         n += 1;
     };
+    let (what, message) = match canary {
+        Some(p) => (
+            "canary",
+            format!(
+                "Canary of artifact {name} version {version} beside stage {} at {p} % (not an assignment)\n\n{{\"mlops\":{{\"event\":\"canary\",\"model\":\"{name}\",\"stage\":\"{}\",\"version\":\"{version}\",\"canary_percent\":{p},\"strategy\":\"canary\"}}}}",
+                ctx.env_name, ctx.env_name
+            ),
+        ),
+        None => (
+            "assignment",
+            format!(
+                "Assigning stage {} to artifact {name} version {version}",
+                ctx.env_name
+            ),
+        ),
+    };
     Error::Registry(format!(
-        "{name} {version} is live and verified in {} but the assignment could not be recorded ({e}); record it with `git tag -a '{tag}' -m 'Assigning stage {} to artifact {name} version {version}' {}` so the registry agrees",
-        ctx.env_name,
+        "{name} {version} is live and verified in {} but the {what} could not be recorded ({e}); record it with `git tag -a '{tag}' -m '{message}' {}` so the registry agrees",
         ctx.env_name,
         ctx.model
             .version(version)

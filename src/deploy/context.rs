@@ -3,7 +3,6 @@
 //! verified bundle of a version.
 
 use git2::Repository;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::project::{EnvironmentSection, Project};
@@ -91,7 +90,7 @@ impl<'a> Context<'a> {
     fn stage_history(&self) -> Vec<(String, &TagRecord)> {
         state::history(&self.records, Some(&self.model.name))
             .into_iter()
-            .filter(|e| e.kind == state::EventKind::Assign && e.stage == Some(self.env_name))
+            .filter(|e| e.kind.is_assignment() && e.stage == Some(self.env_name))
             .filter_map(|e| e.version.map(|v| (v, e.record)))
             .collect()
     }
@@ -121,29 +120,15 @@ impl<'a> Context<'a> {
         )))
     }
 
-    /// What the registry says the champion is: the stage's version, or
-    /// the champion recorded before it when the stage's newest assignment
-    /// started a canary.
+    /// What the registry says the champion is: the stage's version (a
+    /// canary is recorded beside it, never as its assignment).
     pub(super) fn registry_champion(&self) -> Option<String> {
-        let current = self.model.stages.get(self.env_name)?;
-        let (_, rec) = self
-            .stage_history()
-            .into_iter()
-            .rev()
-            .find(|(v, _)| v == current)?;
-        let meta = rec.metadata();
-        match meta
-            .as_ref()
-            .and_then(|m| m.get("strategy"))
-            .and_then(Value::as_str)
-        {
-            Some("canary") => meta
-                .as_ref()
-                .and_then(|m| m.get("previous"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            _ => Some(current.clone()),
-        }
+        self.model.stages.get(self.env_name).cloned()
+    }
+
+    /// What the registry says the challenger is: the stage's canary.
+    pub(super) fn registry_canary(&self) -> Option<&state::Canary> {
+        self.model.canaries.get(self.env_name)
     }
 
     /// The verified bundle of `version`: from `dist/`, or rebuilt from its

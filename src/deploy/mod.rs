@@ -16,6 +16,7 @@
 //! [`http`] (the admin API of `mlops serve`), [`kube`] (Kubernetes
 //! manifests, applied with kubectl when asked).
 
+mod agree;
 mod change;
 mod context;
 pub mod http;
@@ -52,6 +53,8 @@ pub struct DeployOptions {
     pub git_token: Option<String>,
     /// The admin token (the value of the environment's `token_env`).
     pub admin_token: Option<String>,
+    /// Act even when the environment and the registry disagree.
+    pub force: bool,
 }
 
 /// What `rollback` should do.
@@ -59,6 +62,8 @@ pub struct DeployOptions {
 pub struct RollbackOptions {
     /// Put back this version instead of the one live before the current.
     pub to: Option<String>,
+    /// Act even when the environment and the registry disagree.
+    pub force: bool,
     /// Only print the plan.
     pub dry_run: bool,
     /// Push the assignment tag.
@@ -102,6 +107,9 @@ pub fn deploy(project: &Project, env_name: &str, opts: &DeployOptions) -> Result
     }
     let ctx = Context::open(project, env_name, env)?;
     let live = target.live()?;
+    if !opts.force {
+        agree::check(&ctx, &live, "deploy")?;
+    }
     let (version, step) = match strategy {
         Strategy::Promote => {
             let Some(c) = &live.challenger else {
@@ -148,6 +156,9 @@ pub fn rollback(project: &Project, env_name: &str, opts: &RollbackOptions) -> Re
     }
     let ctx = Context::open(project, env_name, env)?;
     let live = target.live()?;
+    if !opts.force {
+        agree::check(&ctx, &live, "roll back")?;
+    }
     let (version, step) = match (&opts.to, &live.challenger, &live.champion) {
         (None, Some(_), Some(champion)) => (champion.clone(), Step::DropChallenger),
         (Some(to), _, _) => {

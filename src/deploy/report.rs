@@ -82,6 +82,11 @@ pub struct DeployReport {
     pub tag: Option<String>,
     /// Whether it was pushed.
     pub pushed: bool,
+    /// The tags pushed (the new one and any that were still local).
+    pub pushed_tags: Vec<String>,
+    /// The push that failed: the tags still local and the command that
+    /// pushes them (the environment and the local registry changed).
+    pub push_failure: Option<crate::registry::repo::PushFailure>,
     /// The remote pushed to.
     pub remote: String,
     /// Only a plan.

@@ -3,8 +3,13 @@
 //!
 //! [`tag`] parses and formats tag names and messages, [`state`] resolves
 //! versions, stages and history from tag records (both pure), and [`repo`]
-//! reads and writes tags with git2.
+//! reads and writes tags with git2. [`lifecycle`] writes GTO's
+//! deprecate, deregister and unassign events; [`page`] gathers one
+//! version's page. A canary is recorded beside a stage, never as its
+//! assignment (`mlops/canary/…` tags, outside GTO's grammar).
 
+pub mod lifecycle;
+pub mod page;
 pub mod repo;
 pub mod state;
 pub mod tag;
@@ -12,7 +17,7 @@ pub mod tag;
 use std::path::Path;
 
 use crate::error::Result;
-pub use state::{Event, EventKind, Model, TagRecord};
+pub use state::{Canary, Event, EventKind, Model, TagRecord};
 
 /// The registry of a repository, read once.
 #[derive(Debug)]

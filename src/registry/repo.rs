@@ -39,17 +39,27 @@ pub fn read_tags(repo: &Repository, model: Option<&str>) -> Result<Vec<TagRecord
         let r = r.map_err(|e| git_err("list the tags", &e))?;
         let Ok(full) = r.name() else { continue };
         let name = &full["refs/tags/".len()..];
-        let Some(parsed) = TagName::parse(name) else {
-            continue;
+        let canary = name.starts_with(state::CANARY_PREFIX);
+        let parsed = if canary {
+            None
+        } else {
+            match TagName::parse(name) {
+                Some(p) if model.is_none_or(|m| p.artifact == m) => Some(p),
+                _ => continue,
+            }
         };
-        if model.is_some_and(|m| parsed.artifact != m) {
-            continue;
-        }
         let Some(oid) = r.target() else { continue };
         // Lightweight tags are not registry events.
         let Ok(tag) = repo.find_tag(oid) else {
             continue;
         };
+        let message = String::from_utf8_lossy(tag.message_bytes().unwrap_or_default()).into_owned();
+        let Some(parsed) = parsed.or_else(|| canary_name(name, &message)) else {
+            continue;
+        };
+        if model.is_some_and(|m| parsed.artifact != m) {
+            continue;
+        }
         let commit = if tag.target_type() == Some(ObjectType::Commit) {
             tag.target_id()
         } else {
@@ -75,10 +85,35 @@ pub fn read_tags(repo: &Repository, model: Option<&str>) -> Result<Vec<TagRecord
             commit: commit.to_string(),
             time,
             author,
-            message: String::from_utf8_lossy(tag.message_bytes().unwrap_or_default()).into_owned(),
+            deploy: state::DeployMeta::from_message(&message),
+            message,
         });
     }
     Ok(out)
+}
+
+/// A canary tag `mlops/canary/ARTIFACT/STAGE/N` read as the assignment it
+/// stands beside; the model and stage come from its metadata (names may
+/// hold `/`), the counter from the name's last part.
+fn canary_name(name: &str, message: &str) -> Option<TagName> {
+    let meta = state::metadata_of(message)?;
+    let model = meta.get("model")?.as_str()?;
+    let stage = meta.get("stage")?.as_str()?;
+    let counter = name.rsplit('/').next()?.parse().ok()?;
+    if name != canary_tag(model, stage, counter) {
+        return None;
+    }
+    Some(TagName {
+        artifact: model.to_string(),
+        action: Action::Assign(stage.to_string()),
+        counter: Some(counter),
+    })
+}
+
+/// The name of the canary tag of `model` in `stage` with counter `n`.
+#[must_use]
+pub fn canary_tag(model: &str, stage: &str, n: u64) -> String {
+    format!("{}{model}/{stage}/{n}", state::CANARY_PREFIX)
 }
 
 /// The tagger from the repository's configuration, at `secs` (UTC).
@@ -144,15 +179,15 @@ pub fn lock(repo: &Repository) -> Result<WriteLock> {
 
 /// Push `refs/tags/<tag>` to `remote`, with the SSH agent or `token` (HTTPS).
 pub fn push_tag(repo: &Repository, remote: &str, tag: &str, token: Option<&str>) -> Result<()> {
-    let fail = |msg: String| {
+    push_tags(repo, remote, &[tag.to_string()], token).map_err(|msg| {
         Error::Remote(format!(
             "cannot push tag {tag} to remote \"{remote}\": {msg}; the tag stays in the local repository, push it later with `git push {remote} {tag}`"
         ))
-    };
-    let mut r = repo
-        .find_remote(remote)
-        .or_else(|_| repo.remote_anonymous(remote))
-        .map_err(|e| fail(e.message().to_string()))?;
+    })
+}
+
+/// The credentials: the SSH agent, then `token` as an HTTPS password.
+fn callbacks(token: Option<&str>) -> git2::RemoteCallbacks<'static> {
     let mut cb = git2::RemoteCallbacks::new();
     let mut tried_agent = false;
     let mut tried_token = false;
@@ -172,6 +207,27 @@ pub fn push_tag(repo: &Repository, remote: &str, tag: &str, token: Option<&str>)
             "authentication failed; load a key into the SSH agent or set MLOPS_GIT_TOKEN for HTTPS",
         ))
     });
+    cb
+}
+
+fn find_remote<'r>(
+    repo: &'r Repository,
+    remote: &str,
+) -> std::result::Result<git2::Remote<'r>, String> {
+    repo.find_remote(remote)
+        .or_else(|_| repo.remote_anonymous(remote))
+        .map_err(|e| e.message().to_string())
+}
+
+/// Push `tags` to `remote` in one push; the reason when it failed.
+fn push_tags(
+    repo: &Repository,
+    remote: &str,
+    tags: &[String],
+    token: Option<&str>,
+) -> std::result::Result<(), String> {
+    let mut r = find_remote(repo, remote)?;
+    let mut cb = callbacks(token);
     let rejected = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
     let rej = rejected.clone();
     cb.push_update_reference(move |_refname, status| {
@@ -182,13 +238,83 @@ pub fn push_tag(repo: &Repository, remote: &str, tag: &str, token: Option<&str>)
     });
     let mut opts = git2::PushOptions::new();
     opts.remote_callbacks(cb);
-    let spec = format!("refs/tags/{tag}:refs/tags/{tag}");
-    r.push(&[spec.as_str()], Some(&mut opts))
-        .map_err(|e| fail(e.message().to_string()))?;
+    let specs: Vec<String> = tags
+        .iter()
+        .map(|t| format!("refs/tags/{t}:refs/tags/{t}"))
+        .collect();
+    r.push(&specs, Some(&mut opts))
+        .map_err(|e| e.message().to_string())?;
     if let Some(s) = rejected.borrow().as_ref() {
-        return Err(fail(format!("the remote refused it ({s})")));
+        return Err(format!("the remote refused it ({s})"));
     }
     Ok(())
+}
+
+/// The tag names `remote` holds.
+fn remote_tags(
+    repo: &Repository,
+    remote: &str,
+    token: Option<&str>,
+) -> std::result::Result<std::collections::HashSet<String>, String> {
+    let mut r = find_remote(repo, remote)?;
+    r.connect_auth(git2::Direction::Fetch, Some(callbacks(token)), None)
+        .map_err(|e| e.message().to_string())?;
+    let heads = r.list().map_err(|e| e.message().to_string())?;
+    Ok(heads
+        .iter()
+        .filter_map(|h| h.name().strip_prefix("refs/tags/"))
+        .map(|n| n.trim_end_matches("^{}").to_string())
+        .collect())
+}
+
+/// A push of registry tags that did not happen.
+#[derive(Debug, Clone)]
+pub struct PushFailure {
+    /// The tags still only in the local repository.
+    pub tags: Vec<String>,
+    /// Why.
+    pub reason: String,
+    /// The command that pushes them.
+    pub command: String,
+}
+
+/// Push every registry tag of `model` (GTO's and canary tags) that `remote`
+/// lacks: the tags pushed, or what failed and the command that pushes them.
+/// When the remote cannot even be listed, the failure names `fresh` (the
+/// tags just written), or every tag of the model when none was.
+pub fn push_model_tags(
+    repo: &Repository,
+    remote: &str,
+    model: &str,
+    fresh: &[String],
+    token: Option<&str>,
+) -> std::result::Result<Vec<String>, PushFailure> {
+    let mut local: Vec<TagRecord> = read_tags(repo, Some(model)).unwrap_or_default();
+    state::sort(&mut local);
+    let names: Vec<String> = local.into_iter().map(|r| r.name).collect();
+    let fail = |tags: Vec<String>, reason: String| {
+        let quoted: Vec<String> = tags.iter().map(|t| format!("'refs/tags/{t}'")).collect();
+        PushFailure {
+            command: format!("git push {remote} {}", quoted.join(" ")),
+            tags,
+            reason,
+        }
+    };
+    let unknown = if fresh.is_empty() {
+        names.clone()
+    } else {
+        fresh.to_vec()
+    };
+    let on_remote = remote_tags(repo, remote, token).map_err(|e| fail(unknown, e))?;
+    let missing: Vec<String> = names
+        .into_iter()
+        .filter(|n| !on_remote.contains(n))
+        .collect();
+    if missing.is_empty() {
+        return Ok(missing);
+    }
+    push_tags(repo, remote, &missing, token).map_err(|e| fail(missing.clone(), e))?;
+    Ok(missing)
 }
 
 /// The clock, in Unix seconds.
@@ -250,6 +376,9 @@ pub struct EventNote {
     pub prefix: String,
     /// The `mlops` object written after a blank line, as `{"mlops": …}`.
     pub meta: Option<serde_json::Value>,
+    /// Record an assignment as a canary with this share instead: a tag
+    /// outside GTO's grammar (`mlops/canary/…`), which GTO ignores.
+    pub canary: Option<u8>,
 }
 
 /// [`write_event`] with a message prefix and an `mlops` metadata line.
@@ -291,7 +420,11 @@ pub fn write_event_with(
                 let held = records
                     .iter()
                     .rev()
-                    .find(|r| r.commit == ver.commit && r.parsed.stage() == Some(stage.as_str()))
+                    .find(|r| {
+                        r.commit == ver.commit
+                            && !r.is_canary()
+                            && r.parsed.stage() == Some(stage.as_str())
+                    })
                     .is_some_and(|r| matches!(r.parsed.action, Action::Assign(_)));
                 if !held {
                     return Err(Error::Registry(format!(
@@ -315,20 +448,7 @@ pub fn write_event_with(
             ));
         }
     };
-    let tag = TagName {
-        artifact: model.to_string(),
-        action: action.clone(),
-        counter: Some(m.max_counter + 1),
-    }
-    .to_string();
-    let mut msg = format!(
-        "{}{}\n",
-        note.prefix,
-        message_first_line(model, action, ver.as_ref().map(|v: &Semver| v))
-    );
-    if let Some(meta) = &note.meta {
-        msg.push_str(&format!("\n{}\n", serde_json::json!({ "mlops": meta })));
-    }
+    let (tag, msg) = tag_and_message(model, action, ver.as_ref(), m.max_counter + 1, note);
     let t = next_tag_time(m.last_time)?;
     let sig = tagger(repo, t)?;
     let oid = Oid::from_str(&commit).map_err(|e| git_err("read the commit", &e))?;
@@ -341,6 +461,47 @@ pub fn write_event_with(
             _ => None,
         }),
     })
+}
+
+/// The tag name and annotated message of an event.
+fn tag_and_message(
+    model: &str,
+    action: &Action,
+    ver: Option<&Semver>,
+    n: u64,
+    note: &EventNote,
+) -> (String, String) {
+    let v = ver.map(ToString::to_string).unwrap_or_default();
+    if let (Some(p), Action::Assign(stage)) = (note.canary, action) {
+        let mut meta = note.meta.clone().unwrap_or_else(|| serde_json::json!({}));
+        if let Some(o) = meta.as_object_mut() {
+            o.insert("event".into(), "canary".into());
+            o.insert("model".into(), model.into());
+            o.insert("stage".into(), stage.as_str().into());
+            o.insert("version".into(), v.as_str().into());
+            o.insert("canary_percent".into(), p.into());
+        }
+        let msg = format!(
+            "Canary of artifact {model} version {v} beside stage {stage} at {p} % (not an assignment)\n\n{}\n",
+            serde_json::json!({ "mlops": meta })
+        );
+        return (canary_tag(model, stage, n), msg);
+    }
+    let tag = TagName {
+        artifact: model.to_string(),
+        action: action.clone(),
+        counter: Some(n),
+    }
+    .to_string();
+    let mut msg = format!(
+        "{}{}\n",
+        note.prefix,
+        message_first_line(model, action, ver)
+    );
+    if let Some(meta) = &note.meta {
+        msg.push_str(&format!("\n{}\n", serde_json::json!({ "mlops": meta })));
+    }
+    (tag, msg)
 }
 
 #[cfg(test)]

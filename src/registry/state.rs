@@ -5,6 +5,10 @@
 //! of events within one second arbitrary; here ties are broken by the tag's
 //! counter (a missing counter counts as 0), then by the tag name, so the
 //! result is deterministic and follows the order `mlops` and GTO wrote them.
+//!
+//! Canaries are resolved beside the stages: a canary record (an
+//! `mlops/canary/…` tag, or a 0.1.0 assignment with `"strategy":"canary"`)
+//! never assigns a stage; a promote or rollback assignment ends it.
 
 use std::collections::BTreeMap;
 
@@ -27,20 +31,71 @@ pub struct TagRecord {
     pub author: String,
     /// The whole annotated message.
     pub message: String,
+    /// What `mlops deploy` recorded in an assignment or canary tag.
+    pub deploy: Option<DeployMeta>,
 }
 
+/// The `strategy` (and canary share) that `mlops deploy` records in the
+/// metadata of its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployMeta {
+    /// `replace`, `canary`, `promote` or `rollback`.
+    pub strategy: String,
+    /// The canary's share of traffic, percent.
+    pub percent: Option<u8>,
+}
+
+impl DeployMeta {
+    /// The deploy metadata of a tag message, when it has any.
+    #[must_use]
+    pub fn from_message(message: &str) -> Option<DeployMeta> {
+        let meta = metadata_of(message)?;
+        let strategy = meta.get("strategy")?.as_str()?.to_string();
+        let percent = meta
+            .get("canary_percent")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|p| u8::try_from(p).ok());
+        Some(DeployMeta { strategy, percent })
+    }
+}
+
+/// The `mlops` object of a tag message: the first line that is a JSON
+/// object with an `mlops` key.
+#[must_use]
+pub fn metadata_of(message: &str) -> Option<serde_json::Value> {
+    message.lines().find_map(|l| {
+        let l = l.trim();
+        if !l.starts_with('{') {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        v.get("mlops").cloned()
+    })
+}
+
+/// Where canary tags live: `mlops/canary/ARTIFACT/STAGE/N`, a name outside
+/// GTO's grammar (no `@`, no `#`), so GTO ignores it.
+pub const CANARY_PREFIX: &str = "mlops/canary/";
+
 impl TagRecord {
+    /// Whether the record starts a canary: an `mlops/canary/…` tag, or a
+    /// 0.1.0 assignment whose metadata says `"strategy":"canary"`.
+    #[must_use]
+    pub fn is_canary(&self) -> bool {
+        self.name.starts_with(CANARY_PREFIX)
+            || self.deploy.as_ref().is_some_and(|d| d.strategy == "canary")
+    }
+
+    /// Whether GTO reads the record (its name is in GTO's grammar).
+    #[must_use]
+    pub fn is_gto(&self) -> bool {
+        !self.name.starts_with(CANARY_PREFIX)
+    }
+
     /// The mlops metadata object of the message, when present.
     #[must_use]
     pub fn metadata(&self) -> Option<serde_json::Value> {
-        self.message.lines().find_map(|l| {
-            let l = l.trim();
-            if !l.starts_with('{') {
-                return None;
-            }
-            let v: serde_json::Value = serde_json::from_str(l).ok()?;
-            v.get("mlops").cloned()
-        })
+        metadata_of(&self.message)
     }
 
     fn key(&self) -> (i64, u64, &str) {
@@ -94,6 +149,22 @@ pub struct Model {
     pub max_counter: u64,
     /// The newest tagger time among the model's tags.
     pub last_time: i64,
+    /// The canary running beside each stage's version, by stage.
+    pub canaries: BTreeMap<String, Canary>,
+}
+
+/// A canary recorded by `mlops deploy --canary`: a challenger served beside
+/// the stage's version, which stays the stage's version until a promote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canary {
+    /// The challenger's version.
+    pub version: String,
+    /// Its share of traffic, percent.
+    pub percent: u8,
+    /// The tag that started it.
+    pub tag: String,
+    /// When it started (tagger time).
+    pub since: i64,
 }
 
 impl Model {
@@ -133,6 +204,54 @@ pub enum EventKind {
     Unassign,
     /// The model was deprecated.
     Deprecate,
+    /// `mlops deploy` replaced the stage's version (an assignment).
+    Deploy,
+    /// `mlops deploy --canary` started a challenger beside the stage's version.
+    Canary,
+    /// `mlops deploy --promote` made the challenger the stage's version.
+    Promote,
+    /// `mlops rollback` put back an earlier version (an assignment).
+    Rollback,
+}
+
+impl EventKind {
+    /// Whether the event assigns the stage (as GTO reads it).
+    #[must_use]
+    pub fn is_assignment(self) -> bool {
+        matches!(
+            self,
+            EventKind::Assign | EventKind::Deploy | EventKind::Promote | EventKind::Rollback
+        )
+    }
+
+    /// The name printed and written in JSON.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Register => "register",
+            EventKind::Deregister => "deregister",
+            EventKind::Assign => "assign",
+            EventKind::Unassign => "unassign",
+            EventKind::Deprecate => "deprecate",
+            EventKind::Deploy => "deploy",
+            EventKind::Canary => "canary",
+            EventKind::Promote => "promote",
+            EventKind::Rollback => "rollback",
+        }
+    }
+
+    /// The kind of an assignment record, from what `mlops deploy` wrote in it.
+    fn of_assignment(r: &TagRecord) -> EventKind {
+        if r.is_canary() {
+            return EventKind::Canary;
+        }
+        match r.deploy.as_ref().map(|d| d.strategy.as_str()) {
+            Some("replace") => EventKind::Deploy,
+            Some("promote") => EventKind::Promote,
+            Some("rollback") => EventKind::Rollback,
+            _ => EventKind::Assign,
+        }
+    }
 }
 
 /// One event of the history.
@@ -146,6 +265,8 @@ pub struct Event<'a> {
     pub version: Option<String>,
     /// The stage of an (un)assignment.
     pub stage: Option<&'a str>,
+    /// The canary's share of traffic, for a canary.
+    pub percent: Option<u8>,
     /// The tag record.
     pub record: &'a TagRecord,
 }
@@ -228,7 +349,13 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
             }
             Action::Assign(s) | Action::Unassign(s) => {
                 let assign = matches!(r.parsed.action, Action::Assign(_));
-                last_activity = idx;
+                if r.is_gto() {
+                    last_activity = idx;
+                }
+                // A canary is not an assignment (a 0.1.0 one is read as a canary).
+                if r.is_canary() {
+                    continue;
+                }
                 if let Some(&vi) = by_commit.get(r.commit.as_str()) {
                     pairs.insert((s.as_str(), vi), (i, assign));
                 }
@@ -252,8 +379,10 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
         .filter(|v| v.active)
         .max_by(|a, b| a.semver.precedence(&b.semver))
         .map(|v| v.version.clone());
+    let canaries = canaries(rs, &versions);
     Model {
         name: name.to_string(),
+        canaries,
         versions,
         latest,
         stages: stages.into_iter().map(|(k, (_, v))| (k, v)).collect(),
@@ -261,6 +390,37 @@ fn resolve_one(name: &str, rs: &[&TagRecord]) -> Model {
         max_counter,
         last_time: if last_time == i64::MIN { 0 } else { last_time },
     }
+}
+
+/// The canary of each stage: started by a canary record, ended by a
+/// promote or a rollback (a replacement keeps the challenger running).
+fn canaries(rs: &[&TagRecord], versions: &[Version]) -> BTreeMap<String, Canary> {
+    let mut out = BTreeMap::new();
+    for r in rs {
+        let Action::Assign(stage) = &r.parsed.action else {
+            continue;
+        };
+        if r.is_canary() {
+            if let Some(v) = versions.iter().find(|v| v.commit == r.commit) {
+                let percent = r.deploy.as_ref().and_then(|d| d.percent).unwrap_or(0);
+                out.insert(
+                    stage.clone(),
+                    Canary {
+                        version: v.version.clone(),
+                        percent,
+                        tag: r.name.clone(),
+                        since: r.time,
+                    },
+                );
+            }
+        } else if matches!(
+            r.deploy.as_ref().map(|d| d.strategy.as_str()),
+            Some("promote" | "rollback")
+        ) {
+            out.remove(stage);
+        }
+    }
+    out
 }
 
 /// The events of `records` (sorted with [`sort`]) in order, optionally of
@@ -285,7 +445,7 @@ pub fn history<'a>(records: &'a [TagRecord], model: Option<&str>) -> Vec<Event<'
                 Action::Register(v) => (EventKind::Register, Some(v.to_string()), None),
                 Action::Deregister(v) => (EventKind::Deregister, Some(v.to_string()), None),
                 Action::Assign(s) => (
-                    EventKind::Assign,
+                    EventKind::of_assignment(r),
                     on_commit.get(&(m, r.commit.as_str())).cloned(),
                     Some(s.as_str()),
                 ),
@@ -300,11 +460,17 @@ pub fn history<'a>(records: &'a [TagRecord], model: Option<&str>) -> Vec<Event<'
                     None,
                 ),
             };
+            let percent = if kind == EventKind::Canary {
+                r.deploy.as_ref().and_then(|d| d.percent)
+            } else {
+                None
+            };
             Event {
                 kind,
                 model: m,
                 version,
                 stage,
+                percent,
                 record: r,
             }
         })
@@ -326,6 +492,7 @@ mod tests {
                 time: *time,
                 author: "T <t@x>".into(),
                 message: String::new(),
+                deploy: None,
             })
             .collect();
         sort(&mut v);
@@ -440,6 +607,68 @@ mod tests {
         );
         assert_eq!(h[2].version.as_deref(), Some("v1.0.0"));
         assert_eq!(history(&r, Some("n")).len(), 1);
+    }
+
+    /// `recs`, with deploy metadata `(strategy, percent)` on some tags.
+    fn with_deploy(
+        spec: &[(&str, &str, i64)],
+        meta: &[(&str, &str, Option<u8>)],
+    ) -> Vec<TagRecord> {
+        let mut r = recs(spec);
+        for rec in &mut r {
+            if let Some((_, s, p)) = meta.iter().find(|(t, _, _)| *t == rec.name) {
+                rec.deploy = Some(DeployMeta {
+                    strategy: (*s).to_string(),
+                    percent: *p,
+                });
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn a_canary_is_beside_the_stage_until_a_promote_or_rollback() {
+        let spec = [
+            ("m@v1.0.0#1", "a", 1),
+            ("m@v1.1.0#2", "b", 2),
+            ("m#prod#3", "a", 3),
+            // A 0.1.0 canary: an assignment with strategy canary.
+            ("m#prod#4", "b", 4),
+        ];
+        let meta = [
+            ("m#prod#3", "replace", None),
+            ("m#prod#4", "canary", Some(20)),
+        ];
+        let r = with_deploy(&spec, &meta);
+        let m = &resolve(&r)[0];
+        assert_eq!(stage(m, "prod").as_deref(), Some("v1.0.0"));
+        let c = &m.canaries["prod"];
+        assert_eq!((c.version.as_str(), c.percent), ("v1.1.0", 20));
+        let kinds: Vec<_> = history(&r, None)
+            .iter()
+            .map(|e| (e.kind, e.percent))
+            .collect();
+        assert_eq!(
+            kinds[2..],
+            [(EventKind::Deploy, None), (EventKind::Canary, Some(20))]
+        );
+        // A replacement keeps the challenger; a promote ends the canary.
+        let mut s = spec.to_vec();
+        s.push(("m#prod#5", "a", 5));
+        let mut mt = meta.to_vec();
+        mt.push(("m#prod#5", "replace", None));
+        assert!(
+            resolve(&with_deploy(&s, &mt))[0]
+                .canaries
+                .contains_key("prod")
+        );
+        s.push(("m#prod#6", "b", 6));
+        mt.push(("m#prod#6", "promote", None));
+        let r = with_deploy(&s, &mt);
+        let m = &resolve(&r)[0];
+        assert!(m.canaries.is_empty());
+        assert_eq!(stage(m, "prod").as_deref(), Some("v1.1.0"));
+        assert_eq!(history(&r, None)[5].kind, EventKind::Promote);
     }
 
     #[test]

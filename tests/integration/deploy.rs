@@ -738,7 +738,11 @@ fn http_deploy_canary_promote_and_rollback_through_the_admin_api() {
         .success();
     assert_eq!(fake.challenger().as_deref(), Some("v1.1.0"));
     assert_eq!(fake.state.lock().unwrap().percent, 10);
-    assert_eq!(stage(&t, "prod").as_deref(), Some("v1.1.0"));
+    // The canary is beside the stage, whose version stays the champion.
+    assert_eq!(stage(&t, "prod").as_deref(), Some("v1.0.0"));
+    t.run_args(["models"])
+        .success()
+        .stdout_contains("prod=v1.0.0 (canary v1.1.0 at 10 %)");
     t.run_args(["-q", "deploy", "prod", "--promote"]).success();
     assert_eq!(fake.champion().as_deref(), Some("v1.1.0"));
     assert_eq!(fake.challenger(), None);
@@ -945,6 +949,11 @@ fn http_concurrent_change_is_a_409_and_exit_5() {
     });
     let tags = t.tags();
     t.run_args(["deploy", "prod", "--version", "v1.0.0"])
+        .code(4)
+        .stderr_contains(
+            "prod serves champion v1.1.0 of house-price but the registry says champion v1.0.0",
+        );
+    t.run_args(["deploy", "prod", "--version", "v1.0.0", "--force"])
         .code(5)
         .stderr_contains(
             "the server's champion is no longer v1.0.0 (409 Conflict: another deploy changed it)",

@@ -23,6 +23,7 @@ mod package;
 mod predict;
 mod project;
 mod registry;
+mod registry_truth;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;

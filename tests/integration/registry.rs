@@ -150,7 +150,7 @@ fn outside_a_repository_is_a_registry_error() {
 }
 
 /// The `gto` executable named by `MLOPS_GTO`, or `None` (the test is skipped).
-fn gto() -> Option<String> {
+pub fn gto() -> Option<String> {
     match std::env::var("MLOPS_GTO") {
         Ok(p) if !p.is_empty() => Some(p),
         _ => {
@@ -160,7 +160,7 @@ fn gto() -> Option<String> {
     }
 }
 
-fn run_gto(gto: &str, t: &Test, args: &[&str]) -> String {
+pub fn run_gto(gto: &str, t: &Test, args: &[&str]) -> String {
     let out = Command::new(gto)
         .args(args)
         .current_dir(t.root())

@@ -305,3 +305,56 @@ fn deploy_and_rollback_outputs_match_their_schemas() {
             .is_valid(&promoted)
     );
 }
+
+#[test]
+fn show_lifecycle_canary_and_failed_push_outputs_match_their_schemas() {
+    let t = crate::deploy::project(crate::deploy::LOCAL);
+    t.repo()
+        .remote("origin", "/nonexistent/remote.git")
+        .unwrap();
+    let failed = t.run_args([
+        "--json",
+        "deploy",
+        "staging",
+        "--version",
+        "v1.0.0",
+        "--push",
+    ]);
+    failed.code(5);
+    let doc: Value = serde_json::from_str(&failed.stdout).unwrap();
+    assert!(doc["push_failure"]["command"].is_string());
+    check("deploy.schema.json", &doc);
+    let canary = t
+        .run_args(["--json", "deploy", "staging", "--canary", "20"])
+        .success()
+        .json();
+    check("deploy.schema.json", &canary);
+    let models = t.run_args(["--json", "models"]).success().json();
+    assert_eq!(models["models"][0]["canaries"]["staging"]["percent"], 20);
+    check("models.schema.json", &models);
+    check(
+        "history.schema.json",
+        &t.run_args(["--json", "history"]).success().json(),
+    );
+    for v in ["house-price", "house-price@v1.0.0"] {
+        check(
+            "show.schema.json",
+            &t.run_args(["--json", "show", v]).success().json(),
+        );
+    }
+    check(
+        "rollback.schema.json",
+        &t.run_args(["--json", "rollback", "staging"])
+            .success()
+            .json(),
+    );
+    for args in [
+        &["unassign", "house-price", "staging"][..],
+        &["deregister", "house-price@v1.1.0"],
+        &["deprecate", "house-price"],
+    ] {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        check("lifecycle.schema.json", &t.run_args(a).success().json());
+    }
+}

@@ -58,20 +58,26 @@ fn slot(m: &Value, slot: &str) -> Option<String> {
     m[slot]["version"].as_str().map(str::to_string)
 }
 
-/// The registry's stage and the server agree: the stage names the
-/// challenger during a canary, else the champion. Returns the server's
+/// The registry and the server agree: the stage names the champion, and
+/// the stage's canary the challenger and its share. Returns the server's
 /// (champion, challenger, percent).
 #[track_caller]
 fn agree(t: &Test, s: &Server) -> (Option<String>, Option<String>, u64) {
     let m = server_models(s);
     let (champion, challenger) = (slot(&m, "champion"), slot(&m, "challenger"));
-    let live = challenger.clone().or_else(|| champion.clone());
-    assert_eq!(stage(t, "prod"), live, "registry vs server {m}");
-    (
-        champion,
+    let percent = m["challenger_percent"].as_u64().unwrap_or(0);
+    assert_eq!(stage(t, "prod"), champion, "registry vs server {m}");
+    let doc = t.run_args(["--json", "models"]).success().json();
+    let canary = &doc["models"][0]["canaries"]["prod"];
+    assert_eq!(
+        canary["version"].as_str().map(str::to_string),
         challenger,
-        m["challenger_percent"].as_u64().unwrap_or(0),
-    )
+        "registry canary vs server {m}"
+    );
+    if challenger.is_some() {
+        assert_eq!(canary["percent"].as_u64(), Some(percent));
+    }
+    (champion, challenger, percent)
 }
 
 /// `POST /predict` with a request key: (variant, version) from the headers.
@@ -141,6 +147,11 @@ fn real_server_deploy_redeploy_canary_promote_and_rollback() {
     put(&v1, "v1.1.0");
     let tags = t.tags();
     t.run_args(["deploy", "prod", "--version", "v1.0.0"])
+        .code(4)
+        .stderr_contains(
+            "prod serves champion v1.0.0 of house-price but the registry says champion v1.1.0",
+        );
+    t.run_args(["deploy", "prod", "--version", "v1.0.0", "--force"])
         .code(5)
         .stderr_contains("the server's champion is no longer v1.1.0 (409 Conflict");
     assert_eq!(t.tags(), tags);
@@ -228,7 +239,8 @@ fn real_server_deploy_redeploy_canary_promote_and_rollback() {
     );
     assert_eq!(tag_meta(&t, tag)["strategy"], "rollback");
     assert_eq!(agree(&t, &s), (Some("v1.1.0".into()), None, 0));
-    assert_eq!(stage_tags(&t, "prod").len(), 7);
+    // Two canaries are recorded beside the stage, not as assignments.
+    assert_eq!(stage_tags(&t, "prod").len(), 5);
     assert_eq!(s.stop(), 0);
 }
 
@@ -475,12 +487,17 @@ fn real_server_killed_mid_deploy_is_exit_5_and_a_restarted_server_is_filled_agai
     assert_eq!(stage(&t, "prod").as_deref(), Some("v1.0.0"));
     drop(s);
 
-    // A new server (nothing in memory) behind the same URL: deploy fills
-    // its empty slot with the registry's version (If-None-Match: *, not a
-    // 409 on the registry's If-Match), and the two agree again.
+    // A new server (nothing in memory) behind the same URL: deploy says
+    // the environment is empty while the registry names v1.0.0, and acts
+    // only with --force; then it fills the empty slot with the registry's
+    // version (If-None-Match: *, not a 409 on the registry's If-Match), and
+    // the two agree again.
     let s = server();
     *relay.upstream.lock().unwrap() = s.url.trim_start_matches("http://").to_string();
-    t.run_args(["-q", "deploy", "prod", "--version", "v1.0.0"])
+    t.run_args(["deploy", "prod"])
+        .code(4)
+        .stderr_contains("prod serves nothing of house-price but the registry says champion v1.0.0 (the environment is empty");
+    t.run_args(["-q", "deploy", "prod", "--version", "v1.0.0", "--force"])
         .success();
     assert_eq!(agree(&t, &s), (Some("v1.0.0".into()), None, 0));
     assert_eq!(stage_tags(&t, "prod").len(), 2);

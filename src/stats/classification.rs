@@ -459,7 +459,7 @@ mod tests {
         assert_eq!(roc_auc(&[0.1, 0.9, 0.4], &[false, true, true]), 1.0);
         assert_eq!(
             roc_auc(&[0.4, 0.4, 0.1, 0.9], &[false, true, true, false]),
-            0.375
+            0.125
         );
     }
 }

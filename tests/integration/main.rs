@@ -7,6 +7,7 @@
 
 mod abtest;
 mod architecture;
+mod classify;
 mod cli;
 mod common;
 mod deploy;

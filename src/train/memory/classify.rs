@@ -1,11 +1,10 @@
-//! The in-memory path for classifiers: the target read as labels (strings,
-//! integers or booleans: it is loaded as a categorical column and taken out
-//! of the features), its classes (sorted; numerically when all are
+//! The in-memory path for classifiers: the target's labels (read by
+//! `labels`), its classes (sorted; numerically when all are
 //! numbers), and the classifier's fit, probabilities and metrics.
 
 use indexmap::IndexMap;
 
-use crate::data::{Column, MISSING_LEVEL, Selection, Table};
+use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::model::classes::{ClassMetricsPair, ClassTerms, ClassifierPart, ConvergenceRecord};
 use crate::model::fit::{self, ClassifierSpec};
@@ -15,44 +14,6 @@ use crate::stats::classification::{self, ClassMetrics, Scores};
 use crate::train::memory::encoding::{Encoding, remap_levels};
 use crate::train::memory::rows::RowSplit;
 use crate::train::memory::score::{Scored, design, predict_rows};
-
-/// The selection that reads the target as a categorical feature column.
-pub(super) fn label_selection(sel: &Selection, target: &str) -> Selection {
-    let mut s = sel.clone();
-    s.target = None;
-    if let Some(f) = &mut s.features {
-        f.push(target.to_string());
-    }
-    s.categorical.push(target.to_string());
-    s
-}
-
-/// Take the target column out of the features: its label per row (`None`
-/// when missing); the table's target becomes 0 (present) or NaN (missing).
-pub(super) fn take_target(table: &mut Table, target: &str) -> Result<Vec<Option<String>>> {
-    let Some(k) = table.feature_names.iter().position(|n| n == target) else {
-        return Err(Error::data(format!(
-            "{}: target column \"{target}\" was not read; check data.target",
-            table.origin
-        )));
-    };
-    table.feature_names.remove(k);
-    let labels: Vec<Option<String>> = match table.features.remove(k) {
-        Column::Categorical { codes, levels } => codes
-            .iter()
-            .map(|&c| (c != MISSING_LEVEL).then(|| levels[c as usize].clone()))
-            .collect(),
-        Column::Numeric(v) => v
-            .iter()
-            .map(|x| (!x.is_nan()).then(|| x.to_string()))
-            .collect(),
-    };
-    table.target = labels
-        .iter()
-        .map(|l| if l.is_some() { 0.0 } else { f64::NAN })
-        .collect();
-    Ok(labels)
-}
 
 /// The sorted distinct labels of the training rows; one class, or more
 /// than `model.max_classes`, is an error naming the column and the count.
@@ -305,7 +266,7 @@ impl Ctx<'_> {
             _ => (0..k).collect(),
         };
         let mut prob = Vec::with_capacity(idx.len() * k);
-        for r in 0..idx.len() {
+        for (r, _) in idx.iter().enumerate() {
             let top = order
                 .iter()
                 .fold(f64::NEG_INFINITY, |m, &c| m.max(etas[c][r]));

@@ -15,6 +15,7 @@ use crate::train::request::{self, TrainOptions};
 
 mod classify;
 mod encoding;
+mod labels;
 mod rows;
 mod score;
 mod stats;
@@ -38,11 +39,11 @@ pub(crate) fn train(
     let label_target = model_cfg.kind.is_classifier().then_some(target);
     let mut sel = request::selection(data_cfg);
     if label_target.is_some() {
-        sel = classify::label_selection(&sel, target);
+        sel = labels::label_selection(&sel, target);
     }
     let mut loaded = data::load_files(data_files, &sel, progress)?;
     let labels = match label_target {
-        Some(t) => Some(classify::take_target(&mut loaded.table, t)?),
+        Some(t) => Some(labels::take_target(&mut loaded.table, t)?),
         None => None,
     };
     let mut rows = RowSplit::select(project, &loaded.table, &sel, label_target, progress)?;

@@ -1,0 +1,149 @@
+//! Classifiers through `train` and `predict`: string targets read as
+//! classes, the fit equal to statsmodels (reference in tests/data/logistic/),
+//! the probability columns, and the refusals (one class, too many classes,
+//! separation, GLM keys).
+
+use serde_json::Value;
+
+use crate::common::{Test, repo, toml_str};
+
+fn data(file: &str) -> String {
+    repo()
+        .join("tests/data/logistic")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+fn project(file: &str, target: &str, model: &str) -> String {
+    format!(
+        "[project]\nname = \"c\"\n\n[data]\npath = {}\ntarget = \"{target}\"\n\n[split]\nvalidation_fraction = 0.0\n\n[model]\nname = \"c\"\nartifact = \"m.json\"\n{model}\n",
+        toml_str(&data(file))
+    )
+}
+
+fn reference() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(data("reference.json")).unwrap()).unwrap()
+}
+
+#[track_caller]
+fn close(got: &Value, want: &Value, tol: f64) {
+    let (g, w) = (got.as_f64().unwrap(), want.as_f64().unwrap());
+    assert!((g - w).abs() <= tol * w.abs(), "{g} vs {w}");
+}
+
+#[test]
+fn logistic_on_string_labels_equals_statsmodels_and_predicts_probabilities() {
+    let t = Test::new()
+        .toml(&project("breast.csv", "diagnosis", "kind = \"logistic\""))
+        .args(["train"]);
+    t.run().success().stdout_contains("auc");
+    let m = t.read_json("m.json");
+    let c = &m["classifier"];
+    assert_eq!(c["classes"], serde_json::json!(["benign", "malignant"]));
+    assert_eq!(c["positive"], "malignant");
+    assert_eq!(c["convergence"]["converged"], true);
+    let sm = &reference()["breast"]["statsmodels"];
+    let lp = &c["linear_predictors"]["malignant"];
+    close(&lp["intercept"], &sm["intercept"], 1e-9);
+    for (j, f) in [
+        "mean_radius",
+        "mean_texture",
+        "mean_smoothness",
+        "mean_compactness",
+        "mean_symmetry",
+    ]
+    .iter()
+    .enumerate()
+    {
+        close(&lp["coefficients"][f], &sm["coef"][j], 1e-9);
+        close(&m["coefficients"][f], &sm["coef"][j], 1e-9);
+    }
+    // predict: the label and one probability per class, from the artifact.
+    t.write("in.csv", "mean_radius,mean_texture,mean_smoothness,mean_compactness,mean_symmetry\n1,0,0,0,0\n-2,0,0,0,0\n");
+    let out = t.run_args(["predict", "--model", "m.json", "--input", "in.csv"]);
+    out.success();
+    let text = out.stdout.clone();
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with(",prediction,probability_benign,probability_malignant")
+    );
+    let b0 = sm["intercept"].as_f64().unwrap();
+    let b1 = sm["coef"][0].as_f64().unwrap();
+    for (line, x) in lines.zip([1.0, -2.0]) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let p: f64 = cells[7].parse().unwrap();
+        let want = 1.0 / (1.0 + (-(b0 + b1 * x)).exp());
+        assert!((p - want).abs() < 1e-9, "{p} vs {want}");
+        let q: f64 = cells[6].parse().unwrap();
+        assert!((p + q - 1.0).abs() < 1e-15);
+        assert_eq!(cells[5], if p > 0.5 { "malignant" } else { "benign" });
+    }
+}
+
+#[test]
+fn multinomial_equals_statsmodels_mnlogit() {
+    let t = Test::new()
+        .toml(&project("wine.csv", "cultivar", "kind = \"multinomial\""))
+        .args(["train"]);
+    t.run().success();
+    let m = t.read_json("m.json");
+    let sm = &reference()["wine"]["statsmodels"];
+    for c in 1..3 {
+        let lp = &m["classifier"]["linear_predictors"][format!("class_{c}")];
+        close(&lp["intercept"], &sm["intercept"][c - 1], 1e-9);
+        for (j, f) in ["alcohol", "malic_acid", "ash"].iter().enumerate() {
+            close(&lp["coefficients"][f], &sm["coef"][c - 1][j], 1e-9);
+        }
+    }
+    assert!(m["classifier"]["metrics"]["train"]["auc_weighted"].is_number());
+}
+
+#[track_caller]
+fn fails(t: &Test, code: i32, needle: &str) {
+    let out = t.run();
+    out.code(code);
+    assert!(out.stderr.contains(needle), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn refusals_name_the_column_and_the_cause() {
+    let iris = |model: &str| {
+        Test::new()
+            .toml(&project("iris.csv", "species", model))
+            .args(["train"])
+    };
+    let t = iris("kind = \"multinomial\"");
+    fails(&t, 3, "separated by \"sepal_length\"");
+    fails(&t, 3, "model.alpha > 0");
+    fails(
+        &iris("kind = \"logistic\""),
+        3,
+        "target \"species\" has 3 classes, but model.kind = \"logistic\" fits two",
+    );
+    fails(
+        &iris("kind = \"multinomial\"\nmax_classes = 2"),
+        3,
+        "target \"species\" has 3 classes in the training rows, more than model.max_classes = 2",
+    );
+    let t = Test::new()
+        .file("one.csv", "a,y\n1,yes\n2,yes\n3,yes\n")
+        .toml("[project]\nname = \"c\"\n[data]\npath = \"one.csv\"\ntarget = \"y\"\n[split]\nvalidation_fraction = 0.0\n[model]\nname = \"c\"\nkind = \"logistic\"\n")
+        .args(["train"]);
+    fails(&t, 3, "target \"y\" has 1 class in the training rows (yes)");
+    fails(
+        &Test::new()
+            .toml(&project(
+                "breast.csv",
+                "diagnosis",
+                "kind = \"logistic\"\npower = 1.0",
+            ))
+            .args(["train"]),
+        2,
+        "applies only to kind = \"glm\"",
+    );
+}

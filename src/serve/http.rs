@@ -371,10 +371,7 @@ async fn predict(State(app): State<Shared>, req: Request) -> Response {
     match rest::predict(&model, &parsed) {
         Ok(out) => {
             let doc = rest::response(&out, &model, variant);
-            let (preds, single) = match out {
-                rest::Output::One(p) => (vec![p], true),
-                rest::Output::Many(p) => (p, false),
-            };
+            let (preds, single) = out.logged();
             let resp = json_response(StatusCode::OK, &doc);
             call.finish(
                 &app,

@@ -147,3 +147,44 @@ fn refusals_name_the_column_and_the_cause() {
         "applies only to kind = \"glm\"",
     );
 }
+
+/// `serve`'s `/predict` answers a classifier's label and probabilities, for
+/// one row and for a batch.
+#[cfg(unix)]
+#[test]
+fn serve_answers_labels_and_probabilities() {
+    let t = Test::new()
+        .toml(&project("breast.csv", "diagnosis", "kind = \"logistic\""))
+        .args(["train"]);
+    t.run().success();
+    let s = crate::serve::Server::start_with(&t, &["--model", "m.json"], &[]);
+    let post = |body: Value| -> Value {
+        s.http
+            .post(s.u("/predict"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap()
+            .text()
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap()
+    };
+    let row = serde_json::json!({"mean_radius": 1.0, "mean_texture": 0, "mean_smoothness": 0, "mean_compactness": 0, "mean_symmetry": 0});
+    let one = post(serde_json::json!({ "features": row }));
+    let sm = &reference()["breast"]["statsmodels"];
+    let eta = sm["intercept"].as_f64().unwrap() + sm["coef"][0].as_f64().unwrap();
+    let want = 1.0 / (1.0 + (-eta).exp());
+    assert_eq!(one["prediction"], "malignant", "{one}");
+    let p = one["probabilities"]["malignant"].as_f64().unwrap();
+    assert!((p - want).abs() < 1e-9, "{p} vs {want}");
+    let q = one["probabilities"]["benign"].as_f64().unwrap();
+    assert!((p + q - 1.0).abs() < 1e-15);
+    let many = post(serde_json::json!({ "instances": [row, [-2, 0, 0, 0, 0]] }));
+    assert_eq!(
+        many["predictions"],
+        serde_json::json!(["malignant", "benign"]),
+        "{many}"
+    );
+    assert_eq!(many["probabilities"].as_array().unwrap().len(), 2);
+    assert_eq!(s.stop(), 0);
+}

@@ -188,3 +188,13 @@ fn serve_answers_labels_and_probabilities() {
     assert_eq!(many["probabilities"].as_array().unwrap().len(), 2);
     assert_eq!(s.stop(), 0);
 }
+
+#[test]
+fn validate_refuses_a_classifier_plainly() {
+    let t = Test::new()
+        .toml(&project("breast.csv", "diagnosis", "kind = \"logistic\""))
+        .args(["train"]);
+    t.run().success();
+    let t = t.args(["validate"]);
+    fails(&t, 2, "`mlops validate` does not check classifiers");
+}

@@ -410,9 +410,9 @@ async fn invocations(State(app): State<Shared>, req: Request) -> Response {
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    match mlflow::invocations(&model, ct, &bytes, app.max_rows) {
-        Ok(preds) => {
-            let resp = json_response(StatusCode::OK, &json!({ "predictions": preds }));
+    match mlflow::answer(&model, ct, &bytes, app.max_rows) {
+        Ok((preds, doc)) => {
+            let resp = json_response(StatusCode::OK, &doc);
             call.finish(
                 &app,
                 "invocations",

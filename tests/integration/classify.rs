@@ -179,6 +179,21 @@ fn serve_answers_labels_and_probabilities() {
     assert!((p - want).abs() < 1e-9, "{p} vs {want}");
     let q = one["probabilities"]["benign"].as_f64().unwrap();
     assert!((p + q - 1.0).abs() < 1e-15);
+    let mlflow: Value = serde_json::from_str(
+        &s.http
+            .post(s.u("/invocations"))
+            .header("content-type", "text/csv")
+            .body("mean_radius,mean_texture,mean_smoothness,mean_compactness,mean_symmetry\n1,0,0,0,0\n-2,0,0,0,0\n")
+            .send()
+            .unwrap()
+            .text()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        mlflow,
+        serde_json::json!({"predictions": ["malignant", "benign"]})
+    );
     let many = post(serde_json::json!({ "instances": [row, [-2, 0, 0, 0, 0]] }));
     assert_eq!(
         many["predictions"],

@@ -213,3 +213,29 @@ fn validate_refuses_a_classifier_plainly() {
     let t = t.args(["validate"]);
     fails(&t, 2, "`mlops validate` does not check classifiers");
 }
+
+/// The bundled churn example trains as shipped and recovers the logistic
+/// model its generator draws from (examples/churn/generate.py).
+#[test]
+fn churn_example_trains_and_recovers_its_generator() {
+    let dir = repo().join("examples/churn");
+    let t = Test::new()
+        .file("mlops.toml", std::fs::read(dir.join("mlops.toml")).unwrap())
+        .file("train.csv", std::fs::read(dir.join("train.csv")).unwrap())
+        .args(["train"]);
+    t.run().success();
+    let m = t.read_json("models/churn.json");
+    let c = &m["classifier"];
+    assert_eq!(c["classes"], serde_json::json!(["no", "yes"]));
+    let lp = &c["linear_predictors"]["yes"]["coefficients"];
+    for (k, truth, tol) in [
+        ("late_payments", 0.45, 0.1),
+        ("support_calls", 0.35, 0.1),
+        ("contract=monthly", 1.2, 0.25),
+        ("contract=two-year", -0.9, 0.3),
+    ] {
+        let b = lp[k].as_f64().unwrap();
+        assert!((b - truth).abs() < tol, "{k}: {b} vs {truth}");
+    }
+    assert!(c["metrics"]["validation"]["auc"].as_f64().unwrap() > 0.7);
+}

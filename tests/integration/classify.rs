@@ -239,3 +239,56 @@ fn churn_example_trains_and_recovers_its_generator() {
     }
     assert!(c["metrics"]["validation"]["auc"].as_f64().unwrap() > 0.7);
 }
+
+/// Open Inference V2: a classifier declares and returns `label` (BYTES) and
+/// `probability` (FP64 `[N, K]`), honouring `outputs` and binary data.
+#[cfg(unix)]
+#[test]
+fn v2_returns_label_and_probability_tensors() {
+    let t = Test::new()
+        .toml(&project("wine.csv", "cultivar", "kind = \"multinomial\""))
+        .args(["train"]);
+    t.run().success();
+    let s = crate::serve::Server::start_with(&t, &["--model", "m.json"], &[]);
+    let meta: Value = serde_json::from_str(&s.get("/v2/models/c").text().unwrap()).unwrap();
+    assert_eq!(
+        meta["outputs"][1],
+        serde_json::json!({"name": "probability", "datatype": "FP64", "shape": [-1, 3]})
+    );
+    let infer = |body: Value| -> (Value, Vec<u8>) {
+        let r = s
+            .http
+            .post(s.u("/v2/models/c/infer"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        let len: Option<usize> = r
+            .headers()
+            .get("inference-header-content-length")
+            .map(|v| v.to_str().unwrap().parse().unwrap());
+        let bytes = r.bytes().unwrap().to_vec();
+        let n = len.unwrap_or(bytes.len());
+        (
+            serde_json::from_slice(&bytes[..n]).unwrap(),
+            bytes[n..].to_vec(),
+        )
+    };
+    let input = serde_json::json!([{"name": "x", "shape": [2, 3], "datatype": "FP64", "data": [[1.5, -0.5, 0.2], [0.2, 1.0, 1.1]]}]);
+    let (doc, _) = infer(serde_json::json!({ "inputs": input }));
+    assert_eq!(doc["outputs"][0]["name"], "label", "{doc}");
+    assert_eq!(doc["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(doc["outputs"][1]["shape"], serde_json::json!([2, 3]));
+    let p: Vec<f64> = serde_json::from_value(doc["outputs"][1]["data"].clone()).unwrap();
+    assert!((p[0] + p[1] + p[2] - 1.0).abs() < 1e-15);
+    // Only the probabilities, as binary data.
+    let (doc, bin) = infer(serde_json::json!({
+        "inputs": input,
+        "outputs": [{"name": "probability", "parameters": {"binary_data": true}}]
+    }));
+    assert_eq!(doc["outputs"].as_array().unwrap().len(), 1, "{doc}");
+    assert_eq!(doc["outputs"][0]["parameters"]["binary_data_size"], 48);
+    let first = f64::from_le_bytes(bin[..8].try_into().unwrap());
+    assert_eq!(first, p[0]);
+    assert_eq!(s.stop(), 0);
+}

@@ -1,6 +1,7 @@
 //! `predict`: stream a CSV through a model, row by row, so memory does not
 //! grow with the file. The output is the input columns plus `prediction`, in
-//! input order.
+//! input order; a classifier's `prediction` is the label, followed by one
+//! `probability_<class>` column per class, in the sorted classes' order.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -12,6 +13,8 @@ use crate::project::MissingPolicy;
 
 /// The name of the added column.
 pub const PREDICTION: &str = "prediction";
+/// The prefix of a classifier's probability columns.
+pub const PROBABILITY_PREFIX: &str = "probability_";
 
 /// Predict every row of `input` (named `origin` in errors) into `output`;
 /// returns the number of rows.
@@ -26,14 +29,19 @@ pub fn predict<R: Read, W: Write>(
     output: W,
 ) -> Result<u64> {
     let predictor = model.predictor()?;
+    let classifier = model.class_predictor()?;
     let (mut reader, header) = BlockReader::open(input, origin, data::STREAM_BLOCK)?;
-    if header.iter().any(|h| h == PREDICTION) {
+    let mut added = vec![PREDICTION.to_string()];
+    if let Some(c) = &classifier {
+        added.extend(c.classes.iter().map(|k| format!("{PROBABILITY_PREFIX}{k}")));
+    }
+    if let Some(h) = header.iter().find(|h| added.contains(h)) {
         return Err(Error::data(format!(
-            "{origin}:1: the input already has a column \"{PREDICTION}\"; rename it so the output has one"
+            "{origin}:1: the input already has a column \"{h}\"; rename it so the output has one"
         )));
     }
     let cells = CellReader::new(model, &header, origin)?;
-    let mut out = PredictionWriter::start(output, &header)?;
+    let mut out = PredictionWriter::start(output, &header, &added)?;
     let width = header.len();
     let mut row = vec![Value::Number(0.0); model.features.len()];
     let mut n = 0u64;
@@ -45,7 +53,14 @@ pub fn predict<R: Read, W: Write>(
             )));
         }
         let complete = cells.read_row(fields, line, &mut row)?;
-        out.write_row(fields, complete.then(|| predictor.predict(&row)))?;
+        match &classifier {
+            None => out.write_row(fields, complete.then(|| predictor.predict(&row)))?,
+            Some(c) => {
+                let prob = complete.then(|| c.probabilities(&row));
+                let label = prob.as_ref().map(|p| c.classes[c.label(p)].as_str());
+                out.write_class_row(fields, label, prob.as_deref())?;
+            }
+        }
         n += 1;
         Ok(())
     };
@@ -169,29 +184,29 @@ impl<'a> CellReader<'a> {
     }
 }
 
-/// The output CSV: the input columns plus [`PREDICTION`].
+/// The output CSV: the input columns plus [`PREDICTION`] (and a
+/// classifier's probabilities).
 struct PredictionWriter<W: Write> {
     wtr: csv::Writer<W>,
-    /// The prediction's text, reused from row to row.
-    buf: String,
+    /// The added cells' text, reused from row to row.
+    bufs: Vec<String>,
 }
 
 impl<W: Write> PredictionWriter<W> {
-    /// A writer into `output` that has written the header.
-    fn start(output: W, header: &[String]) -> Result<PredictionWriter<W>> {
+    /// A writer into `output` that has written the header and `added`.
+    fn start(output: W, header: &[String], added: &[String]) -> Result<PredictionWriter<W>> {
         let mut wtr = csv::WriterBuilder::new()
             .flexible(false)
             .buffer_capacity(1 << 16)
             .from_writer(output);
         let mut out_header = csv::ByteRecord::new();
-        for h in header {
+        for h in header.iter().chain(added) {
             out_header.push_field(h.as_bytes());
         }
-        out_header.push_field(PREDICTION.as_bytes());
         wtr.write_byte_record(&out_header).map_err(write_error)?;
         Ok(PredictionWriter {
             wtr,
-            buf: String::new(),
+            bufs: vec![String::new(); added.len()],
         })
     }
 
@@ -199,17 +214,40 @@ impl<W: Write> PredictionWriter<W> {
     /// there is none).
     #[inline]
     fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
-        self.buf.clear();
+        use std::fmt::Write as _;
+        self.bufs[0].clear();
         if let Some(p) = prediction {
-            use std::fmt::Write as _;
-            let _ = write!(self.buf, "{p}");
+            let _ = write!(self.bufs[0], "{p}");
         }
+        self.emit(fields)
+    }
+
+    /// One output row of a classifier: the label and the probabilities
+    /// (all empty when there is no prediction).
+    fn write_class_row(
+        &mut self,
+        fields: &[&[u8]],
+        label: Option<&str>,
+        prob: Option<&[f64]>,
+    ) -> Result<()> {
+        use std::fmt::Write as _;
+        self.bufs.iter_mut().for_each(String::clear);
+        if let (Some(l), Some(p)) = (label, prob) {
+            self.bufs[0].push_str(l);
+            for (b, v) in self.bufs[1..].iter_mut().zip(p) {
+                let _ = write!(b, "{v}");
+            }
+        }
+        self.emit(fields)
+    }
+
+    fn emit(&mut self, fields: &[&[u8]]) -> Result<()> {
         self.wtr
             .write_record(
                 fields
                     .iter()
                     .copied()
-                    .chain(std::iter::once(self.buf.as_bytes())),
+                    .chain(self.bufs.iter().map(String::as_bytes)),
             )
             .map_err(write_error)
     }

@@ -125,6 +125,9 @@ pub fn render_text(r: &TrainReport, out: &Output) -> String {
     if m.metrics.train.deviance.is_some() {
         row(&mut s, "deviance", &|x| x.deviance);
     }
+    if let Some(c) = &m.classifier {
+        classifier_rows(&mut s, c);
+    }
     let _ = writeln!(s);
     let width = m
         .coefficients
@@ -140,4 +143,30 @@ pub fn render_text(r: &TrainReport, out: &Output) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "{} {}", out.paint("Wrote", "1"), r.artifact_path);
     s
+}
+
+/// A classifier's metric rows and how its fit converged.
+fn classifier_rows(s: &mut String, c: &mlops::model::classes::ClassifierPart) {
+    let v = c.metrics.validation.as_ref();
+    for (name, _) in mlops::stats::classification::METRICS {
+        let t = c.metrics.train.get(name);
+        if t.is_none() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "  {name:<10} {:>16} {:>16}",
+            fmt_opt(t),
+            v.map_or_else(|| "-".into(), |v| fmt_opt(v.get(name)))
+        );
+    }
+    let k = &c.convergence;
+    let _ = writeln!(
+        s,
+        "  {}converged in {} iterations (gradient norm {:.3e}, deviance {})",
+        if k.converged { "" } else { "NOT " },
+        k.iterations,
+        k.gradient_norm,
+        fmt_num(k.deviance)
+    );
 }

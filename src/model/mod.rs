@@ -6,6 +6,7 @@
 //! encoded name, the fill values of the missing-value policy, the training
 //! statistics and metrics, and where the data came from.
 
+pub mod classes;
 pub mod fit;
 pub mod metrics;
 pub mod stats;
@@ -65,6 +66,10 @@ pub struct Artifact {
     pub tool: Tool,
     /// When it was written (RFC 3339, UTC).
     pub created_at: String,
+    /// Classifiers only: classes, per-class linear predictors, convergence
+    /// and classification metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<classes::ClassifierPart>,
 }
 
 /// Estimator parameters.
@@ -298,6 +303,7 @@ impl Artifact {
             )));
         }
         a.predictor()?;
+        a.class_predictor()?;
         Ok(a)
     }
 
@@ -331,6 +337,21 @@ impl Artifact {
             intercept: self.intercept,
             inverse,
         })
+    }
+
+    /// The classifier's predictor: `None` for a regression; an error when
+    /// the kind and the classifier part disagree.
+    pub fn class_predictor(&self) -> Result<Option<classes::ClassPredictor>> {
+        match (&self.classifier, self.kind.is_classifier()) {
+            (Some(c), true) => {
+                let (terms, names) = design_terms(&self.features, &self.categorical);
+                c.predictor(&terms, &names).map(Some)
+            }
+            (None, false) => Ok(None),
+            _ => Err(Error::usage(
+                "the model artifact's kind and its classifier part disagree; it is corrupt, retrain it",
+            )),
+        }
     }
 
     /// The model as pretty JSON.

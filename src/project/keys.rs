@@ -108,6 +108,10 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "alpha",
             "max_iter",
             "streaming",
+            "positive",
+            "max_classes",
+            "threshold",
+            "allow_unconverged",
         ],
     ),
     (

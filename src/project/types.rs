@@ -303,6 +303,10 @@ pub enum ModelKind {
     Linear,
     /// Tweedie generalised linear model (linfa-linear).
     Glm,
+    /// Binary logistic regression (Newton / IRLS).
+    Logistic,
+    /// Multinomial (softmax) logistic regression, K ≥ 2 classes.
+    Multinomial,
 }
 
 impl ModelKind {
@@ -312,7 +316,15 @@ impl ModelKind {
         match self {
             ModelKind::Linear => "linear",
             ModelKind::Glm => "glm",
+            ModelKind::Logistic => "logistic",
+            ModelKind::Multinomial => "multinomial",
         }
+    }
+
+    /// Whether the model predicts a class.
+    #[must_use]
+    pub fn is_classifier(self) -> bool {
+        matches!(self, ModelKind::Logistic | ModelKind::Multinomial)
     }
 }
 
@@ -354,6 +366,16 @@ pub struct ModelSection {
     /// Train on the streaming path (true), in memory (false), or choose by
     /// file size (unset).
     pub streaming: Option<bool>,
+    /// Classifiers: the positive class of binary metrics (default: the
+    /// second of the two sorted classes).
+    pub positive: Option<String>,
+    /// Classifiers: the most classes the target may hold (default 100).
+    pub max_classes: Option<u64>,
+    /// Classifiers: the decision threshold on the positive class's
+    /// probability (default 0.5).
+    pub threshold: Option<f64>,
+    /// Classifiers: keep a fit that did not converge within `max_iter`.
+    pub allow_unconverged: Option<bool>,
 }
 
 fn default_true() -> bool {

@@ -374,10 +374,7 @@ async fn predict(State(app): State<Shared>, req: Request) -> Response {
     match rest::predict(&model, &parsed) {
         Ok(out) => {
             let doc = rest::response(&out, &model, variant);
-            let (preds, single) = match out {
-                rest::Output::One(p) => (vec![p], true),
-                rest::Output::Many(p) => (p, false),
-            };
+            let (preds, single) = out.logged();
             let resp = json_response(StatusCode::OK, &doc);
             call.finish(
                 &app,
@@ -416,9 +413,9 @@ async fn invocations(State(app): State<Shared>, req: Request) -> Response {
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    match mlflow::invocations(&model, ct, &bytes, app.max_rows) {
-        Ok(preds) => {
-            let resp = json_response(StatusCode::OK, &json!({ "predictions": preds }));
+    match mlflow::answer(&model, ct, &bytes, app.max_rows) {
+        Ok((preds, doc)) => {
+            let resp = json_response(StatusCode::OK, &doc);
             call.finish(
                 &app,
                 "invocations",

@@ -1,7 +1,7 @@
 //! The MLflow scoring protocol (`mlflow models serve`): `POST /invocations`
 //! with a JSON body holding one of `dataframe_split`, `dataframe_records`,
 //! `instances` or `inputs`, or a `text/csv` body with a header row; the
-//! answer is `{"predictions": [...]}`.
+//! answer is `{"predictions": [...]}` (a classifier's labels).
 
 use serde_json::{Map, Value as Json};
 
@@ -40,6 +40,42 @@ pub fn invocations(
     body: &[u8],
     max_rows: usize,
 ) -> Result<Vec<Option<f64>>, Refusal> {
+    Ok(model.predict(&rows_of(model, content_type, body, max_rows)?))
+}
+
+/// Predict an `/invocations` request: the numbers the prediction log
+/// records, and the answer `{"predictions": [...]}`, which holds a
+/// classifier's labels (as scikit-learn's pyfunc `predict` does).
+///
+/// # Errors
+/// As [`invocations`].
+pub fn answer(
+    model: &Model,
+    content_type: Option<&str>,
+    body: &[u8],
+    max_rows: usize,
+) -> Result<(Vec<Option<f64>>, Json), Refusal> {
+    let rows = rows_of(model, content_type, body, max_rows)?;
+    let preds = model.predict(&rows);
+    let doc = if model.classifier().is_some() {
+        let labels: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| model.classify(r).map(|c| c.label))
+            .collect();
+        serde_json::json!({ "predictions": labels })
+    } else {
+        serde_json::json!({ "predictions": preds })
+    };
+    Ok((preds, doc))
+}
+
+/// The rows of a request.
+fn rows_of(
+    model: &Model,
+    content_type: Option<&str>,
+    body: &[u8],
+    max_rows: usize,
+) -> Result<Vec<Row>, Refusal> {
     let mime = content_type
         .and_then(|c| c.split(';').next())
         .map(|c| c.trim().to_ascii_lowercase());
@@ -53,7 +89,7 @@ pub fn invocations(
             )));
         }
     };
-    Ok(model.predict(&rows))
+    Ok(rows)
 }
 
 fn limit(n: usize, max_rows: usize) -> Result<(), BadRequest> {

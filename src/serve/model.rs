@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use crate::bundle::Bundle;
 use crate::error::Result;
+use crate::model::classes::ClassPredictor;
 use crate::model::{Artifact, Predictor, Value};
 use crate::project::MissingPolicy;
 
@@ -79,6 +80,7 @@ pub struct Model {
     /// The artifact.
     pub artifact: Artifact,
     predictor: Predictor,
+    classifier: Option<ClassPredictor>,
     index: HashMap<String, usize>,
     levels: Vec<Option<HashMap<String, usize>>>,
     fills: Vec<Option<Value>>,
@@ -93,6 +95,7 @@ impl Model {
     /// A corrupt artifact (no coefficient for a design column).
     pub fn new(artifact: Artifact, version: &str, sha256: &str) -> Result<Model> {
         let predictor = artifact.predictor()?;
+        let classifier = artifact.class_predictor()?;
         let index = artifact
             .features
             .iter()
@@ -145,6 +148,7 @@ impl Model {
             loaded_at,
             artifact,
             predictor,
+            classifier,
             index,
             levels,
             fills,
@@ -359,16 +363,51 @@ impl Model {
     /// Predict encoded rows; a dropped row predicts `None`.
     #[must_use]
     pub fn predict(&self, rows: &[Row]) -> Vec<Option<f64>> {
-        rows.iter()
-            .map(|r| r.as_ref().map(|r| self.predictor.predict(r)))
-            .collect()
+        rows.iter().map(|r| self.predict_one(r)).collect()
     }
 
-    /// Predict one encoded row.
+    /// Predict one encoded row: a regression's prediction, or a
+    /// classifier's [`Classified::score`].
     #[must_use]
     pub fn predict_one(&self, row: &Row) -> Option<f64> {
-        row.as_ref().map(|r| self.predictor.predict(r))
+        match &self.classifier {
+            None => row.as_ref().map(|r| self.predictor.predict(r)),
+            Some(_) => self.classify(row).map(|c| c.score),
+        }
     }
+
+    /// The classifier, if the model is one.
+    #[must_use]
+    pub fn classifier(&self) -> Option<&ClassPredictor> {
+        self.classifier.as_ref()
+    }
+
+    /// A classifier's answer for one encoded row (`None` for a dropped row
+    /// or a regression).
+    #[must_use]
+    pub fn classify(&self, row: &Row) -> Option<Classified> {
+        let c = self.classifier.as_ref()?;
+        let prob = c.probabilities(row.as_ref()?);
+        let label = c.label(&prob);
+        let score = prob[c.positive.unwrap_or(label)];
+        Some(Classified {
+            label: c.classes[label].clone(),
+            probabilities: prob,
+            score,
+        })
+    }
+}
+
+/// A classifier's answer for one row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    /// The predicted class.
+    pub label: String,
+    /// The probability of each class, in the sorted classes' order.
+    pub probabilities: Vec<f64>,
+    /// The number the prediction log and the metrics record: the positive
+    /// class's probability (binary), else the predicted class's.
+    pub score: f64,
 }
 
 /// A client string cut to 64 characters for a message.

@@ -2,11 +2,14 @@
 //! row) or `{"instances": [...]}` (rows as objects, or as lists in the
 //! model's feature order), and an optional `"key"` for sticky A/B routing.
 //! Parsing does not need the model (the key chooses it); [`predict`] does.
+//! A classifier answers `{"prediction": "yes", "probabilities": {"no":
+//! 0.2, "yes": 0.8}, ...}` (`predictions` and `probabilities` as lists for
+//! `instances`).
 
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::model::{BadRequest, Model};
+use super::model::{BadRequest, Classified, Model};
 use super::state::Variant;
 
 /// A parsed `/predict` body.
@@ -31,6 +34,25 @@ pub enum Output {
     One(Option<f64>),
     /// For `instances`.
     Many(Vec<Option<f64>>),
+    /// A classifier's answer for `features`.
+    Class(Option<Classified>),
+    /// A classifier's answers for `instances`.
+    Classes(Vec<Option<Classified>>),
+}
+
+impl Output {
+    /// What the prediction log records: one number per row (a classifier's
+    /// [`Classified::score`]), and whether the request was one row.
+    #[must_use]
+    pub fn logged(&self) -> (Vec<Option<f64>>, bool) {
+        let score = |c: &Option<Classified>| c.as_ref().map(|c| c.score);
+        match self {
+            Output::One(p) => (vec![*p], true),
+            Output::Many(p) => (p.clone(), false),
+            Output::Class(c) => (vec![score(c)], true),
+            Output::Classes(c) => (c.iter().map(score).collect(), false),
+        }
+    }
 }
 
 /// The error sentence for a body that is not JSON.
@@ -100,6 +122,9 @@ impl Body {
 pub fn predict(model: &Model, body: &Body) -> Result<Output, BadRequest> {
     if let Some(f) = &body.features {
         let row = model.encode_object(f, "")?;
+        if model.classifier().is_some() {
+            return Ok(Output::Class(model.classify(&row)));
+        }
         return Ok(Output::One(model.predict_one(&row)));
     }
     let rows = body.instances.as_deref().unwrap_or_default();
@@ -116,6 +141,11 @@ pub fn predict(model: &Model, body: &Body) -> Result<Output, BadRequest> {
             }
         });
     }
+    if model.classifier().is_some() {
+        return Ok(Output::Classes(
+            enc.iter().map(|r| model.classify(r)).collect(),
+        ));
+    }
     Ok(Output::Many(model.predict(&enc)))
 }
 
@@ -129,7 +159,37 @@ pub fn response(out: &Output, model: &Model, variant: Variant) -> Json {
         Output::Many(p) => json!({
             "predictions": p, "model": model.name, "version": model.version, "variant": variant.as_str()
         }),
+        Output::Class(c) => {
+            let (label, prob) = class_json(model, c.as_ref());
+            json!({
+                "prediction": label, "probabilities": prob, "model": model.name,
+                "version": model.version, "variant": variant.as_str()
+            })
+        }
+        Output::Classes(cs) => {
+            let (labels, probs): (Vec<Json>, Vec<Json>) =
+                cs.iter().map(|c| class_json(model, c.as_ref())).unzip();
+            json!({
+                "predictions": labels, "probabilities": probs, "model": model.name,
+                "version": model.version, "variant": variant.as_str()
+            })
+        }
     }
+}
+
+/// A classifier's label and `{class: probability}` (both null for a
+/// dropped row).
+fn class_json(model: &Model, c: Option<&Classified>) -> (Json, Json) {
+    let (Some(c), Some(k)) = (c, model.classifier()) else {
+        return (Json::Null, Json::Null);
+    };
+    let prob: Map<String, Json> = k
+        .classes
+        .iter()
+        .zip(&c.probabilities)
+        .map(|(name, p)| (name.clone(), json!(p)))
+        .collect();
+    (json!(c.label), Json::Object(prob))
 }
 
 #[cfg(test)]

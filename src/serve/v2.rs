@@ -4,7 +4,10 @@
 //! A request carries either one `[N, F]` tensor (any name; the model's
 //! features in order; FP64, FP32, INT32 or INT64) or one tensor per feature
 //! named after it (`[N]` or `[N, 1]`; BYTES for a categorical feature). The
-//! output is `prediction`, FP64 `[N]`. With the binary extension the JSON
+//! output is `prediction`, FP64 `[N]`; a classifier's outputs are `label`,
+//! BYTES `[N]`, and `probability`, FP64 `[N, K]` (classes in sorted order),
+//! as many of them as the request's `outputs` names (both when it names
+//! none). With the binary extension the JSON
 //! header is followed by raw little-endian tensor bytes:
 //! `Inference-Header-Content-Length` gives the header's length, and each
 //! binary input or output says its size in `parameters.binary_data_size`.
@@ -16,6 +19,10 @@ use super::model::{BadRequest, Cell, Model, Row, clip};
 
 /// The name of the output tensor.
 pub const OUTPUT: &str = "prediction";
+/// A classifier's label output (BYTES `[N]`).
+pub const LABEL: &str = "label";
+/// A classifier's probability output (FP64 `[N, K]`).
+pub const PROBABILITY: &str = "probability";
 
 /// Header naming the length of the JSON part of a binary request or response.
 pub const HEADER_LENGTH: &str = "inference-header-content-length";
@@ -89,6 +96,9 @@ pub struct InferRequest {
     inputs: Vec<Tensor>,
     /// Whether the output goes back as binary data.
     binary_output: bool,
+    /// The outputs the request names, each with whether it goes back as
+    /// binary data; empty: every output, as `binary_output` says.
+    outputs: Vec<(String, bool)>,
 }
 
 fn flag(p: Option<&Map<String, Json>>, key: &str) -> bool {
@@ -190,7 +200,7 @@ pub fn parse(
 ) -> Result<InferRequest, BadRequest> {
     let (head, mut binary) = split_body(body, header_len)?;
     let req: RequestJson = serde_json::from_slice(head).map_err(|e| super::rest::malformed(&e))?;
-    let binary_output = binary_output(&req)?;
+    let (binary_output, outputs) = binary_output(&req)?;
     if req.inputs.is_empty() {
         return Err(BadRequest::new("the request has no inputs"));
     }
@@ -208,6 +218,7 @@ pub fn parse(
         id: req.id,
         inputs,
         binary_output,
+        outputs,
     })
 }
 
@@ -226,20 +237,29 @@ fn split_body(body: &[u8], header_len: Option<usize>) -> Result<(&[u8], &[u8]), 
 /// Whether the output goes back as binary data (the request's
 /// `binary_data_output`, overridden by the output's own `binary_data`);
 /// the only output a request may name is [`OUTPUT`].
-fn binary_output(req: &RequestJson) -> Result<bool, BadRequest> {
-    let mut binary_output = flag(req.parameters.as_ref(), "binary_data_output");
+fn binary_output(req: &RequestJson) -> Result<(bool, Vec<(String, bool)>), BadRequest> {
+    let request_level = flag(req.parameters.as_ref(), "binary_data_output");
+    let mut binary_output = request_level;
+    let mut named = Vec::new();
     if let Some(outs) = &req.outputs {
         for o in outs {
-            if o.name != OUTPUT {
+            if ![OUTPUT, LABEL, PROBABILITY].contains(&o.name.as_str()) {
                 return Err(BadRequest(format!(
-                    "unknown output \"{}\"; the model's output is \"{OUTPUT}\"",
+                    "unknown output \"{}\"; the model's output is \"{OUTPUT}\" (a classifier's: \"{LABEL}\", \"{PROBABILITY}\")",
                     clip(&o.name)
                 )));
             }
+            let binary = o
+                .parameters
+                .as_ref()
+                .and_then(|p| p.get("binary_data"))
+                .and_then(Json::as_bool)
+                .unwrap_or(request_level);
             binary_output = flag(o.parameters.as_ref(), "binary_data");
+            named.push((o.name.clone(), binary));
         }
     }
-    Ok(binary_output)
+    Ok((binary_output, named))
 }
 
 /// One input as a tensor: its shape, and its data from the JSON or from
@@ -429,6 +449,15 @@ pub fn infer(
 ) -> Result<(InferResponse, Vec<Option<f64>>), BadRequest> {
     let rows = rows(model, req)?;
     let preds = model.predict(&rows);
+    if model.classifier().is_some() {
+        return classifier_infer(model, req, &rows).map(|r| (r, preds));
+    }
+    if let Some((o, _)) = req.outputs.iter().find(|(o, _)| o != OUTPUT) {
+        return Err(BadRequest(format!(
+            "unknown output \"{}\"; the model's output is \"{OUTPUT}\"",
+            clip(o)
+        )));
+    }
     let n = preds.len();
     let mut out = json!({"name": OUTPUT, "datatype": "FP64", "shape": [n]});
     let binary = if req.binary_output {
@@ -451,6 +480,90 @@ pub fn infer(
         doc["id"] = id.clone();
     }
     Ok((InferResponse { json: doc, binary }, preds))
+}
+
+/// A classifier's outputs: `label` (BYTES `[N]`, empty for a dropped row)
+/// and `probability` (FP64 `[N, K]`, NaN for a dropped row), those the
+/// request names, each in JSON or binary as it asks.
+fn classifier_infer(
+    model: &Model,
+    req: &InferRequest,
+    rows: &[Row],
+) -> Result<InferResponse, BadRequest> {
+    let k = model.classifier().map_or(0, |c| c.classes.len());
+    let answers: Vec<_> = rows.iter().map(|r| model.classify(r)).collect();
+    let wanted: Vec<(String, bool)> = if req.outputs.is_empty() {
+        vec![
+            (LABEL.into(), req.binary_output),
+            (PROBABILITY.into(), req.binary_output),
+        ]
+    } else {
+        req.outputs.clone()
+    };
+    let n = answers.len();
+    let mut outs = Vec::new();
+    let mut binary: Option<Vec<u8>> = None;
+    for (name, as_binary) in wanted {
+        let (mut out, bytes, data) = if name == LABEL {
+            let labels: Vec<String> = answers
+                .iter()
+                .map(|a| a.as_ref().map(|a| a.label.clone()).unwrap_or_default())
+                .collect();
+            let mut b = Vec::new();
+            for l in &labels {
+                b.extend_from_slice(&u32::try_from(l.len()).unwrap_or(0).to_le_bytes());
+                b.extend_from_slice(l.as_bytes());
+            }
+            (
+                json!({"name": LABEL, "datatype": "BYTES", "shape": [n]}),
+                b,
+                json!(labels),
+            )
+        } else if name == PROBABILITY {
+            let probs: Vec<Vec<f64>> = answers
+                .iter()
+                .map(|a| {
+                    a.as_ref()
+                        .map_or_else(|| vec![f64::NAN; k], |a| a.probabilities.clone())
+                })
+                .collect();
+            let b: Vec<u8> = probs
+                .iter()
+                .flatten()
+                .flat_map(|p| p.to_le_bytes())
+                .collect();
+            let flat: Vec<Option<f64>> = probs
+                .iter()
+                .flatten()
+                .map(|p| p.is_finite().then_some(*p))
+                .collect();
+            (
+                json!({"name": PROBABILITY, "datatype": "FP64", "shape": [n, k]}),
+                b,
+                json!(flat),
+            )
+        } else {
+            return Err(BadRequest(format!(
+                "unknown output \"{}\"; a classifier's outputs are \"{LABEL}\" and \"{PROBABILITY}\"",
+                clip(&name)
+            )));
+        };
+        if as_binary {
+            out["parameters"] = json!({"binary_data_size": bytes.len()});
+            binary
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(&bytes);
+        } else {
+            out["data"] = data;
+        }
+        outs.push(out);
+    }
+    let mut doc =
+        json!({"model_name": model.name, "model_version": model.version, "outputs": outs});
+    if let Some(id) = &req.id {
+        doc["id"] = id.clone();
+    }
+    Ok(InferResponse { json: doc, binary })
 }
 
 /// `GET /v2/models/{m}`.
@@ -478,7 +591,13 @@ pub fn metadata(model: &Model, versions: &[&str]) -> Json {
         "versions": versions,
         "platform": "mlops",
         "inputs": input,
-        "outputs": [{"name": OUTPUT, "datatype": "FP64", "shape": [-1]}],
+        "outputs": match model.classifier() {
+            Some(c) => json!([
+                {"name": LABEL, "datatype": "BYTES", "shape": [-1]},
+                {"name": PROBABILITY, "datatype": "FP64", "shape": [-1, c.classes.len()]}
+            ]),
+            None => json!([{"name": OUTPUT, "datatype": "FP64", "shape": [-1]}]),
+        },
     })
 }
 

@@ -107,9 +107,7 @@ fn exact_fits(n1: usize, n2: usize) -> bool {
     let (m, big) = (n1.min(n2), n1.max(n2));
     // log10 C(big+m, m) = Σ_{i=1..m} log10((big+i)/i)
     #[allow(clippy::cast_precision_loss)]
-    let log10: f64 = (1..=m)
-        .map(|i| ((big + i) as f64 / i as f64).log10())
-        .sum();
+    let log10: f64 = (1..=m).map(|i| ((big + i) as f64 / i as f64).log10()).sum();
     log10 < 36.0
 }
 
@@ -166,6 +164,10 @@ mod tests {
         // scipy 1.17.1: mannwhitneyu(b, a, method="asymptotic") gives
         // U = 1559992 and p = 0.14166006658388905.
         assert_eq!(r.statistic, 1_559_992.0);
-        assert!((r.p.p - 0.141_660_066_583_889_05).abs() < 1e-12, "{}", r.p.p);
+        assert!(
+            (r.p.p - 0.141_660_066_583_889_05).abs() < 1e-12,
+            "{}",
+            r.p.p
+        );
     }
 }

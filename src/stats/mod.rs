@@ -8,6 +8,7 @@
 //! states the convention chosen where those libraries differ.
 
 pub mod bayes;
+pub mod classification;
 pub mod correction;
 pub mod dist;
 pub mod ks;

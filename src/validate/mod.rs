@@ -123,7 +123,17 @@ fn load_candidate(artifact_path: &std::path::Path) -> Result<Artifact> {
             display_path(artifact_path)
         )));
     }
-    Artifact::load(artifact_path)
+    let a = Artifact::load(artifact_path)?;
+    if a.kind.is_classifier() {
+        // Gates on classification metrics are not implemented yet: refuse
+        // plainly rather than score a classifier as a regression.
+        return Err(crate::error::Error::usage(format!(
+            "{}: `mlops validate` does not check classifiers (model.kind = \"{}\") yet; read the classification metrics in the artifact's \"classifier\" object",
+            display_path(artifact_path),
+            a.kind.as_str()
+        )));
+    }
+    Ok(a)
 }
 
 /// The baseline asked for (by `--baseline` or `[validate.baseline]`), its

@@ -9,6 +9,7 @@ mod abtest;
 #[cfg(unix)] // the server's signals
 mod abtest_loop;
 mod architecture;
+mod classify;
 mod cli;
 mod common;
 mod deploy;

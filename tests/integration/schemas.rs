@@ -358,3 +358,29 @@ fn show_lifecycle_canary_and_failed_push_outputs_match_their_schemas() {
         check("lifecycle.schema.json", &t.run_args(a).success().json());
     }
 }
+
+#[test]
+fn classifier_artifacts_match_the_schema() {
+    for (file, target, model) in [
+        (
+            "breast.csv",
+            "diagnosis",
+            "kind = \"logistic\"\npositive = \"benign\"",
+        ),
+        (
+            "wine.csv",
+            "cultivar",
+            "kind = \"multinomial\"\nalpha = 1.0\nmax_classes = 5\nthreshold = 0.4",
+        ),
+    ] {
+        let path = repo().join("tests/data/logistic").join(file);
+        let toml = format!(
+            "[project]\nname = \"c\"\n[data]\npath = {}\ntarget = \"{target}\"\n[split]\nvalidation_fraction = 0.3\n[model]\nname = \"c\"\n{model}\n",
+            serde_json::to_string(&path.display().to_string()).unwrap()
+        );
+        let t = Test::new().toml(&toml).args(["--json", "train"]);
+        let doc = t.run().success().json();
+        check("train.schema.json", &doc);
+        check("model.schema.json", &t.read_json("models/c.json"));
+    }
+}

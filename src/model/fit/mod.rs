@@ -1,5 +1,6 @@
-//! Fitting: ordinary least squares and Tweedie GLMs through linfa-linear, on
-//! a standardised design, with a rank check that refuses degenerate data.
+//! Fitting: ordinary least squares and Tweedie GLMs through linfa-linear, and
+//! logistic / multinomial classifiers by Newton's method (`classifier`,
+//! `logistic`, `softmax`), on a standardised design, with a rank check that refuses degenerate data.
 //!
 //! Why standardise: linfa-linear solves least squares with a Householder QR
 //! (linfa-linalg). Centring every column (when there is an intercept) removes
@@ -23,10 +24,14 @@ use ndarray::{Array1, Array2, ArrayView2, s};
 
 use crate::error::{Error, Result};
 
+mod classifier;
 mod glm;
+pub mod logistic;
 mod qr;
+pub mod softmax;
 mod standardise;
 
+pub use classifier::{ClassFit, ClassifierSpec, fit_classifier, from_counts, unscale_classes};
 pub use qr::{RANK_TOL, check_rank, r_factor};
 
 use glm::Glm;

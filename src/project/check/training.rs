@@ -107,6 +107,7 @@ pub(super) fn check_model(m: &ModelSection, src: Source<'_>) -> Result<()> {
             ),
         ));
     }
+    check_classifier_keys(m, src)?;
     if m.kind == ModelKind::Linear {
         for (key, set) in [
             ("power", m.power.is_some()),
@@ -144,6 +145,47 @@ pub(super) fn check_model(m: &ModelSection, src: Source<'_>) -> Result<()> {
         if m.max_iter == Some(0) {
             return Err(err("model", "max_iter", "must be at least 1".into()));
         }
+    }
+    Ok(())
+}
+
+/// `[model]`: classifier keys only on a classifier, GLM keys not on one,
+/// and their ranges.
+fn check_classifier_keys(m: &ModelSection, src: Source<'_>) -> Result<()> {
+    let err = |key: &str, msg: String| src.key_error("model", key, msg);
+    let classifier = m.kind.is_classifier();
+    for (key, set, want) in [
+        ("positive", m.positive.is_some(), true),
+        ("max_classes", m.max_classes.is_some(), true),
+        ("threshold", m.threshold.is_some(), true),
+        ("allow_unconverged", m.allow_unconverged.is_some(), true),
+        ("power", m.power.is_some(), false),
+        ("link", m.link.is_some(), false),
+    ] {
+        if set && classifier != want {
+            let kinds = if want {
+                "\"logistic\" or \"multinomial\""
+            } else {
+                "\"glm\""
+            };
+            return Err(err(
+                key,
+                format!("applies only to kind = {kinds}; remove it or change model.kind"),
+            ));
+        }
+    }
+    if let Some(t) = m.threshold
+        && !(t > 0.0 && t < 1.0)
+    {
+        return Err(err(
+            "threshold",
+            format!("= {t} must be strictly between 0 and 1"),
+        ));
+    }
+    if let Some(k) = m.max_classes
+        && k < 2
+    {
+        return Err(err("max_classes", format!("= {k} must be at least 2")));
     }
     Ok(())
 }

@@ -13,7 +13,9 @@ use crate::report::Progress;
 use crate::train::report::{TrainReport, write_report};
 use crate::train::request::{self, TrainOptions};
 
+mod classify;
 mod encoding;
+mod labels;
 mod rows;
 mod score;
 mod stats;
@@ -33,13 +35,33 @@ pub(crate) fn train(
 ) -> Result<TrainReport> {
     let data_cfg = project.data()?;
     let model_cfg = project.model()?;
-    let sel = request::selection(data_cfg);
-    let loaded = data::load_files(data_files, &sel, progress)?;
+    let target = data_cfg.target.as_str();
+    let label_target = model_cfg.kind.is_classifier().then_some(target);
+    let mut sel = request::selection(data_cfg);
+    if label_target.is_some() {
+        sel = labels::label_selection(&sel, target);
+    }
+    let mut loaded = data::load_files(data_files, &sel, progress)?;
+    let labels = match label_target {
+        Some(t) => Some(labels::take_target(&mut loaded.table, t)?),
+        None => None,
+    };
+    let mut rows = RowSplit::select(project, &loaded.table, &sel, label_target, progress)?;
+    let classes = match &labels {
+        Some(l) => Some(classify::prepare(
+            model_cfg,
+            &mut loaded.table,
+            &mut rows,
+            l,
+            target,
+        )?),
+        None => None,
+    };
     let table = &loaded.table;
-    let rows = RowSplit::select(project, table, &sel, progress)?;
     let encoding = Encoding::of(table, &rows.train, sel.missing, model_cfg.fit_intercept)?;
     rows.check_fittable(table, &data_cfg.target)?;
-    let (scored, stats) = fit_alongside_stats(model_cfg, table, &rows, &encoding)?;
+    let (scored, stats) =
+        fit_alongside_stats(model_cfg, table, &rows, &encoding, classes.as_deref())?;
     let trained = Trained {
         loaded,
         rows,
@@ -58,10 +80,14 @@ fn fit_alongside_stats(
     table: &Table,
     rows: &RowSplit,
     encoding: &Encoding,
+    classes: Option<&[String]>,
 ) -> Result<(Scored, TrainingStats)> {
     let (stats_out, fit_out) = std::thread::scope(|s| {
         let h = s.spawn(|| stats::training_stats(table, &rows.train, &encoding.categorical));
-        let fit_out = score::fit_and_score(model_cfg, table, rows, encoding);
+        let fit_out = match classes {
+            Some(c) => classify::fit_and_score(model_cfg, table, rows, encoding, c),
+            None => score::fit_and_score(model_cfg, table, rows, encoding),
+        };
         (h.join(), fit_out)
     });
     let scored = fit_out?;
@@ -133,6 +159,7 @@ impl Trained {
                 version: crate::VERSION.into(),
             },
             created_at: opts.created_at.clone(),
+            classifier: scored.classifier,
         })
     }
 }

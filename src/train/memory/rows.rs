@@ -18,6 +18,8 @@ pub(super) struct RowSplit {
     pub valid_table: Option<Table>,
     /// SHA-256 of the separate validation file.
     pub valid_sha256: Option<String>,
+    /// Classifiers: the separate validation file's target labels.
+    pub valid_labels: Option<Vec<Option<String>>>,
 }
 
 impl RowSplit {
@@ -27,6 +29,7 @@ impl RowSplit {
         project: &Project,
         table: &Table,
         sel: &Selection,
+        label_target: Option<&str>,
         progress: &dyn Progress,
     ) -> Result<RowSplit> {
         let policy = sel.missing;
@@ -35,6 +38,7 @@ impl RowSplit {
         let mut train = Vec::with_capacity(table.rows());
         let mut valid = Vec::new();
         let mut dropped = 0u64;
+        let mut valid_labels = None;
         for i in 0..table.rows() {
             if !usable(policy, table, i) {
                 dropped += 1;
@@ -46,13 +50,18 @@ impl RowSplit {
         }
         let (valid_table, valid_sha256) = match project.validation_file()? {
             Some(vpath) => {
+                let mut features = table.feature_names.clone();
+                features.extend(label_target.map(String::from));
                 let vsel = Selection {
-                    features: Some(table.feature_names.clone()),
+                    features: Some(features),
                     exclude: Vec::new(),
                     ..sel.clone()
                 };
                 let loaded = data::load(&vpath, &vsel, progress)?;
-                let vt = loaded.table;
+                let mut vt = loaded.table;
+                if let Some(t) = label_target {
+                    valid_labels = Some(super::labels::take_target(&mut vt, t)?);
+                }
                 for i in 0..vt.rows() {
                     if usable(policy, &vt, i) {
                         valid.push(i);
@@ -83,6 +92,7 @@ impl RowSplit {
             dropped,
             valid_table,
             valid_sha256,
+            valid_labels,
         })
     }
 

@@ -23,6 +23,8 @@ pub(super) struct Scored {
     pub train: metrics::MetricSet,
     /// Metrics of the validation rows, if any.
     pub validation: Option<metrics::MetricSet>,
+    /// Classifiers: classes, linear predictors, convergence and metrics.
+    pub classifier: Option<model::classes::ClassifierPart>,
 }
 
 /// Build the design, fit, and score the training and validation rows.
@@ -79,12 +81,13 @@ pub(super) fn fit_and_score(
         params,
         train,
         validation,
+        classifier: None,
     })
 }
 
 /// The design of the training rows `train_idx` (`n` of them), straight from
 /// the table's columns (column-major).
-fn design(table: &Table, train_idx: &[usize], enc: &Encoding, n: usize) -> Array2<f64> {
+pub(super) fn design(table: &Table, train_idx: &[usize], enc: &Encoding, n: usize) -> Array2<f64> {
     let (terms, code_maps, fills) = (&enc.terms, &enc.code_maps, &enc.fills);
     let mut x = Array2::<f64>::zeros((n, terms.len()).f());
     for (j, t) in terms.iter().enumerate() {
@@ -152,7 +155,8 @@ fn validation_metrics(
 /// The estimator, its recorded parameters and the Tweedie power for metrics.
 fn estimator(m: &ModelSection) -> (Estimator, Params, Option<f64>) {
     match m.kind {
-        ModelKind::Linear => (
+        // (classifiers are fitted in `classify`)
+        ModelKind::Linear | ModelKind::Logistic | ModelKind::Multinomial => (
             Estimator::Linear,
             Params {
                 fit_intercept: m.fit_intercept,
@@ -199,7 +203,7 @@ fn estimator(m: &ModelSection) -> (Estimator, Params, Option<f64>) {
 /// Predictions for rows `idx` of a table, column by column. Level codes map
 /// through `maps`; a level outside them is an error naming the row (it can
 /// only happen in validation rows, `cats` names the known levels).
-fn predict_rows(
+pub(super) fn predict_rows(
     p: &model::Predictor,
     t: &Table,
     idx: &[usize],

@@ -153,5 +153,6 @@ fn artifact(
             version: crate::VERSION.into(),
         },
         created_at: opts.created_at.clone(),
+        classifier: None,
     }
 }

@@ -1,0 +1,214 @@
+//! The softmax likelihood of a classifier and its derivatives, accumulated
+//! row by row: the objective (negative log-likelihood plus the L2 penalty),
+//! the gradient and the Hessian (the weighted Gram matrix) over the free
+//! parameters. Both fitting paths feed it rows: the in-memory one from the
+//! design, the streaming one from each pass over the files.
+//!
+//! Parameters are a `K × (1 + p)` matrix `theta` (column 0 the intercept) in
+//! the units of the standardised design. Class 0's intercept is fixed at 0;
+//! its slopes are fixed at 0 too (the reference class, as statsmodels'
+//! `MNLogit` and `Logit`) unless every class has slopes (`all_slopes`, the
+//! symmetric form scikit-learn's multinomial penalty needs). Each row's
+//! log-sum-exp subtracts that row's own largest linear predictor.
+
+use ndarray::{Array1, Array2};
+
+/// Which entries of `theta` are free.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// Classes.
+    pub k: usize,
+    /// Design columns.
+    pub p: usize,
+    /// Whether the classes 1.. have an intercept.
+    pub intercept: bool,
+    /// Whether class 0 has slopes too.
+    pub all_slopes: bool,
+}
+
+impl Layout {
+    /// The free entries `(class, column)` in order (column 0 = intercept).
+    #[must_use]
+    pub fn free(&self) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        for c in 0..self.k {
+            if c > 0 && self.intercept {
+                v.push((c, 0));
+            }
+            if c > 0 || self.all_slopes {
+                v.extend((1..=self.p).map(|j| (c, j)));
+            }
+        }
+        v
+    }
+
+    /// The first class with free parameters.
+    fn first_active(&self) -> usize {
+        usize::from(!self.all_slopes)
+    }
+}
+
+/// The objective, gradient and Hessian at one `theta`, summed over rows.
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    layout: Layout,
+    theta: Array2<f64>,
+    /// Negative log-likelihood.
+    nll: f64,
+    /// Gradient by `(class, column)`.
+    grad: Array2<f64>,
+    /// Hessian blocks by active class pair `(a ≤ b)`, each `(1+p) × (1+p)`.
+    blocks: Vec<Array2<f64>>,
+    /// Rows seen.
+    rows: u64,
+    eta: Vec<f64>,
+    prob: Vec<f64>,
+    xt: Vec<f64>,
+}
+
+/// The sums of an [`Accumulator`], with the penalty added, over the free
+/// parameters.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Negative log-likelihood plus `½ Σ pen_j θ²`.
+    pub objective: f64,
+    /// Negative log-likelihood alone.
+    pub nll: f64,
+    /// Gradient over the free parameters.
+    pub gradient: Array1<f64>,
+    /// Hessian over the free parameters.
+    pub hessian: Array2<f64>,
+}
+
+impl Accumulator {
+    /// An empty sum at `theta`.
+    #[must_use]
+    pub fn new(layout: Layout, theta: Array2<f64>) -> Accumulator {
+        let na = layout.k - layout.first_active();
+        let d = layout.p + 1;
+        Accumulator {
+            layout,
+            theta,
+            nll: 0.0,
+            grad: Array2::zeros((layout.k, d)),
+            blocks: vec![Array2::zeros((d, d)); na * (na + 1) / 2],
+            rows: 0,
+            eta: vec![0.0; layout.k],
+            prob: vec![0.0; layout.k],
+            xt: vec![0.0; d],
+        }
+    }
+
+    /// Add one row: standardised features `x` and class index `y`.
+    pub fn add(&mut self, x: &[f64], y: usize) {
+        let Layout { k, p, .. } = self.layout;
+        self.xt[0] = 1.0;
+        self.xt[1..=p].copy_from_slice(x);
+        let mut top = f64::NEG_INFINITY;
+        for c in 0..k {
+            let row = self.theta.row(c);
+            let e: f64 = row.iter().zip(&self.xt).map(|(t, v)| t * v).sum();
+            self.eta[c] = e;
+            top = top.max(e);
+        }
+        let mut sum = 0.0;
+        for c in 0..k {
+            self.prob[c] = (self.eta[c] - top).exp();
+            sum += self.prob[c];
+        }
+        self.nll += top + sum.ln() - self.eta[y];
+        for c in 0..k {
+            self.prob[c] /= sum;
+        }
+        self.rows += 1;
+        self.add_derivatives(y);
+    }
+
+    fn add_derivatives(&mut self, y: usize) {
+        let k = self.layout.k;
+        let d = self.layout.p + 1;
+        for c in 0..k {
+            let r = self.prob[c] - f64::from(u8::from(c == y));
+            for (g, v) in self.grad.row_mut(c).iter_mut().zip(&self.xt) {
+                *g += r * v;
+            }
+        }
+        let first = self.layout.first_active();
+        let mut blk = 0;
+        for a in first..k {
+            for b in a..k {
+                let w = self.prob[a] * (f64::from(u8::from(a == b)) - self.prob[b]);
+                let m = &mut self.blocks[blk];
+                for i in 0..d {
+                    let wi = w * self.xt[i];
+                    for j in i..d {
+                        m[[i, j]] += wi * self.xt[j];
+                    }
+                }
+                blk += 1;
+            }
+        }
+    }
+
+    /// Merge another sum at the same `theta` (from another thread).
+    pub fn merge(&mut self, other: &Accumulator) {
+        self.nll += other.nll;
+        self.rows += other.rows;
+        self.grad += &other.grad;
+        for (a, b) in self.blocks.iter_mut().zip(&other.blocks) {
+            *a += b;
+        }
+    }
+
+    /// Rows added.
+    #[must_use]
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The objective and derivatives over the free parameters, with the
+    /// penalty `½ Σ_c Σ_j penalty[j-1] θ_cj²` on the slopes.
+    #[must_use]
+    pub fn finish(&self, penalty: &[f64]) -> Evaluation {
+        let free = self.layout.free();
+        let q = free.len();
+        let first = self.layout.first_active();
+        let na = self.layout.k - first;
+        let mut index = vec![vec![0usize; na]; na];
+        let mut blk = 0;
+        for (a, row) in index.iter_mut().enumerate() {
+            for slot in row.iter_mut().skip(a) {
+                *slot = blk;
+                blk += 1;
+            }
+        }
+        let mut h = Array2::zeros((q, q));
+        let mut g = Array1::zeros(q);
+        let mut pen = 0.0;
+        for (u, &(a, i)) in free.iter().enumerate() {
+            g[u] = self.grad[[a, i]];
+            if i > 0 {
+                let lam = penalty[i - 1];
+                let t = self.theta[[a, i]];
+                g[u] += lam * t;
+                h[[u, u]] += lam;
+                pen += 0.5 * lam * t * t;
+            }
+            for (v, &(b, j)) in free.iter().enumerate().skip(u) {
+                let (x, y) = if a <= b { (a, b) } else { (b, a) };
+                let m = &self.blocks[index[x - first][y - first]];
+                let val = m[[i.min(j), i.max(j)]];
+                h[[u, v]] += val;
+                if u != v {
+                    h[[v, u]] += val;
+                }
+            }
+        }
+        Evaluation {
+            objective: self.nll + pen,
+            nll: self.nll,
+            gradient: g,
+            hessian: h,
+        }
+    }
+}

@@ -13,6 +13,7 @@ pub mod output;
 mod package;
 mod predict;
 mod serve;
+mod token;
 mod train;
 mod validate;
 
@@ -65,6 +66,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::AbtestAnalyze(a) => abtest::run(a, cli, env, out),
         Command::Serve(a) => serve::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),
+        Command::Token(a) => token::run(a, cli, env, out),
     }
 }
 

@@ -7,6 +7,8 @@
 
 mod abtest;
 mod architecture;
+#[cfg(unix)] // uses the serve test's server
+mod auth;
 mod cli;
 mod common;
 mod deploy;

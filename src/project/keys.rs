@@ -80,7 +80,6 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "tls",
             "header_timeout_s",
             "body_timeout_s",
-            "idle_timeout_s",
             "max_connections",
             "max_in_flight",
             "auth",

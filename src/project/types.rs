@@ -63,12 +63,11 @@ pub struct ServeSection {
     pub timeout_s: Option<f64>,
     /// TLS certificate and key (PEM).
     pub tls: Option<TlsSection>,
-    /// Seconds a client has to send a request's headers (default 10).
+    /// Seconds a client has to send a request's headers, and the longest a
+    /// keep-alive connection may idle before its next request (default 10).
     pub header_timeout_s: Option<f64>,
     /// Seconds a client has to send a request's body (default 30).
     pub body_timeout_s: Option<f64>,
-    /// Seconds an idle keep-alive connection stays open (default 60).
-    pub idle_timeout_s: Option<f64>,
     /// Most open connections; more wait in the listen backlog (default 10,000).
     pub max_connections: Option<usize>,
     /// Most requests handled at once; more get 503 (default 1,024).

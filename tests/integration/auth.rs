@@ -614,3 +614,58 @@ fn jwks_url_is_fetched_and_the_last_good_set_kept() {
     );
     assert_eq!(s.stop(), 0);
 }
+
+#[test]
+fn mutual_tls_wants_a_client_certificate_from_the_ca() {
+    let tls = repo().join("tests/data/tls");
+    let path = |p: &str| toml_str(&tls.join(p).display().to_string());
+    let t = with_model().file(
+        "mlops.toml",
+        format!(
+            "[serve.tls]\ncert = {}\nkey = {}\nclient_ca = {}\n",
+            path("server.pem"),
+            path("server.key"),
+            path("client/client-ca.pem")
+        ),
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let mut pem = std::fs::read(tls.join("client/client.pem")).unwrap();
+    pem.extend(std::fs::read(tls.join("client/client.key")).unwrap());
+    let with_cert = reqwest::blocking::Client::builder()
+        .add_root_certificate(ca.clone())
+        .identity(reqwest::Identity::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(with_cert.get(s.u("/healthz")).send().unwrap().status(), 200);
+    let without = reqwest::blocking::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    assert!(
+        without.get(s.u("/healthz")).send().is_err(),
+        "no client certificate, no answer"
+    );
+    assert_eq!(with_cert.get(s.u("/healthz")).send().unwrap().status(), 200);
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn a_body_slower_than_body_timeout_is_refused() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nbody_timeout_s = 0.5\ntimeout_s = 30\n",
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    let n = c.read(&mut buf).unwrap();
+    let resp = String::from_utf8_lossy(&buf[..n]);
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    assert!(resp.contains("([serve].body_timeout_s)"), "{resp}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(s.stop(), 0);
+}

@@ -186,34 +186,55 @@ async fn gate(State(app): State<Shared>, mut req: Request, next: Next) -> Respon
     if let Some(c) = caller {
         req.extensions_mut().insert(c);
     }
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
     if let (Some((subject, method, uri)), Some(log)) = (audit, &app.audit) {
+        let (r, version) = audited_version(resp, &method).await;
+        resp = r;
         let model = uri
             .path()
             .strip_prefix("/admin/models/")
             .map(|m| clip(m).to_string());
-        let version = resp
-            .headers()
-            .get("x-model-version")
-            .and_then(|v| v.to_str().ok());
         let action = format!("{method} {}", uri.path());
-        if let Err(e) = log.record(
-            subject.as_deref(),
-            &action,
-            model.as_deref(),
-            version,
-            resp.status().as_u16(),
-        ) {
+        let status = resp.status().as_u16();
+        if log
+            .record(
+                subject.as_deref(),
+                &action,
+                model.as_deref(),
+                version.as_deref(),
+                status,
+            )
+            .is_err()
+        {
             app.metrics
                 .dropped_log_lines
                 .fetch_add(1, Ordering::Relaxed);
-            let _ = e;
         }
     }
     match &verdict {
         Some(v) => rate_headers(resp, v),
         None => resp,
     }
+}
+
+/// The version an admin call acted on, read from its (small, JSON) answer:
+/// `version` of an upload, else the first model's champion. Reads (GET,
+/// such as the A/B export) are passed through untouched.
+async fn audited_version(resp: Response, method: &str) -> (Response, Option<String>) {
+    if method == "GET" {
+        return (resp, None);
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (Response::from_parts(parts, Body::empty()), None);
+    };
+    let doc: Json = serde_json::from_slice(&bytes).unwrap_or(Json::Null);
+    let version = doc
+        .get("version")
+        .or_else(|| doc.pointer("/models/0/champion/version"))
+        .and_then(Json::as_str)
+        .map(|v| clip(v).to_string());
+    (Response::from_parts(parts, Body::from(bytes)), version)
 }
 
 /// Check the caller, fetching the issuer's keys again (off the async

@@ -328,6 +328,15 @@ fn admin_roles_audit_log_and_key_rotation() {
     assert_eq!(r.status(), 403);
     let r = s.http.get(s.u("/admin/models")).send().unwrap();
     assert_eq!(r.status(), 401);
+    let r = s
+        .http
+        .put(s.u("/admin/traffic"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(json!({"challenger_percent": 0}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     // A new key (kid rs2) appears in the JWKS: picked up on first sight.
     let mut jwks: Value =
         serde_json::from_str(&std::fs::read_to_string(t.root().join("jwks.json")).unwrap())
@@ -355,10 +364,13 @@ fn admin_roles_audit_log_and_key_rotation() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1, "{audit}");
+    assert_eq!(lines.len(), 2, "{audit}");
     assert_eq!(lines[0]["subject"], "ops");
     assert_eq!(lines[0]["action"], "GET /admin/models");
     assert_eq!(lines[0]["result"], 200);
+    assert_eq!(lines[1]["action"], "PUT /admin/traffic");
+    assert_eq!(lines[1]["version"], "unversioned");
+    assert_eq!(lines[1]["result"], 200);
     assert!(!audit.contains(&admin[..40]));
 }
 

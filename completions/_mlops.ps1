@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -339,6 +340,24 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mlops;token' {
+            [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'A role the token grants (repeat for both)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Lifetime: a number with s, m, h or d (like 15m)')
+            [CompletionResult]::new('--sub', '--sub', [CompletionResultType]::ParameterName, 'The token''s subject (sub)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mlops;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create mlops.toml and a .gitignore (and data with --example); never overwrites')
             [CompletionResult]::new('train', 'train', [CompletionResultType]::ParameterValue, 'Fit the model on the project''s data, report metrics and write the artifact')
@@ -356,6 +375,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('abtest-analyze', 'abtest-analyze', [CompletionResultType]::ParameterValue, 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -405,6 +425,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;help;completions' {
+            break
+        }
+        'mlops;help;token' {
             break
         }
         'mlops;help;help' {

@@ -58,6 +58,9 @@ _mlops() {
             mlops,show)
                 cmd="mlops__subcmd__show"
                 ;;
+            mlops,token)
+                cmd="mlops__subcmd__token"
+                ;;
             mlops,train)
                 cmd="mlops__subcmd__train"
                 ;;
@@ -109,6 +112,9 @@ _mlops() {
             mlops__subcmd__help,show)
                 cmd="mlops__subcmd__help__subcmd__show"
                 ;;
+            mlops__subcmd__help,token)
+                cmd="mlops__subcmd__help__subcmd__token"
+                ;;
             mlops__subcmd__help,train)
                 cmd="mlops__subcmd__help__subcmd__train"
                 ;;
@@ -125,7 +131,7 @@ _mlops() {
 
     case "${cmd}" in
         mlops)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions help"
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -353,7 +359,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help)
-            opts="init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions help"
+            opts="init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -549,6 +555,20 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__token)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -837,6 +857,44 @@ _mlops() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__token)
+            opts="-C -q -v -h -V --role --ttl --sub --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --role)
+                    COMPREPLY=($(compgen -W "predict admin" -- "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sub)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -46,6 +46,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand abtest-analyze 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid'
             cand serve 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
             cand completions 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
+            cand token 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mlops;init'= {
@@ -319,6 +320,23 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlops;token'= {
+            cand --role 'A role the token grants (repeat for both)'
+            cand --ttl 'Lifetime: a number with s, m, h or d (like 15m)'
+            cand --sub 'The token''s subject (sub)'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlops;help'= {
             cand init 'Create mlops.toml and a .gitignore (and data with --example); never overwrites'
             cand train 'Fit the model on the project''s data, report metrics and write the artifact'
@@ -336,6 +354,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand abtest-analyze 'Analyse an A/B experiment; decide ship, keep, inconclusive or invalid'
             cand serve 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
             cand completions 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
+            cand token 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mlops;help;init'= {
@@ -369,6 +388,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;serve'= {
         }
         &'mlops;help;completions'= {
+        }
+        &'mlops;help;token'= {
         }
         &'mlops;help;help'= {
         }

@@ -10,6 +10,9 @@
 #   RUNS=1                          rounds (mlops then the peer in each)
 #   BENCH_DIR=/tmp/mlops-bench-serve  work dir: model, log, wrk outputs
 #   MLOPS_BIN=...                   an mlops binary instead of building target/release/mlops
+#   AUTH=1                          also: mlops with [serve.auth] jwt (RS256) and a rate
+#                                   limit the load never reaches, against both off
+#   AUTH_ONLY=1                     only that comparison (no peer)
 #
 # Both servers get the same body (../shared/bench/predict.lua: one row of 8
 # features as {"instances": [[...]]}). Prints req/s and p99 latency of each
@@ -82,7 +85,7 @@ wait_up() { # port
   echo "server on port $1 did not come up" >&2; exit 1
 }
 bench() { # name port → "req/s p99_ms"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$shared/bench/predict.lua" \
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "${script:-$shared/bench/predict.lua}" \
     "http://127.0.0.1:$2/predict" >"$dir/wrk-$1.txt"
   awk '/Requests\/sec/ {rps=$2}
        / 99%/ {v=$2; u=v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
@@ -90,6 +93,60 @@ bench() { # name port → "req/s p99_ms"
        /Non-2xx/ {bad=$NF}
        END {printf "%s %.3f %s\n", rps, ms, (bad=="" ? 0 : bad)}' "$dir/wrk-$1.txt"
 }
+
+# JWT (RS256, a realistic token signed with the committed test key) and a
+# rate limit far above the load, against the same server with both off.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+auth_case() {
+  local now key hdr body tok port mpid
+  key=$root/tests/data/jwt/rs256.key.pem
+  cp "$root/tests/data/jwt/jwks.json" "$dir/jwks.json"
+  now=$(date +%s)
+  hdr=$(printf '{"alg":"RS256","typ":"JWT","kid":"rs1"}' | b64url)
+  body=$(printf '{"iss":"https://sso.example.com/realms/ml","aud":"mlops","sub":"7f3c2a9e-5d1b-4c8e-9a0f-3b6d2e1c4f5a","scope":"openid profile email predict","exp":%d,"iat":%d,"nbf":%d,"jti":"b2c4e6f8-1a3c-4e5f-8a9b-0c1d2e3f4a5b","azp":"bench-client","email":"bench@example.com","name":"Bench Client","preferred_username":"bench"}' $((now + 3600)) "$now" "$now" | b64url)
+  tok="$hdr.$body.$(printf '%s.%s' "$hdr" "$body" | openssl dgst -sha256 -sign "$key" -binary | b64url)"
+  sed '/^\[serve/,$d' "$dir/mlops.toml" >"$dir/auth.toml"
+  cat >>"$dir/auth.toml" <<TOML
+[serve]
+prediction_log = "predictions.jsonl"
+
+[serve.auth]
+mode = "jwt"
+issuer = "https://sso.example.com/realms/ml"
+audience = "mlops"
+jwks_file = "jwks.json"
+algorithms = ["RS256"]
+
+[serve.rate_limit]
+rate = "1000000/s"
+burst = 1000000
+key = "sub"
+TOML
+  { cat "$shared/bench/predict.lua"; printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$tok"; } >"$dir/predict-auth.lua"
+  for mode in off on; do
+    rm -f "$dir"/predictions.jsonl*
+    port=$(free_port)
+    if [ "$mode" = on ]; then
+      (cd "$dir" && exec "$bin" -q -C auth.toml serve --model model.json --bind "127.0.0.1:$port" 2>"$dir/mlops-auth.err") &
+    else
+      (cd "$dir" && exec "$bin" -q serve --model model.json --bind "127.0.0.1:$port" 2>"$dir/mlops.err") &
+    fi
+    mpid=$!; pids+=("$mpid")
+    wait_up "$port"
+    if [ "$mode" = on ]; then
+      read -r a_rps a_p99 a_bad < <(script="$dir/predict-auth.lua" bench auth-on "$port")
+    else
+      read -r o_rps o_p99 o_bad < <(bench auth-off "$port")
+    fi
+    kill -TERM "$mpid"; wait "$mpid" || true
+  done
+  echo "auth (load average: $(cut -d' ' -f1-3 /proc/loadavg)), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict"
+  printf '  auth and rate limit off  %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$o_rps" "$o_p99" "$o_bad"
+  printf '  JWT RS256 + rate limit   %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$a_rps" "$a_p99" "$a_bad"
+  awk -v a="$a_rps" -v b="$o_rps" 'BEGIN {printf "  throughput with auth: %.1f %% of without (target: at least 85 %%, p99 under 10 ms)\n", 100*a/b}'
+}
+
+if [ "${AUTH_ONLY:-0}" = 1 ]; then auth_case; exit 0; fi
 
 for run in $(seq "$RUNS"); do
   load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -115,3 +172,5 @@ for run in $(seq "$RUNS"); do
   awk -v a="$m_rps" -v b="$p_rps" -v c="$m_p99" -v d="$p_p99" \
     'BEGIN {printf "  throughput %.1fx the peer, p99 %.1fx lower\n", a/b, d/c}'
 done
+
+if [ "${AUTH:-0}" = 1 ]; then auth_case; fi

@@ -89,6 +89,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
+    /// Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)
+    Token(TokenArgs),
 }
 
 /// `--bump`.
@@ -427,6 +429,29 @@ pub struct ServeArgs {
     /// Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// `--role` of `mlops token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    /// Inference and model metadata routes
+    Predict,
+    /// The admin API
+    Admin,
+}
+
+/// `mlops token`
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// A role the token grants (repeat for both)
+    #[arg(long, value_enum, value_name = "ROLE", required = true)]
+    pub role: Vec<TokenRole>,
+    /// Lifetime: a number with s, m, h or d (like 15m)
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub ttl: String,
+    /// The token's subject (sub)
+    #[arg(long, value_name = "NAME", default_value = "mlops-dev")]
+    pub sub: String,
 }
 
 /// `mlops completions`

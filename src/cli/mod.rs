@@ -15,6 +15,7 @@ mod package;
 mod predict;
 mod serve;
 mod show;
+mod token;
 mod topics;
 mod train;
 mod validate;
@@ -86,6 +87,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::AbtestAnalyze(a) => abtest::run(a, cli, env, out),
         Command::Serve(a) => serve::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),
+        Command::Token(a) => token::run(a, cli, env, out),
     }
 }
 

@@ -79,9 +79,43 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "max_batch_rows",
             "timeout_s",
             "tls",
+            "header_timeout_s",
+            "body_timeout_s",
+            "max_connections",
+            "max_in_flight",
+            "auth",
+            "rate_limit",
         ],
     ),
-    ("serve.tls", &["cert", "key"]),
+    ("serve.tls", &["cert", "key", "client_ca"]),
+    (
+        "serve.auth",
+        &[
+            "mode",
+            "protect",
+            "issuer",
+            "audience",
+            "algorithms",
+            "leeway_s",
+            "jwks_file",
+            "jwks_url",
+            "secret_env",
+            "roles_claim",
+            "audit_log",
+            "roles",
+        ],
+    ),
+    (
+        "serve.rate_limit",
+        &[
+            "rate",
+            "burst",
+            "key",
+            "trusted_proxies",
+            "max_keys",
+            "roles",
+        ],
+    ),
     ("registry", &["remote", "stages"]),
     ("project", &["name", "description"]),
     (
@@ -166,6 +200,10 @@ pub fn known_keys() -> Vec<String> {
     // Tables with free names (an environment, a metric) are not in TABLES.
     for (table, fields) in [
         ("validate.thresholds.METRIC", serde_fields::<Bound>()),
+        (
+            "serve.rate_limit.roles.ROLE",
+            serde_fields::<crate::project::types::RoleLimit>(),
+        ),
         ("environments.NAME", serde_fields::<EnvironmentSection>()),
         ("environments.NAME.health", serde_fields::<HealthSection>()),
         (
@@ -228,6 +266,14 @@ mod tests {
             ("validate.data", serde_fields::<DataChecksSection>()),
             ("serve", serde_fields::<ServeSection>()),
             ("serve.tls", serde_fields::<TlsSection>()),
+            (
+                "serve.auth",
+                serde_fields::<crate::project::types::AuthSection>(),
+            ),
+            (
+                "serve.rate_limit",
+                serde_fields::<crate::project::types::RateLimitSection>(),
+            ),
         ];
         for (name, fields) in cases {
             assert!(!fields.is_empty(), "[{name}]");

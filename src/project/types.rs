@@ -66,6 +66,77 @@ pub struct ServeSection {
     pub timeout_s: Option<f64>,
     /// TLS certificate and key (PEM).
     pub tls: Option<TlsSection>,
+    /// Seconds a client has to send a request's headers, and the longest a
+    /// keep-alive connection may idle before its next request (default 10).
+    pub header_timeout_s: Option<f64>,
+    /// Seconds a client has to send a request's body (default 30).
+    pub body_timeout_s: Option<f64>,
+    /// Most open connections; more wait in the listen backlog (default 10,000).
+    pub max_connections: Option<usize>,
+    /// Most requests handled at once; more get 503 (default 1,024).
+    pub max_in_flight: Option<usize>,
+    /// Who may call what.
+    pub auth: Option<AuthSection>,
+    /// How often a caller may call.
+    pub rate_limit: Option<RateLimitSection>,
+}
+
+/// `[serve.auth]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// `none` (default), `token` or `jwt`.
+    pub mode: Option<String>,
+    /// Route groups that need a credential: `predict`, `admin`.
+    pub protect: Option<Vec<String>>,
+    /// jwt: the required `iss`.
+    pub issuer: Option<String>,
+    /// jwt: the required `aud`.
+    pub audience: Option<String>,
+    /// jwt: accepted algorithms (HS256, RS256, ES256, EdDSA).
+    pub algorithms: Option<Vec<String>>,
+    /// jwt: clock skew allowed on `exp`/`nbf`, seconds (default 60).
+    pub leeway_s: Option<u64>,
+    /// jwt: a JWKS file.
+    pub jwks_file: Option<PathBuf>,
+    /// jwt: a JWKS URL (an OIDC issuer's `jwks_uri`).
+    pub jwks_url: Option<String>,
+    /// jwt: the env var holding the HS256 secret.
+    pub secret_env: Option<String>,
+    /// jwt: the claim listing roles (default: `scope`, then `roles`).
+    pub roles_claim: Option<String>,
+    /// JSON Lines audit log of admin calls.
+    pub audit_log: Option<PathBuf>,
+    /// Role → claim values granting it.
+    pub roles: Option<indexmap::IndexMap<String, Vec<String>>>,
+}
+
+/// `[serve.rate_limit]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSection {
+    /// `N/s`, `N/min` or `N/h`.
+    pub rate: String,
+    /// Requests admitted at once (default: the rate's N).
+    pub burst: Option<u32>,
+    /// `sub`, `ip` (default) or `header:NAME`.
+    pub key: Option<String>,
+    /// CIDRs of proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Most keys remembered (default 100,000).
+    pub max_keys: Option<usize>,
+    /// Per-role rate and burst.
+    pub roles: Option<indexmap::IndexMap<String, RoleLimit>>,
+}
+
+/// `[serve.rate_limit.roles.ROLE]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleLimit {
+    /// `N/s`, `N/min` or `N/h`.
+    pub rate: String,
+    /// Requests admitted at once.
+    pub burst: Option<u32>,
 }
 
 /// `serve.tls`.
@@ -76,6 +147,8 @@ pub struct TlsSection {
     pub cert: PathBuf,
     /// Private key, PEM.
     pub key: PathBuf,
+    /// Require client certificates signed by this CA (PEM).
+    pub client_ca: Option<PathBuf>,
 }
 
 /// `[registry]`: where tags are pushed and which stages exist.

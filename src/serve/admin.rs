@@ -22,7 +22,7 @@ pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 
 /// `None` when the request may use the admin API, else the refusal.
 fn deny(app: &App, headers: &HeaderMap) -> Option<Response> {
-    if app.admin_token.is_none() {
+    if !app.admin_on() {
         return Some(error(
             StatusCode::NOT_FOUND,
             "the admin API is off: start the server with the variable named by [serve].admin_token_env set",

@@ -13,9 +13,14 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde_json::{Value as Json, json};
 
+use super::auth::{AuditLog, Auth, Role};
 use super::log::{Feedback, PredictionLog};
 use super::metrics::Metrics;
+use super::ratelimit::RateLimiter;
 use super::state::Models;
+
+/// Default cap on requests handled at once.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 
 /// Everything a handler needs.
 #[derive(Debug)]
@@ -38,6 +43,14 @@ pub struct App {
     pub timeout: Duration,
     /// The state folder, when the server keeps what it is given.
     pub state: std::sync::OnceLock<Arc<super::persist::StateDir>>,
+    /// Who may call what.
+    pub auth: Arc<Auth>,
+    /// The audit log of admin calls, when configured.
+    pub audit: Option<AuditLog>,
+    /// Requests handled at once; none free: 503.
+    pub slots: tokio::sync::Semaphore,
+    /// Per-caller rate limits, when configured.
+    pub limiter: Option<RateLimiter>,
     next_id: AtomicU64,
     id_prefix: String,
 }
@@ -57,6 +70,7 @@ impl App {
         let nanos = SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let admin_token_copy = admin_token.clone();
         App {
             models,
             metrics,
@@ -67,12 +81,37 @@ impl App {
             max_rows,
             timeout,
             state: std::sync::OnceLock::new(),
+            auth: Arc::new(Auth::token_only(admin_token_copy)),
+            audit: None,
+            slots: tokio::sync::Semaphore::new(DEFAULT_MAX_IN_FLIGHT),
+            limiter: None,
             next_id: AtomicU64::new(1),
             id_prefix: format!(
                 "{:08x}",
                 (nanos as u64) ^ u64::from(std::process::id()) << 32
             ),
         }
+    }
+
+    /// Use `auth` (and `audit`) to decide who may call what.
+    #[must_use]
+    pub fn with_auth(mut self, auth: Arc<Auth>, audit: Option<AuditLog>) -> App {
+        self.auth = auth;
+        self.audit = audit;
+        self
+    }
+
+    /// Handle at most `n` requests at once, and limit callers with `limiter`.
+    #[must_use]
+    pub fn with_limits(mut self, n: usize, limiter: Option<RateLimiter>) -> App {
+        self.slots = tokio::sync::Semaphore::new(n.clamp(1, tokio::sync::Semaphore::MAX_PERMITS));
+        self.limiter = limiter;
+        self
+    }
+
+    /// Whether the admin API answers at all.
+    pub(crate) fn admin_on(&self) -> bool {
+        self.auth.admin_on()
     }
 
     /// The request's `x-request-id` when it is a sane one, else a new id.
@@ -92,29 +131,15 @@ impl App {
         )
     }
 
-    /// Whether the request carries the admin token (constant-time compare).
+    /// Whether the request may use the admin API: the admin token, or (in
+    /// `jwt` mode) a token with the admin role.
     pub(crate) fn is_admin(&self, headers: &HeaderMap) -> bool {
-        let Some(token) = &self.admin_token else {
-            return false;
-        };
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        constant_time_eq(given.as_bytes(), token.as_bytes())
+        self.auth.admin_on() && self.auth.check(headers, Role::Admin).is_ok()
     }
 }
 
-/// Compare two byte strings in time that depends only on their lengths.
-#[must_use]
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in a.iter().enumerate() {
-        diff |= x ^ b.get(i).copied().unwrap_or(!x);
-    }
-    diff == 0
-}
+// Its former path, `serve::app::constant_time_eq`, keeps working.
+pub use super::auth::constant_time_eq;
 
 /// A JSON response.
 pub(crate) fn json_response(status: StatusCode, doc: &Json) -> Response {

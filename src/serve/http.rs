@@ -16,6 +16,7 @@ use axum::routing::{get, post, put};
 use serde_json::{Value as Json, json};
 
 use super::app::{error, json_response, read_body};
+use super::auth::{Caller, Denied, Role};
 use super::log::{Entry, NotRecorded, Subject};
 use super::metrics::Metrics;
 use super::model::{BadRequest, Model, clip};
@@ -87,6 +88,7 @@ pub fn router(app: Shared) -> Router {
                 ),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), gate))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             guard,
@@ -103,8 +105,26 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Every request: the in-flight gauge and the timeout.
+/// Every request: the in-flight gauge and cap, and the timeout.
 async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    // Health, readiness and metrics are never turned away: probes must see
+    // a busy server as alive.
+    let _slot = if Role::of_path(req.uri().path()).is_some() {
+        match app.slots.try_acquire() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                let mut r = error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is handling as many requests as it may ([serve].max_in_flight); retry shortly",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return r;
+            }
+        }
+    } else {
+        None
+    };
     app.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
     let _g = InFlight(&app.metrics);
     match tokio::time::timeout(app.timeout, next.run(req)).await {
@@ -117,6 +137,131 @@ async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Response 
             ),
         ),
     }
+}
+
+/// Protected routes: who is calling (`[serve.auth]`), how often
+/// (`[serve.rate_limit]`), and the admin audit log.
+async fn gate(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
+    let Some(role) = Role::of_path(req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let caller = if app.auth.protects(role) {
+        match authenticate(&app, req.headers(), role).await {
+            Ok(c) => Some(c),
+            Err(d) => {
+                let (status, msg, h) = d.parts();
+                let mut r = error(status, &msg);
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, h);
+                return r;
+            }
+        }
+    } else {
+        None
+    };
+    let verdict = app.limiter.as_ref().map(|l| {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        l.check(role, l.key_of(peer, req.headers(), caller.as_ref()))
+    });
+    if let Some(v) = verdict.as_ref().filter(|v| !v.allowed) {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "too many requests ([serve.rate_limit]); retry after {} s",
+                v.retry_after
+            ),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(v.retry_after));
+        return rate_headers(r, v);
+    }
+    let audit = (role == Role::Admin && app.audit.is_some()).then(|| {
+        let subject = caller.as_ref().and_then(|c| c.subject.clone()).or_else(|| {
+            app.is_admin(req.headers())
+                .then(|| "admin-token".to_string())
+        });
+        (subject, req.method().to_string(), req.uri().clone())
+    });
+    if let Some(c) = caller {
+        req.extensions_mut().insert(c);
+    }
+    let mut resp = next.run(req).await;
+    if let (Some((subject, method, uri)), Some(log)) = (audit, &app.audit) {
+        let (r, version) = audited_version(resp, &method).await;
+        resp = r;
+        let model = uri
+            .path()
+            .strip_prefix("/admin/models/")
+            .map(|m| clip(m).to_string());
+        let action = format!("{method} {}", uri.path());
+        let status = resp.status().as_u16();
+        if log
+            .record(
+                subject.as_deref(),
+                &action,
+                model.as_deref(),
+                version.as_deref(),
+                status,
+            )
+            .is_err()
+        {
+            app.metrics
+                .dropped_log_lines
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    match &verdict {
+        Some(v) => rate_headers(resp, v),
+        None => resp,
+    }
+}
+
+/// The version an admin call acted on, read from its (small, JSON) answer:
+/// `version` of an upload, else the first model's champion. Reads (GET,
+/// such as the A/B export) are passed through untouched.
+async fn audited_version(resp: Response, method: &str) -> (Response, Option<String>) {
+    if method == "GET" {
+        return (resp, None);
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (Response::from_parts(parts, Body::empty()), None);
+    };
+    let doc: Json = serde_json::from_slice(&bytes).unwrap_or(Json::Null);
+    let version = doc
+        .get("version")
+        .or_else(|| doc.pointer("/models/0/champion/version"))
+        .and_then(Json::as_str)
+        .map(|v| clip(v).to_string());
+    (Response::from_parts(parts, Body::from(bytes)), version)
+}
+
+/// Check the caller, fetching the issuer's keys again (off the async
+/// workers) when the token names a key not seen yet.
+async fn authenticate(app: &Shared, headers: &HeaderMap, role: Role) -> Result<Caller, Denied> {
+    match app.auth.check(headers, role) {
+        Err(d) if app.auth.may_know_more(&d) => {
+            let auth = Arc::clone(&app.auth);
+            let headers = headers.clone();
+            tokio::task::spawn_blocking(move || auth.check_refreshing(&headers, role))
+                .await
+                .unwrap_or(Err(d))
+        }
+        r => r,
+    }
+}
+
+fn rate_headers(mut r: Response, v: &super::ratelimit::Verdict) -> Response {
+    let h = r.headers_mut();
+    if let Ok(x) = HeaderValue::from_str(&v.policy) {
+        h.insert("ratelimit-policy", x);
+    }
+    if let Ok(x) = HeaderValue::from_str(&v.state) {
+        h.insert("ratelimit", x);
+    }
+    r
 }
 
 async fn readyz(State(app): State<Shared>) -> Response {
@@ -149,7 +294,10 @@ async fn ping(State(app): State<Shared>) -> Response {
 }
 
 async fn metrics(State(app): State<Shared>) -> Response {
-    let text = app.metrics.render(&app.models.snapshot());
+    let mut text = app.metrics.render(&app.models.snapshot());
+    if let Some(l) = &app.limiter {
+        text.push_str(&l.render());
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -253,10 +401,12 @@ struct Call {
     request_id: String,
     key: Option<String>,
     force: Option<Variant>,
+    subject: Option<String>,
 }
 
 impl Call {
-    fn new(app: &App, headers: &HeaderMap) -> Call {
+    fn new(app: &App, parts: &axum::http::request::Parts) -> Call {
+        let headers = &parts.headers;
         let force = headers
             .get("x-mlops-variant")
             .and_then(|v| v.to_str().ok())
@@ -271,6 +421,10 @@ impl Call {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
             force,
+            subject: parts
+                .extensions
+                .get::<Caller>()
+                .and_then(|c| c.subject.clone()),
         }
     }
 
@@ -319,6 +473,7 @@ impl Call {
                         latency: elapsed,
                         predictions: preds.to_vec(),
                         single,
+                        subject: self.subject,
                     });
                 }
             }
@@ -344,7 +499,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 async fn predict(State(app): State<Shared>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let mut call = Call::new(&app, &parts.headers);
+    let mut call = Call::new(&app, &parts);
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(&app, "predict", served, None, error(status, msg))
     };
@@ -397,7 +552,7 @@ fn mlflow_error(status: StatusCode, msg: &str) -> Response {
 
 async fn invocations(State(app): State<Shared>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let call = Call::new(&app, &parts.headers);
+    let call = Call::new(&app, &parts);
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(&app, "invocations", served, None, mlflow_error(status, msg))
     };
@@ -450,7 +605,7 @@ async fn v2_infer_version(
 
 async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let call = Call::new(app, &parts.headers);
+    let call = Call::new(app, &parts);
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(app, "v2_infer", served, None, error(status, msg))
     };
@@ -519,7 +674,7 @@ async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -
 }
 
 async fn feedback(State(app): State<Shared>, req: Request) -> Response {
-    if app.admin_token.is_none() {
+    if !app.admin_on() {
         // Nobody could export what it records.
         return error(StatusCode::NOT_FOUND, super::log::FEEDBACK_OFF);
     }

@@ -46,6 +46,8 @@ pub struct Entry {
     pub predictions: Vec<Option<f64>>,
     /// Whether the request was a single row (then `prediction` is a number).
     pub single: bool,
+    /// The authenticated caller's subject (`[serve.auth]`).
+    pub subject: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +60,8 @@ struct Line<'a> {
     key: Option<&'a str>,
     latency_ms: f64,
     prediction: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
 }
 
 /// RFC 3339 with milliseconds.
@@ -83,6 +87,7 @@ impl Entry {
             } else {
                 serde_json::json!(self.predictions)
             },
+            subject: self.subject.as_deref(),
         };
         let mut v = serde_json::to_vec(&line).unwrap_or_default();
         v.push(b'\n');
@@ -521,6 +526,7 @@ mod tests {
             latency: Duration::from_micros(1500),
             predictions: vec![Some(2.5)],
             single: true,
+            subject: None,
         }
     }
 

@@ -9,14 +9,18 @@
 //! keeps what the server is given (bundles, slots, A/B observations) in a
 //! state folder and restores it before the server listens.
 
+pub mod access;
 pub mod admin;
 pub mod app;
+pub mod auth;
+pub mod conn;
 pub mod http;
 pub mod log;
 pub mod metrics;
 pub mod mlflow;
 pub mod model;
 pub mod persist;
+pub mod ratelimit;
 pub mod rest;
 pub mod state;
 pub mod tls;
@@ -75,6 +79,30 @@ pub struct Config {
     pub env_dir: Option<PathBuf>,
     /// How often the folder is looked at.
     pub watch_every: Duration,
+    /// `[serve.tls].client_ca`: require client certificates signed by it.
+    pub client_ca: Option<PathBuf>,
+    /// Who may call what.
+    pub auth: access::AuthSettings,
+    /// How often callers may call.
+    pub rate_limit: Option<access::RateSettings>,
+    /// Timeouts and the connection cap.
+    pub limits: conn::Limits,
+    /// Requests handled at once.
+    pub max_in_flight: usize,
+}
+
+/// Seconds from the project file as a duration of at most a day; `key`
+/// names it when it is not a positive number.
+fn seconds(v: Option<f64>, default: f64, key: &str) -> Result<Duration> {
+    let s = v.unwrap_or(default);
+    if s.is_nan() || s <= 0.0 {
+        return Err(Error::usage(format!(
+            "[serve].{key} = {s} must be a positive number of seconds"
+        )));
+    }
+    Ok(Duration::try_from_secs_f64(s)
+        .unwrap_or(Duration::MAX)
+        .min(Duration::from_secs(86_400)))
 }
 
 impl Config {
@@ -115,7 +143,43 @@ impl Config {
             tls: sv.tls.as_ref().map(|t| (resolve(&t.cert), resolve(&t.key))),
             env_dir: None,
             watch_every: Duration::from_millis(500),
+            client_ca: sv
+                .tls
+                .as_ref()
+                .and_then(|t| t.client_ca.as_deref())
+                .map(&resolve),
+            auth: access::auth_settings(sv.auth.as_ref(), &resolve, &|v| std::env::var(v).ok())?,
+            rate_limit: access::rate_settings(sv.rate_limit.as_ref())?,
+            limits: conn::Limits {
+                header_timeout: seconds(
+                    sv.header_timeout_s,
+                    conn::DEFAULT_HEADER_TIMEOUT_S,
+                    "header_timeout_s",
+                )?,
+                body_timeout: seconds(
+                    sv.body_timeout_s,
+                    conn::DEFAULT_BODY_TIMEOUT_S,
+                    "body_timeout_s",
+                )?,
+                max_connections: positive(
+                    sv.max_connections,
+                    conn::DEFAULT_MAX_CONNECTIONS,
+                    "max_connections",
+                )?,
+            },
+            max_in_flight: positive(
+                sv.max_in_flight,
+                app::DEFAULT_MAX_IN_FLIGHT,
+                "max_in_flight",
+            )?,
         })
+    }
+}
+
+fn positive(v: Option<usize>, default: usize, key: &str) -> Result<usize> {
+    match v {
+        Some(0) => Err(Error::usage(format!("[serve].{key} must be at least 1"))),
+        v => Ok(v.unwrap_or(default)),
     }
 }
 
@@ -155,10 +219,23 @@ pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         .enable_all()
         .build()
         .map_err(|e| Error::usage(format!("cannot start the server's runtime: {e}")))?;
-    rt.block_on(run(config, initial, events))
+    // Keys are fetched before the runtime starts (the fetch blocks).
+    let auth = auth::Auth::new(
+        config.auth.mode.clone(),
+        config.auth.protect_predict,
+        config.auth.protect_admin,
+        config.admin_token.clone(),
+    )
+    .map_err(Error::usage)?;
+    rt.block_on(run(config, initial, events, Arc::new(auth)))
 }
 
-async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) -> Result<()> {
+async fn run(
+    config: Config,
+    initial: Option<Model>,
+    events: Arc<dyn Events>,
+    auth: Arc<auth::Auth>,
+) -> Result<()> {
     let models = Arc::new(Models::new());
     let restored = match &config.state_dir {
         Some(dir) => Some(restore(dir, &models, &*events)?),
@@ -189,20 +266,30 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         )
     });
     let tls = match &config.tls {
-        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        Some((cert, key)) => Some(tls::server_config(cert, key, config.client_ca.as_deref())?),
         None => None,
     };
     let (listener, addr) = bind(config.bind).await?;
-    let app = Arc::new(app::App::new(
-        Arc::clone(&models),
-        Arc::clone(&metrics),
-        log,
-        config.admin_token.clone(),
-        config.max_body_bytes,
-        config.max_batch_rows,
-        config.timeout,
-    ));
-    if app.admin_token.is_none() {
+    let app = Arc::new(
+        app::App::new(
+            Arc::clone(&models),
+            Arc::clone(&metrics),
+            log,
+            config.admin_token.clone(),
+            config.max_body_bytes,
+            config.max_batch_rows,
+            config.timeout,
+        )
+        .with_auth(auth, config.auth.audit_log.clone().map(auth::AuditLog::new))
+        .with_limits(
+            config.max_in_flight,
+            config
+                .rate_limit
+                .as_ref()
+                .map(access::RateSettings::limiter),
+        ),
+    );
+    if !app.admin_on() {
         events.info("admin API off (no token in the variable named by [serve].admin_token_env); /feedback is refused too, since nobody could export it");
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -218,7 +305,14 @@ async fn run(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
     let router = http::router(Arc::clone(&app));
     let scheme = if tls.is_some() { "https" } else { "http" };
     events.listening(&format!("{scheme}://{addr}"));
-    let served = accept(listener, tls, router, stop_tx);
+    let served = accept(
+        listener,
+        tls,
+        router,
+        config.limits,
+        stop_tx,
+        stop_rx.clone(),
+    );
     // Once a signal came, in-flight requests get the request timeout plus
     // a margin to finish; then the server stops regardless.
     let deadline = config.timeout.saturating_add(Duration::from_secs(5));
@@ -353,23 +447,25 @@ async fn accept(
     listener: tokio::net::TcpListener,
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     router: axum::Router,
+    limits: conn::Limits,
     stop_tx: tokio::sync::watch::Sender<bool>,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let signal = async move {
+    tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
-    };
+    });
     match tls {
         Some(cfg) => {
             let l = tls::TlsListener::new(listener, cfg);
-            axum::serve(l, router).with_graceful_shutdown(signal).await
+            conn::run(l, router, limits, stop_rx).await
         }
         None => {
             use axum::serve::ListenerExt as _;
             let l = listener.tap_io(|s| {
                 let _ = s.set_nodelay(true);
             });
-            axum::serve(l, router).with_graceful_shutdown(signal).await
+            conn::run(l, router, limits, stop_rx).await
         }
     }
 }
@@ -447,6 +543,7 @@ mod tests {
             tls: Some(crate::project::TlsSection {
                 cert: "c.pem".into(),
                 key: "k.pem".into(),
+                client_ca: None,
             }),
             ..ServeSection::default()
         };

@@ -19,11 +19,16 @@ use crate::error::{Error, Result, display_path};
 /// Longest a client may take to finish its handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The rustls configuration of a certificate chain and key in PEM files.
+/// The rustls configuration of a certificate chain and key in PEM files;
+/// with `client_ca`, clients must present a certificate signed by it.
 ///
 /// # Errors
 /// Unreadable or invalid files, or a key that does not match (exit 2).
-pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<Arc<ServerConfig>> {
     let bad = |p: &Path, what: &str, e: &dyn std::fmt::Display| {
         Error::usage(format!(
             "[serve.tls] {what} {}: {e}; give a PEM file",
@@ -39,18 +44,46 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
     }
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, "key", &e))?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let mut cfg = ServerConfig::builder_with_provider(provider)
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::usage(format!("[serve.tls]: {e}")))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| {
-            Error::usage(format!(
-                "[serve.tls]: the certificate and key do not make a usable pair: {e}"
-            ))
-        })?;
+        .map_err(|e| Error::usage(format!("[serve.tls]: {e}")))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => builder.with_client_cert_verifier(client_verifier(ca, provider)?),
+    };
+    let mut cfg = builder.with_single_cert(certs, key).map_err(|e| {
+        Error::usage(format!(
+            "[serve.tls]: the certificate and key do not make a usable pair: {e}"
+        ))
+    })?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
+}
+
+/// A verifier accepting only client certificates signed by the CA in `ca`.
+fn client_verifier(
+    ca: &Path,
+    provider: Arc<tokio_rustls::rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn tokio_rustls::rustls::server::danger::ClientCertVerifier>> {
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::usage(format!(
+            "[serve.tls] client_ca {}: {e}; give the CA certificate as PEM",
+            display_path(ca)
+        ))
+    };
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).map_err(|e| bad(&e))? {
+        roots.add(c.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(bad(&"no certificate in it"));
+    }
+    tokio_rustls::rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider,
+    )
+    .build()
+    .map_err(|e| bad(&e))
 }
 
 /// A listener handing out TLS streams whose handshake is done.

@@ -9,6 +9,8 @@ mod abtest;
 #[cfg(unix)] // the server's signals
 mod abtest_loop;
 mod architecture;
+#[cfg(unix)] // uses the serve test's server
+mod auth;
 mod classify;
 mod cli;
 mod common;

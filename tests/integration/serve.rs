@@ -28,7 +28,7 @@ pub struct Server {
 impl Server {
     /// Start `mlops serve --bind 127.0.0.1:0 ARGS` in `t`'s folder.
     #[track_caller]
-    fn start(t: &Test, args: &[&str]) -> Server {
+    pub(crate) fn start(t: &Test, args: &[&str]) -> Server {
         Server::start_with(t, args, &[])
     }
 
@@ -86,7 +86,7 @@ impl Server {
         self.http.get(self.u(path)).send().unwrap()
     }
 
-    fn post_json(&self, path: &str, body: &Value) -> Response {
+    pub(crate) fn post_json(&self, path: &str, body: &Value) -> Response {
         self.http
             .post(self.u(path))
             .header("content-type", "application/json")
@@ -99,7 +99,7 @@ impl Server {
         self.http.request(method, self.u(path)).bearer_auth(TOKEN)
     }
 
-    fn addr(&self) -> String {
+    pub(crate) fn addr(&self) -> String {
         self.url.trim_start_matches("http://").to_string()
     }
 
@@ -167,7 +167,7 @@ fn error_of(r: Response, status: u16, want: &str) {
 }
 
 /// The example model, trained once per test process.
-fn model() -> &'static mlops::model::Artifact {
+pub(crate) fn model() -> &'static mlops::model::Artifact {
     static M: std::sync::OnceLock<mlops::model::Artifact> = std::sync::OnceLock::new();
     M.get_or_init(|| train_in_process(&example_toml()))
 }
@@ -224,7 +224,7 @@ fn expected(art: &mlops::model::Artifact, row: &Value) -> f64 {
     m.predict_one(&r).unwrap()
 }
 
-fn with_model() -> Test {
+pub(crate) fn with_model() -> Test {
     let t = Test::new();
     t.write("model.json", model().to_json());
     t

@@ -1,0 +1,683 @@
+//! `[serve.auth]`, `[serve.rate_limit]` and the connection limits of
+//! `mlops serve`: the real binary, tokens minted with the `jsonwebtoken`
+//! crate from the fixed keys in `tests/data/jwt/` (see its `make.sh`), and
+//! raw sockets for slow clients.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+use crate::common::{Test, repo, toml_str};
+use crate::serve::{Server, model, row, with_model};
+
+const ISS: &str = "https://issuer.test";
+const AUD: &str = "mlops-test";
+
+fn jwt_dir() -> std::path::PathBuf {
+    repo().join("tests/data/jwt")
+}
+
+fn secret() -> String {
+    std::fs::read_to_string(jwt_dir().join("hs256.secret")).unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Sign `claims` with the committed key of `alg` under `kid`.
+fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
+    let pem = |f: &str| std::fs::read(jwt_dir().join(f)).unwrap();
+    let key = match alg {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem("rs256.key.pem")).unwrap(),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem("es256.key.pem")).unwrap(),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(&pem("ed25519.key.pem")).unwrap(),
+        _ => EncodingKey::from_secret(secret().as_bytes()).unwrap(),
+    };
+    let mut h = Header::new(alg);
+    h.kid = kid.map(str::to_string);
+    encode(&h, claims, &key).unwrap()
+}
+
+fn claims(scope: &str) -> Value {
+    json!({"iss": ISS, "aud": AUD, "sub": "alice", "scope": scope, "exp": now() + 600})
+}
+
+fn b64(v: &[u8]) -> String {
+    use std::fmt::Write as _;
+    // base64url without padding, enough for the hand-made tokens below.
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for c in v.chunks(3) {
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=c.len() {
+            let _ = write!(out, "{}", A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// HS256 over `header.payload` with `key`, by hand (for forged tokens).
+fn hs256_with(key: &[u8], header: &Value, payload: &Value) -> String {
+    let msg = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(payload.to_string().as_bytes())
+    );
+    let k = EncodingKey::from_secret(key).unwrap();
+    let sig = jsonwebtoken::crypto::sign(msg.as_bytes(), &k, Algorithm::HS256).unwrap();
+    format!("{msg}.{sig}")
+}
+
+fn jwt_project(t: &Test, extra: &str) {
+    std::fs::copy(jwt_dir().join("jwks.json"), t.root().join("jwks.json")).unwrap();
+    t.write(
+        "mlops.toml",
+        format!(
+            "[serve]\nprediction_log = \"logs/p.jsonl\"\n[serve.auth]\nmode = \"jwt\"\nissuer = {}\naudience = {}\njwks_file = \"jwks.json\"\nsecret_env = \"MLOPS_TEST_JWT_SECRET\"\nleeway_s = 30\naudit_log = \"logs/audit.jsonl\"\n{extra}",
+            toml_str(ISS),
+            toml_str(AUD)
+        ),
+    );
+}
+
+fn start_jwt(t: &Test) -> Server {
+    let secret = secret();
+    Server::start_with(
+        t,
+        &["--model", "model.json"],
+        &[
+            ("MLOPS_TEST_JWT_SECRET", secret.as_str()),
+            ("MLOPS_ADMIN_TOKEN", "unused"),
+        ],
+    )
+}
+
+/// Call the three inference protocols with `token`; each answer's status
+/// and `WWW-Authenticate`.
+fn call_all(s: &Server, token: Option<&str>) -> Vec<(u16, String)> {
+    let name = model().name.clone();
+    let mut inputs = Vec::new();
+    for (k, v) in row().as_object().unwrap() {
+        let dt = if v.is_string() { "BYTES" } else { "FP64" };
+        inputs.push(json!({"name": k, "shape": [1], "datatype": dt, "data": [v]}));
+    }
+    let calls = [
+        ("/predict".to_string(), json!({"features": row()})),
+        (
+            format!("/v2/models/{name}/infer"),
+            json!({"inputs": inputs}),
+        ),
+        (
+            "/invocations".to_string(),
+            json!({"dataframe_records": [row()]}),
+        ),
+    ];
+    calls
+        .iter()
+        .map(|(path, body)| {
+            let mut rq = s
+                .http
+                .post(s.u(path))
+                .header("content-type", "application/json")
+                .body(body.to_string());
+            if let Some(t) = token {
+                rq = rq.bearer_auth(t);
+            }
+            let r = rq.send().unwrap();
+            let h = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (r.status().as_u16(), h)
+        })
+        .collect()
+}
+
+#[track_caller]
+fn expect(s: &Server, token: Option<&str>, status: u16, description: &str) {
+    for (i, (got, h)) in call_all(s, token).into_iter().enumerate() {
+        assert_eq!(got, status, "call {i}: {h}");
+        if status == 401 {
+            assert_eq!(
+                h,
+                format!(
+                    "Bearer realm=\"mlops\", error=\"invalid_token\", error_description=\"{description}\""
+                ),
+                "call {i}"
+            );
+        } else if status == 403 {
+            assert!(h.contains("error=\"insufficient_scope\""), "call {i}: {h}");
+        }
+        if let Some(t) = token {
+            assert!(!h.contains(t), "the token is never echoed");
+        }
+    }
+}
+
+#[test]
+fn jwt_matrix_over_every_inference_protocol() {
+    let t = with_model();
+    jwt_project(&t, "");
+    let s = start_jwt(&t);
+    let n = now();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = claims("predict");
+        f(&mut c);
+        sign(Algorithm::RS256, Some("rs1"), &c)
+    };
+    // Valid, with each algorithm; health stays public.
+    expect(
+        &s,
+        Some(&sign(Algorithm::RS256, Some("rs1"), &claims("predict"))),
+        200,
+        "",
+    );
+    expect(
+        &s,
+        Some(&sign(
+            Algorithm::ES256,
+            Some("es1"),
+            &claims("predict admin"),
+        )),
+        200,
+        "",
+    );
+    expect(
+        &s,
+        Some(&sign(Algorithm::EdDSA, Some("ed1"), &claims("predict"))),
+        200,
+        "",
+    );
+    expect(
+        &s,
+        Some(&sign(Algorithm::HS256, None, &claims("predict"))),
+        200,
+        "",
+    );
+    assert_eq!(s.get("/healthz").status(), 200);
+    assert_eq!(s.get("/metrics").status(), 200);
+    // Time: expired, within and beyond leeway (30 s), nbf.
+    expect(
+        &s,
+        Some(&with(&|c| c["exp"] = json!(n - 120))),
+        401,
+        "the token has expired",
+    );
+    expect(&s, Some(&with(&|c| c["exp"] = json!(n - 10))), 200, "");
+    expect(
+        &s,
+        Some(&with(&|c| c["nbf"] = json!(n + 120))),
+        401,
+        "the token is not valid yet (nbf)",
+    );
+    expect(&s, Some(&with(&|c| c["nbf"] = json!(n + 10))), 200, "");
+    expect(
+        &s,
+        Some(&with(&|c| c["exp"] = json!((n + 600).to_string()))),
+        401,
+        "the token's 'exp' claim is not valid",
+    );
+    expect(
+        &s,
+        Some(&with(&|c| {
+            c.as_object_mut().unwrap().remove("exp");
+        })),
+        401,
+        "the token has no 'exp' claim",
+    );
+    // Audience, issuer.
+    expect(
+        &s,
+        Some(&with(&|c| c["aud"] = json!("someone-else"))),
+        401,
+        "the token's audience (aud) is wrong",
+    );
+    expect(
+        &s,
+        Some(&with(&|c| c["iss"] = json!("https://evil.test"))),
+        401,
+        "the token's issuer (iss) is wrong",
+    );
+    // Forgeries: alg none, HS256 keyed with the RSA public key.
+    let payload = claims("predict");
+    let none = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT"}).to_string().as_bytes()),
+        b64(payload.to_string().as_bytes())
+    );
+    expect(&s, Some(&none), 401, "malformed token header");
+    let pubkey = std::fs::read(jwt_dir().join("rs256.pub.pem")).unwrap();
+    let confused = hs256_with(
+        &pubkey,
+        &json!({"alg": "HS256", "typ": "JWT", "kid": "rs1"}),
+        &payload,
+    );
+    expect(
+        &s,
+        Some(&confused),
+        401,
+        "the token's signature does not verify",
+    );
+    // Shape: truncated, oversized, absent; the role missing.
+    let good = sign(Algorithm::RS256, Some("rs1"), &claims("predict"));
+    expect(
+        &s,
+        Some(&good[..good.len() - 10]),
+        401,
+        "the token's signature does not verify",
+    );
+    expect(&s, Some(&good[..20]), 401, "malformed token header");
+    let big = with(&|c| c["pad"] = json!("x".repeat(8200)));
+    let started = Instant::now();
+    expect(&s, Some(&big), 401, "the token is longer than 8192 bytes");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    expect(&s, None, 401, "no bearer token in the Authorization header");
+    expect(
+        &s,
+        Some(&sign(Algorithm::RS256, Some("rs1"), &claims("admin"))),
+        403,
+        "",
+    );
+    expect(
+        &s,
+        Some(&sign(Algorithm::RS256, Some("rs1"), &claims(""))),
+        403,
+        "",
+    );
+    assert_eq!(s.stop(), 0);
+    let log = std::fs::read_to_string(t.root().join("logs/p.jsonl")).unwrap();
+    assert!(log.contains("\"subject\":\"alice\""), "{log}");
+    assert!(!log.contains(&good[..40]), "tokens never reach the log");
+}
+
+#[test]
+fn admin_roles_audit_log_and_key_rotation() {
+    let t = with_model();
+    jwt_project(&t, "");
+    let s = start_jwt(&t);
+    let admin = sign(
+        Algorithm::ES256,
+        Some("es1"),
+        &json!({"iss": ISS, "aud": AUD, "sub": "ops", "roles": ["admin"], "exp": now() + 600}),
+    );
+    let predict = sign(Algorithm::ES256, Some("es1"), &claims("predict"));
+    let r = s
+        .http
+        .get(s.u("/admin/models"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = s
+        .http
+        .get(s.u("/admin/models"))
+        .bearer_auth(&predict)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = s.http.get(s.u("/admin/models")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s
+        .http
+        .put(s.u("/admin/traffic"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(json!({"challenger_percent": 0}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    // A new key (kid rs2) appears in the JWKS: picked up on first sight.
+    let mut jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(t.root().join("jwks.json")).unwrap())
+            .unwrap();
+    let mut k = jwks["keys"][0].clone();
+    k["kid"] = json!("rs2");
+    jwks["keys"].as_array_mut().unwrap().push(k);
+    std::fs::write(t.root().join("jwks.json"), jwks.to_string()).unwrap();
+    expect(
+        &s,
+        Some(&sign(Algorithm::RS256, Some("rs2"), &claims("predict"))),
+        200,
+        "",
+    );
+    // An unknown one stays refused (and the refresh is rate-limited).
+    expect(
+        &s,
+        Some(&sign(Algorithm::RS256, Some("rs9"), &claims("predict"))),
+        401,
+        "the token's key id (kid) is not among the issuer's keys",
+    );
+    assert_eq!(s.stop(), 0);
+    let audit = std::fs::read_to_string(t.root().join("logs/audit.jsonl")).unwrap();
+    let lines: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{audit}");
+    assert_eq!(lines[0]["subject"], "ops");
+    assert_eq!(lines[0]["action"], "GET /admin/models");
+    assert_eq!(lines[0]["result"], 200);
+    assert_eq!(lines[1]["action"], "PUT /admin/traffic");
+    assert_eq!(lines[1]["version"], "unversioned");
+    assert_eq!(lines[1]["result"], 200);
+    assert!(!audit.contains(&admin[..40]));
+}
+
+#[test]
+fn bad_auth_settings_exit_2_naming_the_key() {
+    let t = with_model();
+    jwt_project(&t, "");
+    t.run_args(["serve", "--model", "model.json", "--bind", "127.0.0.1:0"])
+        .code(2)
+        .stderr_contains("[serve.auth].secret_env: the variable MLOPS_TEST_JWT_SECRET is not set");
+    t.write("mlops.toml", "[serve.auth]\nmode = \"jwt\"\nissuer = \"i\"\naudience = \"a\"\njwks_file = \"nope.json\"\n");
+    t.run_args(["serve", "--model", "model.json", "--bind", "127.0.0.1:0"])
+        .code(2)
+        .stderr_contains("[serve.auth].jwks_file");
+}
+
+#[test]
+fn token_mode_protects_predictions_when_asked() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\n[serve.auth]\nmode = \"token\"\nprotect = [\"predict\", \"admin\"]\n",
+    );
+    let s = Server::start_with(
+        &t,
+        &["--model", "model.json"],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+    );
+    expect(&s, None, 401, "no bearer token in the Authorization header");
+    expect(&s, Some("bad-guess"), 401, "wrong token");
+    expect(&s, Some("a-long-enough-token"), 200, "");
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn mlops_token_mints_a_working_token() {
+    let secret = secret();
+    let t = with_model().env("MLOPS_TEST_JWT_SECRET", &secret);
+    jwt_project(&t, "");
+    let out = t.run_args([
+        "token", "--role", "predict", "--ttl", "15m", "--sub", "ci-smoke",
+    ]);
+    out.code(0);
+    let token = out.stdout.trim().to_string();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let s = start_jwt(&t);
+    expect(&s, Some(&token), 200, "");
+    assert_eq!(s.stop(), 0);
+    let log = std::fs::read_to_string(t.root().join("logs/p.jsonl")).unwrap();
+    assert!(log.contains("\"subject\":\"ci-smoke\""), "{log}");
+    t.run_args(["token", "--role", "predict", "--ttl", "soon"])
+        .code(2)
+        .stderr_contains("--ttl");
+}
+
+/// Write a partial request line and wait for the server to hang up.
+fn closed_within(addr: &str, limit: Duration) -> bool {
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(limit + Duration::from_secs(3)))
+        .unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => return started.elapsed() <= limit,
+            Ok(_) => {}
+        }
+    }
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_cannot_starve_health() {
+    let t = with_model().file("mlops.toml", "[serve]\nheader_timeout_s = 1\n");
+    let s = Server::start(&t, &["--model", "model.json"]);
+    assert!(
+        closed_within(&s.addr(), Duration::from_secs(2)),
+        "a slowloris socket is closed within header_timeout + 1 s"
+    );
+    // 500 connections dribbling a request do not stop /healthz.
+    let mut slow = Vec::new();
+    for _ in 0..500 {
+        let mut c = TcpStream::connect(s.addr()).unwrap();
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        slow.push(c);
+    }
+    let started = Instant::now();
+    assert_eq!(s.get("/healthz").status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(slow);
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn connection_and_in_flight_caps() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nmax_connections = 2\nmax_in_flight = 1\nheader_timeout_s = 30\n",
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    // One request holds the only in-flight slot while its body trickles.
+    let mut held = TcpStream::connect(s.addr()).unwrap();
+    held.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut second = TcpStream::connect(s.addr()).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    second
+        .write_all(b"GET /v2/models/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    let _ = second.read_to_string(&mut text);
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("retry-after: 1\r\n"),
+        "{text}"
+    );
+    drop(second);
+    std::thread::sleep(Duration::from_millis(200));
+    // Two open connections: a third waits in the backlog until one closes.
+    let idle = TcpStream::connect(s.addr()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut third = TcpStream::connect(s.addr()).unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    let mut buf = [0u8; 256];
+    assert!(
+        third.read(&mut buf).is_err(),
+        "not served while two connections are open"
+    );
+    drop(held);
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let n = third.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    drop(idle);
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn rate_limit_admits_burst_plus_rate_and_honours_retry_after() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve.rate_limit]\nrate = \"10/s\"\nburst = 5\n",
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let started = Instant::now();
+    let mut ok = 0;
+    let mut last_429 = None;
+    while started.elapsed() < Duration::from_secs(2) {
+        let r = s.post_json("/predict", &json!({"features": row()}));
+        assert!(r.headers().contains_key("ratelimit-policy"));
+        assert!(r.headers().contains_key("ratelimit"));
+        match r.status().as_u16() {
+            200 => ok += 1,
+            429 => last_429 = Some(r),
+            other => panic!("{other}"),
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let want = 5.0 + 10.0 * elapsed;
+    assert!(
+        (f64::from(ok) - want).abs() <= 2.0,
+        "{ok} admitted, expected about {want}"
+    );
+    let r = last_429.expect("a flood is limited");
+    assert_eq!(r.headers()["ratelimit-policy"], "\"predict\";q=10;w=1");
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1);
+    std::thread::sleep(Duration::from_secs(wait));
+    assert_eq!(
+        s.post_json("/predict", &json!({"features": row()}))
+            .status(),
+        200
+    );
+    assert_eq!(s.get("/healthz").status(), 200, "health is never limited");
+    let m = s.get("/metrics").text().unwrap();
+    assert!(
+        m.contains("mlops_rate_limited_total{role=\"predict\"}"),
+        "{m}"
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+/// Serve `body` at every request on a loopback port until the returned
+/// flag is set; the port.
+fn jwks_server(body: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, stop)
+}
+
+#[test]
+fn jwks_url_is_fetched_and_the_last_good_set_kept() {
+    let jwks = std::fs::read_to_string(jwt_dir().join("jwks.json")).unwrap();
+    let (port, stop) = jwks_server(jwks);
+    let t = with_model().file(
+        "mlops.toml",
+        format!(
+            "[serve.auth]\nmode = \"jwt\"\nissuer = {}\naudience = {}\njwks_url = \"http://127.0.0.1:{port}/certs\"\n",
+            toml_str(ISS),
+            toml_str(AUD)
+        ),
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let good = sign(Algorithm::EdDSA, Some("ed1"), &claims("predict"));
+    expect(&s, Some(&good), 200, "");
+    // The issuer goes away: known keys keep working, unknown ones are refused.
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = TcpStream::connect(("127.0.0.1", port));
+    expect(
+        &s,
+        Some(&sign(Algorithm::RS256, Some("rs-new"), &claims("predict"))),
+        401,
+        "the token's key id (kid) is not among the issuer's keys",
+    );
+    expect(
+        &s,
+        Some(&sign(Algorithm::RS256, Some("rs1"), &claims("predict"))),
+        200,
+        "",
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn mutual_tls_wants_a_client_certificate_from_the_ca() {
+    let tls = repo().join("tests/data/tls");
+    let path = |p: &str| toml_str(&tls.join(p).display().to_string());
+    let t = with_model().file(
+        "mlops.toml",
+        format!(
+            "[serve.tls]\ncert = {}\nkey = {}\nclient_ca = {}\n",
+            path("server.pem"),
+            path("server.key"),
+            path("client/client-ca.pem")
+        ),
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let mut pem = std::fs::read(tls.join("client/client.pem")).unwrap();
+    pem.extend(std::fs::read(tls.join("client/client.key")).unwrap());
+    let with_cert = reqwest::blocking::Client::builder()
+        .add_root_certificate(ca.clone())
+        .identity(reqwest::Identity::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(with_cert.get(s.u("/healthz")).send().unwrap().status(), 200);
+    let without = reqwest::blocking::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    assert!(
+        without.get(s.u("/healthz")).send().is_err(),
+        "no client certificate, no answer"
+    );
+    assert_eq!(with_cert.get(s.u("/healthz")).send().unwrap().status(), 200);
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn a_body_slower_than_body_timeout_is_refused() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nbody_timeout_s = 0.5\ntimeout_s = 30\n",
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    let n = c.read(&mut buf).unwrap();
+    let resp = String::from_utf8_lossy(&buf[..n]);
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    assert!(resp.contains("([serve].body_timeout_s)"), "{resp}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(s.stop(), 0);
+}

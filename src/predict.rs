@@ -1,10 +1,11 @@
-//! `predict`: stream a CSV through a model, row by row, so memory does not
-//! grow with the file. The output is the input columns plus `prediction`, in
-//! input order.
+//! `predict`: stream a CSV or Parquet file through a model, row by row, so
+//! memory does not grow with the file. The output (CSV, or Parquet) is the
+//! input columns plus `prediction`, in input order.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
+use crate::data::parquet_write::{OutType, ParquetRowWriter};
 use crate::data::{self, BlockReader, locate, missing_error, parse_level, parse_number};
 use crate::error::{Error, Result};
 use crate::model::{Artifact, Value};
@@ -25,19 +26,72 @@ pub fn predict<R: Read, W: Write>(
     origin: &str,
     output: W,
 ) -> Result<u64> {
+    run(model, Rows::Csv(Box::new(input), origin), |header, _| {
+        Ok(Box::new(PredictionWriter::start(output, header)?))
+    })
+}
+
+/// Where the rows to predict come from.
+pub enum Rows<'a> {
+    /// A CSV stream, named as messages show it.
+    Csv(Box<dyn Read + 'a>, &'a str),
+    /// A Parquet file (every column is read and written back).
+    Parquet(&'a data::ParquetFile),
+}
+
+/// Predict every row of `rows` into `output`, as CSV or (`parquet`) as a
+/// Parquet file with the input's columns typed as in the input (a CSV's
+/// model features as doubles, its other columns as strings) and
+/// `prediction` a nullable double; returns the number of rows.
+pub fn predict_from<W: Write + Send>(
+    model: &Artifact,
+    rows: Rows<'_>,
+    output: W,
+    parquet: bool,
+) -> Result<u64> {
+    run(model, rows, |header, types| {
+        let sink: Box<dyn Sink + '_> = if parquet {
+            let types = types.unwrap_or_else(|| csv_types(model, header));
+            Box::new(ParquetSink::start(output, header, types)?)
+        } else {
+            Box::new(PredictionWriter::start(output, header)?)
+        };
+        Ok(sink)
+    })
+}
+
+/// Predict every row of `rows` into the sink `start` makes from the
+/// header (and, for Parquet, the column types).
+fn run<'o>(
+    model: &Artifact,
+    rows: Rows<'_>,
+    start: impl FnOnce(&[String], Option<Vec<OutType>>) -> Result<Box<dyn Sink + 'o>>,
+) -> Result<u64> {
     let predictor = model.predictor()?;
-    let (mut reader, header) = BlockReader::open(input, origin, data::STREAM_BLOCK)?;
+    let (origin, header, types, feed) = match rows {
+        Rows::Csv(input, origin) => {
+            let (reader, header) = BlockReader::open(input, origin, data::STREAM_BLOCK)?;
+            (origin.to_string(), header, None, Feed::Csv(reader))
+        }
+        Rows::Parquet(f) => (
+            f.origin.clone(),
+            f.header(),
+            Some(f.out_types()),
+            Feed::Parquet(f),
+        ),
+    };
+    let origin = origin.as_str();
     if header.iter().any(|h| h == PREDICTION) {
         return Err(Error::data(format!(
             "{origin}:1: the input already has a column \"{PREDICTION}\"; rename it so the output has one"
         )));
     }
     let cells = CellReader::new(model, &header, origin)?;
-    let mut out = PredictionWriter::start(output, &header)?;
+    let mut out = start(&header, types)?;
     let width = header.len();
     let mut row = vec![Value::Number(0.0); model.features.len()];
     let mut n = 0u64;
-    let mut visit = |fields: &[&[u8]], line: u64, _end: usize| -> Result<()> {
+    let mut visit = |fields: &[&[u8]], line: u64| -> Result<()> {
         if fields.len() != width {
             return Err(Error::data(format!(
                 "{origin}:{line}: expected {width} fields as in the header, found {}; fix the row",
@@ -49,12 +103,82 @@ pub fn predict<R: Read, W: Write>(
         n += 1;
         Ok(())
     };
-    reader.for_each_chunk(
-        &mut |chunk, line| data::visit_chunk(origin, chunk, line, &mut visit),
-        &|_| {},
-    )?;
+    match feed {
+        Feed::Csv(mut reader) => reader.for_each_chunk(
+            &mut |chunk, line| {
+                data::visit_chunk(origin, chunk, line, &mut |f, line, _| visit(f, line))
+            },
+            &|_| {},
+        )?,
+        Feed::Parquet(f) => f.visit_rows(&(0..width).collect::<Vec<_>>(), &mut visit)?,
+    }
+    drop(visit);
     out.finish()?;
     Ok(n)
+}
+
+/// The rows of a [`Rows`], once its header is read.
+enum Feed<'a> {
+    Csv(BlockReader<Box<dyn Read + 'a>>),
+    Parquet(&'a data::ParquetFile),
+}
+
+/// The Parquet column types of a CSV input: the model's numeric features
+/// as doubles, every other column as strings.
+fn csv_types(model: &Artifact, header: &[String]) -> Vec<OutType> {
+    header
+        .iter()
+        .map(|h| {
+            if model.features.contains(h) && !model.categorical.contains_key(h) {
+                OutType::Float
+            } else {
+                OutType::Text
+            }
+        })
+        .collect()
+}
+
+/// Where predictions go.
+trait Sink {
+    /// One output row: the input `fields` and the prediction.
+    fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()>;
+    /// Write what is buffered.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// The output Parquet file: the input columns plus [`PREDICTION`].
+struct ParquetSink<W: Write + Send> {
+    writer: ParquetRowWriter<W>,
+    buf: String,
+}
+
+impl<W: Write + Send> ParquetSink<W> {
+    fn start(output: W, header: &[String], mut types: Vec<OutType>) -> Result<Self> {
+        let mut names = header.to_vec();
+        names.push(PREDICTION.to_string());
+        types.push(OutType::Float);
+        Ok(ParquetSink {
+            writer: ParquetRowWriter::new(output, &names, &types, "the predictions")?,
+            buf: String::new(),
+        })
+    }
+}
+
+impl<W: Write + Send> Sink for ParquetSink<W> {
+    fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
+        self.buf.clear();
+        if let Some(p) = prediction {
+            use std::fmt::Write as _;
+            let _ = write!(self.buf, "{p}");
+        }
+        let mut row: Vec<&[u8]> = fields.to_vec();
+        row.push(self.buf.as_bytes());
+        self.writer.push(&row)
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        self.writer.finish()
+    }
 }
 
 /// Reads the model's features from the cells of an input row.
@@ -174,6 +298,16 @@ struct PredictionWriter<W: Write> {
     wtr: csv::Writer<W>,
     /// The prediction's text, reused from row to row.
     buf: String,
+}
+
+impl<W: Write> Sink for PredictionWriter<W> {
+    fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
+        PredictionWriter::write_row(self, fields, prediction)
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        PredictionWriter::finish(*self)
+    }
 }
 
 impl<W: Write> PredictionWriter<W> {

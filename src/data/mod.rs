@@ -13,7 +13,9 @@
 //! gzip, URLs); `parallel` (parsing on several threads); `streaming` and
 //! `load` (whole inputs); `fingerprint`; `spill`; `split`. Parquet:
 //! `parquet` (files and objects, row group by row group), `cells` (Arrow
-//! columns as cells) and `parquet_table` (batches into tables); `store`
+//! columns as cells), `parquet_table` (batches into tables) and
+//! `parquet_rows` (rows as text fields); `parquet_write` (rows into a
+//! Parquet file); `store`
 //! (object storage: `s3://`, `gs://`, `az://`).
 
 mod blocks;
@@ -28,7 +30,9 @@ mod load;
 mod open;
 mod parallel;
 pub mod parquet;
+mod parquet_rows;
 mod parquet_table;
+pub mod parquet_write;
 mod plan;
 mod records;
 pub mod spill;
@@ -44,7 +48,7 @@ pub use fingerprint::{hex, sha256_file};
 pub use header::{Selection, locate, read_header, resolve_features};
 pub use load::{Loaded, load, load_files};
 pub use open::{is_gzip, open_url, url_of};
-pub use parquet::is_parquet;
+pub use parquet::{ParquetFile, is_parquet};
 pub use plan::FeatureKind;
 pub use records::{RecordVisitor, csv_error, csv_reader, visit_chunk};
 pub use store::store_url;

@@ -87,6 +87,7 @@ pub struct ParquetFile {
     pub origin: String,
     /// The object's size, ETag and version when it is in object storage.
     pub object: Option<ObjectInfo>,
+    path: std::path::PathBuf,
 }
 
 impl ParquetFile {
@@ -114,6 +115,7 @@ impl ParquetFile {
             meta,
             origin,
             object,
+            path: path.to_path_buf(),
         })
     }
 
@@ -125,6 +127,22 @@ impl ParquetFile {
             .fields()
             .iter()
             .map(|f| f.name().clone())
+            .collect()
+    }
+
+    /// How each column is best written back: integers, floats or text.
+    #[must_use]
+    pub fn out_types(&self) -> Vec<super::parquet_write::OutType> {
+        use super::parquet_write::OutType;
+        self.meta
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                t if t.is_integer() => OutType::Int,
+                t if t.is_floating() => OutType::Float,
+                _ => OutType::Text,
+            })
             .collect()
     }
 
@@ -174,15 +192,10 @@ impl ParquetFile {
     /// A sequential reader of the raw bytes of the file (for its hash).
     pub fn raw_reader(&self) -> Result<Box<dyn Read + Send>> {
         Ok(match self.source.as_ref() {
-            Source::Local(f) => Box::new(
-                f.try_clone()
-                    .and_then(|mut f| {
-                        use std::io::Seek;
-                        f.seek(std::io::SeekFrom::Start(0))?;
-                        Ok(f)
-                    })
-                    .map_err(|e| Error::usage(format!("cannot reopen {}: {e}", self.origin)))?,
-            ),
+            // A file handle of its own: the decoder's shares one cursor.
+            Source::Local(_) => {
+                Box::new(File::open(&self.path).map_err(|e| Error::io("read", &self.path, &e))?)
+            }
             Source::Remote(r, _) => Box::new(r.reader(0)?),
         })
     }

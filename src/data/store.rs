@@ -30,6 +30,38 @@ pub fn store_url(path: &Path) -> Option<&str> {
         .filter(|s| SCHEMES.iter().any(|p| s.starts_with(p)))
 }
 
+/// The objects a URL names: itself, or (with `*`, `?` or `[` in the key)
+/// every object under the prefix before the first of them whose URL
+/// matches the pattern, sorted. `at` names the setting in messages.
+pub fn glob(pattern: &str, at: &str) -> Result<Vec<String>> {
+    let Some(star) = pattern.find(['*', '?', '[']) else {
+        return Ok(vec![pattern.to_string()]);
+    };
+    let pat = glob::Pattern::new(pattern).map_err(|e| {
+        Error::usage(format!(
+            "{at}: pattern \"{pattern}\" is not a valid glob ({e}); fix the pattern"
+        ))
+    })?;
+    let prefix = &pattern[..pattern[..star].rfind('/').map_or(star, |i| i + 1)];
+    let remote = Remote::open(prefix)?;
+    let opts = glob::MatchOptions {
+        require_literal_separator: true,
+        ..glob::MatchOptions::new()
+    };
+    let matched: Vec<String> = remote
+        .list()?
+        .into_iter()
+        .map(|k| format!("{}{k}", remote.base))
+        .filter(|u| pat.matches_with(u, opts))
+        .collect();
+    if matched.is_empty() {
+        return Err(Error::usage(format!(
+            "{at}: pattern \"{pattern}\" matches no object; check the pattern"
+        )));
+    }
+    Ok(matched)
+}
+
 /// The runtime the blocking calls run on (object_store is async).
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RT: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
@@ -80,7 +112,7 @@ impl Remote {
         let store = build_store(&parsed).map_err(|e| {
             Error::Remote(format!("{url}: cannot set up the client: {}", reason(&e)))
         })?;
-        let key = parsed.path().trim_start_matches('/');
+        let key = parsed.path().trim_start_matches('/').trim_end_matches('/');
         let path = ObjectPath::parse(key).map_err(|e| {
             Error::usage(format!("{url}: \"{key}\" is not a valid object key ({e})"))
         })?;

@@ -18,12 +18,14 @@ mod init;
 mod inputs;
 mod nist;
 mod package;
+mod parquet;
 mod predict;
 mod project;
 mod registry;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;
+mod storage;
 mod streaming;
 mod train;
 mod train_errors;

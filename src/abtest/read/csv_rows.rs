@@ -1,6 +1,7 @@
 //! CSV rows: the header located, then block by block, a plain block (no
 //! quotes) split at a newline near its middle and parsed on two threads,
-//! each part into its own totals merged in order.
+//! each part into its own totals merged in order. Parquet rows go through
+//! the same row reader, one by one ([`read_parquet`]).
 
 use std::io::Read;
 
@@ -12,12 +13,65 @@ use crate::error::{Error, Result};
 use crate::report::Progress;
 
 /// Column indices in a CSV header.
-struct CsvColumns {
+pub(super) struct CsvColumns {
     variant: usize,
     metric: usize,
     covariate: Option<usize>,
     unit: Option<usize>,
     max: usize,
+}
+
+impl CsvColumns {
+    /// The columns the settings need, found in `header`.
+    pub(super) fn locate(header: &[String], parser: &RowParser<'_>) -> Result<CsvColumns> {
+        let s = parser.s;
+        let mut wanted = vec![s.variant_column.clone(), s.metric.clone()];
+        wanted.extend(s.covariate.iter().cloned());
+        wanted.extend(s.unit.iter().cloned());
+        let idx = locate(header, &wanted, parser.origin, "required")?;
+        Ok(CsvColumns {
+            variant: idx[0],
+            metric: idx[1],
+            covariate: s.covariate.as_ref().map(|_| idx[2]),
+            unit: s.unit.as_ref().map(|_| idx[idx.len() - 1]),
+            max: idx.iter().copied().max().unwrap_or(0),
+        })
+    }
+
+    /// The columns to read, in header order.
+    pub(super) fn indices(&self) -> Vec<usize> {
+        let mut v = vec![self.variant, self.metric];
+        v.extend(self.covariate);
+        v.extend(self.unit);
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// One row's fields into `totals`.
+pub(super) fn add_row(
+    parser: &RowParser<'_>,
+    cols: &CsvColumns,
+    totals: &mut ExperimentTotals,
+    f: &[&[u8]],
+    line: u64,
+) -> Result<()> {
+    if f.len() <= cols.max {
+        return Err(Error::data(format!(
+            "{}:{line}: the row has {} fields but the header has more; fix the row",
+            parser.origin,
+            f.len()
+        )));
+    }
+    parser.row(
+        totals,
+        f[cols.variant],
+        f[cols.metric],
+        cols.covariate.map(|i| f[i]),
+        cols.unit.map(|i| f[i]),
+        line,
+    )
 }
 
 fn parse_csv_chunk(
@@ -28,21 +82,7 @@ fn parse_csv_chunk(
 ) -> Result<ExperimentTotals> {
     let mut totals = ExperimentTotals::default();
     visit_chunk(parser.origin, chunk, line, &mut |f, line, _| {
-        if f.len() <= cols.max {
-            return Err(Error::data(format!(
-                "{}:{line}: the row has {} fields but the header has more; fix the row",
-                parser.origin,
-                f.len()
-            )));
-        }
-        parser.row(
-            &mut totals,
-            f[cols.variant],
-            f[cols.metric],
-            cols.covariate.map(|i| f[i]),
-            cols.unit.map(|i| f[i]),
-            line,
-        )
+        add_row(parser, cols, &mut totals, f, line)
     })?;
     Ok(totals)
 }
@@ -63,19 +103,7 @@ pub(super) fn read_csv<R: Read>(
 ) -> Result<ExperimentTotals> {
     let (mut reader, header) = BlockReader::open(input, parser.origin, STREAM_BLOCK)?;
     let s = parser.s;
-    let mut wanted = vec![s.variant_column.clone(), s.metric.clone()];
-    wanted.extend(s.covariate.iter().cloned());
-    wanted.extend(s.unit.iter().cloned());
-    let idx = locate(&header, &wanted, parser.origin, "required")?;
-    let covariate = s.covariate.as_ref().map(|_| idx[2]);
-    let unit = s.unit.as_ref().map(|_| idx[idx.len() - 1]);
-    let cols = CsvColumns {
-        variant: idx[0],
-        metric: idx[1],
-        covariate,
-        unit,
-        max: idx.iter().copied().max().unwrap_or(0),
-    };
+    let cols = CsvColumns::locate(&header, parser)?;
     let mut totals = ExperimentTotals::default();
     let binary = s.kind == Kind::Binary;
     reader.for_each_chunk(
@@ -102,5 +130,18 @@ pub(super) fn read_csv<R: Read>(
         },
         &|pos| progress.set_position(pos),
     )?;
+    Ok(totals)
+}
+
+/// The rows of a Parquet file (only the columns the settings need).
+pub(super) fn read_parquet(
+    file: &crate::data::ParquetFile,
+    parser: &RowParser<'_>,
+) -> Result<ExperimentTotals> {
+    let cols = CsvColumns::locate(&file.header(), parser)?;
+    let mut totals = ExperimentTotals::default();
+    file.visit_rows(&cols.indices(), &mut |f, row| {
+        add_row(parser, &cols, &mut totals, f, row)
+    })?;
     Ok(totals)
 }

@@ -86,6 +86,15 @@ odd["garage"] = [i % 2 == 0 for i in range(20)]
 pq.write_table(pa.Table.from_pandas(odd, preserve_index=False), out("strings.parquet"),
                compression="snappy", row_group_size=10)
 
+# An experiment log: arm (dictionary-encoded), a float metric, an unused
+# column; the same rows as CSV. Deterministic: no random numbers.
+arms = ["champion", "challenger"] * 300
+revenue = [round(((i * 37) % 101) / 10 + (1.5 if i % 2 else 0.0), 1) for i in range(600)]
+exp = pd.DataFrame({"user": range(600), "arm": pd.Categorical(arms), "revenue": revenue})
+pq.write_table(pa.Table.from_pandas(exp, preserve_index=False), out("experiment.parquet"),
+               compression="zstd", row_group_size=250)
+exp.to_csv(out("experiment.csv"), index=False)
+
 with open(out("PROVENANCE.txt"), "w") as f:
     f.write("Made by tests/data/parquet/make.py from examples/house-prices/*.csv with\n")
     f.write(f"python {sys.version.split()[0]}, pandas {pd.__version__}, pyarrow {pa.__version__}, "

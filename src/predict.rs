@@ -112,7 +112,6 @@ fn run<'o>(
         )?,
         Feed::Parquet(f) => f.visit_rows(&(0..width).collect::<Vec<_>>(), &mut visit)?,
     }
-    drop(visit);
     out.finish()?;
     Ok(n)
 }

@@ -105,6 +105,9 @@ pub struct PackageArgs {
     /// Print the version, tag and bundle path it would create; change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Put the bundle in [registry].bundle_store before tagging
+    #[arg(long)]
+    pub upload: bool,
 }
 
 /// `mlops deploy`

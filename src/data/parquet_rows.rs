@@ -6,14 +6,13 @@ use super::cells::Cells;
 use super::parquet::ParquetFile;
 use crate::error::{Error, Result};
 
+/// What [`ParquetFile::visit_rows`] calls with each row's fields and row.
+pub type RowVisitor<'a> = dyn FnMut(&[&[u8]], u64) -> Result<()> + 'a;
+
 impl ParquetFile {
     /// Visit every row with one field per column of [`Self::header`] (the
     /// columns not in `columns` are empty, never read) and its 1-based row.
-    pub fn visit_rows(
-        &self,
-        columns: &[usize],
-        f: &mut dyn FnMut(&[&[u8]], u64) -> Result<()>,
-    ) -> Result<()> {
+    pub fn visit_rows(&self, columns: &[usize], f: &mut RowVisitor<'_>) -> Result<()> {
         let header = self.header();
         let origin = self.origin.clone();
         let mut texts: Vec<String> = vec![String::new(); header.len()];

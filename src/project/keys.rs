@@ -81,7 +81,7 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("serve.tls", &["cert", "key"]),
-    ("registry", &["remote", "stages"]),
+    ("registry", &["remote", "stages", "bundle_store"]),
     ("project", &["name", "description"]),
     (
         "data",

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{Test, example_csv, example_toml, repo, sha256_hex, toml_str};
+use crate::common::{GIT_TIME, Test, example_csv, example_toml, repo, sha256_hex, toml_str};
 
 /// The moto endpoint, or `None` (with a note) when it is not running.
 fn endpoint() -> Option<String> {
@@ -31,6 +31,50 @@ fn bucket(ep: &str, name: &str, objects: &[(&str, PathBuf)]) -> String {
         assert!(r.status().is_success(), "put {key}: {}", r.status());
     }
     bucket
+}
+
+/// An S3 client of moto's, signing as the tests do.
+fn s3(ep: &str, bucket: &str) -> (tokio::runtime::Runtime, object_store::aws::AmazonS3) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(ep)
+        .with_allow_http(true)
+        .with_bucket_name(bucket)
+        .with_region("us-east-1")
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing-secret")
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    (rt, store)
+}
+
+fn s3_get(ep: &str, bucket: &str, key: &str) -> Vec<u8> {
+    use object_store::ObjectStoreExt;
+    let (rt, store) = s3(ep, bucket);
+    rt.block_on(async {
+        let path = object_store::path::Path::from(key);
+        store
+            .get(&path)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    })
+}
+
+fn s3_put(ep: &str, bucket: &str, key: &str, bytes: Vec<u8>) {
+    use object_store::ObjectStoreExt;
+    let (rt, store) = s3(ep, bucket);
+    rt.block_on(async {
+        let path = object_store::path::Path::from(key);
+        store.put(&path, bytes.into()).await.unwrap();
+    });
 }
 
 /// A test whose environment points the AWS client at moto.
@@ -172,4 +216,84 @@ fn a_large_object_is_read_in_ranges() {
     let t = t.toml(&toml).args(["--json", "train"]);
     let doc = t.run().success().json();
     assert_eq!(doc["data_sha256"], sha256_hex(csv.as_bytes()));
+}
+
+/// The example project with a bundle store and a local environment,
+/// trained and committed.
+fn store_project(ep: &str, store: &str) -> Test {
+    let toml = format!(
+        "{}\n[registry]\nbundle_store = \"{store}\"\n\n[environments.staging]\ntarget = \"local\"\npath = \"env/staging\"\nkeep = 1\n",
+        example_toml()
+    );
+    let t = s3_test(ep)
+        .toml(&toml)
+        .git_init()
+        .env("SOURCE_DATE_EPOCH", GIT_TIME.to_string())
+        .args(["-q", "train"]);
+    t.run().success();
+    t.commit_all("model", GIT_TIME);
+    t
+}
+
+fn tags(t: &Test) -> Vec<String> {
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let names = repo.tag_names(None).unwrap();
+    names
+        .iter()
+        .flatten()
+        .flatten()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn package_uploads_before_tagging_and_deploy_fetches_and_verifies() {
+    let Some(ep) = endpoint() else { return };
+    let b = bucket(&ep, "bundles", &[]);
+    let t = store_project(&ep, &format!("s3://{b}/bundles/"));
+    t.run_args(["-q", "package", "--version", "v1.0.0", "--upload"])
+        .success();
+    let key = "bundles/house-price-v1.0.0.tar.gz";
+    let stored = s3_get(&ep, &b, key);
+    let local = t.read_bytes("dist/house-price-v1.0.0.tar.gz");
+    assert_eq!(stored, local);
+
+    // Another machine: no dist/. A bundle altered in the store is refused.
+    std::fs::remove_dir_all(t.path("dist")).unwrap();
+    s3_put(&ep, &b, key, b"not the bundle".to_vec());
+    t.run_args(["deploy", "staging", "--version", "v1.0.0"])
+        .code(4)
+        .stderr_contains(&format!(
+            "s3://{b}/bundles/house-price-v1.0.0.tar.gz has sha256"
+        ))
+        .stderr_contains("the bundle was altered; nothing was deployed");
+    assert!(!t.exists("env/staging/current"));
+    s3_put(&ep, &b, key, stored);
+    let doc = t
+        .run_args(["--json", "deploy", "staging", "--version", "v1.0.0"])
+        .success()
+        .json();
+    assert_eq!(doc["bundle"]["source"], "store");
+}
+
+#[test]
+fn a_failed_upload_leaves_no_tag_and_no_bundle() {
+    let Some(ep) = endpoint() else { return };
+    let t = store_project(&ep, "s3://no-such-bucket-for-bundles/b");
+    t.run_args(["package", "--version", "v1.0.0", "--upload"])
+        .code(5)
+        .stderr_contains("s3://no-such-bucket-for-bundles/b/house-price-v1.0.0.tar.gz");
+    assert!(tags(&t).is_empty());
+    assert!(!t.exists("dist/house-price-v1.0.0.tar.gz"));
+    // --upload without a store is a usage error.
+    let plain = Test::new()
+        .toml(&example_toml())
+        .git_init()
+        .args(["-q", "train"]);
+    plain.run().success();
+    plain.commit_all("model", GIT_TIME);
+    plain
+        .run_args(["package", "--upload"])
+        .code(2)
+        .stderr_contains("--upload needs [registry].bundle_store");
 }

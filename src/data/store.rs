@@ -78,6 +78,36 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     .map_err(|e| Error::Remote(format!("cannot start the object-storage client: {e}")))
 }
 
+/// An object the training data was read from, as the artifact records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataObject {
+    /// The object's URL.
+    pub url: String,
+    /// Its ETag, when the store gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Its version, when the bucket keeps versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// The URL, ETag and version of each of `paths` that is in object storage.
+pub fn objects(paths: &[std::path::PathBuf]) -> Result<Vec<DataObject>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if let Some(url) = store_url(p) {
+            let info = Remote::open(url)?.head()?;
+            out.push(DataObject {
+                url: url.to_string(),
+                etag: info.etag,
+                version: info.version,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// One object (or a prefix) in object storage.
 #[derive(Clone)]
 pub struct Remote {

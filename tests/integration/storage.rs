@@ -137,6 +137,18 @@ fn train_reads_csv_and_parquet_objects_and_globs_like_local_files() {
             let want = model(&local);
             let t = s3_test(&ep).toml(&with_path(&url)).args(args);
             t.run().success();
+            let objects = &t.read_json("models/house-price.json")["data_objects"];
+            assert_eq!(objects.as_array().unwrap().len(), 1, "{objects}");
+            assert!(
+                objects[0]["url"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("s3://{b}/data/"))
+            );
+            assert!(
+                objects[0]["etag"].as_str().is_some_and(|e| !e.is_empty()),
+                "{objects}"
+            );
             let got = model(&t);
             assert_eq!(got["coefficients"], want["coefficients"], "{url}");
             assert_eq!(got["metrics"], want["metrics"], "{url}");

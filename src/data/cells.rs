@@ -11,7 +11,7 @@ use arrow_array::{Array, PrimitiveArray};
 use arrow_schema::DataType;
 
 /// One value of a column.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Cell<'a> {
     /// A null: a missing cell.
     Null,
@@ -154,5 +154,48 @@ impl<'a> Cells<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn cells_read_as_a_csv_would_hold_them() {
+        assert_eq!(Cell::F32(0.1).number(), Ok(Some(0.1)));
+        assert_eq!(Cell::I(-3).number(), Ok(Some(-3.0)));
+        assert_eq!(Cell::B(true).number(), Ok(Some(1.0)));
+        assert_eq!(Cell::S(" 2.5 ").number(), Ok(Some(2.5)));
+        assert_eq!(Cell::S("").number(), Ok(None));
+        assert_eq!(Cell::Null.number(), Ok(None));
+        assert_eq!(Cell::S("abc").number(), Err("abc".to_string()));
+        assert!(Cell::F64(f64::NAN).number().is_err());
+        let mut s = String::new();
+        Cell::F64(40.0).write_text(&mut s);
+        Cell::U(7).write_text(&mut s);
+        Cell::B(false).write_text(&mut s);
+        assert_eq!(s, "407false");
+    }
+
+    #[test]
+    fn dictionary_columns_resolve_keys_and_nulls() {
+        let dict: arrow_array::DictionaryArray<arrow_array::types::Int8Type> =
+            vec![Some("a"), None, Some("b"), Some("a")]
+                .into_iter()
+                .collect();
+        let array: Arc<dyn Array> = Arc::new(dict);
+        let cells = Cells::of(array.as_ref()).unwrap();
+        let got: Vec<String> = (0..4)
+            .map(|i| match cells.get(i) {
+                Cell::S(s) => s.to_string(),
+                Cell::Null => "-".to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, ["a", "-", "b", "a"]);
+        let dates = arrow_array::Date32Array::from(vec![1]);
+        assert_eq!(Cells::of(&dates).err().as_deref(), Some("Date32"));
     }
 }

@@ -234,3 +234,23 @@ fn parquet_error(origin: &str, e: &parquet::errors::ParquetError) -> Error {
         "{origin}: not a readable Parquet file ({e}); check the file or give a CSV"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parquet_is_recognised_by_suffix_or_magic_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let magic = dir.path().join("data.bin");
+        std::fs::write(&magic, b"PAR1....PAR1").unwrap();
+        let csv = dir.path().join("data.csv");
+        std::fs::write(&csv, b"a,b\n1,2\n").unwrap();
+        assert!(is_parquet(&magic));
+        assert!(!is_parquet(&csv));
+        assert!(is_parquet(Path::new("s3://b/k.PARQUET")));
+        assert!(is_parquet(Path::new("x.pq")));
+        assert!(!is_parquet(Path::new("s3://b/k.csv")));
+        assert!(!is_parquet(&dir.path().join("missing")));
+    }
+}

@@ -88,8 +88,8 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
         }
         'mlops;predict' {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model artifact [default: [model].artifact of the project file]')
-            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'The CSV to predict (`-` for stdin)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the predictions here (atomically) instead of stdout')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'The CSV or Parquet file to predict (`-` for stdin; s3://, gs://, az:// URLs too)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the predictions here (atomically) instead of stdout; .parquet writes Parquet')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
@@ -134,6 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'Push the new tag to [registry].remote (default origin)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the version, tag and bundle path it would create; change nothing')
+            [CompletionResult]::new('--upload', '--upload', [CompletionResultType]::ParameterName, 'Put the bundle in [registry].bundle_store before tagging')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')

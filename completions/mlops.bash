@@ -703,7 +703,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__package)
-            opts="-C -q -v -h --version --bump --check --push --dry-run --config --json --quiet --verbose --color --help"
+            opts="-C -q -v -h --version --bump --check --push --dry-run --upload --config --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -82,8 +82,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         }
         &'mlops;predict'= {
             cand --model 'The model artifact [default: [model].artifact of the project file]'
-            cand --input 'The CSV to predict (`-` for stdin)'
-            cand --output 'Write the predictions here (atomically) instead of stdout'
+            cand --input 'The CSV or Parquet file to predict (`-` for stdin; s3://, gs://, az:// URLs too)'
+            cand --output 'Write the predictions here (atomically) instead of stdout; .parquet writes Parquet'
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
@@ -126,6 +126,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
             cand --push 'Push the new tag to [registry].remote (default origin)'
             cand --dry-run 'Print the version, tag and bundle path it would create; change nothing'
+            cand --upload 'Put the bundle in [registry].bundle_store before tagging'
             cand --json 'Print one JSON document on stdout instead of the human report'
             cand -q 'Say less on stderr'
             cand --quiet 'Say less on stderr'

@@ -73,8 +73,8 @@ complete -c mlops -n "__fish_mlops_using_subcommand train" -s v -l verbose -d 'S
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -l model -d 'The model artifact [default: [model].artifact of the project file]' -r -F
-complete -c mlops -n "__fish_mlops_using_subcommand predict" -l input -d 'The CSV to predict (`-` for stdin)' -r -F
-complete -c mlops -n "__fish_mlops_using_subcommand predict" -l output -d 'Write the predictions here (atomically) instead of stdout' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l input -d 'The CSV or Parquet file to predict (`-` for stdin; s3://, gs://, az:// URLs too)' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l output -d 'Write the predictions here (atomically) instead of stdout; .parquet writes Parquet' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
@@ -113,6 +113,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l push -d 'Push the new tag to [registry].remote (default origin)'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l dry-run -d 'Print the version, tag and bundle path it would create; change nothing'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l upload -d 'Put the bundle in [registry].bundle_store before tagging'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l json -d 'Print one JSON document on stdout instead of the human report'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -s q -l quiet -d 'Say less on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -s v -l verbose -d 'Say more on stderr (repeat for more)'

@@ -10,6 +10,8 @@
 pub mod abtest;
 /// Reproducible model bundles (tar.gz with a manifest).
 pub mod bundle;
+/// The bundle store: bundles put in and fetched from object storage.
+pub mod bundle_store;
 /// CSV → typed columns, the split, the fingerprint.
 pub mod data;
 /// `deploy` and `rollback`: targets (local, http, kubernetes), verify, record.

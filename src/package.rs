@@ -36,6 +36,8 @@ pub struct PackageOptions {
     pub push: bool,
     /// `MLOPS_GIT_TOKEN`, for HTTPS pushes.
     pub token: Option<String>,
+    /// Put the bundle in `[registry].bundle_store` before tagging.
+    pub upload: bool,
 }
 
 /// What `package` did (or would do).
@@ -401,6 +403,15 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         dry_run: opts.dry_run,
         remote: remote.clone(),
     };
+    let store = match (opts.upload, bundle_store(project)) {
+        (true, None) => {
+            return Err(Error::usage(
+                "--upload needs [registry].bundle_store in mlops.toml (an s3://, gs:// or az:// URL)",
+            ));
+        }
+        (true, Some(s)) => Some(crate::bundle_store::object(&s, &name, &vs)?),
+        (false, _) => None,
+    };
     if opts.dry_run {
         return Ok(report);
     }
@@ -413,6 +424,7 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         bundle: &path,
         tool: &tool,
         last_time: model.as_ref().map_or(i64::MIN, |m| m.last_time),
+        store: store.as_ref(),
     };
     register(&repo, &registration)?;
     if opts.push {
@@ -476,6 +488,14 @@ struct Registration<'a> {
     tool: &'a str,
     /// The time of the model's newest tag (`i64::MIN` for none).
     last_time: i64,
+    /// Where `--upload` puts the bundle before the tag is created.
+    store: Option<&'a crate::data::store::Remote>,
+}
+
+/// `[registry].bundle_store`, when set.
+#[must_use]
+pub fn bundle_store(project: &Project) -> Option<String> {
+    project.file.registry.as_ref()?.bundle_store.clone()
 }
 
 /// Write the bundle, then the registration tag; if tagging fails, the
@@ -485,6 +505,15 @@ fn register(repo: &Repository, r: &Registration<'_>) -> Result<()> {
     repo::tagger(repo, 0)?;
     let existed = std::fs::read(r.bundle).is_ok_and(|b| b == r.built.bytes);
     crate::fsutil::write_atomic(r.bundle, &r.built.bytes)?;
+    // Stored before tagging, so that a tag never names a bundle not stored.
+    if let Some(store) = r.store
+        && let Err(e) = store.put(r.built.bytes.clone())
+    {
+        if !existed {
+            let _ = std::fs::remove_file(r.bundle);
+        }
+        return Err(e);
+    }
     let meta = json!({
         "bundle_sha256": r.built.sha256,
         "artifact": r.built.artifact_rel,

@@ -1,11 +1,13 @@
-//! `predict`: stream a CSV through a model, row by row, so memory does not
-//! grow with the file. The output is the input columns plus `prediction`, in
-//! input order; a classifier's `prediction` is the label, followed by one
-//! `probability_<class>` column per class, in the sorted classes' order.
+//! `predict`: stream a CSV or Parquet file through a model, row by row, so
+//! memory does not grow with the file. The output (CSV, or Parquet) is the
+//! input columns plus `prediction`, in input order; a classifier's
+//! `prediction` is the label, followed by one `probability_<class>` column
+//! per class, in the sorted classes' order.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
+use crate::data::parquet_write::{OutType, ParquetRowWriter};
 use crate::data::{self, BlockReader, locate, missing_error, parse_level, parse_number};
 use crate::error::{Error, Result};
 use crate::model::{Artifact, Value};
@@ -28,9 +30,66 @@ pub fn predict<R: Read, W: Write>(
     origin: &str,
     output: W,
 ) -> Result<u64> {
+    run(
+        model,
+        Rows::Csv(Box::new(input), origin),
+        |header, _, added, _| Ok(Box::new(PredictionWriter::start(output, header, added)?)),
+    )
+}
+
+/// Where the rows to predict come from.
+pub enum Rows<'a> {
+    /// A CSV stream, named as messages show it.
+    Csv(Box<dyn Read + 'a>, &'a str),
+    /// A Parquet file (every column is read and written back).
+    Parquet(&'a data::ParquetFile),
+}
+
+/// Predict every row of `rows` into `output`, as CSV or (`parquet`) as a
+/// Parquet file with the input's columns typed as in the input (a CSV's
+/// model features as doubles, its other columns as strings) and
+/// `prediction` a nullable double; returns the number of rows.
+pub fn predict_from<W: Write + Send>(
+    model: &Artifact,
+    rows: Rows<'_>,
+    output: W,
+    parquet: bool,
+) -> Result<u64> {
+    run(model, rows, |header, types, added, classifier| {
+        let sink: Box<dyn Sink + '_> = if parquet {
+            let types = types.unwrap_or_else(|| csv_types(model, header));
+            Box::new(ParquetSink::start(
+                output, header, types, added, classifier,
+            )?)
+        } else {
+            Box::new(PredictionWriter::start(output, header, added)?)
+        };
+        Ok(sink)
+    })
+}
+
+/// Predict every row of `rows` into the sink `start` makes from the
+/// header (and, for Parquet, the column types).
+fn run<'o>(
+    model: &Artifact,
+    rows: Rows<'_>,
+    start: impl FnOnce(&[String], Option<Vec<OutType>>, &[String], bool) -> Result<Box<dyn Sink + 'o>>,
+) -> Result<u64> {
     let predictor = model.predictor()?;
     let classifier = model.class_predictor()?;
-    let (mut reader, header) = BlockReader::open(input, origin, data::STREAM_BLOCK)?;
+    let (origin, header, types, feed) = match rows {
+        Rows::Csv(input, origin) => {
+            let (reader, header) = BlockReader::open(input, origin, data::STREAM_BLOCK)?;
+            (origin.to_string(), header, None, Feed::Csv(reader))
+        }
+        Rows::Parquet(f) => (
+            f.origin.clone(),
+            f.header(),
+            Some(f.out_types()),
+            Feed::Parquet(f),
+        ),
+    };
+    let origin = origin.as_str();
     let mut added = vec![PREDICTION.to_string()];
     if let Some(c) = &classifier {
         added.extend(c.classes.iter().map(|k| format!("{PROBABILITY_PREFIX}{k}")));
@@ -41,11 +100,11 @@ pub fn predict<R: Read, W: Write>(
         )));
     }
     let cells = CellReader::new(model, &header, origin)?;
-    let mut out = PredictionWriter::start(output, &header, &added)?;
+    let mut out = start(&header, types, &added, classifier.is_some())?;
     let width = header.len();
     let mut row = vec![Value::Number(0.0); model.features.len()];
     let mut n = 0u64;
-    let mut visit = |fields: &[&[u8]], line: u64, _end: usize| -> Result<()> {
+    let mut visit = |fields: &[&[u8]], line: u64| -> Result<()> {
         if fields.len() != width {
             return Err(Error::data(format!(
                 "{origin}:{line}: expected {width} fields as in the header, found {}; fix the row",
@@ -64,12 +123,128 @@ pub fn predict<R: Read, W: Write>(
         n += 1;
         Ok(())
     };
-    reader.for_each_chunk(
-        &mut |chunk, line| data::visit_chunk(origin, chunk, line, &mut visit),
-        &|_| {},
-    )?;
+    match feed {
+        Feed::Csv(mut reader) => reader.for_each_chunk(
+            &mut |chunk, line| {
+                data::visit_chunk(origin, chunk, line, &mut |f, line, _| visit(f, line))
+            },
+            &|_| {},
+        )?,
+        Feed::Parquet(f) => f.visit_rows(&(0..width).collect::<Vec<_>>(), &mut visit)?,
+    }
     out.finish()?;
     Ok(n)
+}
+
+/// The rows of a [`Rows`], once its header is read.
+enum Feed<'a> {
+    Csv(BlockReader<Box<dyn Read + 'a>>),
+    Parquet(&'a data::ParquetFile),
+}
+
+/// The Parquet column types of a CSV input: the model's numeric features
+/// as doubles, every other column as strings.
+fn csv_types(model: &Artifact, header: &[String]) -> Vec<OutType> {
+    header
+        .iter()
+        .map(|h| {
+            if model.features.contains(h) && !model.categorical.contains_key(h) {
+                OutType::Float
+            } else {
+                OutType::Text
+            }
+        })
+        .collect()
+}
+
+/// Where predictions go.
+trait Sink {
+    /// One output row: the input `fields` and the prediction.
+    fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()>;
+    /// One output row of a classifier: the label and the probabilities.
+    fn write_class_row(
+        &mut self,
+        fields: &[&[u8]],
+        label: Option<&str>,
+        prob: Option<&[f64]>,
+    ) -> Result<()>;
+    /// Write what is buffered.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// The output Parquet file: the input columns plus [`PREDICTION`] (a
+/// double, or a classifier's label as a string, then its probabilities).
+struct ParquetSink<W: Write + Send> {
+    writer: ParquetRowWriter<W>,
+    /// The added cells' text, reused from row to row.
+    bufs: Vec<String>,
+}
+
+impl<W: Write + Send> ParquetSink<W> {
+    fn start(
+        output: W,
+        header: &[String],
+        mut types: Vec<OutType>,
+        added: &[String],
+        classifier: bool,
+    ) -> Result<Self> {
+        let mut names = header.to_vec();
+        names.extend(added.iter().cloned());
+        types.push(if classifier {
+            OutType::Text
+        } else {
+            OutType::Float
+        });
+        types.extend(std::iter::repeat_n(OutType::Float, added.len() - 1));
+        Ok(ParquetSink {
+            writer: ParquetRowWriter::new(output, &names, &types, "the predictions")?,
+            bufs: vec![String::new(); added.len()],
+        })
+    }
+
+    fn emit(&mut self, fields: &[&[u8]]) -> Result<()> {
+        let mut row: Vec<&[u8]> = fields.to_vec();
+        row.extend(self.bufs.iter().map(String::as_bytes));
+        self.writer.push(&row)
+    }
+}
+
+impl<W: Write + Send> Sink for ParquetSink<W> {
+    fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
+        use std::fmt::Write as _;
+        self.bufs[0].clear();
+        if let Some(p) = prediction {
+            let _ = write!(self.bufs[0], "{p}");
+        }
+        self.emit(fields)
+    }
+
+    fn write_class_row(
+        &mut self,
+        fields: &[&[u8]],
+        label: Option<&str>,
+        prob: Option<&[f64]>,
+    ) -> Result<()> {
+        fill_class_cells(&mut self.bufs, label, prob);
+        self.emit(fields)
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        self.writer.finish()
+    }
+}
+
+/// The added cells of a classifier's row: the label, then the
+/// probabilities (all empty when there is no prediction).
+fn fill_class_cells(bufs: &mut [String], label: Option<&str>, prob: Option<&[f64]>) {
+    use std::fmt::Write as _;
+    bufs.iter_mut().for_each(String::clear);
+    if let (Some(l), Some(p)) = (label, prob) {
+        bufs[0].push_str(l);
+        for (b, v) in bufs[1..].iter_mut().zip(p) {
+            let _ = write!(b, "{v}");
+        }
+    }
 }
 
 /// Reads the model's features from the cells of an input row.
@@ -192,6 +367,25 @@ struct PredictionWriter<W: Write> {
     bufs: Vec<String>,
 }
 
+impl<W: Write> Sink for PredictionWriter<W> {
+    fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
+        PredictionWriter::write_row(self, fields, prediction)
+    }
+
+    fn write_class_row(
+        &mut self,
+        fields: &[&[u8]],
+        label: Option<&str>,
+        prob: Option<&[f64]>,
+    ) -> Result<()> {
+        PredictionWriter::write_class_row(self, fields, label, prob)
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        PredictionWriter::finish(*self)
+    }
+}
+
 impl<W: Write> PredictionWriter<W> {
     /// A writer into `output` that has written the header and `added`.
     fn start(output: W, header: &[String], added: &[String]) -> Result<PredictionWriter<W>> {
@@ -230,14 +424,7 @@ impl<W: Write> PredictionWriter<W> {
         label: Option<&str>,
         prob: Option<&[f64]>,
     ) -> Result<()> {
-        use std::fmt::Write as _;
-        self.bufs.iter_mut().for_each(String::clear);
-        if let (Some(l), Some(p)) = (label, prob) {
-            self.bufs[0].push_str(l);
-            for (b, v) in self.bufs[1..].iter_mut().zip(p) {
-                let _ = write!(b, "{v}");
-            }
-        }
+        fill_class_cells(&mut self.bufs, label, prob);
         self.emit(fields)
     }
 

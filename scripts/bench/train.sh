@@ -11,6 +11,9 @@
 #   RUNS=3              runs of each tool, alternating
 #   BENCH_DIR=/tmp/mlops-bench   work dir: CSV, mlops.toml, model.json, results
 #   MLOPS_BIN=...       use this mlops binary instead of building target/release/mlops
+#   FORMAT=parquet      the same data as Parquet (snappy, made once with pyarrow):
+#                       mlops train on it against pandas.read_parquet (pyarrow) +
+#                       sklearn, with mlops on the CSV as a third line
 #
 # Prints: median wall seconds and median peak RSS of each tool, the ratios
 # peer/mlops, and the max relative difference between the fitted coefficients.
@@ -44,6 +47,21 @@ else
   log "reusing $csv"
 fi
 
+FORMAT=${FORMAT:-csv}
+data_name=$csv_name
+if [ "$FORMAT" = parquet ]; then
+  data_name="${csv_name%.csv}.parquet"
+  if ! "$py" -c 'import pyarrow' 2>/dev/null; then
+    log "installing pyarrow into the peer venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check pyarrow
+  fi
+  if [ ! -s "$dir/$data_name" ]; then
+    log "converting to $dir/$data_name (snappy)"
+    "$py" scripts/bench/train_parquet_peer.py convert "$csv" "$dir/$data_name.tmp"
+    mv "$dir/$data_name.tmp" "$dir/$data_name"
+  fi
+fi
+
 # 3. the mlops binary and its project file
 if [ -n "${MLOPS_BIN:-}" ]; then
   mlops=$MLOPS_BIN
@@ -59,7 +77,7 @@ cat > "$dir/mlops.toml" <<TOML
 [project]
 name = "bench"
 [data]
-path = "$csv_name"
+path = "$data_name"
 target = "y"
 [split]
 validation_fraction = 0.0
@@ -68,6 +86,7 @@ name = "bench"
 kind = "linear"
 artifact = "model.json"
 TOML
+sed "s|^path = .*|path = \"$csv_name\"|" "$dir/mlops.toml" > "$dir/mlops-csv.toml"
 
 # 4. measure: wall seconds and peak RSS (KiB) of one command
 if [ -x /usr/bin/time ]; then
@@ -99,6 +118,10 @@ run_tool() { # run_tool TOOL RUN
   local cmd
   if [ "$tool" = mlops ]; then
     cmd=("$mlops" -C "$dir/mlops.toml" --json train)
+  elif [ "$tool" = mlops-csv ]; then
+    cmd=("$mlops" -C "$dir/mlops-csv.toml" --json train --out "$dir/model-csv.json")
+  elif [ "$FORMAT" = parquet ]; then
+    cmd=("$py" scripts/bench/train_parquet_peer.py fit "$dir/$data_name" y)
   else
     cmd=("$py" "$shared/bench/train_baseline.py" "$csv" y)
   fi
@@ -116,6 +139,7 @@ for i in $(seq 1 "$RUNS"); do
   # alternate which tool goes first, so neither always gets the warmer cache
   if [ $((i % 2)) -eq 1 ]; then order=(mlops peer); else order=(peer mlops); fi
   for tool in "${order[@]}"; do run_tool "$tool" "$i"; done
+  if [ "$FORMAT" = parquet ]; then run_tool mlops-csv "$i"; fi
 done
 
 # 5. the table and the coefficient check
@@ -123,19 +147,20 @@ done
 import json, statistics, sys
 
 results, mlops_out, peer_out, rows = sys.argv[1:5]
-by = {"mlops": [], "peer": []}
+by = {"mlops": [], "peer": [], "mlops-csv": []}
 for line in open(results):
     tool, _run, times = line.rstrip("\n").split("\t")
     wall, rss_kib = times.split()
     by[tool].append((float(wall), float(rss_kib) / 1024))
 
 med = {t: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v))
-       for t, v in by.items()}
-names = {"mlops": "mlops train", "peer": "pandas+sklearn"}
+       for t, v in by.items() if v}
+names = {"mlops": "mlops train", "peer": "pandas+sklearn", "mlops-csv": "mlops train (CSV)"}
 print(f"\ntrain: {int(rows):,} rows x 10 features, {len(by['mlops'])} runs each (medians)\n")
 print(f"{'tool':<22}{'wall s':>10}{'peak RSS MB':>14}")
-for t in ("mlops", "peer"):
-    print(f"{names[t]:<22}{med[t][0]:>10.2f}{med[t][1]:>14.1f}")
+for t in ("mlops", "peer", "mlops-csv"):
+    if t in med:
+        print(f"{names[t]:<22}{med[t][0]:>10.2f}{med[t][1]:>14.1f}")
 ratio = lambda a, b: f"{a / b:.2f}x" if b > 0 else "n/a"
 print(f"{'ratio peer/mlops':<22}{ratio(med['peer'][0], med['mlops'][0]):>10}"
       f"{ratio(med['peer'][1], med['mlops'][1]):>14}")

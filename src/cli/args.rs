@@ -122,6 +122,9 @@ pub struct PackageArgs {
     /// Print the version, tag and bundle path it would create; change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Put the bundle in [registry].bundle_store before tagging
+    #[arg(long)]
+    pub upload: bool,
 }
 
 /// `mlops deploy`
@@ -406,10 +409,10 @@ pub struct PredictArgs {
     /// The model artifact [default: [model].artifact of the project file]
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
-    /// The CSV to predict (`-` for stdin)
+    /// The CSV or Parquet file to predict (`-` for stdin; s3://, gs://, az:// URLs too)
     #[arg(long, value_name = "CSV")]
     pub input: PathBuf,
-    /// Write the predictions here (atomically) instead of stdout
+    /// Write the predictions here (atomically) instead of stdout; .parquet writes Parquet
     #[arg(long, value_name = "CSV")]
     pub output: Option<PathBuf>,
 }

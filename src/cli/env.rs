@@ -31,6 +31,16 @@ pub struct Env {
 }
 
 impl Env {
+    /// An input path as given: an object-storage URL as it is, a file
+    /// relative to the current folder.
+    pub fn input_path(&self, p: &std::path::Path) -> PathBuf {
+        if mlops::data::store_url(p).is_some() {
+            p.to_path_buf()
+        } else {
+            self.cwd.join(p)
+        }
+    }
+
     /// Read the process environment.
     #[must_use]
     pub fn from_process() -> Env {

@@ -27,6 +27,7 @@ pub fn run(a: &PackageArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
         dry_run: a.dry_run,
         push: a.push,
         token: env.git_token.clone(),
+        upload: a.upload,
     };
     let r = mlops::package::package(&project, &opts)?;
     if out.json {

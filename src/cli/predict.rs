@@ -1,4 +1,4 @@
-//! `mlops predict --input CSV [--model PATH] [--output CSV]`
+//! `mlops predict --input CSV|PARQUET [--model PATH] [--output CSV|PARQUET]`
 
 use std::io::Write;
 
@@ -29,31 +29,52 @@ pub fn run(a: &PredictArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     }
     let model = Artifact::load(&model_path)?;
     let stdin_input = a.input.as_os_str() == "-";
-    let input_path = env.cwd.join(&a.input);
+    let input_path = env.input_path(&a.input);
     let origin = if stdin_input {
         "<stdin>".to_string()
     } else {
         display_path(&input_path)
     };
+    let parquet_in = !stdin_input && mlops::data::is_parquet(&input_path);
+    let parquet_file = if parquet_in {
+        Some(mlops::data::ParquetFile::open(&input_path)?)
+    } else {
+        None
+    };
     let input: Box<dyn std::io::Read> = if stdin_input {
         Box::new(std::io::stdin().lock())
+    } else if parquet_in {
+        Box::new(std::io::empty())
+    } else if let Some(url) = mlops::data::store_url(&input_path) {
+        Box::new(mlops::data::store::Remote::open(url)?.reader(0)?)
     } else {
         Box::new(
             std::fs::File::open(&input_path)
                 .map_err(|e| Error::io("read the input", &input_path, &e))?,
         )
     };
+    let rows = match &parquet_file {
+        Some(f) => mlops::predict::Rows::Parquet(f),
+        None => mlops::predict::Rows::Csv(input, &origin),
+    };
     match &a.output {
         None => {
-            let stdout = std::io::stdout().lock();
-            let n = mlops::predict::predict(&model, input, &origin, stdout)?;
+            let n = match rows {
+                mlops::predict::Rows::Csv(input, origin) => {
+                    mlops::predict::predict(&model, input, origin, std::io::stdout().lock())?
+                }
+                parquet => mlops::predict::predict_from(&model, parquet, std::io::stdout(), false)?,
+            };
             out.verbose(&format!("predicted {n} rows with {}", model.name));
             Ok(())
         }
         Some(p) => {
             let path = env.cwd.join(p);
             let mut file = AtomicFile::create(&path)?;
-            let n = mlops::predict::predict(&model, input, &origin, file.file())?;
+            let parquet_out = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
+            let n = mlops::predict::predict_from(&model, rows, file.file(), parquet_out)?;
             file.file()
                 .flush()
                 .map_err(|e| Error::io("write", &path, &e))?;

@@ -12,8 +12,10 @@ use super::fingerprint::hex;
 use super::header::{Selection, read_header, resolve_features};
 use super::open::{decompressed, is_gzip, read_raw, url_of};
 use super::parallel::parse_body;
+use super::parquet::is_parquet;
 use super::plan::{Plan, plan};
 use super::records::{count_newlines, csv_reader};
+use super::store::store_url;
 use super::streaming::stream_tables;
 use super::table::Table;
 use crate::error::{Error, Result, display_path};
@@ -54,12 +56,17 @@ fn joint_origin(paths: &[PathBuf]) -> String {
 /// streamed in blocks through one parser.
 pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -> Result<Loaded> {
     let mut size = 0u64;
-    for p in paths.iter().filter(|p| url_of(p).is_none()) {
+    for p in paths
+        .iter()
+        .filter(|p| url_of(p).is_none() && store_url(p).is_none())
+    {
         let m = std::fs::metadata(p).map_err(|e| Error::io("read", p, &e))?;
         // A compressed file is judged by a typical 5:1 ratio.
         size += if is_gzip(p) { m.len() * 5 } else { m.len() };
     }
-    if size > IN_MEMORY_MAX {
+    // Parquet files and objects in storage are decoded batch by batch.
+    let batched = |p: &PathBuf| is_parquet(p) || store_url(p).is_some();
+    if size > IN_MEMORY_MAX || paths.iter().any(batched) {
         return load_streaming(paths, sel, progress, STREAM_BLOCK);
     }
     let mut raw: Vec<Vec<u8>> = Vec::with_capacity(paths.len());

@@ -1,4 +1,4 @@
-//! Tabular data: CSV → typed columns, with errors that name file, line,
+//! Tabular data: CSV and Parquet → typed columns, with errors that name file, line,
 //! column and value; the deterministic split; the fingerprint.
 //!
 //! A cell is *missing* when it is empty or only whitespace. Missing numeric
@@ -11,11 +11,17 @@
 //! (records into columns); `fast` (the fast numeric path); `chunk` (one
 //! chunk, by either path); `blocks` (reading in blocks); `open` (files,
 //! gzip, URLs); `parallel` (parsing on several threads); `streaming` and
-//! `load` (whole inputs); `fingerprint`; `spill`; `split`.
+//! `load` (whole inputs); `fingerprint`; `spill`; `split`. Parquet:
+//! `parquet` (files and objects, row group by row group), `cells` (Arrow
+//! columns as cells), `parquet_table` (batches into tables) and
+//! `parquet_rows` (rows as text fields); `parquet_write` (rows into a
+//! Parquet file); `store`
+//! (object storage: `s3://`, `gs://`, `az://`).
 
 mod blocks;
 mod builder;
 mod cell;
+mod cells;
 mod chunk;
 mod fast;
 mod fingerprint;
@@ -23,10 +29,15 @@ mod header;
 mod load;
 mod open;
 mod parallel;
+pub mod parquet;
+mod parquet_rows;
+mod parquet_table;
+pub mod parquet_write;
 mod plan;
 mod records;
 pub mod spill;
 pub mod split;
+pub mod store;
 mod streaming;
 mod swar;
 mod table;
@@ -37,7 +48,9 @@ pub use fingerprint::{hex, sha256_file};
 pub use header::{Selection, locate, read_header, resolve_features};
 pub use load::{Loaded, load, load_files};
 pub use open::{is_gzip, open_url, url_of};
+pub use parquet::{ParquetFile, is_parquet};
 pub use plan::FeatureKind;
 pub use records::{RecordVisitor, csv_error, csv_reader, visit_chunk};
+pub use store::store_url;
 pub use streaming::stream_tables;
 pub use table::{Column, MISSING_LEVEL, Table};

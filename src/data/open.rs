@@ -1,5 +1,5 @@
-//! Opening inputs: files, gzip files (by a `.gz` suffix) and `http(s)://`
-//! URLs, read whole or streamed, hashing the raw bytes that pass.
+//! Opening inputs: files, gzip files (by a `.gz` suffix), `http(s)://`
+//! URLs and objects in storage (`s3://`, `gs://`, `az://`), read whole or streamed, hashing the raw bytes that pass.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -8,6 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::store::{Remote, store_url};
 use crate::error::{Error, Result, io_reason};
 
 /// The URL of a source given as `http://` or `https://` in `[data].path`.
@@ -64,6 +65,9 @@ pub(super) fn read_raw(p: &Path) -> Result<Vec<u8>> {
             ))
         })?;
         return Ok(out);
+    }
+    if let Some(url) = store_url(p) {
+        return Ok(Remote::open(url)?.get_all()?.to_vec());
     }
     std::fs::read(p).map_err(|e| Error::io("read", p, &e))
 }
@@ -131,9 +135,10 @@ impl Read for Input {
 impl Input {
     /// Open `path` (a file or URL), hashing its raw bytes into `hasher`.
     pub(super) fn open(path: &Path, hasher: Sha256) -> Result<Input> {
-        let f: Box<dyn Read + Send> = match url_of(path) {
-            Some(url) => open_url(url)?,
-            None => Box::new(File::open(path).map_err(|e| Error::io("read", path, &e))?),
+        let f: Box<dyn Read + Send> = match (url_of(path), store_url(path)) {
+            (Some(url), _) => open_url(url)?,
+            (None, Some(url)) => Box::new(Remote::open(url)?.reader(0)?),
+            (None, None) => Box::new(File::open(path).map_err(|e| Error::io("read", path, &e))?),
         };
         let h = Hashing { inner: f, hasher };
         Ok(if is_gzip(path) {

@@ -1,5 +1,5 @@
-//! Streaming CSV files as a sequence of tables, one per block of whole
-//! records, in memory bounded by the block size.
+//! Streaming CSV and Parquet files as a sequence of tables, one per block
+//! of whole records (or Parquet batch), in memory bounded by the block size.
 
 use std::path::PathBuf;
 
@@ -10,6 +10,8 @@ use super::fingerprint::hex;
 use super::header::{Selection, resolve_features};
 use super::open::Input;
 use super::parallel::parse_in_parallel;
+use super::parquet::is_parquet;
+use super::parquet_table::stream_parquet;
 use super::plan::plan;
 use super::table::Table;
 use crate::error::{Error, Result, display_path};
@@ -37,6 +39,14 @@ pub fn stream_tables(
     let mut done = 0u64;
     let mut rows = 0u64;
     for path in paths {
+        if is_parquet(path) {
+            hasher = stream_parquet(path, sel, &mut first, hasher, &mut |t| {
+                rows += t.rows() as u64;
+                progress.set_rows(rows);
+                f(t)
+            })?;
+            continue;
+        }
         let origin = display_path(path);
         let input = Input::open(path, hasher)?;
         let (reader, header) = BlockReader::open(input, &origin, block)?;

@@ -51,7 +51,8 @@ pub struct BundleInfo {
     pub path: Option<PathBuf>,
     /// SHA-256 of its bytes (equal to the tag's).
     pub sha256: String,
-    /// `dist` or `rebuilt` (from the tagged commit).
+    /// `dist`, `rebuilt` (from the tagged commit) or `store` (fetched from
+    /// `[registry].bundle_store`).
     pub source: &'static str,
 }
 

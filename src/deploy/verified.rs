@@ -1,5 +1,5 @@
-//! The verified bundle of a registered version: read from `dist/`, or
-//! rebuilt from the tagged commit, and only accepted when its sha256 is the
+//! The verified bundle of a registered version: read from `dist/`, fetched
+//! from `[registry].bundle_store`, or rebuilt from the tagged commit, and only accepted when its sha256 is the
 //! registration tag's `bundle_sha256` and it holds that very version.
 
 use git2::{Oid, Repository};
@@ -40,25 +40,37 @@ pub(super) fn bundle(
     })?;
     let recorded = recorded_sha256(ver)?;
     let path = package::bundle_path(project, name, version);
+    let mut fetched = None;
     let (bytes, source, from) = match std::fs::read(&path) {
         Ok(b) => (b, "dist", Some(path.clone())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            (rebuild(project, repo, ver, name, version)?, "rebuilt", None)
+            match package::bundle_store(project) {
+                Some(store) => {
+                    let obj = crate::bundle_store::object(&store, name, version)?;
+                    let b = obj.get_all()?.to_vec();
+                    fetched = Some(obj.url().to_string());
+                    (b, "store", None)
+                }
+                None => (rebuild(project, repo, ver, name, version)?, "rebuilt", None),
+            }
         }
         Err(e) => return Err(Error::io("read the bundle", &path, &e)),
     };
-    let origin = from.as_ref().map_or_else(
-        || {
-            format!(
-                "the bundle of {name}@{version} rebuilt from commit {}",
-                &ver.commit[..12]
-            )
-        },
-        |p| display_path(p),
-    );
+    let origin = match (&from, &fetched) {
+        (Some(p), _) => display_path(p),
+        (None, Some(url)) => url.clone(),
+        (None, None) => format!(
+            "the bundle of {name}@{version} rebuilt from commit {}",
+            &ver.commit[..12]
+        ),
+    };
     let sha = bundle::sha256_hex(&bytes);
     if sha != recorded {
-        let fix = if from.is_some() {
+        let fix = if fetched.is_some() {
+            format!(
+                "put the registered bundle back in the store (`mlops package --check {name}@{version}` rebuilds and checks it)"
+            )
+        } else if from.is_some() {
             format!(
                 "delete it so that deploy rebuilds it from the tagged commit, or check it with `mlops package --check {name}@{version}`"
             )

@@ -62,6 +62,10 @@ pub struct Artifact {
     /// SHA-256 of the validation file's bytes, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_data_sha256: Option<String>,
+    /// The objects in storage the training data was read from (URL, ETag,
+    /// version); absent for local files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_objects: Vec<crate::data::store::DataObject>,
     /// The tool that wrote the artifact.
     pub tool: Tool,
     /// When it was written (RFC 3339, UTC).

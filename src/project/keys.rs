@@ -116,7 +116,7 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "roles",
         ],
     ),
-    ("registry", &["remote", "stages"]),
+    ("registry", &["remote", "stages", "bundle_store"]),
     ("project", &["name", "description"]),
     (
         "data",

@@ -158,6 +158,14 @@ impl Project {
                 out.push(PathBuf::from(pat));
                 continue;
             }
+            if crate::data::store_url(Path::new(pat)).is_some() {
+                out.extend(
+                    crate::data::store::glob(pat, &at)?
+                        .into_iter()
+                        .map(PathBuf::from),
+                );
+                continue;
+            }
             let full = self.resolve(pat);
             if pat.contains(['*', '?', '[']) {
                 let text = full.to_string_lossy().into_owned();
@@ -190,6 +198,9 @@ impl Project {
         let Some(vp) = &self.file.split.validation_path else {
             return Ok(None);
         };
+        if crate::data::store_url(Path::new(vp)).is_some() {
+            return Ok(Some(PathBuf::from(vp)));
+        }
         let full = self.resolve(vp);
         require_file(
             &full,

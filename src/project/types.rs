@@ -160,6 +160,9 @@ pub struct RegistrySection {
     /// The stages (environments) versions can be assigned to.
     #[serde(default)]
     pub stages: Vec<String>,
+    /// Object storage (`s3://bucket/prefix`, `gs://`, `az://`) that
+    /// `package --upload` puts bundles in and `deploy` fetches them from.
+    pub bundle_store: Option<String>,
 }
 
 /// `[abtest]`: defaults of `mlops abtest-analyze`; flags override them.

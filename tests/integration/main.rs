@@ -23,6 +23,7 @@ mod init;
 mod inputs;
 mod nist;
 mod package;
+mod parquet;
 mod predict;
 mod project;
 mod registry;
@@ -30,6 +31,7 @@ mod registry_truth;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;
+mod storage;
 mod streaming;
 mod train;
 mod train_errors;

@@ -1,5 +1,5 @@
 //! Reading an experiment's rows from a file, stdin or a URL, as CSV or JSON
-//! Lines (sniffed from the first non-blank byte), into per-variant totals
+//! Lines (sniffed from the first non-blank byte) or, from a file, Parquet, into per-variant totals
 //! in one streaming pass.
 
 mod csv_rows;
@@ -58,6 +58,16 @@ pub(super) fn read_input(
 ) -> Result<(String, ExperimentTotals)> {
     let keep_values = s.test == TestChoice::MannWhitney;
     Ok(match &s.input {
+        Input::Path(p) if crate::data::is_parquet(p) => {
+            let file = crate::data::ParquetFile::open(p)?;
+            let parser = RowParser {
+                origin: &file.origin,
+                s,
+                keep_values,
+            };
+            let totals = csv_rows::read_parquet(&file, &parser)?;
+            (file.origin.clone(), totals)
+        }
         Input::Path(p) => {
             let origin = display_path(p);
             let f = File::open(p).map_err(|e| Error::io("read", p, &e))?;

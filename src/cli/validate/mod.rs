@@ -58,12 +58,12 @@ pub fn run(a: &ValidateArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
 /// The options from the flags; `--data` and `--drift-data` must be files.
 fn options(a: &ValidateArgs, env: &Env) -> Result<ValidateOptions> {
     let opts = ValidateOptions {
-        data: a.data.as_ref().map(|p| env.cwd.join(p)),
+        data: a.data.as_ref().map(|p| env.input_path(p)),
         baseline: a.baseline.clone(),
-        drift_data: a.drift_data.as_ref().map(|p| env.cwd.join(p)),
+        drift_data: a.drift_data.as_ref().map(|p| env.input_path(p)),
     };
     for p in [&opts.data, &opts.drift_data].into_iter().flatten() {
-        if !p.is_file() {
+        if !p.is_file() && mlops::data::store_url(p).is_none() {
             let flag = if Some(p) == opts.data.as_ref() {
                 "--data"
             } else {

@@ -1,4 +1,4 @@
-//! Checks of `[registry]`: the remote and the stage names.
+//! Checks of `[registry]`: the remote, the stage names and the bundle store.
 
 use crate::error::Result;
 use crate::project::check::rules::first_duplicate;
@@ -14,6 +14,17 @@ pub(super) fn check_registry(r: &RegistrySection, src: Source<'_>) -> Result<()>
             "registry",
             "remote",
             "is empty; name a git remote such as \"origin\"".into(),
+        ));
+    }
+    if let Some(bs) = &r.bundle_store
+        && crate::data::store_url(std::path::Path::new(bs)).is_none()
+    {
+        return Err(err(
+            "registry",
+            "bundle_store",
+            format!(
+                "= \"{bs}\" is not an object-storage URL; write s3://bucket/prefix, gs://bucket/prefix or az://container/prefix"
+            ),
         ));
     }
     for st in &r.stages {

@@ -69,7 +69,8 @@ pub(crate) fn train(
         scored,
         stats,
     };
-    let artifact = trained.into_artifact(project, opts)?;
+    let mut artifact = trained.into_artifact(project, opts)?;
+    artifact.data_objects = data::store::objects(data_files)?;
     write_report(project, opts, artifact, "in-memory", start)
 }
 
@@ -154,6 +155,7 @@ impl Trained {
             },
             data_sha256,
             validation_data_sha256: rows.valid_sha256,
+            data_objects: Vec::new(),
             tool: Tool {
                 name: "mlops".into(),
                 version: crate::VERSION.into(),

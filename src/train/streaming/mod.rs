@@ -94,7 +94,8 @@ pub(crate) fn train(
     }
     pass2.validation_file(&mut pass1.fold, progress)?;
     let measured = pass2.finish(&pass1.fold)?;
-    let artifact = artifact(&plan, opts, pass1, solution, measured);
+    let mut artifact = artifact(&plan, opts, pass1, solution, measured);
+    artifact.data_objects = data::store::objects(&plan.data_files)?;
     write_report(project, opts, artifact, "streaming", start)
 }
 
@@ -148,6 +149,7 @@ fn artifact(
         },
         data_sha256: pass1.data_sha256,
         validation_data_sha256: measured.validation_sha256,
+        data_objects: Vec::new(),
         tool: Tool {
             name: "mlops".into(),
             version: crate::VERSION.into(),

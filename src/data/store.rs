@@ -1,0 +1,321 @@
+//! Object storage: `s3://bucket/key`, `gs://bucket/key` and
+//! `az://container/key` read in ranges (never copied whole to disk), listed
+//! for globs, and written, through the Apache Arrow project's
+//! `object_store`. Credentials and endpoints come only from each cloud's
+//! standard environment variables (`AWS_*`, `GOOGLE_*`, `AZURE_*`); errors
+//! are remote errors (exit 5) that name the URL and what failed, never a
+//! credential.
+
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use crate::error::{Error, Result};
+
+/// The URL schemes read through object storage.
+const SCHEMES: [&str; 3] = ["s3://", "gs://", "az://"];
+
+/// How much a sequential reader asks for at a time.
+const RANGE: u64 = 8 << 20;
+
+/// The object-storage URL a path names, if it names one.
+#[must_use]
+pub fn store_url(path: &Path) -> Option<&str> {
+    path.to_str()
+        .filter(|s| SCHEMES.iter().any(|p| s.starts_with(p)))
+}
+
+/// The objects a URL names: itself, or (with `*`, `?` or `[` in the key)
+/// every object under the prefix before the first of them whose URL
+/// matches the pattern, sorted. `at` names the setting in messages.
+pub fn glob(pattern: &str, at: &str) -> Result<Vec<String>> {
+    let Some(star) = pattern.find(['*', '?', '[']) else {
+        return Ok(vec![pattern.to_string()]);
+    };
+    let pat = glob::Pattern::new(pattern).map_err(|e| {
+        Error::usage(format!(
+            "{at}: pattern \"{pattern}\" is not a valid glob ({e}); fix the pattern"
+        ))
+    })?;
+    let prefix = &pattern[..pattern[..star].rfind('/').map_or(star, |i| i + 1)];
+    let remote = Remote::open(prefix)?;
+    let opts = glob::MatchOptions {
+        require_literal_separator: true,
+        ..glob::MatchOptions::new()
+    };
+    let matched: Vec<String> = remote
+        .list()?
+        .into_iter()
+        .map(|k| format!("{}{k}", remote.base))
+        .filter(|u| pat.matches_with(u, opts))
+        .collect();
+    if matched.is_empty() {
+        return Err(Error::usage(format!(
+            "{at}: pattern \"{pattern}\" matches no object; check the pattern"
+        )));
+    }
+    Ok(matched)
+}
+
+/// The runtime the blocking calls run on (object_store is async).
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RT: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        // TLS through rustls with ring, the provider the rest of the crate uses.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::Remote(format!("cannot start the object-storage client: {e}")))
+}
+
+/// An object the training data was read from, as the artifact records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataObject {
+    /// The object's URL.
+    pub url: String,
+    /// Its ETag, when the store gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Its version, when the bucket keeps versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// The URL, ETag and version of each of `paths` that is in object storage.
+pub fn objects(paths: &[std::path::PathBuf]) -> Result<Vec<DataObject>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if let Some(url) = store_url(p) {
+            let info = Remote::open(url)?.head()?;
+            out.push(DataObject {
+                url: url.to_string(),
+                etag: info.etag,
+                version: info.version,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One object (or a prefix) in object storage.
+#[derive(Clone)]
+pub struct Remote {
+    store: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+    url: String,
+    /// `scheme://bucket/`, which keys are appended to.
+    base: String,
+}
+
+/// What a `HEAD` of an object says.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    /// Size in bytes.
+    pub size: u64,
+    /// The ETag, when the store gives one.
+    pub etag: Option<String>,
+    /// The object version, when the bucket keeps versions.
+    pub version: Option<String>,
+}
+
+impl Remote {
+    /// The object at `url` (`s3://`, `gs://` or `az://`), with credentials
+    /// and endpoint from the environment.
+    pub fn open(url: &str) -> Result<Remote> {
+        runtime()?;
+        let parsed = url::Url::parse(url).map_err(|e| {
+            Error::usage(format!(
+                "{url} is not a valid URL ({e}); write it as s3://bucket/key, gs://bucket/key or az://container/key"
+            ))
+        })?;
+        let store = build_store(&parsed).map_err(|e| {
+            Error::Remote(format!("{url}: cannot set up the client: {}", reason(&e)))
+        })?;
+        let key = parsed.path().trim_start_matches('/').trim_end_matches('/');
+        let path = ObjectPath::parse(key).map_err(|e| {
+            Error::usage(format!("{url}: \"{key}\" is not a valid object key ({e})"))
+        })?;
+        let base = format!("{}://{}/", parsed.scheme(), parsed.host_str().unwrap_or(""));
+        Ok(Remote {
+            store,
+            path,
+            url: url.to_string(),
+            base,
+        })
+    }
+
+    /// The URL, as shown in messages.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Run a future of the store, naming the URL and `what` on failure.
+    fn run<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = object_store::Result<T>>,
+    ) -> Result<T> {
+        runtime()?.block_on(fut).map_err(|e| self.failure(what, &e))
+    }
+
+    fn failure(&self, what: &str, e: &object_store::Error) -> Error {
+        let url = &self.url;
+        let hint = match e {
+            object_store::Error::NotFound { .. } => {
+                return Error::Remote(format!(
+                    "{what} {url} failed: no such object (or bucket); check the URL"
+                ));
+            }
+            object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. } => {
+                "check the credentials in the cloud's environment variables"
+            }
+            _ => "check the URL, the endpoint and the credentials in the environment",
+        };
+        Error::Remote(format!("{what} {url} failed: {}; {hint}", reason(e)))
+    }
+
+    /// Size, ETag and version of the object.
+    pub fn head(&self) -> Result<ObjectInfo> {
+        let m = self.run("HEAD", self.store.head(&self.path))?;
+        Ok(ObjectInfo {
+            size: m.size,
+            etag: m.e_tag,
+            version: m.version,
+        })
+    }
+
+    /// Bytes `range` of the object.
+    pub fn get_range(&self, range: Range<u64>) -> Result<Bytes> {
+        self.run("GET", self.store.get_range(&self.path, range))
+    }
+
+    /// The whole object (for small objects such as bundles).
+    pub fn get_all(&self) -> Result<Bytes> {
+        self.run("GET", async {
+            self.store.get(&self.path).await?.bytes().await
+        })
+    }
+
+    /// Write `bytes` as the object (a single atomic PUT).
+    pub fn put(&self, bytes: Vec<u8>) -> Result<()> {
+        self.run("PUT", self.store.put(&self.path, bytes.into()))
+            .map(|_| ())
+    }
+
+    /// The object at `key` under the same bucket.
+    #[must_use]
+    pub fn sibling(&self, key: &str) -> Remote {
+        Remote {
+            store: Arc::clone(&self.store),
+            path: ObjectPath::from(key),
+            url: format!("{}{key}", self.base),
+            base: self.base.clone(),
+        }
+    }
+
+    /// Keys under the object's path taken as a prefix, sorted.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let prefix = (!self.path.as_ref().is_empty()).then_some(&self.path);
+        let metas = self.run("LIST", async {
+            use futures_util::TryStreamExt;
+            self.store.list(prefix).try_collect::<Vec<_>>().await
+        })?;
+        let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// A reader of the object from byte `start`, fetching ranges as needed.
+    pub fn reader(&self, start: u64) -> Result<RangeReader> {
+        let size = self.head()?.size;
+        Ok(RangeReader {
+            remote: self.clone(),
+            pos: start,
+            end: size,
+            buf: Bytes::new(),
+        })
+    }
+}
+
+/// The client of the store `url` names, configured from the environment.
+fn build_store(url: &url::Url) -> object_store::Result<Arc<dyn ObjectStore>> {
+    let s = url.as_str();
+    Ok(match url.scheme() {
+        "s3" => {
+            let mut b = object_store::aws::AmazonS3Builder::from_env().with_url(s);
+            if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err()
+            {
+                b = b.with_region("us-east-1");
+            }
+            if let Ok(ep) = std::env::var("AWS_ENDPOINT_URL")
+                && ep.starts_with("http://")
+            {
+                b = b.with_allow_http(true);
+            }
+            Arc::new(b.build()?)
+        }
+        "gs" => Arc::new(
+            object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_url(s)
+                .build()?,
+        ),
+        _ => {
+            let mut b = object_store::azure::MicrosoftAzureBuilder::from_env().with_url(s);
+            if std::env::var("AZURE_STORAGE_ENDPOINT").is_ok_and(|e| e.starts_with("http://")) {
+                b = b.with_allow_http(true);
+            }
+            Arc::new(b.build()?)
+        }
+    })
+}
+
+/// The message of an object-store error, reduced to its innermost cause
+/// (which names neither a key nor a secret).
+fn reason(e: &object_store::Error) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// A sequential reader of an object, in ranges of 8 MiB.
+pub struct RangeReader {
+    remote: Remote,
+    pos: u64,
+    end: u64,
+    buf: Bytes,
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.buf.is_empty() {
+            if self.pos >= self.end {
+                return Ok(0);
+            }
+            let to = (self.pos + RANGE).min(self.end);
+            self.buf = self
+                .remote
+                .get_range(self.pos..to)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            self.pos = to;
+        }
+        let n = out.len().min(self.buf.len());
+        out[..n].copy_from_slice(&self.buf[..n]);
+        let _ = self.buf.split_to(n);
+        Ok(n)
+    }
+}

@@ -1,0 +1,245 @@
+//! Parquet inputs: files written by pyarrow (four codecs, several row
+//! groups, a dictionary-encoded column), polars and DuckDB
+//! (tests/data/parquet/, made by make.py there) give the model of the same
+//! data as CSV bit for bit, on both fitting paths; nulls follow
+//! `data.missing`; errors name the file, row group, row and column.
+
+use std::path::PathBuf;
+
+use crate::common::{Test, example_csv, example_toml, repo, sha256_hex, toml_str};
+
+fn data(name: &str) -> PathBuf {
+    repo().join("tests/data/parquet").join(name)
+}
+
+/// The example's project file reading `path` instead of the CSV.
+fn toml_for(path: &std::path::Path) -> String {
+    example_toml().replace(
+        &toml_str(&example_csv().display().to_string()),
+        &toml_str(&path.display().to_string()),
+    )
+}
+
+/// The artifact without what names the input (its hash) or the time.
+fn model_of(doc: &serde_json::Value) -> serde_json::Value {
+    let mut d = doc.clone();
+    let o = d.as_object_mut().unwrap();
+    for k in ["data_sha256", "created_at", "data_object"] {
+        o.remove(k);
+    }
+    d
+}
+
+fn train(path: &std::path::Path, streaming: bool) -> serde_json::Value {
+    let mut args = vec!["train"];
+    if streaming {
+        args.push("--streaming");
+    }
+    let t = Test::new().toml(&toml_for(path)).args(args);
+    t.run().success();
+    t.read_json("models/house-price.json")
+}
+
+#[test]
+fn every_writer_and_codec_fits_the_csv_model_bit_for_bit() {
+    let csv = train(&example_csv(), false);
+    for name in [
+        "train.snappy.parquet",
+        "train.zstd.parquet",
+        "train.gzip.parquet",
+        "train.none.parquet",
+        "train.polars.parquet",
+        "train.duckdb.parquet",
+        "train-no-suffix.bin",
+    ] {
+        let doc = train(&data(name), false);
+        assert_eq!(model_of(&doc), model_of(&csv), "{name}");
+        let bytes = std::fs::read(data(name)).unwrap();
+        assert_eq!(doc["data_sha256"], sha256_hex(&bytes), "{name}");
+    }
+    // The streaming path folds the rows block by block (a CSV's blocks are
+    // bytes, a Parquet file's its batches), so the last bits may differ:
+    // equal to the in-memory fit within rounding.
+    let streamed = train(&data("train.snappy.parquet"), true);
+    for (k, v) in csv["coefficients"].as_object().unwrap() {
+        let (a, b) = (
+            streamed["coefficients"][k].as_f64().unwrap(),
+            v.as_f64().unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "{k}: {a} vs {b}");
+    }
+    assert_eq!(
+        train(&data("train.snappy.parquet"), true)["coefficients"],
+        streamed["coefficients"]
+    );
+}
+
+#[test]
+fn nulls_follow_data_missing_like_empty_csv_cells() {
+    let path = data("holes.parquet");
+    Test::new()
+        .toml(&toml_for(&path))
+        .args(["train"])
+        .run()
+        .error(
+            3,
+            &format!(
+                "{}: row group 0, row 5: column \"sqft\" is null; fill it, or set data.missing = \"drop-row\" or \"mean\"",
+                path.display()
+            ),
+        );
+    for policy in ["drop-row", "mean"] {
+        let fit = |p: &std::path::Path| {
+            let toml =
+                toml_for(p).replace("missing = \"error\"", &format!("missing = \"{policy}\""));
+            let t = Test::new().toml(&toml).args(["train"]);
+            t.run().success();
+            model_of(&t.read_json("models/house-price.json"))
+        };
+        assert_eq!(fit(&path), fit(&data("holes.csv")), "{policy}");
+    }
+}
+
+#[test]
+fn a_string_column_not_categorical_is_a_data_error_naming_the_cell() {
+    let path = data("strings.parquet");
+    let toml = toml_for(&path).replace("categorical = [\"neighborhood\"]\n", "");
+    Test::new().toml(&toml).args(["train"]).run().error(
+        3,
+        &format!(
+            "{}: row group 0, row 1: column \"neighborhood\": \"lakeview\" is not a number; fix the cell, or list the column in data.categorical",
+            path.display()
+        ),
+    );
+    // A boolean column reads as 0/1; a string column listed as categorical.
+    let t = Test::new().toml(&toml_for(&path)).args(["--json", "train"]);
+    let doc = t.run().success().json();
+    assert!(doc.to_string().contains("garage"), "{doc}");
+}
+
+#[test]
+fn a_file_that_is_not_parquet_is_a_data_error() {
+    Test::new()
+        .toml(&toml_for(std::path::Path::new("bad.parquet")))
+        .file("bad.parquet", "PAR1 but not really")
+        .args(["train"])
+        .run()
+        .code(3)
+        .stderr_contains("bad.parquet: not a readable Parquet file");
+}
+
+#[test]
+fn drift_data_and_validation_path_take_parquet() {
+    let toml = toml_for(&data("train.zstd.parquet")).replace(
+        "validation_fraction = 0.2\n",
+        &format!(
+            "validation_path = {}\n",
+            toml_str(&data("recent.parquet").display().to_string())
+        ),
+    );
+    let t = Test::new().toml(&toml).args(["train"]);
+    t.run().success();
+    let csv_toml = toml.replace(
+        &toml_str(&data("recent.parquet").display().to_string()),
+        &toml_str(
+            &repo()
+                .join("examples/house-prices/recent.csv")
+                .display()
+                .to_string(),
+        ),
+    );
+    let c = Test::new().toml(&csv_toml).args(["train"]);
+    c.run().success();
+    assert_eq!(
+        model_of(&t.read_json("models/house-price.json"))["metrics"],
+        model_of(&c.read_json("models/house-price.json"))["metrics"]
+    );
+    t.run_args([
+        "validate",
+        "--drift-data",
+        &data("recent.parquet").display().to_string(),
+    ])
+    .success();
+}
+
+/// The `prediction` column of a CSV.
+fn predictions(csv: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let k = header.iter().position(|h| *h == "prediction").unwrap();
+    lines
+        .map(|l| l.split(',').nth(k).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn predict_reads_parquet_and_writes_parquet() {
+    let t = Test::new().toml(&example_toml()).args(["train"]);
+    t.run().success();
+    let recent_csv = repo().join("examples/house-prices/recent.csv");
+    let from_csv = t.run_args(["predict", "--input", &recent_csv.display().to_string()]);
+    from_csv.success();
+    let from_pq = t.run_args([
+        "predict",
+        "--input",
+        &data("recent.parquet").display().to_string(),
+    ]);
+    from_pq.success();
+    let want = predictions(&from_csv.stdout);
+    assert_eq!(want.len(), 500);
+    assert_eq!(predictions(&from_pq.stdout), want);
+
+    // Parquet out, from either input: the input columns, typed, plus the
+    // prediction as a double equal to the CSV's text.
+    for input in [recent_csv, data("recent.parquet")] {
+        t.run_args([
+            "predict",
+            "--input",
+            &input.display().to_string(),
+            "--output",
+            "out.parquet",
+        ])
+        .success()
+        .stdout_contains("Wrote 500 predictions to out.parquet");
+        let f = std::fs::File::open(t.path("out.parquet")).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut got = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            assert_eq!(batch.num_columns(), 10);
+            let p = batch.column_by_name("prediction").unwrap();
+            let p = p
+                .as_any()
+                .downcast_ref::<arrow_array::Float64Array>()
+                .unwrap();
+            got.extend(p.values().iter().map(|v| format!("{v}")));
+            let sqft = batch.column_by_name("sqft").unwrap();
+            assert!(sqft.data_type().is_numeric(), "{input:?}");
+        }
+        assert_eq!(got, want, "{input:?}");
+    }
+}
+
+#[test]
+fn abtest_analyze_reads_parquet_as_it_reads_the_csv() {
+    let t = Test::new()
+        .toml("[abtest]\nmetric = \"revenue\"\ncontrol = \"champion\"\nvariant_column = \"arm\"\n");
+    let run = |name: &str| {
+        let mut doc = t
+            .run_args([
+                "--json",
+                "abtest-analyze",
+                "--input",
+                &data(name).display().to_string(),
+            ])
+            .json();
+        doc.as_object_mut().unwrap().remove("input");
+        doc
+    };
+    let csv = run("experiment.csv");
+    assert_eq!(csv["variants"][0]["n"], 300, "{csv}");
+    assert_eq!(run("experiment.parquet"), csv);
+}

@@ -38,6 +38,8 @@ pub mod report;
 pub mod serve;
 /// Experiment statistics: distributions, tests, intervals, corrections (pure numerics).
 pub mod stats;
+/// RFC 3339 timestamps of artifacts, registry events and logs.
+pub mod timestamp;
 /// `train`: load, split, fit, report, write the artifact.
 pub mod train;
 /// `validate`: quality gates, baseline comparison, data and drift checks.

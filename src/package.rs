@@ -21,7 +21,7 @@ use crate::project::{self, Project};
 use crate::registry::repo;
 use crate::registry::state::{self, Model};
 use crate::registry::tag::{Action, Bump, Semver, TagName, message_first_line};
-use crate::train::rfc3339;
+use crate::timestamp::rfc3339;
 
 /// What `package` should do.
 #[derive(Debug, Clone)]

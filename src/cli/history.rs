@@ -10,7 +10,7 @@ use super::output::Output;
 use mlops::Result;
 use mlops::error::Error;
 use mlops::registry::{Event, Registry};
-use mlops::train::rfc3339;
+use mlops::timestamp::rfc3339;
 
 pub fn run(a: &HistoryArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let dir = super::models::registry_dir(cli, env)?;

@@ -9,7 +9,7 @@ use super::env::{Env, config_path};
 use super::output::Output;
 use mlops::Result;
 use mlops::registry::{Model, Registry};
-use mlops::train::rfc3339;
+use mlops::timestamp::rfc3339;
 
 /// The folder whose repository holds the registry: the project file's
 /// folder with `-C`/`MLOPS_CONFIG`, else the current folder (its repository

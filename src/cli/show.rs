@@ -11,7 +11,7 @@ use mlops::Result;
 use mlops::registry::Registry;
 use mlops::registry::lifecycle::parse_version_ref;
 use mlops::registry::page::{VersionPage, version_page};
-use mlops::train::rfc3339;
+use mlops::timestamp::rfc3339;
 
 pub fn run(a: &ShowArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let (name, version) = parse_version_ref(&a.target)?;

@@ -9,7 +9,8 @@ use mlops::Result;
 use mlops::error::Error;
 use mlops::model::metrics::MetricSet;
 use mlops::project::Project;
-use mlops::train::{TrainOptions, TrainReport, rfc3339};
+use mlops::timestamp::rfc3339;
+use mlops::train::{TrainOptions, TrainReport};
 
 pub fn run(a: &TrainArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let project = Project::load(super::config_path(cli, env), &env.cwd)?;

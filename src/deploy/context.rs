@@ -110,7 +110,7 @@ impl<'a> Context<'a> {
             "no assignment yet".to_string()
         } else {
             hist.iter()
-                .map(|(v, r)| format!("{v} ({}, {})", r.name, crate::train::rfc3339(r.time)))
+                .map(|(v, r)| format!("{v} ({}, {})", r.name, crate::timestamp::rfc3339(r.time)))
                 .collect::<Vec<_>>()
                 .join(", then ")
         };

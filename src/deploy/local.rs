@@ -350,7 +350,7 @@ impl Target for Local {
             f,
             "pid {} since {}",
             std::process::id(),
-            crate::train::rfc3339(crate::registry::repo::now())
+            crate::timestamp::rfc3339(crate::registry::repo::now())
         );
         let _ = f.flush();
         // Leftovers of a run that died half-way.

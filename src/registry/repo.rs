@@ -11,7 +11,7 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time};
 use super::state::{self, TagRecord};
 use super::tag::{Action, Semver, TagName, message_first_line};
 use crate::error::{Error, Result, display_path};
-use crate::train::rfc3339;
+use crate::timestamp::rfc3339;
 
 /// Open the repository that contains `path`.
 pub fn open(path: &Path) -> Result<Repository> {

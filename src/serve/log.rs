@@ -68,7 +68,7 @@ struct Line<'a> {
 #[must_use]
 pub fn timestamp(at: SystemTime) -> String {
     let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let s = crate::train::rfc3339(i64::try_from(d.as_secs()).unwrap_or(0));
+    let s = crate::timestamp::rfc3339(i64::try_from(d.as_secs()).unwrap_or(0));
     format!("{}.{:03}Z", &s[..s.len() - 1], d.subsec_millis())
 }
 

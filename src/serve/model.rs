@@ -188,7 +188,7 @@ impl Model {
     #[must_use]
     pub fn loaded_at_rfc3339(&self) -> String {
         #[allow(clippy::cast_possible_truncation)]
-        crate::train::rfc3339(self.loaded_at.floor() as i64)
+        crate::timestamp::rfc3339(self.loaded_at.floor() as i64)
     }
 
     fn list(&self) -> String {

@@ -19,11 +19,9 @@ mod memory;
 mod report;
 mod request;
 mod streaming;
-mod timestamp;
 
 pub use report::TrainReport;
 pub use request::TrainOptions;
-pub use timestamp::rfc3339;
 
 /// Files above this size train on the streaming path unless told otherwise.
 pub const STREAMING_THRESHOLD: u64 = 512 << 20;

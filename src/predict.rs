@@ -211,11 +211,7 @@ impl<W: Write + Send> ParquetSink<W> {
 
 impl<W: Write + Send> Sink for ParquetSink<W> {
     fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
-        use std::fmt::Write as _;
-        self.bufs[0].clear();
-        if let Some(p) = prediction {
-            let _ = write!(self.bufs[0], "{p}");
-        }
+        fill_prediction_cell(&mut self.bufs, prediction);
         self.emit(fields)
     }
 
@@ -231,6 +227,17 @@ impl<W: Write + Send> Sink for ParquetSink<W> {
 
     fn finish(self: Box<Self>) -> Result<()> {
         self.writer.finish()
+    }
+}
+
+/// The added cell of a regression's row: the prediction, empty when there
+/// is none.
+#[inline]
+fn fill_prediction_cell(bufs: &mut [String], prediction: Option<f64>) {
+    use std::fmt::Write as _;
+    bufs[0].clear();
+    if let Some(p) = prediction {
+        let _ = write!(bufs[0], "{p}");
     }
 }
 
@@ -408,11 +415,7 @@ impl<W: Write> PredictionWriter<W> {
     /// there is none).
     #[inline]
     fn write_row(&mut self, fields: &[&[u8]], prediction: Option<f64>) -> Result<()> {
-        use std::fmt::Write as _;
-        self.bufs[0].clear();
-        if let Some(p) = prediction {
-            let _ = write!(self.bufs[0], "{p}");
-        }
+        fill_prediction_cell(&mut self.bufs, prediction);
         self.emit(fields)
     }
 

@@ -108,12 +108,14 @@ pub fn render_text(r: &TrainReport, out: &Output) -> String {
     );
     let _ = writeln!(s, "  data     sha256 {}", m.data_sha256);
     let _ = writeln!(s);
-    let _ = writeln!(s, "  {:<10} {:>16} {:>16}", "metric", "train", "validation");
+    // A classifier's metric names (`average_precision`) are longer.
+    let w = if m.classifier.is_some() { 17 } else { 10 };
+    let _ = writeln!(s, "  {:<w$} {:>16} {:>16}", "metric", "train", "validation");
     let v = m.metrics.validation.as_ref();
     let row = |s: &mut String, name: &str, f: &dyn Fn(&MetricSet) -> Option<f64>| {
         let _ = writeln!(
             s,
-            "  {:<10} {:>16} {:>16}",
+            "  {:<w$} {:>16} {:>16}",
             name,
             fmt_opt(f(&m.metrics.train)),
             v.map_or_else(|| "-".into(), |v| fmt_opt(f(v)))
@@ -122,12 +124,15 @@ pub fn render_text(r: &TrainReport, out: &Output) -> String {
     row(&mut s, "rmse", &|x| Some(x.rmse));
     row(&mut s, "mae", &|x| Some(x.mae));
     row(&mut s, "r2", &|x| x.r2);
-    row(&mut s, "mape", &|x| x.mape);
+    if m.classifier.is_none() {
+        // Undefined on probabilities: a classifier reports none.
+        row(&mut s, "mape", &|x| x.mape);
+    }
     if m.metrics.train.deviance.is_some() {
         row(&mut s, "deviance", &|x| x.deviance);
     }
     if let Some(c) = &m.classifier {
-        classifier_rows(&mut s, c);
+        classifier_rows(&mut s, c, w);
     }
     let _ = writeln!(s);
     let width = m
@@ -147,7 +152,7 @@ pub fn render_text(r: &TrainReport, out: &Output) -> String {
 }
 
 /// A classifier's metric rows and how its fit converged.
-fn classifier_rows(s: &mut String, c: &mlops::model::classes::ClassifierPart) {
+fn classifier_rows(s: &mut String, c: &mlops::model::classes::ClassifierPart, w: usize) {
     let v = c.metrics.validation.as_ref();
     for (name, _) in mlops::stats::classification::METRICS {
         let t = c.metrics.train.get(name);
@@ -156,7 +161,7 @@ fn classifier_rows(s: &mut String, c: &mlops::model::classes::ClassifierPart) {
         }
         let _ = writeln!(
             s,
-            "  {name:<10} {:>16} {:>16}",
+            "  {name:<w$} {:>16} {:>16}",
             fmt_opt(t),
             v.map_or_else(|| "-".into(), |v| fmt_opt(v.get(name)))
         );

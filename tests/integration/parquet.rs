@@ -243,3 +243,67 @@ fn abtest_analyze_reads_parquet_as_it_reads_the_csv() {
     assert_eq!(csv["variants"][0]["n"], 300, "{csv}");
     assert_eq!(run("experiment.parquet"), csv);
 }
+
+/// A classifier's Parquet output: the label as a string column and one
+/// double per class, equal to the CSV output's cells.
+#[test]
+fn predict_writes_a_classifiers_labels_and_probabilities_to_parquet() {
+    let churn = repo().join("examples/churn");
+    let toml = std::fs::read_to_string(churn.join("mlops.toml"))
+        .unwrap()
+        .replace(
+            "path = \"train.csv\"",
+            &format!("path = {:?}", churn.join("train.csv").display().to_string()),
+        );
+    let t = Test::new().toml(&toml);
+    t.run_args(["-q", "train"]).success();
+    let recent = churn.join("recent.csv").display().to_string();
+    let csv = t.run_args(["predict", "--input", &recent]);
+    csv.success();
+    t.run_args(["predict", "--input", &recent, "--output", "out.parquet"])
+        .success();
+    let mut lines = csv.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let n = header.len();
+    assert_eq!(
+        &header[n - 3..],
+        ["prediction", "probability_no", "probability_yes"]
+    );
+    let want: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').skip(n - 3).map(str::to_string).collect())
+        .collect();
+    let f = std::fs::File::open(t.path("out.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut got = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        assert_eq!(batch.num_columns(), n);
+        let label = batch.column_by_name("prediction").unwrap();
+        let label = label
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .expect("the label is a string column");
+        let prob = |name: &str| {
+            batch
+                .column_by_name(name)
+                .unwrap()
+                .as_any()
+                .downcast_ref::<arrow_array::Float64Array>()
+                .expect("a probability is a double column")
+                .clone()
+        };
+        let (no, yes) = (prob("probability_no"), prob("probability_yes"));
+        for i in 0..batch.num_rows() {
+            got.push(vec![
+                label.value(i).to_string(),
+                format!("{}", no.value(i)),
+                format!("{}", yes.value(i)),
+            ]);
+        }
+    }
+    assert_eq!(got.len(), 600);
+    assert_eq!(got, want);
+}

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde_json::{Value as Json, json};
+use sha2::Digest as _;
 
 use super::auth::{AuditLog, Auth, Role};
 use super::log::{Feedback, PredictionLog};
@@ -52,7 +53,7 @@ pub struct App {
     /// Per-caller rate limits, when configured.
     pub limiter: Option<RateLimiter>,
     next_id: AtomicU64,
-    id_prefix: String,
+    id_secret: [u8; 32],
 }
 
 impl App {
@@ -67,9 +68,6 @@ impl App {
         max_rows: usize,
         timeout: Duration,
     ) -> App {
-        let nanos = SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
         let admin_token_copy = admin_token.clone();
         App {
             models,
@@ -86,10 +84,7 @@ impl App {
             slots: tokio::sync::Semaphore::new(DEFAULT_MAX_IN_FLIGHT),
             limiter: None,
             next_id: AtomicU64::new(1),
-            id_prefix: format!(
-                "{:08x}",
-                (nanos as u64) ^ u64::from(std::process::id()) << 32
-            ),
+            id_secret: id_secret(),
         }
     }
 
@@ -124,10 +119,9 @@ impl App {
         {
             return v.to_string();
         }
-        format!(
-            "{}-{:x}",
-            self.id_prefix,
-            self.next_id.fetch_add(1, Ordering::Relaxed)
+        new_request_id(
+            &self.id_secret,
+            self.next_id.fetch_add(1, Ordering::Relaxed),
         )
     }
 
@@ -205,6 +199,35 @@ pub(crate) async fn read_body(
     }
 }
 
+/// A secret for request ids: from the operating system, else (it failing)
+/// from the clock and the process, hashed.
+fn id_secret() -> [u8; 32] {
+    let mut k = [0u8; 32];
+    if getrandom::fill(&mut k).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seed = format!("{nanos}:{}", std::process::id());
+        k = sha2::Sha256::digest(seed.as_bytes()).into();
+    }
+    k
+}
+
+/// The `n`-th server-made request id: 128 bits of a keyed hash of `n`, so
+/// ids never repeat and cannot be guessed from those seen (feedback names
+/// a request by its id).
+fn new_request_id(secret: &[u8; 32], n: u64) -> String {
+    use std::fmt::Write as _;
+    let h = sha2::Sha256::new()
+        .chain_update(secret)
+        .chain_update(n.to_le_bytes())
+        .finalize();
+    h.iter().take(16).fold(String::with_capacity(32), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,4 +240,36 @@ mod tests {
         assert!(!constant_time_eq(b"", b"x"));
         assert!(constant_time_eq(b"", b""));
     }
+
+    #[test]
+    fn server_request_ids_are_unguessable() {
+        let a = App::new(
+            Arc::new(Models::new()),
+            Arc::new(Metrics::default()),
+            None,
+            None,
+            1,
+            1,
+            Duration::from_secs(1),
+        );
+        let none = HeaderMap::new();
+        let (x, y) = (a.request_id(&none), a.request_id(&none));
+        assert_eq!(x.len(), 32);
+        assert!(x.bytes().all(|b| b.is_ascii_hexdigit()));
+        // Nothing of one id (no shared prefix, no counter) tells the next.
+        assert_ne!(x[..8], y[..8]);
+        assert_ne!(x[24..], y[24..]);
+        // Another server (another secret) makes other ids.
+        let b = App::new(
+            Arc::new(Models::new()),
+            Arc::new(Metrics::default()),
+            None,
+            None,
+            1,
+            1,
+            Duration::from_secs(1),
+        );
+        assert_ne!(b.request_id(&none), x);
+    }
 }
+

@@ -313,6 +313,14 @@ impl Auth {
         }
     }
 
+    /// Whether `path` is `/feedback` under `token` or `jwt` mode, where it
+    /// needs the predict role even when predictions are open: an outcome
+    /// decides an experiment, so anonymous callers may not write one.
+    #[must_use]
+    pub fn guards_feedback(&self, path: &str) -> bool {
+        path == "/feedback" && !matches!(self.mode, Mode::None)
+    }
+
     /// Check a request for `role` without fetching keys.
     ///
     /// # Errors

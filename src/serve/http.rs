@@ -145,7 +145,7 @@ async fn gate(State(app): State<Shared>, mut req: Request, next: Next) -> Respon
     let Some(role) = Role::of_path(req.uri().path()) else {
         return next.run(req).await;
     };
-    let caller = if app.auth.protects(role) {
+    let caller = if app.auth.protects(role) || app.auth.guards_feedback(req.uri().path()) {
         match authenticate(&app, req.headers(), role).await {
             Ok(c) => Some(c),
             Err(d) => {
@@ -428,6 +428,21 @@ impl Call {
         }
     }
 
+    /// Why the routing key is refused: longer than
+    /// [`super::feedback::MAX_KEY_BYTES`].
+    fn key_refused(&self) -> Option<String> {
+        self.key
+            .as_ref()
+            .filter(|k| k.len() > super::feedback::MAX_KEY_BYTES)
+            .map(|k| {
+                format!(
+                    "the routing key (X-Request-Key or \"key\") is {} bytes, more than the {} allowed; send a shorter key, such as a hash of it",
+                    k.len(),
+                    super::feedback::MAX_KEY_BYTES
+                )
+            })
+    }
+
     fn choice(&self) -> Choice<'_> {
         match (self.force, &self.key) {
             (Some(v), _) => Choice::Force(v),
@@ -522,6 +537,9 @@ async fn predict(State(app): State<Shared>, req: Request) -> Response {
     if call.key.is_none() {
         call.key = parsed.key();
     }
+    if let Some(m) = call.key_refused() {
+        return fail(call, StatusCode::BAD_REQUEST, &m, None);
+    }
     let (model, variant) = match app.models.route(None, call.choice()) {
         Ok(x) => x,
         Err(e) => return fail(call, status_of(e.status()), &e.message(), None),
@@ -556,6 +574,9 @@ async fn invocations(State(app): State<Shared>, req: Request) -> Response {
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(&app, "invocations", served, None, mlflow_error(status, msg))
     };
+    if let Some(m) = call.key_refused() {
+        return fail(call, StatusCode::BAD_REQUEST, &m, None);
+    }
     let bytes = match read_body(&parts.headers, body, app.max_body).await {
         Ok(b) => b,
         Err(e) => return fail(call, e.status(), &e.message(), None),
@@ -609,6 +630,9 @@ async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(app, "v2_infer", served, None, error(status, msg))
     };
+    if let Some(m) = call.key_refused() {
+        return fail(call, StatusCode::BAD_REQUEST, &m, None);
+    }
     let bytes = match read_body(&parts.headers, body, app.max_body).await {
         Ok(b) => b,
         Err(e) => return fail(call, e.status(), &e.message(), None),
@@ -706,6 +730,16 @@ async fn feedback(State(app): State<Shared>, req: Request) -> Response {
     };
     let subject = match (text("request_id"), text("key")) {
         (Some(id), None) => Subject::Request(id),
+        (None, Some(k)) if k.len() > super::feedback::MAX_KEY_BYTES => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "\"key\" is {} bytes, more than the {} a routing key may have",
+                    k.len(),
+                    super::feedback::MAX_KEY_BYTES
+                ),
+            );
+        }
         (None, Some(k)) => Subject::Key(k),
         _ => {
             return error(
@@ -733,6 +767,7 @@ async fn feedback(State(app): State<Shared>, req: Request) -> Response {
             &json!({"recorded": true, "variant": v.variant.as_str(), "version": &*v.version, "experiment": &*v.experiment}),
         ),
         Err(NotRecorded::Unknown(m)) => error(StatusCode::NOT_FOUND, &m),
+        Err(NotRecorded::Duplicate(m)) => error(StatusCode::CONFLICT, &m),
         Err(NotRecorded::Storage(m)) => error(StatusCode::SERVICE_UNAVAILABLE, &m),
     }
 }

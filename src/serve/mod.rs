@@ -14,6 +14,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod conn;
+pub mod feedback;
 pub mod http;
 pub mod log;
 pub mod metrics;

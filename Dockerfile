@@ -7,8 +7,10 @@
 # The entrypoint is `mlops serve`; arguments replace the default
 # `--bind 0.0.0.0:8080`, so give --bind again with your own. Without a model
 # the server is live but not ready until one is deployed through the admin
-# API (set MLOPS_ADMIN_TOKEN and [serve].admin_token_env), and the health
-# check below reports unhealthy until then. The user is 65532, as in the
+# API (set MLOPS_ADMIN_TOKEN and [serve].admin_token_env, with [serve.tls],
+# or [serve].admin_bind on loopback, or allow_insecure_admin = true behind a
+# TLS proxy: the server refuses an admin API on 0.0.0.0 in cleartext), and
+# the health check below reports unhealthy until then. The user is 65532, as in the
 # Kubernetes manifests of `mlops deploy` (docs/deploy.md), which run
 # `mlops serve --model /models/bundle.tar.gz` in this image.
 

@@ -67,13 +67,59 @@ impl From<Error> for Failure {
     }
 }
 
+/// Whether a bearer token may go to `base`: over https, or over http to
+/// this machine (a loopback address or `localhost`).
+fn cleartext_ok(base: &str) -> bool {
+    let Ok(u) = url::Url::parse(base) else {
+        return false;
+    };
+    if u.scheme() != "http" {
+        return true;
+    }
+    match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The certificates of `environments.NAME.ca_cert` (PEM).
+fn private_ca(env_name: &str, path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let at = crate::error::display_path(path);
+    let hint = "give the PEM certificate of the CA that signed the server's certificate";
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::usage(format!(
+            "cannot read environments.{env_name}.ca_cert {at}: {}; {hint}",
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&bytes).map_err(|e| {
+        Error::usage(format!(
+            "environments.{env_name}.ca_cert {at} is not a PEM certificate ({e}); {hint}"
+        ))
+    })?;
+    if certs.is_empty() {
+        return Err(Error::usage(format!(
+            "environments.{env_name}.ca_cert {at} holds no certificate; {hint}"
+        )));
+    }
+    Ok(certs)
+}
+
 impl Http {
-    /// The environment `env_name`, for `model`.
+    /// The environment `env_name`, for `model`; `ca_cert` is its
+    /// `ca_cert`, resolved.
+    ///
+    /// # Errors
+    /// No URL, the token's variable unset, a token for a cleartext URL off
+    /// this machine, or an unusable `ca_cert` (exit 2).
     pub fn new(
         env_name: &str,
         env: &EnvironmentSection,
         model: &str,
         token: Option<String>,
+        ca_cert: Option<std::path::PathBuf>,
     ) -> Result<Http> {
         let base = env
             .url
@@ -94,9 +140,20 @@ impl Http {
         }
         let h = env.health.clone().unwrap_or_default();
         let timeout = Duration::from_secs_f64(h.timeout_s.unwrap_or(30.0));
-        let client = Client::builder()
+        if token.is_some() && !cleartext_ok(&base) {
+            return Err(Error::usage(format!(
+                "environments.{env_name}.url = \"{base}\" would send the admin token in cleartext to another machine; use an https:// URL (with environments.{env_name}.ca_cert for a private CA), or reach the server through a loopback address such as an SSH tunnel"
+            )));
+        }
+        let mut builder = Client::builder()
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .connect_timeout(timeout.min(Duration::from_secs(10)));
+        if let Some(p) = &ca_cert {
+            for c in private_ca(env_name, p)? {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
         Ok(Http {
@@ -574,5 +631,71 @@ impl Target for Http {
             Some(_) => Error::Remote(msg),
             None => Error::Check(msg),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(url: &str, ca: Option<&str>) -> EnvironmentSection {
+        let mut text = format!("target = \"http\"\nurl = \"{url}\"\ntoken_env = \"T\"\n");
+        if let Some(c) = ca {
+            text.push_str(&format!("ca_cert = \"{c}\"\n"));
+        }
+        toml::from_str(&text).unwrap()
+    }
+
+    fn new(url: &str, ca: Option<&str>) -> Result<Http> {
+        Http::new(
+            "prod",
+            &env(url, ca),
+            "m",
+            Some("s3cret".into()),
+            ca.map(std::path::PathBuf::from),
+        )
+    }
+
+    #[test]
+    fn a_token_never_goes_in_cleartext_to_another_machine() {
+        let e = new("http://10.0.0.5:8080", None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("environments.prod.url = \"http://10.0.0.5:8080\""),
+            "{msg}"
+        );
+        assert!(!msg.contains("s3cret"), "{msg}");
+        assert!(new("http://example.com", None).is_err());
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:8080",
+            "https://10.0.0.5:8443",
+        ] {
+            assert!(new(ok, None).is_ok(), "{ok}");
+        }
+        // Without a token, nothing secret travels.
+        let open: EnvironmentSection =
+            toml::from_str("target = \"http\"\nurl = \"http://10.0.0.5\"\n").unwrap();
+        assert!(Http::new("prod", &open, "m", None, None).is_ok());
+    }
+
+    #[test]
+    fn ca_cert_must_be_a_readable_pem_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.pem");
+        let e = new("https://h:1", Some(missing.to_str().unwrap())).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cannot read environments.prod.ca_cert"),
+            "{e}"
+        );
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let e = new("https://h:1", Some(junk.to_str().unwrap())).unwrap_err();
+        assert!(e.to_string().contains("environments.prod.ca_cert"), "{e}");
+        let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls/ca.pem");
+        assert!(new("https://h:1", Some(ca)).is_ok());
     }
 }

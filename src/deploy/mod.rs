@@ -215,7 +215,13 @@ fn make_target(
     let name = project.model()?.name.clone();
     Ok(match env.target {
         TargetKind::Local => Box::new(local::Local::new(project, env_name, env)?),
-        TargetKind::Http => Box::new(http::Http::new(env_name, env, &name, admin_token)?),
+        TargetKind::Http => Box::new(http::Http::new(
+            env_name,
+            env,
+            &name,
+            admin_token,
+            env.ca_cert.as_deref().map(|p| project.resolve(p)),
+        )?),
         TargetKind::Kubernetes => Box::new(kube::Kube::new(project, env_name, env, &name)?),
     })
 }

@@ -45,6 +45,9 @@ pub struct EnvironmentSection {
     pub url: Option<String>,
     /// http: the environment variable holding the admin bearer token.
     pub token_env: Option<String>,
+    /// http: the CA certificate (PEM) that signed the server's, for a
+    /// private CA; trusted besides the public roots.
+    pub ca_cert: Option<PathBuf>,
     /// http: readiness check after an upload.
     pub health: Option<HealthSection>,
     /// http: validation rows sent as a smoke test (default 5).

@@ -66,8 +66,8 @@ pub struct ServeSection {
     pub timeout_s: Option<f64>,
     /// TLS certificate and key (PEM).
     pub tls: Option<TlsSection>,
-    /// Seconds a client has to send a request's headers, and the longest a
-    /// keep-alive connection may idle before its next request (default 10).
+    /// Seconds a client has to finish a TLS handshake and to send a
+    /// request's headers (default 10).
     pub header_timeout_s: Option<f64>,
     /// Seconds a client has to send a request's body (default 30).
     pub body_timeout_s: Option<f64>,
@@ -79,6 +79,12 @@ pub struct ServeSection {
     pub auth: Option<AuthSection>,
     /// How often a caller may call.
     pub rate_limit: Option<RateLimitSection>,
+    /// A separate address for the admin API (then only there).
+    pub admin_bind: Option<String>,
+    /// Allow the admin API on a non-loopback address without TLS.
+    pub allow_insecure_admin: Option<bool>,
+    /// Seconds a keep-alive connection may idle between requests (default 60).
+    pub idle_timeout_s: Option<f64>,
 }
 
 /// `[serve.auth]`.

@@ -26,6 +26,11 @@ pub struct AuthSettings {
     pub protect_predict: bool,
     /// Admin routes need a credential.
     pub protect_admin: bool,
+    /// `protect` lists `health`: the health and readiness routes need a
+    /// credential (either role).
+    pub protect_health: bool,
+    /// `protect` lists `metrics`: `/metrics` needs a credential (either role).
+    pub protect_metrics: bool,
     /// The audit log of admin calls.
     pub audit_log: Option<PathBuf>,
 }
@@ -58,7 +63,14 @@ pub fn auth_settings(
         .clone()
         .unwrap_or_else(|| default_protect.iter().map(|s| (*s).to_string()).collect());
     for p in &protect {
-        role(p).map_err(|m| usage("protect", &m))?;
+        if p != "health" && p != "metrics" {
+            role(p).map_err(|m| {
+                usage(
+                    "protect",
+                    &format!("{m} (or \"health\" and \"metrics\" for those public routes)"),
+                )
+            })?;
+        }
     }
     let mode = match mode {
         "none" => Mode::None,
@@ -75,6 +87,8 @@ pub fn auth_settings(
         mode,
         protect_predict: protect.iter().any(|p| p == "predict"),
         protect_admin: protect.iter().any(|p| p == "admin"),
+        protect_health: protect.iter().any(|p| p == "health"),
+        protect_metrics: protect.iter().any(|p| p == "metrics"),
         audit_log: a.audit_log.as_deref().map(resolve),
     })
 }

@@ -222,10 +222,12 @@ fn new_request_id(secret: &[u8; 32], n: u64) -> String {
         .chain_update(secret)
         .chain_update(n.to_le_bytes())
         .finalize();
-    h.iter().take(16).fold(String::with_capacity(32), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    h.iter()
+        .take(16)
+        .fold(String::with_capacity(32), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -272,4 +274,3 @@ mod tests {
         assert_ne!(b.request_id(&none), x);
     }
 }
-

@@ -217,6 +217,10 @@ pub struct Auth {
     pub protect_admin: bool,
     /// The shared admin token.
     pub admin_token: Option<String>,
+    /// Health and readiness routes need a credential (`protect` lists `health`).
+    pub protect_health: bool,
+    /// `/metrics` needs a credential (`protect` lists `metrics`).
+    pub protect_metrics: bool,
     keys: RwLock<Keys>,
     cache: Mutex<HashMap<[u8; 32], (Caller, u64)>>,
 }
@@ -273,6 +277,8 @@ impl Auth {
             protect_predict,
             protect_admin,
             admin_token,
+            protect_health: false,
+            protect_metrics: false,
             keys: RwLock::new(keys),
             cache: Mutex::new(HashMap::new()),
         })
@@ -286,6 +292,8 @@ impl Auth {
             protect_predict: false,
             protect_admin: true,
             admin_token,
+            protect_health: false,
+            protect_metrics: false,
             keys: RwLock::new(Keys {
                 set: HashMap::new(),
                 unnamed: Vec::new(),
@@ -319,6 +327,25 @@ impl Auth {
     #[must_use]
     pub fn guards_feedback(&self, path: &str) -> bool {
         path == "/feedback" && !matches!(self.mode, Mode::None)
+    }
+
+    /// Whether the public route `path` needs a credential (of either role)
+    /// because `protect` lists `health` or `metrics` (`token`, `jwt` modes).
+    #[must_use]
+    pub fn guards_public(&self, path: &str) -> bool {
+        const HEALTH: [&str; 8] = [
+            "/healthz",
+            "/readyz",
+            "/v2/health/live",
+            "/v2/health/ready",
+            "/v2",
+            "/ping",
+            "/health",
+            "/version",
+        ];
+        !matches!(self.mode, Mode::None)
+            && ((self.protect_metrics && path == "/metrics")
+                || (self.protect_health && HEALTH.contains(&path)))
     }
 
     /// Check a request for `role` without fetching keys.

@@ -1,44 +1,52 @@
-//! Connections: the accept loop with a cap on open connections, hyper's
-//! HTTP/1 server with a timer (so the header-read timeout, which also
-//! bounds an idle keep-alive connection, is on), a timeout on reading each
-//! request body, and a graceful stop. A client that sends one byte a
-//! second holds neither a worker nor a slot for long.
+//! Connections: the accept loop with a cap on open connections (a TLS
+//! handshake holds a slot too), hyper's HTTP/1 server, and a watchdog per
+//! connection that closes it when a request's headers take longer than the
+//! header timeout or an idle keep-alive connection waits longer than the
+//! idle timeout for its next request; a timeout on reading each request
+//! body, and a graceful stop. A client that sends one byte a second holds
+//! neither a worker nor a slot for long.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
-use axum::serve::Listener;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service as _;
 
-/// Default seconds to send a request's headers.
+/// Default seconds to send a request's headers (and a TLS handshake).
 pub const DEFAULT_HEADER_TIMEOUT_S: f64 = 10.0;
 /// Default seconds to send a request's body.
 pub const DEFAULT_BODY_TIMEOUT_S: f64 = 30.0;
+/// Default seconds a keep-alive connection may wait for its next request.
+pub const DEFAULT_IDLE_TIMEOUT_S: f64 = 60.0;
 /// Default cap on open connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// How long clients may take, and how many may be connected.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// To send the request line and headers (and, between requests, to
-    /// start the next one: the keep-alive idle time).
+    /// To finish a TLS handshake, and to send a request line and headers
+    /// from their first byte (on a new connection: from the connect).
     pub header_timeout: Duration,
     /// To send a body, from the moment the handler reads it.
     pub body_timeout: Duration,
-    /// Open connections at once; more wait in the listen backlog.
+    /// Open connections at once (handshaking ones too); more wait in the
+    /// listen backlog.
     pub max_connections: usize,
+    /// A keep-alive connection's wait for the first byte of its next request.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -47,25 +55,24 @@ impl Default for Limits {
             header_timeout: Duration::from_secs_f64(DEFAULT_HEADER_TIMEOUT_S),
             body_timeout: Duration::from_secs_f64(DEFAULT_BODY_TIMEOUT_S),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: Duration::from_secs_f64(DEFAULT_IDLE_TIMEOUT_S),
         }
     }
 }
 
-/// Accept on `listener` and answer with `router` until `stop` turns true;
-/// then let open connections finish their request and return.
+/// Accept on `listener` (handshaking TLS with `tls` when set) and answer
+/// with `router` until `stop` turns true; then let open connections finish
+/// their request and return.
 ///
 /// # Errors
 /// None today; the signature leaves room for fatal accept errors.
-pub async fn run<L>(
-    mut listener: L,
+pub async fn run(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     router: Router,
     limits: Limits,
     stop: watch::Receiver<bool>,
-) -> std::io::Result<()>
-where
-    L: Listener<Addr = SocketAddr>,
-    L::Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) -> std::io::Result<()> {
     let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let slots = Arc::new(Semaphore::new(max));
     let mut stopping = stop.clone();
@@ -80,18 +87,32 @@ where
             },
             _ = stopping.changed() => break,
         };
-        let (io, peer) = tokio::select! {
-            x = listener.accept() => x,
+        let (tcp, peer) = tokio::select! {
+            x = listener.accept() => match x {
+                Ok(x) => x,
+                Err(_) => {
+                    // Out of file descriptors and the like: wait a moment.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
             _ = stopping.changed() => break,
         };
-        tokio::spawn(connection(
-            io,
-            peer,
-            router.clone(),
-            limits,
-            stop.clone(),
-            permit,
-        ));
+        let _ = tcp.set_nodelay(true);
+        let (router, stop, tls) = (router.clone(), stop.clone(), tls.clone());
+        tokio::spawn(async move {
+            match tls {
+                None => connection(tcp, peer, router, limits, stop, permit).await,
+                Some(acceptor) => {
+                    // The handshake holds the slot, within the header timeout.
+                    if let Ok(Ok(s)) =
+                        tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await
+                    {
+                        connection(s, peer, router, limits, stop, permit).await;
+                    }
+                }
+            }
+        });
     }
     drop(listener);
     // Every connection gives its slot back when it ends.
@@ -99,6 +120,36 @@ where
         .acquire_many(u32::try_from(max).unwrap_or(u32::MAX))
         .await;
     Ok(())
+}
+
+/// What a connection is doing, for its watchdog.
+#[derive(Debug)]
+struct Phase {
+    /// Requests handed to the router whose answer is not yet sent.
+    busy: usize,
+    /// When the connection last became idle.
+    idle_since: Instant,
+    /// When the first byte of the next request came (a new connection:
+    /// its start).
+    reading_since: Option<Instant>,
+}
+
+type Shared = Arc<Mutex<Phase>>;
+
+fn phase(p: &Shared) -> std::sync::MutexGuard<'_, Phase> {
+    p.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// When the connection must be closed, as things stand; `None`: a request
+/// is being handled (its own timeouts apply).
+fn deadline(p: &Phase, limits: &Limits) -> Option<Instant> {
+    if p.busy > 0 {
+        None
+    } else if let Some(t) = p.reading_since {
+        Some(t + limits.header_timeout)
+    } else {
+        Some(p.idle_since + limits.idle_timeout)
+    }
 }
 
 async fn connection<I>(
@@ -111,28 +162,169 @@ async fn connection<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let now = Instant::now();
+    let state: Shared = Arc::new(Mutex::new(Phase {
+        busy: 0,
+        idle_since: now,
+        reading_since: Some(now),
+    }));
     let body_timeout = limits.body_timeout;
+    let st = Arc::clone(&state);
     let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let mut req = req.map(|b| TimeoutBody::new(b, body_timeout));
         req.extensions_mut().insert(ConnectInfo(peer));
         let mut r = router.clone();
-        async move { Ok::<_, Infallible>(r.call(req).await.unwrap_or_else(|e| match e {})) }
+        let busy = Busy::start(&st);
+        async move {
+            let resp = r.call(req).await.unwrap_or_else(|e| match e {});
+            Ok::<_, Infallible>(resp.map(|b| {
+                axum::body::Body::new(Answer {
+                    inner: b,
+                    _busy: busy,
+                })
+            }))
+        }
     });
     let mut b = hyper::server::conn::http1::Builder::new();
+    // hyper's own header timer runs from the end of one answer to the end
+    // of the next request's headers: a backstop behind the watchdog.
     b.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(limits.header_timeout.saturating_add(limits.idle_timeout))
         .keep_alive(true);
+    let io = Watched {
+        inner: io,
+        state: Arc::clone(&state),
+    };
     let conn = b.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     if *stop.borrow() {
         conn.as_mut().graceful_shutdown();
     }
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+    loop {
+        let due = deadline(&phase(&state), &limits);
+        let wait = due.unwrap_or_else(|| Instant::now() + limits.header_timeout);
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = tokio::time::sleep_until(wait) => {
+                let now = Instant::now();
+                if deadline(&phase(&state), &limits).is_some_and(|d| d <= now) {
+                    // Too slow sending headers, or idle too long: hang up.
+                    return;
+                }
+            }
+            _ = stop.changed() => {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+                return;
+            }
         }
+    }
+}
+
+/// A request being handled, from the router's call until its answer's
+/// body is sent (or dropped).
+struct Busy(Shared);
+
+impl Busy {
+    fn start(s: &Shared) -> Busy {
+        let mut p = phase(s);
+        p.busy += 1;
+        p.reading_since = None;
+        drop(p);
+        Busy(Arc::clone(s))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut p = phase(&self.0);
+        p.busy = p.busy.saturating_sub(1);
+        if p.busy == 0 {
+            p.idle_since = Instant::now();
+            p.reading_since = None;
+        }
+    }
+}
+
+/// An answer's body, holding its request's [`Busy`] until it is sent.
+struct Answer {
+    inner: axum::body::Body,
+    _busy: Busy,
+}
+
+impl Body for Answer {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A connection's stream, noting when the first byte of a request arrives
+/// on an idle connection.
+struct Watched<I> {
+    inner: I,
+    state: Shared,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            let mut p = phase(&this.state);
+            if p.busy == 0 && p.reading_since.is_none() {
+                p.reading_since = Some(Instant::now());
+            }
+        }
+        r
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
 

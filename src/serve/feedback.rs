@@ -290,7 +290,10 @@ impl Feedback {
                     )));
                 }
                 // A request served with a key is known by its key.
-                Some(r) => (r.served.clone(), r.key.clone().unwrap_or_else(|| id.clone())),
+                Some(r) => (
+                    r.served.clone(),
+                    r.key.clone().unwrap_or_else(|| id.clone()),
+                ),
                 None => {
                     return Err(NotRecorded::Unknown(format!(
                         "request_id \"{}\" was not served by this server (or is older than the requests it remembers, the last {RECENT} at most)",

@@ -96,6 +96,27 @@ pub fn router(app: Shared) -> Router {
         .with_state(app)
 }
 
+/// The routes of one listener when the admin API has its own
+/// (`[serve].admin_bind`): `admin` true, the admin API (and the public
+/// health routes); false, everything but the admin API.
+pub fn router_part(app: Shared, admin: bool) -> Router {
+    router(app).layer(axum::middleware::from_fn_with_state(admin, listener_part))
+}
+
+async fn listener_part(State(admin): State<bool>, req: Request, next: Next) -> Response {
+    match (Role::of_path(req.uri().path()), admin) {
+        (Some(Role::Admin), false) => error(
+            StatusCode::NOT_FOUND,
+            "the admin API listens on [serve].admin_bind, not on this address",
+        ),
+        (Some(Role::Predict), true) => error(
+            StatusCode::NOT_FOUND,
+            "this address ([serve].admin_bind) serves the admin API only; predictions go to [serve].bind",
+        ),
+        _ => next.run(req).await,
+    }
+}
+
 /// Decrements the in-flight gauge however the request ends.
 struct InFlight<'a>(&'a Metrics);
 
@@ -143,17 +164,22 @@ async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Response 
 /// (`[serve.rate_limit]`), and the admin audit log.
 async fn gate(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
     let Some(role) = Role::of_path(req.uri().path()) else {
+        if app.auth.guards_public(req.uri().path()) {
+            // Either role will do.
+            let r = match authenticate(&app, req.headers(), Role::Predict).await {
+                Err(Denied::Scope(_)) => authenticate(&app, req.headers(), Role::Admin).await,
+                r => r,
+            };
+            if let Err(d) = r {
+                return refuse(&d);
+            }
+        }
         return next.run(req).await;
     };
     let caller = if app.auth.protects(role) || app.auth.guards_feedback(req.uri().path()) {
         match authenticate(&app, req.headers(), role).await {
             Ok(c) => Some(c),
-            Err(d) => {
-                let (status, msg, h) = d.parts();
-                let mut r = error(status, &msg);
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, h);
-                return r;
-            }
+            Err(d) => return refuse(&d),
         }
     } else {
         None
@@ -216,6 +242,14 @@ async fn gate(State(app): State<Shared>, mut req: Request, next: Next) -> Respon
         Some(v) => rate_headers(resp, v),
         None => resp,
     }
+}
+
+/// An RFC 6750 refusal.
+fn refuse(d: &Denied) -> Response {
+    let (status, msg, h) = d.parts();
+    let mut r = error(status, &msg);
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, h);
+    r
 }
 
 /// The version an admin call acted on, read from its (small, JSON) answer:

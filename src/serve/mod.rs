@@ -90,6 +90,10 @@ pub struct Config {
     pub limits: conn::Limits,
     /// Requests handled at once.
     pub max_in_flight: usize,
+    /// `[serve].admin_bind`: the admin API listens there only.
+    pub admin_bind: Option<SocketAddr>,
+    /// `[serve].allow_insecure_admin`.
+    pub allow_insecure_admin: bool,
 }
 
 /// Seconds from the project file as a duration of at most a day; `key`
@@ -167,13 +171,59 @@ impl Config {
                     conn::DEFAULT_MAX_CONNECTIONS,
                     "max_connections",
                 )?,
+                idle_timeout: seconds(
+                    sv.idle_timeout_s,
+                    conn::DEFAULT_IDLE_TIMEOUT_S,
+                    "idle_timeout_s",
+                )?,
             },
             max_in_flight: positive(
                 sv.max_in_flight,
                 app::DEFAULT_MAX_IN_FLIGHT,
                 "max_in_flight",
             )?,
+            admin_bind: match sv.admin_bind.as_deref() {
+                None => None,
+                Some(b) => Some(crate::project::parse_bind(b).ok_or_else(|| {
+                    Error::usage(format!(
+                        "[serve].admin_bind = \"{b}\" is not an address and port, like \"127.0.0.1:8081\""
+                    ))
+                })?),
+            },
+            allow_insecure_admin: sv.allow_insecure_admin.unwrap_or(false),
         })
+    }
+
+    /// Whether the admin API answers: an admin token, or `jwt` mode.
+    #[must_use]
+    pub fn admin_on(&self) -> bool {
+        self.admin_token.is_some() || matches!(self.auth.mode, auth::Mode::Jwt(_))
+    }
+
+    /// Refuse to carry admin credentials in cleartext off this machine: the
+    /// admin API on a non-loopback address needs `[serve.tls]`, unless
+    /// `allow_insecure_admin = true` says a proxy or a private network
+    /// takes care of it.
+    ///
+    /// # Errors
+    /// The admin API would listen on a non-loopback address without TLS.
+    pub fn check_admin_exposure(&self) -> Result<()> {
+        let addr = self.admin_bind.unwrap_or(self.bind);
+        if !self.admin_on()
+            || self.tls.is_some()
+            || self.allow_insecure_admin
+            || addr.ip().is_loopback()
+        {
+            return Ok(());
+        }
+        let key = if self.admin_bind.is_some() {
+            "[serve].admin_bind"
+        } else {
+            "[serve].bind (or --bind)"
+        };
+        Err(Error::usage(format!(
+            "the admin API would listen on {addr} ({key}) without TLS, so its bearer token would cross the network in cleartext; add [serve.tls], or set [serve].admin_bind to a loopback address such as \"127.0.0.1:8081\", or set [serve].allow_insecure_admin = true if a TLS proxy or a private network protects it"
+        )))
     }
 }
 
@@ -220,14 +270,17 @@ pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         .enable_all()
         .build()
         .map_err(|e| Error::usage(format!("cannot start the server's runtime: {e}")))?;
+    config.check_admin_exposure()?;
     // Keys are fetched before the runtime starts (the fetch blocks).
-    let auth = auth::Auth::new(
+    let mut auth = auth::Auth::new(
         config.auth.mode.clone(),
         config.auth.protect_predict,
         config.auth.protect_admin,
         config.admin_token.clone(),
     )
     .map_err(Error::usage)?;
+    auth.protect_health = config.auth.protect_health;
+    auth.protect_metrics = config.auth.protect_metrics;
     rt.block_on(run(config, initial, events, Arc::new(auth)))
 }
 
@@ -303,8 +356,18 @@ async fn run(
     if let Some(dir) = config.env_dir.clone() {
         follow(dir, config.watch_every, &models, &events, stop_rx.clone());
     }
-    let router = http::router(Arc::clone(&app));
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    let router = match config.admin_bind {
+        None => http::router(Arc::clone(&app)),
+        Some(at) => {
+            let (l, a) = bind(at).await?;
+            events.info(&format!("admin API on {scheme}://{a} ([serve].admin_bind)"));
+            let r = http::router_part(Arc::clone(&app), true);
+            tokio::spawn(conn::run(l, tls.clone(), r, config.limits, stop_rx.clone()));
+            http::router_part(Arc::clone(&app), false)
+        }
+    };
     events.listening(&format!("{scheme}://{addr}"));
     let served = accept(
         listener,
@@ -446,7 +509,7 @@ fn follow(
 /// `router` until SIGTERM or SIGINT, which is announced on `stop_tx`.
 async fn accept(
     listener: tokio::net::TcpListener,
-    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     router: axum::Router,
     limits: conn::Limits,
     stop_tx: tokio::sync::watch::Sender<bool>,
@@ -456,19 +519,7 @@ async fn accept(
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    match tls {
-        Some(cfg) => {
-            let l = tls::TlsListener::new(listener, cfg);
-            conn::run(l, router, limits, stop_rx).await
-        }
-        None => {
-            use axum::serve::ListenerExt as _;
-            let l = listener.tap_io(|s| {
-                let _ = s.set_nodelay(true);
-            });
-            conn::run(l, router, limits, stop_rx).await
-        }
-    }
+    conn::run(listener, tls, router, limits, stop_rx).await
 }
 
 /// Wait for `served` to finish draining, or for `deadline` past the stop
@@ -558,5 +609,43 @@ mod tests {
         assert_eq!(c.timeout, Duration::from_secs(86_400), "capped");
         assert_eq!(c.tls.unwrap().1, Path::new("/p/k.pem"));
         assert!(c.admin_token.is_none(), "an empty token is no token");
+    }
+
+    #[test]
+    fn the_admin_api_needs_tls_off_loopback() {
+        let sv = |extra: &str| -> ServeSection {
+            toml::from_str(&format!("bind = \"0.0.0.0:8080\"\n{extra}")).unwrap()
+        };
+        let config = |extra: &str, token: Option<&str>| {
+            Config::from_section(Some(&sv(extra)), Path::to_path_buf, token.map(String::from))
+                .unwrap()
+        };
+        let e = config("", Some("t")).check_admin_exposure().unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("0.0.0.0:8080"), "{e}");
+        assert!(e.to_string().contains("allow_insecure_admin"), "{e}");
+        // No admin API, nothing to protect.
+        assert!(config("", None).check_admin_exposure().is_ok());
+        assert!(
+            config("allow_insecure_admin = true", Some("t"))
+                .check_admin_exposure()
+                .is_ok()
+        );
+        assert!(
+            config("tls = { cert = \"c.pem\", key = \"k.pem\" }", Some("t"))
+                .check_admin_exposure()
+                .is_ok()
+        );
+        let c = config("admin_bind = \"127.0.0.1:8081\"", Some("t"));
+        assert_eq!(c.admin_bind.unwrap().to_string(), "127.0.0.1:8081");
+        assert!(c.check_admin_exposure().is_ok());
+        let e = config("admin_bind = \"10.1.2.3:8081\"", Some("t"))
+            .check_admin_exposure()
+            .unwrap_err();
+        assert!(e.to_string().contains("[serve].admin_bind"), "{e}");
+        let loopback: ServeSection = toml::from_str("bind = \"127.0.0.1:8080\"").unwrap();
+        let c = Config::from_section(Some(&loopback), Path::to_path_buf, Some("t".into())).unwrap();
+        assert!(c.check_admin_exposure().is_ok());
+        assert_eq!(c.limits.idle_timeout, Duration::from_secs(60));
     }
 }

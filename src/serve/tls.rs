@@ -1,23 +1,16 @@
-//! TLS with rustls (`[serve.tls]` cert and key, PEM). Handshakes run in
-//! their own tasks, so a slow or broken client never holds up the others.
+//! TLS with rustls (`[serve.tls]` cert and key, PEM, and optionally a CA
+//! for client certificates). Handshakes run in each connection's own task
+//! ([`super::conn`]), within the header timeout and holding a connection
+//! slot, so a slow or broken client never holds up the others.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::server::TlsStream;
 
 use crate::error::{Error, Result, display_path};
-
-/// Longest a client may take to finish its handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The rustls configuration of a certificate chain and key in PEM files;
 /// with `client_ca`, clients must present a certificate signed by it.
@@ -84,66 +77,4 @@ fn client_verifier(
     )
     .build()
     .map_err(|e| bad(&e))
-}
-
-/// A listener handing out TLS streams whose handshake is done.
-pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    addr: std::io::Result<SocketAddr>,
-}
-
-impl TlsListener {
-    /// Accept on `listener` with `config`.
-    #[must_use]
-    pub fn new(listener: TcpListener, config: Arc<ServerConfig>) -> TlsListener {
-        let addr = listener.local_addr();
-        let (tx, rx) = mpsc::channel(64);
-        let acceptor = TlsAcceptor::from(config);
-        tokio::spawn(async move {
-            loop {
-                let (tcp, peer) = match listener.accept().await {
-                    Ok(x) => x,
-                    Err(_) => {
-                        // Out of file descriptors and the like: wait a moment.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = tcp.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                let out = tx.clone();
-                tokio::spawn(async move {
-                    if let Ok(Ok(s)) =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-                    {
-                        let _ = out.send((s, peer)).await;
-                    }
-                });
-                if tx.is_closed() {
-                    return;
-                }
-            }
-        });
-        TlsListener { rx, addr }
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(x) => x,
-            // The accept loop never ends while we hold the receiver.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        match &self.addr {
-            Ok(a) => Ok(*a),
-            Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
-        }
-    }
 }

@@ -681,3 +681,428 @@ fn a_body_slower_than_body_timeout_is_refused() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(s.stop(), 0);
 }
+
+/// `POST path` with JSON `body`, extra headers and an optional token.
+fn post(
+    s: &Server,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+    token: Option<&str>,
+) -> reqwest::blocking::Response {
+    let mut rq = s
+        .http
+        .post(s.u(path))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    for (k, v) in headers {
+        rq = rq.header(*k, *v);
+    }
+    if let Some(t) = token {
+        rq = rq.bearer_auth(t);
+    }
+    rq.send().unwrap()
+}
+
+#[test]
+fn routing_keys_longer_than_256_bytes_are_refused() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\n",
+    );
+    let s = Server::start_with(
+        &t,
+        &["--model", "model.json"],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+    );
+    let long = "x".repeat(300);
+    let r = post(
+        &s,
+        "/predict",
+        &json!({"features": row(), "key": long}),
+        &[],
+        None,
+    );
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .unwrap()
+            .contains("300 bytes, more than the 256 allowed")
+    );
+    let ok = "x".repeat(256);
+    assert_eq!(
+        post(
+            &s,
+            "/predict",
+            &json!({"features": row(), "key": ok}),
+            &[],
+            None
+        )
+        .status(),
+        200
+    );
+    for (path, body) in [
+        ("/predict", json!({"features": row()})),
+        ("/invocations", json!({"dataframe_records": [row()]})),
+    ] {
+        let r = post(&s, path, &body, &[("x-request-key", &long)], None);
+        assert_eq!(r.status(), 400, "{path}");
+    }
+    let r = post(
+        &s,
+        "/feedback",
+        &json!({"key": long, "value": 1}),
+        &[],
+        None,
+    );
+    assert_eq!(r.status(), 400);
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn one_outcome_per_request_and_server_ids_unguessable() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\n",
+    );
+    let s = Server::start_with(
+        &t,
+        &["--model", "model.json"],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+    );
+    let r = post(&s, "/predict", &json!({"features": row()}), &[], None);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let r2 = post(&s, "/predict", &json!({"features": row()}), &[], None);
+    let id2 = r2.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 32, "{id}");
+    assert_ne!(id[..16], id2[..16], "no shared prefix: {id} {id2}");
+    let fb = json!({"request_id": id, "value": 1});
+    assert_eq!(post(&s, "/feedback", &fb, &[], None).status(), 200);
+    let again = post(
+        &s,
+        "/feedback",
+        &json!({"request_id": id, "value": 0}),
+        &[],
+        None,
+    );
+    assert_eq!(again.status(), 409);
+    // A client-chosen id used twice keeps one outcome too.
+    for _ in 0..2 {
+        post(
+            &s,
+            "/predict",
+            &json!({"features": row()}),
+            &[("x-request-id", "r1")],
+            None,
+        );
+    }
+    let fb = json!({"request_id": "r1", "value": 1});
+    assert_eq!(post(&s, "/feedback", &fb, &[], None).status(), 200);
+    assert_eq!(post(&s, "/feedback", &fb, &[], None).status(), 409);
+    let csv = s
+        .http
+        .get(s.u("/admin/abtest/export?experiment=all"))
+        .bearer_auth("a-long-enough-token")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn feedback_needs_the_predict_role_when_auth_is_on() {
+    let secret = secret();
+    let t = with_model().env("MLOPS_TEST_JWT_SECRET", &secret);
+    // Predictions open, the admin API protected: feedback still needs a token.
+    jwt_project(&t, "protect = [\"admin\"]\n");
+    let s = start_jwt(&t);
+    let r = post(&s, "/predict", &json!({"features": row()}), &[], None);
+    assert_eq!(r.status(), 200);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let fb = json!({"request_id": id, "value": 1});
+    let r = post(&s, "/feedback", &fb, &[], None);
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let admin_only = sign(Algorithm::RS256, Some("rs1"), &claims("admin"));
+    assert_eq!(
+        post(&s, "/feedback", &fb, &[], Some(&admin_only)).status(),
+        403
+    );
+    let predict = sign(Algorithm::RS256, Some("rs1"), &claims("predict"));
+    assert_eq!(
+        post(&s, "/feedback", &fb, &[], Some(&predict)).status(),
+        200
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn the_admin_api_refuses_cleartext_off_loopback_and_can_listen_apart() {
+    let t = with_model()
+        .file(
+            "mlops.toml",
+            "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\n",
+        )
+        .env("MLOPS_ADMIN_TOKEN", "a-long-enough-token");
+    // Bounded: a server that did start is killed, and the test fails.
+    let mut child = t
+        .command_args(["serve", "--bind", "0.0.0.0:0", "--model", "model.json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(2), "{err}");
+    assert!(
+        err.contains("without TLS") && err.contains("allow_insecure_admin"),
+        "{err}"
+    );
+    assert!(!err.contains("a-long-enough-token"));
+
+    t.write(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\nadmin_bind = \"127.0.0.1:0\"\n",
+    );
+    let s = Server::start_with(
+        &t,
+        &["--model", "model.json"],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+    );
+    let admin = s
+        .stderr()
+        .lines()
+        .find_map(|l| l.strip_prefix("admin API on "))
+        .and_then(|l| l.split(' ').next())
+        .map(str::to_string)
+        .expect("the admin address is announced");
+    let get = |base: &str, path: &str| {
+        s.http
+            .get(format!("{base}{path}"))
+            .bearer_auth("a-long-enough-token")
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        get(&s.url, "/admin/models"),
+        404,
+        "not on the public address"
+    );
+    assert_eq!(get(&admin, "/admin/models"), 200);
+    assert_eq!(get(&admin, "/healthz"), 200);
+    assert_eq!(
+        get(&admin, "/v2/models/x"),
+        404,
+        "predictions stay on the public address"
+    );
+    assert_eq!(
+        post(&s, "/predict", &json!({"features": row()}), &[], None).status(),
+        200
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn rate_limit_per_role_overrides_and_header_keys() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\n[serve.rate_limit]\nrate = \"1/min\"\nburst = 2\nkey = \"header:X-Client\"\n[serve.rate_limit.roles.admin]\nrate = \"1/min\"\nburst = 4\n",
+    );
+    let s = Server::start_with(
+        &t,
+        &["--model", "model.json"],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+    );
+    let predict = |client: &str| {
+        post(
+            &s,
+            "/predict",
+            &json!({"features": row()}),
+            &[("x-client", client)],
+            None,
+        )
+        .status()
+        .as_u16()
+    };
+    assert_eq!([predict("a"), predict("a"), predict("a")], [200, 200, 429]);
+    // Another header value is another caller, with its own burst.
+    assert_eq!([predict("b"), predict("b"), predict("b")], [200, 200, 429]);
+    // The admin role has its own rate and burst, per client too.
+    let admin = |client: &str| {
+        let r = s
+            .http
+            .get(s.u("/admin/models"))
+            .bearer_auth("a-long-enough-token")
+            .header("x-client", client)
+            .send()
+            .unwrap();
+        let policy = r.headers()["ratelimit-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        (r.status().as_u16(), policy)
+    };
+    for _ in 0..4 {
+        assert_eq!(admin("a"), (200, "\"admin\";q=1;w=60".to_string()));
+    }
+    assert_eq!(admin("a").0, 429);
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn rate_limit_keyed_by_subject() {
+    let secret = secret();
+    let t = with_model().env("MLOPS_TEST_JWT_SECRET", &secret);
+    jwt_project(
+        &t,
+        "[serve.rate_limit]\nrate = \"1/min\"\nburst = 2\nkey = \"sub\"\n",
+    );
+    let s = start_jwt(&t);
+    let as_sub = |sub: &str| {
+        let mut c = claims("predict");
+        c["sub"] = json!(sub);
+        let tok = sign(Algorithm::RS256, Some("rs1"), &c);
+        post(&s, "/predict", &json!({"features": row()}), &[], Some(&tok))
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        [as_sub("alice"), as_sub("alice"), as_sub("alice")],
+        [200, 200, 429]
+    );
+    // Same address, another subject: its own budget.
+    assert_eq!(
+        [as_sub("bob"), as_sub("bob"), as_sub("bob")],
+        [200, 200, 429]
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+/// Connect, finish a request, then stay idle: the server hangs up after
+/// the idle timeout, not the (shorter) header timeout.
+#[test]
+fn idle_keep_alive_connections_have_their_own_timeout() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nheader_timeout_s = 0.5\nidle_timeout_s = 2\n",
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(6))).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = c.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let idle = Instant::now();
+    // Past the header timeout, the idle connection still takes a request.
+    std::thread::sleep(Duration::from_millis(1200));
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let n = c.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Then, idle for longer than idle_timeout_s: closed.
+    let idle_again = Instant::now();
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    let waited = idle_again.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1800) && waited <= Duration::from_secs(4),
+        "closed after {waited:?} idle (started {:?} ago)",
+        idle.elapsed()
+    );
+    // A request started but not finished is still cut at the header timeout.
+    assert!(closed_within(&s.addr(), Duration::from_millis(1500)));
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn tls_handshakes_count_against_max_connections() {
+    let tls = repo().join("tests/data/tls");
+    let path = |p: &str| toml_str(&tls.join(p).display().to_string());
+    let t = with_model().file(
+        "mlops.toml",
+        format!(
+            "[serve]\nmax_connections = 2\nheader_timeout_s = 30\n[serve.tls]\ncert = {}\nkey = {}\n",
+            path("server.pem"),
+            path("server.key"),
+        ),
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let addr = s.url.trim_start_matches("https://").to_string();
+    // Two sockets that never start their handshake hold both slots.
+    let a = TcpStream::connect(&addr).unwrap();
+    let b = TcpStream::connect(&addr).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(ca)
+        .timeout(Duration::from_millis(1500))
+        .build()
+        .unwrap();
+    assert!(
+        client.get(s.u("/healthz")).send().is_err(),
+        "no slot while two handshakes are pending"
+    );
+    drop(a);
+    drop(b);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(client.get(s.u("/healthz")).send().unwrap().status(), 200);
+    assert_eq!(s.stop(), 0);
+}
+
+/// `GET path` with an optional token: the status.
+fn get(s: &Server, path: &str, token: Option<&str>) -> u16 {
+    let mut rq = s.http.get(s.u(path));
+    if let Some(tok) = token {
+        rq = rq.bearer_auth(tok);
+    }
+    rq.send().unwrap().status().as_u16()
+}
+
+#[test]
+fn health_and_metrics_stay_public_unless_listed() {
+    let secret = secret();
+    let t = with_model().env("MLOPS_TEST_JWT_SECRET", &secret);
+    jwt_project(&t, "protect = [\"predict\", \"admin\", \"metrics\"]\n");
+    let s = start_jwt(&t);
+    assert_eq!(get(&s, "/healthz", None), 200, "health not listed: public");
+    assert_eq!(get(&s, "/metrics", None), 401);
+    let predict = sign(Algorithm::RS256, Some("rs1"), &claims("predict"));
+    let admin = sign(Algorithm::RS256, Some("rs1"), &claims("admin"));
+    assert_eq!(get(&s, "/metrics", Some(&predict)), 200);
+    assert_eq!(get(&s, "/metrics", Some(&admin)), 200);
+    assert_eq!(s.stop(), 0);
+    jwt_project(&t, "protect = [\"predict\", \"health\"]\n");
+    let s = start_jwt(&t);
+    assert_eq!(get(&s, "/healthz", None), 401);
+    assert_eq!(get(&s, "/v2/health/ready", None), 401);
+    assert_eq!(get(&s, "/healthz", Some(&predict)), 200);
+    assert_eq!(get(&s, "/metrics", None), 200, "metrics not listed: public");
+    assert_eq!(s.stop(), 0);
+}

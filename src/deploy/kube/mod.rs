@@ -21,6 +21,7 @@ use manifests::{Manifests, VERSION_KEY, dns_label};
 pub use yaml::yaml;
 
 mod manifests;
+mod pod;
 mod yaml;
 
 /// The files written, in order.
@@ -41,6 +42,8 @@ pub struct Kube {
     env_name: String,
     env: EnvironmentSection,
     model: String,
+    /// The project's `[serve]` for the pods.
+    pod: Option<pod::PodServe>,
 }
 
 impl Kube {
@@ -61,6 +64,7 @@ impl Kube {
             env_name: env_name.to_string(),
             env: env.clone(),
             model: model.to_string(),
+            pod: pod::PodServe::of(project)?,
         })
     }
 
@@ -105,12 +109,15 @@ impl Kube {
             env: &self.env,
         };
         let meta = m.metadata();
-        let docs = [
+        let mut docs = [
             m.configmap(&meta, bytes),
             m.deployment(&meta),
             m.service(&meta),
             m.hpa(&meta),
         ];
+        if let (Some(p), [cm, dep, ..]) = (&self.pod, &mut docs) {
+            p.apply(&m.app, cm, dep);
+        }
         let head = format!(
             "# Written by {} for environment {}; do not edit.\n",
             crate::package::tool(),

@@ -50,6 +50,7 @@ fn check_target_keys(section: &str, env: &EnvironmentSection, src: Source<'_>) -
     only("url", env.url.is_some(), &[Http])?;
     only("token_env", env.token_env.is_some(), &[Http])?;
     only("health", env.health.is_some(), &[Http])?;
+    only("ca_cert", env.ca_cert.is_some(), &[Http])?;
     only("smoke_rows", env.smoke_rows.is_some(), &[Http])?;
     for (key, set) in [
         ("replicas", env.replicas.is_some()),

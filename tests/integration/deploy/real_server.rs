@@ -504,3 +504,31 @@ fn real_server_killed_mid_deploy_is_exit_5_and_a_restarted_server_is_filled_agai
     drop(relay);
     assert_eq!(s.stop(), 0);
 }
+
+#[test]
+fn real_server_over_tls_signed_by_a_private_ca_named_in_ca_cert() {
+    let tls = crate::common::repo().join("tests/data/tls");
+    let pem = |f: &str| crate::common::toml_str(&tls.join(f).display().to_string());
+    let dir = Test::new().file(
+        "mlops.toml",
+        format!(
+            "[serve]\nadmin_token_env = \"{TOKEN_VAR}\"\n[serve.tls]\ncert = {}\nkey = {}\n",
+            pem("server.pem"),
+            pem("server.key")
+        ),
+    );
+    let s = Server::start_with(&dir, &[], &[(TOKEN_VAR, TOKEN)]);
+    assert!(s.url.starts_with("https://127.0.0.1:"), "{}", s.url);
+    let t = project(&format!(
+        "{}ca_cert = {}\n",
+        env_toml(&s.url),
+        pem("ca.pem")
+    ));
+    let doc = t
+        .run_args(["--json", "deploy", "prod", "--version", "v1.0.0"])
+        .success()
+        .json();
+    assert_eq!(doc["location"], s.url);
+    assert_eq!(stage(&t, "prod").as_deref(), Some("v1.0.0"));
+    drop(dir);
+}

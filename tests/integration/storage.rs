@@ -206,6 +206,31 @@ fn a_missing_bucket_or_key_is_a_remote_error_naming_the_url() {
         .stderr_contains("matches no object");
 }
 
+/// Wrong credentials, against a moto that checks them (`.ci/run` starts it
+/// with `INITIAL_NO_AUTH_ACTION_COUNT=0` and sets `MLOPS_S3_AUTH_ENDPOINT`):
+/// exit 5, one sentence naming the URL and the variables to check, and
+/// never the secret.
+#[test]
+fn wrong_credentials_are_a_remote_error_naming_the_url_and_the_variables() {
+    let Ok(ep) = std::env::var("MLOPS_S3_AUTH_ENDPOINT") else {
+        eprintln!(
+            "skipped: MLOPS_S3_AUTH_ENDPOINT is not set (.ci/run starts moto_server with INITIAL_NO_AUTH_ACTION_COUNT=0 and sets it)"
+        );
+        return;
+    };
+    let url = "s3://secured/data/train.csv";
+    let out = s3_test(&ep)
+        .env("AWS_SECRET_ACCESS_KEY", "n0t-the-s3cret")
+        .toml(&with_path(url))
+        .args(["train"])
+        .run();
+    out.code(5)
+        .stderr_contains(url)
+        .stderr_contains("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(!out.stderr.contains("n0t-the-s3cret"), "{}", out.stderr);
+}
+
 #[test]
 fn a_large_object_is_read_in_ranges() {
     let Some(ep) = endpoint() else { return };

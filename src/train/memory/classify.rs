@@ -263,7 +263,7 @@ impl Ctx<'_> {
             )?);
         }
         let mut prob = Vec::with_capacity(idx.len() * k);
-        for r in 0..idx.len() {
+        for (r, _) in idx.iter().enumerate() {
             let top = (0..k).fold(f64::NEG_INFINITY, |m, c| m.max(etas[c][r]));
             let e: Vec<f64> = (0..k).map(|c| (etas[c][r] - top).exp()).collect();
             let s: f64 = e.iter().sum();

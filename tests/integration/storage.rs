@@ -392,23 +392,7 @@ fn azure_reads_through_azurite_like_local_files() {
             ("data/train.snappy.parquet", pq("train.snappy.parquet")),
         ],
     );
-    for (url, file) in [
-        (format!("az://{c}/data/train.csv"), example_csv()),
-        (
-            format!("az://{c}/data/*.parquet"),
-            pq("train.snappy.parquet"),
-        ),
-    ] {
-        fits_like_local(&|| az_test(&ep), &format!("az://{c}/data/"), &url, &file);
-    }
-    let missing = format!("az://{c}/nope.csv");
-    az_test(&ep)
-        .toml(&with_path(&missing))
-        .args(["train"])
-        .run()
-        .code(5)
-        .stderr_contains(&missing)
-        .stderr_contains("no such object (or bucket); check the URL");
+    reads_like_local(&|| az_test(&ep), &format!("az://{c}"));
     let url = format!("az://{c}/data/train.csv");
     let out = az_test(&ep)
         .env("AZURE_STORAGE_ACCOUNT_KEY", "d3Jvbmcta2V5")
@@ -420,4 +404,91 @@ fn azure_reads_through_azurite_like_local_files() {
         .stderr_contains("check AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(!out.stderr.contains("d3Jvbmcta2V5"), "{}", out.stderr);
+}
+
+/// The fake-gcs-server endpoint (`.ci/run` starts it and sets
+/// `MLOPS_GCS_ENDPOINT`), or `None` with a note.
+fn fake_gcs() -> Option<String> {
+    let e = std::env::var("MLOPS_GCS_ENDPOINT").ok();
+    if e.is_none() {
+        eprintln!(
+            "skipped: MLOPS_GCS_ENDPOINT is not set (.ci/run starts fake-gcs-server, from PyPI, and sets it)"
+        );
+    }
+    e
+}
+
+/// A new GCS bucket named after the test, with `objects` (key, local file),
+/// through the JSON API (the fake server takes no credentials).
+fn gcs_bucket(ep: &str, name: &str, objects: &[(&str, PathBuf)]) -> String {
+    let client = reqwest::blocking::Client::new();
+    let bucket = format!("{name}-{}", std::process::id());
+    let r = client
+        .post(format!("{ep}/storage/v1/b"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "name": bucket }).to_string())
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "create bucket: {}", r.status());
+    for (key, path) in objects {
+        let r = client
+            .post(format!(
+                "{ep}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={key}"
+            ))
+            .body(std::fs::read(path).unwrap())
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "put {key}: {}", r.status());
+    }
+    bucket
+}
+
+/// A test whose GCS client talks to the fake server without OAuth (a
+/// service-account key with `disable_oauth` and `gcs_base_url`, as
+/// object_store documents for fake-gcs-server).
+fn gcs_test(ep: &str) -> Test {
+    let key = serde_json::json!({
+        "private_key": "unused", "private_key_id": "unused", "client_email": "unused",
+        "disable_oauth": true, "gcs_base_url": ep,
+    });
+    Test::new()
+        .env("GOOGLE_SERVICE_ACCOUNT_KEY", key.to_string())
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+}
+
+/// `gs://` reads through fake-gcs-server: CSV and Parquet (a glob), in
+/// memory and streaming, give the local fit and record the ETag; a missing
+/// object is exit 5 naming the URL.
+#[test]
+fn gcs_reads_through_fake_gcs_server_like_local_files() {
+    let Some(ep) = fake_gcs() else { return };
+    let b = gcs_bucket(
+        &ep,
+        "train",
+        &[
+            ("data/train.csv", example_csv()),
+            ("data/train.snappy.parquet", pq("train.snappy.parquet")),
+        ],
+    );
+    reads_like_local(&|| gcs_test(&ep), &format!("gs://{b}"));
+}
+
+/// Under `base` (`SCHEME://BUCKET`), which holds `data/train.csv` and
+/// `data/train.snappy.parquet`: both fit as locally (the Parquet by a
+/// glob), and a missing object is exit 5 naming its URL.
+fn reads_like_local(remote: &dyn Fn() -> Test, base: &str) {
+    for (url, file) in [
+        (format!("{base}/data/train.csv"), example_csv()),
+        (format!("{base}/data/*.parquet"), pq("train.snappy.parquet")),
+    ] {
+        fits_like_local(remote, &format!("{base}/data/"), &url, &file);
+    }
+    let missing = format!("{base}/nope.csv");
+    remote()
+        .toml(&with_path(&missing))
+        .args(["train"])
+        .run()
+        .code(5)
+        .stderr_contains(&missing)
+        .stderr_contains("no such object (or bucket); check the URL");
 }

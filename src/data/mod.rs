@@ -26,6 +26,7 @@ mod chunk;
 mod fast;
 mod fingerprint;
 mod header;
+pub mod labels;
 mod load;
 mod open;
 mod parallel;

@@ -179,9 +179,7 @@ impl Remote {
                 ));
             }
             object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. } => {
-                "check the credentials in the cloud's environment variables"
-            }
+            | object_store::Error::Unauthenticated { .. } => credential_hint(&self.base),
             _ => "check the URL, the endpoint and the credentials in the environment",
         };
         Error::Remote(format!("{what} {url} failed: {}; {hint}", reason(e)))
@@ -280,6 +278,18 @@ fn build_store(url: &url::Url) -> object_store::Result<Arc<dyn ObjectStore>> {
             Arc::new(b.build()?)
         }
     })
+}
+
+/// Which environment variables hold the credentials of a store, by the
+/// URL's scheme (`base` is `SCHEME://BUCKET/`).
+fn credential_hint(base: &str) -> &'static str {
+    if base.starts_with("s3://") {
+        "the store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN, AWS_ENDPOINT_URL)"
+    } else if base.starts_with("gs://") {
+        "the store refused the credentials: check GOOGLE_APPLICATION_CREDENTIALS (or GOOGLE_SERVICE_ACCOUNT)"
+    } else {
+        "the store refused the credentials: check AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY (or AZURE_STORAGE_SAS_TOKEN)"
+    }
 }
 
 /// The message of an object-store error, reduced to its innermost cause

@@ -452,18 +452,12 @@ impl Http {
                 job.bundle.version
             )));
         }
-        let got: Vec<f64> = doc
-            .get("predictions")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
-            .unwrap_or_default();
-        smoke::compare(&job.smoke.rows, &got)
+        let n = smoke::compare_answer(&job.bundle.artifact, &job.smoke.rows, &doc)
             .map_err(|e| Failure::Check(format!("smoke test: {e}")))?;
         Ok(Check::pass(
             "smoke",
             format!(
-                "{} rows ({}) through POST /predict equal the artifact's predictions",
-                got.len(),
+                "{n} rows ({}) through POST /predict equal the artifact's predictions",
                 job.smoke.source
             ),
         ))

@@ -6,6 +6,9 @@
 //! otherwise, or to fill up, they are made from the artifact's training
 //! statistics (deciles of numeric features, every level of categorical
 //! ones), so a deploy from a machine without the data still checks the model.
+//!
+//! A classifier's answer is checked on its probabilities: each class's
+//! probability within [`TOLERANCE`] of the artifact's, and the label.
 
 use std::io::Read;
 
@@ -61,10 +64,16 @@ pub fn rows(project: &Project, artifact: &Artifact, n: usize) -> Rows {
 }
 
 /// The artifact's prediction for a JSON feature object, `None` when a
-/// feature is missing or unknown.
+/// feature is missing or unknown. (A classifier's: the linear predictor of
+/// its last class; [`compare_answer`] checks its probabilities.)
 #[must_use]
 pub fn predict(artifact: &Artifact, features: &Map<String, Json>) -> Option<f64> {
     let predictor = artifact.predictor().ok()?;
+    Some(predictor.predict(&values(artifact, features)?))
+}
+
+/// The model's values of a JSON feature object.
+fn values(artifact: &Artifact, features: &Map<String, Json>) -> Option<Vec<Value>> {
     let mut row = Vec::with_capacity(artifact.features.len());
     for f in &artifact.features {
         let v = features.get(f)?;
@@ -77,7 +86,64 @@ pub fn predict(artifact: &Artifact, features: &Map<String, Json>) -> Option<f64>
             None => Value::Number(v.as_f64()?),
         });
     }
-    Some(predictor.predict(&row))
+    Some(row)
+}
+
+/// Compare the answer `doc` of `POST /predict` to `rows` with what
+/// `artifact` predicts: the `predictions`, or a classifier's
+/// `probabilities` (each class within [`TOLERANCE`]) and labels. `Err`
+/// names the first row that differs; `Ok` is the number of rows.
+pub fn compare_answer(
+    artifact: &Artifact,
+    rows: &[Row],
+    doc: &Json,
+) -> std::result::Result<usize, String> {
+    let answered = |key: &str| -> Vec<Json> {
+        doc.get(key)
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let labels = answered("predictions");
+    let Some(cp) = artifact.class_predictor().map_err(|e| e.to_string())? else {
+        let got: Vec<f64> = labels
+            .iter()
+            .map(|x| x.as_f64().unwrap_or(f64::NAN))
+            .collect();
+        return compare(rows, &got).map(|()| got.len());
+    };
+    let probs = answered("probabilities");
+    if probs.len() != rows.len() || labels.len() != rows.len() {
+        return Err(format!(
+            "{} rows were sent but {} labels and {} probability sets came back",
+            rows.len(),
+            labels.len(),
+            probs.len()
+        ));
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let want = values(artifact, &r.features)
+            .map(|v| cp.probabilities(&v))
+            .ok_or_else(|| format!("row {} cannot be scored by the artifact", i + 1))?;
+        for (c, w) in cp.classes.iter().zip(&want) {
+            let g = probs[i].get(c).and_then(Json::as_f64).unwrap_or(f64::NAN);
+            if !same(g, *w) {
+                return Err(format!(
+                    "row {} has probability {g} of class \"{c}\" but the artifact gives {w} (tolerance {TOLERANCE} relative)",
+                    i + 1
+                ));
+            }
+        }
+        let label = &cp.classes[cp.label(&want)];
+        if labels[i].as_str() != Some(label.as_str()) {
+            return Err(format!(
+                "row {} is labelled {} but the artifact predicts \"{label}\"",
+                i + 1,
+                labels[i]
+            ));
+        }
+    }
+    Ok(rows.len())
 }
 
 /// Whether `got` equals `want` within [`TOLERANCE`] (relative).

@@ -10,7 +10,9 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::stats::classification::ClassMetrics;
+use crate::stats::classification::{self, ClassMetrics, Scores};
+
+use super::metrics::{self, MetricSet};
 
 use super::{Predictor, Value};
 
@@ -167,4 +169,67 @@ impl ClassifierPart {
             threshold: self.threshold,
         })
     }
+}
+
+/// The classification metrics of rows whose true class indices are `y` and
+/// whose probabilities `prob` are `k = classes.len()` per row in the sorted
+/// classes' order, with the regression metrics of the probabilities against
+/// the one-hot classes (binary: of the positive class's probability; R² is
+/// then Efron's pseudo-R²). Binary metrics count `positive` (default the
+/// second class) as positive; the confusion matrix stays in the sorted
+/// classes' order. `what` names the rows in errors.
+#[allow(clippy::cast_precision_loss)]
+pub fn evaluate(
+    classes: &[String],
+    positive: Option<usize>,
+    threshold: f64,
+    y: &[usize],
+    prob: &[f64],
+    what: &str,
+) -> Result<(ClassMetrics, MetricSet)> {
+    let k = classes.len();
+    // Binary: the positive class goes last, so class 1 is positive.
+    let swap = k == 2 && positive == Some(0);
+    let (y, prob): (Vec<usize>, Vec<f64>) = if swap {
+        (
+            y.iter().map(|&c| 1 - c).collect(),
+            prob.chunks_exact(2).flat_map(|r| [r[1], r[0]]).collect(),
+        )
+    } else {
+        (y.to_vec(), prob.to_vec())
+    };
+    let names: Vec<String> = if swap {
+        vec![classes[1].clone(), classes[0].clone()]
+    } else {
+        classes.to_vec()
+    };
+    let mut cm = classification::compute(
+        Scores {
+            y: &y,
+            prob: &prob,
+            k,
+        },
+        threshold,
+        &names,
+        what,
+    )?;
+    if swap {
+        // Report the confusion matrix in the sorted classes' order.
+        cm.confusion = vec![
+            vec![cm.confusion[1][1], cm.confusion[1][0]],
+            vec![cm.confusion[0][1], cm.confusion[0][0]],
+        ];
+    }
+    let (truth, pred): (Vec<f64>, Vec<f64>) = if k == 2 {
+        (
+            y.iter().map(|&c| c as f64).collect(),
+            prob.iter().skip(1).step_by(2).copied().collect(),
+        )
+    } else {
+        let onehot = y
+            .iter()
+            .flat_map(|&c| (0..k).map(move |j| f64::from(u8::from(j == c))));
+        (onehot.collect(), prob)
+    };
+    Ok((cm, metrics::compute(&truth, &pred, None)))
 }

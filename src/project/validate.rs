@@ -7,6 +7,20 @@ use serde::{Deserialize, Serialize};
 /// The metrics `[validate]` knows, in report order.
 pub const VALIDATE_METRICS: &[&str] = &["r2", "rmse", "mae", "mape", "deviance"];
 
+/// The metrics `[validate]` knows for classifiers, in report order.
+pub const CLASSIFIER_METRICS: &[&str] = &[
+    "accuracy",
+    "log_loss",
+    "auc",
+    "auc_weighted",
+    "average_precision",
+    "brier",
+    "precision",
+    "recall",
+    "f1",
+    "ece",
+];
+
 /// `[validate]`: quality gates, baseline comparison, data and drift checks.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -38,18 +52,48 @@ pub struct Thresholds {
     pub mape: Option<Bound>,
     /// Mean Tweedie deviance (GLMs only).
     pub deviance: Option<Bound>,
+    /// Accuracy (classifiers).
+    pub accuracy: Option<Bound>,
+    /// Log loss (classifiers).
+    pub log_loss: Option<Bound>,
+    /// ROC AUC; one-vs-rest macro when K > 2 (classifiers).
+    pub auc: Option<Bound>,
+    /// One-vs-rest ROC AUC weighted by prevalence (classifiers, K > 2).
+    pub auc_weighted: Option<Bound>,
+    /// Average precision (classifiers).
+    pub average_precision: Option<Bound>,
+    /// Brier score (classifiers).
+    pub brier: Option<Bound>,
+    /// Precision at the threshold (binary classifiers).
+    pub precision: Option<Bound>,
+    /// Recall at the threshold (binary classifiers).
+    pub recall: Option<Bound>,
+    /// F1 at the threshold (binary classifiers).
+    pub f1: Option<Bound>,
+    /// Expected calibration error over 10 bins (classifiers).
+    pub ece: Option<Bound>,
 }
 
 impl Thresholds {
     /// Each metric's bound, in report order.
     #[must_use]
-    pub fn by_metric(&self) -> [(&'static str, Option<Bound>); 5] {
+    pub fn by_metric(&self) -> [(&'static str, Option<Bound>); 15] {
         [
             ("r2", self.r2),
             ("rmse", self.rmse),
             ("mae", self.mae),
             ("mape", self.mape),
             ("deviance", self.deviance),
+            ("accuracy", self.accuracy),
+            ("log_loss", self.log_loss),
+            ("auc", self.auc),
+            ("auc_weighted", self.auc_weighted),
+            ("average_precision", self.average_precision),
+            ("brier", self.brier),
+            ("precision", self.precision),
+            ("recall", self.recall),
+            ("f1", self.f1),
+            ("ece", self.ece),
         ]
     }
 }
@@ -92,6 +136,26 @@ pub struct BaselineSection {
     pub mape: Option<Rules>,
     /// `[validate.baseline.deviance]`: the deviance's own rules.
     pub deviance: Option<Rules>,
+    /// `[validate.baseline.accuracy]`: its own rules.
+    pub accuracy: Option<Rules>,
+    /// `[validate.baseline.log_loss]`: its own rules.
+    pub log_loss: Option<Rules>,
+    /// `[validate.baseline.auc]`: its own rules.
+    pub auc: Option<Rules>,
+    /// `[validate.baseline.auc_weighted]`: its own rules.
+    pub auc_weighted: Option<Rules>,
+    /// `[validate.baseline.average_precision]`: its own rules.
+    pub average_precision: Option<Rules>,
+    /// `[validate.baseline.brier]`: its own rules.
+    pub brier: Option<Rules>,
+    /// `[validate.baseline.precision]`: its own rules.
+    pub precision: Option<Rules>,
+    /// `[validate.baseline.recall]`: its own rules.
+    pub recall: Option<Rules>,
+    /// `[validate.baseline.f1]`: its own rules.
+    pub f1: Option<Rules>,
+    /// `[validate.baseline.ece]`: its own rules.
+    pub ece: Option<Rules>,
 }
 
 /// The rules of a comparison with the baseline (all optional).
@@ -135,13 +199,23 @@ impl BaselineSection {
 
     /// Each metric's own rules table, in report order.
     #[must_use]
-    pub fn metric_rules(&self) -> [(&'static str, Option<Rules>); 5] {
+    pub fn metric_rules(&self) -> [(&'static str, Option<Rules>); 15] {
         [
             ("r2", self.r2),
             ("rmse", self.rmse),
             ("mae", self.mae),
             ("mape", self.mape),
             ("deviance", self.deviance),
+            ("accuracy", self.accuracy),
+            ("log_loss", self.log_loss),
+            ("auc", self.auc),
+            ("auc_weighted", self.auc_weighted),
+            ("average_precision", self.average_precision),
+            ("brier", self.brier),
+            ("precision", self.precision),
+            ("recall", self.recall),
+            ("f1", self.f1),
+            ("ece", self.ece),
         ]
     }
 

@@ -95,6 +95,9 @@ pub struct BaselineInfo {
     pub artifact: Option<String>,
     /// Its metrics on the validation rows (filled in later).
     pub metrics: Option<crate::model::metrics::MetricSet>,
+    /// A classifier's classification metrics on the validation rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<crate::stats::classification::ClassMetrics>,
     /// Why there is nothing to compare with, when so.
     pub note: Option<String>,
 }
@@ -153,6 +156,7 @@ pub fn resolve(
         commit: None,
         artifact: None,
         metrics: None,
+        classification: None,
         note: None,
     };
     let models = registry.models();

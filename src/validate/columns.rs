@@ -1,8 +1,10 @@
 //! The columns `validate` reads: the features of the candidate and of the
 //! baseline, each read the same way (numeric or categorical) by both, and
-//! the tolerant selection that loads them.
+//! the tolerant selection that loads them. A classifier's target is read
+//! as labels and encoded as the candidate's class indices.
 
-use crate::data::Selection;
+use crate::data::labels::{self, Unknown};
+use crate::data::{Selection, Table};
 use crate::error::{Error, Result};
 use crate::model::Artifact;
 use crate::project::MissingPolicy;
@@ -13,6 +15,8 @@ pub(super) struct Columns {
     pub(super) features: Vec<String>,
     /// Those of them read as categorical.
     pub(super) categorical: Vec<String>,
+    /// A classifier's classes: the target is then read as labels.
+    classes: Option<Vec<String>>,
 }
 
 impl Columns {
@@ -43,18 +47,40 @@ impl Columns {
         Ok(Columns {
             features,
             categorical,
+            classes: cand.classifier.as_ref().map(|c| c.classes.clone()),
         })
+    }
+
+    /// `sel`, reading its target as labels when the model is a classifier.
+    pub(super) fn labelled(&self, sel: Selection) -> Selection {
+        match (&self.classes, &sel.target) {
+            (Some(_), Some(t)) => labels::label_selection(&sel, t),
+            _ => sel,
+        }
+    }
+
+    /// A classifier's target, read by [`Columns::labelled`], taken out of
+    /// the features and encoded as class indices (NaN when missing or not a
+    /// class of the model); the rows of unknown classes, for a note.
+    pub(super) fn encode_target(&self, table: &mut Table, target: &str) -> Result<Unknown> {
+        match &self.classes {
+            Some(classes) => {
+                let l = labels::take_target(table, target)?;
+                Ok(labels::encode_known(table, &l, classes))
+            }
+            None => Ok(Unknown::default()),
+        }
     }
 
     /// A selection of `feats` (and `target`) that drops incomplete rows
     /// instead of failing on them.
     pub(super) fn tolerant(&self, target: Option<String>, feats: &[String]) -> Selection {
-        Selection {
+        self.labelled(Selection {
             target,
             features: Some(feats.to_vec()),
             exclude: Vec::new(),
             categorical: self.categorical.clone(),
             missing: MissingPolicy::DropRow,
-        }
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::data::labels::Unknown;
 use crate::data::{self, Selection, Table};
 use crate::error::{Error, Result, display_path};
 use crate::model::Artifact;
@@ -38,10 +39,23 @@ impl Evaluation {
         progress: &dyn Progress,
         notes: &mut Vec<String>,
     ) -> Result<Evaluation> {
-        match data {
-            Some(p) => Evaluation::from_file(p, cand, columns, progress),
-            None => Evaluation::from_project(project, cand, columns, progress, notes),
+        let (e, unknown) = match data {
+            Some(p) => Evaluation::from_file(p, cand, columns, progress)?,
+            None => Evaluation::from_project(project, cand, columns, progress, notes)?,
+        };
+        if unknown.rows > 0 {
+            notes.push(format!(
+                "{} rows hold a class the model does not know ({}); they are left out",
+                unknown.rows,
+                unknown
+                    .labels
+                    .iter()
+                    .map(|l| format!("\"{l}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
+        Ok(e)
     }
 
     /// Every row of `--data`.
@@ -50,19 +64,22 @@ impl Evaluation {
         cand: &Artifact,
         columns: &Columns,
         progress: &dyn Progress,
-    ) -> Result<Evaluation> {
-        let loaded = data::load(
+    ) -> Result<(Evaluation, Unknown)> {
+        let mut table = data::load(
             p,
             &columns.tolerant(Some(cand.target.clone()), &columns.features),
             progress,
-        )?;
-        let n = loaded.table.rows();
-        Ok(Evaluation {
-            own: Some(loaded.table),
+        )?
+        .table;
+        let unknown = columns.encode_target(&mut table, &cand.target)?;
+        let n = table.rows();
+        let e = Evaluation {
+            own: Some(table),
             rows: (0..n).collect::<Vec<_>>(),
             source: display_path(p),
             training: None,
-        })
+        };
+        Ok((e, unknown))
     }
 
     /// The project's validation rows, recomputed as `train` chose them.
@@ -72,7 +89,7 @@ impl Evaluation {
         columns: &Columns,
         progress: &dyn Progress,
         notes: &mut Vec<String>,
-    ) -> Result<Evaluation> {
+    ) -> Result<(Evaluation, Unknown)> {
         let t = Training::load(project, &cand.features, columns, progress)?;
         if t.sha256 != cand.data_sha256 {
             notes.push(format!(
@@ -82,12 +99,14 @@ impl Evaluation {
             ));
         }
         let split_cfg = &project.file.split;
+        let mut unknown = t.unknown.clone();
         let (own, rows, source) = if let Some(vpath) = project.validation_file()? {
             let sel = Selection {
                 missing: t.policy,
                 ..columns.tolerant(Some(cand.target.clone()), &columns.features)
             };
-            let vt = data::load(&vpath, &sel, progress)?.table;
+            let mut vt = data::load(&vpath, &sel, progress)?.table;
+            unknown = columns.encode_target(&mut vt, &cand.target)?;
             let idx: Vec<usize> = (0..vt.rows())
                 .filter(|&i| usable(&vt, i, t.policy, &cand.features))
                 .collect();
@@ -107,12 +126,13 @@ impl Evaluation {
             );
             (None, t.train_idx.clone(), what)
         };
-        Ok(Evaluation {
+        let e = Evaluation {
             own,
             rows,
             source,
             training: Some(t),
-        })
+        };
+        Ok((e, unknown))
     }
 
     /// Read the training data too, when the evaluation rows did not need it

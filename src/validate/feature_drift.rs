@@ -27,7 +27,8 @@ pub(super) fn thresholds(dcfg: &DriftSection) -> DriftThresholds {
 }
 
 /// Read the recent data at `path` and measure the drift of every candidate
-/// feature against the training rows.
+/// feature against the training rows; then, for a classifier, of its
+/// predicted probabilities.
 pub(super) fn of_recent(
     path: &Path,
     cand: &Artifact,
@@ -35,9 +36,10 @@ pub(super) fn of_recent(
     columns: &Columns,
     th: &DriftThresholds,
     progress: &dyn Progress,
-) -> Result<Vec<FeatureDrift>> {
+) -> Result<(Vec<FeatureDrift>, Vec<FeatureDrift>)> {
     let recent = data::load(path, &columns.tolerant(None, &cand.features), progress)?.table;
-    Ok(drift_of(cand, training, &recent, th))
+    let predictions = super::prediction_drift::of(cand, training, &recent, th)?;
+    Ok((drift_of(cand, training, &recent, th), predictions))
 }
 
 /// Drift of every candidate feature: training rows against recent rows.

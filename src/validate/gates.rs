@@ -3,12 +3,14 @@
 //! (`mlflow.models.MetricThreshold`): each metric has a known direction,
 //! and the candidate's change against the baseline is judged by up to four
 //! rules (allowed degradation, required improvement; absolute or relative
-//! to the baseline's value).
+//! to the baseline's value). A classifier is judged on its classification
+//! metrics ([`crate::stats::classification`]).
 
 use serde::Serialize;
 
 use crate::model::metrics::MetricSet;
 use crate::project::{Bound, Rules, Thresholds};
+use crate::stats::classification::{self, ClassMetrics};
 
 use super::drift::short;
 
@@ -47,6 +49,40 @@ pub struct Gate {
 #[must_use]
 pub fn greater_is_better(metric: &str) -> bool {
     metric == "r2"
+        || classification::METRICS
+            .iter()
+            .any(|&(n, greater)| n == metric && greater)
+}
+
+/// Metrics looked up by name.
+pub trait Lookup {
+    /// The metric `name`, `None` when undefined or unknown.
+    fn lookup(&self, name: &str) -> Option<f64>;
+}
+
+impl Lookup for MetricSet {
+    fn lookup(&self, name: &str) -> Option<f64> {
+        metric(self, name)
+    }
+}
+
+/// A model's metrics on the evaluated rows: the regression metrics, and a
+/// classifier's classification metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured<'a> {
+    /// Regression metrics (a classifier's: of its probabilities).
+    pub regression: &'a MetricSet,
+    /// A classifier's metrics.
+    pub classification: Option<&'a ClassMetrics>,
+}
+
+impl Lookup for Measured<'_> {
+    fn lookup(&self, name: &str) -> Option<f64> {
+        match self.classification {
+            Some(c) if classification::METRICS.iter().any(|&(n, _)| n == name) => c.get(name),
+            _ => metric(self.regression, name),
+        }
+    }
 }
 
 /// A metric of a metric set by name.
@@ -68,19 +104,24 @@ fn undefined(metric: &str) -> &'static str {
         "r2" => "R² is not defined (the target is constant in these rows)",
         "mape" => "MAPE is not defined (a target is 0)",
         "deviance" => "the deviance is only reported for GLMs",
+        "precision" | "recall" | "f1" => "it is defined only for two classes",
+        "auc_weighted" => "it is defined only for more than two classes",
+        "accuracy" | "log_loss" | "auc" | "average_precision" | "brier" | "ece" => {
+            "it is reported only for classifiers"
+        }
         _ => "the metric is not defined",
     }
 }
 
 /// The gates of `[validate.thresholds]` on metrics `m`.
 #[must_use]
-pub fn thresholds(t: &Thresholds, m: &MetricSet) -> Vec<Gate> {
+pub fn thresholds(t: &Thresholds, m: &dyn Lookup) -> Vec<Gate> {
     let mut out = Vec::new();
     for (name, b) in t.by_metric() {
         let Some(Bound { min, max }) = b else {
             continue;
         };
-        let v = metric(m, name);
+        let v = m.lookup(name);
         for (side, bound) in [("min", min), ("max", max)] {
             let Some(bound) = bound else { continue };
             let (passed, message) = match v {
@@ -143,14 +184,14 @@ pub fn rules(b: &Rules) -> Vec<(&'static str, f64)> {
 #[must_use]
 pub fn baseline(
     metrics: &[(&str, Vec<(&'static str, f64)>)],
-    c: &MetricSet,
-    b: &MetricSet,
+    c: &dyn Lookup,
+    b: &dyn Lookup,
 ) -> Vec<Gate> {
     let mut out = Vec::new();
     for (name, rules) in metrics {
         let name = *name;
-        let Some(bv) = metric(b, name) else { continue };
-        let cv = metric(c, name);
+        let Some(bv) = b.lookup(name) else { continue };
+        let cv = c.lookup(name);
         for &(rule, t) in rules {
             let (passed, message) = match cv {
                 None => (false, format!("{name}: {}", undefined(name))),

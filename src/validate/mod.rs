@@ -10,6 +10,11 @@
 //! rows: those both can score (a row with an unseen level, or an empty cell
 //! the model has no fill value for, is left out and counted).
 //!
+//! A classifier (`logistic`, `multinomial`) is scored on its probabilities:
+//! its gates are on the classification metrics (`auc`, `log_loss`, ...), the
+//! baseline must be a classifier of the same classes, and drift is checked
+//! on the predicted probabilities too.
+//!
 //! The library returns a [`Report`]; the CLI renders it and decides the
 //! exit code from [`Report::passed`].
 
@@ -20,6 +25,7 @@ pub mod drift;
 mod evaluation;
 mod feature_drift;
 pub mod gates;
+mod prediction_drift;
 mod report;
 mod scorer;
 mod training;
@@ -29,8 +35,9 @@ use std::path::PathBuf;
 use crate::error::{Error, Result, display_path};
 use crate::model::Artifact;
 use crate::model::metrics::{self, MetricSet};
-use crate::project::{ModelKind, Project, VALIDATE_METRICS, ValidateSection};
+use crate::project::{CLASSIFIER_METRICS, ModelKind, Project, VALIDATE_METRICS, ValidateSection};
 use crate::report::Progress;
+use crate::stats::classification::ClassMetrics;
 
 pub use baseline::BaselineInfo;
 pub use checks::{DataCheck, Verdict};
@@ -81,20 +88,27 @@ pub fn validate(
     let table = eval.table()?;
     let data_checks = checks::run(&cand, table, &eval.rows, &cfg.data);
     let scores = Scores::of(&cand, base.as_ref(), table, &eval.rows)?;
-    let cm = metrics::compute(&scores.y, &scores.candidate, tweedie(&cand));
+    let (cm, cc) = measure(&cand, &scores.y, &scores.candidate)?;
     let rows = rows_evaluated(&eval, &scores, &mut notes);
-    let gates = gates_of(&cfg, &cm, base.as_ref(), base_info.as_mut(), &scores);
+    let gates = gates_of(
+        &cfg,
+        (&cm, cc.as_ref()),
+        base.as_ref(),
+        base_info.as_mut(),
+        &scores,
+    )?;
     let dcfg = cfg.drift.clone().unwrap_or_default();
     let thresholds = feature_drift::thresholds(&dcfg);
-    let drift_features = match (&drift_path, &eval.training) {
+    let (drift_features, drift_predictions) = match (&drift_path, &eval.training) {
         (Some(dp), Some(t)) => {
             feature_drift::of_recent(dp, &cand, t, &columns, &thresholds, progress)?
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), Vec::new()),
     };
     let passed = gates.iter().all(|g| g.passed)
         && data_checks.iter().all(|c| c.verdict != Verdict::Fail)
-        && drift_features.iter().all(|f| f.passed);
+        && drift_features.iter().all(|f| f.passed)
+        && drift_predictions.iter().all(|f| f.passed);
     Ok(Report {
         passed,
         gates,
@@ -103,11 +117,13 @@ pub fn validate(
             data: drift_path.as_deref().map(display_path),
             thresholds,
             features: drift_features,
+            predictions: drift_predictions,
         },
         candidate: Candidate {
             name: cand.name.clone(),
             artifact: display_path(&artifact_path),
             metrics: cm,
+            classification: cc,
         },
         baseline: base_info,
         rows,
@@ -123,17 +139,7 @@ fn load_candidate(artifact_path: &std::path::Path) -> Result<Artifact> {
             display_path(artifact_path)
         )));
     }
-    let a = Artifact::load(artifact_path)?;
-    if a.kind.is_classifier() {
-        // Gates on classification metrics are not implemented yet: refuse
-        // plainly rather than score a classifier as a regression.
-        return Err(crate::error::Error::usage(format!(
-            "{}: `mlops validate` does not check classifiers (model.kind = \"{}\") yet; read the classification metrics in the artifact's \"classifier\" object",
-            display_path(artifact_path),
-            a.kind.as_str()
-        )));
-    }
-    Ok(a)
+    Artifact::load(artifact_path)
 }
 
 /// The baseline asked for (by `--baseline` or `[validate.baseline]`), its
@@ -169,7 +175,62 @@ fn compared_with(
             b.target, cand.target
         )));
     }
+    if let Some(b) = &base {
+        same_classes(b, cand)?;
+    }
     Ok((base_info, base))
+}
+
+/// A classifier is compared with a classifier of the same classes, a
+/// regression with a regression.
+fn same_classes(b: &Artifact, cand: &Artifact) -> Result<()> {
+    let classes = |a: &Artifact| a.classifier.as_ref().map(|c| c.classes.clone());
+    match (classes(b), classes(cand)) {
+        (None, None) => Ok(()),
+        (Some(bc), Some(cc)) if bc == cc => Ok(()),
+        (Some(bc), Some(cc)) => Err(Error::usage(format!(
+            "the baseline's classes ({}) differ from the candidate's ({}); compare classifiers trained on the same classes",
+            bc.join(", "),
+            cc.join(", ")
+        ))),
+        _ => Err(Error::usage(format!(
+            "the baseline is a {} (kind = \"{}\") but the candidate is a {} (kind = \"{}\"); compare models of the same kind",
+            if b.kind.is_classifier() {
+                "classifier"
+            } else {
+                "regression"
+            },
+            b.kind.as_str(),
+            if cand.kind.is_classifier() {
+                "classifier"
+            } else {
+                "regression"
+            },
+            cand.kind.as_str()
+        ))),
+    }
+}
+
+/// A model's metrics on the scored rows: the regression metrics (a
+/// classifier's: of its probabilities), and a classifier's classification
+/// metrics, computed as `train` computes them.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn measure(a: &Artifact, y: &[f64], pred: &[f64]) -> Result<(MetricSet, Option<ClassMetrics>)> {
+    match a.class_predictor()? {
+        Some(cp) => {
+            let classes: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+            let (c, r) = crate::model::classes::evaluate(
+                &cp.classes,
+                cp.positive,
+                cp.threshold,
+                &classes,
+                pred,
+                "validation",
+            )?;
+            Ok((r, Some(c)))
+        }
+        None => Ok((metrics::compute(y, pred, tweedie(a)), None)),
+    }
 }
 
 /// The recent data to check for drift: `--drift-data`, else
@@ -221,26 +282,40 @@ fn rows_evaluated(eval: &Evaluation, scores: &Scores, notes: &mut Vec<String>) -
 /// in the baseline's metrics).
 fn gates_of(
     cfg: &ValidateSection,
-    cm: &MetricSet,
+    (cm, cc): (&MetricSet, Option<&ClassMetrics>),
     base: Option<&Artifact>,
     base_info: Option<&mut BaselineInfo>,
     scores: &Scores,
-) -> Vec<Gate> {
-    let mut gates_out = gates::thresholds(&cfg.thresholds, cm);
+) -> Result<Vec<Gate>> {
+    let cand = gates::Measured {
+        regression: cm,
+        classification: cc,
+    };
+    let mut gates_out = gates::thresholds(&cfg.thresholds, &cand);
     if let (Some(b), Some(info)) = (base, base_info) {
-        let bm = metrics::compute(&scores.y, &scores.baseline, tweedie(b));
+        let (bm, bc) = measure(b, &scores.y, &scores.baseline)?;
         let rules_cfg = cfg.baseline.clone().unwrap_or_default();
+        let all = if b.kind.is_classifier() {
+            CLASSIFIER_METRICS
+        } else {
+            VALIDATE_METRICS
+        };
         let wanted: Vec<(&str, Vec<(&'static str, f64)>)> = match &rules_cfg.metrics {
             Some(ms) => ms.iter().map(String::as_str).collect::<Vec<_>>(),
-            None => VALIDATE_METRICS.to_vec(),
+            None => all.to_vec(),
         }
         .into_iter()
         .map(|m| (m, gates::rules(&rules_cfg.rules_for(m))))
         .collect();
-        gates_out.extend(gates::baseline(&wanted, cm, &bm));
+        let base_m = gates::Measured {
+            regression: &bm,
+            classification: bc.as_ref(),
+        };
+        gates_out.extend(gates::baseline(&wanted, &cand, &base_m));
         info.metrics = Some(bm);
+        info.classification = bc;
     }
-    gates_out
+    Ok(gates_out)
 }
 
 /// The Tweedie power for metrics (GLMs report their deviance).

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::model::metrics::MetricSet;
+use crate::stats::classification::ClassMetrics;
 
 use super::baseline::BaselineInfo;
 use super::checks::DataCheck;
@@ -18,8 +19,12 @@ pub struct Candidate {
     pub name: String,
     /// The artifact path.
     pub artifact: String,
-    /// Its metrics on the validation rows.
+    /// Its metrics on the validation rows (a classifier's: of its
+    /// probabilities against the one-hot classes).
     pub metrics: MetricSet,
+    /// A classifier's classification metrics on the validation rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<ClassMetrics>,
 }
 
 /// The rows evaluated.
@@ -45,6 +50,10 @@ pub struct Drift {
     pub thresholds: DriftThresholds,
     /// One entry per feature.
     pub features: Vec<FeatureDrift>,
+    /// A classifier's predicted probabilities, one entry per class compared
+    /// (`probability_CLASS`; binary: the positive class).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<FeatureDrift>,
 }
 
 /// Everything `validate` found.

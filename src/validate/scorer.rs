@@ -1,18 +1,21 @@
-//! Scoring the evaluation rows: each model's prediction per row, and the
-//! rows both the candidate and the baseline can score (a row with an unseen
-//! level, or an empty cell the model has no fill value for, is left out).
+//! Scoring the evaluation rows: each model's prediction per row (a
+//! classifier's: its probability of each class), and the rows both the
+//! candidate and the baseline can score (a row with an unseen level, or an
+//! empty cell the model has no fill value for, is left out).
 
 use crate::data::{Column, MISSING_LEVEL, Table};
 use crate::error::{Error, Result};
+use crate::model::classes::ClassPredictor;
 use crate::model::{Artifact, Predictor, Value};
 
 /// The targets and predictions of the rows both models could score.
 pub(super) struct Scores {
-    /// The target of each scored row.
+    /// The target of each scored row (a classifier's: the class index).
     pub(super) y: Vec<f64>,
-    /// The candidate's prediction of each.
+    /// The candidate's prediction of each (a classifier's: the
+    /// probability of each class, `k` per row).
     pub(super) candidate: Vec<f64>,
-    /// The baseline's prediction of each (empty without a baseline).
+    /// The baseline's prediction of each, likewise (empty without a baseline).
     pub(super) baseline: Vec<f64>,
 }
 
@@ -49,9 +52,9 @@ impl Scores {
                 None => None,
             };
             y.push(t);
-            pc.push(c);
+            pc.extend(c);
             if let Some(b) = b {
-                pb.push(b);
+                pb.extend(b);
             }
         }
         if y.is_empty() {
@@ -70,8 +73,10 @@ impl Scores {
 }
 
 /// Scores rows of a table with one model.
-struct Scorer {
+pub(super) struct Scorer {
     predictor: Predictor,
+    /// A classifier's predictor.
+    class: Option<ClassPredictor>,
     /// Table column of each model feature.
     cols: Vec<usize>,
     /// Per model feature: table level code → model level index.
@@ -81,7 +86,7 @@ struct Scorer {
 }
 
 impl Scorer {
-    fn new(a: &Artifact, t: &Table) -> Result<Scorer> {
+    pub(super) fn new(a: &Artifact, t: &Table) -> Result<Scorer> {
         let mut cols = Vec::new();
         let mut levels = Vec::new();
         let mut fills = Vec::new();
@@ -119,14 +124,25 @@ impl Scorer {
         }
         Ok(Scorer {
             predictor: a.predictor()?,
+            class: a.class_predictor()?,
             cols,
             levels,
             fills,
         })
     }
 
-    /// The prediction for row `i`, or `None` when the model cannot score it.
-    fn score(&self, t: &Table, i: usize) -> Option<f64> {
+    /// The prediction for row `i` (a classifier's: the probability of each
+    /// class), or `None` when the model cannot score it.
+    pub(super) fn score(&self, t: &Table, i: usize) -> Option<Vec<f64>> {
+        let row = self.row(t, i)?;
+        Some(match &self.class {
+            Some(c) => c.probabilities(&row),
+            None => vec![self.predictor.predict(&row)],
+        })
+    }
+
+    /// The model's values of row `i`, or `None` when it cannot score it.
+    fn row(&self, t: &Table, i: usize) -> Option<Vec<Value>> {
         let mut row = Vec::with_capacity(self.cols.len());
         for (k, &ci) in self.cols.iter().enumerate() {
             let v = match (&t.features[ci], &self.levels[k]) {
@@ -145,6 +161,6 @@ impl Scorer {
             };
             row.push(v);
         }
-        Some(self.predictor.predict(&row))
+        Some(row)
     }
 }

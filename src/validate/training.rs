@@ -1,6 +1,7 @@
 //! The project's training data as `train` saw it: the same files, the same
 //! missing-value rule, the same [`crate::data::split`] decision per row.
 
+use crate::data::labels::Unknown;
 use crate::data::{self, Table, split};
 use crate::error::Result;
 use crate::project::{MissingPolicy, Project};
@@ -15,6 +16,8 @@ pub(super) struct Training {
     pub(super) policy: MissingPolicy,
     pub(super) train_idx: Vec<usize>,
     pub(super) valid_idx: Vec<usize>,
+    /// Rows whose label is not a class of the model (classifiers).
+    pub(super) unknown: Unknown,
 }
 
 /// Whether train uses row `i` under `policy` (judged on the model's features).
@@ -49,15 +52,16 @@ impl Training {
     ) -> Result<Training> {
         let dcfg = project.data()?;
         let files = project.data_files()?;
-        let sel = data::Selection {
+        let sel = columns.labelled(data::Selection {
             target: Some(dcfg.target.clone()),
             features: Some(columns.features.clone()),
             exclude: dcfg.exclude.clone(),
             categorical: columns.categorical.clone(),
             missing: dcfg.missing,
-        };
+        });
         let loaded = data::load_files(&files, &sel, progress)?;
-        let table = loaded.table;
+        let mut table = loaded.table;
+        let unknown = columns.encode_target(&mut table, &dcfg.target)?;
         let fraction = project.file.split.fraction();
         let seed = project.file.split.seed;
         let mut train_idx = Vec::new();
@@ -78,6 +82,7 @@ impl Training {
             policy: dcfg.missing,
             train_idx,
             valid_idx,
+            unknown,
         })
     }
 }

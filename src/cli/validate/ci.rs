@@ -59,11 +59,18 @@ fn ci_values(r: &Report) -> Vec<(&'static str, String)> {
         ("mape", m.mape),
         ("deviance", m.deviance),
     ];
-    v.extend(
-        metrics
-            .into_iter()
-            .filter_map(|(k, x)| x.map(|x| (k, x.to_string()))),
-    );
+    match &r.candidate.classification {
+        Some(c) => v.extend(
+            mlops::stats::classification::METRICS
+                .iter()
+                .filter_map(|&(k, _)| c.get(k).map(|x| (k, x.to_string()))),
+        ),
+        None => v.extend(
+            metrics
+                .into_iter()
+                .filter_map(|(k, x)| x.map(|x| (k, x.to_string()))),
+        ),
+    }
     v
 }
 

@@ -2,12 +2,21 @@
 //! baseline, and the closing summary.
 
 use mlops::model::metrics::MetricSet;
+use mlops::stats::classification::{ClassMetrics, METRICS};
 use mlops::validate::{Report, Verdict};
 
 use super::rows::{Row, num};
 
-/// The metrics in one line: `r2 …, rmse …, mae …`.
-pub(super) fn metrics_line(m: &MetricSet) -> String {
+/// The metrics in one line: `r2 …, rmse …, mae …`; a classifier's
+/// classification metrics: `accuracy …, log_loss …, auc …`.
+pub(super) fn metrics_line(m: &MetricSet, c: Option<&ClassMetrics>) -> String {
+    if let Some(c) = c {
+        return METRICS
+            .iter()
+            .filter_map(|&(n, _)| c.get(n).map(|v| format!("{n} {}", num(v))))
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
     let mut parts = Vec::new();
     if let Some(v) = m.r2 {
         parts.push(format!("r2 {}", num(v)));

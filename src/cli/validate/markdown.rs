@@ -59,14 +59,17 @@ fn write_subject(o: &mut String, r: &Report) {
         r.rows.scored,
         r.rows.source,
         r.candidate.artifact,
-        metrics_line(&r.candidate.metrics)
+        metrics_line(&r.candidate.metrics, r.candidate.classification.as_ref())
     );
     if let Some(b) = baseline_line(r) {
         let m = r
             .baseline
             .as_ref()
-            .and_then(|b| b.metrics.as_ref())
-            .map(|m| format!(": {}", metrics_line(m)))
+            .and_then(|b| {
+                b.metrics
+                    .as_ref()
+                    .map(|m| format!(": {}", metrics_line(m, b.classification.as_ref())))
+            })
             .unwrap_or_default();
         let _ = writeln!(o, "  \nBaseline {b}{m}");
     }

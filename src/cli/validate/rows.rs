@@ -42,7 +42,7 @@ pub fn rows(r: &Report) -> Vec<Row> {
     let mut out = Vec::new();
     out.extend(r.gates.iter().map(gate_row));
     out.extend(r.data_checks.iter().map(data_row));
-    for f in &r.drift.features {
+    for f in r.drift.features.iter().chain(&r.drift.predictions) {
         drift_rows(f, &r.drift.thresholds, &mut out);
     }
     out

@@ -49,11 +49,18 @@ fn write_subject(s: &mut String, r: &Report, out: &Output) {
         r.rows.scored,
         r.rows.source
     );
-    let _ = writeln!(s, "  metrics   {}", metrics_line(&r.candidate.metrics));
+    let _ = writeln!(
+        s,
+        "  metrics   {}",
+        metrics_line(&r.candidate.metrics, r.candidate.classification.as_ref())
+    );
     if let Some(b) = baseline_line(r) {
         let _ = writeln!(s, "  baseline  {b}");
-        if let Some(m) = r.baseline.as_ref().and_then(|b| b.metrics.as_ref()) {
-            let _ = writeln!(s, "            {}", metrics_line(m));
+        if let Some(b) = r.baseline.as_ref()
+            && let Some(m) = b.metrics.as_ref()
+        {
+            let line = metrics_line(m, b.classification.as_ref());
+            let _ = writeln!(s, "            {line}");
         }
     }
     if let Some(d) = &r.drift.data {

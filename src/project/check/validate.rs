@@ -6,19 +6,21 @@ use crate::project::locate::Source;
 use crate::project::suggest::nearest;
 use crate::project::types::{ModelKind, ProjectFile};
 use crate::project::validate::{
-    BaselineSection, DataChecksSection, DriftSection, Thresholds, VALIDATE_METRICS, ValidateSection,
+    BaselineSection, CLASSIFIER_METRICS, DataChecksSection, DriftSection, Thresholds,
+    VALIDATE_METRICS, ValidateSection,
 };
 use crate::registry::tag::valid_name;
 
-/// `[validate]` and its tables, in order; the deviance applies only when
-/// `[model]` is a GLM.
+/// `[validate]` and its tables, in order; each metric applies only to the
+/// kinds of `[model]` that report it (the deviance to GLMs, the
+/// classification metrics to classifiers).
 pub(super) fn check_validate(f: &ProjectFile, v: &ValidateSection, src: Source<'_>) -> Result<()> {
     let t = &v.thresholds;
-    let glm = f.model.as_ref().is_some_and(|m| m.kind == ModelKind::Glm);
-    check_thresholds(t, glm, src)?;
+    let kind = f.model.as_ref().map(|m| m.kind);
+    check_thresholds(t, kind, src)?;
     if let Some(b) = &v.baseline {
-        check_baseline(b, src)?;
-        check_baseline_rules(b, glm, src)?;
+        check_baseline(b, kind, src)?;
+        check_baseline_rules(b, kind, src)?;
     }
     if let Some(d) = &v.drift {
         check_drift(d, src)?;
@@ -26,8 +28,31 @@ pub(super) fn check_validate(f: &ProjectFile, v: &ValidateSection, src: Source<'
     check_data_shares(&v.data, src)
 }
 
+/// Why `metric` does not apply to a model of `kind`, if it does not.
+pub(crate) fn inapplicable(metric: &str, kind: Option<ModelKind>) -> Option<&'static str> {
+    let kind = kind?;
+    let classifier_metric = CLASSIFIER_METRICS.contains(&metric);
+    if metric == "deviance" && kind != ModelKind::Glm {
+        Some("applies only to kind = \"glm\" models; remove it")
+    } else if classifier_metric && !kind.is_classifier() {
+        Some(
+            "applies only to classifiers (kind = \"logistic\" or \"multinomial\"); remove it, or gate on r2, rmse, mae or mape",
+        )
+    } else if !classifier_metric && kind.is_classifier() {
+        Some(
+            "applies only to regressions; for a classifier use accuracy, log_loss, auc, average_precision, brier, precision, recall, f1 or ece",
+        )
+    } else if metric == "auc_weighted" && kind == ModelKind::Logistic {
+        Some(
+            "is defined only for more than two classes (kind = \"multinomial\"); use auc for kind = \"logistic\"",
+        )
+    } else {
+        None
+    }
+}
+
 /// `[validate.thresholds]`: finite bounds, at least one, in order.
-fn check_thresholds(t: &Thresholds, glm: bool, src: Source<'_>) -> Result<()> {
+fn check_thresholds(t: &Thresholds, kind: Option<ModelKind>, src: Source<'_>) -> Result<()> {
     let err = |section: &str, key: &str, msg: String| src.key_error(section, key, msg);
     for (name, b) in t.by_metric() {
         let Some(b) = b else { continue };
@@ -55,19 +80,15 @@ fn check_thresholds(t: &Thresholds, glm: bool, src: Source<'_>) -> Result<()> {
                 format!("has min = {lo} above max = {hi}; swap them"),
             ));
         }
-        if name == "deviance" && !glm {
-            return Err(err(
-                "validate.thresholds",
-                name,
-                "applies only to kind = \"glm\" models; remove it".into(),
-            ));
+        if let Some(why) = inapplicable(name, kind) {
+            return Err(err("validate.thresholds", name, why.into()));
         }
     }
     Ok(())
 }
 
 /// `[validate.baseline]`: one way to choose the version, and known metrics.
-fn check_baseline(b: &BaselineSection, src: Source<'_>) -> Result<()> {
+fn check_baseline(b: &BaselineSection, kind: Option<ModelKind>, src: Source<'_>) -> Result<()> {
     let err = |section: &str, key: &str, msg: String| src.key_error(section, key, msg);
     if b.stage.is_some() && b.version.is_some() {
         return Err(err(
@@ -87,9 +108,14 @@ fn check_baseline(b: &BaselineSection, src: Source<'_>) -> Result<()> {
     }
     if let Some(ms) = &b.metrics {
         for m in ms {
-            if !VALIDATE_METRICS.contains(&m.as_str()) {
-                let hint = nearest(m, VALIDATE_METRICS).map_or_else(
-                    || format!("use some of {}", VALIDATE_METRICS.join(", ")),
+            let known: Vec<&str> = VALIDATE_METRICS
+                .iter()
+                .chain(CLASSIFIER_METRICS)
+                .copied()
+                .collect();
+            if !known.contains(&m.as_str()) {
+                let hint = nearest(m, &known).map_or_else(
+                    || format!("use some of {}", known.join(", ")),
                     |n| format!("did you mean \"{n}\"?"),
                 );
                 return Err(err(
@@ -98,13 +124,24 @@ fn check_baseline(b: &BaselineSection, src: Source<'_>) -> Result<()> {
                     format!("lists \"{m}\", which is not a metric; {hint}"),
                 ));
             }
+            if let Some(why) = inapplicable(m, kind) {
+                return Err(err(
+                    "validate.baseline",
+                    "metrics",
+                    format!("lists \"{m}\", which {why}"),
+                ));
+            }
         }
     }
     Ok(())
 }
 
 /// The rules of `[validate.baseline]` and of each `[validate.baseline.METRIC]`.
-fn check_baseline_rules(b: &BaselineSection, glm: bool, src: Source<'_>) -> Result<()> {
+fn check_baseline_rules(
+    b: &BaselineSection,
+    kind: Option<ModelKind>,
+    src: Source<'_>,
+) -> Result<()> {
     let err = |section: &str, key: &str, msg: String| src.key_error(section, key, msg);
     let tables = b
         .metric_rules()
@@ -142,9 +179,9 @@ fn check_baseline_rules(b: &BaselineSection, glm: bool, src: Source<'_>) -> Resu
                 ),
             ));
         }
-        if m == "deviance" && !glm {
+        if let Some(why) = inapplicable(m, kind) {
             return Err(Error::usage(format!(
-                "{}: table [{section}] applies only to kind = \"glm\" models; remove it",
+                "{}: table [{section}] {why}",
                 src.at_table(&section)
             )));
         }

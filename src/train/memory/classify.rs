@@ -6,11 +6,13 @@ use indexmap::IndexMap;
 
 use crate::data::Table;
 use crate::error::{Error, Result};
-use crate::model::classes::{ClassMetricsPair, ClassTerms, ClassifierPart, ConvergenceRecord};
+use crate::model::classes::{
+    ClassMetricsPair, ClassTerms, ClassifierPart, ConvergenceRecord, evaluate,
+};
 use crate::model::fit::{self, ClassifierSpec};
 use crate::model::{self, Params, metrics};
 use crate::project::{ModelKind, ModelSection};
-use crate::stats::classification::{self, ClassMetrics, Scores};
+use crate::stats::classification::ClassMetrics;
 use crate::train::memory::encoding::{Encoding, remap_levels};
 use crate::train::memory::rows::RowSplit;
 use crate::train::memory::score::{Scored, design, predict_rows};
@@ -260,58 +262,14 @@ impl Ctx<'_> {
                 separate,
             )?);
         }
-        // Binary: the positive class goes last, so class 1 is positive.
-        let order: Vec<usize> = match self.positive {
-            Some(0) => vec![1, 0],
-            _ => (0..k).collect(),
-        };
         let mut prob = Vec::with_capacity(idx.len() * k);
         for (r, _) in idx.iter().enumerate() {
-            let top = order
-                .iter()
-                .fold(f64::NEG_INFINITY, |m, &c| m.max(etas[c][r]));
-            let e: Vec<f64> = order.iter().map(|&c| (etas[c][r] - top).exp()).collect();
+            let top = (0..k).fold(f64::NEG_INFINITY, |m, c| m.max(etas[c][r]));
+            let e: Vec<f64> = (0..k).map(|c| (etas[c][r] - top).exp()).collect();
             let s: f64 = e.iter().sum();
             prob.extend(e.iter().map(|v| v / s));
         }
-        let y: Vec<usize> = idx
-            .iter()
-            .map(|&i| {
-                order
-                    .iter()
-                    .position(|&c| c == t.target[i] as usize)
-                    .unwrap_or(0)
-            })
-            .collect();
-        let names: Vec<String> = order.iter().map(|&c| self.classes[c].clone()).collect();
-        let mut cm = classification::compute(
-            Scores {
-                y: &y,
-                prob: &prob,
-                k,
-            },
-            self.threshold,
-            &names,
-            what,
-        )?;
-        if order[0] == 1 {
-            // Report the confusion matrix in the sorted classes' order.
-            cm.confusion = vec![
-                vec![cm.confusion[1][1], cm.confusion[1][0]],
-                vec![cm.confusion[0][1], cm.confusion[0][0]],
-            ];
-        }
-        let (truth, pred): (Vec<f64>, Vec<f64>) = if k == 2 {
-            (
-                y.iter().map(|&c| c as f64).collect(),
-                prob.iter().skip(1).step_by(2).copied().collect(),
-            )
-        } else {
-            let onehot = y
-                .iter()
-                .flat_map(|&c| (0..k).map(move |j| f64::from(u8::from(j == c))));
-            (onehot.collect(), prob.clone())
-        };
-        Ok((cm, metrics::compute(&truth, &pred, None)))
+        let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
+        evaluate(self.classes, self.positive, self.threshold, &y, &prob, what)
     }
 }

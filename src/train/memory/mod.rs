@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::data::{self, Table};
+use crate::data::{self, Table, labels};
 use crate::error::{Error, Result};
 use crate::model::{self, Artifact, Metrics, Missing, Rows, Split, Tool};
 use crate::project::{ModelSection, Project};
@@ -15,7 +15,6 @@ use crate::train::request::{self, TrainOptions};
 
 mod classify;
 mod encoding;
-mod labels;
 mod rows;
 mod score;
 mod stats;

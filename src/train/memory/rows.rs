@@ -60,7 +60,7 @@ impl RowSplit {
                 let loaded = data::load(&vpath, &vsel, progress)?;
                 let mut vt = loaded.table;
                 if let Some(t) = label_target {
-                    valid_labels = Some(super::labels::take_target(&mut vt, t)?);
+                    valid_labels = Some(crate::data::labels::take_target(&mut vt, t)?);
                 }
                 for i in 0..vt.rows() {
                     if usable(policy, &vt, i) {

@@ -85,8 +85,10 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "max_in_flight",
             "auth",
             "rate_limit",
+            "monitor",
         ],
     ),
+    ("serve.monitor", &["window", "min_samples"]),
     ("serve.tls", &["cert", "key", "client_ca"]),
     (
         "serve.auth",
@@ -273,6 +275,10 @@ mod tests {
             (
                 "serve.rate_limit",
                 serde_fields::<crate::project::types::RateLimitSection>(),
+            ),
+            (
+                "serve.monitor",
+                serde_fields::<crate::project::types::MonitorSection>(),
             ),
         ];
         for (name, fields) in cases {

@@ -79,6 +79,19 @@ pub struct ServeSection {
     pub auth: Option<AuthSection>,
     /// How often a caller may call.
     pub rate_limit: Option<RateLimitSection>,
+    /// Live drift of the served models.
+    pub monitor: Option<MonitorSection>,
+}
+
+/// `[serve.monitor]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorSection {
+    /// The sliding window of the drift gauges, like `"1h"` (default).
+    pub window: Option<String>,
+    /// Rows a feature needs in the window before its drift gauges appear
+    /// (default 500).
+    pub min_samples: Option<u64>,
 }
 
 /// `[serve.auth]`.

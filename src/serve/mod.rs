@@ -19,6 +19,7 @@ pub mod log;
 pub mod metrics;
 pub mod mlflow;
 pub mod model;
+pub mod monitor;
 pub mod persist;
 pub mod ratelimit;
 pub mod rest;
@@ -89,6 +90,8 @@ pub struct Config {
     pub limits: conn::Limits,
     /// Requests handled at once.
     pub max_in_flight: usize,
+    /// `[serve.monitor]`: the live drift window.
+    pub monitor: monitor::Settings,
 }
 
 /// Seconds from the project file as a duration of at most a day; `key`
@@ -150,6 +153,7 @@ impl Config {
                 .map(&resolve),
             auth: access::auth_settings(sv.auth.as_ref(), &resolve, &|v| std::env::var(v).ok())?,
             rate_limit: access::rate_settings(sv.rate_limit.as_ref())?,
+            monitor: monitor::settings_of(sv.monitor.as_ref())?,
             limits: conn::Limits {
                 header_timeout: seconds(
                     sv.header_timeout_s,
@@ -215,6 +219,11 @@ pub fn load_model(path: &std::path::Path) -> Result<Model> {
 /// The address cannot be bound, the TLS files are unusable, the runtime
 /// cannot start (exit 2).
 pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) -> Result<()> {
+    monitor::configure(config.monitor);
+    let initial = initial.map(|mut m| {
+        m.monitor = monitor::Monitor::new(&m.artifact);
+        m
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,7 +8,7 @@ use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::model::classes::{ClassMetricsPair, ClassTerms, ClassifierPart, ConvergenceRecord};
 use crate::model::fit::{self, ClassifierSpec};
-use crate::model::{self, Params, metrics};
+use crate::model::{self, Params, metrics, stats};
 use crate::project::{ModelKind, ModelSection};
 use crate::stats::classification::{self, ClassMetrics, Scores};
 use crate::train::memory::encoding::{Encoding, remap_levels};
@@ -163,7 +163,8 @@ pub(super) fn fit_and_score(
         linear: &linear,
     };
     let maps = enc.code_maps.clone();
-    let (train_cm, train_reg) = ctx.score(table, &rows.train, &maps, enc, false, "training")?;
+    let (train_cm, train_reg, train_scores) =
+        ctx.score(table, &rows.train, &maps, enc, false, "training")?;
     let valid = match (rows.valid.is_empty(), rows.valid_table.as_ref()) {
         (true, _) => None,
         (false, Some(vt)) => {
@@ -222,6 +223,7 @@ pub(super) fn fit_and_score(
         },
         train: train_reg,
         validation: valid.map(|v| v.1),
+        prediction_stats: stats::numeric(train_scores.into_iter()),
         classifier: Some(part),
     })
 }
@@ -246,7 +248,7 @@ impl Ctx<'_> {
         enc: &Encoding,
         separate: bool,
         what: &str,
-    ) -> Result<(ClassMetrics, metrics::MetricSet)> {
+    ) -> Result<(ClassMetrics, metrics::MetricSet, Vec<f64>)> {
         let k = self.classes.len();
         let mut etas = Vec::with_capacity(k);
         for p in self.linear {
@@ -312,6 +314,18 @@ impl Ctx<'_> {
                 .flat_map(|&c| (0..k).map(move |j| f64::from(u8::from(j == c))));
             (onehot.collect(), prob.clone())
         };
-        Ok((cm, metrics::compute(&truth, &pred, None)))
+        // What serve reports of each row: the positive class's probability
+        // (binary: it is last), else the top probability.
+        let scores = prob
+            .chunks_exact(k)
+            .map(|p| {
+                if k == 2 {
+                    p[1]
+                } else {
+                    p.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v))
+                }
+            })
+            .collect();
+        Ok((cm, metrics::compute(&truth, &pred, None), scores))
     }
 }

@@ -24,10 +24,13 @@ pub const ALERT_NAMES: [&str; 11] = [
 
 type Labels = Vec<(&'static str, String)>;
 
+/// Input series: (series, values) pairs.
+type Series = Vec<(String, String)>;
+
 /// A unit-test case: input series (1 m apart), when to evaluate, and the
 /// labels of the alert expected then (`None`: no alert).
 struct Case {
-    series: Vec<(String, String)>,
+    series: Series,
     at: &'static str,
     labels: Option<Labels>,
 }
@@ -103,7 +106,7 @@ fn burn_rates(
     what: &str,
     objective: f64,
     ratio: &dyn Fn(&str) -> String,
-    series: &dyn Fn(&str, &str) -> Vec<(String, String)>,
+    series: &dyn Fn(&str, &str) -> Series,
 ) -> [Alert; 2] {
     let rule = |long: &str, short: &str, f: f64| {
         format!(
@@ -234,7 +237,7 @@ fn service_alerts(o: &Options) -> Vec<Alert> {
                 "No series up{{job=\"{}\"}} for 5 minutes: the server is not discovered or not scraped, so none of the other alerts can fire.",
                 o.job
             ),
-            fires: Case { series: vec![ser(format!("up{{job=\"other\"}}"), "1x20")], at: "10m", labels: Some(vec![("job", o.job.clone()), ("severity", "page".into())]) },
+            fires: Case { series: vec![ser("up{job=\"other\"}".to_string(), "1x20")], at: "10m", labels: Some(vec![("job", o.job.clone()), ("severity", "page".into())]) },
             silent: Case { series: vec![ser(up, "1x20")], at: "10m", labels: None },
         },
         Alert {

@@ -22,22 +22,39 @@ fn rate(metric: &str, sel: &str, by: &str) -> String {
     format!("sum by ({by}) (rate({metric}{{{sel}}}[$__rate_interval]))")
 }
 
+/// The requests counter.
+const REQ: &str = "mlops_requests_total";
+
+/// The `p` quantile of the request duration.
+fn quantile(p: &str) -> String {
+    format!(
+        "histogram_quantile({p}, sum by (le) (rate(mlops_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))"
+    )
+}
+
+/// The 5xx share of requests, by `by`.
+fn ratio(by: &str) -> String {
+    format!(
+        "{} / {}",
+        rate(REQ, &format!("{SEL},status=~\"5..\""), by),
+        rate(REQ, SEL, by)
+    )
+}
+
+/// The largest sample of gauge `m` per feature.
+fn per_feature(m: &str) -> String {
+    format!("max by (feature) ({m}{{{SEL}}})")
+}
+
 /// The rows: a title and its panels.
 fn rows() -> Vec<(&'static str, Vec<Panel>)> {
-    let req = "mlops_requests_total";
-    let q = |p: &str| {
-        format!(
-            "histogram_quantile({p}, sum by (le) (rate(mlops_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))"
-        )
-    };
-    let ratio = |by: &str| {
-        format!(
-            "{} / {}",
-            rate(req, &format!("{SEL},status=~\"5..\""), by),
-            rate(req, SEL, by)
-        )
-    };
-    let per_feature = |m: &str| format!("max by (feature) ({m}{{{SEL}}})");
+    let mut r = service_rows();
+    r.extend(model_rows());
+    r
+}
+
+/// Traffic, latency and errors.
+fn service_rows() -> Vec<(&'static str, Vec<Panel>)> {
     vec![
         (
             "Traffic",
@@ -45,12 +62,12 @@ fn rows() -> Vec<(&'static str, Vec<Panel>)> {
                 Panel {
                     title: "Requests by status",
                     unit: "reqps",
-                    exprs: vec![("{{status}}", rate(req, SEL, "status"))],
+                    exprs: vec![("{{status}}", rate(REQ, SEL, "status"))],
                 },
                 Panel {
                     title: "Requests by endpoint",
                     unit: "reqps",
-                    exprs: vec![("{{endpoint}}", rate(req, SEL, "endpoint"))],
+                    exprs: vec![("{{endpoint}}", rate(REQ, SEL, "endpoint"))],
                 },
                 Panel {
                     title: "In flight",
@@ -67,7 +84,11 @@ fn rows() -> Vec<(&'static str, Vec<Panel>)> {
             vec![Panel {
                 title: "Latency p50, p95, p99",
                 unit: "s",
-                exprs: vec![("p50", q("0.5")), ("p95", q("0.95")), ("p99", q("0.99"))],
+                exprs: vec![
+                    ("p50", quantile("0.5")),
+                    ("p95", quantile("0.95")),
+                    ("p99", quantile("0.99")),
+                ],
             }],
         ),
         (
@@ -83,7 +104,7 @@ fn rows() -> Vec<(&'static str, Vec<Panel>)> {
                     unit: "reqps",
                     exprs: vec![(
                         "{{status}}",
-                        rate(req, &format!("{SEL},status=~\"4..|5..\""), "status"),
+                        rate(REQ, &format!("{SEL},status=~\"4..|5..\""), "status"),
                     )],
                 },
                 Panel {
@@ -96,13 +117,19 @@ fn rows() -> Vec<(&'static str, Vec<Panel>)> {
                 },
             ],
         ),
+    ]
+}
+
+/// The A/B split, drift and the prediction log.
+fn model_rows() -> Vec<(&'static str, Vec<Panel>)> {
+    vec![
         (
             "A/B split",
             vec![
                 Panel {
                     title: "Requests by variant",
                     unit: "reqps",
-                    exprs: vec![("{{variant}}", rate(req, SEL, "variant"))],
+                    exprs: vec![("{{variant}}", rate(REQ, SEL, "variant"))],
                 },
                 Panel {
                     title: "5xx ratio by variant",

@@ -390,3 +390,48 @@ fn a_real_prometheus_scrapes_the_server_and_evaluates_every_expression() {
             .is_some_and(|rs| rs.iter().all(|x| x["health"] == "ok"))
     });
 }
+
+#[test]
+fn artifacts_record_bin_counts_and_prediction_stats_and_v1_still_loads() {
+    let data = repo().join("tests/data/logistic/breast.csv");
+    let t = Test::new().toml(&format!(
+        "[project]\nname = \"c\"\n\n[data]\npath = {}\ntarget = \"diagnosis\"\n\n[split]\nvalidation_fraction = 0.0\n\n[model]\nname = \"c\"\nartifact = \"m.json\"\nkind = \"logistic\"\n",
+        crate::common::toml_str(&data.display().to_string())
+    ));
+    t.run_args(["-q", "train"]).success();
+    let m = t.read_json("m.json");
+    assert_eq!(m["format"], "mlops.model/v2");
+    let sum = |v: &Value| -> u64 {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .sum()
+    };
+    // A classifier's prediction statistics are of its scores (probabilities).
+    let p = &m["prediction_stats"];
+    assert_eq!(p["count"], m["rows"]["train"]);
+    assert_eq!(sum(&p["bin_counts"]), p["count"].as_u64().unwrap());
+    assert!(p["min"].as_f64().unwrap() >= 0.0 && p["max"].as_f64().unwrap() <= 1.0);
+    for (_, s) in m["feature_stats"].as_object().unwrap() {
+        if s["type"] == "numeric" {
+            assert_eq!(sum(&s["bin_counts"]), s["count"].as_u64().unwrap(), "{s}");
+        }
+    }
+    // The same artifact as v1 (no bin counts, no prediction statistics) is
+    // still served: counters, no drift gauge.
+    let mut v1 = m.clone();
+    v1["format"] = json!("mlops.model/v1");
+    v1.as_object_mut().unwrap().remove("prediction_stats");
+    for s in v1["feature_stats"].as_object_mut().unwrap().values_mut() {
+        s.as_object_mut().unwrap().remove("bin_counts");
+    }
+    t.write("v1.json", serde_json::to_string_pretty(&v1).unwrap());
+    let s = Server::start(&t, &["--model", "v1.json"]);
+    let text = s.get("/metrics").text().unwrap();
+    assert!(
+        text.contains("mlops_feature_missing_total{model=\"c\""),
+        "{text}"
+    );
+    assert!(!text.contains("mlops_feature_drift_psi{"), "{text}");
+}

@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Prometheus alert rules, their promtool tests and a Grafana dashboard for the model')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -359,6 +360,56 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mlops;monitor' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('emit', 'emit', [CompletionResultType]::ParameterValue, 'Write alerts.yml, alerts_test.yml and dashboard.json for the project''s model')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlops;monitor;emit' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The folder to write the three files to (created if needed)')
+            [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'The Prometheus job that scrapes the server')
+            [CompletionResult]::new('--availability', '--availability', [CompletionResultType]::ParameterName, 'Availability objective: the share of requests answered without a 5xx')
+            [CompletionResult]::new('--latency-le', '--latency-le', [CompletionResultType]::ParameterName, 'Latency objective''s bound, seconds: a bucket of mlops_request_duration_seconds')
+            [CompletionResult]::new('--latency-target', '--latency-target', [CompletionResultType]::ParameterName, 'Latency objective: the share of requests at most --latency-le')
+            [CompletionResult]::new('--runbook', '--runbook', [CompletionResultType]::ParameterName, 'Where the runbook annotations point (anchors per alert follow)')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Also write the rules as a PrometheusRule (prometheusrule.yaml) beside this kubernetes environment''s manifests')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlops;monitor;help' {
+            [CompletionResult]::new('emit', 'emit', [CompletionResultType]::ParameterValue, 'Write alerts.yml, alerts_test.yml and dashboard.json for the project''s model')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlops;monitor;help;emit' {
+            break
+        }
+        'mlops;monitor;help;help' {
+            break
+        }
         'mlops;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create mlops.toml and a .gitignore (and data with --example); never overwrites')
             [CompletionResult]::new('train', 'train', [CompletionResultType]::ParameterValue, 'Fit the model on the project''s data, report metrics and write the artifact')
@@ -377,6 +428,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Prometheus alert rules, their promtool tests and a Grafana dashboard for the model')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -429,6 +481,13 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;help;token' {
+            break
+        }
+        'mlops;help;monitor' {
+            [CompletionResult]::new('emit', 'emit', [CompletionResultType]::ParameterValue, 'Write alerts.yml, alerts_test.yml and dashboard.json for the project''s model')
+            break
+        }
+        'mlops;help;monitor;emit' {
             break
         }
         'mlops;help;help' {

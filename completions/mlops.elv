@@ -47,6 +47,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand serve 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
             cand completions 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
             cand token 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)'
+            cand monitor 'Prometheus alert rules, their promtool tests and a Grafana dashboard for the model'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mlops;init'= {
@@ -338,6 +339,51 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlops;monitor'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand emit 'Write alerts.yml, alerts_test.yml and dashboard.json for the project''s model'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlops;monitor;emit'= {
+            cand --out 'The folder to write the three files to (created if needed)'
+            cand --job 'The Prometheus job that scrapes the server'
+            cand --availability 'Availability objective: the share of requests answered without a 5xx'
+            cand --latency-le 'Latency objective''s bound, seconds: a bucket of mlops_request_duration_seconds'
+            cand --latency-target 'Latency objective: the share of requests at most --latency-le'
+            cand --runbook 'Where the runbook annotations point (anchors per alert follow)'
+            cand --kube 'Also write the rules as a PrometheusRule (prometheusrule.yaml) beside this kubernetes environment''s manifests'
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;monitor;help'= {
+            cand emit 'Write alerts.yml, alerts_test.yml and dashboard.json for the project''s model'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlops;monitor;help;emit'= {
+        }
+        &'mlops;monitor;help;help'= {
+        }
         &'mlops;help'= {
             cand init 'Create mlops.toml and a .gitignore (and data with --example); never overwrites'
             cand train 'Fit the model on the project''s data, report metrics and write the artifact'
@@ -356,6 +402,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand serve 'Run the model server: REST, Open Inference V2, MLflow scoring, admin API, metrics'
             cand completions 'Print the completion script of a shell (bash, zsh, fish, powershell, elvish)'
             cand token 'Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)'
+            cand monitor 'Prometheus alert rules, their promtool tests and a Grafana dashboard for the model'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mlops;help;init'= {
@@ -391,6 +438,11 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;completions'= {
         }
         &'mlops;help;token'= {
+        }
+        &'mlops;help;monitor'= {
+            cand emit 'Write alerts.yml, alerts_test.yml and dashboard.json for the project''s model'
+        }
+        &'mlops;help;monitor;emit'= {
         }
         &'mlops;help;help'= {
         }

@@ -24,6 +24,8 @@ pub mod fsutil;
 pub mod init;
 /// Fit, predict, metrics and the model artifact.
 pub mod model;
+/// `monitor emit`: alert rules, their promtool tests and a Grafana dashboard.
+pub mod monitor;
 /// `package`: register a trained model as a version, with its bundle.
 pub mod package;
 /// Batch predictions, streamed.

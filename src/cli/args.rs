@@ -91,6 +91,49 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Mint an HS256 token for [serve.auth] mode = "jwt" (development and CI smoke tests)
     Token(TokenArgs),
+    /// Prometheus alert rules, their promtool tests and a Grafana dashboard for the model
+    Monitor(MonitorArgs),
+}
+
+/// `mlops monitor`
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// What to do
+    #[command(subcommand)]
+    pub command: MonitorCommand,
+}
+
+/// The subcommands of `mlops monitor`.
+#[derive(Debug, Subcommand)]
+pub enum MonitorCommand {
+    /// Write alerts.yml, alerts_test.yml and dashboard.json for the project's model
+    Emit(MonitorEmitArgs),
+}
+
+/// `mlops monitor emit`
+#[derive(Debug, Args)]
+pub struct MonitorEmitArgs {
+    /// The folder to write the three files to (created if needed)
+    #[arg(long, value_name = "DIR", default_value = "monitoring")]
+    pub out: PathBuf,
+    /// The Prometheus job that scrapes the server
+    #[arg(long, value_name = "NAME", default_value = "mlops")]
+    pub job: String,
+    /// Availability objective: the share of requests answered without a 5xx
+    #[arg(long, value_name = "SHARE", default_value = "0.999")]
+    pub availability: f64,
+    /// Latency objective's bound, seconds: a bucket of mlops_request_duration_seconds
+    #[arg(long, value_name = "SECONDS", default_value = "0.1")]
+    pub latency_le: f64,
+    /// Latency objective: the share of requests at most --latency-le
+    #[arg(long, value_name = "SHARE", default_value = "0.99")]
+    pub latency_target: f64,
+    /// Where the runbook annotations point (anchors per alert follow)
+    #[arg(long, value_name = "URL", default_value = "docs/monitoring.md")]
+    pub runbook: String,
+    /// Also write the rules as a PrometheusRule (prometheusrule.yaml) beside this kubernetes environment's manifests
+    #[arg(long, value_name = "ENV")]
+    pub kube: Option<String>,
 }
 
 /// `--bump`.

@@ -10,6 +10,7 @@ mod history;
 mod init;
 mod lifecycle;
 mod models;
+mod monitor;
 pub mod output;
 mod package;
 mod predict;
@@ -88,6 +89,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::Serve(a) => serve::run(a, cli, env, out),
         Command::Completions(a) => completions::run(a, out),
         Command::Token(a) => token::run(a, cli, env, out),
+        Command::Monitor(a) => monitor::run(a, cli, env, out),
     }
 }
 

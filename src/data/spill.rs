@@ -26,6 +26,7 @@ pub struct SpillWriter {
 pub struct SpillReader {
     input: BufReader<File>,
     left: u64,
+    total: u64,
     origin: String,
     feature_names: Vec<String>,
 }
@@ -98,6 +99,7 @@ impl SpillWriter {
         Ok(SpillReader {
             input: BufReader::with_capacity(1 << 20, f),
             left: self.tables,
+            total: self.tables,
             origin,
             feature_names,
         })
@@ -105,6 +107,16 @@ impl SpillWriter {
 }
 
 impl SpillReader {
+    /// Read from the start again.
+    ///
+    /// # Errors
+    /// When the file cannot be rewound.
+    pub fn rewind(&mut self) -> std::io::Result<()> {
+        self.input.seek(SeekFrom::Start(0))?;
+        self.left = self.total;
+        Ok(())
+    }
+
     /// The next table, or `None` after the last.
     ///
     /// # Errors

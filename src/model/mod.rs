@@ -20,7 +20,12 @@ use crate::error::{Error, Result, display_path};
 use crate::project::{MissingPolicy, ModelKind};
 
 /// The artifact format identifier written by this version.
-pub const FORMAT: &str = "mlops.model/v1";
+pub const FORMAT: &str = "mlops.model/v2";
+
+/// The previous format, still read: it lacks the training counts per decile
+/// bin and the statistics of the training predictions, so live drift is not
+/// measured for it.
+pub const FORMAT_V1: &str = "mlops.model/v1";
 
 /// A trained model as stored on disk.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +58,12 @@ pub struct Artifact {
     pub feature_stats: IndexMap<String, stats::ColumnStats>,
     /// Training statistics of the target.
     pub target_stats: stats::NumericStats,
+    /// Statistics of the model's predictions on its training rows (a
+    /// classifier's score, as `serve` reports it), with the counts per
+    /// decile bin; the expected distribution of the prediction drift gauge.
+    /// Absent in `mlops.model/v1` artifacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_stats: Option<stats::NumericStats>,
     /// Row counts.
     pub rows: Rows,
     /// How validation rows were chosen.
@@ -300,9 +311,9 @@ impl Artifact {
                 e.column()
             ))
         })?;
-        if a.format != FORMAT {
+        if a.format != FORMAT && a.format != FORMAT_V1 {
             return Err(Error::usage(format!(
-                "{origin}: model format \"{}\" is not supported by this mlops (which reads \"{FORMAT}\"); retrain or upgrade mlops",
+                "{origin}: model format \"{}\" is not supported by this mlops (which reads \"{FORMAT}\" and \"{FORMAT_V1}\"); retrain or upgrade mlops",
                 a.format
             )));
         }

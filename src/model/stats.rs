@@ -1,6 +1,7 @@
 //! Per-feature training statistics, kept in the artifact for data and drift
 //! checks: count, missing, mean, standard deviation (sample, n − 1; two
-//! passes), min, max and the nine decile edges.
+//! passes), min, max, the nine decile edges and the training values per
+//! bin of those edges.
 //!
 //! Deciles use linear interpolation between order statistics (Hyndman & Fan
 //! type 7, the default of `numpy.quantile` and R), found with selection in
@@ -8,6 +9,8 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+
+use crate::stats::binned;
 
 /// Statistics of one column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +39,11 @@ pub struct NumericStats {
     pub max: f64,
     /// The 10%, 20%, …, 90% quantiles (type 7).
     pub deciles: Vec<f64>,
+    /// Training values per bin of the decile edges (`deciles.len() + 1`
+    /// bins, right-closed, [`crate::stats::binned::bin_of`]): ties make the
+    /// shares unequal. Absent in `mlops.model/v1` artifacts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bin_counts: Vec<u64>,
 }
 
 /// Statistics of a categorical column.
@@ -76,6 +84,7 @@ pub fn numeric(values: impl Iterator<Item = f64>) -> NumericStats {
             min: 0.0,
             max: 0.0,
             deciles: Vec::new(),
+            bin_counts: Vec::new(),
         };
     }
     let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
@@ -91,6 +100,8 @@ pub fn numeric(values: impl Iterator<Item = f64>) -> NumericStats {
     } else {
         (ss / (n - 1) as f64).sqrt()
     };
+    let deciles = quantiles(&mut v, &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+    let bin_counts = binned::bin_counts(&deciles, v.iter().copied());
     NumericStats {
         count: n as u64,
         missing,
@@ -98,7 +109,8 @@ pub fn numeric(values: impl Iterator<Item = f64>) -> NumericStats {
         sd,
         min,
         max,
-        deciles: quantiles(&mut v, &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+        deciles,
+        bin_counts,
     }
 }
 

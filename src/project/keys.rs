@@ -124,8 +124,10 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "admin_bind",
             "allow_insecure_admin",
             "idle_timeout_s",
+            "monitor",
         ],
     ),
+    ("serve.monitor", &["window", "min_samples"]),
     ("serve.tls", &["cert", "key", "client_ca"]),
     (
         "serve.auth",
@@ -312,6 +314,10 @@ mod tests {
             (
                 "serve.rate_limit",
                 serde_fields::<crate::project::types::RateLimitSection>(),
+            ),
+            (
+                "serve.monitor",
+                serde_fields::<crate::project::types::MonitorSection>(),
             ),
         ];
         for (name, fields) in cases {

@@ -31,9 +31,9 @@ pub use keys::known_keys;
 pub use suggest::{edit_distance, nearest};
 pub use types::{
     AbtestCorrection, AbtestDirection, AbtestKind, AbtestSection, AbtestTest, AuthSection,
-    DataPath, DataSection, LinkName, MissingPolicy, ModelKind, ModelSection, ProjectFile,
-    ProjectSection, RateLimitSection, RegistrySection, RoleLimit, ServeSection, SplitSection,
-    TlsSection,
+    DataPath, DataSection, LinkName, MissingPolicy, ModelKind, ModelSection, MonitorSection,
+    ProjectFile, ProjectSection, RateLimitSection, RegistrySection, RoleLimit, ServeSection,
+    SplitSection, TlsSection,
 };
 pub use validate::CLASSIFIER_METRICS;
 pub use validate::{

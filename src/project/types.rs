@@ -85,6 +85,19 @@ pub struct ServeSection {
     pub allow_insecure_admin: Option<bool>,
     /// Seconds a keep-alive connection may idle between requests (default 60).
     pub idle_timeout_s: Option<f64>,
+    /// Live drift of the served models.
+    pub monitor: Option<MonitorSection>,
+}
+
+/// `[serve.monitor]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorSection {
+    /// The sliding window of the drift gauges, like `"1h"` (default).
+    pub window: Option<String>,
+    /// Rows a feature needs in the window before its drift gauges appear
+    /// (default 500).
+    pub min_samples: Option<u64>,
 }
 
 /// `[serve.auth]`.

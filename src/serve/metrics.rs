@@ -2,15 +2,20 @@
 //!
 //! Labels only ever name a model the server loaded: a request for a name
 //! no model has counts under `model=""`, so a client cannot grow the label
-//! set. Series of a model hold its `Arc`, so its name and version stay put.
+//! set. Series are keyed by the model's process-unique [`Model::id`] and
+//! hold only its name and version, never the model: a model unloaded (not
+//! in any slot) has its series dropped at the next scrape, and two loads of
+//! the same name and version (a rollback, a re-upload) are summed into one
+//! sample, so no label set is ever written twice.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::model::Model;
+use super::monitor::{self, render::esc};
 use super::state::{Slots, Table, Variant};
 
 /// Upper bounds of the request duration histogram, seconds.
@@ -21,12 +26,12 @@ pub const DURATION_BUCKETS: [f64; 14] = [
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct RequestKey {
     endpoint: &'static str,
-    model: usize,
+    model: u64,
     variant: &'static str,
     status: u16,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Histogram {
     counts: Vec<u64>,
     sum: f64,
@@ -50,6 +55,15 @@ impl Histogram {
         self.count += 1;
     }
 
+    /// Add `other`'s counts (the same bounds).
+    fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+
     fn render(&self, out: &mut String, name: &str, labels: &str, bounds: &[f64]) {
         let mut cum = 0;
         for (b, c) in bounds.iter().zip(&self.counts) {
@@ -62,16 +76,35 @@ impl Histogram {
     }
 }
 
+/// A model's name and version, escaped for labels (empty: no model).
+#[derive(Debug, Clone, Default)]
+struct Named {
+    name: String,
+    version: String,
+}
+
+impl Named {
+    fn of(m: &Model) -> Named {
+        Named {
+            name: esc(&m.name),
+            version: esc(&m.version),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct RequestSeries {
-    model: Option<Arc<Model>>,
+    model: Named,
     total: u64,
     duration: Histogram,
 }
 
 #[derive(Debug)]
 struct PredictionSeries {
-    model: Arc<Model>,
+    model: Named,
+    /// The model's id, so the newest load's buckets win on a clash.
+    id: u64,
+    buckets: Vec<f64>,
     values: Histogram,
 }
 
@@ -79,22 +112,11 @@ struct PredictionSeries {
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: Mutex<HashMap<RequestKey, RequestSeries>>,
-    predictions: Mutex<HashMap<(usize, &'static str), PredictionSeries>>,
+    predictions: Mutex<HashMap<(u64, &'static str), PredictionSeries>>,
     /// Requests being handled now.
     pub in_flight: AtomicI64,
     /// Prediction log lines lost (channel full or disk failing).
     pub dropped_log_lines: Arc<AtomicU64>,
-}
-
-fn model_id(m: Option<&Arc<Model>>) -> usize {
-    m.map_or(0, |m| Arc::as_ptr(m) as usize)
-}
-
-/// `"` `\` and newlines escaped for a label value.
-fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -109,7 +131,7 @@ impl Metrics {
     ) {
         let key = RequestKey {
             endpoint,
-            model: model_id(model.map(|m| m.0)),
+            model: model.map_or(0, |m| m.0.id),
             variant: model.map_or("", |m| m.1.as_str()),
             status,
         };
@@ -118,7 +140,7 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let s = map.entry(key).or_insert_with(|| RequestSeries {
-            model: model.map(|m| Arc::clone(m.0)),
+            model: model.map(|m| Named::of(m.0)).unwrap_or_default(),
             total: 0,
             duration: Histogram::new(DURATION_BUCKETS.len()),
         });
@@ -133,24 +155,29 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let s = map
-            .entry((model_id(Some(model)), variant.as_str()))
+            .entry((model.id, variant.as_str()))
             .or_insert_with(|| PredictionSeries {
-                model: Arc::clone(model),
+                model: Named::of(model),
+                id: model.id,
+                buckets: model.buckets.clone(),
                 values: Histogram::new(model.buckets.len()),
             });
         for v in values.iter().flatten().filter(|v| v.is_finite()) {
             s.values.observe(&model.buckets, *v);
         }
+        model.monitor.predictions(values);
     }
 
     /// The exposition text, with the model slots of `table`.
     #[must_use]
     pub fn render(&self, table: &Table) -> String {
+        self.prune(table);
         let mut out = String::with_capacity(4096);
         self.render_requests(&mut out);
         self.render_predictions(&mut out);
         render_slots(&mut out, table);
         self.render_gauges(&mut out);
+        render_monitors(&mut out, table);
         out
     }
 
@@ -161,30 +188,29 @@ impl Metrics {
             .requests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut rows: Vec<(String, &RequestSeries)> = reqs
-            .iter()
-            .map(|(k, s)| {
-                let (m, v) = s
-                    .model
-                    .as_ref()
-                    .map_or((String::new(), String::new()), |m| (esc(&m.name), esc(&m.version)));
-                (
-                    format!(
-                        "endpoint=\"{}\",model=\"{m}\",version=\"{v}\",variant=\"{}\",status=\"{}\"",
-                        k.endpoint, k.variant, k.status
-                    ),
-                    s,
-                )
-            })
-            .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        for (l, s) in &rows {
-            let _ = writeln!(out, "mlops_requests_total{{{l}}} {}", s.total);
+        // One sample per label set: loads of the same version are summed.
+        let mut rows: BTreeMap<String, (u64, Histogram)> = BTreeMap::new();
+        for (k, s) in reqs.iter() {
+            let l = format!(
+                "endpoint=\"{}\",model=\"{}\",version=\"{}\",variant=\"{}\",status=\"{}\"",
+                k.endpoint, s.model.name, s.model.version, k.variant, k.status
+            );
+            match rows.get_mut(&l) {
+                Some((t, h)) => {
+                    *t += s.total;
+                    h.merge(&s.duration);
+                }
+                None => {
+                    rows.insert(l, (s.total, s.duration.clone()));
+                }
+            }
+        }
+        for (l, (total, _)) in &rows {
+            let _ = writeln!(out, "mlops_requests_total{{{l}}} {total}");
         }
         out.push_str("# HELP mlops_request_duration_seconds Time to answer a prediction request.\n# TYPE mlops_request_duration_seconds histogram\n");
-        for (l, s) in &rows {
-            s.duration
-                .render(out, "mlops_request_duration_seconds", l, &DURATION_BUCKETS);
+        for (l, (_, h)) in &rows {
+            h.render(out, "mlops_request_duration_seconds", l, &DURATION_BUCKETS);
         }
     }
 
@@ -195,24 +221,44 @@ impl Metrics {
             .predictions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut rows: Vec<(String, &PredictionSeries)> = preds
-            .iter()
-            .map(|((_, variant), s)| {
-                (
-                    format!(
-                        "model=\"{}\",version=\"{}\",variant=\"{variant}\"",
-                        esc(&s.model.name),
-                        esc(&s.model.version)
-                    ),
-                    s,
-                )
-            })
-            .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        for (l, s) in &rows {
-            s.values
-                .render(out, "mlops_predictions", l, &s.model.buckets);
+        // One sample per label set: loads of the same version are summed
+        // (when their buckets differ, the newest load's series is shown).
+        let mut rows: BTreeMap<String, (u64, &[f64], Histogram)> = BTreeMap::new();
+        for ((_, variant), s) in preds.iter() {
+            let l = format!(
+                "model=\"{}\",version=\"{}\",variant=\"{variant}\"",
+                s.model.name, s.model.version
+            );
+            match rows.get_mut(&l) {
+                Some((_, b, h)) if *b == s.buckets.as_slice() => h.merge(&s.values),
+                Some(row) if row.0 < s.id => *row = (s.id, &s.buckets, s.values.clone()),
+                Some(_) => {}
+                None => {
+                    rows.insert(l, (s.id, &s.buckets, s.values.clone()));
+                }
+            }
         }
+        for (l, (_, b, h)) in &rows {
+            h.render(out, "mlops_predictions", l, b);
+        }
+    }
+
+    /// Drop the series of models no longer in any slot of `table`.
+    fn prune(&self, table: &Table) {
+        let live: HashSet<u64> = table
+            .values()
+            .flat_map(|s| [&s.champion, &s.challenger, &s.previous])
+            .flatten()
+            .map(|m| m.id)
+            .collect();
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|k, _| k.model == 0 || live.contains(&k.model));
+        self.predictions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|k, _| live.contains(&k.0));
     }
 
     /// `mlops_in_flight_requests` and `mlops_prediction_log_dropped_lines_total`.
@@ -281,6 +327,25 @@ fn render_slots(out: &mut String, table: &Table) {
     }
 }
 
+/// The drift families of the champion and challenger of every name.
+fn render_monitors(out: &mut String, table: &Table) {
+    let mut served = Vec::new();
+    for s in table.values() {
+        for v in [Variant::Champion, Variant::Challenger] {
+            if let Some(m) = s.get(v) {
+                let labels = format!(
+                    "model=\"{}\",version=\"{}\",variant=\"{}\"",
+                    esc(&m.name),
+                    esc(&m.version),
+                    v.as_str()
+                );
+                served.push((labels, &m.monitor));
+            }
+        }
+    }
+    monitor::render(out, &served);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +390,43 @@ mod tests {
             assert!(text.contains(want), "missing {want} in\n{text}");
         }
         assert_eq!(esc("a\"b\\c"), "a\\\"b\\\\c");
+    }
+
+    /// Review M2: v1, then v2, then v1 again (a new load): each label set
+    /// once, and an unloaded model is not kept alive by its series.
+    #[test]
+    fn reloads_never_repeat_a_label_set_and_unloaded_models_are_freed() {
+        let m = Metrics::default();
+        let models = Models::new();
+        let ms = Duration::from_millis(1);
+        let first = models
+            .put(toy("error"), Variant::Champion, None, false)
+            .unwrap();
+        m.request("predict", Some((&first, Variant::Champion)), 200, ms);
+        m.predictions(&first, Variant::Champion, &[Some(1.0)]);
+        let mut v2 = toy("error");
+        v2.version = "v2.0.0".into();
+        let second = models.put(v2, Variant::Champion, None, false).unwrap();
+        m.request("predict", Some((&second, Variant::Champion)), 200, ms);
+        let again = models
+            .put(toy("error"), Variant::Champion, None, false)
+            .unwrap();
+        m.request("predict", Some((&again, Variant::Champion)), 200, ms);
+        m.predictions(&again, Variant::Champion, &[Some(1.0)]);
+        let text = m.render(&models.snapshot());
+        let v1 = "mlops_requests_total{endpoint=\"predict\",model=\"toy\",version=\"v1.0.0\",variant=\"champion\",status=\"200\"}";
+        assert_eq!(text.matches(v1).count(), 1, "{text}");
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            let labels = l.rsplit_once(' ').unwrap().0;
+            let same = text
+                .lines()
+                .filter(|x| x.starts_with(&format!("{labels} ")));
+            assert_eq!(same.count(), 1, "{labels} twice in\n{text}");
+        }
+        // The first load is in no slot: its series are gone, and nothing
+        // but this test holds it.
+        assert!(text.contains(&format!("{v1} 1\n")), "{text}");
+        assert_eq!(Arc::strong_count(&first), 1);
+        assert!(text.contains("version=\"v2.0.0\""), "{text}");
     }
 }

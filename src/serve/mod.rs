@@ -20,6 +20,7 @@ pub mod log;
 pub mod metrics;
 pub mod mlflow;
 pub mod model;
+pub mod monitor;
 pub mod persist;
 pub mod ratelimit;
 pub mod rest;
@@ -94,6 +95,8 @@ pub struct Config {
     pub admin_bind: Option<SocketAddr>,
     /// `[serve].allow_insecure_admin`.
     pub allow_insecure_admin: bool,
+    /// `[serve.monitor]`: the live drift window.
+    pub monitor: monitor::Settings,
 }
 
 /// Seconds from the project file as a duration of at most a day; `key`
@@ -155,6 +158,7 @@ impl Config {
                 .map(&resolve),
             auth: access::auth_settings(sv.auth.as_ref(), &resolve, &|v| std::env::var(v).ok())?,
             rate_limit: access::rate_settings(sv.rate_limit.as_ref())?,
+            monitor: monitor::settings_of(sv.monitor.as_ref())?,
             limits: conn::Limits {
                 header_timeout: seconds(
                     sv.header_timeout_s,
@@ -266,6 +270,11 @@ pub fn load_model(path: &std::path::Path) -> Result<Model> {
 /// The address cannot be bound, the TLS files are unusable, the runtime
 /// cannot start (exit 2).
 pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) -> Result<()> {
+    monitor::configure(config.monitor);
+    let initial = initial.map(|mut m| {
+        m.monitor = monitor::Monitor::new(&m.artifact);
+        m
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -15,6 +15,8 @@ use crate::model::classes::ClassPredictor;
 use crate::model::{Artifact, Predictor, Value};
 use crate::project::MissingPolicy;
 
+use super::monitor::Monitor;
+
 /// A request the server refuses (HTTP 400): one sentence naming what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRequest(pub String);
@@ -68,6 +70,9 @@ pub type Row = Option<Vec<Value>>;
 /// A loaded model.
 #[derive(Debug)]
 pub struct Model {
+    /// A number no other model of this process has (the key of its
+    /// metric series).
+    pub id: u64,
     /// Registry name.
     pub name: String,
     /// Version (`vX.Y.Z`), or `unversioned` for a bare artifact.
@@ -86,6 +91,8 @@ pub struct Model {
     fills: Vec<Option<Value>>,
     /// Upper bounds of the prediction histogram (from the training target's deciles).
     pub buckets: Vec<f64>,
+    /// Live drift of what it is sent and answers.
+    pub monitor: Monitor,
 }
 
 impl Model {
@@ -141,7 +148,10 @@ impl Model {
         let loaded_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Model {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            monitor: Monitor::new(&artifact),
             name: artifact.name.clone(),
             version: version.to_string(),
             sha256: sha256.to_string(),
@@ -209,6 +219,7 @@ impl Model {
         at: &str,
     ) -> Result<Option<Value>, BadRequest> {
         let name = &self.artifact.features[k];
+        self.watch(k, &cell);
         match (&self.levels[k], cell) {
             (_, Cell::Null) => match self.artifact.missing.policy {
                 MissingPolicy::Error => Err(BadRequest(format!(
@@ -257,6 +268,19 @@ impl Model {
             (Some(_), Cell::Other(what)) => Err(BadRequest(format!(
                 "{at}feature \"{name}\" is categorical and must be a string, got {what}"
             ))),
+        }
+    }
+
+    /// Count cell `cell` of feature `k` in the drift monitor.
+    fn watch(&self, k: usize, cell: &Cell<'_>) {
+        match (&self.levels[k], cell) {
+            (_, Cell::Null) => self.monitor.missing(k),
+            (None, Cell::Number(x)) if x.is_finite() => self.monitor.number(k, *x),
+            (Some(m), Cell::Text(s)) => match m.get(*s) {
+                Some(i) => self.monitor.level(k, *i),
+                None => self.monitor.unseen(k),
+            },
+            _ => {}
         }
     }
 
@@ -430,7 +454,7 @@ pub(crate) mod tests {
     /// A small model: y = 1 + 2a + 3b (+10 when c = "z"); policy `policy`.
     pub(crate) fn toy(policy: &str) -> Model {
         let art = json!({
-            "format": "mlops.model/v1", "name": "toy", "kind": "linear",
+            "format": "mlops.model/v2", "name": "toy", "kind": "linear",
             "params": {"fit_intercept": true}, "target": "y",
             "features": ["a", "b", "c"],
             "categorical": {"c": {"levels": ["w", "z"], "reference": "w"}},

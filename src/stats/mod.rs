@@ -8,6 +8,7 @@
 //! states the convention chosen where those libraries differ.
 
 pub mod bayes;
+pub mod binned;
 pub mod classification;
 pub mod correction;
 pub mod dist;

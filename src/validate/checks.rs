@@ -260,7 +260,7 @@ mod tests {
 
     fn artifact() -> Artifact {
         let mut a: Artifact = serde_json::from_value(serde_json::json!({
-            "format": "mlops.model/v1", "name": "m", "kind": "linear",
+            "format": "mlops.model/v2", "name": "m", "kind": "linear",
             "params": {"fit_intercept": true}, "target": "y", "features": ["x", "c"],
             "categorical": {"c": {"levels": ["a", "b"], "reference": "a"}},
             "intercept": 0.0, "coefficients": {"x": 1.0, "c=b": 1.0},

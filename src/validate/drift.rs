@@ -16,56 +16,15 @@
 
 use serde::Serialize;
 
+pub use crate::stats::binned::{PSI_EPSILON, bin_counts, bin_of, psi_from_counts};
 use crate::stats::dist::chi2_sf;
 use crate::stats::ks;
-
-/// Shares below this count as this in the PSI (an empty bin).
-pub const PSI_EPSILON: f64 = 1e-4;
 
 /// Default: a feature drifts when its PSI is above this.
 pub const DEFAULT_MAX_PSI: f64 = 0.2;
 
 /// Default: a numeric feature drifts when its KS p-value is below this.
 pub const DEFAULT_KS_P_VALUE: f64 = 0.01;
-
-/// The bin of `x` among ascending `edges`: the number of edges below it,
-/// so bins are right-closed, `(e_{i−1}, e_i]` (`numpy.searchsorted(edges,
-/// x, side="left")`).
-#[must_use]
-pub fn bin_of(edges: &[f64], x: f64) -> usize {
-    edges.partition_point(|&e| e < x)
-}
-
-/// Counts per bin (`edges.len() + 1` bins) of the non-NaN `values`.
-#[must_use]
-pub fn bin_counts(edges: &[f64], values: impl Iterator<Item = f64>) -> Vec<u64> {
-    let mut c = vec![0u64; edges.len() + 1];
-    for x in values.filter(|x| !x.is_nan()) {
-        c[bin_of(edges, x)] += 1;
-    }
-    c
-}
-
-/// The PSI of `actual` counts against `expected` counts over the same bins
-/// (shares clipped below at [`PSI_EPSILON`]); 0 when either is empty.
-#[must_use]
-#[allow(clippy::cast_precision_loss)]
-pub fn psi_from_counts(expected: &[u64], actual: &[u64]) -> f64 {
-    let ne: u64 = expected.iter().sum();
-    let na: u64 = actual.iter().sum();
-    if ne == 0 || na == 0 {
-        return 0.0;
-    }
-    expected
-        .iter()
-        .zip(actual)
-        .map(|(&e, &a)| {
-            let e = (e as f64 / ne as f64).max(PSI_EPSILON);
-            let a = (a as f64 / na as f64).max(PSI_EPSILON);
-            (a - e) * (a / e).ln()
-        })
-        .sum()
-}
 
 /// A chi-square test of homogeneity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -279,25 +238,6 @@ mod tests {
         assert_eq!(short(14_917.513), "14918");
         assert_eq!(short(0.891_423_9), "0.8914");
         assert_eq!(short(1.5e-7), "1.500e-7");
-    }
-
-    #[test]
-    fn bins_are_right_closed() {
-        let e = [1.0, 2.0, 2.0, 3.0];
-        assert_eq!(bin_of(&e, 0.5), 0);
-        assert_eq!(bin_of(&e, 1.0), 0);
-        assert_eq!(bin_of(&e, 1.5), 1);
-        assert_eq!(bin_of(&e, 2.0), 1);
-        assert_eq!(bin_of(&e, 2.5), 3);
-        assert_eq!(bin_of(&e, 9.0), 4);
-    }
-
-    #[test]
-    fn psi_is_finite_with_empty_bins() {
-        let p = psi_from_counts(&[10, 0, 10], &[0, 10, 10]);
-        assert!(p.is_finite() && p > 1.0, "{p}");
-        assert_eq!(psi_from_counts(&[5, 5], &[50, 50]), 0.0);
-        assert_eq!(psi_from_counts(&[0, 0], &[1, 1]), 0.0);
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod glm;
 mod golden;
 mod init;
 mod inputs;
+mod monitor;
 mod nist;
 mod package;
 mod parquet;

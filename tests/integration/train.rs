@@ -40,7 +40,7 @@ fn bundled_example_writes_a_complete_artifact() {
         .stdout_contains("Wrote models/house-price.json");
     let a = t.read_json("models/house-price.json");
 
-    assert_eq!(a["format"], "mlops.model/v1");
+    assert_eq!(a["format"], "mlops.model/v2");
     assert_eq!(a["name"], "house-price");
     assert_eq!(a["kind"], "linear");
     assert_eq!(a["params"]["fit_intercept"], true);

@@ -82,7 +82,14 @@ impl Manifests<'_> {
                             "app.kubernetes.io/name": app,
                             "app.kubernetes.io/version": label_value(version),
                         },
-                        "annotations": { VERSION_KEY: version, "mlops.dev/bundle-sha256": self.sha256 },
+                        "annotations": {
+                            VERSION_KEY: version,
+                            "mlops.dev/bundle-sha256": self.sha256,
+                            // Scraped by a Prometheus with the usual pod discovery.
+                            "prometheus.io/scrape": "true",
+                            "prometheus.io/port": "8080",
+                            "prometheus.io/path": "/metrics",
+                        },
                     },
                     "spec": {
                         "securityContext": {

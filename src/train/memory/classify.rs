@@ -10,7 +10,7 @@ use crate::model::classes::{
     ClassMetricsPair, ClassTerms, ClassifierPart, ConvergenceRecord, evaluate,
 };
 use crate::model::fit::{self, ClassifierSpec};
-use crate::model::{self, Params, metrics};
+use crate::model::{self, Params, metrics, stats};
 use crate::project::{ModelKind, ModelSection};
 use crate::stats::classification::ClassMetrics;
 use crate::train::memory::encoding::{Encoding, remap_levels};
@@ -165,7 +165,8 @@ pub(super) fn fit_and_score(
         linear: &linear,
     };
     let maps = enc.code_maps.clone();
-    let (train_cm, train_reg) = ctx.score(table, &rows.train, &maps, enc, false, "training")?;
+    let (train_cm, train_reg, train_scores) =
+        ctx.score(table, &rows.train, &maps, enc, false, "training")?;
     let valid = match (rows.valid.is_empty(), rows.valid_table.as_ref()) {
         (true, _) => None,
         (false, Some(vt)) => {
@@ -224,6 +225,7 @@ pub(super) fn fit_and_score(
         },
         train: train_reg,
         validation: valid.map(|v| v.1),
+        prediction_stats: stats::numeric(train_scores.into_iter()),
         classifier: Some(part),
     })
 }
@@ -248,7 +250,7 @@ impl Ctx<'_> {
         enc: &Encoding,
         separate: bool,
         what: &str,
-    ) -> Result<(ClassMetrics, metrics::MetricSet)> {
+    ) -> Result<(ClassMetrics, metrics::MetricSet, Vec<f64>)> {
         let k = self.classes.len();
         let mut etas = Vec::with_capacity(k);
         for p in self.linear {
@@ -270,6 +272,20 @@ impl Ctx<'_> {
             prob.extend(e.iter().map(|v| v / s));
         }
         let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
-        evaluate(self.classes, self.positive, self.threshold, &y, &prob, what)
+        let (cm, reg) = evaluate(self.classes, self.positive, self.threshold, &y, &prob, what)?;
+        // What serve reports of each row: the positive class's probability
+        // (binary), else the top probability.
+        let positive = self.positive.unwrap_or(1);
+        let scores = prob
+            .chunks_exact(k)
+            .map(|p| {
+                if k == 2 {
+                    p[positive]
+                } else {
+                    p.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v))
+                }
+            })
+            .collect();
+        Ok((cm, reg, scores))
     }
 }

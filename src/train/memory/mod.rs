@@ -141,6 +141,7 @@ impl Trained {
             },
             feature_stats: stats.features,
             target_stats: stats.target,
+            prediction_stats: Some(scored.prediction_stats),
             rows: Rows {
                 total: table.rows() as u64,
                 train: rows.train.len() as u64,

@@ -23,6 +23,9 @@ pub(super) struct Scored {
     pub train: metrics::MetricSet,
     /// Metrics of the validation rows, if any.
     pub validation: Option<metrics::MetricSet>,
+    /// The statistics of the predictions on the training rows (a
+    /// classifier's score).
+    pub prediction_stats: model::stats::NumericStats,
     /// Classifiers: classes, linear predictors, convergence and metrics.
     pub classifier: Option<model::classes::ClassifierPart>,
 }
@@ -74,6 +77,7 @@ pub(super) fn fit_and_score(
         false,
     )?;
     let train = metrics::compute(&y, &train_pred, tweedie);
+    let prediction_stats = model::stats::numeric(train_pred.iter().copied());
     let validation = validation_metrics(&predictor, table, rows, enc, tweedie)?;
     Ok(Scored {
         fitted,
@@ -81,6 +85,7 @@ pub(super) fn fit_and_score(
         params,
         train,
         validation,
+        prediction_stats,
         classifier: None,
     })
 }

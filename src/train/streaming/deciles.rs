@@ -14,6 +14,10 @@ pub const DECILE_BINS: usize = 4096;
 pub(super) struct Histograms {
     features: Vec<Vec<u64>>,
     target: Vec<u64>,
+    /// The training predictions, over the target's range (those outside it
+    /// land in the end bins): their edges are approximate, but pass 3
+    /// counts the rows per bin of whatever edges this gives exactly.
+    predictions: Vec<u64>,
     /// Per feature (and the target): the histogram's lower end and bins per
     /// unit, or None when the column is constant (no histogram needed).
     feature_bins: Vec<Option<(f64, f64)>>,
@@ -28,6 +32,7 @@ impl Histograms {
         Histograms {
             features: moments.iter().map(|_| vec![0; DECILE_BINS]).collect(),
             target: vec![0u64; DECILE_BINS],
+            predictions: vec![0u64; DECILE_BINS],
             feature_bins: moments.iter().map(scale_of).collect(),
             target_bins: scale_of(target),
         }
@@ -51,6 +56,32 @@ impl Histograms {
                     bin(&mut self.target, sb, y);
                 }
             }
+        }
+    }
+
+    /// Count the predictions `pred` of the training rows (`role` 1).
+    pub fn push_predictions(&mut self, pred: &[f64], role: &[u8]) {
+        if let Some(sb) = self.target_bins {
+            for (&p, &r) in pred.iter().zip(role) {
+                if r == 1 {
+                    bin(&mut self.predictions, sb, p);
+                }
+            }
+        }
+    }
+
+    /// The statistics of the training predictions (`m`: their moments;
+    /// `target`: the target's, whose range the histogram spans).
+    pub fn prediction_stats(&self, m: &Moments, target: &Moments) -> NumericStats {
+        let over_target_range = Moments {
+            min: target.min,
+            max: target.max,
+            ..*m
+        };
+        let deciles = numeric_stats(&over_target_range, &self.predictions).deciles;
+        NumericStats {
+            deciles,
+            ..numeric_stats(m, &[])
         }
     }
 
@@ -127,5 +158,7 @@ pub(super) fn numeric_stats(m: &Moments, hist: &[u64]) -> NumericStats {
         min: if m.n == 0 { 0.0 } else { m.min },
         max: if m.n == 0 { 0.0 } else { m.max },
         deciles,
+        // Counted in pass 3, once the edges are known.
+        bin_counts: Vec::new(),
     }
 }

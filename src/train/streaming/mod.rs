@@ -33,6 +33,10 @@
 //! histogram between each feature's training min and max (`deciles`): each
 //! edge is within (max − min) / 4,096 of the exact type-7 quantile.
 //!
+//! **Pass 3** (`bins`) reads the rows once more to count the training rows
+//! per bin of the final decile edges (features and predictions), which the
+//! artifact records for drift checks.
+//!
 //! Not supported here (exit 2 with a message, `plan`): `kind = "glm"`
 //! (iterative, needs the rows) and `missing = "mean"` (the fill values must
 //! be known before the first row is used).
@@ -49,6 +53,7 @@ use crate::report::Progress;
 use crate::train::report::{TrainReport, write_report};
 use crate::train::request::TrainOptions;
 
+mod bins;
 mod deciles;
 mod fold;
 mod metric_sums;
@@ -83,17 +88,25 @@ pub(crate) fn train(
     let solution = solve::solve(&mut pass1.fold, &pass1.feature_names, &plan)?;
     // Pass 2: metrics and decile histograms.
     let mut pass2 = Pass2::new(&plan, &pass1.fold, &pass1.feature_names, &solution);
-    if !spill.replay(&plan.origin, &pass1.feature_names, &mut |t| pass2.push(t))? {
-        data::stream_tables(
-            &plan.data_files,
-            &plan.sel,
-            plan.block,
-            progress,
-            &mut |t| pass2.push(t),
-        )?;
-    }
+    let mut read_again = |pass2: &mut Pass2| -> Result<()> {
+        if !spill.replay(&plan.origin, &pass1.feature_names, &mut |t| pass2.push(t))? {
+            data::stream_tables(
+                &plan.data_files,
+                &plan.sel,
+                plan.block,
+                progress,
+                &mut |t| pass2.push(t),
+            )?;
+        }
+        Ok(())
+    };
+    read_again(&mut pass2)?;
     pass2.validation_file(&mut pass1.fold, progress)?;
-    let measured = pass2.finish(&pass1.fold)?;
+    let mut measured = pass2.finish(&pass1.fold)?;
+    // Pass 3: the training rows per bin of the final decile edges.
+    pass2.count_bins(&measured);
+    read_again(&mut pass2)?;
+    pass2.record_bins(&mut measured);
     let mut artifact = artifact(&plan, opts, pass1, solution, measured);
     artifact.data_objects = data::store::objects(&plan.data_files)?;
     write_report(project, opts, artifact, "streaming", start)
@@ -136,6 +149,7 @@ fn artifact(
         metrics: measured.metrics,
         feature_stats: measured.feature_stats,
         target_stats: measured.target_stats,
+        prediction_stats: Some(measured.prediction_stats),
         rows: Rows {
             total: fold.rows,
             train: fold.train,

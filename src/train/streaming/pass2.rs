@@ -13,9 +13,11 @@ use crate::error::{Error, Result};
 use crate::model::stats::{ColumnStats, NumericStats};
 use crate::model::{self, Categorical, Metrics};
 use crate::report::Progress;
+use crate::train::streaming::bins::BinCounts;
 use crate::train::streaming::deciles::Histograms;
 use crate::train::streaming::fold::Fold;
 use crate::train::streaming::metric_sums::MetricSums;
+use crate::train::streaming::moments::Moments;
 use crate::train::streaming::plan::Plan;
 use crate::train::streaming::solve::Solution;
 use crate::train::streaming::stats::training_stats;
@@ -35,6 +37,10 @@ pub(super) struct Pass2<'a> {
     numeric_terms: Option<Vec<(usize, f64)>>,
     identity: bool,
     histograms: Histograms,
+    /// The moments of the training predictions.
+    predicted: Moments,
+    /// Pass 3 (set by [`Pass2::count_bins`]): counts per final decile bin.
+    counting: Option<BinCounts>,
     train_sums: MetricSums,
     valid_sums: MetricSums,
     /// The file row of the next block's first row.
@@ -47,6 +53,8 @@ pub(super) struct Measured {
     pub metrics: Metrics,
     pub feature_stats: IndexMap<String, ColumnStats>,
     pub target_stats: NumericStats,
+    /// The training predictions (bin counts from pass 3).
+    pub prediction_stats: NumericStats,
     /// SHA-256 of the separate validation file, if any.
     pub validation_sha256: Option<String>,
 }
@@ -91,6 +99,8 @@ impl<'a> Pass2<'a> {
             numeric_terms,
             identity: predictor.inverse == model::Inverse::Identity,
             histograms: Histograms::new(&fold.moments, &fold.target),
+            predicted: Moments::default(),
+            counting: None,
             train_sums: MetricSums::default(),
             valid_sums: MetricSums::default(),
             row0: 0,
@@ -103,11 +113,20 @@ impl<'a> Pass2<'a> {
         let n = t.rows();
         let role = self.roles(&t);
         let pred = self.predictions(&t, &role)?;
+        if let Some(c) = &mut self.counting {
+            c.push(&t, &role, &pred);
+            self.row0 += n as u64;
+            return Ok(());
+        }
         // Decile histograms of the training rows.
         self.histograms.push(&t, &role);
+        self.histograms.push_predictions(&pred, &role);
         for ((&y, &p), &r) in t.target.iter().zip(&pred).zip(&role) {
             match r {
-                1 => self.train_sums.push(y, p),
+                1 => {
+                    self.train_sums.push(y, p);
+                    self.predicted.push(p);
+                }
                 2 => self.valid_sums.push(y, p),
                 _ => {}
             }
@@ -226,9 +245,12 @@ impl<'a> Pass2<'a> {
     }
 
     /// The metrics and the statistics of the training rows.
-    pub fn finish(self, fold: &Fold) -> Result<Measured> {
+    pub fn finish(&mut self, fold: &Fold) -> Result<Measured> {
         let (feature_stats, target_stats) =
             training_stats(fold, &self.histograms, self.feature_names, self.categorical);
+        let prediction_stats = self
+            .histograms
+            .prediction_stats(&self.predicted, &fold.target);
         let train = self
             .train_sums
             .finish()
@@ -240,8 +262,23 @@ impl<'a> Pass2<'a> {
             },
             feature_stats,
             target_stats,
-            validation_sha256: self.validation_sha256,
+            prediction_stats,
+            validation_sha256: self.validation_sha256.take(),
         })
+    }
+
+    /// Turn into pass 3: the next blocks pushed (the training files from
+    /// the start) are counted per bin of the edges in `m`.
+    pub fn count_bins(&mut self, m: &Measured) {
+        self.counting = Some(BinCounts::new(&m.feature_stats, &m.prediction_stats));
+        self.row0 = 0;
+    }
+
+    /// Record pass 3's counts in `m`.
+    pub fn record_bins(&mut self, m: &mut Measured) {
+        if let Some(c) = self.counting.take() {
+            c.record(&mut m.feature_stats, &mut m.prediction_stats);
+        }
     }
 }
 

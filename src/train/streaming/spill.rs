@@ -4,12 +4,14 @@
 //! hold them, pass 2 parses the CSV again.
 
 use crate::data::Table;
-use crate::data::spill::SpillWriter;
+use crate::data::spill::{SpillReader, SpillWriter};
 use crate::error::{Error, Result, display_path};
 
 /// The spill file while pass 1 writes it, or nothing once it could not.
 pub(super) struct Spill {
     writer: Option<SpillWriter>,
+    /// After the first replay: the file, read again by later ones.
+    reader: Option<SpillReader>,
 }
 
 impl Spill {
@@ -17,6 +19,7 @@ impl Spill {
     pub fn open() -> Spill {
         Spill {
             writer: SpillWriter::new().ok(),
+            reader: None,
         }
     }
 
@@ -33,16 +36,21 @@ impl Spill {
     /// thread while this one computes. `Ok(false)`, with nothing handed,
     /// when there is no spill to read back: the caller parses the CSV again.
     pub fn replay(
-        self,
+        &mut self,
         origin: &str,
         feature_names: &[String],
         f: &mut impl FnMut(Table) -> Result<()>,
     ) -> Result<bool> {
-        let spilled = self.writer.and_then(|w| {
-            w.into_reader(origin.to_owned(), feature_names.to_vec())
-                .ok()
-        });
-        let Some(mut r) = spilled else {
+        if let Some(w) = self.writer.take() {
+            self.reader = w
+                .into_reader(origin.to_owned(), feature_names.to_vec())
+                .ok();
+        } else if let Some(r) = &mut self.reader
+            && r.rewind().is_err()
+        {
+            self.reader = None;
+        }
+        let Some(r) = self.reader.as_mut() else {
             return Ok(false);
         };
         // Read the spill on its own thread while this one computes.

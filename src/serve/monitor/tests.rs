@@ -1,0 +1,236 @@
+use super::*;
+use crate::serve::model::Cell;
+use crate::serve::model::tests::toy;
+use crate::stats::binned::{js_distance, psi_from_counts};
+
+/// The toy model with statistics: `a` binary (ties across the edges), `b`
+/// spread evenly, `c` two levels; predictions 0..=9.
+fn stats_artifact() -> Artifact {
+    let mut a = toy("error").artifact;
+    let even = |lo: f64| NumericStats {
+        count: 100,
+        missing: 0,
+        mean: 0.0,
+        sd: 1.0,
+        min: lo,
+        max: lo + 9.0,
+        deciles: (1..10).map(|i| lo + f64::from(i) - 0.5).collect(),
+        bin_counts: vec![10; 10],
+    };
+    let binary = NumericStats {
+        count: 100,
+        missing: 0,
+        mean: 0.3,
+        sd: 0.46,
+        min: 0.0,
+        max: 1.0,
+        deciles: vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+        // 70 zeros land in the first bin, 30 ones in the eighth.
+        bin_counts: vec![70, 0, 0, 0, 0, 0, 0, 30, 0, 0],
+    };
+    a.feature_stats
+        .insert("a".into(), ColumnStats::Numeric(binary));
+    a.feature_stats
+        .insert("b".into(), ColumnStats::Numeric(even(0.0)));
+    a.feature_stats.insert(
+        "c".into(),
+        ColumnStats::Categorical(crate::model::stats::CategoricalStats {
+            count: 100,
+            missing: 0,
+            levels: [("w".to_string(), 40), ("z".to_string(), 60)]
+                .into_iter()
+                .collect(),
+        }),
+    );
+    a.prediction_stats = Some(even(0.0));
+    a
+}
+
+fn served(m: &Monitor) -> String {
+    let mut out = String::new();
+    render(
+        &mut out,
+        &[(
+            "model=\"toy\",version=\"v1\",variant=\"champion\"".into(),
+            m,
+        )],
+    );
+    out
+}
+
+/// The value of the sample of `family` for `feature`.
+fn sample(text: &str, family: &str, feature: &str) -> Option<f64> {
+    let head = format!(
+        "{family}{{model=\"toy\",version=\"v1\",variant=\"champion\",feature=\"{feature}\"}} "
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix(head.as_str()))
+        .map(|v| v.parse().unwrap())
+}
+
+#[test]
+fn drift_is_absent_until_min_samples_then_matches_the_batch_figures() {
+    let s = Settings {
+        window: Duration::from_secs(3600),
+        min_samples: 20,
+    };
+    let m = Monitor::with(&stats_artifact(), s);
+    for i in 0..19 {
+        m.number(0, f64::from(i % 2));
+        m.number(1, f64::from(i % 10));
+    }
+    let t = served(&m);
+    assert_eq!(sample(&t, "mlops_drift_window_samples", "a"), Some(19.0));
+    assert_eq!(sample(&t, "mlops_feature_drift_psi", "a"), None, "{t}");
+    assert!(!t.contains("mlops_prediction_drift_psi{"), "{t}");
+    m.number(0, 1.0);
+    m.number(1, 3.0);
+    let t = served(&m);
+    // a: 10 zeros and 10 ones against 70/30 training rows (not 10 % a bin).
+    let window_a = [10, 0, 0, 0, 0, 0, 0, 10, 0, 0];
+    let expected_a = [70, 0, 0, 0, 0, 0, 0, 30, 0, 0];
+    assert_eq!(
+        sample(&t, "mlops_feature_drift_psi", "a"),
+        Some(psi_from_counts(&expected_a, &window_a))
+    );
+    assert_eq!(
+        sample(&t, "mlops_feature_drift_js_distance", "a"),
+        js_distance(&expected_a, &window_a)
+    );
+    assert!(sample(&t, "mlops_feature_drift_psi", "a").unwrap() > 0.15);
+    assert!(sample(&t, "mlops_feature_drift_psi", "b").unwrap() < 0.1);
+    // c has no rows yet: samples 0, no gauge.
+    assert_eq!(sample(&t, "mlops_drift_window_samples", "c"), Some(0.0));
+    assert_eq!(sample(&t, "mlops_feature_drift_psi", "c"), None);
+}
+
+#[test]
+fn counters_of_missing_out_of_range_and_unseen_cells() {
+    let model = {
+        let mut m = toy("mean");
+        m.artifact = stats_artifact();
+        m.monitor = Monitor::with(&m.artifact, Settings::default());
+        m
+    };
+    let _ = model.encode_cell(0, Cell::Null, "");
+    let _ = model.encode_cell(1, Cell::Number(42.0), "");
+    let _ = model.encode_cell(1, Cell::Number(-1.0), "");
+    let _ = model.encode_cell(1, Cell::Number(4.0), "");
+    let _ = model.encode_cell(2, Cell::Text("nope"), "");
+    let _ = model.encode_cell(2, Cell::Text("z"), "");
+    let t = served(&model.monitor);
+    assert_eq!(sample(&t, "mlops_feature_missing_total", "a"), Some(1.0));
+    assert_eq!(
+        sample(&t, "mlops_feature_out_of_range_total", "b"),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(&t, "mlops_feature_unseen_level_total", "c"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&t, "mlops_feature_unseen_level_total", "a"),
+        Some(0.0)
+    );
+    // Missing cells are not binned; out-of-range ones are (end bins).
+    assert_eq!(sample(&t, "mlops_drift_window_samples", "a"), Some(0.0));
+    assert_eq!(sample(&t, "mlops_drift_window_samples", "b"), Some(3.0));
+    assert_eq!(sample(&t, "mlops_drift_window_samples", "c"), Some(1.0));
+}
+
+#[test]
+fn prediction_drift_after_min_samples() {
+    let s = Settings {
+        window: Duration::from_secs(60),
+        min_samples: 10,
+    };
+    let m = Monitor::with(&stats_artifact(), s);
+    m.predictions(&[Some(100.0); 9]);
+    assert!(!served(&m).contains("mlops_prediction_drift_psi{"));
+    m.predictions(&[Some(100.0), None, Some(f64::NAN)]);
+    let t = served(&m);
+    let mut w = [0u64; 10];
+    w[9] = 10;
+    let want = format!(
+        "mlops_prediction_drift_psi{{model=\"toy\",version=\"v1\",variant=\"champion\"}} {}\n",
+        psi_from_counts(&[10; 10], &w)
+    );
+    assert!(t.contains(&want), "{t}");
+}
+
+#[test]
+fn a_v1_artifact_has_counters_but_no_drift() {
+    let mut a = stats_artifact();
+    for s in a.feature_stats.values_mut() {
+        if let ColumnStats::Numeric(n) = s {
+            n.bin_counts.clear();
+        }
+    }
+    let m = Monitor::with(
+        &a,
+        Settings {
+            window: DEFAULT_WINDOW,
+            min_samples: 1,
+        },
+    );
+    m.number(1, 3.0);
+    let t = served(&m);
+    assert_eq!(sample(&t, "mlops_drift_window_samples", "b"), Some(1.0));
+    assert_eq!(sample(&t, "mlops_feature_drift_psi", "b"), None);
+}
+
+#[test]
+fn js_distance_matches_scipy() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/monitor/js_reference.json"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = r["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    let counts = |v: &serde_json::Value| -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect()
+    };
+    for c in cases {
+        let (p, q) = (counts(&c["p"]), counts(&c["q"]));
+        let want = c["js_distance"].as_f64().unwrap();
+        let got = js_distance(&p, &q).unwrap();
+        assert!(
+            (got - want).abs() < 1e-10,
+            "{p:?} {q:?}: {got} vs scipy {want}"
+        );
+    }
+}
+
+#[test]
+fn settings_parse_and_refuse() {
+    assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+    assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+    assert_eq!(parse_duration("2d"), Some(Duration::from_secs(172_800)));
+    for bad in ["", "h", "1", "1.5h", "0m", "-1h", "1w"] {
+        assert_eq!(parse_duration(bad), None, "{bad}");
+    }
+    let sec = |w: &str, n: Option<u64>| MonitorSection {
+        window: Some(w.into()),
+        min_samples: n,
+    };
+    assert_eq!(
+        settings_of(Some(&sec("30m", Some(5)))).unwrap(),
+        Settings {
+            window: Duration::from_secs(1800),
+            min_samples: 5
+        }
+    );
+    assert_eq!(settings_of(None).unwrap(), Settings::default());
+    let e = settings_of(Some(&sec("an hour", None)))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("[serve.monitor].window = \"an hour\""), "{e}");
+    assert!(settings_of(Some(&sec("8d", None))).is_err());
+    assert!(settings_of(Some(&sec("1h", Some(0)))).is_err());
+}

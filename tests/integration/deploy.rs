@@ -1247,3 +1247,51 @@ fn the_rollback_script_checks_exit_codes_and_notifies() {
         assert!(t.read("notes.txt").contains(&format!("rolled back to v1.1.0 (was v1.0.0, house-price#staging#4) but {url} is not healthy after 1 tries")));
     }
 }
+
+/// A project whose `[serve]` turns on token auth for predictions and the
+/// admin API and a rate limit: the pods get those settings, the tokens come
+/// from the Secret by `secretKeyRef` (never written into a manifest), and
+/// every manifest still passes `kubernetes-validate --strict`.
+#[test]
+fn kubernetes_pods_carry_serve_auth_with_secret_refs() {
+    let serve = "\n[serve]\nadmin_token_env = \"MLOPS_TEST_ADMIN_TOKEN\"\n\n[serve.auth]\nmode = \"token\"\nprotect = [\"predict\", \"admin\"]\n\n[serve.rate_limit]\nrate = \"100/s\"\nburst = 20\n";
+    let t = project(&format!("{K8S}{serve}"));
+    t.run_args(["-q", "deploy", "k8s"]).success();
+    let dir = t.path("deploy/k8s");
+    let mut all = String::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        all.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+    }
+    assert!(!all.contains(TOKEN), "{all}");
+    let dep = t.read("deploy/k8s/deployment.yaml");
+    for needle in ["secretKeyRef", TOKEN_VAR, "--config"] {
+        assert!(dep.contains(needle), "{needle}\n{dep}");
+    }
+    let cm = t.read("deploy/k8s/configmap.yaml");
+    assert!(cm.contains("mlops.toml"), "{cm}");
+    assert!(cm.contains("100/s"), "{cm}");
+    match std::env::var("MLOPS_KUBERNETES_VALIDATE") {
+        Ok(kv) if !kv.is_empty() => {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_none_or(|x| x != "yaml") {
+                    continue;
+                }
+                let out = Command::new(&kv)
+                    .args(["--strict", "-k", "1.30.0"])
+                    .arg(&p)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "kubernetes-validate {}:\n{}\n{}",
+                    p.display(),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        _ => eprintln!("note: MLOPS_KUBERNETES_VALIDATE is not set; skipping kubernetes-validate"),
+    }
+}

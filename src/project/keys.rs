@@ -89,6 +89,23 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
     ),
     ("serve.tls", &["cert", "key", "client_ca"]),
     (
+        "serve.prediction_log",
+        &[
+            "path",
+            "features",
+            "sink",
+            "url",
+            "index",
+            "dead_letter",
+            "api_key_env",
+            "username_env",
+            "password_env",
+            "buffer_lines",
+            "log_max_bytes",
+            "log_keep",
+        ],
+    ),
+    (
         "serve.auth",
         &[
             "mode",
@@ -273,6 +290,10 @@ mod tests {
             (
                 "serve.rate_limit",
                 serde_fields::<crate::project::types::RateLimitSection>(),
+            ),
+            (
+                "serve.prediction_log",
+                serde_fields::<crate::project::types::PredictionLogSection>(),
             ),
         ];
         for (name, fields) in cases {

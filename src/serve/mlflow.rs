@@ -44,8 +44,9 @@ pub fn invocations(
 }
 
 /// Predict an `/invocations` request: the numbers the prediction log
-/// records, and the answer `{"predictions": [...]}`, which holds a
-/// classifier's labels (as scikit-learn's pyfunc `predict` does).
+/// records, the answer `{"predictions": [...]}`, which holds a
+/// classifier's labels (as scikit-learn's pyfunc `predict` does), and the
+/// encoded rows.
 ///
 /// # Errors
 /// As [`invocations`].
@@ -54,7 +55,7 @@ pub fn answer(
     content_type: Option<&str>,
     body: &[u8],
     max_rows: usize,
-) -> Result<(Vec<Option<f64>>, Json), Refusal> {
+) -> Result<(Vec<Option<f64>>, Json, Vec<Row>), Refusal> {
     let rows = rows_of(model, content_type, body, max_rows)?;
     let preds = model.predict(&rows);
     let doc = if model.classifier().is_some() {
@@ -66,7 +67,7 @@ pub fn answer(
     } else {
         serde_json::json!({ "predictions": preds })
     };
-    Ok((preds, doc))
+    Ok((preds, doc, rows))
 }
 
 /// The rows of a request.

@@ -574,7 +574,7 @@ async fn invocations(State(app): State<Shared>, req: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     match mlflow::answer(&model, ct, &bytes, app.max_rows) {
-        Ok((preds, doc, rows)) => {
+        Ok((doc, preds, rows)) => {
             call.rows = rows;
             let resp = json_response(StatusCode::OK, &doc);
             call.finish(

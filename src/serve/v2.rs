@@ -15,7 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::model::{BadRequest, Cell, Model, Row, clip};
+use super::model::{BadRequest, Cell, Model, Row, Scored, clip};
 
 /// The name of the output tensor.
 pub const OUTPUT: &str = "prediction";
@@ -444,10 +444,7 @@ pub struct InferResponse {
 ///
 /// # Errors
 /// Inputs that do not fit the model, or bad cells (named).
-pub fn infer(
-    model: &Model,
-    req: &InferRequest,
-) -> Result<(InferResponse, Vec<Option<f64>>, Vec<Row>), BadRequest> {
+pub fn infer(model: &Model, req: &InferRequest) -> Result<Scored<InferResponse>, BadRequest> {
     let rows = rows(model, req)?;
     let preds = model.predict(&rows);
     if model.classifier().is_some() {

@@ -201,7 +201,7 @@ fn handle(s: &mut State, req: &Request, f: Faults) -> Option<(u16, Value)> {
         }
         return None;
     }
-    if f.request_429_every > 0 && n % f.request_429_every == 0 {
+    if f.request_429_every > 0 && n.is_multiple_of(f.request_429_every) {
         return Some((429, error_body(429, "es_rejected_execution_exception")));
     }
     let Some(index) = req
@@ -239,9 +239,9 @@ fn handle(s: &mut State, req: &Request, f: Faults) -> Option<(u16, Value)> {
     for (id, doc) in items {
         s.items += 1;
         let k = s.items;
-        let status = if f.item_429_every > 0 && k % f.item_429_every == 0 {
+        let status = if f.item_429_every > 0 && k.is_multiple_of(f.item_429_every) {
             429
-        } else if f.item_503_every > 0 && k % f.item_503_every == 0 {
+        } else if f.item_503_every > 0 && k.is_multiple_of(f.item_503_every) {
             503
         } else if s.indexed.contains_key(&id) {
             409
@@ -264,7 +264,7 @@ fn handle(s: &mut State, req: &Request, f: Faults) -> Option<(u16, Value)> {
         };
         answers.push(json!({"create": item}));
     }
-    if f.lost_answer_every > 0 && n % f.lost_answer_every == 0 {
+    if f.lost_answer_every > 0 && n.is_multiple_of(f.lost_answer_every) {
         s.lost_answers += 1;
         return None;
     }
@@ -278,7 +278,7 @@ fn bulk_items(body: &[u8]) -> Result<Vec<(String, Value)>, String> {
         return Err("the bulk body does not end in a newline".into());
     }
     let lines: Vec<&str> = text.split_terminator('\n').collect();
-    if lines.is_empty() || lines.len() % 2 != 0 {
+    if lines.is_empty() || !lines.len().is_multiple_of(2) {
         return Err(format!(
             "{} lines: actions and documents must pair",
             lines.len()

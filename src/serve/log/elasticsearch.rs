@@ -302,8 +302,10 @@ impl Sink for EsSink {
         }
         q.bytes += doc.line.len();
         q.docs.push_back(doc);
+        // The first line starts the shipper's clock; a full batch goes now.
+        let first = q.since.is_none();
         q.since.get_or_insert_with(Instant::now);
-        if q.docs.len() >= BATCH_DOCS || q.bytes >= BATCH_BYTES {
+        if first || q.docs.len() >= BATCH_DOCS || q.bytes >= BATCH_BYTES {
             self.shared.wake.notify_one();
         }
     }

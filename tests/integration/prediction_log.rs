@@ -303,3 +303,76 @@ fn a_credential_variable_that_is_not_set_stops_serve_before_it_listens() {
         .code(2)
         .stderr_contains("[serve.prediction_log].username_env names the variable MLOPS_TEST_ES_USER, which is not set");
 }
+
+#[test]
+fn the_stdout_sink_writes_one_json_line_per_request_on_stdout() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve.prediction_log]\nsink = \"stdout\"\nfeatures = true\n",
+    );
+    let mut child = Command::new(crate::common::BIN)
+        .current_dir(t.root())
+        .args(["serve", "--bind", "127.0.0.1:0", "--model", "model.json"])
+        .env_remove("MLOPS_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "the server did not start"
+        );
+        if let Some(u) = line.trim().strip_prefix("listening on ") {
+            break u.to_string();
+        }
+    };
+    let http = reqwest::blocking::Client::new();
+    for body in [
+        json!({"features": row()}),
+        json!({"instances": [row(), row()]}),
+    ] {
+        let r = http
+            .post(format!("{url}/predict"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let metrics = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("mlops_prediction_log_dropped_lines_total{sink=\"stdout\"} 0\n"),
+        "{metrics}"
+    );
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["features"]["neighborhood"], "eastside");
+    assert_eq!(lines[1]["features"].as_array().unwrap().len(), 2);
+}

@@ -185,7 +185,7 @@ TOML
   done
   kill -TERM "$epid"; wait "$epid" 2>/dev/null || true
   indexed=$(cat "$dir/es-indexed.txt" 2>/dev/null || echo "?")
-  dead=$(cat "$dir"/predictions.dead.jsonl* 2>/dev/null | wc -l)
+  dead=$({ cat "$dir"/predictions.dead.jsonl* 2>/dev/null || true; } | wc -l)
   echo "elasticsearch sink (load average: $(cut -d' ' -f1-3 /proc/loadavg)), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict"
   printf '  no prediction log        %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$n_rps" "$n_p99" "$n_bad"
   printf '  log to Elasticsearch     %10.0f req/s  p99 %7.3f ms  non-2xx %s  (indexed %s, dead-lettered %s)\n' "$e_rps" "$e_p99" "$e_bad" "$indexed" "$dead"

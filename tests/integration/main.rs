@@ -16,6 +16,8 @@ mod cli;
 mod common;
 mod deploy;
 mod docs;
+#[cfg(unix)] // the loopback Elasticsearch of the prediction_log tests
+mod es_mock;
 mod examples;
 mod glm;
 mod golden;
@@ -26,6 +28,8 @@ mod nist;
 mod package;
 mod parquet;
 mod predict;
+#[cfg(unix)] // uses the serve test's server
+mod prediction_log;
 mod project;
 mod registry;
 mod registry_truth;

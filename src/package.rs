@@ -334,7 +334,12 @@ fn choose_version(model: Option<&Model>, opts: &PackageOptions, name: &str) -> R
         return Ok(s);
     }
     Ok(match model.and_then(Model::highest) {
-        Some(h) => h.bump(opts.bump),
+        Some(h) => h.bump(opts.bump).ok_or_else(|| {
+            Error::Registry(format!(
+                "{name}@{h} cannot be bumped: that part of the version is already {}; give the version explicitly with --version",
+                u64::MAX
+            ))
+        })?,
         None => Semver {
             major: 0,
             minor: 0,

@@ -15,6 +15,7 @@ use mlops::timestamp::rfc3339;
 pub fn run(a: &HistoryArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let dir = super::models::registry_dir(cli, env)?;
     let reg = Registry::read(&dir, a.name.as_deref())?;
+    reg.warnings.iter().for_each(|w| out.warning(w));
     let events = reg.history(a.name.as_deref());
     if let Some(n) = &a.name
         && events.is_empty()

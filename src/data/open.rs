@@ -54,16 +54,26 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-/// The raw bytes of a file or URL.
-pub(super) fn read_raw(p: &Path) -> Result<Vec<u8>> {
+/// The raw bytes of a file or URL (a URL's body read up to `cap` bytes:
+/// a longer one is an error).
+pub(super) fn read_raw(p: &Path, cap: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     if let Some(url) = url_of(p) {
-        open_url(url)?.read_to_end(&mut out).map_err(|e| {
-            Error::Remote(format!(
-                "reading {url} failed: {}; check the network",
-                io_reason(&e)
-            ))
-        })?;
+        open_url(url)?
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                Error::Remote(format!(
+                    "reading {url} failed: {}; check the network",
+                    io_reason(&e)
+                ))
+            })?;
+        if out.len() as u64 > cap {
+            return Err(Error::data(format!(
+                "{url}: the body is larger than {} MiB, more than is read into memory; download it and name the file in data.path",
+                cap >> 20
+            )));
+        }
         return Ok(out);
     }
     if let Some(url) = store_url(p) {
@@ -74,25 +84,29 @@ pub(super) fn read_raw(p: &Path) -> Result<Vec<u8>> {
 
 /// The contents of file `path` from its raw `bytes`: decompressed into a
 /// new buffer when it is gzip, else the bytes themselves (no copy).
+/// `Ok(None)` when a gzip file decompresses to more than `cap` bytes (it
+/// is then left to the streaming reader; no more than `cap + 1` bytes are
+/// ever held).
 pub(super) fn decompressed<'a>(
     path: &Path,
     bytes: &'a [u8],
     origin: &str,
-) -> Result<Cow<'a, [u8]>> {
-    Ok(if is_gzip(path) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::data(format!(
-                    "{origin}: not a readable gzip file ({}); check the file or drop the .gz suffix",
-                    io_reason(&e)
-                ))
-            })?;
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(bytes)
-    })
+    cap: u64,
+) -> Result<Option<Cow<'a, [u8]>>> {
+    if !is_gzip(path) {
+        return Ok(Some(Cow::Borrowed(bytes)));
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            Error::data(format!(
+                "{origin}: not a readable gzip file ({}); check the file or drop the .gz suffix",
+                io_reason(&e)
+            ))
+        })?;
+    Ok((out.len() as u64 <= cap).then_some(Cow::Owned(out)))
 }
 
 /// Whether a path names a gzip file (by its `.gz` suffix).
@@ -156,5 +170,43 @@ impl Input {
         };
         let _ = std::io::copy(&mut h, &mut std::io::sink());
         h.hasher
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut e, bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_cut_off_at_the_cap_and_left_to_the_streaming_reader() {
+        // 64 MiB of zeros compress about 1000:1.
+        let bomb = gzip(&vec![b'0'; 64 << 20]);
+        assert!(bomb.len() < 128 << 10, "{}", bomb.len());
+        let p = Path::new("bomb.csv.gz");
+        assert!(
+            decompressed(p, &bomb, "bomb.csv.gz", 1 << 20)
+                .unwrap()
+                .is_none()
+        );
+        let ok = decompressed(p, &bomb, "bomb.csv.gz", 64 << 20)
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok.len(), 64 << 20);
+    }
+
+    #[test]
+    fn every_gzip_member_is_read() {
+        let mut two = gzip(b"a,b\n1,2\n");
+        two.extend(gzip(b"3,4\n"));
+        let out = decompressed(Path::new("t.csv.gz"), &two, "t", 1 << 20)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&out[..], b"a,b\n1,2\n3,4\n");
     }
 }

@@ -19,6 +19,7 @@ mod docs;
 mod examples;
 mod glm;
 mod golden;
+mod hostile;
 mod init;
 mod inputs;
 mod nist;

@@ -1,0 +1,96 @@
+//! Hostile and corrupt inputs (issue 21, the security review): crafted
+//! registry tags, broken references, missing tag objects. Each gets its
+//! documented exit code and a sentence naming what is wrong.
+
+use crate::common::{GIT_TIME, Test};
+use crate::deploy::{LOCAL, project};
+
+/// A repository with `churn@v1.0.0` registered, and `extra` tags on it.
+fn churn_registry() -> (Test, git2::Oid) {
+    let t = Test::new().git_init().file("a.txt", "1");
+    let c = t.commit_all("one", GIT_TIME);
+    t.tag(
+        "churn@v1.0.0",
+        c,
+        GIT_TIME + 10,
+        "Registering artifact churn version v1.0.0",
+    );
+    (t, c)
+}
+
+#[test]
+fn a_tag_counter_of_u64_max_makes_deploy_fail_with_a_named_error_before_any_change() {
+    let t = project(LOCAL);
+    let c = t.repo().head().unwrap().peel_to_commit().unwrap().id();
+    t.tag(
+        &format!("house-price#prod#{}", u64::MAX),
+        c,
+        GIT_TIME + 20,
+        "Assigning stage prod to artifact house-price version v1.1.0",
+    );
+    let before = t.tags();
+    t.run_args(["deploy", "staging", "--version", "v1.0.0"])
+        .code(4)
+        .stderr_contains("carries the counter 18446744073709551615");
+    assert_eq!(t.tags(), before, "no tag was written");
+    assert!(
+        !t.exists("env/staging/current"),
+        "the environment is untouched"
+    );
+    // The registry still reads.
+    t.run_args(["models"])
+        .success()
+        .stdout_contains("house-price");
+}
+
+#[test]
+fn a_missing_deregistration_tag_object_is_an_error_not_a_revived_version() {
+    let (t, c) = churn_registry();
+    t.tag(
+        "churn@v1.0.0!#1",
+        c,
+        GIT_TIME + 11,
+        "Deregistering artifact churn version v1.0.0",
+    );
+    let repo = t.repo();
+    let oid = repo
+        .find_reference("refs/tags/churn@v1.0.0!#1")
+        .unwrap()
+        .target()
+        .unwrap()
+        .to_string();
+    std::fs::remove_file(t.path(format!(".git/objects/{}/{}", &oid[..2], &oid[2..]))).unwrap();
+    t.run_args(["models"])
+        .code(4)
+        .stderr_contains("registry tag churn@v1.0.0!#1 points at object");
+}
+
+#[test]
+fn empty_or_garbled_loose_refs_do_not_hide_the_other_tags() {
+    let (t, _) = churn_registry();
+    std::fs::write(t.path(".git/refs/tags/x"), "").unwrap();
+    std::fs::write(t.path(".git/refs/tags/y"), "garbage\n").unwrap();
+    let out = t.run_args(["--json", "models"]);
+    let doc = out.success().json();
+    assert_eq!(doc["models"][0]["name"], "churn");
+    assert_eq!(doc["models"][0]["latest"], "v1.0.0");
+    t.run_args(["history", "churn"])
+        .success()
+        .stdout_contains("v1.0.0");
+}
+
+#[test]
+fn a_tag_dated_in_the_future_counts_as_now_and_blocks_nothing() {
+    let t = project(LOCAL);
+    let c = t.repo().head().unwrap().peel_to_commit().unwrap().id();
+    // 2100-01-01: a bad clock somewhere.
+    t.tag(
+        "house-price#dev#3",
+        c,
+        4_102_444_800,
+        "Assigning stage dev to artifact house-price version v1.1.0",
+    );
+    t.run_args(["-q", "deploy", "staging", "--version", "v1.0.0"])
+        .success();
+    assert!(t.tags().contains(&"house-price#staging#4".to_string()));
+}

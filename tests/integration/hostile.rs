@@ -2,7 +2,7 @@
 //! registry tags, broken references, missing tag objects. Each gets its
 //! documented exit code and a sentence naming what is wrong.
 
-use crate::common::{GIT_TIME, Test};
+use crate::common::{GIT_TIME, Test, example_toml};
 use crate::deploy::{LOCAL, project};
 
 /// A repository with `churn@v1.0.0` registered, and `extra` tags on it.
@@ -93,4 +93,34 @@ fn a_tag_dated_in_the_future_counts_as_now_and_blocks_nothing() {
     t.run_args(["-q", "deploy", "staging", "--version", "v1.0.0"])
         .success();
     assert!(t.tags().contains(&"house-price#staging#4".to_string()));
+}
+
+#[test]
+fn project_files_with_many_keys_or_deep_nesting_get_exit_2_quickly() {
+    let many: String = (0..100_000).fold(String::new(), |mut s, i| {
+        use std::fmt::Write as _;
+        let _ = writeln!(s, "k{i} = {i}");
+        s
+    });
+    let deep_array = format!("x = {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let deep_table = format!("x = {}1{}\n", "{a = ".repeat(5000), "}".repeat(5000));
+    let deep_header = format!("[{}]\n", vec!["a"; 20_000].join("."));
+    for (what, text) in [
+        ("many keys", format!("{}\n[extra]\n{many}", example_toml())),
+        ("deep array", format!("{deep_array}{}", example_toml())),
+        ("deep inline table", format!("{deep_table}{}", example_toml())),
+        ("deep table header", format!("{}\n{deep_header}", example_toml())),
+    ] {
+        let start = std::time::Instant::now();
+        let t = Test::new().toml(&text).args(["-q", "train"]);
+        let out = t.run();
+        out.code(2);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "{what}: {:?}",
+            start.elapsed()
+        );
+        assert!(out.stderr.starts_with("error: mlops.toml"), "{what}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{what}: {}", out.stderr);
+    }
 }

@@ -17,6 +17,7 @@ mod common;
 mod deploy;
 mod docs;
 mod examples;
+mod fuzz;
 mod glm;
 mod golden;
 mod hostile;

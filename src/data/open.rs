@@ -18,8 +18,28 @@ pub fn url_of(path: &Path) -> Option<&str> {
         .filter(|s| s.starts_with("https://") || s.starts_with("http://"))
 }
 
+/// `url` as errors show it: without a user or password, and with the query
+/// (a presigned URL's signature) replaced by `?…`.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let query = u.query().is_some();
+    u.set_query(None);
+    u.set_fragment(None);
+    let mut s = u.to_string();
+    if query {
+        s.push_str("?…");
+    }
+    s
+}
+
 /// Open a URL for reading, streaming its body (exit 5 when it fails).
 pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
+    let shown = redact_url(url);
     let client = reqwest::blocking::Client::builder()
         .user_agent(concat!("mlops/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(30))
@@ -28,14 +48,14 @@ pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
         .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
     let resp = client.get(url).send().map_err(|e| {
         Error::Remote(format!(
-            "GET {url} failed: {}; check the URL and the network",
+            "GET {shown} failed: {}; check the URL and the network",
             root_cause(&e)
         ))
     })?;
     let status = resp.status();
     if !status.is_success() {
         return Err(Error::Remote(format!(
-            "GET {url} answered {status}; check the URL"
+            "GET {shown} answered {status}; check the URL"
         )));
     }
     Ok(Box::new(resp))
@@ -64,13 +84,15 @@ pub(super) fn read_raw(p: &Path, cap: u64) -> Result<Vec<u8>> {
             .read_to_end(&mut out)
             .map_err(|e| {
                 Error::Remote(format!(
-                    "reading {url} failed: {}; check the network",
+                    "reading {} failed: {}; check the network",
+                    redact_url(url),
                     io_reason(&e)
                 ))
             })?;
         if out.len() as u64 > cap {
             return Err(Error::data(format!(
-                "{url}: the body is larger than {} MiB, more than is read into memory; download it and name the file in data.path",
+                "{}: the body is larger than {} MiB, more than is read into memory; download it and name the file in data.path",
+                redact_url(url),
                 cap >> 20
             )));
         }
@@ -198,6 +220,23 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(ok.len(), 64 << 20);
+    }
+
+    #[test]
+    fn urls_in_errors_lose_their_credentials_and_query() {
+        assert_eq!(
+            redact_url("https://u:p4ss@data.example/x.csv?X-Amz-Signature=abc#f"),
+            "https://data.example/x.csv?…"
+        );
+        assert_eq!(redact_url("http://h/x.csv"), "http://h/x.csv");
+        let e = open_url("http://user:s3cret@127.0.0.1:9/x.csv?sig=s3cret")
+            .err()
+            .unwrap();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert!(
+            e.to_string().contains("GET http://127.0.0.1:9/x.csv?…"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -108,8 +108,14 @@ fn project_files_with_many_keys_or_deep_nesting_get_exit_2_quickly() {
     for (what, text) in [
         ("many keys", format!("{}\n[extra]\n{many}", example_toml())),
         ("deep array", format!("{deep_array}{}", example_toml())),
-        ("deep inline table", format!("{deep_table}{}", example_toml())),
-        ("deep table header", format!("{}\n{deep_header}", example_toml())),
+        (
+            "deep inline table",
+            format!("{deep_table}{}", example_toml()),
+        ),
+        (
+            "deep table header",
+            format!("{}\n{deep_header}", example_toml()),
+        ),
     ] {
         let start = std::time::Instant::now();
         let t = Test::new().toml(&text).args(["-q", "train"]);
@@ -120,7 +126,11 @@ fn project_files_with_many_keys_or_deep_nesting_get_exit_2_quickly() {
             "{what}: {:?}",
             start.elapsed()
         );
-        assert!(out.stderr.starts_with("error: mlops.toml"), "{what}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: mlops.toml"),
+            "{what}: {}",
+            out.stderr
+        );
         assert_eq!(out.stderr.lines().count(), 1, "{what}: {}", out.stderr);
     }
 }

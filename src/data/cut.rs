@@ -150,9 +150,14 @@ fn first_end(s: &mut Scanner, bytes: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    /// The records the csv crate reads from `bytes`.
+    /// The records the csv crate reads from `bytes`, configured as
+    /// [`crate::data::records::csv_reader`] but with a small buffer.
     fn records(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
-        let mut rdr = crate::data::records::csv_reader(bytes);
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(64)
+            .from_reader(bytes);
         rdr.byte_records()
             .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
             .collect()
@@ -249,7 +254,17 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
+        /// `n` cases unless `PROPTEST_CASES` says otherwise.
+        fn cases(n: u32) -> ProptestConfig {
+            let mut c = ProptestConfig::default();
+            if std::env::var_os("PROPTEST_CASES").is_none() {
+                c.cases = n;
+            }
+            c
+        }
+
         proptest! {
+            #![proptest_config(cases(1000))]
             #[test]
             fn fuzz_csv_cuts_never_split_a_record(
                 bytes in proptest::collection::vec(

@@ -496,6 +496,15 @@ mod tests {
         use super::super::*;
         use proptest::prelude::*;
 
+        /// `n` cases unless `PROPTEST_CASES` says otherwise.
+        fn cases(n: u32) -> ProptestConfig {
+            let mut c = ProptestConfig::default();
+            if std::env::var_os("PROPTEST_CASES").is_none() {
+                c.cases = n;
+            }
+            c
+        }
+
         fn name() -> impl Strategy<Value = String> {
             prop_oneof!["[a-zA-Z0-9]", "[a-zA-Z0-9][a-zA-Z0-9/_-]{0,12}[a-zA-Z0-9]",]
         }
@@ -552,6 +561,7 @@ mod tests {
         }
 
         proptest! {
+            #![proptest_config(cases(4000))]
             #[test]
             fn fuzz_tag_parse_of_format_is_the_identity(
                 artifact in artifact(),

@@ -1,7 +1,7 @@
 //! Property tests of the parsers that read what others write (issue 21):
 //! the bundle reader, the project file, and the request parsers of `serve`
 //! (REST, V2 JSON and binary, MLflow). Each must answer every input with a
-//! value or an error, never a panic. A few hundred cases each by default;
+//! value or an error, never a panic. 2,000 cases each by default;
 //! `PROPTEST_CASES=1000000 cargo test --release fuzz` for a long run.
 
 use std::sync::OnceLock;
@@ -9,6 +9,15 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 
 use crate::common::{example_toml, train_in_process};
+
+/// `n` cases unless `PROPTEST_CASES` says otherwise.
+fn cases(n: u32) -> ProptestConfig {
+    let mut c = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        c.cases = n;
+    }
+    c
+}
 
 /// A JSON value, nested up to a few levels, of the kinds requests use.
 fn json() -> impl Strategy<Value = serde_json::Value> {
@@ -66,6 +75,7 @@ fn model() -> &'static mlops::serve::Model {
 }
 
 proptest! {
+    #![proptest_config(cases(2000))]
     #[test]
     fn fuzz_rest_request_parsing_never_panics(b in body(), rows in 0usize..5) {
         let _ = mlops::serve::rest::parse(&b, rows);

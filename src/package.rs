@@ -508,6 +508,12 @@ pub fn bundle_store(project: &Project) -> Option<String> {
 fn register(repo: &Repository, r: &Registration<'_>) -> Result<()> {
     // Fail on a missing identity before anything is written.
     repo::tagger(repo, 0)?;
+    // Never register a bundle that `deploy` would refuse (L17).
+    crate::bundle::read(&r.built.bytes, &display_path(r.bundle)).map_err(|e| {
+        Error::Registry(format!(
+            "the bundle just built does not read back, so nothing was written or tagged: {e} (check [model].artifact)"
+        ))
+    })?;
     let existed = std::fs::read(r.bundle).is_ok_and(|b| b == r.built.bytes);
     crate::fsutil::write_atomic(r.bundle, &r.built.bytes)?;
     // Stored before tagging, so that a tag never names a bundle not stored.

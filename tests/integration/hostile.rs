@@ -134,3 +134,23 @@ fn project_files_with_many_keys_or_deep_nesting_get_exit_2_quickly() {
         assert_eq!(out.stderr.lines().count(), 1, "{what}: {}", out.stderr);
     }
 }
+
+#[test]
+fn package_refuses_a_bundle_that_does_not_read_back() {
+    // An artifact stored as `manifest.json` would clash with the bundle's
+    // own manifest: `deploy` would refuse the bundle, so `package` does.
+    let text = example_toml().replace("models/house-price.json", "manifest.json");
+    assert!(text.contains("artifact = \"manifest.json\""));
+    let t = Test::new()
+        .toml(&text)
+        .git_init()
+        .env("SOURCE_DATE_EPOCH", GIT_TIME.to_string())
+        .args(["-q", "train"]);
+    t.run().success();
+    t.commit_all("model", GIT_TIME);
+    t.run_args(["package", "--version", "v1.0.0"])
+        .code(4)
+        .stderr_contains("the bundle just built does not read back");
+    assert!(t.tags().is_empty(), "{:?}", t.tags());
+    assert!(!t.exists("dist"), "no bundle was written");
+}

@@ -19,8 +19,10 @@ mod docs;
 #[cfg(unix)] // the loopback Elasticsearch of the prediction_log tests
 mod es_mock;
 mod examples;
+mod fuzz;
 mod glm;
 mod golden;
+mod hostile;
 mod init;
 mod inputs;
 mod monitor;

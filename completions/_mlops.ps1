@@ -108,7 +108,8 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
         'mlops;validate' {
             [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Evaluate on this CSV instead of the validation rows of [split]')
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]')
-            [CompletionResult]::new('--drift-data', '--drift-data', [CompletionResultType]::ParameterName, 'Check the drift of this CSV against the training rows [default: validate.drift.data]')
+            [CompletionResult]::new('--drift-data', '--drift-data', [CompletionResultType]::ParameterName, 'Check the drift of this CSV (or prediction log, JSON Lines) against the training rows [default: validate.drift.data]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'With a prediction log: only its lines this recent (like 24h, 30m, 7d)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The report''s format [default: text; junit for --report in GitLab CI]')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the report in --format to this file; stdout keeps the text table')
             [CompletionResult]::new('--dotenv', '--dotenv', [CompletionResultType]::ParameterName, 'Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file')

@@ -1142,7 +1142,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__validate)
-            opts="-C -q -v -h -V --data --baseline --drift-data --format --report --dotenv --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --data --baseline --drift-data --since --format --report --dotenv --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1157,6 +1157,10 @@ _mlops() {
                     return 0
                     ;;
                 --drift-data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

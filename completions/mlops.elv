@@ -101,7 +101,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;validate'= {
             cand --data 'Evaluate on this CSV instead of the validation rows of [split]'
             cand --baseline 'Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]'
-            cand --drift-data 'Check the drift of this CSV against the training rows [default: validate.drift.data]'
+            cand --drift-data 'Check the drift of this CSV (or prediction log, JSON Lines) against the training rows [default: validate.drift.data]'
+            cand --since 'With a prediction log: only its lines this recent (like 24h, 30m, 7d)'
             cand --format 'The report''s format [default: text; junit for --report in GitLab CI]'
             cand --report 'Write the report in --format to this file; stdout keeps the text table'
             cand --dotenv 'Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file'

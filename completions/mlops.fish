@@ -87,7 +87,8 @@ complete -c mlops -n "__fish_mlops_using_subcommand predict" -s h -l help -d 'Pr
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l data -d 'Evaluate on this CSV instead of the validation rows of [split]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l baseline -d 'Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]' -r
-complete -c mlops -n "__fish_mlops_using_subcommand validate" -l drift-data -d 'Check the drift of this CSV against the training rows [default: validate.drift.data]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l drift-data -d 'Check the drift of this CSV (or prediction log, JSON Lines) against the training rows [default: validate.drift.data]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l since -d 'With a prediction log: only its lines this recent (like 24h, 30m, 7d)' -r
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l format -d 'The report\'s format [default: text; junit for --report in GitLab CI]' -r -f -a "text\t'A table for a terminal'
 json\t'The JSON document (as --json)'
 markdown\t'Markdown for a pull-request comment'

@@ -15,7 +15,9 @@
 #
 # Environment:
 #   MLOPS_BIN       an mlops binary to use instead of building one
-#                   (default: cargo build --release, then target/release/mlops)
+#                   (default: cargo build --release, then release/mlops in
+#                   the target folder cargo metadata names, which follows
+#                   CARGO_TARGET_DIR)
 #   QUICKSTART_KEEP 1: keep the temporary folder and print where it is
 #   QUICKSTART_HTTP python3 | curl: the HTTP client for the traffic
 #                   (default: python3 when present, else curl)
@@ -149,7 +151,9 @@ else
   command -v cc >/dev/null ||
     die "there is no C compiler (cc) to build libgit2 with; install one (apt-get install gcc) or set MLOPS_BIN to an mlops binary"
   say cargo build --release --locked --quiet --manifest-path "$root/Cargo.toml"
-  bin=$root/target/release/mlops
+  target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+  bin=${target:-$root/target}/release/mlops
 fi
 "$bin" --version
 

@@ -140,9 +140,11 @@ fn bad(origin: &str, what: String) -> Error {
 }
 
 /// Every regular file of the archive by path, refusing other entries,
-/// unsafe paths, duplicates and more than [`MAX_UNPACKED`] bytes.
+/// unsafe paths, duplicates, more than [`MAX_UNPACKED`] bytes, and bytes
+/// after the gzip stream (a second member would otherwise go unread).
 fn unpack(bytes: &[u8], origin: &str) -> Result<BTreeMap<String, Vec<u8>>> {
-    let gz = flate2::read::GzDecoder::new(bytes);
+    // `bufread` consumes exactly the gzip member, so what follows it shows.
+    let gz = flate2::bufread::GzDecoder::new(bytes);
     let mut ar = tar::Archive::new(gz.take(MAX_UNPACKED + 1));
     let mut files = BTreeMap::new();
     let mut total: u64 = 0;
@@ -158,6 +160,23 @@ fn unpack(bytes: &[u8], origin: &str) -> Result<BTreeMap<String, Vec<u8>>> {
         if files.insert(path.clone(), buf).is_some() {
             return Err(bad(origin, format!("entry {path} appears twice")));
         }
+    }
+    // The tar padding to the end of the member, then nothing.
+    let mut rest = ar.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink())
+        .map_err(|e| bad(origin, format!("not a readable tar.gz archive ({e})")))?;
+    if rest.limit() == 0 {
+        return Err(bad(
+            origin,
+            format!("it unpacks to more than {} MiB", MAX_UNPACKED / 1024 / 1024),
+        ));
+    }
+    let trailing = rest.into_inner().into_inner().len();
+    if trailing > 0 {
+        return Err(bad(
+            origin,
+            format!("{trailing} bytes follow the gzip stream"),
+        ));
     }
     Ok(files)
 }
@@ -196,10 +215,18 @@ fn read_entry<R: Read>(
             MAX_UNPACKED / 1024 / 1024
         )));
     }
-    let mut buf = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+    // Memory grows with the bytes actually there, not the declared size.
+    let declared = entry.size();
+    let mut buf = Vec::with_capacity(usize::try_from(declared.min(1 << 16)).unwrap_or(0));
     entry
         .read_to_end(&mut buf)
         .map_err(|e| bad(format!("entry {path} cannot be read ({e})")))?;
+    if buf.len() as u64 != declared {
+        return Err(bad(format!(
+            "entry {path} declares {declared} bytes but holds {}",
+            buf.len()
+        )));
+    }
     Ok(Some((path, buf)))
 }
 
@@ -278,5 +305,135 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["a/x.json", "b.txt"]);
+    }
+
+    /// One raw tar entry: `name` written as is (no checks), `kind`, the
+    /// declared `size`, then `data` padded to the block.
+    fn raw_entry(name: &str, kind: tar::EntryType, size: u64, data: &[u8], link: &str) -> Vec<u8> {
+        let mut h = tar::Header::new_old();
+        let raw = h.as_old_mut();
+        raw.name[..name.len()].copy_from_slice(name.as_bytes());
+        raw.linkname[..link.len()].copy_from_slice(link.as_bytes());
+        h.set_entry_type(kind);
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_cksum();
+        let mut out = h.as_bytes().to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+        out
+    }
+
+    fn gzip_tar(entries: &[Vec<u8>]) -> Vec<u8> {
+        let mut tar: Vec<u8> = entries.concat();
+        tar.extend_from_slice(&[0; 1024]);
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, &tar).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn file(name: &str, data: &[u8]) -> Vec<u8> {
+        raw_entry(name, tar::EntryType::Regular, data.len() as u64, data, "")
+    }
+
+    fn refused(bytes: &[u8], want: &str) {
+        let e = read(bytes, "b.tar.gz").unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains(want), "{e} (wanted {want})");
+    }
+
+    #[test]
+    fn hostile_bundles_are_refused_with_a_data_error() {
+        use tar::EntryType as K;
+        refused(
+            &gzip_tar(&[file("../x", b"1")]),
+            "entry ../x is not a plain relative path",
+        );
+        refused(
+            &gzip_tar(&[file("a/../../x", b"1")]),
+            "is not a plain relative path",
+        );
+        refused(
+            &gzip_tar(&[file("/etc/x", b"1")]),
+            "entry /etc/x is not a plain relative path",
+        );
+        refused(
+            &gzip_tar(&[file("./x", b"1")]),
+            "is not a plain relative path",
+        );
+        refused(
+            &gzip_tar(&[raw_entry("l", K::Symlink, 0, b"", "/etc/passwd")]),
+            "entry l is not a regular file",
+        );
+        refused(
+            &gzip_tar(&[file("a", b"1"), raw_entry("h", K::Link, 0, b"", "a")]),
+            "entry h is not a regular file",
+        );
+        refused(
+            &gzip_tar(&[file("a", b"1"), file("a", b"2")]),
+            "entry a appears twice",
+        );
+        refused(b"not gzip at all", "b.tar.gz:");
+        refused(&[], "b.tar.gz:");
+    }
+
+    #[test]
+    fn a_declared_size_far_above_the_data_is_refused_without_allocating_it() {
+        // 200 MiB declared, 3 bytes there: the archive ends first.
+        let mut tar = raw_entry("a", tar::EntryType::Regular, 200 << 20, b"abc", "");
+        tar.truncate(512 + 3);
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, &tar).unwrap();
+        refused(
+            &e.finish().unwrap(),
+            "entry a declares 209715200 bytes but holds 3",
+        );
+        // More than the cap declared: refused before reading.
+        refused(
+            &gzip_tar(&[raw_entry(
+                "a",
+                tar::EntryType::Regular,
+                MAX_UNPACKED + 1,
+                b"",
+                "",
+            )]),
+            "it unpacks to more than 256 MiB",
+        );
+    }
+
+    #[test]
+    fn bytes_after_the_gzip_stream_are_refused() {
+        let good = build(
+            &[Entry {
+                path: "a.txt".into(),
+                bytes: b"x".to_vec(),
+            }],
+            0,
+        )
+        .unwrap();
+        // A second gzip member (another tar, with a file the manifest
+        // would never see) and plain junk.
+        let mut two = good.clone();
+        two.extend(gzip_tar(&[file("evil", b"1")]));
+        refused(&two, "bytes follow the gzip stream");
+        let mut junk = good.clone();
+        junk.extend_from_slice(b"junk");
+        refused(&junk, "4 bytes follow the gzip stream");
+        // The bundle itself only lacks its manifest.
+        refused(&good, "it has no manifest.json");
+    }
+
+    #[test]
+    #[ignore = "heavy: decompresses 256 MiB; run with --ignored"]
+    fn a_gzip_bomb_stops_at_the_unpack_cap() {
+        // One small file, then 300 MiB of zeros (end-of-archive padding
+        // as far as tar is concerned): about 300 KB compressed.
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, &file("a", b"1")).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..300 {
+            std::io::Write::write_all(&mut e, &zeros).unwrap();
+        }
+        refused(&e.finish().unwrap(), "it unpacks to more than 256 MiB");
     }
 }

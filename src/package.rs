@@ -334,7 +334,12 @@ fn choose_version(model: Option<&Model>, opts: &PackageOptions, name: &str) -> R
         return Ok(s);
     }
     Ok(match model.and_then(Model::highest) {
-        Some(h) => h.bump(opts.bump),
+        Some(h) => h.bump(opts.bump).ok_or_else(|| {
+            Error::Registry(format!(
+                "{name}@{h} cannot be bumped: that part of the version is already {}; give the version explicitly with --version",
+                u64::MAX
+            ))
+        })?,
         None => Semver {
             major: 0,
             minor: 0,
@@ -503,6 +508,12 @@ pub fn bundle_store(project: &Project) -> Option<String> {
 fn register(repo: &Repository, r: &Registration<'_>) -> Result<()> {
     // Fail on a missing identity before anything is written.
     repo::tagger(repo, 0)?;
+    // Never register a bundle that `deploy` would refuse (L17).
+    crate::bundle::read(&r.built.bytes, &display_path(r.bundle)).map_err(|e| {
+        Error::Registry(format!(
+            "the bundle just built does not read back, so nothing was written or tagged: {e} (check [model].artifact)"
+        ))
+    })?;
     let existed = std::fs::read(r.bundle).is_ok_and(|b| b == r.built.bytes);
     crate::fsutil::write_atomic(r.bundle, &r.built.bytes)?;
     // Stored before tagging, so that a tag never names a bundle not stored.

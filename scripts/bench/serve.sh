@@ -13,6 +13,10 @@
 #   AUTH=1                          also: mlops with [serve.auth] jwt (RS256) and a rate
 #                                   limit the load never reaches, against both off
 #   AUTH_ONLY=1                     only that comparison (no peer)
+#   ES=1                            also: mlops with the prediction log shipped to
+#                                   Elasticsearch (a local _bulk endpoint,
+#                                   es_bulk_sink.py) against no prediction log
+#   ES_ONLY=1                       only that comparison (no peer)
 #
 # Both servers get the same body (../shared/bench/predict.lua: one row of 8
 # features as {"instances": [[...]]}). Prints req/s and p99 latency of each
@@ -146,7 +150,50 @@ TOML
   awk -v a="$a_rps" -v b="$o_rps" 'BEGIN {printf "  throughput with auth: %.1f %% of without (target: at least 85 %%, p99 under 10 ms)\n", 100*a/b}'
 }
 
+# The prediction log shipped to Elasticsearch (a local _bulk endpoint that
+# indexes everything) against no prediction log at all, same server otherwise.
+es_case() {
+  local port esport mpid epid indexed
+  esport=$(free_port)
+  "$py" "$root/scripts/bench/es_bulk_sink.py" "$esport" "$dir/es-indexed.txt" &
+  epid=$!; pids+=("$epid")
+  sed '/^\[serve/,$d' "$dir/mlops.toml" >"$dir/es.toml"
+  cat >>"$dir/es.toml" <<TOML
+[serve.prediction_log]
+sink = "elasticsearch"
+url = "http://127.0.0.1:$esport"
+index = "mlops-bench"
+dead_letter = "predictions.dead.jsonl"
+TOML
+  sed '/^\[serve/,$d' "$dir/mlops.toml" >"$dir/nolog.toml"
+  for mode in off on; do
+    rm -f "$dir"/predictions.dead.jsonl*
+    port=$(free_port)
+    if [ "$mode" = on ]; then
+      (cd "$dir" && exec "$bin" -q -C es.toml serve --model model.json --bind "127.0.0.1:$port" 2>"$dir/mlops-es.err") &
+    else
+      (cd "$dir" && exec "$bin" -q -C nolog.toml serve --model model.json --bind "127.0.0.1:$port" 2>"$dir/mlops.err") &
+    fi
+    mpid=$!; pids+=("$mpid")
+    wait_up "$port"
+    if [ "$mode" = on ]; then
+      read -r e_rps e_p99 e_bad < <(bench es-on "$port")
+    else
+      read -r n_rps n_p99 n_bad < <(bench es-off "$port")
+    fi
+    kill -TERM "$mpid"; wait "$mpid" || true
+  done
+  kill -TERM "$epid"; wait "$epid" 2>/dev/null || true
+  indexed=$(cat "$dir/es-indexed.txt" 2>/dev/null || echo "?")
+  dead=$({ cat "$dir"/predictions.dead.jsonl* 2>/dev/null || true; } | wc -l)
+  echo "elasticsearch sink (load average: $(cut -d' ' -f1-3 /proc/loadavg)), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict"
+  printf '  no prediction log        %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$n_rps" "$n_p99" "$n_bad"
+  printf '  log to Elasticsearch     %10.0f req/s  p99 %7.3f ms  non-2xx %s  (indexed %s, dead-lettered %s)\n' "$e_rps" "$e_p99" "$e_bad" "$indexed" "$dead"
+  awk -v a="$e_rps" -v b="$n_rps" 'BEGIN {printf "  throughput with the Elasticsearch sink: %.1f %% of without (target: at least 90 %%, p99 under 10 ms)\n", 100*a/b}'
+}
+
 if [ "${AUTH_ONLY:-0}" = 1 ]; then auth_case; exit 0; fi
+if [ "${ES_ONLY:-0}" = 1 ]; then es_case; exit 0; fi
 
 for run in $(seq "$RUNS"); do
   load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -174,3 +221,4 @@ for run in $(seq "$RUNS"); do
 done
 
 if [ "${AUTH:-0}" = 1 ]; then auth_case; fi
+if [ "${ES:-0}" = 1 ]; then es_case; fi

@@ -397,9 +397,12 @@ pub struct ValidateArgs {
     /// Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]
     #[arg(long, value_name = "STAGE|NAME@vX.Y.Z")]
     pub baseline: Option<String>,
-    /// Check the drift of this CSV against the training rows [default: validate.drift.data]
-    #[arg(long, value_name = "CSV")]
+    /// Check the drift of this CSV (or prediction log, JSON Lines) against the training rows [default: validate.drift.data]
+    #[arg(long, value_name = "CSV|LOG")]
     pub drift_data: Option<PathBuf>,
+    /// With a prediction log: only its lines this recent (like 24h, 30m, 7d)
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
     /// The report's format [default: text; junit for --report in GitLab CI]
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,

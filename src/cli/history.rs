@@ -15,6 +15,7 @@ use mlops::timestamp::rfc3339;
 pub fn run(a: &HistoryArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let dir = super::models::registry_dir(cli, env)?;
     let reg = Registry::read(&dir, a.name.as_deref())?;
+    reg.warnings.iter().for_each(|w| out.warning(w));
     let events = reg.history(a.name.as_deref());
     if let Some(n) = &a.name
         && events.is_empty()
@@ -100,8 +101,36 @@ pub fn render_text(events: &[Event<'_>], name: Option<&str>) -> String {
             e.model,
             what,
             &e.record.commit[..e.record.commit.len().min(12)],
-            e.record.author
+            printable(&e.record.author)
         );
     }
     s
+}
+
+/// `text` (from a tag anyone with push rights wrote) with control
+/// characters shown as `\u{..}` escapes, so it cannot move the cursor,
+/// recolour or retitle the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_of_a_tag_author_are_escaped() {
+        assert_eq!(printable("Ann <a@x>"), "Ann <a@x>");
+        let shown = printable("Eve\u{1b}]0;pwned\u{7}\u{1b}[2J\r\n <e@x>");
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert!(shown.starts_with("Eve\\u{1b}]0;pwned"), "{shown}");
+    }
 }

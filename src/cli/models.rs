@@ -24,6 +24,7 @@ pub fn registry_dir(cli: &Cli, env: &Env) -> Result<std::path::PathBuf> {
 
 pub fn run(cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let reg = Registry::read(&registry_dir(cli, env)?, None)?;
+    reg.warnings.iter().for_each(|w| out.warning(w));
     let models = reg.models();
     if out.json {
         out.stdout(&render_json(&models))

@@ -49,6 +49,12 @@ impl Output {
         let _ = writeln!(std::io::stderr(), "{label} {msg}");
     }
 
+    /// A warning line on stderr (even with `-q`: it names something broken).
+    pub fn warning(&self, msg: &str) {
+        let label = self.paint("warning:", "1;33");
+        let _ = writeln!(std::io::stderr(), "{label} {msg}");
+    }
+
     /// Text on stderr as it is (CI workflow commands); a closed stderr is ignored.
     pub fn stderr(&self, text: &str) {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());

@@ -439,4 +439,85 @@ mod tests {
             assert!(fast_rows * 2 > rows, "{fast_rows} of {rows}");
         }
     }
+
+    mod fuzz {
+        //! Property tests (`cargo test fuzz`; `PROPTEST_CASES=1000000` for a long run).
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `n` cases unless `PROPTEST_CASES` says otherwise.
+        fn cases(n: u32) -> ProptestConfig {
+            let mut c = ProptestConfig::default();
+            if std::env::var_os("PROPTEST_CASES").is_none() {
+                c.cases = n;
+            }
+            c
+        }
+
+        fn cell() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => "-?[0-9]{1,16}(\\.[0-9]{0,16})?",
+                1 => "-?[0-9]{1,3}",
+                1 => prop_oneof![
+                    Just(String::new()),
+                    Just(" 1.5".to_string()),
+                    Just("1e3".to_string()),
+                    Just("+2".to_string()),
+                    Just(".5".to_string()),
+                    Just("x".to_string()),
+                    Just("1e308".to_string()),
+                    Just("-1e308".to_string()),
+                    Just("1e309".to_string()),
+                    Just("1.5\r".to_string()),
+                ],
+            ]
+        }
+
+        fn row() -> impl Strategy<Value = String> {
+            prop_oneof![
+                20 => proptest::collection::vec(cell(), 4..=4),
+                1 => proptest::collection::vec(cell(), 0..7),
+            ]
+            .prop_map(|c| c.join(","))
+        }
+
+        proptest! {
+            #![proptest_config(cases(600))]
+            #[test]
+            fn fuzz_csv_fast_path_agrees_with_the_general_parser(
+                rows in proptest::collection::vec(
+                    (row(), prop_oneof![Just("\n"), Just("\r\n"), Just("\n\n"), Just("\n \n")]),
+                    1..40,
+                ),
+                drop_row in any::<bool>(),
+                final_newline in any::<bool>(),
+            ) {
+                use crate::project::MissingPolicy;
+                let header: Vec<String> = ["a", "b", "skip", "y"].iter().map(|s| (*s).into()).collect();
+                let sel = super::super::super::Selection {
+                    target: Some("y".into()),
+                    features: None,
+                    exclude: vec!["skip".into()],
+                    categorical: vec![],
+                    missing: if drop_row { MissingPolicy::DropRow } else { MissingPolicy::Error },
+                };
+                let feats = super::super::super::resolve_features(&header, &sel, "t.csv").unwrap();
+                let plan = super::super::super::plan::plan(&header, &feats, &sel, "t.csv").unwrap();
+                let mut text: String = rows.iter().map(|(r, end)| format!("{r}{end}")).collect();
+                if !final_newline {
+                    text.pop();
+                }
+                let chunk = text.as_bytes();
+                prop_assert!(applies(&plan, chunk));
+                let mut b = Builder::new(&plan);
+                let fast = parse_numeric_chunk(&plan, chunk, 2, &mut b, &|_, _| {})
+                    .map(|_| b.into_table());
+                match (fast, general(&plan, chunk)) {
+                    (Ok(x), Ok(y)) => prop_assert!(same(&x, &y), "{:?}", text),
+                    (Err(x), Err(y)) => prop_assert_eq!(x.to_string(), y.to_string()),
+                    (x, y) => prop_assert!(false, "{:?}: {:?} vs {:?}", text, x.map(|_| ()), y.map(|_| ())),
+                }
+            }
+        }
+    }
 }

@@ -71,7 +71,25 @@ pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -
     }
     let mut raw: Vec<Vec<u8>> = Vec::with_capacity(paths.len());
     for p in paths {
-        raw.push(read_raw(p)?);
+        raw.push(read_raw(p, IN_MEMORY_MAX)?);
+    }
+    // Gzip decompressed up front, within the in-memory budget: a file that
+    // compresses far better than 5:1 (or a gzip bomb) is streamed instead.
+    let mut budget = IN_MEMORY_MAX.saturating_mul(2);
+    let mut contents: Vec<Cow<'_, [u8]>> = Vec::with_capacity(paths.len());
+    for (p, bytes) in paths.iter().zip(&raw) {
+        match decompressed(p, bytes, &display_path(p), budget)? {
+            Some(c) => {
+                if is_gzip(p) {
+                    budget = budget.saturating_sub(c.len() as u64);
+                }
+                contents.push(c);
+            }
+            None => {
+                drop(contents);
+                return load_streaming(paths, sel, progress, STREAM_BLOCK);
+            }
+        }
     }
     progress.start("reading", Some(size));
     let (sha, parsed) = std::thread::scope(|s| {
@@ -82,7 +100,7 @@ pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -
             }
             hex(&h.finalize())
         });
-        let parsed = parse_files(paths, &raw, sel, progress);
+        let parsed = parse_files(paths, contents, sel, progress);
         (hasher.join().unwrap_or_default(), parsed)
     });
     progress.finish();
@@ -92,15 +110,15 @@ pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -
     })
 }
 
-/// Parse the raw contents of `paths` (decompressing gzip) into one table.
+/// Parse the contents of `paths` (gzip already decompressed) into one table.
 fn parse_files(
     paths: &[PathBuf],
-    raw: &[Vec<u8>],
+    raw: Vec<Cow<'_, [u8]>>,
     sel: &Selection,
     progress: &dyn Progress,
 ) -> Result<Table> {
     let origins: Vec<String> = paths.iter().map(|p| display_path(p)).collect();
-    let (bodies, first) = read_headers(paths, raw, sel, &origins)?;
+    let (bodies, first) = read_headers(raw, sel, &origins)?;
     let Some((header, feature_names)) = &first else {
         return Err(Error::usage(
             "data.path names no file; name at least one CSV",
@@ -153,20 +171,18 @@ impl<'a> Body<'a> {
 /// The header of the first file and the feature names chosen from it.
 type FirstHeader = (Vec<String>, Vec<String>);
 
-/// Decompress each file and read its header row: the records of each file,
+/// Read the header row of each file: the records of each file,
 /// and the first file's header and features (`None` for no file). Every
 /// later file must repeat the first one's header.
 fn read_headers<'a>(
-    paths: &[PathBuf],
-    raw: &'a [Vec<u8>],
+    raw: Vec<Cow<'a, [u8]>>,
     sel: &Selection,
     origins: &[String],
 ) -> Result<(Vec<Body<'a>>, Option<FirstHeader>)> {
     let mut first: Option<FirstHeader> = None;
     let mut bodies: Vec<Body<'a>> = Vec::new();
-    for (i, (p, bytes)) in paths.iter().zip(raw).enumerate() {
+    for (i, bytes) in raw.into_iter().enumerate() {
         let origin = &origins[i];
-        let bytes = decompressed(p, bytes, origin)?;
         let (header, body) = Body::after_header(bytes, origin)?;
         match &first {
             None => {

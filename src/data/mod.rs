@@ -23,6 +23,7 @@ mod builder;
 mod cell;
 mod cells;
 mod chunk;
+mod cut;
 mod fast;
 mod fingerprint;
 mod header;
@@ -43,7 +44,7 @@ mod streaming;
 mod swar;
 mod table;
 
-pub use blocks::{BlockReader, STREAM_BLOCK};
+pub use blocks::{BlockReader, MAX_RECORD, STREAM_BLOCK};
 pub use cell::{missing_error, parse_level, parse_number};
 pub use fingerprint::{hex, sha256_file};
 pub use header::{Selection, locate, read_header, resolve_features};

@@ -18,8 +18,28 @@ pub fn url_of(path: &Path) -> Option<&str> {
         .filter(|s| s.starts_with("https://") || s.starts_with("http://"))
 }
 
+/// `url` as errors show it: without a user or password, and with the query
+/// (a presigned URL's signature) replaced by `?…`.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let query = u.query().is_some();
+    u.set_query(None);
+    u.set_fragment(None);
+    let mut s = u.to_string();
+    if query {
+        s.push_str("?…");
+    }
+    s
+}
+
 /// Open a URL for reading, streaming its body (exit 5 when it fails).
 pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
+    let shown = redact_url(url);
     let client = reqwest::blocking::Client::builder()
         .user_agent(concat!("mlops/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(30))
@@ -28,14 +48,14 @@ pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
         .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
     let resp = client.get(url).send().map_err(|e| {
         Error::Remote(format!(
-            "GET {url} failed: {}; check the URL and the network",
+            "GET {shown} failed: {}; check the URL and the network",
             root_cause(&e)
         ))
     })?;
     let status = resp.status();
     if !status.is_success() {
         return Err(Error::Remote(format!(
-            "GET {url} answered {status}; check the URL"
+            "GET {shown} answered {status}; check the URL"
         )));
     }
     Ok(Box::new(resp))
@@ -54,16 +74,28 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-/// The raw bytes of a file or URL.
-pub(super) fn read_raw(p: &Path) -> Result<Vec<u8>> {
+/// The raw bytes of a file or URL (a URL's body read up to `cap` bytes:
+/// a longer one is an error).
+pub(super) fn read_raw(p: &Path, cap: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     if let Some(url) = url_of(p) {
-        open_url(url)?.read_to_end(&mut out).map_err(|e| {
-            Error::Remote(format!(
-                "reading {url} failed: {}; check the network",
-                io_reason(&e)
-            ))
-        })?;
+        open_url(url)?
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                Error::Remote(format!(
+                    "reading {} failed: {}; check the network",
+                    redact_url(url),
+                    io_reason(&e)
+                ))
+            })?;
+        if out.len() as u64 > cap {
+            return Err(Error::data(format!(
+                "{}: the body is larger than {} MiB, more than is read into memory; download it and name the file in data.path",
+                redact_url(url),
+                cap >> 20
+            )));
+        }
         return Ok(out);
     }
     if let Some(url) = store_url(p) {
@@ -74,25 +106,29 @@ pub(super) fn read_raw(p: &Path) -> Result<Vec<u8>> {
 
 /// The contents of file `path` from its raw `bytes`: decompressed into a
 /// new buffer when it is gzip, else the bytes themselves (no copy).
+/// `Ok(None)` when a gzip file decompresses to more than `cap` bytes (it
+/// is then left to the streaming reader; no more than `cap + 1` bytes are
+/// ever held).
 pub(super) fn decompressed<'a>(
     path: &Path,
     bytes: &'a [u8],
     origin: &str,
-) -> Result<Cow<'a, [u8]>> {
-    Ok(if is_gzip(path) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::data(format!(
-                    "{origin}: not a readable gzip file ({}); check the file or drop the .gz suffix",
-                    io_reason(&e)
-                ))
-            })?;
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(bytes)
-    })
+    cap: u64,
+) -> Result<Option<Cow<'a, [u8]>>> {
+    if !is_gzip(path) {
+        return Ok(Some(Cow::Borrowed(bytes)));
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            Error::data(format!(
+                "{origin}: not a readable gzip file ({}); check the file or drop the .gz suffix",
+                io_reason(&e)
+            ))
+        })?;
+    Ok((out.len() as u64 <= cap).then_some(Cow::Owned(out)))
 }
 
 /// Whether a path names a gzip file (by its `.gz` suffix).
@@ -156,5 +192,60 @@ impl Input {
         };
         let _ = std::io::copy(&mut h, &mut std::io::sink());
         h.hasher
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut e, bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_cut_off_at_the_cap_and_left_to_the_streaming_reader() {
+        // 64 MiB of zeros compress about 1000:1.
+        let bomb = gzip(&vec![b'0'; 64 << 20]);
+        assert!(bomb.len() < 128 << 10, "{}", bomb.len());
+        let p = Path::new("bomb.csv.gz");
+        assert!(
+            decompressed(p, &bomb, "bomb.csv.gz", 1 << 20)
+                .unwrap()
+                .is_none()
+        );
+        let ok = decompressed(p, &bomb, "bomb.csv.gz", 64 << 20)
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok.len(), 64 << 20);
+    }
+
+    #[test]
+    fn urls_in_errors_lose_their_credentials_and_query() {
+        assert_eq!(
+            redact_url("https://u:p4ss@data.example/x.csv?X-Amz-Signature=abc#f"),
+            "https://data.example/x.csv?…"
+        );
+        assert_eq!(redact_url("http://h/x.csv"), "http://h/x.csv");
+        let e = open_url("http://user:s3cret@127.0.0.1:9/x.csv?sig=s3cret")
+            .err()
+            .unwrap();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert!(
+            e.to_string().contains("GET http://127.0.0.1:9/x.csv?…"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_gzip_member_is_read() {
+        let mut two = gzip(b"a,b\n1,2\n");
+        two.extend(gzip(b"3,4\n"));
+        let out = decompressed(Path::new("t.csv.gz"), &two, "t", 1 << 20)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&out[..], b"a,b\n1,2\n3,4\n");
     }
 }

@@ -19,21 +19,11 @@ use crate::report::Progress;
 /// Below this size one thread parses.
 const PARALLEL_MIN: usize = 4 << 20;
 
-/// Where to cut `data` in two at a record boundary: a newline near the
-/// middle with an even number of quotes before it (so not inside a quoted
-/// field). `None` when no such newline is found near the middle.
+/// Where to cut `data` in two at a record boundary: the first record end
+/// (with the `csv` crate's grammar, see [`super::cut`]) past the middle.
+/// `None` when there is none within 1 MiB of the middle.
 fn split_point(data: &[u8]) -> Option<usize> {
-    let mid = data.len() / 2;
-    let mut quotes = data[..mid].iter().filter(|&&b| b == b'"').count();
-    let limit = (mid + (1 << 20)).min(data.len());
-    for (i, &b) in data[mid..limit].iter().enumerate() {
-        match b {
-            b'"' => quotes += 1,
-            b'\n' if quotes % 2 == 0 => return Some(mid + i + 1),
-            _ => {}
-        }
-    }
-    None
+    super::cut::record_end_after(data, data.len() / 2, 1 << 20)
 }
 
 /// Parse the records after the header, in two halves on two threads when
@@ -228,5 +218,19 @@ mod tests {
         // Both halves parse to whole rows.
         let first = String::from_utf8_lossy(&data[..cut]);
         assert!(first.ends_with(",1\n"), "{first}");
+    }
+
+    #[test]
+    fn split_point_takes_a_stray_quote_for_data() {
+        // A quote inside an unquoted field (inches) is data for the csv
+        // crate: the cut is still the first record end past the middle.
+        let mut data = b"a,b\n1,12\"\n".to_vec();
+        for i in 0..100 {
+            data.extend_from_slice(format!("{i},x\n").as_bytes());
+        }
+        let cut = split_point(&data).unwrap();
+        let mid = data.len() / 2;
+        assert!(cut > mid && cut < mid + 8, "cut {cut}, middle {mid}");
+        assert_eq!(data[cut - 1], b'\n');
     }
 }

@@ -235,7 +235,7 @@ fn unrecorded(
 ) -> Error {
     let name = &ctx.model.name;
     // The next free name (a lightweight tag may hold the expected one).
-    let mut n = ctx.model.max_counter + 1;
+    let mut n = ctx.model.max_counter.saturating_add(1);
     let tag = loop {
         let t = match canary {
             Some(_) => repo::canary_tag(name, ctx.env_name, n),
@@ -246,7 +246,7 @@ fn unrecorded(
             }
             .to_string(),
         };
-        if ctx.repo.find_reference(&format!("refs/tags/{t}")).is_err() {
+        if ctx.repo.find_reference(&format!("refs/tags/{t}")).is_err() || n == u64::MAX {
             break t;
         }
         n += 1;

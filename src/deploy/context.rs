@@ -36,6 +36,8 @@ impl<'a> Context<'a> {
                 "there is no model {name} in the registry; register a version with `mlops package` first"
             ))
         })?;
+        // A tag numbered u64::MAX: refuse before the environment changes.
+        model.next_counter()?;
         if model.deprecated {
             return Err(Error::Registry(format!(
                 "{name} is deprecated in the registry; nothing of it ships until a new version is registered with `mlops package`"

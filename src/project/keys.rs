@@ -130,6 +130,23 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
     ("serve.monitor", &["window", "min_samples"]),
     ("serve.tls", &["cert", "key", "client_ca"]),
     (
+        "serve.prediction_log",
+        &[
+            "path",
+            "features",
+            "sink",
+            "url",
+            "index",
+            "dead_letter",
+            "api_key_env",
+            "username_env",
+            "password_env",
+            "buffer_lines",
+            "log_max_bytes",
+            "log_keep",
+        ],
+    ),
+    (
         "serve.auth",
         &[
             "mode",
@@ -318,6 +335,10 @@ mod tests {
             (
                 "serve.monitor",
                 serde_fields::<crate::project::types::MonitorSection>(),
+            ),
+            (
+                "serve.prediction_log",
+                serde_fields::<crate::project::types::PredictionLogSection>(),
             ),
         ];
         for (name, fields) in cases {

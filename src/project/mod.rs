@@ -36,6 +36,7 @@ pub use types::{
     SplitSection, TlsSection,
 };
 pub use validate::CLASSIFIER_METRICS;
+pub use types::{LogSink, PredictionLogSection, PredictionLogSetting};
 pub use validate::{
     BaselineSection, Bound, DataChecksSection, DriftSection, Rules, Thresholds, VALIDATE_METRICS,
     ValidateSection,

@@ -49,8 +49,9 @@ pub struct ServeSection {
     /// The environment variable holding the admin API's bearer token; no
     /// token, no admin API.
     pub admin_token_env: Option<String>,
-    /// JSON Lines prediction log.
-    pub prediction_log: Option<PathBuf>,
+    /// The prediction log: a JSON Lines file path, or a
+    /// `[serve.prediction_log]` table (sink, features, Elasticsearch).
+    pub prediction_log: Option<PredictionLogSetting>,
     /// Where the server keeps what it was given (uploaded bundles, slots,
     /// split, A/B observations) across restarts.
     pub state_dir: Option<PathBuf>,
@@ -98,6 +99,115 @@ pub struct MonitorSection {
     /// Rows a feature needs in the window before its drift gauges appear
     /// (default 500).
     pub min_samples: Option<u64>,
+}
+
+/// `[serve] prediction_log`: a path (today's form) or a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum PredictionLogSetting {
+    /// `prediction_log = "logs/predictions.jsonl"`.
+    Path(PathBuf),
+    /// `[serve.prediction_log]`.
+    Table(PredictionLogSection),
+}
+
+impl<'de> Deserialize<'de> for PredictionLogSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PredictionLogSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a path or a [serve.prediction_log] table")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(PredictionLogSetting::Path(PathBuf::from(v)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                // The table's own errors (unknown key, wrong type) stay as they are.
+                PredictionLogSection::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(PredictionLogSetting::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl PredictionLogSetting {
+    /// The table form (a bare path is a file sink at that path).
+    #[must_use]
+    pub fn section(&self) -> PredictionLogSection {
+        match self {
+            PredictionLogSetting::Path(p) => PredictionLogSection {
+                path: Some(p.clone()),
+                ..PredictionLogSection::default()
+            },
+            PredictionLogSetting::Table(t) => t.clone(),
+        }
+    }
+}
+
+impl From<&str> for PredictionLogSetting {
+    fn from(p: &str) -> Self {
+        PredictionLogSetting::Path(PathBuf::from(p))
+    }
+}
+
+/// `[serve.prediction_log]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictionLogSection {
+    /// The JSON Lines file (sink `file`).
+    pub path: Option<PathBuf>,
+    /// Record each request's inputs too.
+    pub features: Option<bool>,
+    /// Where lines go (default `file`).
+    pub sink: Option<LogSink>,
+    /// Elasticsearch: the cluster's URL.
+    pub url: Option<String>,
+    /// Elasticsearch: the index or data stream.
+    pub index: Option<String>,
+    /// Elasticsearch: the JSON Lines file of lines not delivered.
+    pub dead_letter: Option<PathBuf>,
+    /// Elasticsearch: the env var holding an API key.
+    pub api_key_env: Option<String>,
+    /// Elasticsearch: the env var holding the basic-auth user name.
+    pub username_env: Option<String>,
+    /// Elasticsearch: the env var holding the basic-auth password.
+    pub password_env: Option<String>,
+    /// Elasticsearch: lines that may wait for delivery (default 100,000).
+    pub buffer_lines: Option<usize>,
+    /// Rotate the file (and the dead letter) past this size (default 100 MiB).
+    pub log_max_bytes: Option<u64>,
+    /// Rotated files kept (default 5).
+    pub log_keep: Option<u32>,
+}
+
+/// `[serve.prediction_log].sink`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSink {
+    /// A JSON Lines file, rotated by size.
+    #[default]
+    File,
+    /// Standard output, one JSON line per prediction request.
+    Stdout,
+    /// Elasticsearch's `_bulk` API.
+    Elasticsearch,
+}
+
+impl LogSink {
+    /// The word of the project file (and of the metric's `sink` label).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogSink::File => "file",
+            LogSink::Stdout => "stdout",
+            LogSink::Elasticsearch => "elasticsearch",
+        }
+    }
 }
 
 /// `[serve.auth]`.

@@ -24,6 +24,8 @@ pub use state::{Canary, Event, EventKind, Model, TagRecord};
 pub struct Registry {
     /// The registry tags, in event order.
     pub records: Vec<TagRecord>,
+    /// Tag references skipped because they cannot be read, one sentence each.
+    pub warnings: Vec<String>,
 }
 
 impl Registry {
@@ -36,9 +38,9 @@ impl Registry {
 
     /// Read the registry of an open repository.
     pub fn from_repo(repo: &git2::Repository, model: Option<&str>) -> Result<Registry> {
-        let mut records = repo::read_tags(repo, model)?;
+        let (mut records, warnings) = repo::read_tags_checked(repo, model)?;
         state::sort(&mut records);
-        Ok(Registry { records })
+        Ok(Registry { records, warnings })
     }
 
     /// Every model's state, by name.

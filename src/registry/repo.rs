@@ -11,7 +11,6 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time};
 use super::state::{self, TagRecord};
 use super::tag::{Action, Semver, TagName, message_first_line};
 use crate::error::{Error, Result, display_path};
-use crate::timestamp::rfc3339;
 
 /// Open the repository that contains `path`.
 pub fn open(path: &Path) -> Result<Repository> {
@@ -30,66 +29,118 @@ pub fn git_err(what: &str, e: &git2::Error) -> Error {
 }
 
 /// Every registry tag of the repository (of `model` only, when given), unsorted.
+/// References that cannot be read are skipped (see [`read_tags_checked`]
+/// for the warnings naming them).
 pub fn read_tags(repo: &Repository, model: Option<&str>) -> Result<Vec<TagRecord>> {
+    read_tags_checked(repo, model).map(|(records, _)| records)
+}
+
+/// [`read_tags`], with one warning per reference the listing could not
+/// read (libgit2 itself passes over an empty or garbled loose ref). A reference
+/// whose name is a registry tag but whose tag object is missing is an
+/// error: skipping it could revive a deregistered version.
+pub fn read_tags_checked(
+    repo: &Repository,
+    model: Option<&str>,
+) -> Result<(Vec<TagRecord>, Vec<String>)> {
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     let refs = repo
         .references_glob("refs/tags/*")
         .map_err(|e| git_err("list the tags", &e))?;
     for r in refs {
-        let r = r.map_err(|e| git_err("list the tags", &e))?;
-        let Ok(full) = r.name() else { continue };
-        let name = &full["refs/tags/".len()..];
-        let canary = name.starts_with(state::CANARY_PREFIX);
-        let parsed = if canary {
-            None
-        } else {
-            match TagName::parse(name) {
-                Some(p) if model.is_none_or(|m| p.artifact == m) => Some(p),
-                _ => continue,
+        match r {
+            Ok(r) => {
+                if let Some(rec) = record_of(repo, &r, model)? {
+                    out.push(rec);
+                }
             }
-        };
-        let Some(oid) = r.target() else { continue };
-        // Lightweight tags are not registry events.
-        let Ok(tag) = repo.find_tag(oid) else {
-            continue;
-        };
-        let message = String::from_utf8_lossy(tag.message_bytes().unwrap_or_default()).into_owned();
-        let Some(parsed) = parsed.or_else(|| canary_name(name, &message)) else {
-            continue;
-        };
-        if model.is_some_and(|m| parsed.artifact != m) {
-            continue;
+            Err(e) => warnings.push(format!(
+                "skipped a tag reference that cannot be read ({}); check `git show-ref --tags` and delete or repair it",
+                e.message()
+            )),
         }
-        let commit = if tag.target_type() == Some(ObjectType::Commit) {
-            tag.target_id()
-        } else {
-            match tag.as_object().peel(ObjectType::Commit) {
-                Ok(c) => c.id(),
-                Err(_) => continue,
-            }
-        };
-        let (time, author) = match tag.tagger() {
-            Some(s) => (
-                s.when().seconds(),
-                format!(
-                    "{} <{}>",
-                    String::from_utf8_lossy(s.name_bytes()),
-                    String::from_utf8_lossy(s.email_bytes())
-                ),
-            ),
-            None => (0, String::new()),
-        };
-        out.push(TagRecord {
-            name: name.to_string(),
-            parsed,
-            commit: commit.to_string(),
-            time,
-            author,
-            deploy: state::DeployMeta::from_message(&message),
-            message,
-        });
     }
-    Ok(out)
+    Ok((out, warnings))
+}
+
+/// The record of one tag reference: `None` when it is not a registry event
+/// (another name, another model, a lightweight tag).
+fn record_of(
+    repo: &Repository,
+    r: &git2::Reference<'_>,
+    model: Option<&str>,
+) -> Result<Option<TagRecord>> {
+    let Ok(full) = r.name() else { return Ok(None) };
+    let name = &full["refs/tags/".len()..];
+    let canary = name.starts_with(state::CANARY_PREFIX);
+    let parsed = if canary {
+        None
+    } else {
+        match TagName::parse(name) {
+            Some(p) if model.is_none_or(|m| p.artifact == m) => Some(p),
+            _ => return Ok(None),
+        }
+    };
+    let Some(oid) = r.target() else {
+        return Ok(None);
+    };
+    let object = match repo.find_object(oid, None) {
+        Ok(o) => o,
+        Err(e) => {
+            return Err(Error::Registry(format!(
+                "registry tag {name} points at object {oid}, which the repository does not have ({}); fetch the tags again (`git fetch --tags --force`) or delete the tag if it is junk",
+                e.message()
+            )));
+        }
+    };
+    // Lightweight tags are not registry events.
+    let Some(tag) = object.as_tag() else {
+        return Ok(None);
+    };
+    let message = String::from_utf8_lossy(tag.message_bytes().unwrap_or_default()).into_owned();
+    let Some(parsed) = parsed.or_else(|| canary_name(name, &message)) else {
+        return Ok(None);
+    };
+    if model.is_some_and(|m| parsed.artifact != m) {
+        return Ok(None);
+    }
+    let peeled = if tag.target_type() == Some(ObjectType::Commit) {
+        Ok(tag.target_id())
+    } else {
+        tag.as_object().peel(ObjectType::Commit).map(|c| c.id())
+    };
+    let commit = match peeled {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(Error::Registry(format!(
+                "registry tag {name} does not lead to a commit ({}); fetch the tags again (`git fetch --tags --force`) or delete the tag if it is junk",
+                e.message()
+            )));
+        }
+    };
+    let (time, author) = match tag.tagger() {
+        Some(s) => (
+            // A tag dated in the future counts as written now, so one bad
+            // clock cannot block every later write of the model.
+            s.when().seconds().min(now()),
+            format!(
+                "{} <{}>",
+                String::from_utf8_lossy(s.name_bytes()),
+                String::from_utf8_lossy(s.email_bytes())
+            ),
+        ),
+        None => (0, String::new()),
+    };
+    Ok(Some(TagRecord {
+        name: name.to_string(),
+        parsed,
+        commit: commit.to_string(),
+        time,
+        author,
+        deploy: state::DeployMeta::from_message(&message),
+        message,
+    }))
 }
 
 /// A canary tag `mlops/canary/ARTIFACT/STAGE/N` read as the assignment it
@@ -141,13 +192,35 @@ pub fn create_tag(
         .find_object(commit, Some(ObjectType::Commit))
         .map_err(|e| git_err(&format!("find commit {commit}"), &e))?;
     match repo.tag(name, &obj, tagger, message, false) {
-        Ok(_) => Ok(()),
+        Ok(oid) => {
+            sync_tag(repo, name, oid);
+            Ok(())
+        }
         Err(e) if matches!(e.code(), ErrorCode::Exists | ErrorCode::Locked) => {
             Err(Error::Registry(format!(
                 "tag {name} already exists (another run created it first); nothing was changed, run `mlops models` to see the registry"
             )))
         }
         Err(e) => Err(git_err(&format!("create tag {name}"), &e)),
+    }
+}
+
+/// Make a new tag durable: libgit2 does not fsync by default (and turning
+/// it on takes `unsafe`), so sync the tag object, the loose ref and their
+/// folders here. Best effort: a packed or missing file is left alone.
+fn sync_tag(repo: &Repository, name: &str, oid: Oid) {
+    let hex = oid.to_string();
+    let git = repo.path();
+    let files = [
+        git.join("objects").join(&hex[..2]).join(&hex[2..]),
+        git.join("refs/tags").join(name),
+    ];
+    for f in files {
+        if std::fs::File::open(&f).and_then(|h| h.sync_all()).is_ok()
+            && let Some(d) = f.parent()
+        {
+            crate::fsutil::sync_dir(d);
+        }
     }
 }
 
@@ -186,25 +259,56 @@ pub fn push_tag(repo: &Repository, remote: &str, tag: &str, token: Option<&str>)
     })
 }
 
-/// The credentials: the SSH agent, then `token` as an HTTPS password.
-fn callbacks(token: Option<&str>) -> git2::RemoteCallbacks<'static> {
+/// Whether `MLOPS_GIT_TOKEN` may be offered to `url`: only over `https`,
+/// and only to a host in `allowed` (the hosts of the remotes configured in
+/// `.git/config`, which a change to `mlops.toml` cannot add to).
+#[must_use]
+pub fn may_offer_token(url: &str, allowed: &[String]) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    u.scheme() == "https"
+        && u.host_str()
+            .is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h)))
+}
+
+/// The hosts of the `https` remotes configured in the repository.
+fn token_hosts(repo: &Repository) -> Vec<String> {
+    let Ok(names) = repo.remotes() else {
+        return Vec::new();
+    };
+    names
+        .iter()
+        .flatten()
+        .flatten()
+        .filter_map(|n| repo.find_remote(n).ok())
+        .filter_map(|r| {
+            let u = url::Url::parse(r.url().ok()?).ok()?;
+            (u.scheme() == "https").then(|| u.host_str().map(str::to_string))?
+        })
+        .collect()
+}
+
+/// The credentials: the SSH agent, then `token` as an HTTPS password when
+/// [`may_offer_token`] allows it for the URL asked about.
+fn callbacks(token: Option<&str>, hosts: Vec<String>) -> git2::RemoteCallbacks<'static> {
     let mut cb = git2::RemoteCallbacks::new();
     let mut tried_agent = false;
     let mut tried_token = false;
     let token = token.map(str::to_string);
-    cb.credentials(move |_url, user, allowed| {
+    cb.credentials(move |url, user, allowed| {
         if allowed.contains(git2::CredentialType::SSH_KEY) && !tried_agent {
             tried_agent = true;
             return git2::Cred::ssh_key_from_agent(user.unwrap_or("git"));
         }
         if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) && !tried_token {
             tried_token = true;
-            if let Some(t) = &token {
+            if let Some(t) = token.as_ref().filter(|_| may_offer_token(url, &hosts)) {
                 return git2::Cred::userpass_plaintext(user.unwrap_or("x-access-token"), t);
             }
         }
         Err(git2::Error::from_str(
-            "authentication failed; load a key into the SSH agent or set MLOPS_GIT_TOKEN for HTTPS",
+            "authentication failed; load a key into the SSH agent, or set MLOPS_GIT_TOKEN for an https remote whose host is that of a remote configured in .git/config (the token is never sent over http or to other hosts)",
         ))
     });
     cb
@@ -227,7 +331,7 @@ fn push_tags(
     token: Option<&str>,
 ) -> std::result::Result<(), String> {
     let mut r = find_remote(repo, remote)?;
-    let mut cb = callbacks(token);
+    let mut cb = callbacks(token, token_hosts(repo));
     let rejected = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
     let rej = rejected.clone();
     cb.push_update_reference(move |_refname, status| {
@@ -257,8 +361,12 @@ fn remote_tags(
     token: Option<&str>,
 ) -> std::result::Result<std::collections::HashSet<String>, String> {
     let mut r = find_remote(repo, remote)?;
-    r.connect_auth(git2::Direction::Fetch, Some(callbacks(token)), None)
-        .map_err(|e| e.message().to_string())?;
+    r.connect_auth(
+        git2::Direction::Fetch,
+        Some(callbacks(token, token_hosts(repo))),
+        None,
+    )
+    .map_err(|e| e.message().to_string())?;
     let heads = r.list().map_err(|e| e.message().to_string())?;
     Ok(heads
         .iter()
@@ -329,12 +437,8 @@ pub fn now() -> i64 {
 /// tags of one model are at least one second apart and never in the future.
 pub fn next_tag_time(last: i64) -> Result<i64> {
     let mut t = now();
-    if last > t + 5 {
-        return Err(Error::Registry(format!(
-            "the newest registry tag of this model is dated {} in the future; fix the clock before registering",
-            rfc3339(last)
-        )));
-    }
+    // A tag dated in the future counts as written now (see `read_tags`).
+    let last = last.min(t);
     while t <= last {
         std::thread::sleep(std::time::Duration::from_millis(50));
         t = now();
@@ -448,7 +552,7 @@ pub fn write_event_with(
             ));
         }
     };
-    let (tag, msg) = tag_and_message(model, action, ver.as_ref(), m.max_counter + 1, note);
+    let (tag, msg) = tag_and_message(model, action, ver.as_ref(), m.next_counter()?, note);
     let t = next_tag_time(m.last_time)?;
     let sig = tagger(repo, t)?;
     let oid = Oid::from_str(&commit).map_err(|e| git_err("read the commit", &e))?;
@@ -514,11 +618,34 @@ mod tests {
         let t = next_tag_time(last).unwrap();
         assert!(t > last && t <= now());
         assert!(next_tag_time(i64::MIN).unwrap() <= now());
-        let e = next_tag_time(now() + 100).unwrap_err();
-        assert_eq!(e.exit_code(), 4);
-        assert!(
-            e.to_string().contains("in the future; fix the clock"),
-            "{e}"
-        );
+        // A tag dated in the future counts as now: no error, no long wait.
+        let t = next_tag_time(now() + 100).unwrap();
+        assert!(t <= now());
+    }
+
+    #[test]
+    fn the_git_token_goes_only_over_https_to_an_allowed_host() {
+        let allowed = vec!["github.com".to_string(), "git.example.org".to_string()];
+        assert!(may_offer_token("https://github.com/o/r.git", &allowed));
+        assert!(may_offer_token("https://GitHub.com/o/r.git", &allowed));
+        assert!(may_offer_token("https://git.example.org:8443/r", &allowed));
+        assert!(!may_offer_token("http://github.com/o/r.git", &allowed));
+        assert!(!may_offer_token("http://x/r.git", &allowed));
+        assert!(!may_offer_token("https://other-host/r.git", &allowed));
+        assert!(!may_offer_token("https://github.com.evil.test/r", &allowed));
+        assert!(!may_offer_token("ssh://git@github.com/o/r", &allowed));
+        assert!(!may_offer_token("git@github.com:o/r.git", &allowed));
+        assert!(!may_offer_token("not a url", &allowed));
+        assert!(!may_offer_token("https://github.com/o/r.git", &[]));
+    }
+
+    #[test]
+    fn the_allowed_hosts_are_those_of_the_configured_https_remotes() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        repo.remote("origin", "https://github.com/o/r.git").unwrap();
+        repo.remote("plain", "http://insecure.test/r.git").unwrap();
+        repo.remote("ssh", "git@gitlab.com:o/r.git").unwrap();
+        assert_eq!(token_hosts(&repo), vec!["github.com".to_string()]);
     }
 }

@@ -180,6 +180,20 @@ impl Model {
         self.versions.iter().find(|v| v.version == name)
     }
 
+    /// The counter of the model's next tag: one more than the largest.
+    ///
+    /// # Errors
+    /// A registry error when a tag already carries counter `u64::MAX`.
+    pub fn next_counter(&self) -> crate::error::Result<u64> {
+        self.max_counter.checked_add(1).ok_or_else(|| {
+            crate::error::Error::Registry(format!(
+                "a registry tag of {} carries the counter {}, so no later tag can be numbered; delete that tag (`git tag -d` and `git push --delete`) and run again",
+                self.name,
+                self.max_counter
+            ))
+        })
+    }
+
     /// The highest version ever registered (active or not).
     #[must_use]
     pub fn highest(&self) -> Option<&Semver> {

@@ -93,21 +93,22 @@ impl Semver {
         s.strip_prefix('v').and_then(Semver::parse)
     }
 
-    /// The next version; pre-release and build parts are dropped.
+    /// The next version; pre-release and build parts are dropped. `None`
+    /// when the bumped part is already `u64::MAX`.
     #[must_use]
-    pub fn bump(&self, b: Bump) -> Semver {
+    pub fn bump(&self, b: Bump) -> Option<Semver> {
         let (major, minor, patch) = match b {
-            Bump::Patch => (self.major, self.minor, self.patch + 1),
-            Bump::Minor => (self.major, self.minor + 1, 0),
-            Bump::Major => (self.major + 1, 0, 0),
+            Bump::Patch => (self.major, self.minor, self.patch.checked_add(1)?),
+            Bump::Minor => (self.major, self.minor.checked_add(1)?, 0),
+            Bump::Major => (self.major.checked_add(1)?, 0, 0),
         };
-        Semver {
+        Some(Semver {
             major,
             minor,
             patch,
             pre: String::new(),
             build: String::new(),
-        }
+        })
     }
 
     /// Semver precedence (build metadata ignored).
@@ -454,9 +455,15 @@ mod tests {
             assert_eq!(v(w[0]).precedence(&v(w[1])), Ordering::Less, "{w:?}");
         }
         assert_eq!(v("v1.0.0+a").precedence(&v("v1.0.0+b")), Ordering::Equal);
-        assert_eq!(v("v1.2.3-rc.1").bump(Bump::Patch).to_string(), "v1.2.4");
-        assert_eq!(v("v1.2.3").bump(Bump::Minor).to_string(), "v1.3.0");
-        assert_eq!(v("v1.2.3").bump(Bump::Major).to_string(), "v2.0.0");
+        let b = |s: &str, k| v(s).bump(k).unwrap().to_string();
+        assert_eq!(b("v1.2.3-rc.1", Bump::Patch), "v1.2.4");
+        assert_eq!(b("v1.2.3", Bump::Minor), "v1.3.0");
+        assert_eq!(b("v1.2.3", Bump::Major), "v2.0.0");
+        let max = u64::MAX;
+        assert!(v(&format!("v1.2.{max}")).bump(Bump::Patch).is_none());
+        assert!(v(&format!("v1.{max}.3")).bump(Bump::Minor).is_none());
+        assert!(v(&format!("v{max}.2.3")).bump(Bump::Major).is_none());
+        assert_eq!(b(&format!("v1.2.{max}"), Bump::Minor), "v1.3.0");
     }
 
     #[test]
@@ -482,5 +489,95 @@ mod tests {
             message_first_line("hp", &Action::Deprecate, None),
             "Deprecating artifact 'hp'"
         );
+    }
+
+    mod fuzz {
+        //! Property tests (`cargo test fuzz`; `PROPTEST_CASES=1000000` for a long run).
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// `n` cases unless `PROPTEST_CASES` says otherwise.
+        fn cases(n: u32) -> ProptestConfig {
+            let mut c = ProptestConfig::default();
+            if std::env::var_os("PROPTEST_CASES").is_none() {
+                c.cases = n;
+            }
+            c
+        }
+
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof!["[a-zA-Z0-9]", "[a-zA-Z0-9][a-zA-Z0-9/_-]{0,12}[a-zA-Z0-9]",]
+        }
+
+        fn artifact() -> impl Strategy<Value = String> {
+            (proptest::option::of("[a-zA-Z0-9._/-]{1,8}"), name()).prop_map(|(d, n)| match d {
+                Some(d) => format!("{d}={n}"),
+                None => n,
+            })
+        }
+
+        fn ident(pre: bool) -> impl Strategy<Value = String> {
+            let numeric = if pre {
+                "0|[1-9][0-9]{0,5}"
+            } else {
+                "[0-9]{1,6}"
+            };
+            prop_oneof![numeric, "[0-9a-zA-Z-]{0,4}[a-zA-Z-][0-9a-zA-Z-]{0,4}"]
+        }
+
+        fn dotted(pre: bool) -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                proptest::collection::vec(ident(pre), 1..4).prop_map(|v| v.join(".")),
+            ]
+        }
+
+        fn semver() -> impl Strategy<Value = Semver> {
+            (
+                any::<u64>(),
+                any::<u64>(),
+                any::<u64>(),
+                dotted(true),
+                dotted(false),
+            )
+                .prop_map(|(major, minor, patch, pre, build)| Semver {
+                    major,
+                    minor,
+                    patch,
+                    pre,
+                    build,
+                })
+        }
+
+        fn action() -> impl Strategy<Value = Action> {
+            prop_oneof![
+                semver().prop_map(Action::Register),
+                semver().prop_map(Action::Deregister),
+                name().prop_map(Action::Assign),
+                name().prop_map(Action::Unassign),
+                Just(Action::Deprecate),
+                Just(Action::Create),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(cases(4000))]
+            #[test]
+            fn fuzz_tag_parse_of_format_is_the_identity(
+                artifact in artifact(),
+                action in action(),
+                counter in proptest::option::of(any::<u64>()),
+            ) {
+                let t = TagName { artifact, action, counter };
+                prop_assert_eq!(TagName::parse(&t.to_string()), Some(t));
+            }
+
+            #[test]
+            fn fuzz_tag_parse_never_panics_and_is_stable(s in "[a-z0-9@#!=./_+-]{0,40}|\\PC{0,40}") {
+                if let Some(t) = TagName::parse(&s) {
+                    prop_assert_eq!(TagName::parse(&t.to_string()), Some(t));
+                }
+            }
+        }
     }
 }

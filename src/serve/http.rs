@@ -19,7 +19,7 @@ use super::app::{error, json_response, read_body};
 use super::auth::{Caller, Denied, Role};
 use super::log::{Entry, NotRecorded, Subject};
 use super::metrics::Metrics;
-use super::model::{BadRequest, Model, clip};
+use super::model::{BadRequest, Model, Row, clip};
 use super::state::{Choice, RouteError, Variant};
 use super::{admin, mlflow, rest, v2};
 
@@ -234,7 +234,7 @@ async fn gate(State(app): State<Shared>, mut req: Request, next: Next) -> Respon
             .is_err()
         {
             app.metrics
-                .dropped_log_lines
+                .dropped_audit_lines
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -436,6 +436,8 @@ struct Call {
     key: Option<String>,
     force: Option<Variant>,
     subject: Option<String>,
+    /// The encoded rows, for a prediction log that records features.
+    rows: Vec<Row>,
 }
 
 impl Call {
@@ -459,6 +461,7 @@ impl Call {
                 .extensions
                 .get::<Caller>()
                 .and_then(|c| c.subject.clone()),
+            rows: Vec::new(),
         }
     }
 
@@ -523,6 +526,7 @@ impl Call {
                         predictions: preds.to_vec(),
                         single,
                         subject: self.subject,
+                        rows: log.features().then_some(self.rows),
                     });
                 }
             }
@@ -578,8 +582,9 @@ async fn predict(State(app): State<Shared>, req: Request) -> Response {
         Ok(x) => x,
         Err(e) => return fail(call, status_of(e.status()), &e.message(), None),
     };
-    match rest::predict(&model, &parsed) {
-        Ok(out) => {
+    match rest::predict_rows(&model, &parsed) {
+        Ok((out, rows)) => {
+            call.rows = rows;
             let doc = rest::response(&out, &model, variant);
             let (preds, single) = out.logged();
             let resp = json_response(StatusCode::OK, &doc);
@@ -604,7 +609,7 @@ fn mlflow_error(status: StatusCode, msg: &str) -> Response {
 
 async fn invocations(State(app): State<Shared>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let call = Call::new(&app, &parts);
+    let mut call = Call::new(&app, &parts);
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(&app, "invocations", served, None, mlflow_error(status, msg))
     };
@@ -624,7 +629,8 @@ async fn invocations(State(app): State<Shared>, req: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     match mlflow::answer(&model, ct, &bytes, app.max_rows) {
-        Ok((preds, doc)) => {
+        Ok((doc, preds, rows)) => {
+            call.rows = rows;
             let resp = json_response(StatusCode::OK, &doc);
             call.finish(
                 &app,
@@ -660,7 +666,7 @@ async fn v2_infer_version(
 
 async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let call = Call::new(app, &parts);
+    let mut call = Call::new(app, &parts);
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(app, "v2_infer", served, None, error(status, msg))
     };
@@ -700,7 +706,8 @@ async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -
         }
     };
     match v2::infer(&model, &parsed) {
-        Ok((out, preds)) => {
+        Ok((out, preds, rows)) => {
+            call.rows = rows;
             let (bytes, json_len) = v2::encode(&out);
             let mut resp = Response::new(Body::from(bytes));
             let h = resp.headers_mut();

@@ -115,8 +115,13 @@ pub struct Metrics {
     predictions: Mutex<HashMap<(u64, &'static str), PredictionSeries>>,
     /// Requests being handled now.
     pub in_flight: AtomicI64,
-    /// Prediction log lines lost (channel full or disk failing).
+    /// Prediction log lines not delivered (queue full, disk failing,
+    /// dead-lettered).
     pub dropped_log_lines: Arc<AtomicU64>,
+    /// The prediction log's sink (the metric's `sink` label), once started.
+    pub log_sink: std::sync::OnceLock<&'static str>,
+    /// Audit log lines lost (`sink="audit_log"`).
+    pub dropped_audit_lines: AtomicU64,
 }
 
 impl Metrics {
@@ -270,9 +275,22 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP mlops_prediction_log_dropped_lines_total Prediction log lines lost (queue full or write failed).\n# TYPE mlops_prediction_log_dropped_lines_total counter\nmlops_prediction_log_dropped_lines_total {}",
-            self.dropped_log_lines.load(Ordering::Relaxed)
+            "# HELP mlops_prediction_log_dropped_lines_total Log lines not delivered by their sink (queue full, write failed, dead-lettered).\n# TYPE mlops_prediction_log_dropped_lines_total counter"
         );
+        if let Some(sink) = self.log_sink.get() {
+            let _ = writeln!(
+                out,
+                "mlops_prediction_log_dropped_lines_total{{sink=\"{sink}\"}} {}",
+                self.dropped_log_lines.load(Ordering::Relaxed)
+            );
+        }
+        let audit = self.dropped_audit_lines.load(Ordering::Relaxed);
+        if audit > 0 {
+            let _ = writeln!(
+                out,
+                "mlops_prediction_log_dropped_lines_total{{sink=\"audit_log\"}} {audit}"
+            );
+        }
     }
 }
 
@@ -355,6 +373,8 @@ mod tests {
     #[test]
     fn renders_counters_histograms_and_slots() {
         let m = Metrics::default();
+        m.log_sink.set("elasticsearch").unwrap();
+        m.dropped_log_lines.fetch_add(3, Ordering::Relaxed);
         let models = Models::new();
         let a = models
             .put(toy("error"), Variant::Champion, None, false)
@@ -385,7 +405,7 @@ mod tests {
             "mlops_predictions_sum{model=\"toy\",version=\"v1.0.0\",variant=\"champion\"} 101.5\n",
             "mlops_model_info{model=\"toy\",version=\"v1.0.0\",slot=\"champion\"} 1\n",
             "mlops_in_flight_requests 0\n",
-            "mlops_prediction_log_dropped_lines_total 0\n",
+            "mlops_prediction_log_dropped_lines_total{sink=\"elasticsearch\"} 3\n",
         ] {
             assert!(text.contains(want), "missing {want} in\n{text}");
         }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::model::{BadRequest, Cell, Model, Row, clip};
+use super::model::{BadRequest, Cell, Model, Row, Scored, clip};
 
 /// Why `/invocations` refuses a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +43,9 @@ pub fn invocations(
     Ok(model.predict(&rows_of(model, content_type, body, max_rows)?))
 }
 
-/// Predict an `/invocations` request: the numbers the prediction log
-/// records, and the answer `{"predictions": [...]}`, which holds a
-/// classifier's labels (as scikit-learn's pyfunc `predict` does).
+/// Predict an `/invocations` request: the answer `{"predictions": [...]}`,
+/// which holds a classifier's labels (as scikit-learn's pyfunc `predict`
+/// does), the numbers the prediction log records, and the encoded rows.
 ///
 /// # Errors
 /// As [`invocations`].
@@ -54,7 +54,7 @@ pub fn answer(
     content_type: Option<&str>,
     body: &[u8],
     max_rows: usize,
-) -> Result<(Vec<Option<f64>>, Json), Refusal> {
+) -> Result<Scored<Json>, Refusal> {
     let rows = rows_of(model, content_type, body, max_rows)?;
     let preds = model.predict(&rows);
     let doc = if model.classifier().is_some() {
@@ -66,7 +66,7 @@ pub fn answer(
     } else {
         serde_json::json!({ "predictions": preds })
     };
-    Ok((preds, doc))
+    Ok((doc, preds, rows))
 }
 
 /// The rows of a request.

@@ -49,9 +49,9 @@ pub const DEFAULT_MAX_ROWS: usize = 10_000;
 /// Default per-request timeout, seconds.
 pub const DEFAULT_TIMEOUT_S: f64 = 10.0;
 /// Default prediction log rotation size (100 MiB).
-pub const DEFAULT_LOG_MAX_BYTES: u64 = 100 * 1024 * 1024;
+pub const DEFAULT_LOG_MAX_BYTES: u64 = log::DEFAULT_MAX_BYTES;
 /// Default rotated logs kept.
-pub const DEFAULT_LOG_KEEP: u32 = 5;
+pub const DEFAULT_LOG_KEEP: u32 = log::DEFAULT_KEEP;
 
 /// Everything the server needs, settled before it starts.
 #[derive(Debug, Clone)]
@@ -60,15 +60,11 @@ pub struct Config {
     pub bind: SocketAddr,
     /// The admin token; `None`: no admin API.
     pub admin_token: Option<String>,
-    /// The prediction log file.
-    pub prediction_log: Option<PathBuf>,
+    /// The prediction log: sink, features, rotation.
+    pub prediction_log: Option<log::Settings>,
     /// Where uploaded bundles, slots, split and A/B observations are kept
     /// across restarts ([`persist`]).
     pub state_dir: Option<PathBuf>,
-    /// Rotate past this size.
-    pub log_max_bytes: u64,
-    /// Rotated files kept.
-    pub log_keep: u32,
     /// Largest request body.
     pub max_body_bytes: usize,
     /// Most rows per request.
@@ -136,10 +132,8 @@ impl Config {
         Ok(Config {
             bind,
             admin_token: token.filter(|t| !t.is_empty()),
-            prediction_log: sv.prediction_log.as_deref().map(&resolve),
+            prediction_log: log::Settings::of_section(sv, &resolve, &|v| std::env::var(v).ok())?,
             state_dir: sv.state_dir.as_deref().map(&resolve),
-            log_max_bytes: sv.log_max_bytes.unwrap_or(DEFAULT_LOG_MAX_BYTES),
-            log_keep: sv.log_keep.unwrap_or(DEFAULT_LOG_KEEP),
             max_body_bytes: usize::try_from(sv.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY))
                 .unwrap_or(usize::MAX),
             max_batch_rows: sv.max_batch_rows.unwrap_or(DEFAULT_MAX_ROWS),
@@ -320,13 +314,9 @@ async fn run(
         }
     }
     let metrics = Arc::new(metrics::Metrics::default());
-    let log = config.prediction_log.clone().map(|p| {
-        log::PredictionLog::start(
-            p,
-            config.log_max_bytes,
-            config.log_keep,
-            Arc::clone(&metrics.dropped_log_lines),
-        )
+    let log = config.prediction_log.clone().map(|s| {
+        let _ = metrics.log_sink.set(s.sink.kind().as_str());
+        log::PredictionLog::start(s, Arc::clone(&metrics.dropped_log_lines))
     });
     let tls = match &config.tls {
         Some((cert, key)) => Some(tls::server_config(cert, key, config.client_ca.as_deref())?),
@@ -611,9 +601,14 @@ mod tests {
         let c = Config::from_section(Some(&sv), |p| Path::new("/p").join(p), Some(String::new()))
             .unwrap();
         assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+        let log = c.prediction_log.unwrap();
+        assert!(
+            matches!(&log.sink, log::SinkSettings::File(p) if p == Path::new("/p/logs/p.jsonl")),
+            "{log:?}"
+        );
         assert_eq!(
-            c.prediction_log.as_deref(),
-            Some(Path::new("/p/logs/p.jsonl"))
+            (log.max_bytes, log.keep, log.features),
+            (DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_KEEP, false)
         );
         assert_eq!(c.timeout, Duration::from_secs(86_400), "capped");
         assert_eq!(c.tls.unwrap().1, Path::new("/p/k.pem"));

@@ -67,6 +67,10 @@ impl<'a> Cell<'a> {
 /// An encoded row, or `None` when a missing cell drops it (`drop-row`).
 pub type Row = Option<Vec<Value>>;
 
+/// A protocol's answer `A`, the numbers the prediction log records, and
+/// the encoded rows.
+pub type Scored<A> = (A, Vec<Option<f64>>, Vec<Row>);
+
 /// A loaded model.
 #[derive(Debug)]
 pub struct Model {

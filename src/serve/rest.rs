@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::model::{BadRequest, Classified, Model};
+use super::model::{BadRequest, Classified, Model, Row};
 use super::state::Variant;
 
 /// A parsed `/predict` body.
@@ -120,12 +120,22 @@ impl Body {
 /// A missing, extra, non-numeric or non-finite feature, named, with the
 /// instance's index for batches.
 pub fn predict(model: &Model, body: &Body) -> Result<Output, BadRequest> {
+    predict_rows(model, body).map(|(out, _)| out)
+}
+
+/// Like [`predict`], with the encoded rows (for the prediction log).
+///
+/// # Errors
+/// As [`predict`].
+pub fn predict_rows(model: &Model, body: &Body) -> Result<(Output, Vec<Row>), BadRequest> {
     if let Some(f) = &body.features {
         let row = model.encode_object(f, "")?;
-        if model.classifier().is_some() {
-            return Ok(Output::Class(model.classify(&row)));
-        }
-        return Ok(Output::One(model.predict_one(&row)));
+        let out = if model.classifier().is_some() {
+            Output::Class(model.classify(&row))
+        } else {
+            Output::One(model.predict_one(&row))
+        };
+        return Ok((out, vec![row]));
     }
     let rows = body.instances.as_deref().unwrap_or_default();
     let mut enc = Vec::with_capacity(rows.len());
@@ -141,12 +151,12 @@ pub fn predict(model: &Model, body: &Body) -> Result<Output, BadRequest> {
             }
         });
     }
-    if model.classifier().is_some() {
-        return Ok(Output::Classes(
-            enc.iter().map(|r| model.classify(r)).collect(),
-        ));
-    }
-    Ok(Output::Many(model.predict(&enc)))
+    let out = if model.classifier().is_some() {
+        Output::Classes(enc.iter().map(|r| model.classify(r)).collect())
+    } else {
+        Output::Many(model.predict(&enc))
+    };
+    Ok((out, enc))
 }
 
 /// The response document.

@@ -15,7 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::model::{BadRequest, Cell, Model, Row, clip};
+use super::model::{BadRequest, Cell, Model, Row, Scored, clip};
 
 /// The name of the output tensor.
 pub const OUTPUT: &str = "prediction";
@@ -439,18 +439,16 @@ pub struct InferResponse {
     pub binary: Option<Vec<u8>>,
 }
 
-/// Run an inference request.
+/// Run an inference request: the response, the numbers the prediction log
+/// records, and the encoded rows.
 ///
 /// # Errors
 /// Inputs that do not fit the model, or bad cells (named).
-pub fn infer(
-    model: &Model,
-    req: &InferRequest,
-) -> Result<(InferResponse, Vec<Option<f64>>), BadRequest> {
+pub fn infer(model: &Model, req: &InferRequest) -> Result<Scored<InferResponse>, BadRequest> {
     let rows = rows(model, req)?;
     let preds = model.predict(&rows);
     if model.classifier().is_some() {
-        return classifier_infer(model, req, &rows).map(|r| (r, preds));
+        return classifier_infer(model, req, &rows).map(|r| (r, preds, rows));
     }
     if let Some((o, _)) = req.outputs.iter().find(|(o, _)| o != OUTPUT) {
         return Err(BadRequest(format!(
@@ -479,7 +477,7 @@ pub fn infer(
     if let Some(id) = &req.id {
         doc["id"] = id.clone();
     }
-    Ok((InferResponse { json: doc, binary }, preds))
+    Ok((InferResponse { json: doc, binary }, preds, rows))
 }
 
 /// A classifier's outputs: `label` (BYTES `[N]`, empty for a dropped row)
@@ -635,7 +633,7 @@ mod tests {
         let m = numeric();
         let body = br#"{"id": "r1", "inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [[1, 2], [0, 0]]}]}"#;
         let req = parse(body, None, 10).unwrap();
-        let (resp, _) = infer(&m, &req).unwrap();
+        let (resp, _, _) = infer(&m, &req).unwrap();
         assert_eq!(resp.json["outputs"][0]["data"], json!([9.0, 1.0]));
         assert_eq!(resp.json["outputs"][0]["shape"], json!([2]));
         assert_eq!(resp.json["id"], "r1");
@@ -650,7 +648,7 @@ mod tests {
         body.extend_from_slice(&1.0f32.to_le_bytes());
         body.extend_from_slice(&2.0f32.to_le_bytes());
         let req = parse(&body, Some(head.len()), 10).unwrap();
-        let (resp, _) = infer(&m, &req).unwrap();
+        let (resp, _, _) = infer(&m, &req).unwrap();
         let (bytes, n) = encode(&resp);
         let n = n.unwrap();
         let doc: Json = serde_json::from_slice(&bytes[..n]).unwrap();
@@ -668,7 +666,7 @@ mod tests {
             body.extend_from_slice(s.as_bytes());
         }
         let req = parse(&body, Some(head.len()), 10).unwrap();
-        let (resp, _) = infer(&m, &req).unwrap();
+        let (resp, _, _) = infer(&m, &req).unwrap();
         assert_eq!(resp.json["outputs"][0]["data"], json!([19.0, 1.0]));
         assert_eq!(metadata(&m, &["v1.0.0"])["inputs"][2]["datatype"], "BYTES");
     }

@@ -26,18 +26,31 @@ pub(super) fn thresholds(dcfg: &DriftSection) -> DriftThresholds {
     }
 }
 
-/// Read the recent data at `path` and measure the drift of every candidate
+/// Read the recent data at `path` (a CSV, or a prediction log whose lines
+/// at or after `since` count) and measure the drift of every candidate
 /// feature against the training rows; then, for a classifier, of its
 /// predicted probabilities.
 pub(super) fn of_recent(
     path: &Path,
+    since: Option<f64>,
     cand: &Artifact,
     training: &Training,
     columns: &Columns,
     th: &DriftThresholds,
     progress: &dyn Progress,
 ) -> Result<(Vec<FeatureDrift>, Vec<FeatureDrift>)> {
-    let recent = data::load(path, &columns.tolerant(None, &cand.features), progress)?.table;
+    let selection = columns.tolerant(None, &cand.features);
+    let recent = if super::prediction_log::is_prediction_log(path) {
+        let log = super::prediction_log::convert(path, &cand.features, since)?;
+        data::load(&log.csv, &selection, progress)?.table
+    } else if since.is_some() {
+        return Err(crate::error::Error::usage(format!(
+            "--since keeps the recent lines of a prediction log, and {} is a CSV; remove --since or give the JSON Lines log",
+            crate::error::display_path(path)
+        )));
+    } else {
+        data::load(path, &selection, progress)?.table
+    };
     let predictions = super::prediction_drift::of(cand, training, &recent, th)?;
     Ok((drift_of(cand, training, &recent, th), predictions))
 }

@@ -26,6 +26,7 @@ mod evaluation;
 mod feature_drift;
 pub mod gates;
 mod prediction_drift;
+pub mod prediction_log;
 mod report;
 mod scorer;
 mod training;
@@ -58,6 +59,8 @@ pub struct ValidateOptions {
     pub baseline: Option<String>,
     /// `--drift-data`: recent data (overrides `validate.drift.data`).
     pub drift_data: Option<PathBuf>,
+    /// `--since`: seconds; only the prediction log's lines that recent.
+    pub since: Option<f64>,
 }
 
 /// Run every check of `[validate]` for the project's model.
@@ -74,6 +77,11 @@ pub fn validate(
     let (mut base_info, base) = compared_with(project, opts, &cfg, &cand, &mut notes)?;
     let columns = Columns::of(&cand, base.as_ref())?;
     let drift_path = drift_path(project, opts, &cfg)?;
+    if opts.since.is_some() && drift_path.is_none() {
+        return Err(Error::usage(
+            "--since filters the prediction log given to --drift-data (or validate.drift.data), and there is none; add --drift-data LOG",
+        ));
+    }
     let mut eval = Evaluation::load(
         project,
         opts.data.as_deref(),
@@ -101,7 +109,8 @@ pub fn validate(
     let thresholds = feature_drift::thresholds(&dcfg);
     let (drift_features, drift_predictions) = match (&drift_path, &eval.training) {
         (Some(dp), Some(t)) => {
-            feature_drift::of_recent(dp, &cand, t, &columns, &thresholds, progress)?
+            let since = opts.since.map(|s| now_secs() - s);
+            feature_drift::of_recent(dp, since, &cand, t, &columns, &thresholds, progress)?
         }
         _ => (Vec::new(), Vec::new()),
     };
@@ -129,6 +138,13 @@ pub fn validate(
         rows,
         notes,
     })
+}
+
+/// Now, Unix seconds.
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// The candidate: the project's trained artifact.

@@ -16,9 +16,13 @@ mod cli;
 mod common;
 mod deploy;
 mod docs;
+#[cfg(unix)] // the loopback Elasticsearch of the prediction_log tests
+mod es_mock;
 mod examples;
+mod fuzz;
 mod glm;
 mod golden;
+mod hostile;
 mod init;
 mod inputs;
 mod monitor;
@@ -26,6 +30,8 @@ mod nist;
 mod package;
 mod parquet;
 mod predict;
+#[cfg(unix)] // uses the serve test's server
+mod prediction_log;
 mod project;
 mod registry;
 mod registry_truth;

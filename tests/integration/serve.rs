@@ -385,7 +385,7 @@ fn every_read_endpoint_and_protocol() {
         "mlops_request_duration_seconds_bucket{".to_string(),
         "mlops_model_loaded_timestamp_seconds{".to_string(),
         "mlops_in_flight_requests 1".to_string(),
-        "mlops_prediction_log_dropped_lines_total 0".to_string(),
+        "# TYPE mlops_prediction_log_dropped_lines_total counter".to_string(),
     ] {
         assert!(metrics.contains(&want), "{want} not in\n{metrics}");
     }

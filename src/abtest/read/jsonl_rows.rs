@@ -2,7 +2,7 @@
 //! missing one suggests the nearest key), each value turned into the bytes
 //! of a cell and handed to the row parser.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use super::row::{Cells, EXPERIMENT_COLUMN, PLAN_COLUMN, RowParser};
 use crate::abtest::totals::ExperimentTotals;
@@ -27,19 +27,30 @@ pub(super) fn read_jsonl<R: BufRead>(
     let mut totals = ExperimentTotals::default();
     let mut buf = Vec::new();
     let mut line = 0u64;
+    let cap = crate::data::MAX_RECORD as u64;
     loop {
         buf.clear();
-        let n = input.read_until(b'\n', &mut buf).map_err(|e| {
-            Error::data(format!(
-                "{}: cannot read: {}",
-                parser.origin,
-                crate::error::io_reason(&e)
-            ))
-        })?;
+        let n = (&mut input)
+            .take(cap + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| {
+                Error::data(format!(
+                    "{}: cannot read: {}",
+                    parser.origin,
+                    crate::error::io_reason(&e)
+                ))
+            })?;
         if n == 0 {
             break;
         }
         line += 1;
+        if n as u64 > cap {
+            return Err(Error::data(format!(
+                "{}:{line}: a line longer than {} MiB; each line must be one JSON object",
+                parser.origin,
+                cap >> 20
+            )));
+        }
         if buf.trim_ascii().is_empty() {
             continue;
         }

@@ -61,6 +61,11 @@ fn options(a: &ValidateArgs, env: &Env) -> Result<ValidateOptions> {
         data: a.data.as_ref().map(|p| env.input_path(p)),
         baseline: a.baseline.clone(),
         drift_data: a.drift_data.as_ref().map(|p| env.input_path(p)),
+        since: a
+            .since
+            .as_deref()
+            .map(mlops::validate::prediction_log::parse_since)
+            .transpose()?,
     };
     for p in [&opts.data, &opts.drift_data].into_iter().flatten() {
         if !p.is_file() && mlops::data::store_url(p).is_none() {

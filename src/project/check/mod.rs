@@ -4,6 +4,7 @@
 
 mod abtest;
 mod environments;
+mod prediction_log;
 mod registry;
 mod rules;
 mod serve;
@@ -38,6 +39,7 @@ pub(super) fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
     }
     if let Some(sv) = &f.serve {
         serve::check_serve(sv, src)?;
+        prediction_log::check_prediction_log(sv, src)?;
     }
     if let Some(a) = &f.abtest {
         abtest::check_abtest(a, src)?;

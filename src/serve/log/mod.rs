@@ -1,0 +1,477 @@
+//! The prediction log: one JSON line per prediction request, shipped to a
+//! sink off the request path.
+//!
+//! Lines leave the request path through a bounded channel to a writer
+//! thread, which hands them to the sink: a rotating JSON Lines [`file`],
+//! [`stdout`], or [`elasticsearch`]'s `_bulk` API (with its own bounded
+//! buffer and a dead-letter file). Predictions never wait for the log: a
+//! line the channel cannot take, or the sink cannot deliver, is counted in
+//! `mlops_prediction_log_dropped_lines_total{sink}`.
+//!
+//! The feedback store (`POST /feedback`, the A/B export) is in [`feedback`].
+
+pub mod elasticsearch;
+pub mod feedback;
+pub mod file;
+pub mod stdout;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+pub use feedback::{
+    EXPORT_HEADER, FEEDBACK_OFF, Feedback, Journal, MAX_OBSERVATIONS, NotRecorded, Observation,
+    RECENT, Served, Subject, Which,
+};
+
+use super::model::{Model, Row};
+use super::state::Variant;
+use crate::error::Result;
+use crate::model::Value;
+use crate::project::{LogSink, ServeSection};
+
+/// Lines that may wait for the writer before new ones are dropped.
+pub const QUEUE: usize = 16_384;
+
+/// Where the lines go.
+#[derive(Debug, Clone)]
+pub enum SinkSettings {
+    /// A JSON Lines file.
+    File(PathBuf),
+    /// Standard output.
+    Stdout,
+    /// Elasticsearch.
+    Elasticsearch(elasticsearch::Settings),
+}
+
+impl SinkSettings {
+    /// The `sink` label.
+    #[must_use]
+    pub fn kind(&self) -> LogSink {
+        match self {
+            SinkSettings::File(_) => LogSink::File,
+            SinkSettings::Stdout => LogSink::Stdout,
+            SinkSettings::Elasticsearch(_) => LogSink::Elasticsearch,
+        }
+    }
+}
+
+/// The prediction log's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where lines go.
+    pub sink: SinkSettings,
+    /// Record the inputs too.
+    pub features: bool,
+    /// Rotate files (the log, the dead letter) past this size.
+    pub max_bytes: u64,
+    /// Rotated files kept.
+    pub keep: u32,
+}
+
+impl Settings {
+    /// The prediction log of `[serve]` (`None`: no log), paths resolved by
+    /// `resolve`, credential variables read with `env`.
+    ///
+    /// # Errors
+    /// A credential variable that is named but not set.
+    pub fn of_section(
+        sv: &ServeSection,
+        resolve: &dyn Fn(&std::path::Path) -> PathBuf,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Settings>> {
+        let Some(setting) = &sv.prediction_log else {
+            return Ok(None);
+        };
+        let t = setting.section();
+        let sink =
+            match t.sink.unwrap_or_default() {
+                LogSink::File => SinkSettings::File(resolve(
+                    t.path
+                        .as_deref()
+                        .unwrap_or_else(|| std::path::Path::new("predictions.jsonl")),
+                )),
+                LogSink::Stdout => SinkSettings::Stdout,
+                LogSink::Elasticsearch => {
+                    let vars = elasticsearch::CredentialVars {
+                        api_key: t.api_key_env.as_deref(),
+                        username: t.username_env.as_deref(),
+                        password: t.password_env.as_deref(),
+                    };
+                    SinkSettings::Elasticsearch(elasticsearch::Settings {
+                        url: t.url.clone().unwrap_or_default(),
+                        index: t.index.clone().unwrap_or_default(),
+                        dead_letter: resolve(t.dead_letter.as_deref().unwrap_or_else(|| {
+                            std::path::Path::new("predictions.dead-letter.jsonl")
+                        })),
+                        credentials: vars.read(env)?,
+                        buffer_lines: t
+                            .buffer_lines
+                            .unwrap_or(elasticsearch::DEFAULT_BUFFER_LINES),
+                    })
+                }
+            };
+        Ok(Some(Settings {
+            sink,
+            features: t.features.unwrap_or(false),
+            max_bytes: t
+                .log_max_bytes
+                .or(sv.log_max_bytes)
+                .unwrap_or(DEFAULT_MAX_BYTES),
+            keep: t.log_keep.or(sv.log_keep).unwrap_or(DEFAULT_KEEP),
+        }))
+    }
+}
+
+/// Default rotation size (100 MiB).
+pub const DEFAULT_MAX_BYTES: u64 = 100 * 1024 * 1024;
+/// Default rotated files kept.
+pub const DEFAULT_KEEP: u32 = 5;
+
+/// What a sink does with lines, on the writer thread.
+pub trait Sink: Send {
+    /// Take one line (ending in a newline) of request `id`.
+    fn write(&mut self, id: &str, line: Vec<u8>);
+    /// The queue is empty: push out what is buffered.
+    fn flush(&mut self);
+    /// The server stops: deliver or dead-letter what is left, then return.
+    fn close(&mut self);
+}
+
+/// What one logged prediction says.
+#[derive(Debug)]
+pub struct Entry {
+    /// The request id.
+    pub request_id: String,
+    /// When the request arrived.
+    pub at: SystemTime,
+    /// The model that answered.
+    pub model: Arc<Model>,
+    /// Its slot.
+    pub variant: Variant,
+    /// The routing key.
+    pub key: Option<String>,
+    /// Time to answer.
+    pub latency: Duration,
+    /// One prediction, or a batch's.
+    pub predictions: Vec<Option<f64>>,
+    /// Whether the request was a single row (then `prediction` is a number).
+    pub single: bool,
+    /// The authenticated caller's subject (`[serve.auth]`).
+    pub subject: Option<String>,
+    /// The encoded rows, when the log records features.
+    pub rows: Option<Vec<Row>>,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    request_id: &'a str,
+    timestamp: String,
+    model: &'a str,
+    version: &'a str,
+    variant: &'static str,
+    key: Option<&'a str>,
+    latency_ms: f64,
+    prediction: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    features: Option<serde_json::Value>,
+}
+
+/// RFC 3339 with milliseconds.
+#[must_use]
+pub fn timestamp(at: SystemTime) -> String {
+    let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let s = crate::timestamp::rfc3339(i64::try_from(d.as_secs()).unwrap_or(0));
+    format!("{}.{:03}Z", &s[..s.len() - 1], d.subsec_millis())
+}
+
+/// A row as the model used it, `{feature: value}`: numbers, levels by
+/// name; `null` for a row the `drop-row` policy dropped.
+fn row_json(model: &Model, row: &Row) -> serde_json::Value {
+    let Some(values) = row else {
+        return serde_json::Value::Null;
+    };
+    let mut obj = serde_json::Map::with_capacity(values.len());
+    for (name, v) in model.artifact.features.iter().zip(values) {
+        let cell = match v {
+            Value::Number(x) => serde_json::json!(x),
+            Value::Level(i) => model
+                .artifact
+                .categorical
+                .get(name)
+                .and_then(|c| c.levels.get(*i))
+                .map_or(serde_json::Value::Null, |l| serde_json::json!(l)),
+        };
+        obj.insert(name.clone(), cell);
+    }
+    serde_json::Value::Object(obj)
+}
+
+impl Entry {
+    fn to_line(&self) -> Vec<u8> {
+        let features = self.rows.as_ref().map(|rows| {
+            if self.single {
+                rows.first()
+                    .map_or(serde_json::Value::Null, |r| row_json(&self.model, r))
+            } else {
+                serde_json::Value::Array(rows.iter().map(|r| row_json(&self.model, r)).collect())
+            }
+        });
+        let line = Line {
+            request_id: &self.request_id,
+            timestamp: timestamp(self.at),
+            model: &self.model.name,
+            version: &self.model.version,
+            variant: self.variant.as_str(),
+            key: self.key.as_deref(),
+            latency_ms: self.latency.as_secs_f64() * 1000.0,
+            prediction: if self.single {
+                serde_json::json!(self.predictions.first().copied().flatten())
+            } else {
+                serde_json::json!(self.predictions)
+            },
+            subject: self.subject.as_deref(),
+            features,
+        };
+        let mut v = serde_json::to_vec(&line).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+}
+
+/// The sending half of the log; [`PredictionLog::close`] lets the writer
+/// finish.
+#[derive(Debug)]
+pub struct PredictionLog {
+    tx: Mutex<Option<SyncSender<Entry>>>,
+    dropped: Arc<AtomicU64>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    features: bool,
+    sink: LogSink,
+}
+
+impl PredictionLog {
+    /// Start the writer thread and the sink of `settings`; lines not
+    /// delivered are counted in `dropped`.
+    #[must_use]
+    pub fn start(settings: Settings, dropped: Arc<AtomicU64>) -> PredictionLog {
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+        let kind = settings.sink.kind();
+        let features = settings.features;
+        let d = Arc::clone(&dropped);
+        let writer = std::thread::Builder::new()
+            .name("prediction-log".into())
+            .spawn(move || {
+                let mut sink: Box<dyn Sink> = match settings.sink {
+                    SinkSettings::File(path) => Box::new(file::FileSink {
+                        file: file::Rotating::new(path, settings.max_bytes, settings.keep),
+                        dropped: d,
+                    }),
+                    SinkSettings::Stdout => Box::new(stdout::StdoutSink::new(d)),
+                    SinkSettings::Elasticsearch(es) => {
+                        let dead = file::Rotating::new(
+                            es.dead_letter.clone(),
+                            settings.max_bytes,
+                            settings.keep,
+                        );
+                        Box::new(elasticsearch::EsSink::start(es, dead, d))
+                    }
+                };
+                run(&rx, &mut *sink);
+            })
+            .ok();
+        PredictionLog {
+            tx: Mutex::new(Some(tx)),
+            dropped,
+            writer: Mutex::new(writer),
+            features,
+            sink: kind,
+        }
+    }
+
+    /// Whether lines record the inputs (`features = true`).
+    #[must_use]
+    pub fn features(&self) -> bool {
+        self.features
+    }
+
+    /// The sink's kind (the metric's label).
+    #[must_use]
+    pub fn sink(&self) -> LogSink {
+        self.sink
+    }
+
+    /// Queue an entry; never blocks.
+    pub fn send(&self, e: Entry) {
+        let tx = self
+            .tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(tx) = tx.as_ref() else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        match tx.try_send(e) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Stop taking lines, let the sink deliver (or dead-letter) what is
+    /// queued, and wait for it.
+    pub fn close(&self) {
+        drop(
+            self.tx
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
+        if let Some(h) = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The writer thread: lines to the sink, a flush whenever the queue is
+/// empty (promptly under light load, in large writes under heavy load).
+fn run(rx: &Receiver<Entry>, sink: &mut dyn Sink) {
+    while let Ok(e) = rx.recv() {
+        sink.write(&e.request_id, e.to_line());
+        loop {
+            match rx.try_recv() {
+                Ok(e) => sink.write(&e.request_id, e.to_line()),
+                Err(TryRecvError::Empty) => {
+                    sink.flush();
+                    break;
+                }
+                Err(TryRecvError::Disconnected) => {
+                    sink.close();
+                    return;
+                }
+            }
+        }
+    }
+    sink.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::model::tests::toy;
+
+    fn entry(i: usize, m: &Arc<Model>) -> Entry {
+        Entry {
+            request_id: format!("r{i}"),
+            at: std::time::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+            model: Arc::clone(m),
+            variant: Variant::Champion,
+            key: Some("u".into()),
+            latency: Duration::from_micros(1500),
+            predictions: vec![Some(2.5)],
+            single: true,
+            subject: None,
+            rows: None,
+        }
+    }
+
+    fn file_log(
+        path: &std::path::Path,
+        max_bytes: u64,
+        keep: u32,
+        d: &Arc<AtomicU64>,
+    ) -> PredictionLog {
+        let settings = Settings {
+            sink: SinkSettings::File(path.to_path_buf()),
+            features: false,
+            max_bytes,
+            keep,
+        };
+        PredictionLog::start(settings, Arc::clone(d))
+    }
+
+    #[test]
+    fn writes_lines_and_rotates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs/p.jsonl");
+        let m = Arc::new(toy("error"));
+        let line = entry(0, &m).to_line();
+        assert_eq!(
+            String::from_utf8(line.clone()).unwrap(),
+            "{\"request_id\":\"r0\",\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"model\":\"toy\",\"version\":\"v1.0.0\",\"variant\":\"champion\",\"key\":\"u\",\"latency_ms\":1.5,\"prediction\":2.5}\n"
+        );
+        let dropped = Arc::new(AtomicU64::new(0));
+        // Room for three lines per file, two old files kept.
+        let log = file_log(&path, line.len() as u64 * 3, 2, &dropped);
+        for i in 0..10 {
+            log.send(entry(i, &m));
+        }
+        log.close();
+        let lines =
+            |p: &std::path::Path| std::fs::read_to_string(p).map_or(0, |s| s.lines().count());
+        assert_eq!(lines(&path), 1);
+        assert_eq!(lines(&file::numbered(&path, 1)), 3);
+        assert_eq!(lines(&file::numbered(&path, 2)), 3);
+        assert!(!file::numbered(&path, 3).exists());
+        assert_eq!(dropped.load(Ordering::Relaxed), 0);
+        // After close, lines are counted as dropped.
+        log.send(entry(11, &m));
+        assert_eq!(dropped.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn an_unwritable_log_counts_dropped_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the file should be: every open fails.
+        let path = dir.path().join("p.jsonl");
+        std::fs::create_dir(&path).unwrap();
+        let m = Arc::new(toy("error"));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let log = file_log(&path, 1 << 20, 1, &dropped);
+        for i in 0..5 {
+            log.send(entry(i, &m));
+        }
+        log.close();
+        assert_eq!(dropped.load(Ordering::Relaxed), 5);
+    }
+
+    #[test]
+    fn features_are_the_rows_as_the_model_used_them() {
+        let m = Arc::new(toy("drop-row"));
+        let row = m
+            .encode_object(
+                serde_json::json!({"a": 2.5, "b": 1, "c": "z"})
+                    .as_object()
+                    .unwrap(),
+                "",
+            )
+            .unwrap();
+        let mut e = entry(0, &m);
+        e.rows = Some(vec![row.clone()]);
+        let v: serde_json::Value = serde_json::from_slice(&e.to_line()).unwrap();
+        assert_eq!(
+            v["features"],
+            serde_json::json!({"a": 2.5, "b": 1.0, "c": "z"})
+        );
+        e.single = false;
+        e.predictions = vec![Some(1.0), None];
+        e.rows = Some(vec![row, None]);
+        let v: serde_json::Value = serde_json::from_slice(&e.to_line()).unwrap();
+        assert_eq!(
+            v["features"],
+            serde_json::json!([{"a": 2.5, "b": 1.0, "c": "z"}, null])
+        );
+    }
+}

@@ -69,11 +69,7 @@ pub fn predict(artifact: &Artifact, features: &Map<String, Json>) -> Option<f64>
     for f in &artifact.features {
         let v = features.get(f)?;
         row.push(match artifact.categorical.get(f) {
-            Some(c) => Value::Level(
-                c.levels
-                    .iter()
-                    .position(|l| Some(l.as_str()) == v.as_str())?,
-            ),
+            Some(c) => c.value_of(v.as_str()?)?,
             None => Value::Number(v.as_f64()?),
         });
     }

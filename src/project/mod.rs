@@ -35,6 +35,7 @@ pub use types::{
     ProjectSection, RateLimitSection, RegistrySection, RoleLimit, ServeSection, SplitSection,
     TlsSection,
 };
+pub use types::{DEFAULT_MAX_LEVELS, HandleUnknown};
 pub use validate::{
     BaselineSection, Bound, DataChecksSection, DriftSection, Rules, Thresholds, VALIDATE_METRICS,
     ValidateSection,

@@ -13,6 +13,8 @@ pub(super) struct Columns {
     pub(super) features: Vec<String>,
     /// Those of them read as categorical.
     pub(super) categorical: Vec<String>,
+    /// The cell texts either model reads as missing.
+    pub(super) na_values: Vec<String>,
 }
 
 impl Columns {
@@ -21,7 +23,13 @@ impl Columns {
     pub(super) fn of(cand: &Artifact, base: Option<&Artifact>) -> Result<Columns> {
         let mut features = cand.features.clone();
         let mut categorical: Vec<String> = cand.categorical.keys().cloned().collect();
+        let mut na_values = cand.missing.na_values.clone();
         if let Some(b) = base {
+            for v in &b.missing.na_values {
+                if !na_values.contains(v) {
+                    na_values.push(v.clone());
+                }
+            }
             for f in &b.features {
                 if !features.contains(f) {
                     features.push(f.clone());
@@ -43,6 +51,7 @@ impl Columns {
         Ok(Columns {
             features,
             categorical,
+            na_values,
         })
     }
 
@@ -55,6 +64,7 @@ impl Columns {
             exclude: Vec::new(),
             categorical: self.categorical.clone(),
             missing: MissingPolicy::DropRow,
+            na_values: self.na_values.clone(),
         }
     }
 }

@@ -55,6 +55,7 @@ impl Training {
             exclude: dcfg.exclude.clone(),
             categorical: columns.categorical.clone(),
             missing: dcfg.missing,
+            na_values: dcfg.na_values.clone(),
         };
         let loaded = data::load_files(&files, &sel, progress)?;
         let table = loaded.table;

@@ -21,6 +21,7 @@ mod glm;
 mod golden;
 mod init;
 mod inputs;
+mod levels;
 mod nist;
 mod package;
 mod parquet;

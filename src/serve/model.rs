@@ -449,6 +449,16 @@ pub fn clip_list<S: AsRef<str>>(items: &[S]) -> String {
     out
 }
 
+/// Whether a body is a JSON object or array (its first byte that is not
+/// white space is `{` or `[`).
+#[must_use]
+pub fn looks_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
 /// A tensor shape as a message shows it: at most eight dimensions.
 #[must_use]
 pub fn clip_shape(shape: &[usize]) -> String {

@@ -84,6 +84,18 @@ fn data_table(example: bool) -> String {
     data + &commented(
         "missing = \"error\"",
         "empty cells: \"error\" | \"drop-row\" | \"mean\"",
+    ) + &commented(
+        "# na_values = [\"NA\", \"null\"]",
+        "cell texts that also mean missing",
+    ) + &commented(
+        "# max_levels = 1000",
+        "most levels a categorical column may have",
+    ) + &commented(
+        "# min_level_count = 1",
+        "rarer levels are folded into \"other\"",
+    ) + &commented(
+        "# handle_unknown = \"error\"",
+        "a level unseen in training: \"error\" | \"ignore\"",
     )
 }
 

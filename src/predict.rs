@@ -340,11 +340,16 @@ impl<'a> CellReader<'a> {
     fn cell(&self, k: usize, cell: &[u8], line: u64) -> Result<Option<Value>> {
         let origin = self.origin;
         let name = &self.model.features[k];
+        if !self.model.missing.na_values.is_empty()
+            && data::is_na_value(&self.model.missing.na_values, cell)
+        {
+            return Ok(None);
+        }
         Ok(match &self.level_maps[k] {
             None => parse_number(cell, origin, line, name)
                 .map_err(|e| match e {
                     Error::Data(m) => Error::Data(m.replace(
-                        "fix the cell, or list the column in data.categorical",
+                        data::CATEGORICAL_HINT,
                         "fix the cell (the model reads it as a number)",
                     )),
                     other => other,
@@ -355,10 +360,16 @@ impl<'a> CellReader<'a> {
                 Some(s) => match m.get(s) {
                     Some(i) => Some(Value::Level(*i)),
                     None => {
-                        return Err(Error::data(format!(
-                            "{origin}:{line}: column \"{name}\": level \"{s}\" was not seen in training (known levels: {}); retrain with it or fix the cell",
-                            self.model.categorical[name].levels.join(", ")
-                        )));
+                        let c = &self.model.categorical[name];
+                        match c.unknown_value() {
+                            Some(v) => Some(v),
+                            None => {
+                                return Err(Error::data(format!(
+                                    "{origin}:{line}: column \"{name}\": {}; retrain with it (or with data.handle_unknown = \"ignore\"), or fix the cell",
+                                    c.unseen_message(s)
+                                )));
+                            }
+                        }
                     }
                 },
             },

@@ -67,9 +67,14 @@ impl<'a> Builder<'a> {
             )));
         }
         if let Some((ti, name)) = plan.target {
-            let v = parse_number(rec[ti], origin, line, name).map_err(|e| match e {
+            let cell = if plan.is_na(rec[ti]) {
+                &b""[..]
+            } else {
+                rec[ti]
+            };
+            let v = parse_number(cell, origin, line, name).map_err(|e| match e {
                 Error::Data(m) => Error::Data(m.replace(
-                    "fix the cell, or list the column in data.categorical",
+                    super::cell::CATEGORICAL_HINT,
                     "the target must be numeric, fix the cell",
                 )),
                 other => other,
@@ -81,16 +86,21 @@ impl<'a> Builder<'a> {
         }
         for (k, (&ci, col)) in plan.feat_idx.iter().zip(self.cols.iter_mut()).enumerate() {
             let name = &plan.feature_names[k];
+            let cell = if plan.is_na(rec[ci]) {
+                &b""[..]
+            } else {
+                rec[ci]
+            };
             match col {
                 Column::Numeric(v) => {
-                    let x = parse_number(rec[ci], origin, line, name)?;
+                    let x = parse_number(cell, origin, line, name)?;
                     if x.is_none() && plan.error_on_missing {
                         return Err(missing_error(origin, line, name));
                     }
                     v.push(x.unwrap_or(f64::NAN));
                 }
                 Column::Categorical { codes, levels } => {
-                    match parse_level(rec[ci], origin, line, name)? {
+                    match parse_level(cell, origin, line, name)? {
                         None if plan.error_on_missing => {
                             return Err(missing_error(origin, line, name));
                         }

@@ -41,13 +41,69 @@ fn parse_number_general(cell: &[u8], origin: &str, line: u64, column: &str) -> R
     };
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Some(v)),
+        Ok(_) if looks_missing(s) => Err(not_a_number(origin, line, column, s)),
         Ok(_) => Err(Error::data(format!(
             "{origin}:{line}: column \"{column}\": \"{s}\" is not a finite number; remove or fix the row"
         ))),
-        Err(_) => Err(Error::data(format!(
-            "{origin}:{line}: column \"{column}\": \"{s}\" is not a number; fix the cell, or list the column in data.categorical"
-        ))),
+        Err(_) => Err(not_a_number(origin, line, column, s)),
     }
+}
+
+/// The spellings of "missing" other tools write (pandas' default
+/// `na_values`, spreadsheets, R).
+const MISSING_TOKENS: [&str; 14] = [
+    "na", "n/a", "#n/a", "nan", "-nan", "null", "none", "nil", "missing", "?", "-", "--", ".",
+    "<na>",
+];
+
+/// Whether `s` is a usual spelling of a missing value.
+#[must_use]
+pub fn looks_missing(s: &str) -> bool {
+    let t = s.trim().to_ascii_lowercase();
+    MISSING_TOKENS.contains(&t.as_str())
+}
+
+/// Whether `s` looks like a number written wrongly (`1,54.7`, `1.2.3`,
+/// `$12`, `5%`): digits and the punctuation of numbers only.
+fn looks_malformed_number(s: &str) -> bool {
+    let t = s.trim();
+    t.bytes().any(|b| b.is_ascii_digit())
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b",.+-eE $%_'".contains(&b))
+}
+
+/// What to do about text `s` in a numeric column.
+#[must_use]
+pub fn not_a_number_hint(s: &str) -> String {
+    if looks_missing(s) {
+        format!(
+            "list \"{}\" in data.na_values to read it as a missing cell",
+            s.trim()
+        )
+    } else if looks_malformed_number(s) {
+        "fix the cell (it is a malformed number)".to_string()
+    } else {
+        CATEGORICAL_HINT.to_string()
+    }
+}
+
+/// The hint for text in a numeric feature column that holds words.
+pub const CATEGORICAL_HINT: &str = "fix the cell, or list the column in data.categorical";
+
+/// What every message about text that is not a number holds.
+const NOT_A_NUMBER: &str = "\" is not a number; ";
+
+/// Whether `e` is the error of a cell that is not a number.
+pub(super) fn is_not_a_number(e: &Error) -> bool {
+    matches!(e, Error::Data(m) if m.contains(NOT_A_NUMBER))
+}
+
+/// The error for text `s` that is not a number.
+fn not_a_number(origin: &str, line: u64, column: &str, s: &str) -> Error {
+    Error::data(format!(
+        "{origin}:{line}: column \"{column}\": \"{s}{NOT_A_NUMBER}{}",
+        not_a_number_hint(s)
+    ))
 }
 
 /// Exact powers of ten representable in an `f64`.
@@ -158,6 +214,16 @@ pub fn parse_level<'a>(
     Ok(if s.is_empty() { None } else { Some(s) })
 }
 
+/// Whether `cell`, trimmed, is one of the `na` tokens (`data.na_values`).
+#[inline]
+pub fn is_na_value<S: AsRef<str>>(na: &[S], cell: &[u8]) -> bool {
+    let t = cell.trim_ascii();
+    na.iter().any(|n| {
+        let n = n.as_ref().trim();
+        !n.is_empty() && n.as_bytes() == t
+    })
+}
+
 /// A missing-cell error under `missing = "error"`.
 #[must_use]
 pub fn missing_error(origin: &str, line: u64, column: &str) -> Error {
@@ -195,6 +261,44 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn hints_fit_the_text() {
+        for (text, hint) in [
+            (
+                "NA",
+                "list \"NA\" in data.na_values to read it as a missing cell",
+            ),
+            (
+                "null",
+                "list \"null\" in data.na_values to read it as a missing cell",
+            ),
+            (
+                "NaN",
+                "list \"NaN\" in data.na_values to read it as a missing cell",
+            ),
+            (
+                "?",
+                "list \"?\" in data.na_values to read it as a missing cell",
+            ),
+            ("1,54.7", "fix the cell (it is a malformed number)"),
+            ("1.2.3", "fix the cell (it is a malformed number)"),
+            ("$12", "fix the cell (it is a malformed number)"),
+            ("12a", CATEGORICAL_HINT),
+            ("Paris", CATEGORICAL_HINT),
+        ] {
+            let e = parse_number(text.as_bytes(), "f", 2, "c").unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("f:2: column \"c\": \"{text}\" is not a number; {hint}"),
+            );
+            assert!(is_not_a_number(&e));
+        }
+        assert!(!is_not_a_number(&missing_error("f", 1, "c")));
+        assert!(is_na_value(&["NA", ""], b" NA "));
+        assert!(!is_na_value(&["NA", ""], b""));
+        assert!(!is_na_value(&["NA"], b"na"));
     }
 
     /// The fast path agrees bit for bit with Rust's own (correctly rounded)

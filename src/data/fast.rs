@@ -130,6 +130,7 @@ fn general_line(
 pub(super) fn applies(plan: &Plan<'_>, chunk: &[u8]) -> bool {
     plan.kinds.iter().all(|k| *k == FeatureKind::Numeric)
         && plan.width > 0
+        && !plan.numeric_na()
         && memchr::memchr(b'"', chunk).is_none()
 }
 
@@ -306,6 +307,7 @@ mod tests {
             exclude: vec![],
             categorical: vec![],
             missing: MissingPolicy::Error,
+            na_values: vec![],
         };
         let feats = super::super::resolve_features(&header, &sel, "t.csv").unwrap();
         let plan = super::super::plan::plan(&header, &feats, &sel, "t.csv").unwrap();
@@ -367,6 +369,7 @@ mod tests {
                 exclude: vec!["skip".into()],
                 categorical: vec![],
                 missing,
+                na_values: vec![],
             };
             let feats = super::super::resolve_features(&header, &sel, "t.csv").unwrap();
             let plan = super::super::plan::plan(&header, &feats, &sel, "t.csv").unwrap();
@@ -500,6 +503,7 @@ mod tests {
                     exclude: vec!["skip".into()],
                     categorical: vec![],
                     missing: if drop_row { MissingPolicy::DropRow } else { MissingPolicy::Error },
+                    na_values: vec![],
                 };
                 let feats = super::super::super::resolve_features(&header, &sel, "t.csv").unwrap();
                 let plan = super::super::super::plan::plan(&header, &feats, &sel, "t.csv").unwrap();

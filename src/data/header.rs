@@ -22,6 +22,8 @@ pub struct Selection {
     pub categorical: Vec<String>,
     /// Missing-value policy: `Error` fails while reading.
     pub missing: MissingPolicy,
+    /// Cell texts that mean "missing" besides the empty cell (`data.na_values`).
+    pub na_values: Vec<String>,
 }
 
 /// Read and check the header row: names in order, no duplicates.

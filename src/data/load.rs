@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::blocks::STREAM_BLOCK;
 use super::builder::Builder;
+use super::diagnose;
 use super::fingerprint::hex;
 use super::header::{Selection, read_header, resolve_features};
 use super::open::{decompressed, is_gzip, read_raw, url_of};
@@ -214,7 +215,12 @@ fn parse_and_join(
     let mut all: Option<Builder<'_>> = None;
     let mut sources = Vec::new();
     for (k, body) in bodies.iter().enumerate() {
-        let b = parse_body(&plans[k], body.records(), body.first_line, progress)?;
+        let b = diagnose::explain(
+            parse_body(&plans[k], body.records(), body.first_line, progress),
+            &plans[k],
+            body.records(),
+            body.first_line,
+        )?;
         if b.lines.is_empty() {
             return Err(Error::data(format!(
                 "{} has a header row but no data rows; add data",
@@ -295,6 +301,7 @@ mod tests {
             exclude: vec![],
             categorical: vec!["c".into()],
             missing: MissingPolicy::Error,
+            na_values: vec![],
         }
     }
 
@@ -342,7 +349,7 @@ mod tests {
         );
         bad(
             b"a,c,y\n1,x,NaN\n",
-            "t.csv:2: column \"y\": \"NaN\" is not a finite number; remove or fix the row",
+            "t.csv:2: column \"y\": \"NaN\" is not a number; list \"NaN\" in data.na_values to read it as a missing cell",
         );
         bad(
             b"a,c,y\ninf,x,1\n",

@@ -9,7 +9,8 @@
 //! `swar` and `cell` (one cell); `records` (the general CSV record parser);
 //! `header` (the header row and the selection); `plan` and `builder`
 //! (records into columns); `fast` (the fast numeric path); `chunk` (one
-//! chunk, by either path); `blocks` (reading in blocks); `open` (files,
+//! chunk, by either path); `diagnose` (after a cell that is not a number:
+//! the first ten such cells, and whether the column is an identifier); `blocks` (reading in blocks); `open` (files,
 //! gzip, URLs); `parallel` (parsing on several threads); `streaming` and
 //! `load` (whole inputs); `fingerprint`; `spill`; `split`. Parquet:
 //! `parquet` (files and objects, row group by row group), `cells` (Arrow
@@ -24,6 +25,7 @@ mod cell;
 mod cells;
 mod chunk;
 mod cut;
+mod diagnose;
 mod fast;
 mod fingerprint;
 mod header;
@@ -45,7 +47,10 @@ mod swar;
 mod table;
 
 pub use blocks::{BlockReader, MAX_RECORD, STREAM_BLOCK};
-pub use cell::{missing_error, parse_level, parse_number};
+pub use cell::{
+    CATEGORICAL_HINT, is_na_value, looks_missing, missing_error, not_a_number_hint, parse_level,
+    parse_number,
+};
 pub use fingerprint::{hex, sha256_file};
 pub use header::{Selection, locate, read_header, resolve_features};
 pub use load::{Loaded, load, load_files};
@@ -55,4 +60,4 @@ pub use plan::FeatureKind;
 pub use records::{RecordVisitor, csv_error, csv_reader, visit_chunk};
 pub use store::store_url;
 pub use streaming::stream_tables;
-pub use table::{Column, MISSING_LEVEL, Table};
+pub use table::{Column, MISSING_LEVEL, Table, too_many_levels};

@@ -171,11 +171,18 @@ fn numbers(
                 return Err(missing(origin, group, row, name));
             }
             Ok(None) => out.push(f64::NAN),
+            Err(text) if plan.is_na(text.as_bytes()) => {
+                if plan.error_on_missing {
+                    return Err(missing(origin, group, row, name));
+                }
+                out.push(f64::NAN);
+            }
             Err(text) => {
-                let fix = if is_target {
+                let hint = super::cell::not_a_number_hint(&text);
+                let fix = if is_target && hint == super::cell::CATEGORICAL_HINT {
                     "the target must be numeric, fix the cell"
                 } else {
-                    "fix the cell, or list the column in data.categorical"
+                    &hint
                 };
                 return Err(Error::data(format!(
                     "{}: column \"{name}\": \"{text}\" is not a number; {fix}",
@@ -204,7 +211,7 @@ fn levels(
         text.clear();
         let cell = cells.get(i);
         cell.write_text(&mut text);
-        let level = if matches!(cell, Cell::Null) {
+        let level = if matches!(cell, Cell::Null) || plan.is_na(text.as_bytes()) {
             None
         } else {
             parse_level(text.as_bytes(), origin, row, name)?

@@ -24,6 +24,27 @@ pub(super) struct Plan<'a> {
     pub(super) kinds: Vec<FeatureKind>,
     pub(super) target: Option<(usize, &'a str)>,
     pub(super) error_on_missing: bool,
+    /// The non-empty `data.na_values`, trimmed.
+    pub(super) na: Vec<&'a str>,
+}
+
+impl Plan<'_> {
+    /// Whether `cell` is one of the `data.na_values` (the empty cell is
+    /// missing anyway).
+    #[inline]
+    pub(super) fn is_na(&self, cell: &[u8]) -> bool {
+        !self.na.is_empty() && super::cell::is_na_value(&self.na, cell)
+    }
+
+    /// Whether a `data.na_values` token reads as a number (`-999`): then
+    /// every numeric cell must be compared with it.
+    pub(super) fn numeric_na(&self) -> bool {
+        self.na.iter().any(|n| {
+            n.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_digit() || b"+-.".contains(&b))
+        })
+    }
 }
 
 /// The plan for reading the `feature_names` and target of `sel` from a
@@ -60,5 +81,11 @@ pub(super) fn plan<'a>(
         kinds,
         target,
         error_on_missing: sel.missing == MissingPolicy::Error,
+        na: sel
+            .na_values
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect(),
     })
 }

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::error::Error;
+
 /// Code of a missing categorical cell.
 pub const MISSING_LEVEL: u32 = u32::MAX;
 
@@ -112,5 +114,28 @@ impl Table {
     #[must_use]
     pub fn rows(&self) -> usize {
         self.lines.len()
+    }
+}
+
+/// The error for categorical column `column` of `origin` with `count`
+/// levels, more than `data.max_levels` = `max`.
+#[must_use]
+pub fn too_many_levels(origin: &str, column: &str, count: usize, max: u64) -> Error {
+    Error::usage(format!(
+        "{origin}: categorical column \"{column}\" has {count} distinct levels, more than data.max_levels = {max}; if it is an identifier, list it in data.exclude, else raise data.max_levels"
+    ))
+}
+
+impl Table {
+    /// The first categorical column with more than `max` levels, as an error.
+    pub fn check_max_levels(&self, max: u64) -> crate::error::Result<()> {
+        for (name, col) in self.feature_names.iter().zip(&self.features) {
+            if let Column::Categorical { levels, .. } = col
+                && levels.len() as u64 > max
+            {
+                return Err(too_many_levels(&self.origin, name, levels.len(), max));
+            }
+        }
+        Ok(())
     }
 }

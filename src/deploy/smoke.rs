@@ -78,11 +78,7 @@ fn values(artifact: &Artifact, features: &Map<String, Json>) -> Option<Vec<Value
     for f in &artifact.features {
         let v = features.get(f)?;
         row.push(match artifact.categorical.get(f) {
-            Some(c) => Value::Level(
-                c.levels
-                    .iter()
-                    .position(|l| Some(l.as_str()) == v.as_str())?,
-            ),
+            Some(c) => c.value_of(v.as_str()?)?,
             None => Value::Number(v.as_f64()?),
         });
     }

@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, display_path};
-use crate::project::{MissingPolicy, ModelKind};
+use crate::project::{HandleUnknown, MissingPolicy, ModelKind};
 
 /// The artifact format identifier written by this version.
 pub const FORMAT: &str = "mlops.model/v2";
@@ -125,6 +125,220 @@ pub struct Categorical {
     pub levels: Vec<String>,
     /// The level without its own column (the first), when there is an intercept.
     pub reference: Option<String>,
+    /// The level that training levels with fewer than `data.min_level_count`
+    /// rows were folded into (`"other"`); a level not among `levels` is
+    /// read as this one. Absent when nothing was folded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<String>,
+    /// What a level not seen in training does (`data.handle_unknown`):
+    /// `"error"` (absent) fails, `"ignore"` encodes it as all zeros.
+    #[serde(default, skip_serializing_if = "HandleUnknown::is_error")]
+    pub handle_unknown: HandleUnknown,
+}
+
+/// The name of the level rare levels are folded into (`data.min_level_count`).
+pub const OTHER_LEVEL: &str = "other";
+
+/// How categorical levels are kept: `data.min_level_count` and
+/// `data.handle_unknown`.
+#[derive(Debug, Clone, Copy)]
+pub struct LevelRules {
+    /// Levels with fewer training rows fold into [`OTHER_LEVEL`].
+    pub min_count: u64,
+    /// What a level not seen in training does.
+    pub handle_unknown: HandleUnknown,
+}
+
+/// Whether `n` training rows can determine `terms` coefficients (and the
+/// intercept); else an error naming the categorical column with the most
+/// levels, the usual cause.
+pub fn check_enough_rows(
+    n: u64,
+    terms: usize,
+    intercept: bool,
+    categorical: &IndexMap<String, Categorical>,
+    origin: &str,
+) -> Result<()> {
+    let needed = terms + usize::from(intercept);
+    if n >= needed as u64 {
+        return Ok(());
+    }
+    let widest = categorical
+        .iter()
+        .max_by_key(|(_, c)| c.levels.len())
+        .filter(|(_, c)| c.levels.len() > 2);
+    Err(Error::data(match widest {
+        Some((name, c)) => format!(
+            "{origin}: {n} training rows cannot determine {needed} coefficients: categorical column \"{name}\" alone has {} levels; set data.min_level_count to fold its rare levels into \"{OTHER_LEVEL}\", list it in data.exclude, or add rows",
+            c.levels.len()
+        ),
+        None => format!(
+            "{origin}: {n} training rows cannot determine {needed} coefficients; add rows or drop features"
+        ),
+    }))
+}
+
+/// Levels a message about an unseen level names at most.
+const LEVELS_NAMED: usize = 10;
+
+impl Categorical {
+    /// The trained levels of a column whose `levels` have `counts` training
+    /// rows, sorted: those with at least `rules.min_count` rows, the others
+    /// (met at least once) folded into [`OTHER_LEVEL`]; `None` when no
+    /// training row has a level.
+    #[must_use]
+    pub fn from_counts(
+        levels: &[String],
+        counts: &[u64],
+        rules: LevelRules,
+        fit_intercept: bool,
+    ) -> Option<Categorical> {
+        let mut kept: Vec<String> = Vec::new();
+        let mut folded = false;
+        for (l, &c) in levels.iter().zip(counts) {
+            if c >= rules.min_count.max(1) {
+                kept.push(l.clone());
+            } else if c > 0 {
+                folded = true;
+            }
+        }
+        if folded && !kept.iter().any(|l| l == OTHER_LEVEL) {
+            kept.push(OTHER_LEVEL.to_string());
+        }
+        if kept.is_empty() {
+            return None;
+        }
+        kept.sort();
+        Some(Categorical {
+            reference: fit_intercept.then(|| kept[0].clone()),
+            levels: kept,
+            other: folded.then(|| OTHER_LEVEL.to_string()),
+            handle_unknown: rules.handle_unknown,
+        })
+    }
+
+    /// The value a level not among `levels` takes: the `other` level when
+    /// rare levels were folded into it, else all zeros under
+    /// `handle_unknown = "ignore"`, else `None` (an error).
+    #[must_use]
+    pub fn unknown_value(&self) -> Option<Value> {
+        if let Some(o) = &self.other
+            && let Ok(i) = self.levels.binary_search(o)
+        {
+            return Some(Value::Level(i));
+        }
+        (self.handle_unknown == HandleUnknown::Ignore).then_some(Value::Unseen)
+    }
+
+    /// The value of level `s`: its index, else [`Categorical::unknown_value`].
+    #[must_use]
+    pub fn value_of(&self, s: &str) -> Option<Value> {
+        match self.levels.binary_search_by(|l| l.as_str().cmp(s)) {
+            Ok(i) => Some(Value::Level(i)),
+            Err(_) => self.unknown_value(),
+        }
+    }
+
+    /// The end of a message about unseen level `s`: the number of known
+    /// levels and at most ten of them, never the whole list.
+    #[must_use]
+    pub fn unseen_message(&self, s: &str) -> String {
+        let n = self.levels.len();
+        let shown: Vec<&str> = self
+            .levels
+            .iter()
+            .take(LEVELS_NAMED)
+            .map(|l| clip(l, 40))
+            .collect();
+        let more = if n > LEVELS_NAMED { ", ..." } else { "" };
+        let what = if n == 1 {
+            "known level"
+        } else {
+            "known levels"
+        };
+        format!(
+            "level \"{}\" was not seen in training ({n} {what}: {}{more})",
+            clip(s, 40),
+            shown.join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod level_tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn rare_levels_fold_into_other() {
+        let rules = LevelRules {
+            min_count: 3,
+            handle_unknown: HandleUnknown::Error,
+        };
+        let c =
+            Categorical::from_counts(&strings(&["b", "a", "z", "y"]), &[5, 3, 1, 0], rules, true)
+                .unwrap();
+        assert_eq!(c.levels, strings(&["a", "b", "other"]));
+        assert_eq!(c.reference.as_deref(), Some("a"));
+        assert_eq!(c.other.as_deref(), Some("other"));
+        assert!(matches!(c.value_of("z"), Some(Value::Level(2))));
+        assert!(matches!(c.value_of("never"), Some(Value::Level(2))));
+        assert!(matches!(c.value_of("b"), Some(Value::Level(1))));
+        // Nothing rare: no `other`, and an unseen level is an error.
+        let keep = LevelRules {
+            min_count: 1,
+            ..rules
+        };
+        let c = Categorical::from_counts(&strings(&["b", "a"]), &[5, 3], keep, false).unwrap();
+        assert_eq!(c.other, None);
+        assert_eq!(c.reference, None);
+        assert!(c.value_of("z").is_none());
+        let ignore = LevelRules {
+            handle_unknown: HandleUnknown::Ignore,
+            ..keep
+        };
+        let c = Categorical::from_counts(&strings(&["b"]), &[5], ignore, true).unwrap();
+        assert!(matches!(c.value_of("z"), Some(Value::Unseen)));
+        assert!(Categorical::from_counts(&strings(&["b"]), &[0], keep, true).is_none());
+    }
+
+    #[test]
+    fn unseen_messages_name_ten_levels_and_the_count() {
+        let levels: Vec<String> = (0..10_000).map(|i| format!("l{i:05}")).collect();
+        let c = Categorical {
+            levels,
+            reference: None,
+            other: None,
+            handle_unknown: HandleUnknown::Error,
+        };
+        let m = c.unseen_message("zzz");
+        assert!(
+            m.starts_with("level \"zzz\" was not seen in training (10000 known levels: l00000, ")
+        );
+        assert!(m.ends_with("l00009, ...)"), "{m}");
+        let one = Categorical {
+            levels: strings(&["a"]),
+            ..c
+        };
+        assert_eq!(
+            one.unseen_message(&"x".repeat(100)),
+            format!(
+                "level \"{}\" was not seen in training (1 known level: a)",
+                "x".repeat(40)
+            )
+        );
+    }
+}
+
+/// At most `max` characters of `s`.
+fn clip(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 /// The missing-value policy as trained.
@@ -135,6 +349,9 @@ pub struct Missing {
     pub policy: MissingPolicy,
     /// Fill values by feature (policy `mean`): numbers or levels.
     pub fill: IndexMap<String, serde_json::Value>,
+    /// Cell texts read as missing besides the empty cell (`data.na_values`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub na_values: Vec<String>,
 }
 
 /// Training and validation metrics.
@@ -268,6 +485,9 @@ pub enum Value {
     Number(f64),
     /// Index of a known level.
     Level(usize),
+    /// A level not seen in training, read under `handle_unknown =
+    /// "ignore"`: every one-hot column of the feature is 0.
+    Unseen,
 }
 
 impl Predictor {

@@ -35,8 +35,9 @@ pub use types::{
     ProjectFile, ProjectSection, RateLimitSection, RegistrySection, RoleLimit, ServeSection,
     SplitSection, TlsSection,
 };
-pub use validate::CLASSIFIER_METRICS;
+pub use types::{DEFAULT_MAX_LEVELS, HandleUnknown};
 pub use types::{LogSink, PredictionLogSection, PredictionLogSetting};
+pub use validate::CLASSIFIER_METRICS;
 pub use validate::{
     BaselineSection, Bound, DataChecksSection, DriftSection, Rules, Thresholds, VALIDATE_METRICS,
     ValidateSection,

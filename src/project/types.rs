@@ -436,6 +436,50 @@ pub struct DataSection {
     /// Missing-value policy.
     #[serde(default)]
     pub missing: MissingPolicy,
+    /// Cell texts that mean "missing", besides the empty cell (`["NA", "null"]`).
+    #[serde(default)]
+    pub na_values: Vec<String>,
+    /// Most levels a categorical column may have (default 1,000).
+    #[serde(default = "default_max_levels")]
+    pub max_levels: u64,
+    /// Levels with fewer training rows are folded into one `other` level
+    /// (default 1: none).
+    #[serde(default = "default_min_level_count")]
+    pub min_level_count: u64,
+    /// What `predict` and `serve` do with a level not seen in training.
+    #[serde(default)]
+    pub handle_unknown: HandleUnknown,
+}
+
+/// The default of `[data].max_levels`.
+pub const DEFAULT_MAX_LEVELS: u64 = 1_000;
+
+fn default_max_levels() -> u64 {
+    DEFAULT_MAX_LEVELS
+}
+
+fn default_min_level_count() -> u64 {
+    1
+}
+
+/// What to do with a categorical level not seen in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandleUnknown {
+    /// The row (request, batch) fails, naming the level.
+    #[default]
+    Error,
+    /// The level encodes as all zeros (the reference level's encoding).
+    Ignore,
+}
+
+impl HandleUnknown {
+    /// Whether this is the default, `error`.
+    #[must_use]
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+    pub fn is_error(&self) -> bool {
+        *self == HandleUnknown::Error
+    }
 }
 
 /// `[data].path`: one path (or glob) or a list of them.

@@ -19,7 +19,7 @@ use super::app::{error, json_response, read_body};
 use super::auth::{Caller, Denied, Role};
 use super::log::{Entry, NotRecorded, Subject};
 use super::metrics::Metrics;
-use super::model::{BadRequest, Model, Row, clip};
+use super::model::{BadRequest, Model, Row, clip, looks_like_json};
 use super::state::{Choice, RouteError, Variant};
 use super::{admin, mlflow, rest, v2};
 
@@ -556,18 +556,20 @@ async fn predict(State(app): State<Shared>, req: Request) -> Response {
     let fail = |call: Call, status: StatusCode, msg: &str, served| {
         call.finish(&app, "predict", served, None, error(status, msg))
     };
-    if !is_json(&parts.headers) {
-        return fail(
-            call,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "/predict takes Content-Type: application/json",
-            None,
-        );
-    }
     let bytes = match read_body(&parts.headers, body, app.max_body).await {
         Ok(b) => b,
         Err(e) => return fail(call, e.status(), &e.message(), None),
     };
+    // A JSON body under another type (curl -d sends a form type) is read
+    // as JSON.
+    if !is_json(&parts.headers) && !looks_like_json(&bytes) {
+        return fail(
+            call,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "/predict takes Content-Type: application/json (the body is not JSON either)",
+            None,
+        );
+    }
     let parsed = match rest::parse(&bytes, app.max_rows) {
         Ok(p) => p,
         Err(BadRequest(m)) => return fail(call, StatusCode::BAD_REQUEST, &m, None),

@@ -82,6 +82,8 @@ fn rows_of(
     let rows = match mime.as_deref() {
         Some("application/json") => json_rows(model, body, max_rows)?,
         Some("text/csv") => csv_rows(model, body, max_rows)?,
+        // A JSON body under another type (curl -d sends a form type).
+        _ if super::model::looks_like_json(body) => json_rows(model, body, max_rows)?,
         other => {
             return Err(Refusal::Unsupported(format!(
                 "content type {} is not supported; send application/json or text/csv",

@@ -241,6 +241,16 @@ impl Model {
             (None, Cell::Number(x)) => Err(BadRequest(format!(
                 "{at}feature \"{name}\" is not finite ({x}); send a finite number"
             ))),
+            (_, Cell::Text(s))
+                if self
+                    .artifact
+                    .missing
+                    .na_values
+                    .iter()
+                    .any(|n| n == s.trim()) =>
+            {
+                self.encode_cell(k, Cell::Null, at)
+            }
             (None, Cell::Text(s)) => {
                 let t = s.trim().to_ascii_lowercase();
                 let t = t.trim_start_matches(['+', '-']);
@@ -260,11 +270,16 @@ impl Model {
             ))),
             (Some(m), Cell::Text(s)) => match m.get(s) {
                 Some(i) => Ok(Some(Value::Level(*i))),
-                None => Err(BadRequest(format!(
-                    "{at}feature \"{name}\": level \"{}\" was not seen in training (known levels: {})",
-                    clip(s),
-                    self.artifact.categorical[name].levels.join(", ")
-                ))),
+                None => {
+                    let c = &self.artifact.categorical[name];
+                    match c.unknown_value() {
+                        Some(v) => Ok(Some(v)),
+                        None => Err(BadRequest(format!(
+                            "{at}feature \"{name}\": {}",
+                            c.unseen_message(s)
+                        ))),
+                    }
+                }
             },
             (Some(_), Cell::Number(x)) => Err(BadRequest(format!(
                 "{at}feature \"{name}\" is categorical and must be one of its levels as a string, got the number {x}"
@@ -450,9 +465,57 @@ pub fn clip(s: &str) -> String {
     }
 }
 
+/// At most ten `items` (each clipped), joined, and how many there are in
+/// all when more: a message never grows with the list.
+#[must_use]
+pub fn clip_list<S: AsRef<str>>(items: &[S]) -> String {
+    let shown: Vec<String> = items.iter().take(10).map(|s| clip(s.as_ref())).collect();
+    let mut out = shown.join(", ");
+    if items.len() > 10 {
+        out.push_str(&format!(", ... ({} in all)", items.len()));
+    }
+    out
+}
+
+/// Whether a body is a JSON object or array (its first byte that is not
+/// white space is `{` or `[`).
+#[must_use]
+pub fn looks_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
+/// A tensor shape as a message shows it: at most eight dimensions.
+#[must_use]
+pub fn clip_shape(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().take(8).map(ToString::to_string).collect();
+    if shape.len() > 8 {
+        format!("[{}, ...] ({} dimensions)", dims.join(", "), shape.len())
+    } else {
+        format!("[{}]", dims.join(", "))
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn lists_and_shapes_are_clipped() {
+        let names: Vec<String> = (0..25).map(|i| format!("m{i}")).collect();
+        assert_eq!(
+            clip_list(&names),
+            "m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, ... (25 in all)"
+        );
+        assert_eq!(clip_list(&["a", "b"]), "a, b");
+        assert_eq!(clip_shape(&[2, 3]), "[2, 3]");
+        assert_eq!(
+            clip_shape(&[1; 1000]),
+            "[1, 1, 1, 1, 1, 1, 1, 1, ...] (1000 dimensions)"
+        );
+    }
     use serde_json::json;
 
     /// A small model: y = 1 + 2a + 3b (+10 when c = "z"); policy `policy`.

@@ -126,11 +126,11 @@ impl RouteError {
             RouteError::Unknown(m, loaded) => format!(
                 "no model named \"{}\" is loaded; the loaded models are {}",
                 super::model::clip(m),
-                loaded.join(", ")
+                super::model::clip_list(loaded)
             ),
             RouteError::Ambiguous(names) => format!(
                 "several models are loaded ({}); name one with POST /v2/models/{{m}}/infer",
-                names.join(", ")
+                super::model::clip_list(names)
             ),
             RouteError::NoSuchSlot(m) => m.clone(),
         }

@@ -15,7 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::model::{BadRequest, Cell, Model, Row, Scored, clip};
+use super::model::{BadRequest, Cell, Model, Row, Scored, clip, clip_shape};
 
 /// The name of the output tensor.
 pub const OUTPUT: &str = "prediction";
@@ -308,9 +308,9 @@ fn tensor(i: InputJson, binary: &mut &[u8], max_rows: usize) -> Result<Tensor, B
         .unwrap_or(usize::MAX);
     if want != data.len() {
         return Err(BadRequest(format!(
-            "input \"{}\": shape {:?} holds {want} values but the data has {}",
+            "input \"{}\": shape {} holds {want} values but the data has {}",
             clip(&i.name),
-            shape,
+            clip_shape(&shape),
             data.len()
         )));
     }
@@ -368,9 +368,9 @@ fn rows(model: &Model, req: &InferRequest) -> Result<Vec<Row>, BadRequest> {
             [w] => (1, *w),
             _ => {
                 return Err(BadRequest(format!(
-                    "input \"{}\" must have shape [N, {f}] (rows by the model's features), got {:?}",
+                    "input \"{}\" must have shape [N, {f}] (rows by the model's features), got {}",
                     clip(&t.name),
-                    t.shape
+                    clip_shape(&t.shape)
                 )));
             }
         };
@@ -402,8 +402,9 @@ fn rows(model: &Model, req: &InferRequest) -> Result<Vec<Row>, BadRequest> {
             [n] | [n, 1] => *n,
             _ => {
                 return Err(BadRequest(format!(
-                    "input \"{}\" must have shape [N] or [N, 1], got {:?}",
-                    t.name, t.shape
+                    "input \"{}\" must have shape [N] or [N, 1], got {}",
+                    clip(&t.name),
+                    clip_shape(&t.shape)
                 )));
             }
         };

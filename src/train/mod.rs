@@ -63,3 +63,12 @@ fn above_threshold(data_files: &[PathBuf]) -> bool {
         .fold(0u64, u64::saturating_add);
     size > STREAMING_THRESHOLD
 }
+
+/// What to do about a level met only in validation rows.
+pub(crate) fn unseen_hint(separate_file: bool) -> &'static str {
+    if separate_file {
+        "add training rows with it, remove it from the validation file, or set data.min_level_count > 1 or data.handle_unknown = \"ignore\""
+    } else {
+        "add training rows with it, change split.seed, or set data.min_level_count > 1 or data.handle_unknown = \"ignore\""
+    }
+}

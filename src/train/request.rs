@@ -29,5 +29,6 @@ pub(crate) fn selection(data_cfg: &DataSection) -> Selection {
         exclude: data_cfg.exclude.clone(),
         categorical: data_cfg.categorical.clone(),
         missing: data_cfg.missing,
+        na_values: data_cfg.na_values.clone(),
     }
 }

@@ -17,6 +17,8 @@ pub(super) struct Columns {
     pub(super) categorical: Vec<String>,
     /// A classifier's classes: the target is then read as labels.
     classes: Option<Vec<String>>,
+    /// The cell texts either model reads as missing.
+    pub(super) na_values: Vec<String>,
 }
 
 impl Columns {
@@ -25,7 +27,13 @@ impl Columns {
     pub(super) fn of(cand: &Artifact, base: Option<&Artifact>) -> Result<Columns> {
         let mut features = cand.features.clone();
         let mut categorical: Vec<String> = cand.categorical.keys().cloned().collect();
+        let mut na_values = cand.missing.na_values.clone();
         if let Some(b) = base {
+            for v in &b.missing.na_values {
+                if !na_values.contains(v) {
+                    na_values.push(v.clone());
+                }
+            }
             for f in &b.features {
                 if !features.contains(f) {
                     features.push(f.clone());
@@ -48,6 +56,7 @@ impl Columns {
             features,
             categorical,
             classes: cand.classifier.as_ref().map(|c| c.classes.clone()),
+            na_values,
         })
     }
 
@@ -81,6 +90,7 @@ impl Columns {
             exclude: Vec::new(),
             categorical: self.categorical.clone(),
             missing: MissingPolicy::DropRow,
+            na_values: self.na_values.clone(),
         })
     }
 }

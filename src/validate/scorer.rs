@@ -80,7 +80,7 @@ pub(super) struct Scorer {
     /// Table column of each model feature.
     cols: Vec<usize>,
     /// Per model feature: table level code → model level index.
-    levels: Vec<Option<Vec<Option<usize>>>>,
+    levels: Vec<Option<Vec<Option<Value>>>>,
     /// Per model feature: the fill value of a missing cell.
     fills: Vec<Option<Value>>,
 }
@@ -101,9 +101,7 @@ impl Scorer {
             let fill = a.missing.fill.get(f);
             match (&t.features[ci], a.categorical.get(f)) {
                 (Column::Categorical { levels: tl, .. }, Some(c)) => {
-                    levels.push(Some(
-                        tl.iter().map(|l| c.levels.binary_search(l).ok()).collect(),
-                    ));
+                    levels.push(Some(tl.iter().map(|l| c.value_of(l)).collect()));
                     fills.push(
                         fill.and_then(|v| v.as_str())
                             .and_then(|s| c.levels.binary_search(&s.to_string()).ok())
@@ -155,7 +153,7 @@ impl Scorer {
                 }
                 (Column::Categorical { codes, .. }, Some(map)) => match codes[i] {
                     MISSING_LEVEL => self.fills[k]?,
-                    c => Value::Level(map.get(c as usize).copied().flatten()?),
+                    c => map.get(c as usize).copied().flatten()?,
                 },
                 (Column::Categorical { .. }, None) => return None,
             };

@@ -58,6 +58,7 @@ impl Training {
             exclude: dcfg.exclude.clone(),
             categorical: columns.categorical.clone(),
             missing: dcfg.missing,
+            na_values: dcfg.na_values.clone(),
         });
         let loaded = data::load_files(&files, &sel, progress)?;
         let mut table = loaded.table;

@@ -25,6 +25,7 @@ mod golden;
 mod hostile;
 mod init;
 mod inputs;
+mod levels;
 mod monitor;
 mod nist;
 mod package;

@@ -152,7 +152,7 @@ fn unseen_level_is_named() {
         .args(["predict", "--input", "in.csv", "--output", "p.csv"]);
     t.run().error(
         3,
-        "in.csv:3: column \"c\": level \"zz\" was not seen in training (known levels: p, q, r); retrain with it or fix the cell",
+        "in.csv:3: column \"c\": level \"zz\" was not seen in training (3 known levels: p, q, r); retrain with it (or with data.handle_unknown = \"ignore\"), or fix the cell",
     );
     assert!(!t.exists("p.csv"));
 }

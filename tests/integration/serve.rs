@@ -345,6 +345,14 @@ fn every_read_endpoint_and_protocol() {
         .unwrap();
     let doc = json_of(r, 415);
     assert_eq!(doc["error_code"], "BAD_REQUEST");
+    let r = s
+        .http
+        .post(s.u("/invocations"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(json!({"dataframe_records": [row()]}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(json_of(r, 200)["predictions"], json!([want]));
     let doc = json_of(
         s.post_json("/invocations", &json!({"instances": [{"sqft": 1}]})),
         400,
@@ -376,11 +384,11 @@ fn every_read_endpoint_and_protocol() {
             "mlops_requests_total{{endpoint=\"v2_infer\",model=\"{name}\",version=\"unversioned\",variant=\"champion\",status=\"200\"}} 1"
         ),
         format!(
-            "mlops_requests_total{{endpoint=\"invocations\",model=\"{name}\",version=\"unversioned\",variant=\"champion\",status=\"200\"}} 5"
+            "mlops_requests_total{{endpoint=\"invocations\",model=\"{name}\",version=\"unversioned\",variant=\"champion\",status=\"200\"}} 6"
         ),
         format!("mlops_model_info{{model=\"{name}\",version=\"unversioned\",slot=\"champion\"}} 1"),
         format!(
-            "mlops_predictions_count{{model=\"{name}\",version=\"unversioned\",variant=\"champion\"}} 10"
+            "mlops_predictions_count{{model=\"{name}\",version=\"unversioned\",variant=\"champion\"}} 11"
         ),
         "mlops_request_duration_seconds_bucket{".to_string(),
         "mlops_model_loaded_timestamp_seconds{".to_string(),
@@ -538,10 +546,19 @@ fn bad_requests_are_named_and_never_crash_the_server() {
         .http
         .post(s.u("/predict"))
         .header("content-type", "text/plain")
-        .body("{}")
+        .body("sqft=1")
         .send()
         .unwrap();
     error_of(r, 415, "application/json");
+    // curl -d sends a form type: a JSON body is read as JSON all the same.
+    let r = s
+        .http
+        .post(s.u("/predict"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(json!({"features": row()}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(json_of(r, 200)["variant"], "champion");
     // Garbage on a raw socket, then the server still answers.
     let mut c = TcpStream::connect(s.addr()).unwrap();
     c.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: zzz\r\n\r\n{}")

@@ -433,7 +433,7 @@ fn level_seen_only_in_validation_is_a_data_error() {
         .file("v.csv", "a,c,y\n1,p,3\n2,zz,5\n")
         .args(["train"]);
     t.run().code(3).stderr_contains(
-        "error: v.csv:3: column \"c\": level \"zz\" appears only in validation rows (training levels: p, q)",
+        "error: v.csv:3: column \"c\": level \"zz\" was not seen in training (2 known levels: p, q); it appears only in validation rows: add training rows with it, remove it from the validation file, or set data.min_level_count > 1 or data.handle_unknown = \"ignore\"",
     );
     assert!(!t.exists("out"));
 }

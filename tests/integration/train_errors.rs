@@ -40,7 +40,7 @@ fn nan_cell() {
     bad(
         "",
         "a,b,y\n1,2,3\n2,3,NaN\n2,2,2\n",
-        "d.csv:3: column \"y\": \"NaN\" is not a finite number; remove or fix the row",
+        "d.csv:3: column \"y\": \"NaN\" is not a number; list \"NaN\" in data.na_values to read it as a missing cell",
     );
 }
 

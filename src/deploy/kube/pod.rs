@@ -17,7 +17,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result, display_path};
-use crate::project::{Project, ServeSection};
+use std::path::PathBuf;
+
+use crate::project::{PredictionLogSetting, Project, ServeSection};
 
 /// Where the pod's project file is mounted.
 pub(super) const CONFIG_PATH: &str = "/models/mlops.toml";
@@ -42,6 +44,27 @@ struct PodFile<'a> {
     serve: &'a ServeSection,
 }
 
+/// The prediction log's setting for a pod: files go to [`LOG_DIR`], the
+/// sink's credential variables come from the Secret.
+fn pod_log(setting: PredictionLogSetting, secrets: &mut Vec<String>) -> PredictionLogSetting {
+    let file = || PathBuf::from(format!("{LOG_DIR}/predictions.jsonl"));
+    match setting {
+        PredictionLogSetting::Path(_) => PredictionLogSetting::Path(file()),
+        PredictionLogSetting::Table(mut t) => {
+            if t.path.is_some() {
+                t.path = Some(file());
+            }
+            if t.dead_letter.is_some() {
+                t.dead_letter = Some(PathBuf::from(format!("{LOG_DIR}/predictions.dead.jsonl")));
+            }
+            for v in [&t.api_key_env, &t.username_env, &t.password_env] {
+                secrets.extend(v.iter().cloned());
+            }
+            PredictionLogSetting::Table(t)
+        }
+    }
+}
+
 impl PodServe {
     /// The pods' share of `project`'s `[serve]`; `None` without one.
     ///
@@ -57,10 +80,8 @@ impl PodServe {
         pod.tls = None;
         pod.allow_insecure_admin = None;
         pod.admin_bind = None;
-        if pod.prediction_log.is_some() {
-            pod.prediction_log = Some(format!("{LOG_DIR}/predictions.jsonl").into());
-        }
         let mut secrets: Vec<String> = pod.admin_token_env.iter().cloned().collect();
+        pod.prediction_log = pod.prediction_log.take().map(|s| pod_log(s, &mut secrets));
         let mut jwks = None;
         let mut jwt = false;
         if let Some(a) = pod.auth.as_mut() {

@@ -91,6 +91,28 @@ pub(super) fn check_data(d: &DataSection, src: Source<'_>) -> Result<()> {
             format!("contains the target \"{}\"; remove it", d.target),
         ));
     }
+    check_levels(d, src)
+}
+
+/// `[data]`: the level limits are counts that make sense.
+fn check_levels(d: &DataSection, src: Source<'_>) -> Result<()> {
+    if d.max_levels < 2 {
+        return Err(src.key_error(
+            "data",
+            "max_levels",
+            format!(
+                "= {} must be at least 2 (a column with one level carries nothing)",
+                d.max_levels
+            ),
+        ));
+    }
+    if d.min_level_count < 1 {
+        return Err(src.key_error(
+            "data",
+            "min_level_count",
+            "= 0 must be at least 1 (1 keeps every level)".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -8,10 +8,10 @@
 //! line the channel cannot take, or the sink cannot deliver, is counted in
 //! `mlops_prediction_log_dropped_lines_total{sink}`.
 //!
-//! The feedback store (`POST /feedback`, the A/B export) is in [`feedback`].
+//! The feedback store (`POST /feedback`, the A/B export) is in
+//! [`super::feedback`]; its names are re-exported here, where they used to be.
 
 pub mod elasticsearch;
-pub mod feedback;
 pub mod file;
 pub mod stdout;
 
@@ -23,16 +23,20 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-pub use feedback::{
+pub use super::feedback::{
     EXPORT_HEADER, FEEDBACK_OFF, Feedback, Journal, MAX_OBSERVATIONS, NotRecorded, Observation,
-    RECENT, Served, Subject, Which,
+    RECENT, Subject, Which,
 };
+pub use super::state::Served;
 
 use super::model::{Model, Row};
 use super::state::Variant;
 use crate::error::Result;
 use crate::model::Value;
 use crate::project::{LogSink, ServeSection};
+
+/// How a row's level that training never saw is logged.
+pub const UNSEEN_LEVEL: &str = "<unseen>";
 
 /// Lines that may wait for the writer before new ones are dropped.
 pub const QUEUE: usize = 16_384;
@@ -192,7 +196,9 @@ pub fn timestamp(at: SystemTime) -> String {
 }
 
 /// A row as the model used it, `{feature: value}`: numbers, levels by
-/// name; `null` for a row the `drop-row` policy dropped.
+/// name (`"<unseen>"` for a level training never saw, read under
+/// `handle_unknown = "ignore"`); `null` for a row the `drop-row` policy
+/// dropped.
 fn row_json(model: &Model, row: &Row) -> serde_json::Value {
     let Some(values) = row else {
         return serde_json::Value::Null;
@@ -207,6 +213,7 @@ fn row_json(model: &Model, row: &Row) -> serde_json::Value {
                 .get(name)
                 .and_then(|c| c.levels.get(*i))
                 .map_or(serde_json::Value::Null, |l| serde_json::json!(l)),
+            Value::Unseen => serde_json::json!(UNSEEN_LEVEL),
         };
         obj.insert(name.clone(), cell);
     }

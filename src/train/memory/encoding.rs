@@ -7,8 +7,12 @@ use indexmap::IndexMap;
 use crate::data::{Column, MISSING_LEVEL, Table};
 use crate::error::{Error, Result};
 use crate::model::stats;
-use crate::model::{self, Categorical, Term};
+use crate::model::{self, Categorical, LevelRules, Term, Value};
 use crate::project::MissingPolicy;
+
+/// A code map's entry for a level read as all zeros (`handle_unknown =
+/// "ignore"`): an index no term has.
+pub(super) const IGNORED: usize = usize::MAX;
 
 /// A missing cell's replacement.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +45,7 @@ impl Encoding {
         train_idx: &[usize],
         policy: MissingPolicy,
         fit_intercept: bool,
+        rules: LevelRules,
     ) -> Result<Encoding> {
         let mut categorical = IndexMap::new();
         let mut code_maps: Vec<Vec<Option<usize>>> = Vec::new();
@@ -60,31 +65,24 @@ impl Encoding {
                     }
                 }
                 Column::Categorical { codes, levels } => {
-                    let (counts, seen) = training_levels(codes, levels, train_idx);
-                    if seen.is_empty() {
+                    let counts = level_counts(codes, levels.len(), train_idx);
+                    let Some(cat) = Categorical::from_counts(levels, &counts, rules, fit_intercept)
+                    else {
                         return Err(Error::data(format!(
                             "{}: categorical column \"{name}\" has no value in any training row; fill it or drop it from data.features",
                             table.origin
                         )));
-                    }
-                    let map: Vec<Option<usize>> =
-                        levels.iter().map(|l| seen.binary_search(&l).ok()).collect();
+                    };
+                    let map: Vec<Option<usize>> = levels.iter().map(|l| code_of(&cat, l)).collect();
                     if policy == MissingPolicy::Mean {
-                        let best = most_frequent(&seen, levels, &counts);
-                        let idx = seen.binary_search(&&best).unwrap_or(0);
+                        let idx = most_frequent(&map, &counts, cat.levels.len());
                         fills.push(Fill::Level(idx));
-                        fill_json.insert(name.clone(), serde_json::json!(best));
+                        fill_json.insert(name.clone(), serde_json::json!(cat.levels[idx]));
                     } else {
                         fills.push(Fill::None);
                     }
                     code_maps.push(map);
-                    categorical.insert(
-                        name.clone(),
-                        Categorical {
-                            levels: seen.iter().map(|s| (*s).clone()).collect(),
-                            reference: fit_intercept.then(|| seen[0].clone()),
-                        },
-                    );
+                    categorical.insert(name.clone(), cat);
                 }
             }
         }
@@ -100,41 +98,44 @@ impl Encoding {
     }
 }
 
-/// Each level's count in the training rows, and the levels met there, sorted.
-fn training_levels<'a>(
-    codes: &[u32],
-    levels: &'a [String],
-    train_idx: &[usize],
-) -> (Vec<u64>, Vec<&'a String>) {
-    let mut counts = vec![0u64; levels.len()];
+/// Each level code's count in the training rows.
+fn level_counts(codes: &[u32], n_levels: usize, train_idx: &[usize]) -> Vec<u64> {
+    let mut counts = vec![0u64; n_levels];
     for &i in train_idx {
         if codes[i] != MISSING_LEVEL {
             counts[codes[i] as usize] += 1;
         }
     }
-    let mut seen: Vec<&String> = levels
-        .iter()
-        .zip(&counts)
-        .filter(|(_, c)| **c > 0)
-        .map(|(l, _)| l)
-        .collect();
-    seen.sort();
-    (counts, seen)
+    counts
 }
 
-/// The most frequent level; ties go to the first in sorted order.
-fn most_frequent(seen: &[&String], levels: &[String], counts: &[u64]) -> String {
-    seen.iter()
-        .map(|l| {
-            let code = levels.iter().position(|x| x == *l).unwrap_or(0);
-            (counts[code], *l)
-        })
-        .fold(None::<(u64, &String)>, |acc, (c, l)| match acc {
-            Some((bc, _)) if bc >= c => acc,
-            _ => Some((c, l)),
-        })
-        .map(|(_, l)| l.clone())
-        .unwrap_or_default()
+/// The trained level index a level reads as: its own, `other`, [`IGNORED`]
+/// (all zeros), or `None` (unseen: an error).
+pub(super) fn code_of(cat: &Categorical, level: &str) -> Option<usize> {
+    match cat.value_of(level)? {
+        Value::Level(i) => Some(i),
+        _ => Some(IGNORED),
+    }
+}
+
+/// The most frequent trained level (after folding); ties go to the first in
+/// sorted order.
+fn most_frequent(map: &[Option<usize>], counts: &[u64], n_trained: usize) -> usize {
+    let mut per_level = vec![0u64; n_trained];
+    for (m, &c) in map.iter().zip(counts) {
+        if let Some(i) = m
+            && *i < n_trained
+        {
+            per_level[*i] += c;
+        }
+    }
+    let mut best = 0;
+    for (i, &c) in per_level.iter().enumerate() {
+        if c > per_level[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 /// Map a validation table's level codes onto the trained levels.
@@ -146,10 +147,9 @@ pub(super) fn remap_levels(
         .iter()
         .zip(&t.features)
         .map(|(name, col)| match (col, cats.get(name)) {
-            (Column::Categorical { levels, .. }, Some(c)) => levels
-                .iter()
-                .map(|l| c.levels.binary_search(l).ok())
-                .collect(),
+            (Column::Categorical { levels, .. }, Some(c)) => {
+                levels.iter().map(|l| code_of(c, l)).collect()
+            }
             _ => Vec::new(),
         })
         .collect()

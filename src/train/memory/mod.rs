@@ -45,6 +45,7 @@ pub(crate) fn train(
         Some(t) => Some(labels::take_target(&mut loaded.table, t)?),
         None => None,
     };
+    loaded.table.check_max_levels(data_cfg.max_levels)?;
     let mut rows = RowSplit::select(project, &loaded.table, &sel, label_target, progress)?;
     let classes = match &labels {
         Some(l) => Some(classify::prepare(
@@ -57,8 +58,25 @@ pub(crate) fn train(
         None => None,
     };
     let table = &loaded.table;
-    let encoding = Encoding::of(table, &rows.train, sel.missing, model_cfg.fit_intercept)?;
+    let rules = model::LevelRules {
+        min_count: data_cfg.min_level_count,
+        handle_unknown: data_cfg.handle_unknown,
+    };
+    let encoding = Encoding::of(
+        table,
+        &rows.train,
+        sel.missing,
+        model_cfg.fit_intercept,
+        rules,
+    )?;
     rows.check_fittable(table, &data_cfg.target)?;
+    model::check_enough_rows(
+        rows.train.len() as u64,
+        encoding.terms.len(),
+        model_cfg.fit_intercept,
+        &encoding.categorical,
+        &table.origin,
+    )?;
     let (scored, stats) =
         fit_alongside_stats(model_cfg, table, &rows, &encoding, classes.as_deref())?;
     let trained = Trained {
@@ -134,6 +152,7 @@ impl Trained {
             missing: Missing {
                 policy: data_cfg.missing,
                 fill: encoding.fill_json,
+                na_values: data_cfg.na_values.clone(),
             },
             metrics: Metrics {
                 train: scored.train,

@@ -271,20 +271,16 @@ fn unseen_levels(
                 let c = codes[i];
                 if c != MISSING_LEVEL && code_maps_get(&maps[k], c).is_none() {
                     let name = &t.feature_names[k];
-                    let known = cats
-                        .and_then(|c| c.get(name))
-                        .map(|c| c.levels.join(", "))
-                        .unwrap_or_default();
-                    let hint = if separate_file {
-                        "add training rows with it, or remove it from the validation file"
-                    } else {
-                        "add training rows with it, or change split.seed"
-                    };
+                    let level = &levels[c as usize];
+                    let what = cats.and_then(|c| c.get(name)).map_or_else(
+                        || format!("level \"{level}\" was not seen in training"),
+                        |c| c.unseen_message(level),
+                    );
                     return Err(Error::data(format!(
-                        "{}:{}: column \"{name}\": level \"{}\" appears only in validation rows (training levels: {known}); {hint}",
+                        "{}:{}: column \"{name}\": {what}; it appears only in validation rows: {}",
                         t.origin_of(i),
                         t.lines[i],
-                        levels[c as usize]
+                        crate::train::unseen_hint(separate_file)
                     )));
                 }
             }

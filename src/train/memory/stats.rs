@@ -5,8 +5,8 @@
 use indexmap::IndexMap;
 
 use crate::data::{Column, MISSING_LEVEL, Table};
-use crate::model::Categorical;
 use crate::model::stats::{self, CategoricalStats, ColumnStats, NumericStats};
+use crate::model::{Categorical, Value};
 
 /// What the artifact records of the training rows' values.
 pub(super) struct TrainingStats {
@@ -32,11 +32,20 @@ pub(super) fn training_stats(
                     .iter()
                     .map(|l| (l.clone(), 0))
                     .collect();
+                // A level folded into `other` counts there.
+                let cat = &categorical[name];
+                let names: Vec<&String> = levels
+                    .iter()
+                    .map(|l| match cat.value_of(l) {
+                        Some(Value::Level(k)) => &cat.levels[k],
+                        _ => l,
+                    })
+                    .collect();
                 let mut missing = 0;
                 for &i in train_idx {
                     match codes[i] {
                         MISSING_LEVEL => missing += 1,
-                        c => *counts.entry(levels[c as usize].clone()).or_default() += 1,
+                        c => *counts.entry(names[c as usize].clone()).or_default() += 1,
                     }
                 }
                 ColumnStats::Categorical(CategoricalStats {

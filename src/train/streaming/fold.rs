@@ -13,6 +13,7 @@ use ndarray::{Array2, ShapeBuilder, s};
 use crate::data::{Column, MISSING_LEVEL, Table};
 use crate::error::{Error, Result};
 use crate::train::streaming::moments::Moments;
+use crate::train::streaming::plan::Plan;
 
 /// A categorical feature's levels as met in training rows.
 #[derive(Debug, Default)]
@@ -44,6 +45,28 @@ pub(super) struct Fold {
     pub train: u64,
     pub validation: u64,
     pub dropped: u64,
+}
+
+impl Fold {
+    /// The first categorical feature with more than `data.max_levels` levels
+    /// in the training rows so far, as an error (before the factor grows a
+    /// column for each).
+    pub fn check_max_levels(&self, feature_names: &[String], plan: &Plan) -> Result<()> {
+        let max = plan.data_cfg.max_levels;
+        for (name, lv) in feature_names.iter().zip(&self.levels) {
+            if let Some(lv) = lv
+                && lv.names.len() as u64 > max
+            {
+                return Err(crate::data::too_many_levels(
+                    &plan.origin,
+                    name,
+                    lv.names.len(),
+                    max,
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Rows factored at a time: 4,096 rows of a dozen columns (about 400 KB)

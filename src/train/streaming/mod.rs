@@ -145,6 +145,7 @@ fn artifact(
         missing: Missing {
             policy: plan.data_cfg.missing,
             fill: IndexMap::new(),
+            na_values: plan.data_cfg.na_values.clone(),
         },
         metrics: measured.metrics,
         feature_stats: measured.feature_stats,

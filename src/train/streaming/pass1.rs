@@ -35,8 +35,10 @@ impl Pass1 {
                     feature_names.clone_from(&t.feature_names);
                     Fold::new(&t, plan.intercept)
                 });
+                t.check_max_levels(plan.data_cfg.max_levels)?;
                 let idx = training_rows(f, plan, &t);
                 f.push(&t, &idx)?;
+                f.check_max_levels(&feature_names, plan)?;
                 spill.keep(&t);
                 Ok(())
             },

@@ -301,22 +301,25 @@ fn row_prediction(
                     model::Value::Level(usize::MAX)
                 } else {
                     let name = &levels[c as usize];
+                    let f = &t.feature_names[k];
+                    let cat = cats.get(f);
                     match lookup[k].as_ref().and_then(|m| m.get(name.as_str())) {
                         Some(&l) => model::Value::Level(l),
-                        None => {
-                            let f = &t.feature_names[k];
-                            let hint = if separate {
-                                "add training rows with it, or remove it from the validation file"
-                            } else {
-                                "add training rows with it, or change split.seed"
-                            };
-                            return Err(Error::data(format!(
-                                "{}:{}: column \"{f}\": level \"{name}\" appears only in validation rows (training levels: {}); {hint}",
-                                t.origin,
-                                t.lines[i],
-                                cats.get(f).map(|c| c.levels.join(", ")).unwrap_or_default()
-                            )));
-                        }
+                        None => match cat.and_then(Categorical::unknown_value) {
+                            Some(v) => v,
+                            None => {
+                                let what = cat.map_or_else(
+                                    || format!("level \"{name}\" was not seen in training"),
+                                    |c| c.unseen_message(name),
+                                );
+                                return Err(Error::data(format!(
+                                    "{}:{}: column \"{f}\": {what}; it appears only in validation rows: {}",
+                                    t.origin,
+                                    t.lines[i],
+                                    crate::train::unseen_hint(separate)
+                                )));
+                            }
+                        },
                     }
                 }
             }

@@ -38,10 +38,17 @@ struct Design {
 pub(super) fn solve(fold: &mut Fold, feature_names: &[String], plan: &Plan) -> Result<Solution> {
     let (origin, intercept) = (&plan.origin, plan.intercept);
     let design = Design::new(fold, feature_names, plan)?;
+    model::check_enough_rows(
+        fold.train,
+        design.terms.len(),
+        intercept,
+        &design.categorical,
+        origin,
+    )?;
     let (mut columns, spread) = factor_columns(&design, fold, feature_names, plan)?;
     let r = fold.r.take().unwrap_or_else(|| Array2::zeros((0, 0)));
     let ycol = r.ncols() - 1;
-    columns.push(ycol);
+    columns.push(vec![ycol]);
     let k = columns.len();
     let rf = in_design_order(&r, &columns, origin)?;
     check_centred_rank(&rf, &spread, fold.train, &design.term_names, plan)?;
@@ -75,20 +82,17 @@ impl Design {
         let mut categorical = IndexMap::new();
         for (k, name) in feature_names.iter().enumerate() {
             if let Some(lv) = &fold.levels[k] {
-                let mut sorted: Vec<String> = lv.names.clone();
-                sorted.sort();
-                if sorted.is_empty() {
+                let rules = model::LevelRules {
+                    min_count: plan.data_cfg.min_level_count,
+                    handle_unknown: plan.data_cfg.handle_unknown,
+                };
+                let Some(cat) = Categorical::from_counts(&lv.names, &lv.counts, rules, intercept)
+                else {
                     return Err(Error::data(format!(
                         "{origin}: categorical column \"{name}\" has no value in any training row; fill it or drop it from data.features"
                     )));
-                }
-                categorical.insert(
-                    name.clone(),
-                    Categorical {
-                        reference: intercept.then(|| sorted[0].clone()),
-                        levels: sorted,
-                    },
-                );
+                };
+                categorical.insert(name.clone(), cat);
             }
         }
         let (terms, term_names) = model::design_terms(feature_names, &categorical);
@@ -100,22 +104,23 @@ impl Design {
     }
 }
 
-/// The factor's column of each term in design order (after the intercept's),
-/// and the RMS of each term's column in factor units; a numeric column that
-/// is constant (with an intercept) or all zeros is an error.
+/// The factor's columns of each term in design order (after the
+/// intercept's; a level that rarer levels were folded into sums their
+/// columns), and the RMS of each term's column in factor units; a numeric
+/// column that is constant (with an intercept) or all zeros is an error.
 fn factor_columns(
     design: &Design,
     fold: &Fold,
     feature_names: &[String],
     plan: &Plan,
-) -> Result<(Vec<usize>, Vec<f64>)> {
+) -> Result<(Vec<Vec<usize>>, Vec<f64>)> {
     let (origin, intercept) = (&plan.origin, plan.intercept);
-    let mut columns: Vec<usize> = Vec::new();
+    let mut columns: Vec<Vec<usize>> = Vec::new();
     let mut spread: Vec<f64> = Vec::new(); // the RMS of each term's column, in factor units
     #[allow(clippy::cast_precision_loss)]
     let nf = fold.train as f64;
     if intercept {
-        columns.push(0);
+        columns.push(vec![0]);
     }
     for (t, name) in design.terms.iter().zip(&design.term_names) {
         match *t {
@@ -131,7 +136,7 @@ fn factor_columns(
                         "{origin}: the design is rank deficient: column \"{name}\" {what}; drop it from data.features"
                     )));
                 }
-                columns.push(fold.numeric_col[feature].unwrap_or(0));
+                columns.push(vec![fold.numeric_col[feature].unwrap_or(0)]);
                 let rms = if intercept {
                     m.centred_rms()
                 } else {
@@ -143,10 +148,18 @@ fn factor_columns(
                 let lv = fold.levels[feature]
                     .as_ref()
                     .ok_or_else(|| Error::data("internal error: a level of a numeric column"))?;
-                let level_name = &design.categorical[&feature_names[feature]].levels[level];
-                let g = lv.index[level_name];
-                columns.push(lv.column[g]);
-                let p = lv.counts[g] as f64 / nf;
+                let cat = &design.categorical[&feature_names[feature]];
+                // The fold's levels read as this one: itself, or those folded into it.
+                let mut cols = Vec::new();
+                let mut count = 0u64;
+                for (g, name) in lv.names.iter().enumerate() {
+                    if matches!(cat.value_of(name), Some(model::Value::Level(l)) if l == level) {
+                        cols.push(lv.column[g]);
+                        count += lv.counts[g];
+                    }
+                }
+                columns.push(cols);
+                let p = count as f64 / nf;
                 spread.push(if intercept {
                     (p * (1.0 - p)).sqrt()
                 } else {
@@ -158,12 +171,16 @@ fn factor_columns(
     Ok((columns, spread))
 }
 
-/// The triangular factor of `r`'s `columns`, in that order.
-fn in_design_order(r: &Array2<f64>, columns: &[usize], origin: &str) -> Result<Array2<f64>> {
+/// The triangular factor of the columns of `r` summed as `columns` says,
+/// in that order (the R of `X A` is the R of `R A`).
+fn in_design_order(r: &Array2<f64>, columns: &[Vec<usize>], origin: &str) -> Result<Array2<f64>> {
     let k = columns.len();
     let mut m = Array2::<f64>::zeros((r.nrows().max(k), k).f());
-    for (dst, &src) in columns.iter().enumerate() {
-        m.slice_mut(s![..r.nrows(), dst]).assign(&r.column(src));
+    for (dst, srcs) in columns.iter().enumerate() {
+        for &src in srcs {
+            let mut col = m.slice_mut(s![..r.nrows(), dst]);
+            col += &r.column(src);
+        }
     }
     Ok(m.qr_into()
         .map_err(|e| Error::data(format!("{origin}: the QR factorisation failed: {e}")))?

@@ -3,8 +3,8 @@
 
 use indexmap::IndexMap;
 
-use crate::model::Categorical;
 use crate::model::stats::{CategoricalStats, ColumnStats, NumericStats};
+use crate::model::{Categorical, Value};
 use crate::train::streaming::deciles::Histograms;
 use crate::train::streaming::fold::Fold;
 
@@ -19,9 +19,14 @@ pub(super) fn training_stats(
     for (k, name) in feature_names.iter().enumerate() {
         let s = match &fold.levels[k] {
             Some(lv) => {
-                let mut counts: IndexMap<String, u64> = IndexMap::new();
-                for l in &categorical[name].levels {
-                    counts.insert(l.clone(), lv.counts[lv.index[l]]);
+                let cat = &categorical[name];
+                let mut counts: IndexMap<String, u64> =
+                    cat.levels.iter().map(|l| (l.clone(), 0)).collect();
+                // A level folded into `other` counts there.
+                for (l, &c) in lv.names.iter().zip(&lv.counts) {
+                    if let Some(Value::Level(k)) = cat.value_of(l) {
+                        counts[k] += c;
+                    }
                 }
                 ColumnStats::Categorical(CategoricalStats {
                     count: fold.train - lv.missing,

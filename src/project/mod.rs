@@ -25,7 +25,8 @@ use crate::error::{Error, Result, display_path};
 pub use bind::parse_bind;
 pub use check::valid_env_name;
 pub use environments::{
-    EnvironmentSection, HealthSection, ResourceList, ResourcesSection, TargetKind,
+    DeploySection, EnvironmentSection, HealthSection, ResourceList, ResourcesSection, Role,
+    TargetKind,
 };
 pub use keys::known_keys;
 pub use suggest::{edit_distance, nearest};
@@ -434,7 +435,7 @@ tls = { cert = "certs/server.pem", key = "certs/server.key" }
             f.environments.keys().collect::<Vec<_>>(),
             ["k8s", "prod", "staging"]
         );
-        assert_eq!(f.environments["prod"].target, TargetKind::Http);
+        assert_eq!(f.environments["prod"].target, Some(TargetKind::Http));
         assert_eq!(
             f.environments["prod"].health.as_ref().unwrap().retries,
             Some(5)

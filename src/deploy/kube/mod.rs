@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use super::phase::{Phased, Requests};
 use super::target::{Check, Job, Live, Target};
 use crate::error::{Error, Result, display_path};
 use crate::project::{EnvironmentSection, Project, TargetKind};
@@ -206,6 +207,19 @@ impl Kube {
     }
 }
 
+/// A bundle a ConfigMap can hold.
+fn fits(job: &Job<'_>) -> Result<()> {
+    if job.bytes.len() > CONFIGMAP_MAX {
+        return Err(Error::usage(format!(
+            "the bundle of {} {} is {} bytes, more than a ConfigMap holds (1 MiB); serve it from an image instead",
+            job.model,
+            job.bundle.version,
+            job.bytes.len()
+        )));
+    }
+    Ok(())
+}
+
 impl Target for Kube {
     fn kind(&self) -> TargetKind {
         TargetKind::Kubernetes
@@ -236,14 +250,7 @@ impl Target for Kube {
 
     fn apply(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
         let b = job.bundle;
-        if job.bytes.len() > CONFIGMAP_MAX {
-            return Err(Error::usage(format!(
-                "the bundle of {} {} is {} bytes, more than a ConfigMap holds (1 MiB); serve it from an image instead",
-                job.model,
-                b.version,
-                job.bytes.len()
-            )));
-        }
+        fits(job)?;
         let old: Vec<(&str, Option<String>)> = FILES
             .iter()
             .map(|f| (*f, std::fs::read_to_string(self.root.join(f)).ok()))
@@ -272,5 +279,98 @@ impl Target for Kube {
             }
             Err(e) => Err(self.put_back(&old, e, job)),
         }
+    }
+}
+
+impl Kube {
+    /// `PATH/.staged/<version>/`: where a manifest set waits for its commit.
+    fn staged_dir(&self, version: &str) -> PathBuf {
+        self.root.join(".staged").join(version)
+    }
+
+    fn current_files(&self) -> Vec<(&'static str, Option<String>)> {
+        FILES
+            .iter()
+            .map(|f| (*f, std::fs::read_to_string(self.root.join(f)).ok()))
+            .collect()
+    }
+
+    /// Make `new` the manifests (and roll them out when `apply = true`).
+    fn switch(&self, new: &[(&'static str, String)], job: &Job<'_>) -> Result<Vec<Check>> {
+        let old = self.current_files();
+        self.replace_files(&old, new)?;
+        let mut checks = vec![Check::pass(
+            "manifests",
+            format!(
+                "{} written to {}",
+                FILES.join(", "),
+                display_path(&self.root)
+            ),
+        )];
+        if self.env.apply == Some(true) {
+            checks.extend(self.rollout().map_err(|e| self.put_back(&old, e, job))?);
+        }
+        Ok(checks)
+    }
+}
+
+impl Phased for Kube {
+    fn stage(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let b = job.bundle;
+        fits(job)?;
+        let dir = self.staged_dir(&b.version);
+        for (f, text) in self.render(&b.version, &b.sha256, job.bytes) {
+            let p = dir.join(f);
+            crate::fsutil::write_atomic(&p, text.as_bytes())?;
+            if std::fs::read_to_string(&p).ok().as_deref() != Some(text.as_str()) {
+                return Err(Error::Check(format!(
+                    "{} did not read back as written",
+                    display_path(&p)
+                )));
+            }
+        }
+        Ok(vec![Check::pass(
+            "manifests",
+            format!("{} staged in {}", FILES.join(", "), display_path(&dir)),
+        )])
+    }
+
+    fn commit(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let b = job.bundle;
+        let new = self.render(&b.version, &b.sha256, job.bytes);
+        let checks = self.switch(&new, job)?;
+        self.unstage(&b.version)?;
+        Ok(checks)
+    }
+
+    fn revert(&mut self, job: &Job<'_>, previous: Option<&str>) -> Result<()> {
+        let Some(v) = previous else {
+            let none: Vec<(&str, Option<String>)> = FILES.iter().map(|f| (*f, None)).collect();
+            return self.write_all(&none);
+        };
+        if self.live()?.champion.as_deref() == Some(v) {
+            return Ok(());
+        }
+        let bytes = (job.fetch)(v)?;
+        let sha = crate::bundle::sha256_hex(&bytes);
+        let old = self.render(v, &sha, &bytes);
+        self.switch(&old, job).map(|_| ())
+    }
+
+    fn unstage(&mut self, version: &str) -> Result<()> {
+        let dir = self.staged_dir(version);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove", &dir, &e)),
+        }
+    }
+
+    fn requests(&mut self) -> Result<Option<Requests>> {
+        Ok(None)
+    }
+
+    fn ready(&mut self) -> bool {
+        self.root.join("deployment.yaml").is_file()
     }
 }

@@ -251,34 +251,8 @@ impl Target for Kube {
     fn apply(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
         let b = job.bundle;
         fits(job)?;
-        let old: Vec<(&str, Option<String>)> = FILES
-            .iter()
-            .map(|f| (*f, std::fs::read_to_string(self.root.join(f)).ok()))
-            .collect();
         let new = self.render(&b.version, &b.sha256, job.bytes);
-        self.replace_files(&old, &new)?;
-        let mut checks = vec![Check::pass(
-            "manifests",
-            format!(
-                "{} written to {}",
-                FILES.join(", "),
-                display_path(&self.root)
-            ),
-        )];
-        if self.env.apply != Some(true) {
-            checks.push(Check::pass(
-                "apply",
-                "apply = false: writing the manifests is the deploy",
-            ));
-            return Ok(checks);
-        }
-        match self.rollout() {
-            Ok(c) => {
-                checks.extend(c);
-                Ok(checks)
-            }
-            Err(e) => Err(self.put_back(&old, e, job)),
-        }
+        self.switch(&new, job)
     }
 }
 
@@ -309,6 +283,11 @@ impl Kube {
         )];
         if self.env.apply == Some(true) {
             checks.extend(self.rollout().map_err(|e| self.put_back(&old, e, job))?);
+        } else {
+            checks.push(Check::pass(
+                "apply",
+                "apply = false: writing the manifests is the deploy",
+            ));
         }
         Ok(checks)
     }

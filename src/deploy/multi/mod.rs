@@ -335,10 +335,10 @@ fn execute(
         pause: opts.pause.as_ref(),
     };
     let mut checks = Vec::new();
-    if j.phase != Phase::Compensating {
-        if let Err(f) = protocol::forward(&cx, &mut j, targets, &mut checks) {
-            j.failure = Some(f);
-        }
+    if j.phase != Phase::Compensating
+        && let Err(f) = protocol::forward(&cx, &mut j, targets, &mut checks)
+    {
+        j.failure = Some(f);
     }
     if j.phase == Phase::Compensating || j.failure.is_some() {
         return fail(project, &cx, &mut j, targets, opts.abort.is_some());

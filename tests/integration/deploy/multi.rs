@@ -77,7 +77,7 @@ fn journal(t: &Test) -> Option<Value> {
             Some((open, e.metadata().ok()?.modified().ok()?, v))
         })
         .collect();
-    all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    all.sort_by_key(|a| (a.0, a.1));
     all.pop().map(|(_, _, v)| v)
 }
 

@@ -128,6 +128,22 @@ fn three_targets_clean_rollout_failed_smoke_and_status() {
         3
     );
 
+    // A plan changes nothing.
+    let doc = t
+        .run_args([
+            "--json",
+            "deploy",
+            "prod",
+            "--version",
+            "v1.0.0",
+            "--dry-run",
+        ])
+        .success()
+        .json();
+    crate::schemas::check("deploy-multi.schema.json", &doc);
+    assert_eq!(doc["outcome"], "plan");
+    assert!(!t.exists(".mlops/deploys") || journal(&t).is_none());
+
     // First deploy: every target serves nothing yet.
     let doc = t
         .run_args(["--json", "deploy", "prod", "--version", "v1.0.0"])

@@ -197,7 +197,6 @@ pub fn run(project: &Project, env_name: &str, opts: &MultiOptions) -> Result<Mul
         return Ok(r);
     }
     repo::tagger(&ctx.repo, 0)?;
-    j.write(project)?;
     execute(project, &ctx, j, &mut targets, opts)
 }
 
@@ -334,6 +333,10 @@ fn execute(
             .unwrap_or(DEFAULT_MAX_ERROR_RATIO),
         pause: opts.pause.as_ref(),
     };
+    if j.step == 0 {
+        // The plan, written before anything changes.
+        cx.save(&mut j)?;
+    }
     let mut checks = Vec::new();
     if j.phase != Phase::Compensating
         && let Err(f) = protocol::forward(&cx, &mut j, targets, &mut checks)

@@ -82,7 +82,7 @@ fn journal(t: &Test) -> Option<Value> {
 }
 
 /// Start `mlops deploy ARGS` pausing after journal step `k` until `go`
-/// exists; wait until the journal reaches step k (or the process ends).
+/// exists; wait until the journal reaches step k.
 fn paused(t: &Test, args: &[&str], k: u64) -> (Child, PathBuf) {
     let go = t.path(format!("go-{k}"));
     let _ = std::fs::remove_file(&go);
@@ -95,8 +95,11 @@ fn paused(t: &Test, args: &[&str], k: u64) -> (Child, PathBuf) {
     loop {
         let j = journal(t).unwrap_or(Value::Null);
         let open = j["phase"] != "done" && j["phase"] != "aborted";
-        if (open && j["step"].as_u64() == Some(k)) || child.try_wait().unwrap().is_some() {
+        if open && j["step"].as_u64() == Some(k) {
             break;
+        }
+        if let Some(code) = child.try_wait().unwrap() {
+            panic!("the deploy ended ({code}) before its journal reached step {k}: {j:#}");
         }
         assert!(
             Instant::now() < deadline,

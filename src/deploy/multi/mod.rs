@@ -188,7 +188,7 @@ pub fn run(project: &Project, env_name: &str, opts: &MultiOptions) -> Result<Mul
     } else {
         ctx.choose(opts.version.as_deref())?
     };
-    let mut j = start(&ctx, &mut targets, &version, opts)?;
+    let j = start(&ctx, &mut targets, &version, opts)?;
     if opts.dry_run || j.phase == Phase::Done {
         let outcome = if opts.dry_run { "plan" } else { "unchanged" };
         let mut r = report(project, &ctx, &j, &targets, Vec::new(), outcome);

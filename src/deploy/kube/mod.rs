@@ -353,3 +353,52 @@ impl Phased for Kube {
         self.root.join("deployment.yaml").is_file()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::smoke::Rows;
+
+    #[test]
+    fn stage_commit_revert_and_unstage_move_manifest_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bytes, b) = crate::deploy::test_bundle(dir.path(), "v2.0.0", 0.0);
+        let env: EnvironmentSection =
+            toml::from_str("target = \"kubernetes\"\npath = \"k8s\"\n").unwrap();
+        let mut k = Kube {
+            root: dir.path().join("k8s"),
+            env_name: "prod".into(),
+            env,
+            model: "m".into(),
+        };
+        let rows = Rows {
+            rows: Vec::new(),
+            source: "none".into(),
+        };
+        let fetch = |_: &str| -> Result<Vec<u8>> { Err(Error::Registry("no".into())) };
+        let job = Job {
+            step: super::super::target::Step::Replace {
+                drop_challenger: false,
+            },
+            model: "m",
+            bundle: &b,
+            bytes: &bytes,
+            smoke: &rows,
+            registry_champion: None,
+            fetch: &fetch,
+        };
+        k.stage(&job).unwrap();
+        assert!(k.root.join(".staged/v2.0.0/deployment.yaml").is_file());
+        assert_eq!(k.live().unwrap().champion, None, "staging serves nothing");
+        k.unstage("v2.0.0").unwrap();
+        assert!(!k.root.join(".staged/v2.0.0").exists());
+        k.stage(&job).unwrap();
+        k.commit(&job).unwrap();
+        assert_eq!(k.live().unwrap().champion.as_deref(), Some("v2.0.0"));
+        assert!(!k.root.join(".staged/v2.0.0").exists());
+        assert!(k.ready());
+        k.revert(&job, None).unwrap();
+        assert_eq!(k.live().unwrap().champion, None);
+        assert!(!k.ready());
+    }
+}

@@ -147,9 +147,17 @@ fn three_targets_clean_rollout_failed_smoke_and_status() {
     assert_eq!(doc["outcome"], "plan");
     assert!(!t.exists(".mlops/deploys") || journal(&t).is_none());
 
-    // First deploy: every target serves nothing yet.
+    // First deploy: every target serves nothing yet; the three stage at once.
     let doc = t
-        .run_args(["--json", "deploy", "prod", "--version", "v1.0.0"])
+        .run_args([
+            "--json",
+            "deploy",
+            "prod",
+            "--version",
+            "v1.0.0",
+            "--max-parallel",
+            "3",
+        ])
         .success()
         .json();
     crate::schemas::check("deploy-multi.schema.json", &doc);

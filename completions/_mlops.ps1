@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the registry events in order, of every model or of NAME')
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Take a version to an environment, verify it there, record tag NAME#ENV#N')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the previous version (or --to VERSION), with the checks of deploy')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'What each environment''s targets serve against what the registry says')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events')
             [CompletionResult]::new('deprecate', 'deprecate', [CompletionResultType]::ParameterValue, 'Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration')
             [CompletionResult]::new('deregister', 'deregister', [CompletionResultType]::ParameterValue, 'Deregister a version (tag NAME@vX.Y.Z!#N): deploy refuses it from then on')
@@ -179,6 +180,11 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
         'mlops;deploy' {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The version to deploy [default: the latest registered version of [model].name]')
             [CompletionResult]::new('--canary', '--canary', [CompletionResultType]::ParameterName, 'Canary: serve the version as challenger beside the champion, with this % of traffic (local and http targets)')
+            [CompletionResult]::new('--targets', '--targets', [CompletionResultType]::ParameterName, 'Environments with targets = [...]: deploy to these targets only (comma-separated)')
+            [CompletionResult]::new('--max-parallel', '--max-parallel', [CompletionResultType]::ParameterName, 'Environments with targets: stage and verify this many targets at once [default: 1]')
+            [CompletionResult]::new('--bake', '--bake', [CompletionResultType]::ParameterName, 'Environments with targets: after each commit wait this long (30s, 10m, 1h) and check the target''s /metrics error ratio against [deploy] max_error_ratio')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Environments with targets: finish the interrupted deploy with this journal id (.mlops/deploys/ID.json)')
+            [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Environments with targets: undo the interrupted deploy with this journal id, putting every target back')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
@@ -199,6 +205,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
         }
         'mlops;rollback' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Put back this version instead of the one live before the current')
+            [CompletionResult]::new('--targets', '--targets', [CompletionResultType]::ParameterName, 'Environments with targets = [...]: deploy to these targets only (comma-separated)')
+            [CompletionResult]::new('--max-parallel', '--max-parallel', [CompletionResultType]::ParameterName, 'Environments with targets: stage and verify this many targets at once [default: 1]')
+            [CompletionResult]::new('--bake', '--bake', [CompletionResultType]::ParameterName, 'Environments with targets: after each commit wait this long (30s, 10m, 1h) and check the target''s /metrics error ratio against [deploy] max_error_ratio')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
@@ -207,6 +216,21 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Accepted for scripts; mlops never prompts')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Act even when what the environment serves differs from what the registry says')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlops;status' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of the human report')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less on stderr')
@@ -421,6 +445,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the registry events in order, of every model or of NAME')
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Take a version to an environment, verify it there, record tag NAME#ENV#N')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the previous version (or --to VERSION), with the checks of deploy')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'What each environment''s targets serve against what the registry says')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events')
             [CompletionResult]::new('deprecate', 'deprecate', [CompletionResultType]::ParameterValue, 'Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration')
             [CompletionResult]::new('deregister', 'deregister', [CompletionResultType]::ParameterValue, 'Deregister a version (tag NAME@vX.Y.Z!#N): deploy refuses it from then on')
@@ -458,6 +483,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;help;rollback' {
+            break
+        }
+        'mlops;help;status' {
             break
         }
         'mlops;help;show' {

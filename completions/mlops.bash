@@ -61,6 +61,9 @@ _mlops() {
             mlops,show)
                 cmd="mlops__subcmd__show"
                 ;;
+            mlops,status)
+                cmd="mlops__subcmd__status"
+                ;;
             mlops,token)
                 cmd="mlops__subcmd__token"
                 ;;
@@ -118,6 +121,9 @@ _mlops() {
             mlops__subcmd__help,show)
                 cmd="mlops__subcmd__help__subcmd__show"
                 ;;
+            mlops__subcmd__help,status)
+                cmd="mlops__subcmd__help__subcmd__status"
+                ;;
             mlops__subcmd__help,token)
                 cmd="mlops__subcmd__help__subcmd__token"
                 ;;
@@ -152,7 +158,7 @@ _mlops() {
 
     case "${cmd}" in
         mlops)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions token monitor help"
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback status show deprecate deregister unassign abtest-analyze serve completions token monitor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,7 +300,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__deploy)
-            opts="-y -C -q -v -h --version --canary --promote --dry-run --push --yes --force --config --json --quiet --verbose --color --help"
+            opts="-y -C -q -v -h --version --canary --promote --dry-run --push --yes --force --targets --max-parallel --bake --resume --abort --config --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,6 +311,26 @@ _mlops() {
                     return 0
                     ;;
                 --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bake)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resume)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --abort)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -380,7 +406,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help)
-            opts="init train predict validate package models history deploy rollback show deprecate deregister unassign abtest-analyze serve completions token monitor help"
+            opts="init train predict validate package models history deploy rollback status show deprecate deregister unassign abtest-analyze serve completions token monitor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,6 +630,20 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -950,13 +990,25 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__rollback)
-            opts="-y -C -q -v -h -V --to --dry-run --push --yes --force --config --json --quiet --verbose --color --help --version"
+            opts="-y -C -q -v -h -V --to --dry-run --push --yes --force --targets --max-parallel --bake --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bake)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1022,6 +1074,32 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__show)
+            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlops__subcmd__status)
             opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

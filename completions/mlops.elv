@@ -39,6 +39,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand history 'List the registry events in order, of every model or of NAME'
             cand deploy 'Take a version to an environment, verify it there, record tag NAME#ENV#N'
             cand rollback 'Put back the previous version (or --to VERSION), with the checks of deploy'
+            cand status 'What each environment''s targets serve against what the registry says'
             cand show 'Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events'
             cand deprecate 'Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration'
             cand deregister 'Deregister a version (tag NAME@vX.Y.Z!#N): deploy refuses it from then on'
@@ -168,6 +169,11 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;deploy'= {
             cand --version 'The version to deploy [default: the latest registered version of [model].name]'
             cand --canary 'Canary: serve the version as challenger beside the champion, with this % of traffic (local and http targets)'
+            cand --targets 'Environments with targets = [...]: deploy to these targets only (comma-separated)'
+            cand --max-parallel 'Environments with targets: stage and verify this many targets at once [default: 1]'
+            cand --bake 'Environments with targets: after each commit wait this long (30s, 10m, 1h) and check the target''s /metrics error ratio against [deploy] max_error_ratio'
+            cand --resume 'Environments with targets: finish the interrupted deploy with this journal id (.mlops/deploys/ID.json)'
+            cand --abort 'Environments with targets: undo the interrupted deploy with this journal id, putting every target back'
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
@@ -187,6 +193,9 @@ set edit:completion:arg-completer[mlops] = {|@words|
         }
         &'mlops;rollback'= {
             cand --to 'Put back this version instead of the one live before the current'
+            cand --targets 'Environments with targets = [...]: deploy to these targets only (comma-separated)'
+            cand --max-parallel 'Environments with targets: stage and verify this many targets at once [default: 1]'
+            cand --bake 'Environments with targets: after each commit wait this long (30s, 10m, 1h) and check the target''s /metrics error ratio against [deploy] max_error_ratio'
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
@@ -195,6 +204,20 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand -y 'Accepted for scripts; mlops never prompts'
             cand --yes 'Accepted for scripts; mlops never prompts'
             cand --force 'Act even when what the environment serves differs from what the registry says'
+            cand --json 'Print one JSON document on stdout instead of the human report'
+            cand -q 'Say less on stderr'
+            cand --quiet 'Say less on stderr'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlops;status'= {
+            cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
+            cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'
             cand --json 'Print one JSON document on stdout instead of the human report'
             cand -q 'Say less on stderr'
             cand --quiet 'Say less on stderr'
@@ -395,6 +418,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand history 'List the registry events in order, of every model or of NAME'
             cand deploy 'Take a version to an environment, verify it there, record tag NAME#ENV#N'
             cand rollback 'Put back the previous version (or --to VERSION), with the checks of deploy'
+            cand status 'What each environment''s targets serve against what the registry says'
             cand show 'Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events'
             cand deprecate 'Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration'
             cand deregister 'Deregister a version (tag NAME@vX.Y.Z!#N): deploy refuses it from then on'
@@ -423,6 +447,8 @@ set edit:completion:arg-completer[mlops] = {|@words|
         &'mlops;help;deploy'= {
         }
         &'mlops;help;rollback'= {
+        }
+        &'mlops;help;status'= {
         }
         &'mlops;help;show'= {
         }

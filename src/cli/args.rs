@@ -74,6 +74,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Put back the previous version (or --to VERSION), with the checks of deploy
     Rollback(RollbackArgs),
+    /// What each environment's targets serve against what the registry says
+    Status(StatusArgs),
     /// Show a version: metrics, data fingerprint, commit, bundle sha256, stages and events
     Show(ShowArgs),
     /// Deprecate a model (tag NAME@deprecated#N): deploy refuses it until a new registration
@@ -197,6 +199,28 @@ pub struct DeployArgs {
     /// Act even when what the environment serves differs from what the registry says
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub multi: MultiFlags,
+    /// Environments with targets: finish the interrupted deploy with this journal id (.mlops/deploys/ID.json)
+    #[arg(long, value_name = "ID", conflicts_with_all = ["abort", "version", "canary", "promote"])]
+    pub resume: Option<String>,
+    /// Environments with targets: undo the interrupted deploy with this journal id, putting every target back
+    #[arg(long, value_name = "ID", conflicts_with_all = ["version", "canary", "promote"])]
+    pub abort: Option<String>,
+}
+
+/// The flags of `deploy` and `rollback` for environments with `targets`.
+#[derive(Debug, Args)]
+pub struct MultiFlags {
+    /// Environments with targets = [...]: deploy to these targets only (comma-separated)
+    #[arg(long, value_name = "T,T", value_delimiter = ',')]
+    pub targets: Option<Vec<String>>,
+    /// Environments with targets: stage and verify this many targets at once [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_parallel: Option<u16>,
+    /// Environments with targets: after each commit wait this long (30s, 10m, 1h) and check the target's /metrics error ratio against [deploy] max_error_ratio
+    #[arg(long, value_name = "DURATION")]
+    pub bake: Option<String>,
 }
 
 /// `mlops rollback`
@@ -220,11 +244,21 @@ pub struct RollbackArgs {
     /// Act even when what the environment serves differs from what the registry says
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub multi: MultiFlags,
 }
 
 /// `mlops models`
 #[derive(Debug, Args)]
 pub struct ModelsArgs {}
+
+/// `mlops status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The environment [default: every environment of the project file]
+    #[arg(value_name = "ENV")]
+    pub env: Option<String>,
+}
 
 /// `mlops show`
 #[derive(Debug, Args)]

@@ -25,6 +25,9 @@ fn admin_token(project: &Project, env_name: &str) -> Option<String> {
 
 pub fn run_deploy(a: &DeployArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let project = Project::load(config_path(cli, env), &env.cwd)?;
+    if super::deploy_multi::spans(&project, &a.env) || super::deploy_multi::deploy_flags(a) {
+        return super::deploy_multi::run_deploy(a, &project, env, out);
+    }
     let opts = DeployOptions {
         version: a.version.clone(),
         canary: a.canary,
@@ -41,6 +44,9 @@ pub fn run_deploy(a: &DeployArgs, cli: &Cli, env: &Env, out: &Output) -> Result<
 
 pub fn run_rollback(a: &RollbackArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let project = Project::load(config_path(cli, env), &env.cwd)?;
+    if super::deploy_multi::spans(&project, &a.env) || super::deploy_multi::rollback_flags(a) {
+        return super::deploy_multi::run_rollback(a, &project, env, out);
+    }
     let opts = RollbackOptions {
         to: a.to.clone(),
         dry_run: a.dry_run,

@@ -28,6 +28,9 @@ pub struct Env {
     pub github_output: Option<PathBuf>,
     /// `GITLAB_CI=true`.
     pub gitlab_ci: bool,
+    /// `MLOPS_TEST_DEPLOY_PAUSE=STEP:FILE`: fault injection for the tests
+    /// of multi-target deploys (wait after journal step STEP until FILE exists).
+    pub deploy_pause: Option<String>,
 }
 
 impl Env {
@@ -62,6 +65,7 @@ impl Env {
                 .filter(|_| var("GITHUB_ACTIONS").is_some_and(|v| v == "true"))
                 .map(PathBuf::from),
             gitlab_ci: var("GITLAB_CI").is_some_and(|v| v == "true"),
+            deploy_pause: var("MLOPS_TEST_DEPLOY_PAUSE"),
         }
     }
 }

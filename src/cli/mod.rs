@@ -5,6 +5,7 @@ mod abtest;
 mod args;
 mod completions;
 mod deploy;
+mod deploy_multi;
 mod env;
 mod history;
 mod init;
@@ -16,6 +17,7 @@ mod package;
 mod predict;
 mod serve;
 mod show;
+mod status;
 mod token;
 mod topics;
 mod train;
@@ -81,6 +83,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::History(a) => history::run(a, cli, env, out),
         Command::Deploy(a) => deploy::run_deploy(a, cli, env, out),
         Command::Rollback(a) => deploy::run_rollback(a, cli, env, out),
+        Command::Status(a) => status::run(a, cli, env, out),
         Command::Show(a) => show::run(a, cli, env, out),
         Command::Deprecate(a) => lifecycle::run_deprecate(a, cli, env, out),
         Command::Deregister(a) => lifecycle::run_deregister(a, cli, env, out),

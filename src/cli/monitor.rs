@@ -65,7 +65,7 @@ fn emit(a: &MonitorEmitArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
 fn kube_folder(project: &Project, name: &str) -> Result<PathBuf> {
     let e = project.environment(name)?;
     match (&e.target, &e.path) {
-        (TargetKind::Kubernetes, Some(p)) => Ok(project.resolve(p)),
+        (Some(TargetKind::Kubernetes), Some(p)) => Ok(project.resolve(p)),
         _ => Err(Error::usage(format!(
             "--kube {name}: environment \"{name}\" is not a kubernetes environment with a path; name one whose target is \"kubernetes\""
         ))),

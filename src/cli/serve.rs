@@ -71,10 +71,15 @@ pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     };
     if let (Some(name), Some(project)) = (&a.env, &project) {
         let e = project.environment(name)?;
-        if e.target != TargetKind::Local {
+        if e.targets.is_some() {
+            return Err(Error::usage(format!(
+                "environment \"{name}\" spans several targets; --env serves the folder of a single-target local environment"
+            )));
+        }
+        if e.target != Some(TargetKind::Local) {
             return Err(Error::usage(format!(
                 "environment \"{name}\" has target \"{}\"; --env serves a \"local\" environment's folder",
-                format!("{:?}", e.target).to_lowercase()
+                e.kind().as_str()
             )));
         }
         let Some(path) = &e.path else {

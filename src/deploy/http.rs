@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
+use super::phase::{self, Phased, Requests};
 use super::smoke;
 use super::target::{Check, Job, Live, Step, Target};
 use crate::error::{Error, Result};
@@ -625,6 +626,129 @@ impl Target for Http {
             Some(_) => Error::Remote(msg),
             None => Error::Check(msg),
         })
+    }
+}
+
+impl Http {
+    /// Readiness, the slot's version, then the smoke rows through it.
+    fn verify_slot(&self, job: &Job<'_>, challenger: bool) -> Result<Vec<Check>> {
+        let b = job.bundle;
+        let run = || -> std::result::Result<Vec<Check>, Failure> {
+            let percent = challenger.then_some(0);
+            Ok(vec![
+                self.wait_ready()?,
+                self.confirm(&b.version, &b.sha256, challenger, percent)?,
+                self.smoke(job, if challenger { "challenger" } else { "champion" })?,
+            ])
+        };
+        run().map_err(|f| {
+            let what = if challenger { "staged" } else { "live" };
+            match f {
+                Failure::Check(w) => Error::Check(format!(
+                    "{} {} did not verify {what} at {} ({w})",
+                    self.model, b.version, self.base
+                )),
+                Failure::Gone(e) => e,
+            }
+        })
+    }
+}
+
+impl Phased for Http {
+    fn stage(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let st = self.state()?;
+        let v = job.bundle.version.as_str();
+        let Some(champion) = st.champion else {
+            // Nothing served yet: the first champion, as a single-target
+            // first deploy loads it.
+            self.upload("champion", job.bytes, None)?;
+            return self.verify_slot(job, false);
+        };
+        if champion.version == v {
+            return self.verify_slot(job, false);
+        }
+        match st.challenger {
+            Some(c) if c.version == v => {}
+            Some(c) => self.upload("challenger", job.bytes, Some(&c.version))?,
+            None => self.upload("challenger", job.bytes, None)?,
+        }
+        self.admin(
+            "/admin/traffic",
+            Some(json!({"challenger_percent": 0, "model": self.model})),
+        )?;
+        self.verify_slot(job, true)
+    }
+
+    fn commit(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let st = self.state()?;
+        let v = job.bundle.version.as_str();
+        let live = st.champion.as_ref().is_some_and(|c| c.version == v);
+        if !live {
+            if st.challenger.as_ref().is_none_or(|c| c.version != v) {
+                // Staged before a restart that lost it: stage again.
+                self.stage(job)?;
+            }
+            if self
+                .state()?
+                .champion
+                .as_ref()
+                .is_none_or(|c| c.version != v)
+            {
+                self.admin(&format!("/admin/promote?model={}", self.model), None)?;
+            }
+        }
+        self.verify_slot(job, false)
+    }
+
+    fn revert(&mut self, job: &Job<'_>, previous: Option<&str>) -> Result<()> {
+        let st = self.state()?;
+        let now = st.champion.as_ref().map(|c| c.version.as_str());
+        if now == previous {
+            return Ok(());
+        }
+        let Some(prev) = previous else {
+            return self.delete_slot("champion", now);
+        };
+        let bytes = (job.fetch)(prev)?;
+        self.upload("champion", &bytes, now)?;
+        if self.state()?.champion.is_some_and(|c| c.version == prev) {
+            Ok(())
+        } else {
+            Err(Error::Remote(format!(
+                "{}: {} {prev} was uploaded back but GET /admin/models does not report it as champion",
+                self.base, self.model
+            )))
+        }
+    }
+
+    fn unstage(&mut self, version: &str) -> Result<()> {
+        match self.state()?.challenger {
+            Some(c) if c.version == version => self.delete_challenger(),
+            _ => Ok(()),
+        }
+    }
+
+    fn requests(&mut self) -> Result<Option<Requests>> {
+        let url = self.url("/metrics");
+        let resp = self.send(self.client.get(&url), &url)?;
+        if !resp.status().is_success() {
+            return Err(Error::Remote(format!(
+                "{url}: {}; the server does not expose its metrics",
+                Http::error_text(resp)
+            )));
+        }
+        let text = resp
+            .text()
+            .map_err(|e| Error::Remote(format!("{url}: the answer cannot be read ({e})")))?;
+        Ok(Some(phase::parse_requests(&text, &self.model)))
+    }
+
+    fn ready(&mut self) -> bool {
+        let url = self.url(&self.health_path);
+        self.client
+            .get(&url)
+            .send()
+            .is_ok_and(|r| r.status().is_success())
     }
 }
 

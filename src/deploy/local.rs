@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::phase::{Phased, Requests};
 use super::smoke;
 use super::target::{Check, Job, Live, Step, Target};
 use crate::bundle::{self, Bundle};
@@ -198,23 +199,7 @@ impl Local {
             "release",
             format!("{n} files match manifest.json"),
         ));
-        let art_path = dir.join(&b.artifact_path);
-        let art = crate::model::Artifact::load(&art_path).map_err(|e| e.to_string())?;
-        let got: Vec<f64> = job
-            .smoke
-            .rows
-            .iter()
-            .map(|r| smoke::predict(&art, &r.features).unwrap_or(f64::NAN))
-            .collect();
-        smoke::compare(&job.smoke.rows, &got)?;
-        checks.push(Check::pass(
-            "smoke",
-            format!(
-                "{} rows ({}) predict as the artifact does",
-                got.len(),
-                job.smoke.source
-            ),
-        ));
+        checks.push(smoke_check(&dir, job)?);
         if let Step::Canary(p) = job.step {
             let t: Value = std::fs::read(self.root.join("traffic.json"))
                 .ok()
@@ -402,6 +387,80 @@ impl Target for Local {
     }
 }
 
+impl Local {
+    /// Check the release folder `rel` of `job`'s bundle before it is
+    /// linked: its files, and its artifact's predictions of the smoke rows.
+    fn verify_staged(&self, rel: &Path, job: &Job<'_>) -> std::result::Result<Vec<Check>, String> {
+        let b = job.bundle;
+        let dir = self.root.join(rel);
+        let n = verify_release(&dir, b)?;
+        Ok(vec![
+            Check::pass(
+                "release",
+                format!("releases/{}: {n} files match manifest.json", b.version),
+            ),
+            smoke_check(&dir, job)?,
+        ])
+    }
+
+    fn failed(&self, job: &Job<'_>, what: &str, why: &str) -> Error {
+        Error::Check(format!(
+            "{} {} did not verify {what} in {} ({why})",
+            job.model,
+            job.bundle.version,
+            display_path(&self.root)
+        ))
+    }
+}
+
+impl Phased for Local {
+    fn stage(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let rel = self.ensure_release(job.bundle)?;
+        self.verify_staged(&rel, job)
+            .map_err(|why| self.failed(job, "staged", &why))
+    }
+
+    fn commit(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let rel = self.ensure_release(job.bundle)?;
+        self.set_link("current", Some(&rel))?;
+        self.verify("current", job)
+            .map_err(|why| self.failed(job, "live", &why))
+    }
+
+    fn revert(&mut self, job: &Job<'_>, previous: Option<&str>) -> Result<()> {
+        let Some(v) = previous else {
+            return self.set_link("current", None);
+        };
+        if self.version_of("current").ok().flatten().as_deref() == Some(v) {
+            return Ok(());
+        }
+        let bytes = (job.fetch)(v)?;
+        let b = bundle::read(&bytes, v).map_err(|e| Error::Registry(e.to_string()))?;
+        let rel = self.ensure_release(&b)?;
+        self.set_link("current", Some(&rel))
+    }
+
+    fn unstage(&mut self, version: &str) -> Result<()> {
+        let linked = ["current", "challenger"].iter().any(|s| {
+            self.link_target(s)
+                .is_some_and(|t| t.file_name().is_some_and(|n| n == version))
+        });
+        let dir = self.releases().join(version);
+        if linked || !dir.is_dir() {
+            return Ok(());
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, &e))
+    }
+
+    fn requests(&mut self) -> Result<Option<Requests>> {
+        Ok(None)
+    }
+
+    fn ready(&mut self) -> bool {
+        self.version_of("current").ok().flatten().is_some()
+    }
+}
+
 impl Drop for Local {
     fn drop(&mut self) {
         if let Some(f) = self.lock.take() {
@@ -409,6 +468,28 @@ impl Drop for Local {
             let _ = f.unlock();
         }
     }
+}
+
+/// The artifact in the release `dir` predicts `job`'s smoke rows as the
+/// bundle's does.
+fn smoke_check(dir: &Path, job: &Job<'_>) -> std::result::Result<Check, String> {
+    let art = crate::model::Artifact::load(&dir.join(&job.bundle.artifact_path))
+        .map_err(|e| e.to_string())?;
+    let got: Vec<f64> = job
+        .smoke
+        .rows
+        .iter()
+        .map(|r| smoke::predict(&art, &r.features).unwrap_or(f64::NAN))
+        .collect();
+    smoke::compare(&job.smoke.rows, &got)?;
+    Ok(Check::pass(
+        "smoke",
+        format!(
+            "{} rows ({}) predict as the artifact does",
+            got.len(),
+            job.smoke.source
+        ),
+    ))
 }
 
 /// Every file of the manifest present in `dir` with its sha256; returns

@@ -22,8 +22,11 @@ mod context;
 pub mod http;
 pub mod kube;
 pub mod local;
+pub mod multi;
+pub mod phase;
 mod report;
 pub mod smoke;
+pub mod status;
 mod target;
 mod verified;
 
@@ -77,7 +80,8 @@ pub struct RollbackOptions {
 /// The deploy: `opts.version` (or the latest) to `env_name`.
 pub fn deploy(project: &Project, env_name: &str, opts: &DeployOptions) -> Result<DeployReport> {
     let env = project.environment(env_name)?;
-    if (opts.canary.is_some() || opts.promote) && env.target == TargetKind::Kubernetes {
+    spans_targets(env_name, env)?;
+    if (opts.canary.is_some() || opts.promote) && env.kind() == TargetKind::Kubernetes {
         return Err(Error::usage(format!(
             "--canary and --promote apply to local and http environments; {env_name} is a kubernetes target, deploy it without them"
         )));
@@ -150,6 +154,7 @@ pub fn deploy(project: &Project, env_name: &str, opts: &DeployOptions) -> Result
 /// back into `env_name`, or the running challenger removed.
 pub fn rollback(project: &Project, env_name: &str, opts: &RollbackOptions) -> Result<DeployReport> {
     let env = project.environment(env_name)?;
+    spans_targets(env_name, env)?;
     let mut target = make_target(project, env_name, env, opts.admin_token.clone())?;
     if !opts.dry_run {
         target.lock()?;
@@ -195,13 +200,18 @@ pub fn rollback(project: &Project, env_name: &str, opts: &RollbackOptions) -> Re
     )
 }
 
-/// The target of `env_name`, after checking that it is a registry stage.
-fn make_target(
-    project: &Project,
-    env_name: &str,
-    env: &EnvironmentSection,
-    admin_token: Option<String>,
-) -> Result<Box<dyn Target>> {
+/// Refuse the single-target path for an environment with `targets`.
+fn spans_targets(env_name: &str, env: &EnvironmentSection) -> Result<()> {
+    if env.targets.is_some() {
+        return Err(Error::usage(format!(
+            "{env_name} spans several targets; --canary and --promote apply to single-target environments, deploy it without them"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuse an environment that is not one of `[registry].stages`.
+pub(crate) fn check_stage(project: &Project, env_name: &str) -> Result<()> {
     if let Some(r) = &project.file.registry
         && !r.stages.is_empty()
         && !r.stages.iter().any(|s| s == env_name)
@@ -212,17 +222,40 @@ fn make_target(
             r.stages.join(", ")
         )));
     }
+    Ok(())
+}
+
+/// The target of `env_name`, after checking that it is a registry stage.
+fn make_target(
+    project: &Project,
+    env_name: &str,
+    env: &EnvironmentSection,
+    admin_token: Option<String>,
+) -> Result<Box<dyn Target>> {
+    check_stage(project, env_name)?;
     let name = project.model()?.name.clone();
-    Ok(match env.target {
-        TargetKind::Local => Box::new(local::Local::new(project, env_name, env)?),
+    Ok(construct(project, env_name, env, &name, admin_token)?)
+}
+
+/// The target of the table `section` (an environment's or a
+/// `[targets.T]`), named `name` in messages.
+pub(crate) fn construct(
+    project: &Project,
+    name: &str,
+    section: &EnvironmentSection,
+    model: &str,
+    admin_token: Option<String>,
+) -> Result<Box<dyn phase::Phased + Send>> {
+    Ok(match section.kind() {
+        TargetKind::Local => Box::new(local::Local::new(project, name, section)?),
         TargetKind::Http => Box::new(http::Http::new(
-            env_name,
-            env,
-            &name,
+            name,
+            section,
+            model,
             admin_token,
-            env.ca_cert.as_deref().map(|p| project.resolve(p)),
+            section.ca_cert.as_deref().map(|p| project.resolve(p)),
         )?),
-        TargetKind::Kubernetes => Box::new(kube::Kube::new(project, env_name, env, &name)?),
+        TargetKind::Kubernetes => Box::new(kube::Kube::new(project, name, section, model)?),
     })
 }
 

@@ -30,13 +30,23 @@ impl TargetKind {
     }
 }
 
-/// `[environments.NAME]`: one deploy target. Which keys apply depends on
-/// `target`; the checks of `project::parse` refuse keys of another target.
+/// `[environments.NAME]`: one deploy target, or (`targets`) a set of
+/// `[targets.T]` tables, which take the same keys plus `region`, `role`
+/// and `order`. Which keys apply depends on `target`; the checks of
+/// `project::parse` refuse keys of another target.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentSection {
-    /// `local`, `http` or `kubernetes`.
-    pub target: TargetKind,
+    /// `local`, `http` or `kubernetes` (required unless `targets` is set).
+    pub target: Option<TargetKind>,
+    /// environments only: the `[targets.T]` tables the environment spans.
+    pub targets: Option<Vec<String>>,
+    /// targets only: where the target runs, for reports.
+    pub region: Option<String>,
+    /// targets only: `active` (default) or `standby`.
+    pub role: Option<Role>,
+    /// targets only: commit order (lower first; default 0).
+    pub order: Option<i64>,
     /// local: the environment folder; kubernetes: where manifests are written.
     pub path: Option<PathBuf>,
     /// local: releases kept (default 5).
@@ -62,6 +72,47 @@ pub struct EnvironmentSection {
     pub resources: Option<ResourcesSection>,
     /// kubernetes: `kubectl apply` and wait for the rollout (default false).
     pub apply: Option<bool>,
+}
+
+/// `targets.T.role`: an active target serves traffic; a standby one runs
+/// the same verified version and is committed first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Serves traffic (the default).
+    #[default]
+    Active,
+    /// Ready to take traffic when a load balancer or DNS fails over.
+    Standby,
+}
+
+impl Role {
+    /// The name used in the project file.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Active => "active",
+            Role::Standby => "standby",
+        }
+    }
+}
+
+impl EnvironmentSection {
+    /// The target kind of a single-target table (`target`, checked present
+    /// when `targets` is absent); `local` for a table of targets.
+    #[must_use]
+    pub fn kind(&self) -> TargetKind {
+        self.target.unwrap_or(TargetKind::Local)
+    }
+}
+
+/// `[deploy]`: settings of multi-target deploys.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySection {
+    /// Largest share of failed prediction requests (5xx) a target may show
+    /// during `--bake` (default 0.01).
+    pub max_error_ratio: Option<f64>,
 }
 
 /// `environments.NAME.health`.

@@ -29,8 +29,11 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "environments",
             "serve",
             "validate",
+            "targets",
+            "deploy",
         ],
     ),
+    ("deploy", &["max_error_ratio"]),
     ("validate", &["thresholds", "baseline", "drift", "data"]),
     (
         "validate.thresholds",
@@ -266,7 +269,13 @@ pub fn known_keys() -> Vec<String> {
             "serve.rate_limit.roles.ROLE",
             serde_fields::<crate::project::types::RoleLimit>(),
         ),
-        ("environments.NAME", serde_fields::<EnvironmentSection>()),
+        (
+            "environments.NAME",
+            env_fields(&["region", "role", "order"]),
+        ),
+        ("targets.NAME", env_fields(&["targets"])),
+        ("targets.NAME.health", serde_fields::<HealthSection>()),
+        ("targets.NAME.resources", serde_fields::<ResourcesSection>()),
         ("environments.NAME.health", serde_fields::<HealthSection>()),
         (
             "environments.NAME.resources",
@@ -284,6 +293,15 @@ pub fn known_keys() -> Vec<String> {
         keys.extend(fields.iter().map(|k| join(table, k)));
     }
     keys
+}
+
+/// The keys of an environment or target table, without `except` (the
+/// keys only the other kind of table takes).
+fn env_fields(except: &[&str]) -> Vec<String> {
+    serde_fields::<EnvironmentSection>()
+        .into_iter()
+        .filter(|k| !except.contains(&k.as_str()))
+        .collect()
 }
 
 /// Backquoted names in a serde message: "unknown field `x`, expected one of `a`, `b`".
@@ -314,6 +332,10 @@ mod tests {
         };
         let cases: Vec<(&str, Vec<String>)> = vec![
             ("", serde_fields::<ProjectFile>()),
+            (
+                "deploy",
+                serde_fields::<crate::project::environments::DeploySection>(),
+            ),
             ("project", serde_fields::<ProjectSection>()),
             ("data", serde_fields::<DataSection>()),
             ("split", serde_fields::<SplitSection>()),

@@ -25,7 +25,8 @@ use crate::error::{Error, Result, display_path};
 pub use bind::parse_bind;
 pub use check::valid_env_name;
 pub use environments::{
-    EnvironmentSection, HealthSection, ResourceList, ResourcesSection, TargetKind,
+    DeploySection, EnvironmentSection, HealthSection, ResourceList, ResourcesSection, Role,
+    TargetKind,
 };
 pub use keys::known_keys;
 pub use suggest::{edit_distance, nearest};
@@ -437,7 +438,7 @@ tls = { cert = "certs/server.pem", key = "certs/server.key" }
             f.environments.keys().collect::<Vec<_>>(),
             ["k8s", "prod", "staging"]
         );
-        assert_eq!(f.environments["prod"].target, TargetKind::Http);
+        assert_eq!(f.environments["prod"].target, Some(TargetKind::Http));
         assert_eq!(
             f.environments["prod"].health.as_ref().unwrap().retries,
             Some(5)
@@ -481,6 +482,63 @@ tls = { cert = "certs/server.pem", key = "certs/server.key" }
         fails(
             &format!("{OK}[environments.k]\ntarget = \"kubernetes\"\npath = \"p\"\nreplica = 2\n"),
             "replicas",
+        );
+    }
+
+    #[test]
+    fn environments_over_targets_are_checked() {
+        let two = "[targets.eu]\ntarget = \"http\"\nurl = \"http://h:1\"\nregion = \"eu-west\"\norder = 1\n[targets.us]\ntarget = \"local\"\npath = \"us\"\nrole = \"standby\"\n";
+        let text = format!(
+            "{OK}[environments.prod]\ntargets = [\"eu\", \"us\"]\n{two}[deploy]\nmax_error_ratio = 0.02\n"
+        );
+        let p = Project::from_text(&text, PathBuf::from("mlops.toml")).unwrap();
+        assert_eq!(
+            p.file.environments["prod"].targets.as_ref().unwrap().len(),
+            2
+        );
+        assert_eq!(p.file.targets["us"].role, Some(Role::Standby));
+        assert_eq!(p.file.targets["eu"].order, Some(1));
+        fails(
+            &format!("{OK}[environments.prod]\ntargets = [\"eu\", \"uss\"]\n{two}"),
+            "mlops.toml:10: key \"environments.prod.targets\" names \"uss\", which is not a [targets.T] table; did you mean \"us\"?",
+        );
+        fails(
+            &format!("{OK}[environments.prod]\ntargets = [\"eu\", \"eu\"]\n{two}"),
+            "names \"eu\" twice",
+        );
+        fails(
+            &format!("{OK}[environments.prod]\ntargets = []\n{two}"),
+            "is empty",
+        );
+        fails(
+            &format!("{OK}[environments.prod]\ntargets = [\"eu\"]\nurl = \"http://h:1\"\n{two}"),
+            "key \"environments.prod.url\" cannot be combined with targets",
+        );
+        fails(
+            &format!(
+                "{OK}[environments.prod]\ntarget = \"local\"\npath = \"p\"\nrole = \"standby\"\n"
+            ),
+            "key \"environments.prod.role\" belongs in a [targets.T] table",
+        );
+        fails(
+            &format!("{OK}[environments.prod]\npath = \"p\"\n"),
+            "missing key \"environments.prod.target\"",
+        );
+        fails(
+            &format!("{OK}[targets.eu]\ntarget = \"http\"\n"),
+            "missing key \"targets.eu.url\"",
+        );
+        fails(
+            &format!("{OK}[targets.eu]\ntarget = \"local\"\npath = \"p\"\nrole = \"primary\"\n"),
+            "role",
+        );
+        fails(
+            &format!("{OK}[targets.eu]\ntarget = \"local\"\npath = \"p\"\ntargets = [\"x\"]\n"),
+            "belongs in an [environments.NAME] table",
+        );
+        fails(
+            &format!("{OK}[deploy]\nmax_error_ratio = 2\n"),
+            "must be a share between 0 and 1",
         );
     }
 

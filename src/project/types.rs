@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::project::environments::EnvironmentSection;
+use crate::project::environments::{DeploySection, EnvironmentSection};
 use crate::project::validate::ValidateSection;
 
 /// The content of `mlops.toml`.
@@ -38,6 +38,12 @@ pub struct ProjectFile {
     /// `[serve]`: the model server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serve: Option<ServeSection>,
+    /// `[targets.T]`: the targets of multi-target environments.
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub targets: indexmap::IndexMap<String, EnvironmentSection>,
+    /// `[deploy]`: settings of multi-target deploys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<DeploySection>,
 }
 
 /// `[serve]`: defaults of `mlops serve`; flags override them.

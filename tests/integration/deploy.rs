@@ -21,6 +21,9 @@ use crate::common::{GIT_TIME, Test, example_toml};
 #[cfg(unix)] // the real `mlops serve`, stopped with signals
 mod real_server;
 
+#[cfg(unix)] // real servers and a deploying process, stopped with signals
+mod multi;
+
 const TOKEN_VAR: &str = "MLOPS_TEST_ADMIN_TOKEN";
 const TOKEN: &str = "s3cret-t0ken";
 

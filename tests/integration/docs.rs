@@ -140,8 +140,8 @@ fn project_file_md_documents_every_key() {
         }
         // Documented in the section of its top table (`[environments.NAME]`
         // for the keys of an environment), in backquotes.
-        let top = if segs[0] == "environments" {
-            "environments.NAME".to_string()
+        let top = if segs[0] == "environments" || segs[0] == "targets" {
+            format!("{}.NAME", segs[0])
         } else {
             segs[0].to_string()
         };

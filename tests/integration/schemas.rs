@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::common::{Test, example_toml, repo, simple_toml};
 
 #[track_caller]
-fn check(schema_file: &str, instance: &Value) {
+pub(crate) fn check(schema_file: &str, instance: &Value) {
     let path = repo().join("docs/schemas").join(schema_file);
     let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema)

@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use super::phase::{Phased, Requests};
 use super::target::{Check, Job, Live, Target};
 use crate::error::{Error, Result, display_path};
 use crate::project::{EnvironmentSection, Project, TargetKind};
@@ -213,6 +214,19 @@ impl Kube {
     }
 }
 
+/// A bundle a ConfigMap can hold.
+fn fits(job: &Job<'_>) -> Result<()> {
+    if job.bytes.len() > CONFIGMAP_MAX {
+        return Err(Error::usage(format!(
+            "the bundle of {} {} is {} bytes, more than a ConfigMap holds (1 MiB); serve it from an image instead",
+            job.model,
+            job.bundle.version,
+            job.bytes.len()
+        )));
+    }
+    Ok(())
+}
+
 impl Target for Kube {
     fn kind(&self) -> TargetKind {
         TargetKind::Kubernetes
@@ -243,20 +257,29 @@ impl Target for Kube {
 
     fn apply(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
         let b = job.bundle;
-        if job.bytes.len() > CONFIGMAP_MAX {
-            return Err(Error::usage(format!(
-                "the bundle of {} {} is {} bytes, more than a ConfigMap holds (1 MiB); serve it from an image instead",
-                job.model,
-                b.version,
-                job.bytes.len()
-            )));
-        }
-        let old: Vec<(&str, Option<String>)> = FILES
+        fits(job)?;
+        let new = self.render(&b.version, &b.sha256, job.bytes);
+        self.switch(&new, job)
+    }
+}
+
+impl Kube {
+    /// `PATH/.staged/<version>/`: where a manifest set waits for its commit.
+    fn staged_dir(&self, version: &str) -> PathBuf {
+        self.root.join(".staged").join(version)
+    }
+
+    fn current_files(&self) -> Vec<(&'static str, Option<String>)> {
+        FILES
             .iter()
             .map(|f| (*f, std::fs::read_to_string(self.root.join(f)).ok()))
-            .collect();
-        let new = self.render(&b.version, &b.sha256, job.bytes);
-        self.replace_files(&old, &new)?;
+            .collect()
+    }
+
+    /// Make `new` the manifests (and roll them out when `apply = true`).
+    fn switch(&self, new: &[(&'static str, String)], job: &Job<'_>) -> Result<Vec<Check>> {
+        let old = self.current_files();
+        self.replace_files(&old, new)?;
         let mut checks = vec![Check::pass(
             "manifests",
             format!(
@@ -265,19 +288,125 @@ impl Target for Kube {
                 display_path(&self.root)
             ),
         )];
-        if self.env.apply != Some(true) {
+        if self.env.apply == Some(true) {
+            checks.extend(self.rollout().map_err(|e| self.put_back(&old, e, job))?);
+        } else {
             checks.push(Check::pass(
                 "apply",
                 "apply = false: writing the manifests is the deploy",
             ));
-            return Ok(checks);
         }
-        match self.rollout() {
-            Ok(c) => {
-                checks.extend(c);
-                Ok(checks)
+        Ok(checks)
+    }
+}
+
+impl Phased for Kube {
+    fn stage(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let b = job.bundle;
+        fits(job)?;
+        let dir = self.staged_dir(&b.version);
+        for (f, text) in self.render(&b.version, &b.sha256, job.bytes) {
+            let p = dir.join(f);
+            crate::fsutil::write_atomic(&p, text.as_bytes())?;
+            if std::fs::read_to_string(&p).ok().as_deref() != Some(text.as_str()) {
+                return Err(Error::Check(format!(
+                    "{} did not read back as written",
+                    display_path(&p)
+                )));
             }
-            Err(e) => Err(self.put_back(&old, e, job)),
         }
+        Ok(vec![Check::pass(
+            "manifests",
+            format!("{} staged in {}", FILES.join(", "), display_path(&dir)),
+        )])
+    }
+
+    fn commit(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        let b = job.bundle;
+        let new = self.render(&b.version, &b.sha256, job.bytes);
+        let checks = self.switch(&new, job)?;
+        self.unstage(&b.version)?;
+        Ok(checks)
+    }
+
+    fn revert(&mut self, job: &Job<'_>, previous: Option<&str>) -> Result<()> {
+        let Some(v) = previous else {
+            let none: Vec<(&str, Option<String>)> = FILES.iter().map(|f| (*f, None)).collect();
+            return self.write_all(&none);
+        };
+        if self.live()?.champion.as_deref() == Some(v) {
+            return Ok(());
+        }
+        let bytes = (job.fetch)(v)?;
+        let sha = crate::bundle::sha256_hex(&bytes);
+        let old = self.render(v, &sha, &bytes);
+        self.switch(&old, job).map(|_| ())
+    }
+
+    fn unstage(&mut self, version: &str) -> Result<()> {
+        let dir = self.staged_dir(version);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove", &dir, &e)),
+        }
+    }
+
+    fn requests(&mut self) -> Result<Option<Requests>> {
+        Ok(None)
+    }
+
+    fn ready(&mut self) -> bool {
+        self.root.join("deployment.yaml").is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::smoke::Rows;
+
+    #[test]
+    fn stage_commit_revert_and_unstage_move_manifest_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bytes, b) = crate::deploy::test_bundle(dir.path(), "v2.0.0", 0.0);
+        let env: EnvironmentSection =
+            toml::from_str("target = \"kubernetes\"\npath = \"k8s\"\n").unwrap();
+        let mut k = Kube {
+            root: dir.path().join("k8s"),
+            env_name: "prod".into(),
+            env,
+            model: "m".into(),
+            pod: None,
+        };
+        let rows = Rows {
+            rows: Vec::new(),
+            source: "none".into(),
+        };
+        let fetch = |_: &str| -> Result<Vec<u8>> { Err(Error::Registry("no".into())) };
+        let job = Job {
+            step: super::super::target::Step::Replace {
+                drop_challenger: false,
+            },
+            model: "m",
+            bundle: &b,
+            bytes: &bytes,
+            smoke: &rows,
+            registry_champion: None,
+            fetch: &fetch,
+        };
+        k.stage(&job).unwrap();
+        assert!(k.root.join(".staged/v2.0.0/deployment.yaml").is_file());
+        assert_eq!(k.live().unwrap().champion, None, "staging serves nothing");
+        k.unstage("v2.0.0").unwrap();
+        assert!(!k.root.join(".staged/v2.0.0").exists());
+        k.stage(&job).unwrap();
+        k.commit(&job).unwrap();
+        assert_eq!(k.live().unwrap().champion.as_deref(), Some("v2.0.0"));
+        assert!(!k.root.join(".staged/v2.0.0").exists());
+        assert!(k.ready());
+        k.revert(&job, None).unwrap();
+        assert_eq!(k.live().unwrap().champion, None);
+        assert!(!k.ready());
     }
 }

@@ -21,15 +21,136 @@ pub(super) fn check_environment(
         )));
     }
     let section = format!("environments.{name}");
-    check_target_keys(&section, env, src)?;
-    check_required_keys(&section, env, src)?;
-    check_values(&section, env, src)
+    for (key, set) in [
+        ("region", env.region.is_some()),
+        ("role", env.role.is_some()),
+        ("order", env.order.is_some()),
+    ] {
+        if set {
+            return Err(src.key_or_header_error(
+                &section,
+                key,
+                "belongs in a [targets.T] table that the environment names in `targets`; move it there",
+            ));
+        }
+    }
+    if env.targets.is_some() {
+        return check_spread(&section, env, src);
+    }
+    check_one(&section, env, src)
+}
+
+/// `[targets.NAME]`: the keys of a single-target environment, plus
+/// `region`, `role` and `order`.
+pub(super) fn check_target(name: &str, t: &EnvironmentSection, src: Source<'_>) -> Result<()> {
+    if !valid_name(name) {
+        return Err(Error::usage(format!(
+            "{}: [targets.{name}]: \"{name}\" is not a valid target name; use letters, digits, '-', '_' or '/', starting and ending with a letter or digit",
+            src.origin
+        )));
+    }
+    let section = format!("targets.{name}");
+    if t.targets.is_some() {
+        return Err(src.key_or_header_error(
+            &section,
+            "targets",
+            "belongs in an [environments.NAME] table; a target is one place, list targets in the environment",
+        ));
+    }
+    check_one(&section, t, src)
+}
+
+/// The checks of one target's table (an environment's or a `[targets.T]`).
+fn check_one(section: &str, env: &EnvironmentSection, src: Source<'_>) -> Result<()> {
+    if env.target.is_none() {
+        return Err(Error::usage(format!(
+            "{}: missing key \"{section}.target\"; set target = \"local\", \"http\" or \"kubernetes\"{}",
+            src.at_header(section),
+            if section.starts_with("environments.") {
+                ", or list [targets.T] tables with targets = [\"T\", ...]"
+            } else {
+                ""
+            }
+        )));
+    }
+    check_target_keys(section, env, src)?;
+    check_required_keys(section, env, src)?;
+    check_values(section, env, src)
+}
+
+/// An environment spread over `targets`: that key alone, naming at least
+/// one target, none twice.
+fn check_spread(section: &str, env: &EnvironmentSection, src: Source<'_>) -> Result<()> {
+    let names = env.targets.as_deref().unwrap_or_default();
+    if names.is_empty() {
+        return Err(src.key_or_header_error(
+            section,
+            "targets",
+            "is empty; name at least one [targets.T] table",
+        ));
+    }
+    if let Some(d) = names
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| names[..i].contains(n).then_some(n))
+    {
+        return Err(src.key_or_header_error(
+            section,
+            "targets",
+            &format!("names \"{d}\" twice; list each target once"),
+        ));
+    }
+    let json = serde_json::to_value(env).unwrap_or_default();
+    if let Some(key) = json.as_object().and_then(|o| {
+        o.iter()
+            .find(|(k, v)| *k != "targets" && !v.is_null())
+            .map(|(k, _)| k.clone())
+    }) {
+        return Err(src.key_or_header_error(
+            section,
+            &key,
+            "cannot be combined with targets; set it in each [targets.T] table instead",
+        ));
+    }
+    Ok(())
+}
+
+/// Each name in `environments.NAME.targets` is a `[targets.T]` table.
+pub(super) fn check_target_names(
+    name: &str,
+    env: &EnvironmentSection,
+    targets: &indexmap::IndexMap<String, EnvironmentSection>,
+    src: Source<'_>,
+) -> Result<()> {
+    let known: Vec<&str> = targets.keys().map(String::as_str).collect();
+    for t in env.targets.as_deref().unwrap_or_default() {
+        if targets.contains_key(t) {
+            continue;
+        }
+        let hint = match (
+            crate::project::suggest::nearest(t, &known),
+            known.is_empty(),
+        ) {
+            (_, true) => format!("add a [targets.{t}] table"),
+            (Some(n), _) => format!("did you mean \"{n}\"?"),
+            (None, _) => format!(
+                "defined: {}; or add a [targets.{t}] table",
+                known.join(", ")
+            ),
+        };
+        return Err(src.key_or_header_error(
+            &format!("environments.{name}"),
+            "targets",
+            &format!("names \"{t}\", which is not a [targets.T] table; {hint}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Each key set belongs to the environment's target.
 fn check_target_keys(section: &str, env: &EnvironmentSection, src: Source<'_>) -> Result<()> {
     let err = |key: &str, msg: &str| src.key_or_header_error(section, key, msg);
-    let t = env.target;
+    let t = env.kind();
     let only = |key: &str, set: bool, allowed: &[TargetKind]| -> Result<()> {
         if set && !allowed.contains(&t) {
             let names: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
@@ -67,7 +188,7 @@ fn check_target_keys(section: &str, env: &EnvironmentSection, src: Source<'_>) -
 /// The keys the target needs: `path` (local, kubernetes), an http(s) `url` (http).
 fn check_required_keys(section: &str, env: &EnvironmentSection, src: Source<'_>) -> Result<()> {
     let err = |key: &str, msg: &str| src.key_or_header_error(section, key, msg);
-    let t = env.target;
+    let t = env.kind();
     use TargetKind::{Http, Kubernetes, Local};
     match t {
         Local | Kubernetes if env.path.is_none() => {

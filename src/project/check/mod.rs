@@ -37,6 +37,22 @@ pub(super) fn check(f: &ProjectFile, text: &str, origin: &str) -> Result<()> {
     for (name, env) in &f.environments {
         environments::check_environment(name, env, src)?;
     }
+    for (name, t) in &f.targets {
+        environments::check_target(name, t, src)?;
+    }
+    for (name, env) in &f.environments {
+        environments::check_target_names(name, env, &f.targets, src)?;
+    }
+    if let Some(d) = &f.deploy
+        && let Some(r) = d.max_error_ratio
+        && !(0.0..=1.0).contains(&r)
+    {
+        return Err(src.key_or_header_error(
+            "deploy",
+            "max_error_ratio",
+            &format!("= {r} must be a share between 0 and 1"),
+        ));
+    }
     if let Some(sv) = &f.serve {
         serve::check_serve(sv, src)?;
         prediction_log::check_prediction_log(sv, src)?;

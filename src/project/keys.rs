@@ -85,6 +85,8 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "max_in_flight",
             "auth",
             "rate_limit",
+            "grpc_bind",
+            "max_message_bytes",
         ],
     ),
     ("serve.tls", &["cert", "key", "client_ca"]),

@@ -79,6 +79,10 @@ pub struct ServeSection {
     pub auth: Option<AuthSection>,
     /// How often a caller may call.
     pub rate_limit: Option<RateLimitSection>,
+    /// Where the gRPC service (the Open Inference Protocol's) listens; unset: no gRPC.
+    pub grpc_bind: Option<String>,
+    /// Largest gRPC request message (default 64 MiB; larger is RESOURCE_EXHAUSTED).
+    pub max_message_bytes: Option<u64>,
 }
 
 /// `[serve.auth]`.

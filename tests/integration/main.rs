@@ -19,6 +19,8 @@ mod docs;
 mod examples;
 mod glm;
 mod golden;
+#[cfg(unix)] // the server's signals
+mod grpc;
 mod init;
 mod inputs;
 mod nist;

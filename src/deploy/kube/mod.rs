@@ -41,6 +41,8 @@ pub struct Kube {
     env_name: String,
     env: EnvironmentSection,
     model: String,
+    /// `[serve].grpc_bind` is set: the pods serve gRPC too.
+    grpc: bool,
 }
 
 impl Kube {
@@ -61,6 +63,11 @@ impl Kube {
             env_name: env_name.to_string(),
             env: env.clone(),
             model: model.to_string(),
+            grpc: project
+                .file
+                .serve
+                .as_ref()
+                .is_some_and(|s| s.grpc_bind.is_some()),
         })
     }
 
@@ -103,6 +110,7 @@ impl Kube {
             version,
             sha256,
             env: &self.env,
+            grpc: self.grpc,
         };
         let meta = m.metadata();
         let docs = [

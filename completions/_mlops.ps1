@@ -338,6 +338,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Serve a local environment''s current release and follow its deploys')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]')
+            [CompletionResult]::new('--grpc-bind', '--grpc-bind', [CompletionResultType]::ParameterName, 'Also serve the Open Inference Protocol over gRPC on this address and port [default: [serve].grpc_bind, else no gRPC]')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)')

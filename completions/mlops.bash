@@ -1032,7 +1032,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__serve)
-            opts="-C -q -v -h -V --bind --model --env --state-dir --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --bind --model --env --state-dir --grpc-bind --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1051,6 +1051,10 @@ _mlops() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grpc-bind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

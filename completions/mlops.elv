@@ -319,6 +319,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand --model 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)'
             cand --env 'Serve a local environment''s current release and follow its deploys'
             cand --state-dir 'Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]'
+            cand --grpc-bind 'Also serve the Open Inference Protocol over gRPC on this address and port [default: [serve].grpc_bind, else no gRPC]'
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --color 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)'

@@ -262,6 +262,7 @@ complete -c mlops -n "__fish_mlops_using_subcommand serve" -l bind -d 'Listen on
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l model -d 'Serve this model from the start: an artifact JSON or a bundle .tar.gz (checksums verified)' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l env -d 'Serve a local environment\'s current release and follow its deploys' -r
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l state-dir -d 'Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l grpc-bind -d 'Also serve the Open Inference Protocol over gRPC on this address and port [default: [serve].grpc_bind, else no gRPC]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Conformance of `mlops serve` with the clients people already use:
-# the stock Triton client (`tritonclient[http]`, V2 JSON and binary tensors)
+# the stock Triton client (`tritonclient[http]`, V2 JSON and binary tensors;
+# `tritonclient[grpc]` over the gRPC service, equal to REST V2 bit for bit)
 # and the MLflow scoring payloads, against the real server.
 #
 #   scripts/conformance/serve.sh          # from anywhere inside the repo
 #
 # Environment:
-#   CONFORMANCE_VENV=.ci/venv-conformance  venv with tritonclient[http] (made once)
+#   CONFORMANCE_VENV=.ci/venv-conformance  venv with tritonclient[http,grpc] (made once)
 #   MLOPS_BIN=...                          an mlops binary instead of `cargo build --release`
 set -euo pipefail
 
@@ -15,10 +16,10 @@ cd "$root"
 log() { printf '==> %s\n' "$*" >&2; }
 
 venv=${CONFORMANCE_VENV:-$root/.ci/venv-conformance}
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import tritonclient.http' 2>/dev/null; then
-  log "venv $venv with tritonclient[http]"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import tritonclient.http, tritonclient.grpc' 2>/dev/null; then
+  log "venv $venv with tritonclient[http,grpc]"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q 'tritonclient[http]==2.*'
+  "$venv/bin/pip" install -q 'tritonclient[http,grpc]==2.*'
 fi
 
 if [ -n "${MLOPS_BIN:-}" ]; then
@@ -63,15 +64,17 @@ TOML
 train numeric 'exclude = ["id", "neighborhood"]'
 train mixed $'exclude = ["id"]\ncategorical = ["neighborhood"]'
 
-# Start a server for model $1 in the background: sets $pid and $url.
+# Start a server for model $1 in the background: sets $pid, $url and $grpc.
 start() {
-  "$bin" serve --model "$tmp/$1/model.json" --bind 127.0.0.1:0 >/dev/null 2>"$tmp/$1.err" &
+  "$bin" serve --model "$tmp/$1/model.json" --bind 127.0.0.1:0 --grpc-bind 127.0.0.1:0 \
+    >/dev/null 2>"$tmp/$1.err" &
   pid=$!
   pids+=("$pid")
-  url=
+  url= grpc=
   for _ in $(seq 100); do
     url=$(sed -n 's/^listening on //p' "$tmp/$1.err")
-    [ -n "$url" ] && return
+    grpc=$(sed -n 's/^grpc listening on //p' "$tmp/$1.err")
+    [ -n "$url" ] && [ -n "$grpc" ] && return
     sleep 0.1
   done
   cat "$tmp/$1.err" >&2
@@ -83,6 +86,9 @@ for m in numeric mixed; do
   log "$m model at $url"
   "$venv/bin/python" "$root/scripts/conformance/serve_clients.py" \
     "$url" "$tmp/$m/model.json" "$root/examples/house-prices/recent.csv"
+  log "$m model over gRPC at $grpc"
+  "$venv/bin/python" "$root/scripts/conformance/serve_grpc_clients.py" \
+    "$grpc" "$url" "$tmp/$m/model.json" "$root/examples/house-prices/recent.csv"
   # SIGTERM: the server drains and must exit 0.
   kill -TERM "$pid"
   if ! wait "$pid"; then

@@ -512,6 +512,9 @@ pub struct ServeArgs {
     /// Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Also serve the Open Inference Protocol over gRPC on this address and port [default: [serve].grpc_bind, else no gRPC]
+    #[arg(long, value_name = "ADDR")]
+    pub grpc_bind: Option<String>,
 }
 
 /// `--role` of `mlops token`.

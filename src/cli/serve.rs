@@ -1,4 +1,4 @@
-//! `mlops serve [--bind ADDR] [--model PATH | --env ENV] [--state-dir DIR]`
+//! `mlops serve [--bind ADDR] [--model PATH | --env ENV] [--state-dir DIR] [--grpc-bind ADDR]`
 
 use std::io::Write;
 use std::sync::Arc;
@@ -30,6 +30,9 @@ impl Events for Stderr {
     fn warn(&self, msg: &str) {
         let _ = writeln!(std::io::stderr(), "{} {msg}", self.warn_label);
     }
+    fn listening_grpc(&self, addr: &str) {
+        let _ = writeln!(std::io::stderr(), "grpc listening on {addr}");
+    }
 }
 
 pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
@@ -58,6 +61,13 @@ pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
                 "--bind \"{b}\" is not an address and port, like 127.0.0.1:8080, localhost:8080 or 8080"
             ))
         })?;
+    }
+    if let Some(b) = &a.grpc_bind {
+        config.grpc_bind = Some(mlops::project::parse_bind(b).ok_or_else(|| {
+            Error::usage(format!(
+                "--grpc-bind \"{b}\" is not an address and port, like 127.0.0.1:8001, localhost:8001 or 8001"
+            ))
+        })?);
     }
     if let Some(d) = &a.state_dir {
         config.state_dir = Some(env.cwd.join(d));

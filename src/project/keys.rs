@@ -128,6 +128,8 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "allow_insecure_admin",
             "idle_timeout_s",
             "monitor",
+            "grpc_bind",
+            "max_message_bytes",
         ],
     ),
     ("serve.monitor", &["window", "min_samples"]),

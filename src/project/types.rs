@@ -94,6 +94,10 @@ pub struct ServeSection {
     pub idle_timeout_s: Option<f64>,
     /// Live drift of the served models.
     pub monitor: Option<MonitorSection>,
+    /// Where the gRPC service (the Open Inference Protocol's) listens; unset: no gRPC.
+    pub grpc_bind: Option<String>,
+    /// Largest gRPC request message (default 64 MiB; larger is RESOURCE_EXHAUSTED).
+    pub max_message_bytes: Option<u64>,
 }
 
 /// `[serve.monitor]`.

@@ -29,7 +29,7 @@ pub use super::app::App;
 
 type Shared = Arc<App>;
 
-fn status_of(code: u16) -> StatusCode {
+pub(crate) fn status_of(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
@@ -118,7 +118,7 @@ async fn listener_part(State(admin): State<bool>, req: Request, next: Next) -> R
 }
 
 /// Decrements the in-flight gauge however the request ends.
-struct InFlight<'a>(&'a Metrics);
+pub(crate) struct InFlight<'a>(pub(crate) &'a Metrics);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -274,7 +274,11 @@ async fn audited_version(resp: Response, method: &str) -> (Response, Option<Stri
 
 /// Check the caller, fetching the issuer's keys again (off the async
 /// workers) when the token names a key not seen yet.
-async fn authenticate(app: &Shared, headers: &HeaderMap, role: Role) -> Result<Caller, Denied> {
+pub(crate) async fn authenticate(
+    app: &Shared,
+    headers: &HeaderMap,
+    role: Role,
+) -> Result<Caller, Denied> {
     match app.auth.check(headers, role) {
         Err(d) if app.auth.may_know_more(&d) => {
             let auth = Arc::clone(&app.auth);
@@ -342,8 +346,9 @@ async fn metrics(State(app): State<Shared>) -> Response {
         .into_response()
 }
 
-/// The model of `name` at `version` (a slot's version), for V2 URLs.
-fn v2_model(
+/// The model of `name` at `version` (a slot's version), for V2 URLs (and
+/// the gRPC service's model name and version).
+pub(crate) fn v2_model(
     app: &App,
     name: &str,
     version: Option<&str>,
@@ -374,7 +379,7 @@ fn v2_model(
     )))
 }
 
-fn versions(app: &App, name: &str) -> Vec<String> {
+pub(crate) fn versions(app: &App, name: &str) -> Vec<String> {
     let t = app.models.snapshot();
     t.get(name).map_or_else(Vec::new, |s| {
         [&s.champion, &s.challenger]
@@ -428,21 +433,31 @@ fn ready_for(app: &App, name: &str, version: Option<&str>) -> Response {
     }
 }
 
-/// What the prediction handlers share: read the body, route, answer.
-struct Call {
+/// What the prediction handlers (and the gRPC service) share: read the
+/// body, route, answer.
+pub(crate) struct Call {
     started: Instant,
     at: SystemTime,
-    request_id: String,
-    key: Option<String>,
+    pub(crate) request_id: String,
+    pub(crate) key: Option<String>,
     force: Option<Variant>,
     subject: Option<String>,
     /// The encoded rows, for a prediction log that records features.
-    rows: Vec<Row>,
+    pub(crate) rows: Vec<Row>,
 }
 
 impl Call {
     fn new(app: &App, parts: &axum::http::request::Parts) -> Call {
-        let headers = &parts.headers;
+        let subject = parts
+            .extensions
+            .get::<Caller>()
+            .and_then(|c| c.subject.clone());
+        Call::of(app, &parts.headers, subject)
+    }
+
+    /// A call with these headers (request id, A/B key, forced variant) by
+    /// the caller `subject`.
+    pub(crate) fn of(app: &App, headers: &HeaderMap, subject: Option<String>) -> Call {
         let force = headers
             .get("x-mlops-variant")
             .and_then(|v| v.to_str().ok())
@@ -457,17 +472,14 @@ impl Call {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
             force,
-            subject: parts
-                .extensions
-                .get::<Caller>()
-                .and_then(|c| c.subject.clone()),
+            subject,
             rows: Vec::new(),
         }
     }
 
     /// Why the routing key is refused: longer than
     /// [`super::feedback::MAX_KEY_BYTES`].
-    fn key_refused(&self) -> Option<String> {
+    pub(crate) fn key_refused(&self) -> Option<String> {
         self.key
             .as_ref()
             .filter(|k| k.len() > super::feedback::MAX_KEY_BYTES)
@@ -480,7 +492,7 @@ impl Call {
             })
     }
 
-    fn choice(&self) -> Choice<'_> {
+    pub(crate) fn choice(&self) -> Choice<'_> {
         match (self.force, &self.key) {
             (Some(v), _) => Choice::Force(v),
             (None, Some(k)) => Choice::Key(k),
@@ -498,8 +510,6 @@ impl Call {
         mut resp: Response,
     ) -> Response {
         let status = resp.status().as_u16();
-        let elapsed = self.started.elapsed();
-        app.metrics.request(endpoint, served, status, elapsed);
         let h = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&self.request_id) {
             h.insert("x-request-id", v);
@@ -509,29 +519,44 @@ impl Call {
                 h.insert("x-model-version", x);
             }
             h.insert("x-model-variant", HeaderValue::from_static(v.as_str()));
-            if let Some((preds, single)) = predictions {
-                app.metrics.predictions(m, v, preds);
-                if let Some(served) = app.models.served(m, v) {
-                    app.feedback
-                        .served(&self.request_id, self.key.as_deref(), &served);
-                }
-                if let Some(log) = &app.log {
-                    log.send(Entry {
-                        request_id: self.request_id,
-                        at: self.at,
-                        model: Arc::clone(m),
-                        variant: v,
-                        key: self.key,
-                        latency: elapsed,
-                        predictions: preds.to_vec(),
-                        single,
-                        subject: self.subject,
-                        rows: log.features().then_some(self.rows),
-                    });
-                }
+        }
+        self.record(app, endpoint, served, predictions, status);
+        resp
+    }
+
+    /// Count a finished call (its `status`, HTTP's) and, when it served
+    /// `predictions`, log them and remember them for feedback.
+    pub(crate) fn record(
+        self,
+        app: &App,
+        endpoint: &'static str,
+        served: Option<(&Arc<Model>, Variant)>,
+        predictions: Option<(&[Option<f64>], bool)>,
+        status: u16,
+    ) {
+        let elapsed = self.started.elapsed();
+        app.metrics.request(endpoint, served, status, elapsed);
+        if let (Some((m, v)), Some((preds, single))) = (served, predictions) {
+            app.metrics.predictions(m, v, preds);
+            if let Some(served) = app.models.served(m, v) {
+                app.feedback
+                    .served(&self.request_id, self.key.as_deref(), &served);
+            }
+            if let Some(log) = &app.log {
+                log.send(Entry {
+                    request_id: self.request_id,
+                    at: self.at,
+                    model: Arc::clone(m),
+                    variant: v,
+                    key: self.key,
+                    latency: elapsed,
+                    predictions: preds.to_vec(),
+                    single,
+                    subject: self.subject,
+                    rows: log.features().then_some(self.rows),
+                });
             }
         }
-        resp
     }
 }
 

@@ -15,6 +15,7 @@ pub mod app;
 pub mod auth;
 pub mod conn;
 pub mod feedback;
+pub mod grpc;
 pub mod http;
 pub mod log;
 pub mod metrics;
@@ -93,6 +94,10 @@ pub struct Config {
     pub allow_insecure_admin: bool,
     /// `[serve.monitor]`: the live drift window.
     pub monitor: monitor::Settings,
+    /// Where the gRPC service listens (none: no gRPC).
+    pub grpc_bind: Option<SocketAddr>,
+    /// Largest gRPC request message.
+    pub max_message_bytes: usize,
 }
 
 /// Seconds from the project file as a duration of at most a day; `key`
@@ -189,6 +194,23 @@ impl Config {
                 })?),
             },
             allow_insecure_admin: sv.allow_insecure_admin.unwrap_or(false),
+            grpc_bind: match sv.grpc_bind.as_deref() {
+                None => None,
+                Some(b) => Some(crate::project::parse_bind(b).ok_or_else(|| {
+                    Error::usage(format!(
+                        "[serve].grpc_bind = \"{b}\" is not an address and port, like \"127.0.0.1:8001\""
+                    ))
+                })?),
+            },
+            max_message_bytes: match sv.max_message_bytes {
+                Some(0) => {
+                    return Err(Error::usage(
+                        "[serve].max_message_bytes must be at least 1",
+                    ));
+                }
+                v => usize::try_from(v.unwrap_or(grpc::DEFAULT_MAX_MESSAGE_BYTES))
+                    .unwrap_or(usize::MAX),
+            },
         })
     }
 
@@ -240,6 +262,10 @@ pub trait Events: Send + Sync {
     fn info(&self, msg: &str);
     /// Something went wrong but the server carries on.
     fn warn(&self, msg: &str);
+    /// The gRPC service listens on `addr` (host:port).
+    fn listening_grpc(&self, addr: &str) {
+        self.info(&format!("grpc listening on {addr}"));
+    }
 }
 
 /// Load `--model PATH`: a bundle `.tar.gz` (verified) or an artifact JSON.
@@ -269,6 +295,11 @@ pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         m.monitor = monitor::Monitor::new(&m.artifact);
         m
     });
+    if let (Some(_), Some(g)) = (&config.tls, config.grpc_bind) {
+        return Err(Error::usage(format!(
+            "gRPC on {g} would be plain HTTP/2 while [serve.tls] makes HTTP TLS; drop --grpc-bind / [serve].grpc_bind, or [serve.tls] and terminate TLS in front"
+        )));
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -323,6 +354,10 @@ async fn run(
         None => None,
     };
     let (listener, addr) = bind(config.bind).await?;
+    let grpc_listener = match config.grpc_bind {
+        Some(b) => Some(grpc::bind(b).await?),
+        None => None,
+    };
     let app = Arc::new(
         app::App::new(
             Arc::clone(&models),
@@ -368,7 +403,16 @@ async fn run(
         }
     };
     events.listening(&format!("{scheme}://{addr}"));
-    let served = accept(
+    let grpc_served = grpc_listener.map(|(l, a)| {
+        events.listening_grpc(&a.to_string());
+        grpc::serve(
+            l,
+            Arc::clone(&app),
+            config.max_message_bytes,
+            stop_rx.clone(),
+        )
+    });
+    let http_served = accept(
         listener,
         tls,
         router,
@@ -376,6 +420,16 @@ async fn run(
         stop_tx,
         stop_rx.clone(),
     );
+    // Both servers stop on the same signal and drain together.
+    let served = async move {
+        match grpc_served {
+            Some(g) => {
+                let (h, g) = tokio::join!(http_served, g);
+                h.and(g)
+            }
+            None => http_served.await,
+        }
+    };
     // Once a signal came, in-flight requests get the request timeout plus
     // a margin to finish; then the server stops regardless.
     let deadline = config.timeout.saturating_add(Duration::from_secs(5));

@@ -243,12 +243,7 @@ fn binary_output(req: &RequestJson) -> Result<(bool, Vec<(String, bool)>), BadRe
     let mut named = Vec::new();
     if let Some(outs) = &req.outputs {
         for o in outs {
-            if ![OUTPUT, LABEL, PROBABILITY].contains(&o.name.as_str()) {
-                return Err(BadRequest(format!(
-                    "unknown output \"{}\"; the model's output is \"{OUTPUT}\" (a classifier's: \"{LABEL}\", \"{PROBABILITY}\")",
-                    clip(&o.name)
-                )));
-            }
+            known_output(&o.name)?;
             let binary = o
                 .parameters
                 .as_ref()
@@ -262,21 +257,21 @@ fn binary_output(req: &RequestJson) -> Result<(bool, Vec<(String, bool)>), BadRe
     Ok((binary_output, named))
 }
 
+/// An output some model may have.
+fn known_output(name: &str) -> Result<(), BadRequest> {
+    if [OUTPUT, LABEL, PROBABILITY].contains(&name) {
+        return Ok(());
+    }
+    Err(BadRequest(format!(
+        "unknown output \"{}\"; the model's output is \"{OUTPUT}\" (a classifier's: \"{LABEL}\", \"{PROBABILITY}\")",
+        clip(name)
+    )))
+}
+
 /// One input as a tensor: its shape, and its data from the JSON or from
 /// the front of `binary` (which then moves past it). The shape must hold
 /// the data and at most `max_rows` rows.
 fn tensor(i: InputJson, binary: &mut &[u8], max_rows: usize) -> Result<Tensor, BadRequest> {
-    let shape: Vec<usize> = i
-        .shape
-        .iter()
-        .map(|d| usize::try_from(*d))
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
-            BadRequest(format!(
-                "input \"{}\": a negative dimension in its shape",
-                clip(&i.name)
-            ))
-        })?;
     let size = i
         .parameters
         .as_ref()
@@ -302,6 +297,22 @@ fn tensor(i: InputJson, binary: &mut &[u8], max_rows: usize) -> Result<Tensor, B
             )));
         }
     };
+    shaped(i.name, &i.shape, data, max_rows)
+}
+
+/// `data` as a tensor of `shape`, which must hold it and at most
+/// `max_rows` rows.
+fn shaped(name: String, shape: &[i64], data: Flat, max_rows: usize) -> Result<Tensor, BadRequest> {
+    let shape: Vec<usize> = shape
+        .iter()
+        .map(|d| usize::try_from(*d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            BadRequest(format!(
+                "input \"{}\": a negative dimension in its shape",
+                clip(&name)
+            ))
+        })?;
     let want: usize = shape
         .iter()
         .try_fold(1usize, |a, d| a.checked_mul(*d))
@@ -309,7 +320,7 @@ fn tensor(i: InputJson, binary: &mut &[u8], max_rows: usize) -> Result<Tensor, B
     if want != data.len() {
         return Err(BadRequest(format!(
             "input \"{}\": shape {} holds {want} values but the data has {}",
-            clip(&i.name),
+            clip(&name),
             clip_shape(&shape),
             data.len()
         )));
@@ -317,14 +328,72 @@ fn tensor(i: InputJson, binary: &mut &[u8], max_rows: usize) -> Result<Tensor, B
     if shape.first().is_some_and(|n| *n > max_rows) {
         return Err(BadRequest(format!(
             "input \"{}\": {} rows is more than the limit of {max_rows} rows per request ([serve].max_batch_rows); split the batch",
-            clip(&i.name),
+            clip(&name),
             shape[0]
         )));
     }
-    Ok(Tensor {
-        name: i.name,
-        shape,
-        data,
+    Ok(Tensor { name, shape, data })
+}
+
+/// An input's values as a protocol other than JSON carries them (the gRPC
+/// service's typed contents or raw bytes).
+#[derive(Debug)]
+pub enum Values<'a> {
+    /// Numbers (FP64, FP32, INT64, INT32 contents).
+    Numbers(Vec<f64>),
+    /// Strings (BYTES contents).
+    Texts(Vec<String>),
+    /// Little-endian, row-major bytes of the input's datatype.
+    Raw(&'a [u8]),
+}
+
+/// One input of an inference request given as [`Values`].
+#[derive(Debug)]
+pub struct Input<'a> {
+    /// The input's name.
+    pub name: String,
+    /// Its V2 datatype (FP64, FP32, INT64, INT32, BYTES).
+    pub datatype: String,
+    /// Its shape.
+    pub shape: Vec<i64>,
+    /// Its values.
+    pub values: Values<'a>,
+}
+
+/// An inference request made of [`Input`]s rather than JSON: `outputs`
+/// names the outputs wanted (none: all), each sent back as binary data
+/// when `binary_output`. Checked as [`parse`] checks a JSON request.
+///
+/// # Errors
+/// No inputs, an unsupported datatype, raw bytes that are not whole values,
+/// a shape that does not hold the data, too many rows, an unknown output.
+pub fn request(
+    id: Option<String>,
+    inputs: Vec<Input<'_>>,
+    outputs: Vec<String>,
+    binary_output: bool,
+    max_rows: usize,
+) -> Result<InferRequest, BadRequest> {
+    if inputs.is_empty() {
+        return Err(BadRequest::new("the request has no inputs"));
+    }
+    for o in &outputs {
+        known_output(o)?;
+    }
+    let mut tensors = Vec::with_capacity(inputs.len());
+    for i in inputs {
+        let data = match i.values {
+            Values::Numbers(v) => Flat::Num(v),
+            Values::Texts(v) => Flat::Text(v),
+            Values::Raw(b) => decode_binary(&i.name, &i.datatype, b)?,
+        };
+        tensors.push(shaped(i.name, &i.shape, data, max_rows)?);
+    }
+    Ok(InferRequest {
+        id: id.map(Json::String),
+        inputs: tensors,
+        binary_output,
+        outputs: outputs.into_iter().map(|o| (o, binary_output)).collect(),
     })
 }
 

@@ -22,6 +22,8 @@ mod examples;
 mod fuzz;
 mod glm;
 mod golden;
+#[cfg(unix)] // the server's signals
+mod grpc;
 mod hostile;
 mod init;
 mod inputs;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::common::{BIN, Test, example_toml, repo, sha256_hex, train_in_process};
 
-const TOKEN: &str = "s3cret-token";
+pub(crate) const TOKEN: &str = "s3cret-token";
 
 /// A running server (also used by `deploy::real_server`).
 pub struct Server {
@@ -173,7 +173,7 @@ pub(crate) fn model() -> &'static mlops::model::Artifact {
 }
 
 /// A numeric-only model (the example without its categorical column).
-fn numeric_model() -> &'static mlops::model::Artifact {
+pub(crate) fn numeric_model() -> &'static mlops::model::Artifact {
     static M: std::sync::OnceLock<mlops::model::Artifact> = std::sync::OnceLock::new();
     M.get_or_init(|| {
         train_in_process(
@@ -185,7 +185,7 @@ fn numeric_model() -> &'static mlops::model::Artifact {
 }
 
 /// A bundle of `art` registered as `name` at `version`.
-fn bundle(art: &mlops::model::Artifact, name: &str, version: &str) -> Vec<u8> {
+pub(crate) fn bundle(art: &mlops::model::Artifact, name: &str, version: &str) -> Vec<u8> {
     let mut art = art.clone();
     art.name = name.to_string();
     let a = art.to_json().into_bytes();

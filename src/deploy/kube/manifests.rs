@@ -24,7 +24,12 @@ pub(super) struct Manifests<'a> {
     pub(super) sha256: &'a str,
     /// The environment's settings.
     pub(super) env: &'a EnvironmentSection,
+    /// Serve gRPC too, on [`GRPC_PORT`] (`[serve].grpc_bind` is set).
+    pub(super) grpc: bool,
 }
+
+/// The pods' gRPC port (the Open Inference Protocol's usual one).
+pub(super) const GRPC_PORT: u16 = 8001;
 
 impl Manifests<'_> {
     /// Pod replicas.
@@ -121,7 +126,7 @@ impl Manifests<'_> {
             .clone()
             .unwrap_or_else(|| format!("mlops:{}", crate::VERSION));
         let res = self.env.resources.clone().unwrap_or_default();
-        json!({
+        let mut c = json!({
             "name": "mlops-serve",
             "image": image,
             "imagePullPolicy": "IfNotPresent",
@@ -140,12 +145,27 @@ impl Manifests<'_> {
                 "capabilities": { "drop": ["ALL"] },
             },
             "volumeMounts": [{ "name": "bundle", "mountPath": "/models", "readOnly": true }],
-        })
+        });
+        if self.grpc {
+            if let Some(cmd) = c["command"].as_array_mut() {
+                cmd.extend([json!("--grpc-bind"), json!(format!("0.0.0.0:{GRPC_PORT}"))]);
+            }
+            if let Some(ports) = c["ports"].as_array_mut() {
+                ports
+                    .push(json!({ "name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP" }));
+            }
+        }
+        c
     }
 
     /// The Service in front of the pods.
     pub(super) fn service(&self, meta: &Value) -> Value {
         let selector = json!({ "app.kubernetes.io/name": self.app });
+        let mut ports =
+            vec![json!({ "name": "http", "port": 80, "targetPort": "http", "protocol": "TCP" })];
+        if self.grpc {
+            ports.push(json!({ "name": "grpc", "port": GRPC_PORT, "targetPort": "grpc", "protocol": "TCP", "appProtocol": "grpc" }));
+        }
         json!({
             "apiVersion": "v1",
             "kind": "Service",
@@ -153,7 +173,7 @@ impl Manifests<'_> {
             "spec": {
                 "type": "ClusterIP",
                 "selector": selector,
-                "ports": [{ "name": "http", "port": 80, "targetPort": "http", "protocol": "TCP" }],
+                "ports": ports,
             },
         })
     }
@@ -265,6 +285,39 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
         ] {
             assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn grpc_port_only_when_grpc_is_served() {
+        let env: EnvironmentSection = toml::from_str("target = \"kubernetes\"\n").unwrap();
+        for grpc in [false, true] {
+            let m = Manifests {
+                app: "mlops-hp".into(),
+                version: "v1.0.0",
+                sha256: "0",
+                env: &env,
+                grpc,
+            };
+            let meta = m.metadata();
+            let c = m.container();
+            let svc = m.service(&meta);
+            let names = |v: &Value| -> Vec<String> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["name"].as_str().unwrap().to_string())
+                    .collect()
+            };
+            let want: &[&str] = if grpc { &["http", "grpc"] } else { &["http"] };
+            assert_eq!(names(&c["ports"]), want);
+            assert_eq!(names(&svc["spec"]["ports"]), want);
+            let cmd = c["command"].to_string();
+            assert_eq!(
+                cmd.contains("\"--grpc-bind\",\"0.0.0.0:8001\""),
+                grpc,
+                "{cmd}"
+            );
         }
     }
 

@@ -45,6 +45,8 @@ pub struct Kube {
     model: String,
     /// The project's `[serve]` for the pods.
     pod: Option<pod::PodServe>,
+    /// `[serve].grpc_bind` is set: the pods serve gRPC too.
+    grpc: bool,
 }
 
 impl Kube {
@@ -66,6 +68,11 @@ impl Kube {
             env: env.clone(),
             model: model.to_string(),
             pod: pod::PodServe::of(project)?,
+            grpc: project
+                .file
+                .serve
+                .as_ref()
+                .is_some_and(|s| s.grpc_bind.is_some()),
         })
     }
 
@@ -108,6 +115,7 @@ impl Kube {
             version,
             sha256,
             env: &self.env,
+            grpc: self.grpc,
         };
         let meta = m.metadata();
         let mut docs = [
@@ -378,6 +386,7 @@ mod tests {
             env,
             model: "m".into(),
             pod: None,
+            grpc: false,
         };
         let rows = Rows {
             rows: Vec::new(),

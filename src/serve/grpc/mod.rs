@@ -1,0 +1,94 @@
+//! The Open Inference Protocol over gRPC (`inference.GRPCInferenceService`,
+//! as KServe, Triton and MLServer serve it), beside the HTTP server and on
+//! the same [`App`]: the same models, slots, A/B routing, auth, rate limits,
+//! metrics and prediction log.
+//!
+//! [`convert`] turns protobuf tensors into the V2 request of [`super::v2`]
+//! and its answer back into protobuf (raw output contents by default);
+//! [`service`] is the service itself; [`extras`] adds `grpc.health.v1.Health`,
+//! server reflection and the message size limit. The code in [`proto`] is
+//! generated from `proto/grpc_predict_v2.proto` and committed
+//! (`tests/integration/grpc.rs` checks it is fresh).
+
+pub mod convert;
+pub mod extras;
+pub mod service;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::app::App;
+
+/// The code generated from `proto/grpc_predict_v2.proto` (package `inference`).
+#[allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery,
+    unreachable_pub
+)]
+pub mod proto {
+    include!("generated/inference.rs");
+
+    /// The encoded descriptor set of the package, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("generated/inference.bin");
+}
+
+/// Default largest request message (64 MiB); larger is `RESOURCE_EXHAUSTED`.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The service's full name.
+pub const SERVICE: &str = "inference.GRPCInferenceService";
+
+/// Serve gRPC on `listener` until `stop` changes, then drain the calls in
+/// flight (the HTTP server's stop signal stops both).
+///
+/// # Errors
+/// The server fails (an accept error it cannot carry on after).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    max_message_bytes: usize,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let watching = extras::follow_readiness(health, Arc::clone(&app), stop.clone());
+    let inference = proto::grpc_inference_service_server::GrpcInferenceServiceServer::new(
+        service::Inference::new(app),
+    )
+    .max_decoding_message_size(max_message_bytes);
+    let (v1, v1alpha) = match (extras::reflection_v1(), extras::reflection_v1alpha()) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return Err(std::io::Error::other(e)),
+    };
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(v1)
+        .add_service(v1alpha)
+        .add_service(extras::SizeLimit::new(inference, max_message_bytes));
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let served = router
+        .serve_with_incoming_shutdown(incoming, async move {
+            let _ = stop.changed().await;
+        })
+        .await;
+    watching.abort();
+    served.map_err(std::io::Error::other)
+}
+
+/// Listen on `bind` for gRPC.
+///
+/// # Errors
+/// The address cannot be bound (named, with the flag and key to change).
+pub async fn bind(bind: SocketAddr) -> crate::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        crate::error::Error::usage(format!(
+            "cannot listen on {bind} for gRPC: {}; choose another --grpc-bind or [serve].grpc_bind",
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| crate::error::Error::usage(format!("cannot read the bound address: {e}")))?;
+    Ok((listener, addr))
+}

@@ -330,19 +330,7 @@ async fn run(
         None => None,
     };
     if let Some(m) = initial {
-        if models
-            .snapshot()
-            .get(&m.name)
-            .is_some_and(|s| s.champion.is_some())
-        {
-            events.info(&format!(
-                "--model {} {} not loaded: the state folder's champion is kept",
-                m.name, m.version
-            ));
-        } else {
-            events.info(&format!("serving {} {} as champion", m.name, m.version));
-            let _ = models.put(m, Variant::Champion, None, false);
-        }
+        place_initial(&models, m, &*events);
     }
     let metrics = Arc::new(metrics::Metrics::default());
     let log = config.prediction_log.clone().map(|s| {
@@ -358,25 +346,7 @@ async fn run(
         Some(b) => Some(grpc::bind(b).await?),
         None => None,
     };
-    let app = Arc::new(
-        app::App::new(
-            Arc::clone(&models),
-            Arc::clone(&metrics),
-            log,
-            config.admin_token.clone(),
-            config.max_body_bytes,
-            config.max_batch_rows,
-            config.timeout,
-        )
-        .with_auth(auth, config.auth.audit_log.clone().map(auth::AuditLog::new))
-        .with_limits(
-            config.max_in_flight,
-            config
-                .rate_limit
-                .as_ref()
-                .map(access::RateSettings::limiter),
-        ),
-    );
+    let app = build_app(&config, &models, &metrics, log, auth);
     if !app.admin_on() {
         events.info("admin API off (no token in the variable named by [serve].admin_token_env); /feedback is refused too, since nobody could export it");
     }
@@ -442,6 +412,53 @@ async fn run(
         st.sync();
     }
     Ok(())
+}
+
+/// Serve `m` (from `--model`) as champion, unless the state folder already
+/// restored one for its name.
+fn place_initial(models: &Models, m: Model, events: &dyn Events) {
+    if models
+        .snapshot()
+        .get(&m.name)
+        .is_some_and(|s| s.champion.is_some())
+    {
+        events.info(&format!(
+            "--model {} {} not loaded: the state folder's champion is kept",
+            m.name, m.version
+        ));
+    } else {
+        events.info(&format!("serving {} {} as champion", m.name, m.version));
+        let _ = models.put(m, Variant::Champion, None, false);
+    }
+}
+
+/// The shared server state: models, metrics, log, auth and limits.
+fn build_app(
+    config: &Config,
+    models: &Arc<Models>,
+    metrics: &Arc<metrics::Metrics>,
+    log: Option<log::PredictionLog>,
+    auth: Arc<auth::Auth>,
+) -> Arc<app::App> {
+    Arc::new(
+        app::App::new(
+            Arc::clone(models),
+            Arc::clone(metrics),
+            log,
+            config.admin_token.clone(),
+            config.max_body_bytes,
+            config.max_batch_rows,
+            config.timeout,
+        )
+        .with_auth(auth, config.auth.audit_log.clone().map(auth::AuditLog::new))
+        .with_limits(
+            config.max_in_flight,
+            config
+                .rate_limit
+                .as_ref()
+                .map(access::RateSettings::limiter),
+        ),
+    )
 }
 
 /// Open the state folder `dir`, fill `models` with what it holds and save

@@ -277,8 +277,8 @@ fn a_server_killed_after_the_first_commit_ends_all_old() {
 fn a_bake_above_max_error_ratio_puts_every_target_back() {
     let (a, _ad) = server();
     // us answers half its requests with 503 while v1.1.0 is its champion
-    // (a fake: a real `mlops serve` answers 5xx only when it is down, and
-    // then its /metrics cannot be read either).
+    // (a fake: a real `mlops serve` counts no 5xx against a model — its
+    // 503s for overload, timeouts or no model carry no model label).
     let fake = Fake::start(Faults {
         failing_version: Some("v1.1.0".into()),
         ..Faults::default()

@@ -305,13 +305,16 @@ impl Http {
     }
 
     /// An admin call that answers 2xx or fails: `POST path`, or `PUT path`
-    /// with a JSON body.
-    fn admin(&self, path: &str, put_body: Option<Value>) -> Result<()> {
+    /// with a JSON body; `If-Match: version` (the slot it acts on holds
+    /// exactly that version, else 409), so that it never acts on another
+    /// run's change.
+    fn admin(&self, path: &str, put_body: Option<Value>, if_match: &str) -> Result<()> {
         let url = self.url(path);
         let r = match put_body {
             Some(b) => with_json(self.client.put(&url), &b),
             None => self.client.post(&url),
-        };
+        }
+        .header("If-Match", if_match);
         let resp = self.send(r, &url)?;
         if resp.status().is_success() {
             Ok(())
@@ -320,8 +323,9 @@ impl Http {
         }
     }
 
-    fn delete_challenger(&self) -> Result<()> {
-        self.delete_slot("challenger", None)
+    /// Remove the challenger `version` (409 when another run replaced it).
+    fn delete_challenger(&self, version: &str) -> Result<()> {
+        self.delete_slot("challenger", Some(version))
     }
 
     /// `DELETE /admin/models/{name}?slot=…`, with `If-Match` when given.
@@ -501,7 +505,7 @@ impl Http {
             };
         };
         let q = format!("/admin/rollback?model={}", self.model);
-        if self.admin(&q, None).is_ok()
+        if self.admin(&q, None, &job.bundle.version).is_ok()
             && self.state().is_ok_and(|s| {
                 s.champion
                     .as_ref()
@@ -584,13 +588,22 @@ impl Target for Http {
                 if let Err(e) = self.admin(
                     "/admin/traffic",
                     Some(json!({"challenger_percent": p, "model": self.model})),
+                    &b.version,
                 ) {
-                    let _ = self.delete_challenger();
+                    let _ = self.delete_challenger(&b.version);
                     return Err(e);
                 }
             }
-            Step::Promote => self.admin(&format!("/admin/promote?model={}", self.model), None)?,
-            Step::DropChallenger => self.delete_challenger()?,
+            Step::Promote => self.admin(
+                &format!("/admin/promote?model={}", self.model),
+                None,
+                &b.version,
+            )?,
+            Step::DropChallenger => {
+                if let Some(c) = &before.challenger {
+                    self.delete_challenger(&c.version)?;
+                }
+            }
         }
         let result = self.verify(job);
         let (why, gone) = match result {
@@ -598,9 +611,9 @@ impl Target for Http {
                 if let Step::Replace {
                     drop_challenger: true,
                 } = job.step
-                    && before.challenger.is_some()
+                    && let Some(c) = &before.challenger
                 {
-                    self.delete_challenger()?;
+                    self.delete_challenger(&c.version)?;
                     checks.push(Check::pass("challenger", "the challenger was removed"));
                 }
                 return Ok(checks);
@@ -612,7 +625,7 @@ impl Target for Http {
             Step::Replace { .. } | Step::Promote => {
                 self.restore_champion(job, before.champion.as_ref())
             }
-            Step::Canary(_) => match self.delete_challenger() {
+            Step::Canary(_) => match self.delete_challenger(&b.version) {
                 Ok(()) => "the challenger was removed".to_string(),
                 Err(e) => format!("removing the challenger failed too ({e})"),
             },
@@ -675,6 +688,7 @@ impl Phased for Http {
         self.admin(
             "/admin/traffic",
             Some(json!({"challenger_percent": 0, "model": self.model})),
+            v,
         )?;
         self.verify_slot(job, true)
     }
@@ -694,7 +708,7 @@ impl Phased for Http {
                 .as_ref()
                 .is_none_or(|c| c.version != v)
             {
-                self.admin(&format!("/admin/promote?model={}", self.model), None)?;
+                self.admin(&format!("/admin/promote?model={}", self.model), None, v)?;
             }
         }
         self.verify_slot(job, false)
@@ -723,7 +737,7 @@ impl Phased for Http {
 
     fn unstage(&mut self, version: &str) -> Result<()> {
         match self.state()?.challenger {
-            Some(c) if c.version == version => self.delete_challenger(),
+            Some(c) if c.version == version => self.delete_challenger(version),
             _ => Ok(()),
         }
     }

@@ -126,7 +126,7 @@ pub async fn put_model(
             .and_then(|v| v.to_str().ok())
             .map(|s| s.trim().trim_matches('"').to_string())
     };
-    let if_match = text(header::IF_MATCH);
+    let if_match = if_match(&parts.headers);
     let if_none_match = text(header::IF_NONE_MATCH).is_some_and(|v| v == "*");
     let bytes = match read_body(&parts.headers, body, MAX_BUNDLE_BYTES).await {
         Ok(b) => b,
@@ -200,11 +200,7 @@ pub async fn delete_model(
     if let Some(r) = deny(&app, req.headers()) {
         return r;
     }
-    let if_match = req
-        .headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().trim_matches('"').to_string());
+    let if_match = if_match(req.headers());
     let slot = match query(req.uri(), "slot") {
         None => {
             return error(
@@ -223,7 +219,16 @@ pub async fn delete_model(
     }
 }
 
-/// `PUT /admin/traffic` `{"challenger_percent": N, "model"?: name}`.
+/// The `If-Match` version, unquoted.
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().trim_matches('"').to_string())
+}
+
+/// `PUT /admin/traffic` `{"challenger_percent": N, "model"?: name}`,
+/// optionally with `If-Match: <the challenger's version>`.
 pub async fn traffic(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     if let Some(r) = deny(&app, &parts.headers) {
@@ -260,29 +265,42 @@ pub async fn traffic(State(app): State<Arc<App>>, req: Request) -> Response {
         Some(Json::String(s)) => Some(s.as_str()),
         Some(_) => return error(StatusCode::BAD_REQUEST, "\"model\" must be a string"),
     };
-    match app.models.set_traffic(model, p) {
+    match app
+        .models
+        .set_traffic_if(model, p, if_match(&parts.headers).as_deref())
+    {
         Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
         Err(r) => refused(r),
     }
 }
 
-/// `POST /admin/promote[?model=NAME]`.
+/// `POST /admin/promote[?model=NAME]`, optionally with `If-Match: <the
+/// challenger's version>`.
 pub async fn promote(State(app): State<Arc<App>>, req: Request) -> Response {
     if let Some(r) = deny(&app, req.headers()) {
         return r;
     }
-    match app.models.promote(query(req.uri(), "model").as_deref()) {
+    let model = query(req.uri(), "model");
+    match app
+        .models
+        .promote_if(model.as_deref(), if_match(req.headers()).as_deref())
+    {
         Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
         Err(r) => refused(r),
     }
 }
 
-/// `POST /admin/rollback[?model=NAME]`.
+/// `POST /admin/rollback[?model=NAME]`, optionally with `If-Match: <the
+/// champion's version>` (the one rolled back).
 pub async fn rollback(State(app): State<Arc<App>>, req: Request) -> Response {
     if let Some(r) = deny(&app, req.headers()) {
         return r;
     }
-    match app.models.rollback(query(req.uri(), "model").as_deref()) {
+    let model = query(req.uri(), "model");
+    match app
+        .models
+        .rollback_if(model.as_deref(), if_match(req.headers()).as_deref())
+    {
         Ok(one) => json_response(StatusCode::OK, &json!({"models": [one]})),
         Err(r) => refused(r),
     }

@@ -394,16 +394,7 @@ impl Models {
         self.update(move |t| {
             let s = t.entry(m.name.clone()).or_default();
             let cur = s.get(slot).map(|c| c.version.clone());
-            if let Some(want) = if_match
-                && cur.as_deref() != Some(want)
-            {
-                return Err(Refused::Conflict(format!(
-                    "If-Match: the {} slot of {} holds {}, not {want}; someone else deployed, check GET /admin/models",
-                    slot.as_str(),
-                    m.name,
-                    cur.as_deref().unwrap_or("nothing")
-                )));
-            }
+            precondition(&m.name, slot, s, if_match)?;
             if if_none_match && let Some(c) = cur {
                 return Err(Refused::Conflict(format!(
                     "If-None-Match: *: the {} slot of {} already holds {c}",
@@ -447,16 +438,7 @@ impl Models {
                     super::model::clip(name)
                 ))
             })?;
-            let cur = s.get(slot).map(|c| c.version.clone());
-            if let Some(want) = if_match
-                && cur.as_deref() != Some(want)
-            {
-                return Err(Refused::Conflict(format!(
-                    "If-Match: the {} slot of {name} holds {}, not {want}; someone else deployed, check GET /admin/models",
-                    slot.as_str(),
-                    cur.as_deref().unwrap_or("nothing")
-                )));
-            }
+            precondition(name, slot, s, if_match)?;
             match slot {
                 Variant::Challenger => {
                     s.challenger = None;
@@ -481,6 +463,20 @@ impl Models {
     /// # Errors
     /// Out of 0..=100 (400), no such model (404).
     pub fn set_traffic(&self, name: Option<&str>, percent: i64) -> Result<Json, Refused> {
+        self.set_traffic_if(name, percent, None)
+    }
+
+    /// [`Models::set_traffic`] under the precondition `if_match`: the
+    /// challenger is exactly this version (409 otherwise).
+    ///
+    /// # Errors
+    /// As `set_traffic`, and [`Refused::Conflict`] when the precondition fails.
+    pub fn set_traffic_if(
+        &self,
+        name: Option<&str>,
+        percent: i64,
+        if_match: Option<&str>,
+    ) -> Result<Json, Refused> {
         let p = u8::try_from(percent)
             .ok()
             .filter(|p| *p <= 100)
@@ -491,6 +487,7 @@ impl Models {
             })?;
         self.update(|t| {
             let (n, s) = pick_mut(t, name)?;
+            precondition(&n, Variant::Challenger, s, if_match)?;
             s.challenger_percent = p;
             Ok(describe_one(&n, s))
         })
@@ -501,8 +498,18 @@ impl Models {
     /// # Errors
     /// No challenger (409), no such model (404).
     pub fn promote(&self, name: Option<&str>) -> Result<Json, Refused> {
+        self.promote_if(name, None)
+    }
+
+    /// [`Models::promote`] under the precondition `if_match`: the
+    /// challenger to promote is exactly this version (409 otherwise).
+    ///
+    /// # Errors
+    /// As `promote`, and [`Refused::Conflict`] when the precondition fails.
+    pub fn promote_if(&self, name: Option<&str>, if_match: Option<&str>) -> Result<Json, Refused> {
         self.update(|t| {
             let (n, s) = pick_mut(t, name)?;
+            precondition(&n, Variant::Challenger, s, if_match)?;
             let c = s.challenger.take().ok_or_else(|| {
                 Refused::Conflict(format!(
                     "{n} has no challenger to promote; PUT one with ?slot=challenger first"
@@ -519,8 +526,18 @@ impl Models {
     /// # Errors
     /// No previous champion (409), no such model (404).
     pub fn rollback(&self, name: Option<&str>) -> Result<Json, Refused> {
+        self.rollback_if(name, None)
+    }
+
+    /// [`Models::rollback`] under the precondition `if_match`: the
+    /// champion rolled back is exactly this version (409 otherwise).
+    ///
+    /// # Errors
+    /// As `rollback`, and [`Refused::Conflict`] when the precondition fails.
+    pub fn rollback_if(&self, name: Option<&str>, if_match: Option<&str>) -> Result<Json, Refused> {
         self.update(|t| {
             let (n, s) = pick_mut(t, name)?;
+            precondition(&n, Variant::Champion, s, if_match)?;
             let p = s.previous.take().ok_or_else(|| {
                 Refused::Conflict(format!("{n} has no previous champion to roll back to"))
             })?;
@@ -544,6 +561,19 @@ impl Models {
             s.challenger_percent = percent;
             Ok(())
         });
+    }
+}
+
+/// `If-Match: want`: `slot` of `name` holds exactly `want` (409 otherwise).
+fn precondition(name: &str, slot: Variant, s: &Slots, want: Option<&str>) -> Result<(), Refused> {
+    let cur = s.get(slot).map(|c| c.version.as_str());
+    match want {
+        Some(w) if cur != Some(w) => Err(Refused::Conflict(format!(
+            "If-Match: the {} slot of {name} holds {}, not {w}; someone else deployed, check GET /admin/models",
+            slot.as_str(),
+            cur.unwrap_or("nothing")
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -703,6 +733,39 @@ mod tests {
                 .status(),
             404
         );
+    }
+
+    #[test]
+    fn promote_traffic_and_rollback_honour_if_match() {
+        let ms = Models::new();
+        ms.put(model("v1"), Variant::Champion, None, true).unwrap();
+        ms.put(model("v2"), Variant::Challenger, None, false)
+            .unwrap();
+        // Someone replaced the challenger with v3: a promote of v2 is refused.
+        ms.put(model("v3"), Variant::Challenger, Some("v2"), false)
+            .unwrap();
+        let e = ms.promote_if(None, Some("v2")).unwrap_err();
+        assert!(
+            matches!(&e, Refused::Conflict(m) if m.contains("holds v3, not v2")),
+            "{e:?}"
+        );
+        assert!(matches!(
+            ms.set_traffic_if(None, 50, Some("v2")),
+            Err(Refused::Conflict(_))
+        ));
+        let d = ms.describe();
+        assert_eq!(d["models"][0]["champion"]["version"], "v1");
+        assert_eq!(d["models"][0]["challenger_percent"], 0);
+        ms.set_traffic_if(None, 50, Some("v3")).unwrap();
+        ms.promote_if(Some("toy"), Some("v3")).unwrap();
+        // Rolling back v2 when v3 is live is refused; v3 is rolled back.
+        assert!(matches!(
+            ms.rollback_if(None, Some("v2")),
+            Err(Refused::Conflict(_))
+        ));
+        assert_eq!(ms.route(None, Choice::Split).unwrap().0.version, "v3");
+        ms.rollback_if(None, Some("v3")).unwrap();
+        assert_eq!(ms.route(None, Choice::Split).unwrap().0.version, "v1");
     }
 
     #[test]

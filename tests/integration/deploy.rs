@@ -386,6 +386,9 @@ struct Faults {
     die_after_upload: bool,
     /// `POST /admin/rollback` answers 409 (as after a restart).
     no_rollback: bool,
+    /// While this version is the champion, every scrape of `/metrics`
+    /// shows 10 more prediction requests, 5 of them answered 503.
+    failing_version: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -401,6 +404,8 @@ struct FakeState {
     challenger: Option<Loaded>,
     previous: Option<Loaded>,
     percent: u64,
+    /// `(ok, failed)` prediction requests shown on `/metrics`.
+    requests: (u64, u64),
     faults: Faults,
     log: Vec<String>,
 }
@@ -635,6 +640,24 @@ fn serve_one(mut conn: TcpStream, state: &Mutex<FakeState>) -> bool {
                 }
                 None => (409, json!({"error": "no previous"})),
             },
+            ("GET", "/metrics") => {
+                let failing =
+                    s.champion.as_ref().map(|l| &l.version) == s.faults.failing_version.as_ref();
+                s.requests.0 += 5;
+                if failing {
+                    s.requests.1 += 5;
+                } else {
+                    s.requests.0 += 5;
+                }
+                let (ok, failed) = s.requests;
+                let l = "endpoint=\"predict\",model=\"house-price\",variant=\"champion\"";
+                (
+                    200,
+                    Value::String(format!(
+                        "mlops_requests_total{{{l},status=\"200\"}} {ok}\nmlops_requests_total{{{l},status=\"503\"}} {failed}\n"
+                    )),
+                )
+            }
             ("GET", "/v2/health/ready") => {
                 if s.champion.is_some() {
                     (200, json!({"ready": true}))
@@ -686,7 +709,10 @@ fn serve_one(mut conn: TcpStream, state: &Mutex<FakeState>) -> bool {
         }
     };
     drop(s);
-    let text = doc.to_string();
+    let text = match doc {
+        Value::String(plain) => plain,
+        doc => doc.to_string(),
+    };
     let reason = match code {
         200 => "OK",
         401 => "Unauthorized",

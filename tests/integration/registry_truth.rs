@@ -285,6 +285,43 @@ fn deploy_refuses_when_the_environment_and_the_registry_disagree() {
         .stdout_contains("is already live");
 }
 
+/// Review M9: a deploy killed after switching `current` and before its tag
+/// leaves v1.1.0 live while the registry says v1.0.0. `rollback` must say
+/// so and change nothing, never roll "back" from the registry's version.
+#[test]
+fn rollback_after_a_crash_between_the_switch_and_the_tag_names_the_disagreement() {
+    let t = project(&LOCAL.replace("keep = 1", "keep = 3"));
+    for args in [
+        &["-q", "deploy", "staging", "--version", "v1.0.0"][..],
+        &["-q", "deploy", "staging", "--version", "v1.1.0"],
+        &["-q", "rollback", "staging"],
+    ] {
+        t.run_args(args).success();
+    }
+    assert_eq!(model(&t)["stages"]["staging"], "v1.0.0");
+    // What the killed deploy of v1.1.0 did before its tag: the link swap.
+    let link = t.path("env/staging/current");
+    let tmp = t.path("env/staging/.current.tmp");
+    std::os::unix::fs::symlink("releases/v1.1.0", &tmp).unwrap();
+    std::fs::rename(&tmp, &link).unwrap();
+    let tags = t.tags();
+    for (cmd, verb) in [("rollback", "roll back"), ("deploy", "deploy")] {
+        t.run_args([cmd, "staging"])
+            .code(4)
+            .stderr_contains("staging serves champion v1.1.0 of house-price but the registry says champion v1.0.0")
+            .stderr_contains("a deploy stopped between the switch and its tag")
+            .stderr_contains(&format!("rerun with --force to {verb} anyway"));
+    }
+    assert_eq!(t.tags(), tags, "nothing recorded");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        std::path::Path::new("releases/v1.1.0"),
+        "nothing changed"
+    );
+    // `status` reports the drift too.
+    t.run_args(["status", "staging"]).code(1);
+}
+
 #[test]
 fn show_pages_a_version_from_the_registry_alone() {
     let t = project(LOCAL);

@@ -826,6 +826,66 @@ fn admin_api_deploys_routes_and_rolls_back() {
     assert_eq!(s.stop(), 0);
 }
 
+/// Review M10: promote, traffic and rollback act only on the version the
+/// caller names in `If-Match`; a stale one is a 409 that changes nothing.
+#[test]
+fn promote_traffic_and_rollback_honour_if_match() {
+    let t = Test::new().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"TEST_ADMIN_TOKEN\"\n",
+    );
+    let s = Server::start_with(&t, &[], &[("TEST_ADMIN_TOKEN", TOKEN)]);
+    use reqwest::Method;
+    for (slot, v) in [("champion", "v1.0.0"), ("challenger", "v1.1.0")] {
+        let r = s
+            .admin(Method::PUT, &format!("/admin/models/hp?slot={slot}"))
+            .body(bundle(model(), "hp", v))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let call = |m: Method, path: &str, if_match: &str, body: Option<&str>| {
+        let mut r = s.admin(m, path).header("if-match", if_match);
+        if let Some(b) = body {
+            r = r
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        r.send().unwrap()
+    };
+    let traffic = r#"{"challenger_percent": 30}"#;
+    error_of(
+        call(Method::PUT, "/admin/traffic", "v2.0.0", Some(traffic)),
+        409,
+        "the challenger slot of hp holds v1.1.0, not v2.0.0",
+    );
+    error_of(
+        call(Method::POST, "/admin/promote", "v2.0.0", None),
+        409,
+        "holds v1.1.0, not v2.0.0",
+    );
+    let doc = json_of(s.admin(Method::GET, "/admin/models").send().unwrap(), 200);
+    assert_eq!(doc["models"][0]["champion"]["version"], "v1.0.0");
+    assert_eq!(doc["models"][0]["challenger_percent"], 0);
+    let doc = json_of(
+        call(Method::PUT, "/admin/traffic", "\"v1.1.0\"", Some(traffic)),
+        200,
+    );
+    assert_eq!(doc["models"][0]["challenger_percent"], 30);
+    json_of(
+        call(Method::POST, "/admin/promote?model=hp", "v1.1.0", None),
+        200,
+    );
+    error_of(
+        call(Method::POST, "/admin/rollback", "v1.0.0", None),
+        409,
+        "the champion slot of hp holds v1.1.0, not v1.0.0",
+    );
+    let doc = json_of(call(Method::POST, "/admin/rollback", "v1.1.0", None), 200);
+    assert_eq!(doc["models"][0]["champion"]["version"], "v1.0.0");
+    assert_eq!(s.stop(), 0);
+}
+
 #[test]
 fn deleting_the_champion_unloads_it() {
     let t = Test::new().file(

@@ -272,3 +272,177 @@ fn a_server_killed_after_the_first_commit_ends_all_old() {
     all_on(&t, "v1.0.0");
     drop(b);
 }
+
+#[test]
+fn a_bake_above_max_error_ratio_puts_every_target_back() {
+    let (a, _ad) = server();
+    // us answers half its requests with 503 while v1.1.0 is its champion
+    // (a fake: a real `mlops serve` counts no 5xx against a model — its
+    // 503s for overload, timeouts or no model carry no model label).
+    let fake = Fake::start(Faults {
+        failing_version: Some("v1.1.0".into()),
+        ..Faults::default()
+    });
+    let t = project(&format!(
+        "{}\n[deploy]\nmax_error_ratio = 0.1\n",
+        envs(&a.url, &fake.url)
+    ));
+    // v1.0.0 bakes cleanly: no failed request on any target.
+    let doc = t
+        .run_args([
+            "--json",
+            "deploy",
+            "prod",
+            "--version",
+            "v1.0.0",
+            "--bake",
+            "1s",
+        ])
+        .success()
+        .json();
+    let us = &doc["targets"][2];
+    assert_eq!(us["name"], "us");
+    let bake = us["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "bake")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert!(
+        bake["detail"]
+            .as_str()
+            .unwrap()
+            .contains("0 of 10 requests failed"),
+        "{doc:#}"
+    );
+    all_on(&t, "v1.0.0");
+
+    // v1.1.0: dr and eu commit and bake, us commits, then 5 of its 10
+    // requests fail during the bake: compensation, exit 1, no tag.
+    let tags = t.tags();
+    t.run_args(["deploy", "prod", "--version", "v1.1.0", "--bake", "1s"])
+        .code(1)
+        .stderr_contains("target us")
+        .stderr_contains("5 of 10 prediction requests failed during the 1 s bake")
+        .stderr_contains("above [deploy] max_error_ratio = 0.1")
+        .stderr_contains("every target was put back");
+    assert_eq!(t.tags(), tags, "no tag");
+    assert_eq!(fake.champion().as_deref(), Some("v1.0.0"));
+    assert_eq!(fake.challenger(), None);
+    let j = journal(&t).unwrap();
+    assert_eq!(j["phase"], "aborted", "{j:#}");
+    for tg in j["targets"].as_array().unwrap() {
+        assert_eq!(tg["state"], "reverted", "{j:#}");
+    }
+    all_on(&t, "v1.0.0");
+    assert!(!t.exists("env/dr/releases/v1.1.0"));
+}
+
+#[test]
+fn a_rollback_killed_at_step_boundaries_then_resumed_or_aborted() {
+    let (a, _ad) = server();
+    let (b, _bd) = server();
+    let t = project(&envs(&a.url, &b.url));
+    t.run_args(["deploy", "prod", "--version", "v1.0.0"])
+        .success();
+    t.run_args(["deploy", "prod", "--version", "v1.1.0"])
+        .success();
+    // Count the steps of a clean rollback, then deploy v1.1.0 again.
+    t.run_args(["rollback", "prod"]).success();
+    all_on(&t, "v1.0.0");
+    let j = journal(&t).unwrap();
+    assert_eq!(j["command"], "rollback");
+    let steps = j["step"].as_u64().unwrap();
+    assert!(steps >= 10, "{steps}");
+    t.run_args(["deploy", "prod", "--version", "v1.1.0"])
+        .success();
+    all_on(&t, "v1.1.0");
+
+    // The first step, one while staging, the commits, the tag.
+    let mut ks = vec![1, 3, steps / 2, steps - 2, steps - 1];
+    ks.dedup();
+    for k in ks {
+        // Killed at step k, then aborted: all still on v1.1.0.
+        let (mut child, _go) = paused(&t, &["rollback", "prod"], k);
+        kill9(&mut child);
+        let j = journal(&t).unwrap();
+        assert_eq!(j["command"], "rollback");
+        let id = j["id"].as_str().unwrap().to_string();
+        let (doc, code) = serving(&t);
+        assert_eq!(code, 1, "an unfinished journal is reported: {doc:#}");
+        t.run_args(["rollback", "prod"])
+            .code(5)
+            .stderr_contains(&format!(".mlops/deploys/{id}.json"));
+        t.run_args(["deploy", "prod", "--abort", &id]).success();
+        all_on(&t, "v1.1.0");
+
+        // Killed at step k again, then resumed: all on v1.0.0, tagged once
+        // as a rollback.
+        let before = stage_tags(&t, "prod").len();
+        let (mut child, _go) = paused(&t, &["rollback", "prod"], k);
+        kill9(&mut child);
+        let id = journal(&t).unwrap()["id"].as_str().unwrap().to_string();
+        t.run_args(["deploy", "prod", "--resume", &id]).success();
+        all_on(&t, "v1.0.0");
+        assert_eq!(stage_tags(&t, "prod").len(), before + 1, "k = {k}");
+        let log = t.run_args(["history"]).success().stdout.clone();
+        assert!(log.contains("rollback"), "k = {k}: {log}");
+        t.run_args(["deploy", "prod", "--version", "v1.1.0"])
+            .success();
+        all_on(&t, "v1.1.0");
+    }
+}
+
+#[test]
+fn a_kubernetes_manifest_folder_beside_a_local_folder() {
+    let t = project(
+        "[environments.prod]\ntargets = [\"k8s\", \"dr\"]\n\n[targets.dr]\ntarget = \"local\"\npath = \"env/dr\"\nrole = \"standby\"\n\n[targets.k8s]\ntarget = \"kubernetes\"\npath = \"deploy/k8s\"\napply = false\nnamespace = \"ml\"\nregion = \"eu-1\"\n",
+    );
+    let version = |t: &Test| {
+        let dep = t.read("deploy/k8s/deployment.yaml");
+        ["v1.0.0", "v1.1.0"]
+            .into_iter()
+            .find(|v| dep.contains(&format!("mlops.dev/version: \"{v}\"")))
+            .map(str::to_string)
+    };
+    let doc = t
+        .run_args(["--json", "deploy", "prod", "--version", "v1.0.0"])
+        .success()
+        .json();
+    crate::schemas::check("deploy-multi.schema.json", &doc);
+    assert_eq!(doc["tag"], "house-price#prod#1");
+    let kinds: Vec<(&str, &str)> = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("dr", "local"), ("k8s", "kubernetes")]);
+    assert_eq!(version(&t).as_deref(), Some("v1.0.0"));
+    assert!(
+        t.read("deploy/k8s/deployment.yaml")
+            .contains("namespace: \"ml\"")
+    );
+    all_on(&t, "v1.0.0");
+
+    t.run_args(["deploy", "prod"]).success();
+    assert_eq!(version(&t).as_deref(), Some("v1.1.0"));
+    assert!(
+        !t.exists("deploy/k8s/.staged/v1.1.0"),
+        "nothing left staged"
+    );
+    all_on(&t, "v1.1.0");
+
+    // Killed after staging both, then aborted: the manifests are v1.1.0's
+    // again and nothing staged is left.
+    t.run_args(["rollback", "prod"]).success();
+    all_on(&t, "v1.0.0");
+    let (mut child, _go) = paused(&t, &["deploy", "prod", "--version", "v1.1.0"], 5);
+    assert!(t.exists("deploy/k8s/.staged/v1.1.0/deployment.yaml"));
+    kill9(&mut child);
+    let id = journal(&t).unwrap()["id"].as_str().unwrap().to_string();
+    t.run_args(["deploy", "prod", "--abort", &id]).success();
+    assert_eq!(version(&t).as_deref(), Some("v1.0.0"));
+    assert!(!t.exists("deploy/k8s/.staged/v1.1.0"));
+    all_on(&t, "v1.0.0");
+}

@@ -532,3 +532,55 @@ fn real_server_over_tls_signed_by_a_private_ca_named_in_ca_cert() {
     assert_eq!(stage(&t, "prod").as_deref(), Some("v1.0.0"));
     drop(dir);
 }
+
+/// Review M10: a canary deploy and a promote racing on one server, round
+/// after round. Whatever interleaving happens, each ends applied or
+/// refused, and afterwards the registry names what the server runs.
+#[test]
+fn a_canary_and_a_promote_racing_leave_the_registry_naming_the_live_champion() {
+    let s = server();
+    let t = project(&env_toml(&s.url));
+    t.run_args(["-q", "deploy", "prod", "--version", "v1.0.0"])
+        .success();
+    for round in 0..4 {
+        let spawn = |args: &[&str]| {
+            t.command_args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let canary = spawn(&[
+            "-q",
+            "deploy",
+            "prod",
+            "--version",
+            "v1.1.0",
+            "--canary",
+            "20",
+        ]);
+        if round % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(150 * round));
+        }
+        let promote = spawn(&["-q", "deploy", "prod", "--promote"]);
+        for child in [canary, promote] {
+            let out = child.wait_with_output().unwrap();
+            let code = out.status.code();
+            assert!(
+                matches!(code, Some(0 | 4 | 5)),
+                "round {round}: {code:?} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let (_, challenger, _) = agree(&t, &s);
+        t.run_args(["status", "prod"]).success();
+        // Back to v1.0.0 alone for the next round.
+        if challenger.is_some() {
+            t.run_args(["-q", "rollback", "prod"]).success();
+        }
+        if stage(&t, "prod").as_deref() != Some("v1.0.0") {
+            t.run_args(["-q", "rollback", "prod", "--to", "v1.0.0"])
+                .success();
+        }
+    }
+}

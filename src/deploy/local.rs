@@ -7,6 +7,7 @@
 //! PATH/challenger            the same for a canary; absent without one
 //! PATH/traffic.json          {"challenger_percent": N}; absent means 0
 //! PATH/.lock                 the deploy lock (an OS lock on the file, plus the holder's pid)
+//! PATH/.served.json          written by `mlops serve --env`: what it serves (read back after a switch)
 //! ```
 //!
 //! The lock is an advisory OS lock (`flock`), so the kernel releases it
@@ -209,6 +210,9 @@ impl Local {
                 return Err(format!("traffic.json does not read challenger_percent {p}"));
             }
             checks.push(Check::pass("traffic", format!("{p}% to the challenger")));
+        }
+        if let Some(c) = super::served::confirm(&self.root, super::served::WAIT)? {
+            checks.push(c);
         }
         Ok(checks)
     }

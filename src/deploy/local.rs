@@ -7,6 +7,7 @@
 //! PATH/challenger            the same for a canary; absent without one
 //! PATH/traffic.json          {"challenger_percent": N}; absent means 0
 //! PATH/.lock                 the deploy lock (an OS lock on the file, plus the holder's pid)
+//! PATH/.served.json          written by `mlops serve --env`: what it serves (read back after a switch)
 //! ```
 //!
 //! The lock is an advisory OS lock (`flock`), so the kernel releases it
@@ -210,6 +211,9 @@ impl Local {
             }
             checks.push(Check::pass("traffic", format!("{p}% to the challenger")));
         }
+        if let Some(c) = super::served::confirm(&self.root, super::served::WAIT)? {
+            checks.push(c);
+        }
         Ok(checks)
     }
 
@@ -296,48 +300,7 @@ impl Target for Local {
     }
 
     fn lock(&mut self) -> Result<()> {
-        std::fs::create_dir_all(&self.root)
-            .map_err(|e| Error::io("create the environment folder", &self.root, &e))?;
-        let path = self.root.join(".lock");
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open the deploy lock", &path, &e))?;
-        match f.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = f.read_to_string(&mut holder);
-                let holder = holder.trim();
-                return Err(Error::Remote(format!(
-                    "another deploy to {} is running ({} holds {}); nothing was changed, run again when it has finished",
-                    self.env_name,
-                    if holder.is_empty() {
-                        "a process"
-                    } else {
-                        holder
-                    },
-                    display_path(&path)
-                )));
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::io("lock", &path, &e));
-            }
-        }
-        // Whatever the file says is stale now: its holder released the OS
-        // lock, by finishing or by dying.
-        let _ = f.set_len(0);
-        let _ = f.rewind();
-        let _ = write!(
-            f,
-            "pid {} since {}",
-            std::process::id(),
-            crate::timestamp::rfc3339(crate::registry::repo::now())
-        );
-        let _ = f.flush();
+        self.lock = Some(flock(&self.root, &self.env_name)?);
         // Leftovers of a run that died half-way.
         if let Ok(rd) = std::fs::read_dir(self.releases()) {
             for e in rd.flatten() {
@@ -347,7 +310,6 @@ impl Target for Local {
                 }
             }
         }
-        self.lock = Some(f);
         Ok(())
     }
 
@@ -468,6 +430,58 @@ impl Drop for Local {
             let _ = f.unlock();
         }
     }
+}
+
+/// Take the deploy lock of the environment folder `root`: an OS lock
+/// (`flock`) on `root/.lock`, which then names the holder's pid. Shared by
+/// the `local` and `kubernetes` targets.
+///
+/// # Errors
+/// Another deploy holds it ([`Error::Remote`]), or the file cannot be opened.
+pub(super) fn flock(root: &Path, env_name: &str) -> Result<std::fs::File> {
+    std::fs::create_dir_all(root)
+        .map_err(|e| Error::io("create the environment folder", root, &e))?;
+    let path = root.join(".lock");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open the deploy lock", &path, &e))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = f.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(Error::Remote(format!(
+                "another deploy to {} is running ({} holds {}); nothing was changed, run again when it has finished",
+                env_name,
+                if holder.is_empty() {
+                    "a process"
+                } else {
+                    holder
+                },
+                display_path(&path)
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(Error::io("lock", &path, &e));
+        }
+    }
+    // Whatever the file says is stale now: its holder released the OS
+    // lock, by finishing or by dying.
+    let _ = f.set_len(0);
+    let _ = f.rewind();
+    let _ = write!(
+        f,
+        "pid {} since {}",
+        std::process::id(),
+        crate::timestamp::rfc3339(crate::registry::repo::now())
+    );
+    let _ = f.flush();
+    Ok(f)
 }
 
 /// The artifact in the release `dir` predicts `job`'s smoke rows as the

@@ -25,6 +25,7 @@ pub mod local;
 pub mod multi;
 pub mod phase;
 mod report;
+mod served;
 pub mod smoke;
 pub mod status;
 mod target;

@@ -449,6 +449,20 @@ tls = { cert = "certs/server.pem", key = "certs/server.key" }
         assert_eq!(sv.max_body_bytes, Some(1_048_576));
     }
 
+    /// L2: a huge health timeout is refused (exit 2), never a panic in
+    /// `Duration::from_secs_f64` at deploy time.
+    #[test]
+    fn a_huge_health_timeout_is_refused() {
+        for t in ["1e20", "86401", "0", "-1", "nan"] {
+            fails(
+                &format!(
+                    "{OK}[environments.prod]\ntarget = \"http\"\nurl = \"http://h:1\"\nhealth = {{ timeout_s = {t} }}\n"
+                ),
+                "use a number of seconds above 0 and at most 86400 (a day)",
+            );
+        }
+    }
+
     #[test]
     fn environment_keys_belong_to_their_target() {
         fails(

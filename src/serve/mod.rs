@@ -405,6 +405,9 @@ async fn run(
     let deadline = config.timeout.saturating_add(Duration::from_secs(5));
     drain(served, stop_rx, deadline, &*events).await;
     events.info("stopped: in-flight requests drained");
+    if let Some(dir) = &config.env_dir {
+        watch::forget(dir);
+    }
     if let Some(l) = &app.log {
         l.close();
     }

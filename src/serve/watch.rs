@@ -5,11 +5,20 @@
 //! optional `traffic.json`. The watcher looks every ~500 ms; when a link
 //! target or `traffic.json` changes it loads the release (checking every
 //! file against `manifest.json`) and swaps it in. A release that fails to
-//! load is reported and the old model keeps serving.
+//! load is reported and the old model keeps serving; the load is tried
+//! again with a backoff (0.5 s doubling to 30 s) until it succeeds or the
+//! folder changes, so a passing failure (EMFILE, EIO, a permission fixed a
+//! moment later) does not leave the old model serving for good.
+//!
+//! After each change the watcher writes `PATH/.served.json` (see
+//! [`STATUS_FILE`]): its pid, what it serves and the last failure. The
+//! `local` deploy target reads it back to confirm that the server really
+//! serves what was deployed; the server removes it when it stops.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::bundle::{self, Entry};
 use crate::error::{Error, Result, display_path};
@@ -94,13 +103,73 @@ fn traffic_percent(bytes: Option<&[u8]>) -> std::result::Result<u8, String> {
         .ok_or_else(|| "traffic.json needs \"challenger_percent\": 0 to 100".to_string())
 }
 
+/// The status file the watcher writes in the environment folder.
+pub const STATUS_FILE: &str = ".served.json";
+
+/// First retry delay after a failed load; it doubles up to [`RETRY_MAX`].
+pub const RETRY_FIRST: Duration = Duration::from_millis(500);
+/// Longest delay between two tries of a failed load.
+pub const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// A state that failed to load, and when to try it again.
+#[derive(Debug)]
+struct Retry {
+    seen: Seen,
+    attempts: u32,
+    next: Instant,
+}
+
 /// The folder watcher's memory: what it saw and the models it loaded.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Watcher {
     /// The folder.
     pub root: PathBuf,
+    /// The first retry delay (tests set it to zero).
+    pub retry_first: Duration,
     seen: Option<Seen>,
+    retry: Option<Retry>,
     loaded: BTreeMap<PathBuf, Arc<Model>>,
+}
+
+fn link_text(p: Option<&PathBuf>) -> serde_json::Value {
+    p.map_or(serde_json::Value::Null, |p| {
+        serde_json::Value::String(p.to_string_lossy().into_owned())
+    })
+}
+
+/// Remove the status file, when this process wrote it: the server stops.
+pub fn forget(root: &Path) {
+    let p = root.join(STATUS_FILE);
+    let ours = std::fs::read(&p)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|d| d.get("pid").and_then(serde_json::Value::as_u64))
+        == Some(u64::from(std::process::id()));
+    if ours {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// The folder's links and traffic as the status file records a state.
+#[must_use]
+pub fn state_of(root: &Path) -> serde_json::Value {
+    state_json(Some(&look(root)))
+}
+
+/// The state `seen` as the status file records it.
+fn state_json(seen: Option<&Seen>) -> serde_json::Value {
+    let Some(s) = seen else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "current": link_text(s.current.as_ref()),
+        "challenger": link_text(s.challenger.as_ref()),
+        "challenger_percent": if s.challenger.is_some() {
+            traffic_percent(s.traffic.as_deref()).unwrap_or(0)
+        } else {
+            0
+        },
+    })
 }
 
 /// What a look at the folder led to.
@@ -122,9 +191,25 @@ impl Watcher {
     pub fn new(root: PathBuf) -> Watcher {
         Watcher {
             root,
+            retry_first: RETRY_FIRST,
             seen: None,
+            retry: None,
             loaded: BTreeMap::new(),
         }
+    }
+
+    /// Write the status file: what is served, and the last failure (with
+    /// the state that failed). A folder that cannot be written is left
+    /// as it is: deploys then see no watching server.
+    fn write_status(&self, error: Option<&str>) {
+        let doc = serde_json::json!({
+            "pid": std::process::id(),
+            "serving": state_json(self.seen.as_ref()),
+            "error": error,
+            "failed": state_json(self.retry.as_ref().map(|r| &r.seen)),
+        });
+        let _ =
+            crate::fsutil::write_atomic(&self.root.join(STATUS_FILE), doc.to_string().as_bytes());
     }
 
     fn model(&mut self, link: &Path) -> std::result::Result<Arc<Model>, String> {
@@ -141,10 +226,21 @@ impl Watcher {
     pub fn poll(&mut self, models: &Models) -> Change {
         let seen = look(&self.root);
         if self.seen.as_ref() == Some(&seen) {
+            if self.retry.take().is_some() {
+                self.write_status(None);
+            }
             return Change::None;
         }
-        self.seen = Some(seen.clone());
+        if let Some(r) = &self.retry
+            && r.seen == seen
+            && Instant::now() < r.next
+        {
+            return Change::None;
+        }
         let Some(current) = &seen.current else {
+            self.seen = Some(seen);
+            self.retry = None;
+            self.write_status(None);
             return Change::Empty;
         };
         let applied = (|| {
@@ -185,11 +281,34 @@ impl Watcher {
             .collect();
         self.loaded.retain(|p, _| keep.contains(p));
         match applied {
-            Ok(s) => Change::Swapped(s),
-            Err(e) => Change::Failed(format!(
-                "{}: {e}; the previous model keeps serving",
-                display_path(&self.root)
-            )),
+            Ok(s) => {
+                self.seen = Some(seen);
+                self.retry = None;
+                self.write_status(None);
+                Change::Swapped(s)
+            }
+            Err(e) => {
+                let attempts = match &self.retry {
+                    Some(r) if r.seen == seen => r.attempts.saturating_add(1),
+                    _ => 1,
+                };
+                let wait = self
+                    .retry_first
+                    .saturating_mul(1u32 << (attempts - 1).min(16))
+                    .min(RETRY_MAX);
+                self.retry = Some(Retry {
+                    seen,
+                    attempts,
+                    next: Instant::now() + wait,
+                });
+                let msg = format!(
+                    "{}: {e}; the previous model keeps serving (try {attempts}, next in {:.1} s)",
+                    display_path(&self.root),
+                    wait.as_secs_f64()
+                );
+                self.write_status(Some(&msg));
+                Change::Failed(msg)
+            }
         }
     }
 }
@@ -262,5 +381,73 @@ mod tests {
         let d = models.describe();
         assert_eq!(d["models"][0]["previous"]["version"], "v1.0.0");
         assert_eq!(d["models"][0]["challenger"], serde_json::Value::Null);
+    }
+
+    fn status(root: &Path) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(root.join(STATUS_FILE)).unwrap()).unwrap()
+    }
+
+    /// M3: a release that fails to load for a passing reason is tried
+    /// again (after a backoff) instead of being remembered as seen.
+    #[test]
+    fn a_failed_load_is_retried_until_it_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let models = Models::new();
+        let mut w = Watcher::new(root.to_path_buf());
+        release(root, "v1.0.0");
+        link(root, "current", "v1.0.0");
+        assert_eq!(w.poll(&models), Change::Swapped("toy v1.0.0".into()));
+        assert_eq!(status(root)["serving"]["current"], "releases/v1.0.0");
+        assert_eq!(status(root)["pid"], std::process::id());
+        release(root, "v2.0.0");
+        let art = root.join("releases/v2.0.0/models/toy.json");
+        let aside = root.join("toy.json.aside");
+        std::fs::rename(&art, &aside).unwrap();
+        link(root, "current", "v2.0.0");
+        assert!(matches!(w.poll(&models), Change::Failed(e) if e.contains("try 1")));
+        // The backoff holds the next try back.
+        assert_eq!(w.poll(&models), Change::None);
+        let st = status(root);
+        assert_eq!(st["serving"]["current"], "releases/v1.0.0");
+        assert_eq!(st["failed"]["current"], "releases/v2.0.0");
+        assert!(st["error"].as_str().unwrap().contains("models/toy.json"));
+        // Without a delay, each poll tries again; once the file is back it loads.
+        w.retry_first = Duration::ZERO;
+        std::thread::sleep(RETRY_FIRST);
+        assert!(matches!(w.poll(&models), Change::Failed(e) if e.contains("try 2")));
+        std::fs::rename(&aside, &art).unwrap();
+        assert_eq!(w.poll(&models), Change::Swapped("toy v2.0.0".into()));
+        assert_eq!(w.poll(&models), Change::None);
+        let st = status(root);
+        assert_eq!(st["serving"]["current"], "releases/v2.0.0");
+        assert_eq!(st["error"], serde_json::Value::Null);
+        forget(root);
+        assert!(!root.join(STATUS_FILE).exists());
+    }
+
+    /// M3 as the review wrote it: an unreadable file (only meaningful when
+    /// not root, since root reads it anyway).
+    #[test]
+    fn an_unreadable_file_is_retried_once_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        release(root, "v1.0.0");
+        let art = root.join("releases/v1.0.0/models/toy.json");
+        std::fs::set_permissions(&art, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&art).is_ok() {
+            eprintln!(
+                "skipped: running as root, chmod 000 does not stop reads (see a_failed_load_is_retried_until_it_succeeds)"
+            );
+            return;
+        }
+        let models = Models::new();
+        let mut w = Watcher::new(root.to_path_buf());
+        w.retry_first = Duration::ZERO;
+        link(root, "current", "v1.0.0");
+        assert!(matches!(w.poll(&models), Change::Failed(_)));
+        std::fs::set_permissions(&art, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(w.poll(&models), Change::Swapped("toy v1.0.0".into()));
     }
 }

@@ -1141,7 +1141,17 @@ fn env_folder_is_served_and_followed() {
             .is_some_and(|v| v == "champion")
             && r.headers()["x-model-version"] == "v1.1.0"
     });
+    // The status file a local deploy reads back (M3) names what is served.
+    let status = t.path("deploy/staging/.served.json");
+    eventually("the status file to name v1.1.0", || {
+        std::fs::read_to_string(&status)
+            .is_ok_and(|s| s.contains("\"current\":\"releases/v1.1.0\""))
+    });
     assert_eq!(s.stop_with("INT"), 0, "SIGINT drains too");
+    assert!(
+        !status.exists(),
+        "the server removes its status file when it stops"
+    );
     // An http environment cannot be served.
     Test::new()
         .toml("[environments.prod]\ntarget = \"http\"\nurl = \"http://127.0.0.1:1\"\ntoken_env = \"X\"\n")

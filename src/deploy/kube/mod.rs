@@ -5,7 +5,8 @@
 //! `binaryData`), `deployment.yaml` (`mlops serve --model
 //! /models/bundle.tar.gz` with probes, resources, a read-only mount of the
 //! ConfigMap and a non-root security context), `service.yaml` and
-//! `hpa.yaml`. With `apply = true`, `kubectl apply -f PATH` and `kubectl
+//! `hpa.yaml`. `PATH/.lock` is the deploy lock (`flock`, as for `local`).
+//! With `apply = true`, `kubectl apply` of those four files and `kubectl
 //! rollout status` follow; a failure puts the previous files back (and
 //! re-applies them when the cluster already took the new ones).
 
@@ -36,6 +37,18 @@ pub const FILES: [&str; 4] = [
 /// A ConfigMap holds at most 1 MiB.
 const CONFIGMAP_MAX: usize = 1024 * 1024 - 4096;
 
+/// Client-side `kubectl apply` (and most GitOps tools) copy the whole
+/// object into the `kubectl.kubernetes.io/last-applied-configuration`
+/// annotation, and a object's annotations hold at most 256 KiB; the
+/// ConfigMap carries the bundle in base64. Room left for the rest of the
+/// object (names, labels, `mlops.toml`).
+const ANNOTATIONS_MAX: usize = 256 * 1024 - 16 * 1024;
+
+/// The size of `n` bytes in base64.
+const fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
 /// A folder of manifests.
 #[derive(Debug)]
 pub struct Kube {
@@ -47,6 +60,8 @@ pub struct Kube {
     pod: Option<pod::PodServe>,
     /// `[serve].grpc_bind` is set: the pods serve gRPC too.
     grpc: bool,
+    /// The deploy lock on `PATH/.lock`, held until the target is dropped.
+    lock: Option<std::fs::File>,
 }
 
 impl Kube {
@@ -73,11 +88,26 @@ impl Kube {
                 .serve
                 .as_ref()
                 .is_some_and(|s| s.grpc_bind.is_some()),
+            lock: None,
         })
     }
 
     fn app(&self) -> String {
         dns_label(&format!("mlops-{}", self.model))
+    }
+
+    /// `kubectl apply` of the four files this target writes, never of
+    /// whatever else the folder holds.
+    fn apply_files(&self) -> Result<String> {
+        let paths: Vec<String> = FILES
+            .iter()
+            .map(|f| self.root.join(f).display().to_string())
+            .collect();
+        let mut args = vec!["apply"];
+        for p in &paths {
+            args.extend(["-f", p.as_str()]);
+        }
+        self.kubectl(&args)
     }
 
     fn kubectl(&self, args: &[&str]) -> Result<String> {
@@ -183,12 +213,10 @@ impl Kube {
     fn put_back(&self, old: &[(&str, Option<String>)], e: Error, job: &Job<'_>) -> Error {
         let _ = self.write_all(old);
         let back = match &e {
-            Error::Check(_) if old.iter().any(|(_, t)| t.is_some()) => {
-                match self.kubectl(&["apply", "-f", &self.root.display().to_string()]) {
-                    Ok(_) => "the previous manifests were put back and applied",
-                    Err(_) => "the previous manifests were put back but applying them failed too",
-                }
-            }
+            Error::Check(_) if old.iter().any(|(_, t)| t.is_some()) => match self.apply_files() {
+                Ok(_) => "the previous manifests were put back and applied",
+                Err(_) => "the previous manifests were put back but applying them failed too",
+            },
             _ => "the previous manifests were put back",
         };
         let msg = format!(
@@ -203,8 +231,7 @@ impl Kube {
     }
 
     fn rollout(&self) -> Result<Vec<Check>> {
-        let root = self.root.display().to_string();
-        self.kubectl(&["apply", "-f", &root])?;
+        self.apply_files()?;
         let app = format!("deployment/{}", self.app());
         let mut args = vec!["rollout", "status", app.as_str(), "--timeout=300s"];
         if let Some(ns) = &self.env.namespace {
@@ -224,12 +251,16 @@ impl Kube {
 
 /// A bundle a ConfigMap can hold.
 fn fits(job: &Job<'_>) -> Result<()> {
-    if job.bytes.len() > CONFIGMAP_MAX {
+    let encoded = base64_len(job.bytes.len());
+    if encoded > CONFIGMAP_MAX || encoded > ANNOTATIONS_MAX {
         return Err(Error::usage(format!(
-            "the bundle of {} {} is {} bytes, more than a ConfigMap holds (1 MiB); serve it from an image instead",
+            "the bundle of {} {} is {} bytes ({encoded} in base64), more than a ConfigMap applied with kubectl takes \
+             (its copy in the last-applied-configuration annotation must stay under 256 KiB, so at most {} bytes of bundle); \
+             serve it from an image instead",
             job.model,
             job.bundle.version,
-            job.bytes.len()
+            job.bytes.len(),
+            ANNOTATIONS_MAX / 4 * 3
         )));
     }
     Ok(())
@@ -245,6 +276,7 @@ impl Target for Kube {
     }
 
     fn lock(&mut self) -> Result<()> {
+        self.lock = Some(super::local::flock(&self.root, &self.env_name)?);
         Ok(())
     }
 
@@ -374,6 +406,83 @@ mod tests {
     use super::*;
     use crate::deploy::smoke::Rows;
 
+    fn kube_at(root: &std::path::Path) -> Kube {
+        Kube {
+            root: root.to_path_buf(),
+            env_name: "prod".into(),
+            env: toml::from_str("target = \"kubernetes\"\npath = \"k8s\"\n").unwrap(),
+            model: "m".into(),
+            pod: None,
+            lock: None,
+        }
+    }
+
+    /// M4: two deploys to one folder: one holds the lock, the other is
+    /// refused (before this, `lock()` did nothing and both wrote).
+    #[test]
+    fn two_deploys_to_one_folder_give_one_writer_and_one_lock_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("k8s");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let results: Vec<Result<Kube>> = (0..2)
+            .map(|_| {
+                let (root, barrier) = (root.clone(), std::sync::Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let mut k = kube_at(&root);
+                    barrier.wait();
+                    k.lock().map(|()| k)
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        let errors: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("another deploy to prod is running"),
+            "{}",
+            errors[0]
+        );
+        drop(results);
+        kube_at(&root).lock().unwrap();
+    }
+
+    /// M4: a 300 KB bundle passes the 1 MiB check on raw bytes but not
+    /// `kubectl apply` (base64 in a 256 KiB annotation): refused up front.
+    #[test]
+    fn a_bundle_kubectl_would_refuse_is_refused_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, b) = crate::deploy::test_bundle(dir.path(), "v2.0.0", 0.0);
+        let rows = Rows {
+            rows: Vec::new(),
+            source: "none".into(),
+        };
+        let fetch = |_: &str| -> Result<Vec<u8>> { Err(Error::Registry("no".into())) };
+        let job = |bytes: &'static [u8]| Job {
+            step: super::super::target::Step::Replace {
+                drop_challenger: false,
+            },
+            model: "m",
+            bundle: &b,
+            bytes,
+            smoke: &rows,
+            registry_champion: None,
+            fetch: &fetch,
+        };
+        let big: &'static [u8] = Box::leak(vec![0u8; 300_000].into_boxed_slice());
+        let e = fits(&job(big)).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("last-applied-configuration"), "{e}");
+        let small: &'static [u8] = Box::leak(vec![0u8; 150_000].into_boxed_slice());
+        fits(&job(small)).unwrap();
+        assert_eq!(base64_len(3), 4);
+        assert_eq!(base64_len(4), 8);
+    }
+
     #[test]
     fn stage_commit_revert_and_unstage_move_manifest_sets() {
         let dir = tempfile::tempdir().unwrap();
@@ -387,6 +496,7 @@ mod tests {
             model: "m".into(),
             pod: None,
             grpc: false,
+            lock: None,
         };
         let rows = Rows {
             rows: Vec::new(),

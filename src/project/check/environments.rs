@@ -249,11 +249,13 @@ fn check_values(section: &str, env: &EnvironmentSection, src: Source<'_>) -> Res
             ));
         }
         if let Some(s) = h.timeout_s
-            && !(s > 0.0 && s.is_finite())
+            && !(s > 0.0 && s <= 86_400.0)
         {
             return Err(err(
                 "health",
-                &format!("has timeout_s = {s}; use a number of seconds above 0"),
+                &format!(
+                    "has timeout_s = {s}; use a number of seconds above 0 and at most 86400 (a day)"
+                ),
             ));
         }
     }

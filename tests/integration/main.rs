@@ -23,6 +23,7 @@ mod fuzz;
 mod glm;
 mod golden;
 mod hostile;
+mod inference;
 mod init;
 mod inputs;
 mod levels;

@@ -64,6 +64,10 @@ pub fn render_json(r: &TrainReport) -> String {
         "data_sha256": m.data_sha256,
         "created_at": m.created_at,
     });
+    let mut doc = doc;
+    if let Some(inf) = &m.inference {
+        doc["inference"] = json!(inf);
+    }
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
@@ -142,13 +146,63 @@ pub fn render_text(r: &TrainReport, out: &Output) -> String {
         .max()
         .unwrap_or(9)
         .max(9);
-    let _ = writeln!(s, "  {:<width$} {:>16}", "intercept", fmt_num(m.intercept));
-    for (k, c) in &m.coefficients {
-        let _ = writeln!(s, "  {k:<width$} {:>16}", fmt_num(*c));
+    if let Some(inf) = &m.inference {
+        inference_rows(&mut s, inf, width);
+    } else {
+        let _ = writeln!(s, "  {:<width$} {:>16}", "intercept", fmt_num(m.intercept));
+        for (k, c) in &m.coefficients {
+            let _ = writeln!(s, "  {k:<width$} {:>16}", fmt_num(*c));
+        }
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "{} {}", out.paint("Wrote", "1"), r.artifact_path);
     s
+}
+
+/// The coefficient table with standard errors, t, p and 95 % intervals,
+/// and the fit's statistics (statsmodels' OLS summary).
+fn inference_rows(s: &mut String, inf: &mlops::model::inference::Inference, width: usize) {
+    let _ = writeln!(
+        s,
+        "  {:<width$} {:>16} {:>12} {:>9} {:>10} {:>16} {:>16}",
+        "", "coef", "std err", "t", "P>|t|", "[0.025", "0.975]"
+    );
+    let rows = inf
+        .intercept
+        .iter()
+        .map(|c| ("intercept", c))
+        .chain(inf.coefficients.iter().map(|(k, c)| (k.as_str(), c)));
+    for (k, c) in rows {
+        let _ = writeln!(
+            s,
+            "  {k:<width$} {:>16} {:>12} {:>9.3} {:>10.3e} {:>16} {:>16}",
+            fmt_num(c.estimate),
+            fmt_num(c.std_error),
+            c.t,
+            c.p_value,
+            fmt_num(c.ci_low),
+            fmt_num(c.ci_high)
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "  R² {:.6}  adj. R² {:.6}  F {} on {} and {} df (p = {:.3e})",
+        inf.r2,
+        inf.adj_r2,
+        fmt_num(inf.f_statistic),
+        inf.df_model,
+        inf.df_resid,
+        inf.f_p_value
+    );
+    let _ = writeln!(
+        s,
+        "  log-likelihood {}  AIC {}  BIC {}  residual std. error {}",
+        fmt_num(inf.log_likelihood),
+        fmt_num(inf.aic),
+        fmt_num(inf.bic),
+        fmt_num(inf.residual_std_error)
+    );
 }
 
 /// A classifier's metric rows and how its fit converged.

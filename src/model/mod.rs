@@ -8,6 +8,7 @@
 
 pub mod classes;
 pub mod fit;
+pub mod inference;
 pub mod metrics;
 pub mod stats;
 
@@ -85,6 +86,11 @@ pub struct Artifact {
     /// and classification metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifier: Option<classes::ClassifierPart>,
+    /// `kind = "linear"`: each coefficient's standard error, t, p-value and
+    /// 95 % interval, and the fit's R², adjusted R², F, log-likelihood, AIC
+    /// and BIC on the training rows, as statsmodels' OLS reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<inference::Inference>,
 }
 
 /// Estimator parameters.

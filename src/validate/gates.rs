@@ -156,8 +156,13 @@ pub fn thresholds(t: &Thresholds, m: &dyn Lookup) -> Vec<Gate> {
     out
 }
 
-/// The rules set, with the default when none is: the candidate may not be
-/// worse at all (`max_absolute_degradation = 0`).
+/// The baseline rule when none is set: the candidate may be worse by at
+/// most 1 % of the baseline's value (`max_relative_degradation = 0.01`), so
+/// that a retrain differing in the fifth digit does not fail.
+pub const DEFAULT_MAX_RELATIVE_DEGRADATION: f64 = 0.01;
+
+/// The rules set, with the default when none is:
+/// `max_relative_degradation =` [`DEFAULT_MAX_RELATIVE_DEGRADATION`].
 #[must_use]
 pub fn rules(b: &Rules) -> Vec<(&'static str, f64)> {
     let mut r: Vec<(&'static str, f64)> = b
@@ -166,7 +171,7 @@ pub fn rules(b: &Rules) -> Vec<(&'static str, f64)> {
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect();
     if r.is_empty() {
-        r.push(("max_absolute_degradation", 0.0));
+        r.push(("max_relative_degradation", DEFAULT_MAX_RELATIVE_DEGRADATION));
     }
     r
 }
@@ -213,6 +218,7 @@ pub fn baseline(
                     } else {
                         "lower"
                     };
+                    let (cs, bs) = distinct(cv, bv);
                     let change = if improvement >= 0.0 {
                         format!("better by {}", short(improvement))
                     } else {
@@ -221,15 +227,19 @@ pub fn baseline(
                     let rel = if bv == 0.0 {
                         String::new()
                     } else {
-                        format!(" ({:.2}%)", 100.0 * improvement / bv.abs())
+                        format!(" ({})", percent(improvement / bv.abs()))
                     };
-                    let verdict = if ok { "within" } else { "breaks" };
+                    let verdict = if ok {
+                        format!("within {rule} = {t}")
+                    } else {
+                        format!(
+                            "breaks {rule} = {t}; to change the rule, set {rule} (or another rule) in [validate.baseline] or in [validate.baseline.{name}]"
+                        )
+                    };
                     (
                         ok,
                         format!(
-                            "{name} = {} against the baseline's {} ({dir} is better): {change}{rel}, {verdict} {rule} = {t}",
-                            short(cv),
-                            short(bv)
+                            "{name} = {cs} against the baseline's {bs} ({dir} is better): {change}{rel}, {verdict}"
                         ),
                     )
                 }
@@ -247,6 +257,45 @@ pub fn baseline(
         }
     }
     out
+}
+
+/// `a` and `b` with as many significant digits as it takes to tell them
+/// apart (at least those of [`short`], at most 17).
+fn distinct(a: f64, b: f64) -> (String, String) {
+    let (sa, sb) = (short(a), short(b));
+    if sa != sb || a == b || !a.is_finite() || !b.is_finite() {
+        return (sa, sb);
+    }
+    for digits in 5..=17 {
+        let (fa, fb) = (significant(a, digits), significant(b, digits));
+        if fa != fb {
+            return (fa, fb);
+        }
+    }
+    (format!("{a:?}"), format!("{b:?}"))
+}
+
+/// `x` with `digits` significant digits (trailing zeros kept: they are
+/// the digits that differ).
+fn significant(x: f64, digits: usize) -> String {
+    let a = x.abs();
+    if !(1e-3..1e6).contains(&a) {
+        return format!("{x:.prec$e}", prec = digits - 1);
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let decimals = (digits as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// A fraction as a signed percentage, with digits enough to show a change
+/// smaller than 0.01 %.
+fn percent(f: f64) -> String {
+    let p = 100.0 * f;
+    if p == 0.0 || p.abs() >= 0.01 {
+        format!("{p:+.2}%")
+    } else {
+        format!("{}{}%", if p > 0.0 { "+" } else { "" }, short(p))
+    }
 }
 
 #[cfg(test)]
@@ -390,10 +439,39 @@ mod tests {
     }
 
     #[test]
-    fn default_rule_is_no_degradation() {
+    fn default_rule_is_one_percent() {
         assert_eq!(
             rules(&Rules::default()),
-            [("max_absolute_degradation", 0.0)]
+            [("max_relative_degradation", 0.01)]
         );
+    }
+
+    #[test]
+    fn a_tiny_degradation_shows_its_digits_and_the_key() {
+        // The case of issue 23: worse by 3.010e-5 on r2 = 0.88, 2 % allowed
+        // by nothing: max_absolute_degradation = 0 fails it.
+        let g = baseline(
+            &[("r2", vec![("max_absolute_degradation", 0.0)])],
+            &ms(0.880_301, 100.0),
+            &ms(0.880_331_1, 100.0),
+        );
+        let m = &g[0].message;
+        assert!(!g[0].passed);
+        assert!(
+            m.contains("r2 = 0.88030 against the baseline's 0.88033"),
+            "{m}"
+        );
+        assert!(m.contains("worse by 3.010e-5 (-0.003419%)"), "{m}");
+        assert!(m.contains("[validate.baseline.r2]"), "{m}");
+        // The default rule lets it pass.
+        let g = baseline(
+            &[("r2", rules(&Rules::default()))],
+            &ms(0.880_301, 100.0),
+            &ms(0.880_331_1, 100.0),
+        );
+        assert!(g[0].passed, "{}", g[0].message);
+        assert_eq!(percent(-0.02), "-2.00%");
+        assert_eq!(distinct(1.0, 2.0), ("1".into(), "2".into()));
+        assert_eq!(distinct(14_917.51, 14_917.6).0, "14917.5");
     }
 }

@@ -105,6 +105,9 @@ pub fn validate(
         base_info.as_mut(),
         &scores,
     )?;
+    if nothing_configured(&cfg, &gates, base_info.as_ref(), drift_path.as_ref()) {
+        notes.push(NO_GATES.to_string());
+    }
     let dcfg = cfg.drift.clone().unwrap_or_default();
     let thresholds = feature_drift::thresholds(&dcfg);
     let (drift_features, drift_predictions) = match (&drift_path, &eval.training) {
@@ -138,6 +141,26 @@ pub fn validate(
         rows,
         notes,
     })
+}
+
+/// The note of a `validate` with nothing to check but the default data checks.
+pub const NO_GATES: &str = "no gates configured: [validate.thresholds], [validate.baseline], [validate.drift] and [validate.data] set nothing and --baseline was not given, so only the default data checks ran (they warn, never fail); add a gate to mlops.toml, e.g. r2 = { min = 0.8 } under [validate.thresholds]";
+
+/// Whether no gate, baseline, drift check or data-check limit is configured.
+fn nothing_configured(
+    cfg: &ValidateSection,
+    gates: &[Gate],
+    base_info: Option<&BaselineInfo>,
+    drift_path: Option<&PathBuf>,
+) -> bool {
+    let d = &cfg.data;
+    gates.is_empty()
+        && base_info.is_none()
+        && cfg.baseline.is_none()
+        && drift_path.is_none()
+        && d.max_missing.is_none()
+        && d.max_out_of_range.is_none()
+        && d.max_unseen.is_none()
 }
 
 /// Now, Unix seconds.

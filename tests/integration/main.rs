@@ -25,6 +25,7 @@ mod golden;
 #[cfg(unix)] // the server's signals
 mod grpc;
 mod hostile;
+mod inference;
 mod init;
 mod inputs;
 mod levels;

@@ -147,6 +147,20 @@ fn passing_gates_exit_0_with_a_table() {
 }
 
 #[test]
+fn no_gates_configured_is_said() {
+    let t = trained("");
+    let o = t.run_args(["validate"]);
+    o.success().stdout_contains("no gates configured: ");
+    let doc = t.run_args(["--json", "validate"]).success().json();
+    assert_eq!(doc["gates"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["notes"][0], mlops::validate::NO_GATES);
+    // A configured gate silences it.
+    let t = trained("[validate.thresholds]\nr2 = { min = 0.8 }\n");
+    let doc = t.run_args(["--json", "validate"]).success().json();
+    assert!(!doc["notes"].to_string().contains("no gates"), "{doc}");
+}
+
+#[test]
 fn a_failing_gate_exits_1_and_names_it() {
     let t = trained("[validate.thresholds]\nr2 = { min = 0.95 }\nmae = { max = 20000 }\n");
     let o = t.run_args(["validate"]);
@@ -245,7 +259,8 @@ fn baseline_from_a_stage_is_read_from_its_commit() {
     assert_eq!(b["requested"], "stage prod");
     assert_eq!(b["artifact"], "models/house-price.json");
     assert_eq!(b["metrics"], doc["candidate"]["metrics"]);
-    assert_eq!(doc["gates"][0]["name"], "r2 max_absolute_degradation");
+    assert_eq!(doc["gates"][0]["name"], "r2 max_relative_degradation");
+    assert_eq!(doc["gates"][0]["threshold"], 0.01);
     // A worse candidate in the work tree (without sqft); the baseline still
     // comes from the tagged commit.
     let worse = example_toml().replace("exclude = [\"id\"]", "exclude = [\"id\", \"sqft\"]");

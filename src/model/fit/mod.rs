@@ -62,6 +62,9 @@ pub struct Fitted {
     pub intercept: f64,
     /// One coefficient per design column.
     pub coefficients: Vec<f64>,
+    /// Least squares only: the coefficients' standard errors, tests and
+    /// intervals and the model's statistics ([`crate::model::inference`]).
+    pub inference: Option<Box<crate::model::inference::Inference>>,
 }
 
 /// Fit `y ~ x` (`x` is consumed: it is standardised in place). `names`
@@ -81,8 +84,13 @@ pub fn fit(
         )));
     }
     let Standardised { x, means, scales } = standardise::standardise(x, names, intercept)?;
+    let mut parts = None;
     let scaled = match est {
-        Estimator::Linear => least_squares(x.view(), y, names, intercept)?,
+        Estimator::Linear => {
+            let (b0, b, p) = least_squares(x.view(), y, names, intercept)?;
+            parts = Some(p);
+            (b0, b)
+        }
         Estimator::Glm {
             power,
             log_link,
@@ -98,7 +106,73 @@ pub fn fit(
             glm.fit(&x, y, names, max_iter)?
         }
     };
-    unscale(scaled, &means, &scales, intercept)
+    let mut fitted = unscale(scaled, &means, &scales, intercept)?;
+    if let Some(p) = parts {
+        fitted.inference =
+            inference(&fitted, &p, (&means, &scales), names, intercept).map(Box::new);
+    }
+    Ok(fitted)
+}
+
+/// What least squares leaves for inference: the factor of the standardised
+/// design and the sums of squares.
+struct LsParts {
+    /// The p × p factor of the standardised design.
+    r: Array2<f64>,
+    /// Residual sum of squares.
+    rss: f64,
+    /// Total sum of squares (of the centred target with an intercept).
+    tss: f64,
+    /// Rows.
+    rows: usize,
+}
+
+/// The statistics of a least-squares fit, mapped from the standardised
+/// design (`b_j = b'_j / s_j`; `b_0 = ȳ − Σ m_j b'_j / s_j` with `ȳ`
+/// uncorrelated with the centred slopes, variance σ²/n).
+#[allow(clippy::cast_precision_loss)]
+fn inference(
+    fitted: &Fitted,
+    p: &LsParts,
+    (means, scales): (&[f64], &[f64]),
+    names: &[String],
+    intercept: bool,
+) -> Option<crate::model::inference::Inference> {
+    use crate::model::inference::{self, Parameter};
+    let k = scales.len();
+    let unit = |j: usize| -> Vec<f64> {
+        let mut g = vec![0.0; k];
+        g[j] = 1.0 / scales[j];
+        g
+    };
+    let ls = inference::LeastSquares {
+        r: p.r.view(),
+        rss: p.rss,
+        tss: p.tss,
+        rows: p.rows as u64,
+        intercept,
+        intercept_param: intercept.then(|| Parameter {
+            estimate: fitted.intercept,
+            g: means.iter().zip(scales).map(|(m, s)| -m / s).collect(),
+            extra: 1.0 / p.rows as f64,
+        }),
+        coefficients: names
+            .iter()
+            .zip(&fitted.coefficients)
+            .enumerate()
+            .map(|(j, (name, b))| {
+                (
+                    name.clone(),
+                    Parameter {
+                        estimate: *b,
+                        g: unit(j),
+                        extra: 0.0,
+                    },
+                )
+            })
+            .collect(),
+    };
+    inference::least_squares(&ls)
 }
 
 /// Ordinary least squares on the standardised design `x`: the intercept
@@ -109,7 +183,7 @@ fn least_squares(
     y: &Array1<f64>,
     names: &[String],
     intercept: bool,
-) -> Result<(f64, Vec<f64>)> {
+) -> Result<(f64, Vec<f64>, LsParts)> {
     let (n, p) = x.dim();
     let nf = n as f64;
     // TSQR of [Z | y - mean(y)], then linfa-linear's QR least squares
@@ -119,12 +193,19 @@ fn least_squares(
     let r = r_factor(x, Some(yc.view()))?;
     check_rank(&r, n, names)?;
     let a = r.slice(s![..p, ..p]).to_owned();
+    let a_factor = a.clone();
     let b = r.slice(s![..p, p]).to_owned();
     let m = LinearRegression::new()
         .with_intercept(false)
         .fit(&Dataset::new(a, b))
         .map_err(|e| Error::data(format!("the least-squares fit failed: {e}")))?;
-    Ok((ym, m.params().to_vec()))
+    let parts = LsParts {
+        r: a_factor,
+        rss: r[[p, p]] * r[[p, p]],
+        tss: yc.iter().map(|v| v * v).sum(),
+        rows: n,
+    };
+    Ok((ym, m.params().to_vec(), parts))
 }
 
 /// The fit in the units of the design columns: `b_j = b'_j / s_j`,
@@ -146,6 +227,7 @@ fn unscale(
     Ok(Fitted {
         intercept: intercept_value,
         coefficients,
+        inference: None,
     })
 }
 

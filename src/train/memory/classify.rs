@@ -214,6 +214,7 @@ pub(super) fn fit_and_score(
         fitted: fit::Fitted {
             intercept: f.intercepts[last],
             coefficients: f.coefficients[last].clone(),
+            inference: None,
         },
         coefficients: named(last),
         params: Params {

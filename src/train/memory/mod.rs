@@ -181,6 +181,7 @@ impl Trained {
             },
             created_at: opts.created_at.clone(),
             classifier: scored.classifier,
+            inference: scored.fitted.inference.map(|b| *b),
         })
     }
 }

@@ -11,6 +11,10 @@
 #   RUNS=3              runs of each tool, alternating
 #   BENCH_DIR=/tmp/mlops-bench   work dir: CSV, mlops.toml, model.json, results
 #   MLOPS_BIN=...       use this mlops binary instead of building target/release/mlops
+#   KIND=logistic       a binary classifier instead: 8 features, y in {0, 1}
+#                       (make_classification_csv.py), mlops kind = "logistic"
+#                       against pandas + sklearn LogisticRegression(C=inf)
+#                       (train_logistic_baseline.py); CSV only
 #   FORMAT=parquet      the same data as Parquet (snappy, made once with pyarrow):
 #                       mlops train on it against pandas.read_parquet (pyarrow) +
 #                       sklearn, with mlops on the CSV as a third line
@@ -25,7 +29,9 @@ shared=../shared
 
 ROWS=${1:-${ROWS:-1000000}}
 RUNS=${RUNS:-3}
+KIND=${KIND:-linear}
 FEATURES=10
+[ "$KIND" = logistic ] && FEATURES=8
 dir=${BENCH_DIR:-/tmp/mlops-bench}
 mkdir -p "$dir"
 
@@ -38,10 +44,12 @@ py="$venv/bin/python"
 
 # 2. the data, generated once per row count
 if [ "$ROWS" = 1000000 ]; then csv_name=reg_1m.csv; else csv_name="reg_${ROWS}.csv"; fi
+make=make_regression_csv.py
+if [ "$KIND" = logistic ]; then csv_name="cls_${ROWS}x${FEATURES}.csv"; make=make_classification_csv.py; fi
 csv="$dir/$csv_name"
 if [ ! -s "$csv" ]; then
   log "generating $csv ($ROWS rows x $FEATURES features)"
-  "$py" "$shared/bench/make_regression_csv.py" "$ROWS" "$FEATURES" "$csv.tmp"
+  "$py" "$shared/bench/$make" "$ROWS" "$FEATURES" "$csv.tmp"
   mv "$csv.tmp" "$csv"
 else
   log "reusing $csv"
@@ -83,7 +91,7 @@ target = "y"
 validation_fraction = 0.0
 [model]
 name = "bench"
-kind = "linear"
+kind = "$KIND"
 artifact = "model.json"
 TOML
 sed "s|^path = .*|path = \"$csv_name\"|" "$dir/mlops.toml" > "$dir/mlops-csv.toml"
@@ -122,6 +130,8 @@ run_tool() { # run_tool TOOL RUN
     cmd=("$mlops" -C "$dir/mlops-csv.toml" --json train --out "$dir/model-csv.json")
   elif [ "$FORMAT" = parquet ]; then
     cmd=("$py" scripts/bench/train_parquet_peer.py fit "$dir/$data_name" y)
+  elif [ "$KIND" = logistic ]; then
+    cmd=("$py" "$shared/bench/train_logistic_baseline.py" "$csv" y)
   else
     cmd=("$py" "$shared/bench/train_baseline.py" "$csv" y)
   fi
@@ -135,6 +145,7 @@ run_tool() { # run_tool TOOL RUN
   log "$tool run $i: $(tail -n 1 "$times" | awk '{printf "%s s, %.0f MB", $1, $2/1024}')"
 }
 
+log "load average (1, 5, 15 min) before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (shared machine)"
 for i in $(seq 1 "$RUNS"); do
   # alternate which tool goes first, so neither always gets the warmer cache
   if [ $((i % 2)) -eq 1 ]; then order=(mlops peer); else order=(peer mlops); fi
@@ -143,10 +154,10 @@ for i in $(seq 1 "$RUNS"); do
 done
 
 # 5. the table and the coefficient check
-"$py" - "$results" "$dir/mlops.$RUNS.json" "$dir/peer.$RUNS.json" "$ROWS" <<'PY'
-import json, statistics, sys
+"$py" - "$results" "$dir/mlops.$RUNS.json" "$dir/peer.$RUNS.json" "$ROWS" "$FEATURES" "$KIND" <<'PY'
+import json, os, statistics, sys
 
-results, mlops_out, peer_out, rows = sys.argv[1:5]
+results, mlops_out, peer_out, rows, features, kind = sys.argv[1:7]
 by = {"mlops": [], "peer": [], "mlops-csv": []}
 for line in open(results):
     tool, _run, times = line.rstrip("\n").split("\t")
@@ -155,8 +166,9 @@ for line in open(results):
 
 med = {t: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v))
        for t, v in by.items() if v}
-names = {"mlops": "mlops train", "peer": "pandas+sklearn", "mlops-csv": "mlops train (CSV)"}
-print(f"\ntrain: {int(rows):,} rows x 10 features, {len(by['mlops'])} runs each (medians)\n")
+names = {"mlops": "mlops train", "peer": "pandas+sklearn" + (" LR" if kind == "logistic" else ""), "mlops-csv": "mlops train (CSV)"}
+print(f"\ntrain ({kind}): {int(rows):,} rows x {features} features, {len(by['mlops'])} runs each (medians)")
+print(f"load average before the table: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (shared machine)\n")
 print(f"{'tool':<22}{'wall s':>10}{'peak RSS MB':>14}")
 for t in ("mlops", "peer", "mlops-csv"):
     if t in med:

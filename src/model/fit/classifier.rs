@@ -56,7 +56,6 @@ pub fn fit_classifier(
         intercept: spec.intercept,
         all_slopes: spec.all_slopes,
     };
-    let penalty: Vec<f64> = scales.iter().map(|s| spec.alpha * s * s).collect();
     let start = starting_point(y, layout);
     let x = x.as_standard_layout().into_owned();
     let mut eval = |theta: &Array2<f64>| {
@@ -66,6 +65,21 @@ pub fn fit_classifier(
         }
         Ok(acc)
     };
+    newton_fit(layout, spec, names, (&means, &scales), start, &mut eval)
+}
+
+/// Newton's iteration from `start` over the evaluations `eval` returns
+/// (the L2 penalty set from the columns' scales), mapped back to the
+/// design's units by `(means, scales)`.
+pub(super) fn newton_fit(
+    layout: Layout,
+    spec: ClassifierSpec,
+    names: &[String],
+    (means, scales): (&[f64], &[f64]),
+    start: Array2<f64>,
+    eval: &mut dyn FnMut(&Array2<f64>) -> Result<Accumulator>,
+) -> Result<ClassFit> {
+    let penalty: Vec<f64> = scales.iter().map(|s| spec.alpha * s * s).collect();
     let (theta, convergence) = logistic::newton(
         layout,
         &penalty,
@@ -73,9 +87,9 @@ pub fn fit_classifier(
         spec.max_iter,
         spec.allow_unconverged,
         names,
-        &mut eval,
+        eval,
     )?;
-    unscale_classes(&theta, &means, &scales, spec, convergence)
+    unscale_classes(&theta, means, scales, spec, convergence)
 }
 
 /// Zero slopes, and intercepts at the log odds of each class against class 0.
@@ -150,7 +164,7 @@ pub fn unscale_classes(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::Value;
 
@@ -158,7 +172,7 @@ mod tests {
 
     /// The design, class indices (sorted labels) and feature names of a
     /// committed CSV whose last column is the label.
-    fn load(file: &str) -> (Array2<f64>, Vec<usize>, Vec<String>) {
+    pub(in crate::model::fit) fn load(file: &str) -> (Array2<f64>, Vec<usize>, Vec<String>) {
         let text = std::fs::read_to_string(format!("{DIR}{file}")).unwrap();
         let mut lines = text.lines();
         let head: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
@@ -189,7 +203,11 @@ mod tests {
             .unwrap()
     }
 
-    fn spec(classes: usize, all_slopes: bool, alpha: f64) -> ClassifierSpec {
+    pub(in crate::model::fit) fn spec(
+        classes: usize,
+        all_slopes: bool,
+        alpha: f64,
+    ) -> ClassifierSpec {
         ClassifierSpec {
             classes,
             all_slopes,

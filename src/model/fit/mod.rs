@@ -30,9 +30,11 @@ pub mod logistic;
 mod qr;
 pub mod softmax;
 mod standardise;
+mod streamed;
 
 pub use classifier::{ClassFit, ClassifierSpec, fit_classifier, from_counts, unscale_classes};
 pub use qr::{RANK_TOL, check_rank, r_factor};
+pub use streamed::{Block, Replay, fit_classifier_streamed};
 
 use glm::Glm;
 use standardise::Standardised;

@@ -42,21 +42,28 @@ pub(super) fn standardise(
         } else {
             big
         };
-        if rms == 0.0 || !rms.is_finite() {
-            let what = if intercept {
-                "is constant, so it duplicates the intercept"
-            } else {
-                "is all zeros"
-            };
-            return Err(Error::data(format!(
-                "the design is rank deficient: column \"{}\" {what}; drop it from data.features",
-                names[j]
-            )));
-        }
-        // A power of two: scaling by it is exact.
-        let s = 2f64.powi(rms.log2().round() as i32);
+        let s = scale_of(rms, &names[j], intercept)?;
         col.mapv_inplace(|v| v / s);
         scales[j] = s;
     }
     Ok(Standardised { x, means, scales })
+}
+
+/// The power of two nearest a column's root mean square (about its mean
+/// with an intercept), by which it is divided; a zero or non-finite one
+/// (a constant or all-zero column) is refused, naming the column.
+#[allow(clippy::cast_possible_truncation)]
+pub(super) fn scale_of(rms: f64, name: &str, intercept: bool) -> Result<f64> {
+    if rms == 0.0 || !rms.is_finite() {
+        let what = if intercept {
+            "is constant, so it duplicates the intercept"
+        } else {
+            "is all zeros"
+        };
+        return Err(Error::data(format!(
+            "the design is rank deficient: column \"{name}\" {what}; drop it from data.features"
+        )));
+    }
+    // A power of two: scaling by it is exact.
+    Ok(2f64.powi(rms.log2().round() as i32))
 }

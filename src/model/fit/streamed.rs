@@ -1,0 +1,303 @@
+//! The streaming classifier fit: the same Newton iteration as the in-memory
+//! fit (`classifier`), over data that is never held whole. The caller
+//! replays the training rows as blocks of design rows (in the design's
+//! units) with their class indices, as often as asked; the fit holds one
+//! block's standardised row at a time, the `K(1+p)`-square Hessian and the
+//! `p × p` factor of the rank check, so its memory does not grow with the
+//! number of rows.
+//!
+//! Passes: (1) per-column count, mean and sum of squared deviations (Chan
+//! et al.'s pairwise update, block by block) and the class counts; the
+//! scales are the same powers of two as the in-memory standardisation; (2)
+//! the R factor of the standardised design, folded block by block (TSQR),
+//! for the same rank check; (3…) one pass per Newton evaluation, each block
+//! adding its rows to a [`softmax::Accumulator`].
+
+use ndarray::{Array2, ArrayView2, Axis, concatenate};
+
+use crate::error::{Error, Result};
+
+use super::classifier::{ClassFit, ClassifierSpec, from_counts, newton_fit};
+use super::qr::{check_rank, r_factor};
+use super::softmax::{Accumulator, Layout};
+use super::standardise::scale_of;
+
+/// One block of training rows: the design rows (rows × p) and each row's class.
+pub type Block<'a> = (ArrayView2<'a, f64>, &'a [usize]);
+
+/// Replays every training row, in blocks, to the sink it is given.
+pub type Replay<'r> = dyn FnMut(&mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()> + 'r;
+
+/// Per-column moments and class counts of the training rows (pass 1).
+struct Moments {
+    n: u64,
+    mean: Vec<f64>,
+    /// Sum of squared deviations from the mean (with an intercept), else of squares.
+    m2: Vec<f64>,
+    counts: Vec<u64>,
+}
+
+impl Moments {
+    /// Fold one block in (Chan et al.'s pairwise update).
+    #[allow(clippy::cast_precision_loss)]
+    fn push(&mut self, (x, y): Block<'_>, intercept: bool) -> Result<()> {
+        let k = self.counts.len();
+        for &c in y {
+            let slot = self.counts.get_mut(c).ok_or_else(|| {
+                Error::data(format!("class index {c} is outside the {k} classes"))
+            })?;
+            *slot += 1;
+        }
+        let nb = x.nrows() as u64;
+        if nb == 0 {
+            return Ok(());
+        }
+        let (na, nbf) = (self.n as f64, nb as f64);
+        let total = na + nbf;
+        for (j, col) in x.axis_iter(Axis(1)).enumerate() {
+            if intercept {
+                let mb = col.sum() / nbf;
+                let m2b: f64 = col.iter().map(|v| (v - mb) * (v - mb)).sum();
+                let d = mb - self.mean[j];
+                self.mean[j] += d * nbf / total;
+                self.m2[j] += m2b + d * d * na * nbf / total;
+            } else {
+                self.m2[j] += col.iter().map(|v| v * v).sum::<f64>();
+            }
+        }
+        self.n += nb;
+        Ok(())
+    }
+}
+
+/// Fit classes on the rows `replay` yields (design columns named `names`).
+pub fn fit_classifier_streamed(
+    replay: &mut Replay<'_>,
+    names: &[String],
+    spec: ClassifierSpec,
+) -> Result<ClassFit> {
+    let p = names.len();
+    let mut m = Moments {
+        n: 0,
+        mean: vec![0.0; p],
+        m2: vec![0.0; p],
+        counts: vec![0; spec.classes],
+    };
+    replay(&mut |b| m.push(b, spec.intercept))?;
+    let n = usize::try_from(m.n).unwrap_or(usize::MAX);
+    #[allow(clippy::cast_precision_loss)]
+    let nf = m.n as f64;
+    let scales =
+        m.m2.iter()
+            .zip(names)
+            .map(|(s, name)| scale_of((s / nf).sqrt(), name, spec.intercept))
+            .collect::<Result<Vec<f64>>>()?;
+    let means = m.mean;
+    let standardise = |x: ArrayView2<'_, f64>| -> Array2<f64> {
+        let mut z = x.to_owned();
+        for (j, mut col) in z.axis_iter_mut(Axis(1)).enumerate() {
+            col.mapv_inplace(|v| (v - means[j]) / scales[j]);
+        }
+        z
+    };
+    // Pass 2: the R factor of the standardised design, for the rank check.
+    let mut r: Option<Array2<f64>> = None;
+    replay(&mut |(x, _)| {
+        let z = standardise(x);
+        let stacked = match &r {
+            Some(r) => concatenate(Axis(0), &[r.view(), z.view()])
+                .map_err(|e| Error::data(format!("stacking the factor failed: {e}")))?,
+            None => z,
+        };
+        // A block shorter than p waits for the next one.
+        r = Some(if stacked.nrows() >= p {
+            r_factor(stacked.view(), None)?
+        } else {
+            stacked
+        });
+        Ok(())
+    })?;
+    let r = r.filter(|r| r.nrows() >= p).ok_or_else(|| {
+        Error::data(format!(
+            "{n} rows cannot determine {p} coefficients; add rows or drop features"
+        ))
+    })?;
+    check_rank(&r, n, names)?;
+    // Passes 3…: Newton, one pass per evaluation.
+    let layout = Layout {
+        k: spec.classes,
+        p,
+        intercept: spec.intercept,
+        all_slopes: spec.all_slopes,
+    };
+    let mut start = Array2::zeros((layout.k, p + 1));
+    if spec.intercept {
+        from_counts(&mut start, &m.counts);
+    }
+    let mut eval = |theta: &Array2<f64>| {
+        let mut acc = Accumulator::new(layout, theta.clone());
+        let mut row = vec![0.0; p];
+        replay(&mut |(x, y)| {
+            for (xr, &c) in x.axis_iter(Axis(0)).zip(y) {
+                for (j, (dst, v)) in row.iter_mut().zip(xr).enumerate() {
+                    *dst = (v - means[j]) / scales[j];
+                }
+                acc.add(&row, c);
+            }
+            Ok(())
+        })?;
+        Ok(acc)
+    };
+    newton_fit(layout, spec, names, (&means, &scales), start, &mut eval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fit::classifier::tests::{load, spec};
+    use crate::model::fit::fit_classifier;
+
+    /// Replay `x` and `y` in blocks of `rows` rows.
+    fn blocks<'a>(x: &'a Array2<f64>, y: &'a [usize], rows: usize) -> Box<Replay<'a>> {
+        Box::new(move |sink| {
+            let mut start = 0;
+            while start < y.len() {
+                let end = (start + rows).min(y.len());
+                sink((x.slice(ndarray::s![start..end, ..]), &y[start..end]))?;
+                start = end;
+            }
+            Ok(())
+        })
+    }
+
+    #[track_caller]
+    fn same(a: &ClassFit, b: &ClassFit) {
+        let pairs = a.intercepts.iter().zip(&b.intercepts).chain(
+            a.coefficients
+                .iter()
+                .flatten()
+                .zip(b.coefficients.iter().flatten()),
+        );
+        for (u, v) in pairs {
+            assert!((u - v).abs() <= 1e-9 * v.abs().max(1e-300), "{u} vs {v}");
+        }
+        assert_eq!(a.convergence.converged, b.convergence.converged);
+        let d = (a.convergence.deviance - b.convergence.deviance).abs();
+        assert!(d <= 1e-9 * b.convergence.deviance, "{a:?} vs {b:?}");
+    }
+
+    /// examples/churn/train.csv as a design: four numbers and the contract
+    /// one-hot (reference "annual"); classes no, yes.
+    fn churn() -> (Array2<f64>, Vec<usize>, Vec<String>) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/churn/train.csv");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (mut xs, mut y) = (Vec::new(), Vec::new());
+        for l in text.lines().skip(1) {
+            let c: Vec<&str> = l.split(',').collect();
+            xs.extend(c[1..5].iter().map(|v| v.parse::<f64>().unwrap()));
+            xs.push(f64::from(u8::from(c[5] == "monthly")));
+            xs.push(f64::from(u8::from(c[5] == "two-year")));
+            y.push(usize::from(c[6] == "yes"));
+        }
+        let names = [
+            "tenure_months",
+            "monthly_charges",
+            "support_calls",
+            "late_payments",
+            "contract=monthly",
+            "contract=two-year",
+        ];
+        let x = Array2::from_shape_vec((y.len(), 6), xs).unwrap();
+        (x, y, names.iter().map(|s| (*s).to_string()).collect())
+    }
+
+    #[test]
+    fn streamed_equals_in_memory_on_churn_and_wine() {
+        let (x, y, names) = churn();
+        for alpha in [0.0, 1.0] {
+            let memory = fit_classifier(x.clone(), &y, &names, spec(2, false, alpha)).unwrap();
+            for rows in [1, 7, 500, 10_000] {
+                let s = fit_classifier_streamed(
+                    &mut *blocks(&x, &y, rows),
+                    &names,
+                    spec(2, false, alpha),
+                );
+                same(&s.unwrap(), &memory);
+            }
+        }
+        let (x, y, names) = load("wine.csv");
+        for (all, alpha) in [(false, 0.0), (true, 1.0)] {
+            let memory = fit_classifier(x.clone(), &y, &names, spec(3, all, alpha)).unwrap();
+            let s = fit_classifier_streamed(&mut *blocks(&x, &y, 13), &names, spec(3, all, alpha));
+            same(&s.unwrap(), &memory);
+        }
+    }
+
+    #[test]
+    fn streamed_refuses_what_the_in_memory_fit_refuses() {
+        let (x, y, names) = load("iris.csv");
+        let e = fit_classifier_streamed(&mut *blocks(&x, &y, 16), &names, spec(3, false, 0.0));
+        assert!(e.unwrap_err().to_string().contains("separated"));
+        let x = ndarray::array![[1.0, 2.0], [2.0, 4.0], [3.0, 6.0], [5.0, 10.0], [4.0, 8.0]];
+        let names = vec!["a".to_string(), "b".to_string()];
+        let y = [0, 1, 0, 1, 1];
+        let e = fit_classifier_streamed(&mut *blocks(&x, &y, 2), &names, spec(2, false, 0.0));
+        assert!(e.unwrap_err().to_string().contains("duplicate each other"));
+        let x = ndarray::array![[1.0], [1.0], [1.0]];
+        let e = fit_classifier_streamed(
+            &mut *blocks(&x, &y[..3], 2),
+            &names[..1],
+            spec(2, false, 0.0),
+        );
+        assert!(e.unwrap_err().to_string().contains("\"a\" is constant"));
+    }
+
+    /// The peak resident set of this process, in bytes (Linux).
+    fn peak_rss() -> u64 {
+        let s = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = s.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kb * 1024
+    }
+
+    /// 262,144 generated rows of 16 features (32 MiB if held whole) fit
+    /// while the peak resident set grows by less than 8 MiB.
+    #[test]
+    fn memory_does_not_grow_with_the_rows() {
+        const N: usize = 1 << 18;
+        const P: usize = 16;
+        const BLOCK: usize = 4096;
+        let names: Vec<String> = (0..P).map(|j| format!("x{j}")).collect();
+        let before = peak_rss();
+        let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            let mut uniform = move || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                #[allow(clippy::cast_precision_loss)]
+                let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                u
+            };
+            let (mut x, mut y) = (Array2::zeros((BLOCK, P)), vec![0; BLOCK]);
+            for _ in 0..N / BLOCK {
+                for (mut row, c) in x.axis_iter_mut(Axis(0)).zip(y.iter_mut()) {
+                    row.mapv_inplace(|_| uniform() - 0.5);
+                    let eta = row.sum() * 2.0;
+                    *c = usize::from(uniform() < 1.0 / (1.0 + (-eta).exp()));
+                }
+                sink((x.view(), &y))?;
+            }
+            Ok(())
+        };
+        let f = fit_classifier_streamed(&mut replay, &names, spec(2, false, 0.0)).unwrap();
+        assert!(f.convergence.converged);
+        // The data were made with every slope 2.
+        assert!(
+            f.coefficients[1].iter().all(|b| (b - 2.0).abs() < 0.1),
+            "{f:?}"
+        );
+        let grew = peak_rss().saturating_sub(before);
+        assert!(grew < 8 << 20, "peak RSS grew by {grew} bytes");
+    }
+}

@@ -413,6 +413,7 @@ mod tests {
             env: toml::from_str("target = \"kubernetes\"\npath = \"k8s\"\n").unwrap(),
             model: "m".into(),
             pod: None,
+            grpc: false,
             lock: None,
         }
     }

@@ -128,6 +128,7 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "allow_insecure_admin",
             "idle_timeout_s",
             "monitor",
+            "strict_features",
         ],
     ),
     ("serve.monitor", &["window", "min_samples"]),

@@ -94,6 +94,8 @@ pub struct ServeSection {
     pub idle_timeout_s: Option<f64>,
     /// Live drift of the served models.
     pub monitor: Option<MonitorSection>,
+    /// Refuse request fields that are not features (default: ignore them).
+    pub strict_features: Option<bool>,
 }
 
 /// `[serve.monitor]`.

@@ -93,6 +93,8 @@ pub struct Config {
     pub allow_insecure_admin: bool,
     /// `[serve.monitor]`: the live drift window.
     pub monitor: monitor::Settings,
+    /// `[serve] strict_features`: refuse request fields that are not features.
+    pub strict_features: bool,
 }
 
 /// Seconds from the project file as a duration of at most a day; `key`
@@ -153,6 +155,7 @@ impl Config {
             auth: access::auth_settings(sv.auth.as_ref(), &resolve, &|v| std::env::var(v).ok())?,
             rate_limit: access::rate_settings(sv.rate_limit.as_ref())?,
             monitor: monitor::settings_of(sv.monitor.as_ref())?,
+            strict_features: sv.strict_features.unwrap_or(false),
             limits: conn::Limits {
                 header_timeout: seconds(
                     sv.header_timeout_s,
@@ -267,7 +270,7 @@ pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
     monitor::configure(config.monitor);
     let initial = initial.map(|mut m| {
         m.monitor = monitor::Monitor::new(&m.artifact);
-        m
+        m.strict(config.strict_features)
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -295,7 +298,7 @@ async fn run(
 ) -> Result<()> {
     let models = Arc::new(Models::new());
     let restored = match &config.state_dir {
-        Some(dir) => Some(restore(dir, &models, &*events)?),
+        Some(dir) => Some(restore(dir, config.strict_features, &models, &*events)?),
         None => None,
     };
     if let Some(m) = initial {
@@ -340,7 +343,8 @@ async fn run(
                 .rate_limit
                 .as_ref()
                 .map(access::RateSettings::limiter),
-        ),
+        )
+        .with_strict_features(config.strict_features),
     );
     if !app.admin_on() {
         events.info("admin API off (no token in the variable named by [serve].admin_token_env); /feedback is refused too, since nobody could export it");
@@ -353,7 +357,13 @@ async fn run(
         let _ = app.state.set(state);
     }
     if let Some(dir) = config.env_dir.clone() {
-        follow(dir, config.watch_every, &models, &events, stop_rx.clone());
+        follow(
+            (dir, config.strict_features),
+            config.watch_every,
+            &models,
+            &events,
+            stop_rx.clone(),
+        );
     }
     let scheme = if tls.is_some() { "https" } else { "http" };
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -394,10 +404,11 @@ async fn run(
 /// every later change there; returns the folder and its observations.
 fn restore(
     dir: &std::path::Path,
+    strict_features: bool,
     models: &Models,
     events: &dyn Events,
 ) -> Result<(Arc<persist::StateDir>, Vec<log::Observation>)> {
-    let state = persist::StateDir::open(dir)?;
+    let state = persist::StateDir::open_with(dir, strict_features)?;
     let r = state.restore()?;
     for n in &r.notes {
         events.warn(n);
@@ -470,13 +481,14 @@ async fn bind(bind: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr)>
 /// Serve the environment folder `dir`: look at it now, then every `every`
 /// in the background until `stop` changes, reporting each change.
 fn follow(
-    dir: PathBuf,
+    (dir, strict_features): (PathBuf, bool),
     every: Duration,
     models: &Arc<Models>,
     events: &Arc<dyn Events>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut w = watch::Watcher::new(dir);
+    w.strict_features = strict_features;
     let first = w.poll(models);
     report(&**events, &first);
     let models = Arc::clone(models);

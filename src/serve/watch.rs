@@ -101,6 +101,8 @@ pub struct Watcher {
     pub root: PathBuf,
     seen: Option<Seen>,
     loaded: BTreeMap<PathBuf, Arc<Model>>,
+    /// `[serve] strict_features`, given to every model it loads.
+    pub strict_features: bool,
 }
 
 /// What a look at the folder led to.
@@ -124,6 +126,7 @@ impl Watcher {
             root,
             seen: None,
             loaded: BTreeMap::new(),
+            strict_features: false,
         }
     }
 
@@ -132,7 +135,8 @@ impl Watcher {
         if let Some(m) = self.loaded.get(&dir) {
             return Ok(Arc::clone(m));
         }
-        let m = Arc::new(load_release(&dir).map_err(|e| e.to_string())?);
+        let m = load_release(&dir).map_err(|e| e.to_string())?;
+        let m = Arc::new(m.strict(self.strict_features));
         self.loaded.insert(dir, Arc::clone(&m));
         Ok(m)
     }

@@ -72,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;train' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the artifact here instead of [model].artifact')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the artifact here instead of [model].artifact')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]')
@@ -404,6 +405,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlops' -ScriptBlock {
             break
         }
         'mlops;monitor;emit' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The folder to write the three files to (created if needed)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The folder to write the three files to (created if needed)')
             [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'The Prometheus job that scrapes the server')
             [CompletionResult]::new('--availability', '--availability', [CompletionResultType]::ParameterName, 'Availability objective: the share of requests answered without a 5xx')

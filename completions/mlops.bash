@@ -818,12 +818,16 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__monitor__subcmd__emit)
-            opts="-C -q -v -h -V --out --job --availability --latency-le --latency-target --runbook --kube --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --out --output --job --availability --latency-le --latency-target --runbook --kube --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1168,12 +1172,16 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__train)
-            opts="-C -q -v -h -V --out --streaming --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --out --output --streaming --config --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

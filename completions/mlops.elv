@@ -67,6 +67,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand --version 'Print version'
         }
         &'mlops;train'= {
+            cand --output 'Write the artifact here instead of [model].artifact'
             cand --out 'Write the artifact here instead of [model].artifact'
             cand -C 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
             cand --config 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]'
@@ -381,6 +382,7 @@ set edit:completion:arg-completer[mlops] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mlops;monitor;emit'= {
+            cand --output 'The folder to write the three files to (created if needed)'
             cand --out 'The folder to write the three files to (created if needed)'
             cand --job 'The Prometheus job that scrapes the server'
             cand --availability 'Availability objective: the share of requests answered without a 5xx'

@@ -63,7 +63,7 @@ complete -c mlops -n "__fish_mlops_using_subcommand init" -s q -l quiet -d 'Say 
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s V -l version -d 'Print version'
-complete -c mlops -n "__fish_mlops_using_subcommand train" -l out -d 'Write the artifact here instead of [model].artifact' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand train" -l output -l out -d 'Write the artifact here instead of [model].artifact' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand train" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
@@ -305,7 +305,7 @@ complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -f -a "emit" -d 'Write alerts.yml, alerts_test.yml and dashboard.json for the project\'s model'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l out -d 'The folder to write the three files to (created if needed)' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l output -l out -d 'The folder to write the three files to (created if needed)' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l job -d 'The Prometheus job that scrapes the server' -r
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l availability -d 'Availability objective: the share of requests answered without a 5xx' -r
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l latency-le -d 'Latency objective\'s bound, seconds: a bucket of mlops_request_duration_seconds' -r

@@ -314,7 +314,7 @@ fn check_clean(repo: &Repository, head: &git2::Commit<'_>, rels: &[&str]) -> Res
 
 fn choose_version(model: Option<&Model>, opts: &PackageOptions, name: &str) -> Result<Semver> {
     if let Some(v) = &opts.version {
-        let s = Semver::parse_v(v).ok_or_else(|| {
+        let s = Semver::parse_user(v).ok_or_else(|| {
             Error::usage(format!(
                 "--version \"{v}\" is not a version; use vMAJOR.MINOR.PATCH, e.g. v1.2.0"
             ))
@@ -552,8 +552,18 @@ fn register(repo: &Repository, r: &Registration<'_>) -> Result<()> {
     Ok(())
 }
 
+/// `NAME@X.Y.Z` as the tag `NAME@vX.Y.Z` (the `v` is optional when typed).
+fn with_v(tag: &str) -> String {
+    match tag.trim().split_once('@') {
+        Some((n, v)) if Semver::parse(v).is_some() => format!("{n}@v{v}"),
+        _ => tag.trim().to_string(),
+    }
+}
+
 /// Rebuild the bundle of `tag` from its commit and compare digests.
 pub fn check(project: &Project, tag: &str) -> Result<CheckReport> {
+    let with_v = with_v(tag);
+    let tag = with_v.as_str();
     let (parsed, version) = match TagName::parse(tag) {
         Some(p) => match &p.action {
             Action::Register(v) => {

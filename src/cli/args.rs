@@ -116,7 +116,12 @@ pub enum MonitorCommand {
 #[derive(Debug, Args)]
 pub struct MonitorEmitArgs {
     /// The folder to write the three files to (created if needed)
-    #[arg(long, value_name = "DIR", default_value = "monitoring")]
+    #[arg(
+        long = "output",
+        visible_alias = "out",
+        value_name = "DIR",
+        default_value = "monitoring"
+    )]
     pub out: PathBuf,
     /// The Prometheus job that scrapes the server
     #[arg(long, value_name = "NAME", default_value = "mlops")]
@@ -476,7 +481,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Write the artifact here instead of [model].artifact
-    #[arg(long, value_name = "PATH")]
+    #[arg(long = "output", visible_alias = "out", value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Fit in bounded memory, reading the data in blocks (default: by file size or [model].streaming)
     #[arg(long)]

@@ -39,6 +39,9 @@ pub fn run_deploy(a: &DeployArgs, cli: &Cli, env: &Env, out: &Output) -> Result<
         force: a.force,
     };
     let r = mlops::deploy::deploy(&project, &a.env, &opts)?;
+    if let Some(w) = mlops::deploy::newer_model(&project, &r.version) {
+        out.warning(&w);
+    }
     render(&r, out)
 }
 
@@ -133,6 +136,7 @@ pub fn render_json(r: &DeployReport) -> String {
         })),
         "dry_run": r.dry_run,
         "changed": r.changed,
+        "applied": r.applied,
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
@@ -177,6 +181,7 @@ pub fn render_text(r: &DeployReport, out: &Output) -> String {
             Strategy::Rollback => "Rolled back",
             Strategy::Canary(_) => "Canary started",
             Strategy::Promote => "Promoted",
+            Strategy::Replace if !r.applied => "Rendered",
             Strategy::Replace => "Deployed",
         };
         format!(

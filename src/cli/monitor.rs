@@ -1,4 +1,4 @@
-//! `mlops monitor emit [--out DIR]`: write `alerts.yml`, `alerts_test.yml`
+//! `mlops monitor emit [--output DIR]`: write `alerts.yml`, `alerts_test.yml`
 //! and `dashboard.json` for the project's model (templates in
 //! [`mlops::monitor`]), each atomically.
 

@@ -1,4 +1,4 @@
-//! `mlops train [--out PATH]`: render a [`TrainReport`] as text or JSON.
+//! `mlops train [--output PATH]`: render a [`TrainReport`] as text or JSON.
 
 use std::fmt::Write as _;
 

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::bundle::Bundle;
 use crate::error::{Error, Result};
 use crate::package;
+use crate::project::TargetKind;
 use crate::registry::repo::{self, EventNote};
 use crate::registry::tag::{Action, TagName};
 
@@ -159,6 +160,7 @@ fn planned_report(
         remote,
         dry_run,
         changed: !unchanged,
+        applied: target.kind() != TargetKind::Kubernetes || ctx.env.apply == Some(true),
     }
 }
 
@@ -209,6 +211,12 @@ fn record(
         "bundle_sha256": report.bundle.sha256,
         "tool": package::tool(),
     });
+    let mut meta = meta;
+    if !report.applied {
+        // Rendered, not deployed: nothing runs the version until the
+        // manifests are applied.
+        meta["applied"] = serde_json::Value::Bool(false);
+    }
     let note = EventNote {
         prefix: if strategy == Strategy::Rollback {
             "rollback: ".into()

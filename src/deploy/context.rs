@@ -72,12 +72,13 @@ impl<'a> Context<'a> {
                 .map(|x| x.version.as_str())
                 .collect();
             Error::Registry(format!(
-                "{name} has no version {v} (active: {}); run `mlops models` to see the registry",
+                "{name} has no version {v} (active: {}){}; run `mlops models` to see the registry",
                 if known.is_empty() {
                     "none".to_string()
                 } else {
                     known.join(", ")
-                }
+                },
+                self.model.did_you_mean(v)
             ))
         })?;
         if !ver.active {

@@ -23,6 +23,7 @@ pub mod http;
 pub mod kube;
 pub mod local;
 pub mod multi;
+mod newer;
 pub mod phase;
 mod report;
 mod served;
@@ -34,6 +35,7 @@ mod verified;
 use crate::error::{Error, Result};
 use crate::project::{EnvironmentSection, Project, TargetKind};
 
+pub use newer::newer_model;
 pub use report::{BundleInfo, DeployReport, Strategy};
 pub use target::{Check, Job, Live, Step, Target};
 

@@ -94,6 +94,9 @@ pub struct DeployReport {
     pub dry_run: bool,
     /// Whether the environment or the registry changed (false: already live).
     pub changed: bool,
+    /// False when only manifests were rendered (`kubernetes` with `apply =
+    /// false`): the version is recorded as rendered, not running.
+    pub applied: bool,
 }
 
 /// The checks a step will run, for `--dry-run`.

@@ -35,7 +35,8 @@ pub(super) fn bundle(
     let name = &model.name;
     let ver = model.version(version).ok_or_else(|| {
         Error::Registry(format!(
-            "{name} has no version {version} in the registry; run `mlops models` to see it"
+            "{name} has no version {version} in the registry{}; run `mlops models` to see it",
+            model.did_you_mean(version)
         ))
     })?;
     let recorded = recorded_sha256(ver)?;

@@ -130,6 +130,7 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "monitor",
             "grpc_bind",
             "max_message_bytes",
+            "strict_features",
         ],
     ),
     ("serve.monitor", &["window", "min_samples"]),

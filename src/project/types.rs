@@ -98,6 +98,8 @@ pub struct ServeSection {
     pub grpc_bind: Option<String>,
     /// Largest gRPC request message (default 64 MiB; larger is RESOURCE_EXHAUSTED).
     pub max_message_bytes: Option<u64>,
+    /// Refuse request fields that are not features (default: ignore them).
+    pub strict_features: Option<bool>,
 }
 
 /// `[serve.monitor]`.

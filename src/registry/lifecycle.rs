@@ -22,7 +22,7 @@ pub fn parse_version_ref(target: &str) -> Result<(String, Option<Semver>)> {
         )));
     }
     let semver = match version {
-        Some(v) => Some(Semver::parse_v(v).ok_or_else(|| {
+        Some(v) => Some(Semver::parse_user(v).ok_or_else(|| {
             Error::usage(format!(
                 "\"{v}\" in \"{target}\" is not a version; write NAME@vMAJOR.MINOR.PATCH, like {name}@v1.0.0"
             ))

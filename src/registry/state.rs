@@ -177,7 +177,27 @@ impl Model {
     /// A version by name.
     #[must_use]
     pub fn version(&self, name: &str) -> Option<&Version> {
-        self.versions.iter().find(|v| v.version == name)
+        let name = name.trim();
+        let bare = name.strip_prefix('v').unwrap_or(name);
+        self.versions
+            .iter()
+            .find(|v| v.version == name || v.version.strip_prefix('v') == Some(bare))
+    }
+
+    /// `; did you mean vX.Y.Z?` for a near miss of an active version
+    /// (compared without the `v`), or nothing.
+    #[must_use]
+    pub fn did_you_mean(&self, typed: &str) -> String {
+        let typed = typed.trim();
+        let bare = typed.strip_prefix('v').unwrap_or(typed);
+        let known: Vec<&str> = self
+            .versions
+            .iter()
+            .filter(|v| v.active)
+            .map(|v| v.version.strip_prefix('v').unwrap_or(&v.version))
+            .collect();
+        crate::project::nearest(bare, &known)
+            .map_or_else(String::new, |v| format!("; did you mean v{v}?"))
     }
 
     /// The counter of the model's next tag: one more than the largest.

@@ -93,6 +93,13 @@ impl Semver {
         s.strip_prefix('v').and_then(Semver::parse)
     }
 
+    /// Parse a version a user typed: `vX.Y.Z` or `X.Y.Z` (the `v` is optional).
+    #[must_use]
+    pub fn parse_user(s: &str) -> Option<Semver> {
+        let s = s.trim();
+        Semver::parse(s.strip_prefix('v').unwrap_or(s))
+    }
+
     /// The next version; pre-release and build parts are dropped. `None`
     /// when the bumped part is already `u64::MAX`.
     #[must_use]

@@ -134,9 +134,10 @@ pub async fn put_model(
     };
     let state = app.state.get().cloned();
     let expected = name.clone();
+    let strict = app.strict_features;
     let loaded = tokio::task::spawn_blocking(move || {
         let b = crate::bundle::read(&bytes, "the uploaded bundle")?;
-        let m = Model::from_bundle(b)?;
+        let m = Model::from_bundle(b)?.strict(strict);
         // Kept before any slot names it, so a restart restores it.
         if let Some(st) = state
             && m.name == expected

@@ -54,6 +54,8 @@ pub struct App {
     pub limiter: Option<RateLimiter>,
     next_id: AtomicU64,
     id_secret: [u8; 32],
+    /// `[serve] strict_features`, given to every uploaded model.
+    pub strict_features: bool,
 }
 
 impl App {
@@ -85,7 +87,15 @@ impl App {
             limiter: None,
             next_id: AtomicU64::new(1),
             id_secret: id_secret(),
+            strict_features: false,
         }
+    }
+
+    /// Refuse request fields that are not features (`[serve] strict_features`).
+    #[must_use]
+    pub fn with_strict_features(mut self, on: bool) -> App {
+        self.strict_features = on;
+        self
     }
 
     /// Use `auth` (and `audit`) to decide who may call what.

@@ -166,17 +166,20 @@ fn split_rows(model: &Model, value: Json, max_rows: usize) -> Result<Vec<Row>, B
         )));
     }
     limit(data.len(), max_rows)?;
-    let pos: Vec<usize> = match columns {
-        None => (0..model.features().len()).collect(),
+    // Each row has a value per column, extra (ignored) columns included.
+    let (pos, width): (Vec<usize>, usize) = match columns {
+        None => (
+            (0..model.features().len()).collect(),
+            model.features().len(),
+        ),
         Some(Json::Array(cols)) => {
             let names: Option<Vec<&str>> = cols.iter().map(Json::as_str).collect();
             let names =
                 names.ok_or_else(|| BadRequest::new("dataframe_split: columns must be strings"))?;
-            model.locate_columns(&names)?
+            (model.locate_columns(&names)?, names.len())
         }
         Some(_) => return Err(BadRequest::new("dataframe_split: columns must be a list")),
     };
-    let width = pos.len();
     data.iter()
         .enumerate()
         .map(|(i, r)| {

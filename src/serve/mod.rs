@@ -98,6 +98,8 @@ pub struct Config {
     pub grpc_bind: Option<SocketAddr>,
     /// Largest gRPC request message.
     pub max_message_bytes: usize,
+    /// `[serve] strict_features`: refuse request fields that are not features.
+    pub strict_features: bool,
 }
 
 /// Seconds from the project file as a duration of at most a day; `key`
@@ -158,6 +160,7 @@ impl Config {
             auth: access::auth_settings(sv.auth.as_ref(), &resolve, &|v| std::env::var(v).ok())?,
             rate_limit: access::rate_settings(sv.rate_limit.as_ref())?,
             monitor: monitor::settings_of(sv.monitor.as_ref())?,
+            strict_features: sv.strict_features.unwrap_or(false),
             limits: conn::Limits {
                 header_timeout: seconds(
                     sv.header_timeout_s,
@@ -293,7 +296,7 @@ pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
     monitor::configure(config.monitor);
     let initial = initial.map(|mut m| {
         m.monitor = monitor::Monitor::new(&m.artifact);
-        m
+        m.strict(config.strict_features)
     });
     if let (Some(_), Some(g)) = (&config.tls, config.grpc_bind) {
         return Err(Error::usage(format!(
@@ -326,7 +329,7 @@ async fn run(
 ) -> Result<()> {
     let models = Arc::new(Models::new());
     let restored = match &config.state_dir {
-        Some(dir) => Some(restore(dir, &models, &*events)?),
+        Some(dir) => Some(restore(dir, config.strict_features, &models, &*events)?),
         None => None,
     };
     if let Some(m) = initial {
@@ -358,7 +361,13 @@ async fn run(
         let _ = app.state.set(state);
     }
     if let Some(dir) = config.env_dir.clone() {
-        follow(dir, config.watch_every, &models, &events, stop_rx.clone());
+        follow(
+            (dir, config.strict_features),
+            config.watch_every,
+            &models,
+            &events,
+            stop_rx.clone(),
+        );
     }
     let scheme = if tls.is_some() { "https" } else { "http" };
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -460,7 +469,8 @@ fn build_app(
                 .rate_limit
                 .as_ref()
                 .map(access::RateSettings::limiter),
-        ),
+        )
+        .with_strict_features(config.strict_features),
     )
 }
 
@@ -468,10 +478,11 @@ fn build_app(
 /// every later change there; returns the folder and its observations.
 fn restore(
     dir: &std::path::Path,
+    strict_features: bool,
     models: &Models,
     events: &dyn Events,
 ) -> Result<(Arc<persist::StateDir>, Vec<log::Observation>)> {
-    let state = persist::StateDir::open(dir)?;
+    let state = persist::StateDir::open_with(dir, strict_features)?;
     let r = state.restore()?;
     for n in &r.notes {
         events.warn(n);
@@ -544,13 +555,14 @@ async fn bind(bind: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr)>
 /// Serve the environment folder `dir`: look at it now, then every `every`
 /// in the background until `stop` changes, reporting each change.
 fn follow(
-    dir: PathBuf,
+    (dir, strict_features): (PathBuf, bool),
     every: Duration,
     models: &Arc<Models>,
     events: &Arc<dyn Events>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut w = watch::Watcher::new(dir);
+    w.strict_features = strict_features;
     let first = w.poll(models);
     report(&**events, &first);
     let models = Arc::clone(models);

@@ -97,6 +97,9 @@ pub struct Model {
     pub buckets: Vec<f64>,
     /// Live drift of what it is sent and answers.
     pub monitor: Monitor,
+    /// `[serve] strict_features`: refuse a request naming a field that is not
+    /// a feature (by default such fields are ignored, as MLflow does).
+    pub strict_features: bool,
 }
 
 impl Model {
@@ -167,6 +170,7 @@ impl Model {
             levels,
             fills,
             buckets,
+            strict_features: false,
         })
     }
 
@@ -303,22 +307,40 @@ impl Model {
         }
     }
 
-    /// Encode a row given as a JSON object `{feature: value}`: every feature
-    /// present, no other key.
+    /// This model with `[serve] strict_features` set to `on`.
+    #[must_use]
+    pub fn strict(mut self, on: bool) -> Model {
+        self.strict_features = on;
+        self
+    }
+
+    /// Refuse `name`, a field that is not a feature, when the model is strict.
     ///
     /// # Errors
-    /// A missing or unknown feature, or a bad cell.
+    /// Strict, and `name` is not a feature.
+    pub fn check_extra(&self, name: &str, at: &str) -> Result<(), BadRequest> {
+        if self.strict_features && !self.index.contains_key(name) {
+            return Err(BadRequest(format!(
+                "{at}unknown feature \"{}\" ([serve] strict_features = true refuses fields that are not features; remove it, or set strict_features = false to ignore it); the model's features are {}",
+                clip(name),
+                self.list()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Encode a row given as a JSON object `{feature: value}`: every feature
+    /// present; other keys are ignored, or refused when strict.
+    ///
+    /// # Errors
+    /// A missing feature, an unknown one when strict, or a bad cell.
     pub fn encode_object(
         &self,
         obj: &serde_json::Map<String, Json>,
         at: &str,
     ) -> Result<Row, BadRequest> {
-        if let Some(extra) = obj.keys().find(|k| !self.index.contains_key(k.as_str())) {
-            return Err(BadRequest(format!(
-                "{at}unknown feature \"{}\"; the model's features are {}",
-                clip(extra),
-                self.list()
-            )));
+        for k in obj.keys() {
+            self.check_extra(k, at)?;
         }
         let mut row = Vec::with_capacity(self.artifact.features.len());
         let mut dropped = false;
@@ -374,19 +396,17 @@ impl Model {
         Ok((!dropped).then_some(row))
     }
 
-    /// The position of each feature among `columns` (a table's header).
+    /// The position of each feature among `columns` (a table's header);
+    /// other columns are ignored, or refused when strict.
     ///
     /// # Errors
-    /// A missing feature, an unknown or repeated column.
+    /// A missing feature, a repeated column, an unknown one when strict.
     pub fn locate_columns(&self, columns: &[&str]) -> Result<Vec<usize>, BadRequest> {
         let mut pos = vec![usize::MAX; self.artifact.features.len()];
         for (ci, c) in columns.iter().enumerate() {
+            self.check_extra(c, "")?;
             let Some(k) = self.feature_index(c) else {
-                return Err(BadRequest(format!(
-                    "unknown feature \"{}\"; the model's features are {}",
-                    clip(c),
-                    self.list()
-                )));
+                continue;
             };
             if pos[k] != usize::MAX {
                 return Err(BadRequest(format!("feature \"{c}\" is given twice")));
@@ -594,10 +614,14 @@ pub(crate) mod tests {
     fn every_bad_cell_is_named() {
         let m = toy("error");
         bad(&m, json!({"a": 1, "b": 2}), "feature \"c\" is missing");
+        let extra = json!({"a": 1, "b": 2, "c": "w", "d": 1});
+        let lenient = m.encode_object(extra.as_object().unwrap(), "").unwrap();
+        assert_eq!(m.predict_one(&lenient), Some(9.0));
+        let strict = toy("error").strict(true);
         bad(
-            &m,
-            json!({"a": 1, "b": 2, "c": "w", "d": 1}),
-            "unknown feature \"d\"",
+            &strict,
+            extra,
+            "unknown feature \"d\" ([serve] strict_features = true",
         );
         bad(
             &m,
@@ -674,8 +698,14 @@ pub(crate) mod tests {
                 .0
                 .contains("twice")
         );
+        assert_eq!(
+            m.locate_columns(&["x", "a", "b", "c"]).unwrap(),
+            vec![1, 2, 3]
+        );
         assert!(
-            m.locate_columns(&["a", "b", "c", "x"])
+            toy("error")
+                .strict(true)
+                .locate_columns(&["a", "b", "c", "x"])
                 .unwrap_err()
                 .0
                 .contains("unknown feature \"x\"")

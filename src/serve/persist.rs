@@ -94,6 +94,7 @@ pub struct StateDir {
     dir: PathBuf,
     journal: Mutex<File>,
     dirty: AtomicBool,
+    strict_features: bool,
 }
 
 fn io(what: &str, path: &Path, e: &std::io::Error) -> String {
@@ -110,6 +111,15 @@ impl StateDir {
     /// # Errors
     /// The folder or its observation file cannot be created (exit 2).
     pub fn open(dir: &Path) -> Result<Arc<StateDir>> {
+        StateDir::open_with(dir, false)
+    }
+
+    /// Open (creating) `dir`; the models it restores get `[serve]
+    /// strict_features`.
+    ///
+    /// # Errors
+    /// As [`StateDir::open`].
+    pub fn open_with(dir: &Path, strict_features: bool) -> Result<Arc<StateDir>> {
         let bundles = dir.join(BUNDLES);
         std::fs::create_dir_all(&bundles).map_err(|e| {
             Error::usage(format!(
@@ -128,6 +138,7 @@ impl StateDir {
             dir: dir.to_path_buf(),
             journal: Mutex::new(journal),
             dirty: AtomicBool::new(false),
+            strict_features,
         }))
     }
 
@@ -316,7 +327,8 @@ impl StateDir {
             ))
         })?;
         let origin = display_path(&path);
-        let model = Model::from_bundle(crate::bundle::read(&bytes, &origin)?)?;
+        let model =
+            Model::from_bundle(crate::bundle::read(&bytes, &origin)?)?.strict(self.strict_features);
         if model.name != name || model.sha256 != file.sha256 {
             return Err(Error::data(format!(
                 "{origin} holds {} {} (sha256 {}) but slots.json expects {name} {} (sha256 {}); move the state folder away to start empty",

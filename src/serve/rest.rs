@@ -252,10 +252,6 @@ mod tests {
                 "feature \"c\" is missing",
             ),
             (
-                r#"{"features": {"a": 1, "b": 2, "c": "w", "e": 0}}"#,
-                "unknown feature \"e\"",
-            ),
-            (
                 r#"{"features": {"a": "1", "b": 2, "c": "w"}}"#,
                 "feature \"a\" must be a number",
             ),

@@ -458,8 +458,11 @@ fn rows(model: &Model, req: &InferRequest) -> Result<Vec<Row>, BadRequest> {
     let mut n = None;
     for t in &req.inputs {
         let Some(k) = model.feature_index(&t.name) else {
+            if !model.strict_features {
+                continue; // an extra input is ignored, as an extra field is
+            }
             return Err(BadRequest(format!(
-                "unknown input \"{}\"; send one [N, {f}] tensor, or one input per feature ({})",
+                "unknown input \"{}\" ([serve] strict_features = true refuses inputs that are not features); send one [N, {f}] tensor, or one input per feature ({})",
                 clip(&t.name),
                 model.features().join(", ")
             )));
@@ -772,5 +775,18 @@ mod tests {
             .and_then(|r| infer(&m, &r).map(|_| ()))
             .unwrap_err();
         assert!(e.0.contains("row 0: feature \"a\" is not finite"), "{e}");
+    }
+
+    #[test]
+    fn extra_inputs_are_ignored_unless_strict() {
+        let body = br#"{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "b", "shape": [1], "datatype": "FP64", "data": [2]}, {"name": "id", "shape": [1], "datatype": "FP64", "data": [7]}]}"#;
+        let r = parse(body, None, 10).unwrap();
+        let (_, preds, _) = infer(&numeric(), &r).unwrap();
+        assert_eq!(preds, vec![Some(1.0 + 2.0 + 6.0)]);
+        let e = infer(&numeric().strict(true), &r).unwrap_err();
+        assert!(
+            e.0.contains("unknown input \"id\" ([serve] strict_features"),
+            "{e}"
+        );
     }
 }

@@ -129,6 +129,8 @@ pub struct Watcher {
     seen: Option<Seen>,
     retry: Option<Retry>,
     loaded: BTreeMap<PathBuf, Arc<Model>>,
+    /// `[serve] strict_features`, given to every model it loads.
+    pub strict_features: bool,
 }
 
 fn link_text(p: Option<&PathBuf>) -> serde_json::Value {
@@ -195,6 +197,7 @@ impl Watcher {
             seen: None,
             retry: None,
             loaded: BTreeMap::new(),
+            strict_features: false,
         }
     }
 
@@ -217,7 +220,8 @@ impl Watcher {
         if let Some(m) = self.loaded.get(&dir) {
             return Ok(Arc::clone(m));
         }
-        let m = Arc::new(load_release(&dir).map_err(|e| e.to_string())?);
+        let m = load_release(&dir).map_err(|e| e.to_string())?;
+        let m = Arc::new(m.strict(self.strict_features));
         self.loaded.insert(dir, Arc::clone(&m));
         Ok(m)
     }

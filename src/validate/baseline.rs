@@ -37,8 +37,12 @@ impl Spec {
     /// names where it came from in errors.
     pub fn parse(s: &str, model: &str, origin: &str) -> Result<Spec> {
         let s = s.trim();
-        if s.contains('@') {
-            return match TagName::parse(s) {
+        if let Some((n, v)) = s.split_once('@') {
+            let tag = match Semver::parse(v) {
+                Some(_) => format!("{n}@v{v}"),
+                None => s.to_string(),
+            };
+            return match TagName::parse(&tag) {
                 Some(TagName {
                     artifact,
                     action: Action::Register(v),
@@ -52,9 +56,7 @@ impl Spec {
                 ))),
             };
         }
-        if s.starts_with('v')
-            && let Some(v) = Semver::parse_v(s)
-        {
+        if let Some(v) = Semver::parse_user(s) {
             return Ok(Spec::Version {
                 model: model.to_string(),
                 version: v.to_string(),

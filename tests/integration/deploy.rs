@@ -1058,6 +1058,9 @@ fn kubernetes_manifests_are_the_deploy_without_apply() {
     let doc = t.run_args(["--json", "deploy", "k8s"]).success().json();
     assert_eq!(doc["target"], "kubernetes");
     assert_eq!(stage(&t, "k8s").as_deref(), Some("v1.1.0"));
+    // Rendered, not deployed: said in --json, the tag and the report.
+    assert_eq!(doc["applied"], false);
+    assert_eq!(tag_meta(&t, doc["tag"].as_str().unwrap())["applied"], false);
     let dep = t.read("deploy/k8s/deployment.yaml");
     for needle in [
         "kind: \"Deployment\"",
@@ -1081,8 +1084,10 @@ fn kubernetes_manifests_are_the_deploy_without_apply() {
     );
     assert!(t.read("deploy/k8s/hpa.yaml").contains("minReplicas: 3\n"));
     // Rollback re-renders the earlier version.
-    t.run_args(["-q", "deploy", "k8s", "--version", "v1.0.0"])
-        .success();
+    t.run_args(["deploy", "k8s", "--version", "v1.0.0"])
+        .success()
+        .stdout_contains("Rendered house-price v1.0.0 in k8s")
+        .stdout_contains("apply = false: nothing applied");
     t.run_args(["-q", "rollback", "k8s"]).success();
     assert!(
         t.read("deploy/k8s/deployment.yaml")
@@ -1323,4 +1328,35 @@ fn kubernetes_pods_carry_serve_auth_with_secret_refs() {
         }
         _ => eprintln!("note: MLOPS_KUBERNETES_VALIDATE is not set; skipping kubernetes-validate"),
     }
+}
+
+/// Versions are taken with or without the `v`, a near miss gets a
+/// did-you-mean, and a model trained after the deployed version was
+/// registered is pointed out.
+#[test]
+fn versions_without_v_near_misses_and_a_newer_model() {
+    let t = project(LOCAL);
+    t.run_args(["deploy", "staging", "--version", "1.0.9"])
+        .code(4)
+        .stderr_contains("has no version 1.0.9 (active: v1.0.0, v1.1.0); did you mean v1.0.0?");
+    let doc = t
+        .run_args(["--json", "deploy", "staging", "--version", "1.0.0"])
+        .success()
+        .json();
+    assert_eq!(doc["version"], "v1.0.0");
+    let out = t.run_args(["deploy", "staging"]);
+    assert!(
+        !out.success().stderr.contains("was trained at"),
+        "{}",
+        out.stderr
+    );
+    let p = "models/house-price.json";
+    let mut art: Value = serde_json::from_slice(&t.read_bytes(p)).unwrap();
+    art["created_at"] = Value::from("2099-01-01T00:00:00Z");
+    t.write(p, art.to_string());
+    t.run_args(["rollback", "staging", "--to", "1.0.0"])
+        .success();
+    t.run_args(["deploy", "staging", "--version", "v1.1.0"])
+        .success()
+        .stderr_contains("warning: models/house-price.json was trained at 2099-01-01T00:00:00Z, after house-price@v1.1.0 was registered");
 }

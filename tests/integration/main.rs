@@ -15,6 +15,8 @@ mod classify;
 mod cli;
 mod common;
 mod deploy;
+#[cfg(unix)] // bash
+mod doc_blocks;
 mod docs;
 #[cfg(unix)] // the loopback Elasticsearch of the prediction_log tests
 mod es_mock;

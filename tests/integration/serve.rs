@@ -485,7 +485,6 @@ fn bad_requests_are_named_and_never_crash_the_server() {
     missing.as_object_mut().unwrap().remove("sqft");
     let cases = [
         (json!({"features": missing}), "feature \"sqft\" is missing"),
-        (with("color", json!("red")), "unknown feature \"color\""),
         (
             with("sqft", json!("big")),
             "feature \"sqft\" must be a number",
@@ -1396,4 +1395,105 @@ fn bind_accepts_short_forms() {
     t.run_args(["serve", "--bind", "localhost"])
         .code(2)
         .stderr_contains("is not an address and port, like 127.0.0.1:8080, localhost:8080 or 8080");
+}
+
+/// Extra fields are ignored by default on every protocol, and refused,
+/// naming them, with `[serve] strict_features = true`, for the `--model`
+/// and for a model uploaded through the admin API alike.
+#[test]
+fn extra_fields_are_ignored_unless_strict_features() {
+    use reqwest::Method;
+    let art = numeric_model();
+    let name = art.name.clone();
+    let mut plus = row();
+    plus.as_object_mut().unwrap().remove("neighborhood");
+    let want = expected(art, &plus);
+    plus["color"] = json!("red");
+    let feats: Vec<String> = art.features.clone();
+    let mut cols: Vec<&str> = feats.iter().map(String::as_str).collect();
+    cols.push("color");
+    let vals: Vec<Value> = cols.iter().map(|c| plus[*c].clone()).collect();
+    let csv = format!(
+        "{}\n{}\n",
+        cols.join(","),
+        vals.iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+            .replace('"', "")
+    );
+    let v2: Vec<Value> = cols
+        .iter()
+        .map(|c| {
+            let x = if *c == "color" {
+                json!(1)
+            } else {
+                plus[*c].clone()
+            };
+            json!({"name": c, "shape": [1], "datatype": "FP64", "data": [x]})
+        })
+        .collect();
+    let send = |s: &Server| -> Vec<Response> {
+        vec![
+            s.post_json("/predict", &json!({"features": plus})),
+            s.post_json("/invocations", &json!({"dataframe_records": [plus]})),
+            s.post_json(
+                "/invocations",
+                &json!({"dataframe_split": {"columns": cols, "data": [vals]}}),
+            ),
+            s.http
+                .post(s.u("/invocations"))
+                .header("content-type", "text/csv")
+                .body(csv.clone())
+                .send()
+                .unwrap(),
+            s.post_json(&format!("/v2/models/{name}/infer"), &json!({"inputs": v2})),
+        ]
+    };
+    let t = Test::new().file("model.json", art.to_json()).file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"TEST_ADMIN_TOKEN\"\n",
+    );
+    let s = Server::start(&t, &["--model", "model.json"]);
+    for (i, r) in send(&s).into_iter().enumerate() {
+        let doc = json_of(r, 200);
+        let got = doc["prediction"]
+            .as_f64()
+            .or(doc["predictions"][0].as_f64())
+            .or(doc["outputs"][0]["data"][0].as_f64())
+            .unwrap_or_else(|| panic!("request {i}: {doc}"));
+        assert!(
+            (got - want).abs() < 1e-9 * want.abs(),
+            "request {i}: {got} vs {want}"
+        );
+    }
+    drop(s);
+    let strict = "[serve]\nadmin_token_env = \"TEST_ADMIN_TOKEN\"\nstrict_features = true\n";
+    let t = t.file("mlops.toml", strict);
+    let s = Server::start(&t, &["--model", "model.json"]);
+    let refused = |s: &Server| {
+        for (i, r) in send(s).into_iter().enumerate() {
+            let doc = json_of(r, 400);
+            let msg = doc["error"]
+                .as_str()
+                .or(doc["message"].as_str())
+                .unwrap_or_default();
+            assert!(
+                msg.contains("\"color\"") && msg.contains("strict_features"),
+                "request {i}: {doc}"
+            );
+        }
+    };
+    refused(&s);
+    drop(s);
+    // A model uploaded through the admin API is strict too.
+    let s = Server::start_with(&t, &[], &[("TEST_ADMIN_TOKEN", TOKEN)]);
+    let b = bundle(art, &name, "v1.0.0");
+    let r = s
+        .admin(Method::PUT, &format!("/admin/models/{name}?slot=champion"))
+        .body(b)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    refused(&s);
 }

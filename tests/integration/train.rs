@@ -175,7 +175,7 @@ fn out_flag_is_relative_to_the_current_folder() {
         .toml(&simple_toml(""))
         .file("d.csv", "a,y\n1,3\n2,5\n4,8\n")
         .current_dir("sub")
-        .args(["train", "--out", "m.json"]);
+        .args(["train", "--output", "m.json"]);
     t.run().success();
     assert!(t.exists("sub/m.json"));
     assert!(!t.exists("out/m.json"));

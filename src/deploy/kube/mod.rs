@@ -333,7 +333,10 @@ impl Kube {
         } else {
             checks.push(Check::pass(
                 "apply",
-                "apply = false: writing the manifests is the deploy",
+                format!(
+                    "apply = false: nothing applied; the version is recorded as rendered until `kubectl apply -f {}` runs it",
+                    display_path(&self.root)
+                ),
             ));
         }
         Ok(checks)

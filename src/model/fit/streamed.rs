@@ -261,8 +261,11 @@ mod tests {
     }
 
     /// 262,144 generated rows of 16 features (32 MiB if held whole) fit
-    /// while the peak resident set grows by less than 8 MiB.
+    /// while the peak resident set grows by less than 8 MiB. The peak is the
+    /// whole process's, so other tests running beside it would move it: CI
+    /// runs this one alone (`.ci/run`: `--ignored --test-threads=1`).
     #[test]
+    #[ignore = "measures the process's peak RSS: run alone with --ignored --test-threads=1"]
     fn memory_does_not_grow_with_the_rows() {
         const N: usize = 1 << 18;
         const P: usize = 16;

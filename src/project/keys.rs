@@ -133,7 +133,7 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "strict_features",
         ],
     ),
-    ("serve.monitor", &["window", "min_samples"]),
+    ("serve.monitor", &["window", "min_samples", "enabled"]),
     ("serve.tls", &["cert", "key", "client_ca"]),
     (
         "serve.prediction_log",

@@ -111,6 +111,8 @@ pub struct MonitorSection {
     /// Rows a feature needs in the window before its drift gauges appear
     /// (default 500).
     pub min_samples: Option<u64>,
+    /// `false` turns live drift monitoring off (default `true`).
+    pub enabled: Option<bool>,
 }
 
 /// `[serve] prediction_log`: a path (today's form) or a table.

@@ -46,6 +46,9 @@ pub struct Settings {
     pub window: Duration,
     /// Rows in the window before a drift gauge is shown.
     pub min_samples: u64,
+    /// Whether requests are binned at all (`enabled = false` turns the
+    /// drift gauges and counters off).
+    pub enabled: bool,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
         Settings {
             window: DEFAULT_WINDOW,
             min_samples: DEFAULT_MIN_SAMPLES,
+            enabled: true,
         }
     }
 }
@@ -60,6 +64,7 @@ impl Default for Settings {
 static SETTINGS: RwLock<Settings> = RwLock::new(Settings {
     window: DEFAULT_WINDOW,
     min_samples: DEFAULT_MIN_SAMPLES,
+    enabled: true,
 });
 
 /// Use `s` for the models loaded from now on (the server sets it once, at
@@ -123,6 +128,7 @@ pub fn settings_of(m: Option<&MonitorSection>) -> Result<Settings> {
     Ok(Settings {
         window,
         min_samples,
+        enabled: m.enabled.unwrap_or(true),
     })
 }
 
@@ -187,6 +193,14 @@ impl Monitor {
     /// The monitor of `a` with settings `s`.
     #[must_use]
     pub fn with(a: &Artifact, s: Settings) -> Monitor {
+        if !s.enabled {
+            return Monitor {
+                features: Vec::new(),
+                prediction: None,
+                window: Window::new(0, s.window),
+                min_samples: s.min_samples,
+            };
+        }
         let mut offset = 0;
         let mut features = Vec::with_capacity(a.features.len());
         for f in &a.features {

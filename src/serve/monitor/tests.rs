@@ -73,6 +73,7 @@ fn drift_is_absent_until_min_samples_then_matches_the_batch_figures() {
     let s = Settings {
         window: Duration::from_secs(3600),
         min_samples: 20,
+        enabled: true,
     };
     let m = Monitor::with(&stats_artifact(), s);
     for i in 0..19 {
@@ -143,6 +144,7 @@ fn prediction_drift_after_min_samples() {
     let s = Settings {
         window: Duration::from_secs(60),
         min_samples: 10,
+        enabled: true,
     };
     let m = Monitor::with(&stats_artifact(), s);
     m.predictions(&[Some(100.0); 9]);
@@ -171,6 +173,7 @@ fn a_v1_artifact_has_counters_but_no_drift() {
         Settings {
             window: DEFAULT_WINDOW,
             min_samples: 1,
+            enabled: true,
         },
     );
     m.number(1, 3.0);
@@ -218,12 +221,14 @@ fn settings_parse_and_refuse() {
     let sec = |w: &str, n: Option<u64>| MonitorSection {
         window: Some(w.into()),
         min_samples: n,
+        enabled: None,
     };
     assert_eq!(
         settings_of(Some(&sec("30m", Some(5)))).unwrap(),
         Settings {
             window: Duration::from_secs(1800),
-            min_samples: 5
+            min_samples: 5,
+            enabled: true,
         }
     );
     assert_eq!(settings_of(None).unwrap(), Settings::default());
@@ -233,4 +238,30 @@ fn settings_parse_and_refuse() {
     assert!(e.contains("[serve.monitor].window = \"an hour\""), "{e}");
     assert!(settings_of(Some(&sec("8d", None))).is_err());
     assert!(settings_of(Some(&sec("1h", Some(0)))).is_err());
+}
+
+#[test]
+fn a_disabled_monitor_bins_nothing_and_renders_no_drift() {
+    let s = Settings {
+        window: DEFAULT_WINDOW,
+        min_samples: 1,
+        enabled: false,
+    };
+    let m = Monitor::with(&stats_artifact(), s);
+    for i in 0..100 {
+        m.number(0, f64::from(i % 2));
+        m.number(1, 1e9);
+        m.missing(0);
+    }
+    m.predictions(&[Some(100.0); 10]);
+    let out = served(&m);
+    assert!(!out.contains("mlops_feature_drift_psi{"), "{out}");
+    assert!(!out.contains("mlops_feature_out_of_range_total{"), "{out}");
+    assert!(!out.contains("mlops_prediction_drift_psi{"), "{out}");
+    let sec = MonitorSection {
+        window: None,
+        min_samples: None,
+        enabled: Some(false),
+    };
+    assert!(!settings_of(Some(&sec)).unwrap().enabled);
 }

@@ -13,9 +13,9 @@
 #   AUTH=1                          also: mlops with [serve.auth] jwt (RS256) and a rate
 #                                   limit the load never reaches, against both off
 #   AUTH_ONLY=1                     only that comparison (no peer)
-#   ES=1                            also: mlops with the prediction log shipped to
-#                                   Elasticsearch (a local _bulk endpoint,
-#                                   es_bulk_sink.py) against no prediction log
+#   ES=1                            also: mlops with monitoring on and the prediction
+#                                   log shipped to Elasticsearch (a local _bulk
+#                                   endpoint, es_bulk_sink.py) against both off
 #   ES_ONLY=1                       only that comparison (no peer)
 #
 # Both servers get the same body (../shared/bench/predict.lua: one row of 8
@@ -150,8 +150,9 @@ TOML
   awk -v a="$a_rps" -v b="$o_rps" 'BEGIN {printf "  throughput with auth: %.1f %% of without (target: at least 85 %%, p99 under 10 ms)\n", 100*a/b}'
 }
 
-# The prediction log shipped to Elasticsearch (a local _bulk endpoint that
-# indexes everything) against no prediction log at all, same server otherwise.
+# Monitoring on and the prediction log shipped to Elasticsearch (a local
+# _bulk endpoint that indexes everything) against both off (no prediction
+# log, [serve.monitor] enabled = false), same server otherwise.
 es_case() {
   local port esport mpid epid indexed
   esport=$(free_port)
@@ -166,6 +167,8 @@ index = "mlops-bench"
 dead_letter = "predictions.dead.jsonl"
 TOML
   sed '/^\[serve/,$d' "$dir/mlops.toml" >"$dir/nolog.toml"
+  # Both off: no prediction log and no live drift monitoring.
+  printf '[serve.monitor]\nenabled = false\n' >>"$dir/nolog.toml"
   for mode in off on; do
     rm -f "$dir"/predictions.dead.jsonl*
     port=$(free_port)
@@ -187,8 +190,8 @@ TOML
   indexed=$(cat "$dir/es-indexed.txt" 2>/dev/null || echo "?")
   dead=$({ cat "$dir"/predictions.dead.jsonl* 2>/dev/null || true; } | wc -l)
   echo "elasticsearch sink (load average: $(cut -d' ' -f1-3 /proc/loadavg)), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict"
-  printf '  no prediction log        %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$n_rps" "$n_p99" "$n_bad"
-  printf '  log to Elasticsearch     %10.0f req/s  p99 %7.3f ms  non-2xx %s  (indexed %s, dead-lettered %s)\n' "$e_rps" "$e_p99" "$e_bad" "$indexed" "$dead"
+  printf '  no log, no monitoring    %10.0f req/s  p99 %7.3f ms  non-2xx %s\n' "$n_rps" "$n_p99" "$n_bad"
+  printf '  monitoring + ES log      %10.0f req/s  p99 %7.3f ms  non-2xx %s  (indexed %s, dead-lettered %s)\n' "$e_rps" "$e_p99" "$e_bad" "$indexed" "$dead"
   awk -v a="$e_rps" -v b="$n_rps" 'BEGIN {printf "  throughput with the Elasticsearch sink: %.1f %% of without (target: at least 90 %%, p99 under 10 ms)\n", 100*a/b}'
 }
 

@@ -112,6 +112,8 @@ async fn caller(
         let doc = serde_json::json!({"inputs": [{"name": "input", "shape": [rows, f], "datatype": "FP64", "data": x}]});
         (doc.to_string().into_bytes(), None)
     };
+    // Shared, not copied per call (as the gRPC request's raw bytes are).
+    let body = bytes::Bytes::from(body);
     while Instant::now() < until {
         let t = Instant::now();
         let mut r = http.post(&url).body(body.clone());

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gRPC (raw tensors) against REST V2 JSON and REST V2 binary tensors on the
 # same model, same machine, same concurrency: single-row and 4,096-row FP64
-# batches, rows per second and p99 from examples/grpc_load.rs.
+# batches, rows per second and p99 from examples/grpc_load.rs, and the
+# server's CPU time per call (from /proc/PID/stat).
 #
 #   scripts/bench/grpc.sh            # CONCURRENCY=8 SECONDS=10 by default
 set -euo pipefail
@@ -43,10 +44,23 @@ for _ in $(seq 100); do
   [ -n "$http" ] && [ -n "$grpc" ] && break
   sleep 0.1
 done
+# The server's CPU time (user + system, clock ticks) so far.
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+hz=$(getconf CLK_TCK)
+# One run of the load generator, with the server's CPU microseconds per
+# call added to its JSON line (the fair comparison on a busy machine).
+run() { # mode addr rows
+  local before after line calls
+  before=$(ticks)
+  line=$("$load" "$1" "$2" bench "$features" "$3" "$conc" "$secs")
+  after=$(ticks)
+  calls=$(sed -n 's/.*"calls":\([0-9]*\).*/\1/p' <<<"$line")
+  echo "${line%\}},\"server_cpu_us_per_call\":$(( (after - before) * 1000000 / hz / (calls > 0 ? calls : 1) ))}"
+}
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
 for rows in 1 4096; do
-  "$load" grpc "$grpc" bench "$features" "$rows" "$conc" "$secs"
-  "$load" rest-json "$http" bench "$features" "$rows" "$conc" "$secs"
-  "$load" rest-binary "$http" bench "$features" "$rows" "$conc" "$secs"
+  run grpc "$grpc" "$rows"
+  run rest-json "$http" "$rows"
+  run rest-binary "$http" "$rows"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -64,9 +64,10 @@ TOML
 train numeric 'exclude = ["id", "neighborhood"]'
 train mixed $'exclude = ["id"]\ncategorical = ["neighborhood"]'
 
-# Start a server for model $1 in the background: sets $pid, $url and $grpc.
+# Start a server for model $1 in the background (with the project file $2,
+# if given): sets $pid, $url and $grpc.
 start() {
-  "$bin" serve --model "$tmp/$1/model.json" --bind 127.0.0.1:0 --grpc-bind 127.0.0.1:0 \
+  "$bin" ${2:+-C "$2"} serve --model "$tmp/$1/model.json" --bind 127.0.0.1:0 --grpc-bind 127.0.0.1:0 \
     >/dev/null 2>"$tmp/$1.err" &
   pid=$!
   pids+=("$pid")
@@ -97,4 +98,15 @@ for m in numeric mixed; do
     exit 1
   fi
 done
+
+# gRPC over TLS: [serve.tls] with the test certificates (tests/data/tls).
+tls=$root/tests/data/tls
+mkdir -p "$tmp/tls"
+printf '[serve.tls]\ncert = "%s"\nkey = "%s"\n' "$tls/server.pem" "$tls/server.key" >"$tmp/tls/mlops.toml"
+start numeric "$tmp/tls/mlops.toml"
+log "numeric model over gRPC with TLS at $grpc"
+"$venv/bin/python" "$root/scripts/conformance/serve_grpc_tls.py" \
+  "$grpc" "$url" "$tls/ca.pem" "$tmp/numeric/model.json" "$root/examples/house-prices/recent.csv"
+kill -TERM "$pid"
+wait "$pid"
 echo "serve conformance: ok"

@@ -73,9 +73,43 @@ pub async fn run(
     limits: Limits,
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let stopping = stop.clone();
+    accept_each(
+        listener,
+        limits.max_connections,
+        stopping,
+        move |tcp, peer, permit| {
+            let (router, stop, tls) = (router.clone(), stop.clone(), tls.clone());
+            tokio::spawn(async move {
+                match tls {
+                    None => connection(tcp, peer, router, limits, stop, permit).await,
+                    Some(acceptor) => {
+                        if let Some(s) = handshake(&acceptor, tcp, limits.header_timeout).await {
+                            connection(s, peer, router, limits, stop, permit).await;
+                        }
+                    }
+                }
+            });
+        },
+    )
+    .await;
+    Ok(())
+}
+
+/// Accept on `listener` while fewer than `max_connections` are open (each
+/// holds a slot until it is dropped), handing each to `each` with its
+/// slot, until `stop` turns true; then wait for every slot to come back.
+/// The HTTP server and the gRPC server both accept so.
+pub async fn accept_each<F>(
+    listener: TcpListener,
+    max_connections: usize,
+    mut stopping: watch::Receiver<bool>,
+    mut each: F,
+) where
+    F: FnMut(tokio::net::TcpStream, SocketAddr, OwnedSemaphorePermit),
+{
+    let max = max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let slots = Arc::new(Semaphore::new(max));
-    let mut stopping = stop.clone();
     loop {
         if *stopping.borrow() {
             break;
@@ -99,27 +133,27 @@ pub async fn run(
             _ = stopping.changed() => break,
         };
         let _ = tcp.set_nodelay(true);
-        let (router, stop, tls) = (router.clone(), stop.clone(), tls.clone());
-        tokio::spawn(async move {
-            match tls {
-                None => connection(tcp, peer, router, limits, stop, permit).await,
-                Some(acceptor) => {
-                    // The handshake holds the slot, within the header timeout.
-                    if let Ok(Ok(s)) =
-                        tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await
-                    {
-                        connection(s, peer, router, limits, stop, permit).await;
-                    }
-                }
-            }
-        });
+        each(tcp, peer, permit);
     }
     drop(listener);
     // Every connection gives its slot back when it ends.
     let _ = slots
         .acquire_many(u32::try_from(max).unwrap_or(u32::MAX))
         .await;
-    Ok(())
+}
+
+/// A TLS handshake on `tcp`, given up after `timeout` (the header
+/// timeout); `None` when it fails or is too slow. The caller holds the
+/// connection's slot meanwhile.
+pub async fn handshake(
+    acceptor: &TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    timeout: Duration,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
+        Ok(Ok(s)) => Some(s),
+        _ => None,
+    }
 }
 
 /// What a connection is doing, for its watchdog.

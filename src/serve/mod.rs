@@ -298,11 +298,6 @@ pub fn serve(config: Config, initial: Option<Model>, events: Arc<dyn Events>) ->
         m.monitor = monitor::Monitor::new(&m.artifact);
         m.strict(config.strict_features)
     });
-    if let (Some(_), Some(g)) = (&config.tls, config.grpc_bind) {
-        return Err(Error::usage(format!(
-            "gRPC on {g} would be plain HTTP/2 while [serve.tls] makes HTTP TLS; drop --grpc-bind / [serve].grpc_bind, or [serve.tls] and terminate TLS in front"
-        )));
-    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -370,6 +365,7 @@ async fn run(
         );
     }
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let grpc_tls = tls.as_ref().map(grpc::incoming::h2_acceptor);
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let router = match config.admin_bind {
         None => http::router(Arc::clone(&app)),
@@ -386,8 +382,9 @@ async fn run(
         events.listening_grpc(&a.to_string());
         grpc::serve(
             l,
+            grpc_tls,
             Arc::clone(&app),
-            config.max_message_bytes,
+            (config.max_message_bytes, config.limits),
             stop_rx.clone(),
         )
     });

@@ -25,7 +25,7 @@ use crate::serve::{Server, TOKEN, bundle, model, numeric_model, row};
 
 type Client = GrpcInferenceServiceClient<Channel>;
 
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -35,7 +35,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// The gRPC address the server announced.
 #[track_caller]
-fn grpc_addr(s: &Server) -> String {
+pub(crate) fn grpc_addr(s: &Server) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(a) = s
@@ -79,7 +79,7 @@ fn fp64_input(name: &str, shape: &[i64], v: &[f64]) -> InferInputTensor {
     }
 }
 
-fn raw_input(name: &str, datatype: &str, shape: &[i64]) -> InferInputTensor {
+pub(crate) fn raw_input(name: &str, datatype: &str, shape: &[i64]) -> InferInputTensor {
     InferInputTensor {
         name: name.into(),
         datatype: datatype.into(),
@@ -88,12 +88,12 @@ fn raw_input(name: &str, datatype: &str, shape: &[i64]) -> InferInputTensor {
     }
 }
 
-fn le64(v: &[f64]) -> Vec<u8> {
+pub(crate) fn le64(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 /// The FP64 values of output 0 in raw_output_contents.
-fn raw_out(r: &ModelInferResponse) -> Vec<f64> {
+pub(crate) fn raw_out(r: &ModelInferResponse) -> Vec<f64> {
     assert_eq!(r.raw_output_contents.len(), r.outputs.len(), "{r:?}");
     r.raw_output_contents[0]
         .chunks_exact(8)
@@ -102,7 +102,7 @@ fn raw_out(r: &ModelInferResponse) -> Vec<f64> {
 }
 
 /// Rows of the numeric model's features (deterministic, varied).
-fn rows(n: usize, f: usize) -> Vec<f64> {
+pub(crate) fn rows(n: usize, f: usize) -> Vec<f64> {
     (0..n * f)
         .map(|i| ((i * 37 % 101) as f64) * 13.5 + (i % f) as f64)
         .collect()

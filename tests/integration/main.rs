@@ -26,6 +26,8 @@ mod glm;
 mod golden;
 #[cfg(unix)] // the server's signals
 mod grpc;
+#[cfg(unix)] // the server's signals
+mod grpc_tls;
 mod hostile;
 mod inference;
 mod init;

@@ -12,6 +12,7 @@
 
 pub mod convert;
 pub mod extras;
+pub mod incoming;
 pub mod service;
 
 use std::net::SocketAddr;
@@ -37,18 +38,23 @@ pub mod proto {
 /// Default largest request message (64 MiB); larger is `RESOURCE_EXHAUSTED`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Largest HTTP/2 DATA frame clients may send to the gRPC port.
+const MAX_FRAME_BYTES: u32 = 256 * 1024;
+
 /// The service's full name.
 pub const SERVICE: &str = "inference.GRPCInferenceService";
 
-/// Serve gRPC on `listener` until `stop` changes, then drain the calls in
-/// flight (the HTTP server's stop signal stops both).
+/// Serve gRPC on `listener` (over TLS with `tls`, see [`incoming`]) until
+/// `stop` changes, then drain the calls in flight (the HTTP server's stop
+/// signal stops both).
 ///
 /// # Errors
 /// The server fails (an accept error it cannot carry on after).
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     app: Arc<App>,
-    max_message_bytes: usize,
+    (max_message_bytes, limits): (usize, super::conn::Limits),
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -62,11 +68,16 @@ pub async fn serve(
         (Err(e), _) | (_, Err(e)) => return Err(std::io::Error::other(e)),
     };
     let router = tonic::transport::Server::builder()
+        // Clients may send DATA frames of up to 256 KiB (h2's default is
+        // 16 KiB): a 4,096-row batch (~300 KB) then arrives in 2 frames,
+        // not 19, each a wake-up and a copy less. The flow-control windows
+        // stay hyper's 1 MiB, more than such a batch needs.
+        .max_frame_size(Some(MAX_FRAME_BYTES))
         .add_service(health_service)
         .add_service(v1)
         .add_service(v1alpha)
         .add_service(extras::SizeLimit::new(inference, max_message_bytes));
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let incoming = incoming::accept(listener, tls, limits, stop.clone());
     let served = router
         .serve_with_incoming_shutdown(incoming, async move {
             let _ = stop.changed().await;

@@ -260,17 +260,29 @@ impl Monitor {
 
     /// Numeric feature `k` was `x` (finite).
     pub fn number(&self, k: usize, x: f64) {
+        self.number_at(k, x, window::now_ms());
+    }
+
+    /// Numeric feature `k` was `x` (finite) at `now_ms` ([`window::now_ms`]
+    /// read once for a row, not once a cell: the clock read cost as much
+    /// as the rest of the count).
+    pub fn number_at(&self, k: usize, x: f64, now_ms: u64) {
         if let Some(f) = self.features.get(k) {
-            observe(f, &self.window, x, window::now_ms());
+            observe(f, &self.window, x, now_ms);
         }
     }
 
     /// Categorical feature `k` was its training level `level`.
     pub fn level(&self, k: usize, level: usize) {
+        self.level_at(k, level, window::now_ms());
+    }
+
+    /// Categorical feature `k` was its training level `level` at `now_ms`.
+    pub fn level_at(&self, k: usize, level: usize, now_ms: u64) {
         if let Some(f) = self.features.get(k)
             && level < f.width
         {
-            self.window.add(f.offset + level, 1, window::now_ms());
+            self.window.add(f.offset + level, 1, now_ms);
         }
     }
 

@@ -38,6 +38,10 @@ pub struct PackageOptions {
     pub token: Option<String>,
     /// Put the bundle in `[registry].bundle_store` before tagging.
     pub upload: bool,
+    /// How long to wait for the registry lock another run holds.
+    pub lock_timeout: std::time::Duration,
+    /// Told (once) that the registry lock is held and the run waits.
+    pub on_wait: fn(&str),
 }
 
 /// What `package` did (or would do).
@@ -61,6 +65,8 @@ pub struct PackageReport {
     pub dry_run: bool,
     /// The remote pushed to.
     pub remote: String,
+    /// Warnings about the repository (a clone without tags).
+    pub warnings: Vec<String>,
 }
 
 /// The result of `package --check`.
@@ -263,13 +269,18 @@ pub(crate) fn build_from_commit(
     })
 }
 
-/// `dist/NAME-vX.Y.Z.tar.gz` under the project folder (`/` in a name becomes `-`).
+/// `dist/NAME-vX.Y.Z.tar.gz` under the project folder; a `/` in a name is
+/// a subfolder (`team/churn` → `dist/team/churn-v1.0.0.tar.gz`), so that
+/// `team/churn` and `team-churn` never share a file.
 #[must_use]
 pub fn bundle_path(project: &Project, name: &str, version: &str) -> PathBuf {
-    project
-        .root
-        .join("dist")
-        .join(format!("{}-{version}.tar.gz", name.replace('/', "-")))
+    let mut p = project.root.join("dist");
+    let mut parts: Vec<&str> = name.split('/').collect();
+    let last = parts.pop().unwrap_or(name);
+    for d in parts {
+        p.push(d);
+    }
+    p.join(format!("{last}-{version}.tar.gz"))
 }
 
 /// The tool string recorded in bundles and tags.
@@ -372,10 +383,13 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
     let name = project.model()?.name.clone();
     check_committed(project, &repo, &head, &toml_rel)?;
 
+    // A shallow clone lacks the tags the next version depends on.
+    repo::check_full_history(&repo)?;
     let _lock = if opts.dry_run {
         None
     } else {
-        Some(repo::lock(&repo)?)
+        let mut on_wait = |m: &str| (opts.on_wait)(m);
+        Some(repo::lock(&repo, opts.lock_timeout, &mut on_wait)?)
     };
     let commit = head.id().to_string();
     let model = registered_model(&repo, &name, &commit)?;
@@ -407,6 +421,9 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         pushed: false,
         dry_run: opts.dry_run,
         remote: remote.clone(),
+        warnings: repo::tagless_clone_warning(&repo, &remote)
+            .into_iter()
+            .collect(),
     };
     let store = match (opts.upload, bundle_store(project)) {
         (true, None) => {
@@ -641,6 +658,22 @@ mod tests {
     fn paths_are_normalised() {
         assert_eq!(normalise(Path::new("a/./b/../c")).as_deref(), Some("a/c"));
         assert_eq!(normalise(Path::new("../x")), None);
+    }
+
+    /// L1: `a/b` and `a-b` used to share `dist/a-b-v1.0.0.tar.gz`.
+    #[test]
+    fn bundle_files_of_a_slash_name_and_a_dash_name_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mlops.toml"), "[project]\nname = \"x\"\n").unwrap();
+        let p = Project::load(Some(&dir.path().join("mlops.toml")), dir.path()).unwrap();
+        let slash = bundle_path(&p, "team/churn", "v1.0.0");
+        let dash = bundle_path(&p, "team-churn", "v1.0.0");
+        assert_ne!(slash, dash);
+        assert!(
+            slash.ends_with("dist/team/churn-v1.0.0.tar.gz"),
+            "{slash:?}"
+        );
+        assert!(dash.ends_with("dist/team-churn-v1.0.0.tar.gz"), "{dash:?}");
     }
 
     #[test]

@@ -40,8 +40,10 @@ pub struct PackageOptions {
     pub upload: bool,
     /// How long to wait for the registry lock another run holds.
     pub lock_timeout: std::time::Duration,
-    /// Told (once) that the registry lock is held and the run waits.
-    pub on_wait: fn(&str),
+    /// Diagnostics for stderr as they happen: the registry lock is held
+    /// and the run waits; a warning about the repository (a clone with a
+    /// remote but no tags).
+    pub on_notice: fn(&str),
 }
 
 /// What `package` did (or would do).
@@ -65,8 +67,6 @@ pub struct PackageReport {
     pub dry_run: bool,
     /// The remote pushed to.
     pub remote: String,
-    /// Warnings about the repository (a clone without tags).
-    pub warnings: Vec<String>,
 }
 
 /// The result of `package --check`.
@@ -385,10 +385,13 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
 
     // A shallow clone lacks the tags the next version depends on.
     repo::check_full_history(&repo)?;
+    if let Some(w) = repo::tagless_clone_warning(&repo, &package_remote(project)) {
+        (opts.on_notice)(&format!("warning: {w}"));
+    }
     let _lock = if opts.dry_run {
         None
     } else {
-        let mut on_wait = |m: &str| (opts.on_wait)(m);
+        let mut on_wait = |m: &str| (opts.on_notice)(m);
         Some(repo::lock(&repo, opts.lock_timeout, &mut on_wait)?)
     };
     let commit = head.id().to_string();
@@ -405,12 +408,7 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
     let tool = tool();
     let built = build_from_commit(&repo, &head, &toml_rel, &name, &vs, &tool)?;
     let path = bundle_path(project, &name, &vs);
-    let remote = project
-        .file
-        .registry
-        .as_ref()
-        .and_then(|r| r.remote.clone())
-        .unwrap_or_else(|| "origin".into());
+    let remote = package_remote(project);
     let mut report = PackageReport {
         model: name.clone(),
         version: vs.clone(),
@@ -421,9 +419,6 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         pushed: false,
         dry_run: opts.dry_run,
         remote: remote.clone(),
-        warnings: repo::tagless_clone_warning(&repo, &remote)
-            .into_iter()
-            .collect(),
     };
     let store = match (opts.upload, bundle_store(project)) {
         (true, None) => {
@@ -454,6 +449,16 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         report.pushed = true;
     }
     Ok(report)
+}
+
+/// `[registry].remote`, else `origin`.
+fn package_remote(project: &Project) -> String {
+    project
+        .file
+        .registry
+        .as_ref()
+        .and_then(|r| r.remote.clone())
+        .unwrap_or_else(|| "origin".into())
 }
 
 /// Check that the artifact the project file names exists and that both are

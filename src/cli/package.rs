@@ -31,14 +31,11 @@ pub fn run(a: &PackageArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
         token: env.git_token.clone(),
         upload: a.upload,
         lock_timeout: lock_timeout()?,
-        on_wait: |m| {
+        on_notice: |m| {
             let _ = writeln!(std::io::stderr(), "{m}");
         },
     };
     let r = mlops::package::package(&project, &opts)?;
-    for w in &r.warnings {
-        out.warning(w);
-    }
     if out.json {
         out.stdout(&render_json(&r))
     } else {

@@ -442,18 +442,14 @@ fn a_tagless_clone_warns_and_a_remote_url_never_shows_its_token() {
         .stderr_contains(
             "cannot push tag house-price@v0.0.1 to remote \"https://127.0.0.1:1/r.git?…\"",
         );
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = format!("{}{}", out.stdout, out.stderr);
     assert!(!all.contains("tok3n"), "{all}");
     // Tagged now: no warning the second time.
     t.write("models/notes.txt", "two");
     t.commit_all("two", GIT_TIME + 2);
     let out = t.run_args(["package"]);
     out.success();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("no tags at all"));
+    assert!(!out.stderr.contains("no tags at all"));
 }
 
 /// L12: a held registry lock is waited for with a message naming it, and

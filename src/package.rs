@@ -38,6 +38,12 @@ pub struct PackageOptions {
     pub token: Option<String>,
     /// Put the bundle in `[registry].bundle_store` before tagging.
     pub upload: bool,
+    /// How long to wait for the registry lock another run holds.
+    pub lock_timeout: std::time::Duration,
+    /// Diagnostics for stderr as they happen: the registry lock is held
+    /// and the run waits; a warning about the repository (a clone with a
+    /// remote but no tags).
+    pub on_notice: fn(&str),
 }
 
 /// What `package` did (or would do).
@@ -263,13 +269,18 @@ pub(crate) fn build_from_commit(
     })
 }
 
-/// `dist/NAME-vX.Y.Z.tar.gz` under the project folder (`/` in a name becomes `-`).
+/// `dist/NAME-vX.Y.Z.tar.gz` under the project folder; a `/` in a name is
+/// a subfolder (`team/churn` → `dist/team/churn-v1.0.0.tar.gz`), so that
+/// `team/churn` and `team-churn` never share a file.
 #[must_use]
 pub fn bundle_path(project: &Project, name: &str, version: &str) -> PathBuf {
-    project
-        .root
-        .join("dist")
-        .join(format!("{}-{version}.tar.gz", name.replace('/', "-")))
+    let mut p = project.root.join("dist");
+    let mut parts: Vec<&str> = name.split('/').collect();
+    let last = parts.pop().unwrap_or(name);
+    for d in parts {
+        p.push(d);
+    }
+    p.join(format!("{last}-{version}.tar.gz"))
 }
 
 /// The tool string recorded in bundles and tags.
@@ -372,10 +383,16 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
     let name = project.model()?.name.clone();
     check_committed(project, &repo, &head, &toml_rel)?;
 
+    // A shallow clone lacks the tags the next version depends on.
+    repo::check_full_history(&repo)?;
+    if let Some(w) = repo::tagless_clone_warning(&repo, &package_remote(project)) {
+        (opts.on_notice)(&format!("warning: {w}"));
+    }
     let _lock = if opts.dry_run {
         None
     } else {
-        Some(repo::lock(&repo)?)
+        let mut on_wait = |m: &str| (opts.on_notice)(m);
+        Some(repo::lock(&repo, opts.lock_timeout, &mut on_wait)?)
     };
     let commit = head.id().to_string();
     let model = registered_model(&repo, &name, &commit)?;
@@ -391,12 +408,7 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
     let tool = tool();
     let built = build_from_commit(&repo, &head, &toml_rel, &name, &vs, &tool)?;
     let path = bundle_path(project, &name, &vs);
-    let remote = project
-        .file
-        .registry
-        .as_ref()
-        .and_then(|r| r.remote.clone())
-        .unwrap_or_else(|| "origin".into());
+    let remote = package_remote(project);
     let mut report = PackageReport {
         model: name.clone(),
         version: vs.clone(),
@@ -437,6 +449,16 @@ pub fn package(project: &Project, opts: &PackageOptions) -> Result<PackageReport
         report.pushed = true;
     }
     Ok(report)
+}
+
+/// `[registry].remote`, else `origin`.
+fn package_remote(project: &Project) -> String {
+    project
+        .file
+        .registry
+        .as_ref()
+        .and_then(|r| r.remote.clone())
+        .unwrap_or_else(|| "origin".into())
 }
 
 /// Check that the artifact the project file names exists and that both are
@@ -641,6 +663,22 @@ mod tests {
     fn paths_are_normalised() {
         assert_eq!(normalise(Path::new("a/./b/../c")).as_deref(), Some("a/c"));
         assert_eq!(normalise(Path::new("../x")), None);
+    }
+
+    /// L1: `a/b` and `a-b` used to share `dist/a-b-v1.0.0.tar.gz`.
+    #[test]
+    fn bundle_files_of_a_slash_name_and_a_dash_name_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mlops.toml"), "[project]\nname = \"x\"\n").unwrap();
+        let p = Project::load(Some(&dir.path().join("mlops.toml")), dir.path()).unwrap();
+        let slash = bundle_path(&p, "team/churn", "v1.0.0");
+        let dash = bundle_path(&p, "team-churn", "v1.0.0");
+        assert_ne!(slash, dash);
+        assert!(
+            slash.ends_with("dist/team/churn-v1.0.0.tar.gz"),
+            "{slash:?}"
+        );
+        assert!(dash.ends_with("dist/team-churn-v1.0.0.tar.gz"), "{dash:?}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use mlops::deploy::{DeployOptions, DeployReport, RollbackOptions, Strategy};
 use mlops::error::Error;
 use mlops::error::display_path;
 use mlops::project::Project;
+use mlops::registry::repo::shown_remote;
 
 /// The admin token of `env_name`'s `token_env`, read from the process
 /// environment (the project file names the variable, never the token).
@@ -93,7 +94,7 @@ fn render(r: &DeployReport, out: &Output) -> Result<()> {
             Err(Error::Remote(format!(
                 "{done}, but could not push {} to remote \"{}\" ({}); the tags are not pushed: push them with `{}` (or rerun with --push)",
                 f.tags.join(", "),
-                r.remote,
+                shown_remote(&r.remote),
                 f.reason,
                 f.command
             )))
@@ -209,12 +210,17 @@ pub fn render_text(r: &DeployReport, out: &Output) -> String {
         } else {
             r.pushed_tags.join(", ")
         };
-        s.push_str(&format!("  pushed    to {}: {what}\n", r.remote));
+        s.push_str(&format!(
+            "  pushed    to {}: {what}\n",
+            shown_remote(&r.remote)
+        ));
     }
     if let Some(f) = &r.push_failure {
         s.push_str(&format!(
             "  not pushed to {} ({}); tagged in the local repository only, push with:\n    {}\n",
-            r.remote, f.reason, f.command
+            shown_remote(&r.remote),
+            f.reason,
+            f.command
         ));
     }
     if r.dry_run {

@@ -12,6 +12,7 @@ use mlops::Result;
 use mlops::deploy::multi::{self, MultiOptions, MultiReport};
 use mlops::error::{Error, display_path};
 use mlops::project::Project;
+use mlops::registry::repo::shown_remote;
 
 /// Whether `env_name` is an environment with targets.
 pub fn spans(project: &Project, env_name: &str) -> bool {
@@ -118,7 +119,7 @@ fn render(r: &MultiReport, out: &Output) -> Result<()> {
             r.version,
             r.environment,
             f.tags.join(", "),
-            r.remote,
+            shown_remote(&r.remote),
             f.reason,
             f.command
         ))),
@@ -212,7 +213,7 @@ pub fn render_text(r: &MultiReport, out: &Output) -> String {
     if !r.pushed_tags.is_empty() {
         s.push_str(&format!(
             "  pushed    to {}: {}\n",
-            r.remote,
+            shown_remote(&r.remote),
             r.pushed_tags.join(", ")
         ));
     }

@@ -1,5 +1,7 @@
 //! `mlops package`: render a [`PackageReport`] or a [`CheckReport`].
 
+use std::io::Write as _;
+
 use serde_json::json;
 
 use super::args::{BumpPart, Cli, PackageArgs};
@@ -28,6 +30,10 @@ pub fn run(a: &PackageArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
         push: a.push,
         token: env.git_token.clone(),
         upload: a.upload,
+        lock_timeout: lock_timeout()?,
+        on_notice: |m| {
+            let _ = writeln!(std::io::stderr(), "{m}");
+        },
     };
     let r = mlops::package::package(&project, &opts)?;
     if out.json {
@@ -79,7 +85,11 @@ pub fn render_text(r: &PackageReport, out: &Output) -> String {
         r.tag
     );
     if r.pushed {
-        s.push_str(&format!("  pushed  {} to {}\n", r.tag, r.remote));
+        s.push_str(&format!(
+            "  pushed  {} to {}\n",
+            r.tag,
+            mlops::registry::repo::shown_remote(&r.remote)
+        ));
     }
     s
 }
@@ -105,4 +115,24 @@ pub fn render_check(r: &CheckReport, json_out: bool) -> String {
         &r.commit[..12],
         r.rebuilt
     )
+}
+
+/// `MLOPS_LOCK_TIMEOUT_S`: how long `package` waits for the registry lock
+/// (default 120 s).
+fn lock_timeout() -> Result<std::time::Duration> {
+    const VAR: &str = "MLOPS_LOCK_TIMEOUT_S";
+    match std::env::var(VAR) {
+        Err(_) => Ok(std::time::Duration::from_secs(120)),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s <= 86_400)
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| {
+                mlops::error::Error::usage(format!(
+                    "{VAR} = \"{v}\" is not a number of seconds from 0 to 86400; fix or unset it"
+                ))
+            }),
+    }
 }

@@ -54,6 +54,7 @@ pub use cell::{
 pub use fingerprint::{hex, sha256_file};
 pub use header::{Selection, locate, read_header, resolve_features};
 pub use load::{Loaded, load, load_files};
+pub use open::redact_url;
 pub use open::{is_gzip, open_url, url_of};
 pub use parquet::{ParquetFile, is_parquet};
 pub use plan::FeatureKind;

@@ -31,6 +31,11 @@ pub fn redact_url(url: &str) -> String {
     u.set_query(None);
     u.set_fragment(None);
     let mut s = u.to_string();
+    // The parser adds a `/` to a bare host; keep the URL as written.
+    let written = url.split(['?', '#']).next().unwrap_or(url);
+    if u.path() == "/" && !written.ends_with('/') {
+        s.pop();
+    }
     if query {
         s.push_str("?…");
     }

@@ -203,10 +203,12 @@ fn record(
         "strategy": strategy.name(),
         "canary_percent": strategy.percent(),
         "previous": report.previous,
+        // Never the URL's user, password or query (L9): the tag is pushed.
         "location": ctx
             .env
             .url
-            .clone()
+            .as_deref()
+            .map(crate::data::redact_url)
             .or_else(|| ctx.env.path.as_ref().map(|p| p.display().to_string())),
         "bundle_sha256": report.bundle.sha256,
         "tool": package::tool(),

@@ -25,10 +25,60 @@ use crate::project::{EnvironmentSection, TargetKind};
 /// Readiness path by default.
 pub const DEFAULT_HEALTH_PATH: &str = "/v2/health/ready";
 
+/// The most of a response body read from the server (JSON answers, error
+/// bodies, `/metrics`): a hostile or intercepted server cannot make the
+/// deploy hold more than this in memory.
+pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+
+/// `s` as one path segment or query value: every byte but the unreserved
+/// ones (RFC 3986) percent-encoded, so a model named `team/churn` is
+/// `team%2Fchurn` in `/admin/models/{name}`.
+#[must_use]
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `url` split into itself without userinfo and the user and password it
+/// carried (percent-decoded).
+fn split_userinfo(url: &str) -> (String, Option<(String, Option<String>)>) {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return (url.to_string(), None);
+    };
+    if u.username().is_empty() && u.password().is_none() {
+        return (url.to_string(), None);
+    }
+    let dec = |s: &str| {
+        url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+            .next()
+            .map_or_else(|| s.to_string(), |(_, v)| v.into_owned())
+    };
+    let user = dec(u.username());
+    let pass = u.password().map(dec);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    (
+        u.as_str().trim_end_matches('/').to_string(),
+        Some((user, pass)),
+    )
+}
+
 /// An admin API.
 #[derive(Debug)]
 pub struct Http {
+    /// The base URL without its user and password (those are in `basic`),
+    /// so that every message and report can show it.
     base: String,
+    /// The user and password of the URL's userinfo, sent as HTTP basic
+    /// authentication when there is no bearer token.
+    basic: Option<(String, Option<String>)>,
     env_name: String,
     model: String,
     token: Option<String>,
@@ -132,6 +182,7 @@ impl Http {
             })?
             .trim_end_matches('/')
             .to_string();
+        let (base, basic) = split_userinfo(&base);
         if let Some(name) = &env.token_env
             && token.is_none()
         {
@@ -159,6 +210,7 @@ impl Http {
             .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
         Ok(Http {
             base,
+            basic,
             env_name: env_name.to_string(),
             model: model.to_string(),
             token,
@@ -177,6 +229,14 @@ impl Http {
     fn auth(&self, r: RequestBuilder) -> RequestBuilder {
         match &self.token {
             Some(t) => r.bearer_auth(t),
+            None => self.basic_auth(r),
+        }
+    }
+
+    /// The URL's user and password, when it carried some.
+    fn basic_auth(&self, r: RequestBuilder) -> RequestBuilder {
+        match &self.basic {
+            Some((u, p)) => r.basic_auth(u, p.as_ref()),
             None => r,
         }
     }
@@ -280,7 +340,10 @@ impl Http {
 
     /// `PUT /admin/models/{name}?slot=…` with a precondition.
     fn upload(&self, slot: &str, bytes: &[u8], if_match: Option<&str>) -> Result<()> {
-        let url = self.url(&format!("/admin/models/{}?slot={slot}", self.model));
+        let url = self.url(&format!(
+            "/admin/models/{}?slot={slot}",
+            encode_segment(&self.model)
+        ));
         let mut r = self
             .client
             .put(&url)
@@ -330,7 +393,10 @@ impl Http {
 
     /// `DELETE /admin/models/{name}?slot=…`, with `If-Match` when given.
     fn delete_slot(&self, slot: &str, if_match: Option<&str>) -> Result<()> {
-        let url = self.url(&format!("/admin/models/{}?slot={slot}", self.model));
+        let url = self.url(&format!(
+            "/admin/models/{}?slot={slot}",
+            encode_segment(&self.model)
+        ));
         let mut r = self.client.delete(&url);
         if let Some(v) = if_match {
             r = r.header("If-Match", v);
@@ -352,7 +418,7 @@ impl Http {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(250 * u64::from(attempt.min(8))));
             }
-            match self.client.get(&url).send() {
+            match self.basic_auth(self.client.get(&url)).send() {
                 Ok(r) if r.status().is_success() => {
                     return Ok(Check::pass(
                         "ready",
@@ -402,7 +468,13 @@ impl Http {
             (st.champion.as_ref(), "champion")
         };
         match slot {
-            Some(s) if s.version == want && (s.sha256.is_empty() || s.sha256 == sha) => {}
+            Some(s) if s.version == want && s.sha256 == sha => {}
+            Some(s) if s.version == want && s.sha256.is_empty() => {
+                return Err(Failure::Check(format!(
+                    "GET /admin/models reports {} {want} as {name} without its sha256, so the bundle it serves cannot be confirmed",
+                    self.model
+                )));
+            }
             Some(s) => {
                 return Err(Failure::Check(format!(
                     "GET /admin/models reports {} {} (sha256 {}) as {name}, not {want}",
@@ -504,7 +576,7 @@ impl Http {
                 ),
             };
         };
-        let q = format!("/admin/rollback?model={}", self.model);
+        let q = format!("/admin/rollback?model={}", encode_segment(&self.model));
         if self.admin(&q, None, &job.bundle.version).is_ok()
             && self.state().is_ok_and(|s| {
                 s.champion
@@ -534,8 +606,24 @@ fn with_json(r: RequestBuilder, v: &Value) -> RequestBuilder {
         .body(v.to_string())
 }
 
+/// The body of `resp`, refused when longer than [`MAX_RESPONSE_BYTES`].
+fn read_capped(resp: Response) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    resp.take(MAX_RESPONSE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_RESPONSE_BYTES {
+        return Err(format!(
+            "the answer is longer than {} MiB, more than the admin API ever sends",
+            MAX_RESPONSE_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
+}
+
 fn read_json(resp: Response) -> std::result::Result<Value, String> {
-    let bytes = resp.bytes().map_err(|e| e.to_string())?;
+    let bytes = read_capped(resp)?;
     serde_json::from_slice(&bytes).map_err(|e| e.to_string())
 }
 
@@ -595,7 +683,7 @@ impl Target for Http {
                 }
             }
             Step::Promote => self.admin(
-                &format!("/admin/promote?model={}", self.model),
+                &format!("/admin/promote?model={}", encode_segment(&self.model)),
                 None,
                 &b.version,
             )?,
@@ -708,7 +796,11 @@ impl Phased for Http {
                 .as_ref()
                 .is_none_or(|c| c.version != v)
             {
-                self.admin(&format!("/admin/promote?model={}", self.model), None, v)?;
+                self.admin(
+                    &format!("/admin/promote?model={}", encode_segment(&self.model)),
+                    None,
+                    v,
+                )?;
             }
         }
         self.verify_slot(job, false)
@@ -751,16 +843,15 @@ impl Phased for Http {
                 Http::error_text(resp)
             )));
         }
-        let text = resp
-            .text()
+        let bytes = read_capped(resp)
             .map_err(|e| Error::Remote(format!("{url}: the answer cannot be read ({e})")))?;
+        let text = String::from_utf8_lossy(&bytes);
         Ok(Some(phase::parse_requests(&text, &self.model)))
     }
 
     fn ready(&mut self) -> bool {
         let url = self.url(&self.health_path);
-        self.client
-            .get(&url)
+        self.basic_auth(self.client.get(&url))
             .send()
             .is_ok_and(|r| r.status().is_success())
     }
@@ -811,6 +902,77 @@ mod tests {
         let open: EnvironmentSection =
             toml::from_str("target = \"http\"\nurl = \"http://10.0.0.5\"\n").unwrap();
         assert!(Http::new("prod", &open, "m", None, None).is_ok());
+    }
+
+    /// A server on 127.0.0.1:0 that answers every request with `body`
+    /// (status 200, JSON); its base URL.
+    fn canned(body: Vec<u8>) -> String {
+        use std::io::{Read as _, Write as _};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                let Ok(mut c) = c else { return };
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = c.write_all(head.as_bytes());
+                let _ = c.write_all(&body);
+            }
+        });
+        url
+    }
+
+    /// L14: a server that answers 2 MiB is refused, not read whole.
+    #[test]
+    fn a_response_over_the_cap_is_refused() {
+        let mut big = b"{\"models\": [\"".to_vec();
+        big.resize(2 * 1024 * 1024, b'a');
+        big.extend_from_slice(b"\"]}");
+        let h = new(&canned(big), None).unwrap();
+        let e = h.state().unwrap_err();
+        assert_eq!(e.exit_code(), 5);
+        assert!(e.to_string().contains("longer than 1 MiB"), "{e}");
+    }
+
+    /// L14: a slot reported without a sha256 does not confirm the bundle.
+    #[test]
+    fn confirm_refuses_an_empty_sha256() {
+        let doc =
+            json!({"models": [{"name": "m", "champion": {"version": "v1.0.0", "sha256": ""}}]});
+        let h = new(&canned(doc.to_string().into_bytes()), None).unwrap();
+        match h.confirm("v1.0.0", "abc", false, None) {
+            Err(Failure::Check(m)) => assert!(m.contains("without its sha256"), "{m}"),
+            Err(Failure::Gone(e)) => panic!("{e}"),
+            Ok(c) => panic!("confirmed: {c:?}"),
+        }
+        let doc =
+            json!({"models": [{"name": "m", "champion": {"version": "v1.0.0", "sha256": "abc"}}]});
+        let h = new(&canned(doc.to_string().into_bytes()), None).unwrap();
+        assert!(h.confirm("v1.0.0", "abc", false, None).is_ok());
+    }
+
+    /// L1 and L9: a `/` in a model name is `%2F` in the path; the URL's
+    /// user and password leave the base URL every message shows.
+    #[test]
+    fn names_are_encoded_and_userinfo_is_kept_out_of_the_base() {
+        assert_eq!(encode_segment("team/churn"), "team%2Fchurn");
+        assert_eq!(encode_segment("a-b_c.1"), "a-b_c.1");
+        let (base, basic) = split_userinfo("https://bob:p%40ss@h.example:8443/x");
+        assert_eq!(base, "https://h.example:8443/x");
+        assert_eq!(basic, Some(("bob".into(), Some("p@ss".into()))));
+        assert_eq!(
+            split_userinfo("http://127.0.0.1:1"),
+            ("http://127.0.0.1:1".into(), None)
+        );
+        let open: EnvironmentSection =
+            toml::from_str("target = \"http\"\nurl = \"http://u:hunter2@10.0.0.5\"\n").unwrap();
+        let h = Http::new("prod", &open, "m", None, None).unwrap();
+        assert_eq!(h.location(), "http://10.0.0.5");
+        assert!(!format!("{h:?}").contains("http://u:hunter2@"));
     }
 
     #[test]

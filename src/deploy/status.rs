@@ -150,7 +150,8 @@ fn target_status(
         kind: section.kind(),
         location: section
             .url
-            .clone()
+            .as_deref()
+            .map(crate::data::redact_url)
             .or_else(|| section.path.as_ref().map(|p| p.display().to_string()))
             .unwrap_or_default(),
         region: section.region.clone(),

@@ -5,6 +5,7 @@
 //! only that model's tags): one object read per registry tag.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Time};
 
@@ -233,8 +234,14 @@ pub struct WriteLock {
 }
 
 /// Take the registry write lock (`.git/mlops-registry.lock`), waiting for
-/// another `mlops` run to finish.
-pub fn lock(repo: &Repository) -> Result<WriteLock> {
+/// another `mlops` run to finish: `on_wait` hears once that the lock is
+/// held (a sentence naming the file), and after `timeout` the wait ends
+/// with an error (exit 5) instead of blocking for ever.
+pub fn lock(
+    repo: &Repository,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(&str),
+) -> Result<WriteLock> {
     let path = repo.path().join("mlops-registry.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -242,17 +249,89 @@ pub fn lock(repo: &Repository) -> Result<WriteLock> {
         .write(true)
         .open(&path)
         .map_err(|e| Error::io("open the lock file", &path, &e))?;
-    file.lock()
-        .map_err(|e| Error::io("lock the lock file", &path, &e))?;
+    let start = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io("lock the lock file", &path, &e));
+            }
+        }
+        if !told {
+            told = true;
+            on_wait(&format!(
+                "waiting for lock on {} (another mlops run is writing to the registry; giving up after {} s)",
+                display_path(&path),
+                timeout.as_secs()
+            ));
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::Remote(format!(
+                "the registry lock {} was still held after {} s; another mlops run is writing to the registry: let it finish (or remove the file if no mlops runs) and run again",
+                display_path(&path),
+                timeout.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     Ok(WriteLock {
         _file: file,
         _path: path,
     })
 }
 
+/// Why `package` cannot choose a version in `repo`: a shallow clone has
+/// not got the history or tags the next version depends on.
+///
+/// # Errors
+/// The clone is shallow (exit 4).
+pub fn check_full_history(repo: &Repository) -> Result<()> {
+    if repo.is_shallow() {
+        return Err(Error::Registry(
+            "the repository is a shallow clone, so the registry tags and history the next version depends on may be missing; run `git fetch --unshallow --tags` (in CI, check out with full depth) and run again".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A warning when `repo` holds no registry tag at all but has a remote:
+/// probably a clone made without its tags.
+#[must_use]
+pub fn tagless_clone_warning(repo: &Repository, remote: &str) -> Option<String> {
+    let has_remote = repo.remotes().is_ok_and(|r| !r.is_empty());
+    let has_tags = repo.tag_names(None).is_ok_and(|t| !t.is_empty());
+    (has_remote && !has_tags).then(|| {
+        format!(
+            "the repository has a remote but no tags at all; if the registry lives on remote \"{}\", run `git fetch --tags` first, or the version chosen may already exist there",
+            shown_remote(remote)
+        )
+    })
+}
+
+/// `remote` as messages and reports show it: a URL loses its user,
+/// password and query (a token there is never printed); a remote's name
+/// stays as it is.
+#[must_use]
+pub fn shown_remote(remote: &str) -> String {
+    crate::data::redact_url(remote)
+}
+
+/// `msg` with the remote's URL `url` (which git2 may quote) as
+/// [`shown_remote`] shows it.
+fn scrub(url: &str, msg: &str) -> String {
+    if url.is_empty() {
+        msg.to_string()
+    } else {
+        msg.replace(url, &shown_remote(url))
+    }
+}
+
 /// Push `refs/tags/<tag>` to `remote`, with the SSH agent or `token` (HTTPS).
 pub fn push_tag(repo: &Repository, remote: &str, tag: &str, token: Option<&str>) -> Result<()> {
     push_tags(repo, remote, &[tag.to_string()], token).map_err(|msg| {
+        let remote = shown_remote(remote);
         Error::Remote(format!(
             "cannot push tag {tag} to remote \"{remote}\": {msg}; the tag stays in the local repository, push it later with `git push {remote} {tag}`"
         ))
@@ -320,7 +399,7 @@ fn find_remote<'r>(
 ) -> std::result::Result<git2::Remote<'r>, String> {
     repo.find_remote(remote)
         .or_else(|_| repo.remote_anonymous(remote))
-        .map_err(|e| e.message().to_string())
+        .map_err(|e| e.message().replace(remote, &shown_remote(remote)))
 }
 
 /// Push `tags` to `remote` in one push; the reason when it failed.
@@ -346,8 +425,9 @@ fn push_tags(
         .iter()
         .map(|t| format!("refs/tags/{t}:refs/tags/{t}"))
         .collect();
+    let url = r.url().unwrap_or_default().to_string();
     r.push(&specs, Some(&mut opts))
-        .map_err(|e| e.message().to_string())?;
+        .map_err(|e| scrub(&url, e.message()))?;
     if let Some(s) = rejected.borrow().as_ref() {
         return Err(format!("the remote refused it ({s})"));
     }
@@ -361,13 +441,14 @@ fn remote_tags(
     token: Option<&str>,
 ) -> std::result::Result<std::collections::HashSet<String>, String> {
     let mut r = find_remote(repo, remote)?;
+    let url = r.url().unwrap_or_default().to_string();
     r.connect_auth(
         git2::Direction::Fetch,
         Some(callbacks(token, token_hosts(repo))),
         None,
     )
-    .map_err(|e| e.message().to_string())?;
-    let heads = r.list().map_err(|e| e.message().to_string())?;
+    .map_err(|e| scrub(&url, e.message()))?;
+    let heads = r.list().map_err(|e| scrub(&url, e.message()))?;
     Ok(heads
         .iter()
         .filter_map(|h| h.name().strip_prefix("refs/tags/"))
@@ -403,7 +484,7 @@ pub fn push_model_tags(
     let fail = |tags: Vec<String>, reason: String| {
         let quoted: Vec<String> = tags.iter().map(|t| format!("'refs/tags/{t}'")).collect();
         PushFailure {
-            command: format!("git push {remote} {}", quoted.join(" ")),
+            command: format!("git push {} {}", shown_remote(remote), quoted.join(" ")),
             tags,
             reason,
         }
@@ -493,7 +574,8 @@ pub fn write_event_with(
     version: Option<&str>,
     note: &EventNote,
 ) -> Result<Written> {
-    let _lock = lock(repo)?;
+    // Another run writes tags for a moment only: wait for it, but not for ever.
+    let _lock = lock(repo, Duration::from_secs(120), &mut |_| {})?;
     let mut records = read_tags(repo, Some(model))?;
     state::sort(&mut records);
     let m = state::resolve(&records).into_iter().next().ok_or_else(|| {

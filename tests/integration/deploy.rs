@@ -1083,11 +1083,34 @@ fn kubernetes_manifests_are_the_deploy_without_apply() {
             .contains("kind: \"Service\"")
     );
     assert!(t.read("deploy/k8s/hpa.yaml").contains("minReplicas: 3\n"));
+    // M4 and L13: an immutable ConfigMap named after its content, which the
+    // Deployment mounts; no service account token; the two new files.
+    assert!(cm.contains("immutable: true"), "{cm}");
+    let cm_name = cm
+        .lines()
+        .find(|l| l.contains("name: \"mlops-house-price-bundle-"))
+        .unwrap_or_else(|| panic!("{cm}"))
+        .trim()
+        .to_string();
+    assert!(dep.contains(&cm_name), "{cm_name}\n{dep}");
+    assert!(dep.contains("automountServiceAccountToken: false"), "{dep}");
+    assert!(dep.contains("imagePullPolicy: \"Always\""), "{dep}");
+    assert!(
+        t.read("deploy/k8s/networkpolicy.yaml")
+            .contains("kind: \"NetworkPolicy\"")
+    );
+    assert!(
+        t.read("deploy/k8s/pdb.yaml")
+            .contains("kind: \"PodDisruptionBudget\"")
+    );
     // Rollback re-renders the earlier version.
     t.run_args(["deploy", "k8s", "--version", "v1.0.0"])
         .success()
         .stdout_contains("Rendered house-price v1.0.0 in k8s")
         .stdout_contains("apply = false: nothing applied");
+    // Another bundle, another ConfigMap: the old ReplicaSet keeps its own.
+    let cm_v1 = t.read("deploy/k8s/configmap.yaml");
+    assert!(!cm_v1.contains(&cm_name), "{cm_v1}");
     t.run_args(["-q", "rollback", "k8s"]).success();
     assert!(
         t.read("deploy/k8s/deployment.yaml")
@@ -1102,6 +1125,8 @@ fn kubernetes_manifests_are_the_deploy_without_apply() {
                 "deployment.yaml",
                 "service.yaml",
                 "hpa.yaml",
+                "networkpolicy.yaml",
+                "pdb.yaml",
             ] {
                 let out = Command::new(&kv)
                     .args(["--strict", "-k", "1.30.0"])

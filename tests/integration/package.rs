@@ -406,3 +406,80 @@ fn bundles_read_back_verified_and_tampering_is_named() {
     let err = mlops::bundle::read(b"not a bundle", "x").unwrap_err();
     assert!(err.to_string().contains("not a"), "{err}");
 }
+
+/// L12: a shallow clone is refused before a version is chosen (it lacks the
+/// tags the next version depends on), naming the command that fixes it.
+#[test]
+fn a_shallow_clone_is_refused_before_a_version_is_chosen() {
+    let (t, commit) = packaged_project();
+    // What `git clone --depth 1` leaves: `.git/shallow` naming the cut.
+    t.write(".git/shallow", format!("{commit}\n"));
+    t.run_args(["package"])
+        .code(4)
+        .stderr_contains("shallow clone")
+        .stderr_contains("git fetch --unshallow --tags");
+    assert!(t.tags().is_empty());
+    assert!(!t.exists("dist/house-price-v0.0.1.tar.gz"));
+}
+
+/// L12 and L9: a clone with a remote but no tag at all gets a warning, and
+/// neither it nor a failed push prints the remote URL's credentials.
+#[test]
+fn a_tagless_clone_warns_and_a_remote_url_never_shows_its_token() {
+    let (t, _) = packaged_project();
+    let remote = "https://ci:tok3n-s3cret@127.0.0.1:1/r.git?x=q";
+    let toml = format!(
+        "{}\n[registry]\nremote = \"{remote}\"\n",
+        t.read("mlops.toml")
+    );
+    t.write("mlops.toml", toml);
+    t.commit_all("registry", GIT_TIME + 1);
+    t.repo().remote("origin", remote).unwrap();
+    let out = t.run_args(["package", "--push"]);
+    out.code(5)
+        .stderr_contains("warning: the repository has a remote but no tags at all")
+        .stderr_contains("git fetch --tags")
+        .stderr_contains(
+            "cannot push tag house-price@v0.0.1 to remote \"https://127.0.0.1:1/r.git?…\"",
+        );
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(!all.contains("tok3n"), "{all}");
+    // Tagged now: no warning the second time.
+    t.write("models/notes.txt", "two");
+    t.commit_all("two", GIT_TIME + 2);
+    let out = t.run_args(["package"]);
+    out.success();
+    assert!(!out.stderr.contains("no tags at all"));
+}
+
+/// L12: a held registry lock is waited for with a message naming it, and
+/// for at most `MLOPS_LOCK_TIMEOUT_S` (exit 5), not for ever.
+#[test]
+fn a_held_registry_lock_is_waited_for_with_a_message_and_a_timeout() {
+    let (t, _) = packaged_project();
+    let path = t.path(".git/mlops-registry.lock");
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    held.lock().unwrap();
+    let start = std::time::Instant::now();
+    let out = t
+        .command_args(["package"])
+        .env("MLOPS_LOCK_TIMEOUT_S", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("waiting for lock on "), "{err}");
+    assert!(err.contains("mlops-registry.lock"), "{err}");
+    assert!(err.contains("still held after 1 s"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    assert!(t.tags().is_empty());
+    // Released: the next run goes through.
+    drop(held);
+    t.run_args(["-q", "package"]).success();
+    assert_eq!(t.tags(), ["house-price@v0.0.1"]);
+}

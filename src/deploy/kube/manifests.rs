@@ -1,7 +1,9 @@
-//! The four Kubernetes manifests of a deploy, as JSON values: the ConfigMap
-//! holding the bundle, the Deployment running `mlops serve` on it, its
-//! Service and its HorizontalPodAutoscaler; and the names and labels they
-//! share.
+//! The Kubernetes manifests of a deploy, as JSON values: the ConfigMap
+//! holding the bundle (named after its content and immutable, so every
+//! ReplicaSet keeps its own and `kubectl rollout undo` rolls the model
+//! back), the Deployment running `mlops serve` on it, its Service, its
+//! HorizontalPodAutoscaler, a NetworkPolicy letting in only the serving
+//! ports and a PodDisruptionBudget; and the names and labels they share.
 //!
 //! No volume for a server state folder (`[serve].state_dir`): the pod
 //! serves the ConfigMap's bundle with `--model` and has no admin API, so
@@ -97,6 +99,8 @@ impl Manifests<'_> {
                         },
                     },
                     "spec": {
+                        // The server never calls the Kubernetes API.
+                        "automountServiceAccountToken": false,
                         "securityContext": {
                             "runAsNonRoot": true,
                             "runAsUser": 65532,
@@ -126,10 +130,17 @@ impl Manifests<'_> {
             .clone()
             .unwrap_or_else(|| format!("mlops:{}", crate::VERSION));
         let res = self.env.resources.clone().unwrap_or_default();
+        // A digest names one image for ever; a tag can move, so it is
+        // pulled again on every start.
+        let pull = if image.contains("@sha256:") {
+            "IfNotPresent"
+        } else {
+            "Always"
+        };
         let mut c = json!({
             "name": "mlops-serve",
             "image": image,
-            "imagePullPolicy": "IfNotPresent",
+            "imagePullPolicy": pull,
             "command": ["mlops", "serve", "--model", "/models/bundle.tar.gz", "--bind", "0.0.0.0:8080"],
             "ports": [{ "name": "http", "containerPort": 8080, "protocol": "TCP" }],
             "resources": {
@@ -199,6 +210,52 @@ impl Manifests<'_> {
     }
 }
 
+impl Manifests<'_> {
+    /// The NetworkPolicy: into the pods only the serving ports (http, and
+    /// grpc when served); the admin API listens on the pod's loopback.
+    pub(super) fn network_policy(&self, meta: &Value) -> Value {
+        let mut ports = vec![json!({ "protocol": "TCP", "port": 8080 })];
+        if self.grpc {
+            ports.push(json!({ "protocol": "TCP", "port": GRPC_PORT }));
+        }
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta,
+            "spec": {
+                "podSelector": { "matchLabels": { "app.kubernetes.io/name": self.app } },
+                "policyTypes": ["Ingress"],
+                "ingress": [{ "ports": ports }],
+            },
+        })
+    }
+
+    /// The PodDisruptionBudget: a node drain takes at most one pod at a time.
+    pub(super) fn pod_disruption_budget(&self, meta: &Value) -> Value {
+        json!({
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {
+                "maxUnavailable": 1,
+                "selector": { "matchLabels": { "app.kubernetes.io/name": self.app } },
+            },
+        })
+    }
+}
+
+/// Name the ConfigMap `cm` after its content (`{app}-bundle-` and the
+/// first 10 hex digits of the sha256 of its `binaryData` and `data`),
+/// make it immutable, and point the Deployment `dep`'s volume at it.
+pub(super) fn seal_configmap(app: &str, cm: &mut Value, dep: &mut Value) {
+    let content = json!([cm["binaryData"], cm["data"]]).to_string();
+    let sha = crate::bundle::sha256_hex(content.as_bytes());
+    let name = format!("{app}-bundle-{}", &sha[..10]);
+    cm["metadata"]["name"] = json!(name);
+    cm["immutable"] = json!(true);
+    dep["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"] = json!(name);
+}
+
 /// Requests or limits: those of the project file, else the defaults.
 fn resource_list(l: Option<&ResourceList>, cpu: &str, mem: &str) -> Value {
     json!({
@@ -219,7 +276,26 @@ fn probe(path: &str, delay: u32) -> Value {
 }
 
 /// A DNS-1123 label: lowercase letters, digits and '-', at most 63 long.
+/// When `s` had to be changed, `-` and 6 hex digits of its sha256 follow,
+/// so that `a/b` and `a-b` (or `A` and `a`) never share a name.
 pub(super) fn dns_label(s: &str) -> String {
+    let plain = plain_dns_label(s);
+    if plain == s {
+        return plain;
+    }
+    let sha = crate::bundle::sha256_hex(s.as_bytes());
+    let mut head = plain;
+    head.truncate(63 - 7);
+    let head = head.trim_end_matches('-');
+    if head.is_empty() {
+        format!("x-{}", &sha[..6])
+    } else {
+        format!("{head}-{}", &sha[..6])
+    }
+}
+
+/// `s` mapped onto the DNS-1123 label alphabet, without a hash.
+fn plain_dns_label(s: &str) -> String {
     let mut out: String = s
         .chars()
         .map(|c| {
@@ -247,7 +323,9 @@ fn label_value(s: &str) -> String {
         })
         .collect();
     out.truncate(63);
-    out
+    // A label value begins and ends with a letter or digit.
+    out.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
 }
 
 /// Standard base64 with padding (RFC 4648).
@@ -323,7 +401,66 @@ mod tests {
 
     #[test]
     fn names_and_labels() {
-        assert_eq!(dns_label("mlops-House_Price/x"), "mlops-house-price-x");
+        let changed = dns_label("mlops-House_Price/x");
+        assert!(changed.starts_with("mlops-house-price-x-"), "{changed}");
+        assert_eq!(changed.len(), "mlops-house-price-x-".len() + 6);
+        assert_eq!(dns_label("mlops-house-price"), "mlops-house-price");
         assert_eq!(label_value("v1.0.0+b.1"), "v1.0.0_b.1");
+    }
+
+    /// L13: `a/b` and `a-b` used to get one name.
+    #[test]
+    fn dns_labels_of_different_names_differ_and_stay_labels() {
+        let (slash, dash) = (dns_label("mlops-a/b"), dns_label("mlops-a-b"));
+        assert_ne!(slash, dash);
+        assert_eq!(dash, "mlops-a-b");
+        let long = dns_label(&format!("mlops-{}", "Ab/".repeat(40)));
+        assert!(long.len() <= 63, "{long}");
+        for l in [slash, long, dns_label("___"), dns_label("mlops-x_")] {
+            assert!(l.len() <= 63 && !l.is_empty(), "{l}");
+            assert!(!l.starts_with('-') && !l.ends_with('-'), "{l}");
+            assert!(
+                l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{l}"
+            );
+        }
+    }
+
+    /// L13: a label value cut at 63 characters used to end in `.`, `-` or `_`.
+    #[test]
+    fn label_values_begin_and_end_with_a_letter_or_digit() {
+        let v = format!("v1.0.0-{}.x", "a".repeat(55));
+        let cut = &v[..63];
+        assert!(cut.ends_with('.'), "{cut}");
+        let l = label_value(&v);
+        assert!(l.len() <= 63 && !l.ends_with('.'), "{l}");
+        assert_eq!(label_value("v1.0.0+b_"), "v1.0.0_b");
+        assert_eq!(label_value("_v1-"), "v1");
+    }
+
+    /// L13: a digest is pulled once, a tag on every start.
+    #[test]
+    fn pull_policy_follows_the_image_reference() {
+        for (image, pull) in [
+            (
+                "reg.example/mlops@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "IfNotPresent",
+            ),
+            ("reg.example/mlops:1.2.3", "Always"),
+        ] {
+            let env: EnvironmentSection =
+                toml::from_str(&format!("target = \"kubernetes\"\nimage = \"{image}\"\n")).unwrap();
+            let m = Manifests {
+                app: "mlops-m".into(),
+                version: "v1.0.0",
+                sha256: "0",
+                env: &env,
+                grpc: false,
+            };
+            let c = m.container();
+            assert_eq!(c["image"], image);
+            assert_eq!(c["imagePullPolicy"], pull, "{image}");
+        }
     }
 }

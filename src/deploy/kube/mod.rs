@@ -1,14 +1,24 @@
 //! The `kubernetes` target: manifests for the engine that scales serving
 //! past one machine, written into the environment's folder.
 //!
-//! Four files, each written atomically: `configmap.yaml` (the bundle as
-//! `binaryData`), `deployment.yaml` (`mlops serve --model
-//! /models/bundle.tar.gz` with probes, resources, a read-only mount of the
-//! ConfigMap and a non-root security context), `service.yaml` and
-//! `hpa.yaml`. `PATH/.lock` is the deploy lock (`flock`, as for `local`).
-//! With `apply = true`, `kubectl apply` of those four files and `kubectl
-//! rollout status` follow; a failure puts the previous files back (and
-//! re-applies them when the cluster already took the new ones).
+//! Six files, each written atomically: `configmap.yaml` (the bundle as
+//! `binaryData`, in an immutable ConfigMap named `{app}-bundle-{sha}` after
+//! its content), `deployment.yaml` (`mlops serve --model
+//! /models/bundle.tar.gz` with probes, resources, a read-only mount of that
+//! ConfigMap, no service account token and a non-root security context),
+//! `service.yaml`, `hpa.yaml`, `networkpolicy.yaml` and `pdb.yaml`.
+//! `PATH/.lock` is the deploy lock (`flock`, as for `local`). With `apply =
+//! true`, `kubectl apply` of those files and `kubectl rollout status`
+//! follow; a failure puts the previous files back (and re-applies them when
+//! the cluster already took the new ones).
+//!
+//! What is live ([`Target::live`]) is read from `deployment.yaml` in the
+//! folder: the last manifests written (and, with `apply = true`, rolled out;
+//! a failed rollout puts the previous ones back). A change made to the
+//! cluster behind mlops' back (`kubectl rollout undo`) is not seen; docs/deploy.md says so.
+//!
+//! Old ConfigMaps stay in the cluster (a ReplicaSet that `rollout undo`
+//! brings back needs its own); docs/deploy.md shows how to prune them.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,7 +28,7 @@ use super::target::{Check, Job, Live, Target};
 use crate::error::{Error, Result, display_path};
 use crate::project::{EnvironmentSection, Project, TargetKind};
 
-use manifests::{Manifests, VERSION_KEY, dns_label};
+use manifests::{Manifests, VERSION_KEY, dns_label, seal_configmap};
 
 pub use yaml::yaml;
 
@@ -27,11 +37,13 @@ mod pod;
 mod yaml;
 
 /// The files written, in order.
-pub const FILES: [&str; 4] = [
+pub const FILES: [&str; 6] = [
     "configmap.yaml",
     "deployment.yaml",
     "service.yaml",
     "hpa.yaml",
+    "networkpolicy.yaml",
+    "pdb.yaml",
 ];
 
 /// A ConfigMap holds at most 1 MiB.
@@ -96,7 +108,7 @@ impl Kube {
         dns_label(&format!("mlops-{}", self.model))
     }
 
-    /// `kubectl apply` of the four files this target writes, never of
+    /// `kubectl apply` of the files this target writes, never of
     /// whatever else the folder holds.
     fn apply_files(&self) -> Result<String> {
         let paths: Vec<String> = FILES
@@ -137,7 +149,7 @@ impl Kube {
         )))
     }
 
-    /// Render the four manifests for `job`'s bundle.
+    /// Render the manifests for `job`'s bundle.
     #[must_use]
     pub fn render(&self, version: &str, sha256: &str, bytes: &[u8]) -> Vec<(&'static str, String)> {
         let m = Manifests {
@@ -153,10 +165,14 @@ impl Kube {
             m.deployment(&meta),
             m.service(&meta),
             m.hpa(&meta),
+            m.network_policy(&meta),
+            m.pod_disruption_budget(&meta),
         ];
-        if let (Some(p), [cm, dep, ..]) = (&self.pod, &mut docs) {
+        let [cm, dep, ..] = &mut docs;
+        if let Some(p) = &self.pod {
             p.apply(&m.app, cm, dep);
         }
+        seal_configmap(&m.app, cm, dep);
         let head = format!(
             "# Written by {} for environment {}; do not edit.\n",
             crate::package::tool(),
@@ -485,6 +501,47 @@ mod tests {
         fits(&job(small)).unwrap();
         assert_eq!(base64_len(3), 4);
         assert_eq!(base64_len(4), 8);
+    }
+
+    /// M4: the ConfigMap is named after its content and immutable, and
+    /// the Deployment mounts that one, so each ReplicaSet keeps its model.
+    #[test]
+    fn two_bundles_get_two_immutable_configmaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = kube_at(&dir.path().join("k8s"));
+        let name = |files: &[(&str, String)]| {
+            let cm = &files[0].1;
+            assert!(cm.contains("immutable: true"), "{cm}");
+            let line = cm
+                .lines()
+                .find(|l| l.trim_start().starts_with("name: \"mlops-m-bundle-"))
+                .unwrap_or_else(|| panic!("{cm}"))
+                .trim()
+                .to_string();
+            let dep = &files[1].1;
+            assert!(dep.contains(&line), "{line}\n{dep}");
+            line
+        };
+        let a = name(&k.render("v1.0.0", "aa", b"bundle one"));
+        let b = name(&k.render("v1.1.0", "bb", b"bundle two"));
+        assert_ne!(a, b);
+        assert_eq!(a, name(&k.render("v1.0.0", "aa", b"bundle one")));
+        assert_eq!(a.len(), "name: \"mlops-m-bundle-\"".len() + 10);
+    }
+
+    /// L13: no service account token, a NetworkPolicy and a PodDisruptionBudget.
+    #[test]
+    fn pods_get_no_token_a_network_policy_and_a_disruption_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = kube_at(&dir.path().join("k8s"));
+        let files = k.render("v1.0.0", "aa", b"bundle");
+        let names: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+        assert_eq!(names, FILES);
+        assert!(files[1].1.contains("automountServiceAccountToken: false"));
+        assert!(files[4].1.contains("kind: \"NetworkPolicy\""));
+        assert!(files[4].1.contains("port: 8080"));
+        assert!(files[5].1.contains("kind: \"PodDisruptionBudget\""));
+        assert!(files[5].1.contains("maxUnavailable: 1"));
     }
 
     #[test]

@@ -584,3 +584,60 @@ fn a_canary_and_a_promote_racing_leave_the_registry_naming_the_live_champion() {
         }
     }
 }
+
+/// L1 and L9: a model named `team/churn` deploys to the real server (its
+/// name travels as `team%2Fchurn`), its bundle gets its own `dist/` file,
+/// and the user and password in the environment's URL reach neither the
+/// tag, nor the output, nor the `--json` report.
+#[test]
+fn real_server_deploys_a_name_with_a_slash_and_the_url_password_stays_secret() {
+    let s = server();
+    let url = s.url.replacen("http://", "http://ci:hunter2@", 1);
+    let toml = crate::common::example_toml()
+        .replace("name = \"house-price\"\n", "name = \"team/churn\"\n");
+    let t = Test::new()
+        .toml(&format!("{toml}\n{}", env_toml(&url)))
+        .git_init()
+        .env("SOURCE_DATE_EPOCH", crate::common::GIT_TIME.to_string())
+        .env(TOKEN_VAR, TOKEN)
+        .args(["-q", "train"]);
+    t.run().success();
+    t.commit_all("model", crate::common::GIT_TIME);
+    t.run_args(["-q", "package", "--version", "v1.0.0"])
+        .success();
+    assert!(t.exists("dist/team/churn-v1.0.0.tar.gz"));
+    let out = t.run_args(["--json", "deploy", "prod"]);
+    out.success();
+    let doc = out.json();
+    assert_eq!(doc["location"], s.url);
+    let text = t.run_args(["deploy", "prod", "--dry-run"]);
+    let models = s
+        .http
+        .get(s.u("/admin/models"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let models: Value = serde_json::from_str(&models).unwrap();
+    let m = models["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "team/churn")
+        .unwrap_or_else(|| panic!("{models}"));
+    assert_eq!(m["champion"]["version"], "v1.0.0");
+    let tag = doc["tag"].as_str().unwrap();
+    assert_eq!(tag, "team/churn#prod#1");
+    let msg = tag_message(&t, tag);
+    assert!(tag_meta(&t, tag)["location"] == s.url, "{msg}");
+    for shown in [
+        msg,
+        out.stdout.clone(),
+        out.stderr.clone(),
+        text.stdout.clone(),
+        t.run_args(["--json", "status"]).stdout.clone(),
+    ] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -262,4 +262,25 @@ impl ExperimentTotals {
             a.flush();
         }
     }
+
+    /// Every arm's moments are finite: values beyond about 1e154 square
+    /// past `f64::MAX`, and the variance (hence every test) would be
+    /// infinite or NaN.
+    pub(super) fn check_finite(&self, s: &Settings, origin: &str) -> Result<()> {
+        for (name, a) in self.names.iter().zip(&self.arms) {
+            let column = if a.y.mean.is_finite() && a.y.m2.is_finite() {
+                if a.x.mean.is_finite() && a.x.m2.is_finite() && a.cxy.is_finite() {
+                    continue;
+                }
+                s.covariate.as_deref().unwrap_or(&s.metric)
+            } else {
+                &s.metric
+            };
+            return Err(Error::data(format!(
+                "{origin}: column \"{column}\" of variant \"{}\" holds values too large for their variance in double precision (above about 1e154 in size, or sums of them under --unit); rescale the column (divide it by a power of ten) and run again",
+                String::from_utf8_lossy(name)
+            )));
+        }
+        Ok(())
+    }
 }

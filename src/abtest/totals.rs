@@ -42,10 +42,13 @@ impl ShiftedSums {
         #[allow(clippy::cast_precision_loss)]
         let n = self.n as f64;
         let d = self.s1 / n;
+        let m2 = self.s2 - self.s1 * d;
         Moments {
             n: self.n,
             mean: self.k + d,
-            m2: (self.s2 - self.s1 * d).max(0.0),
+            // An overflowed sum stays infinite (never NaN clamped to 0), so
+            // `check_finite` sees it.
+            m2: if m2.is_nan() { f64::INFINITY } else { m2.max(0.0) },
         }
     }
 }

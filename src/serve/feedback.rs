@@ -515,7 +515,7 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            ["'=1+2", "'+x", "'-y", "'@z", "\"'\tt\"", "plain", "a=b"]
+            ["'=1+2", "'+x", "'-y", "'@z", "'\tt", "plain", "a=b"]
         );
     }
 

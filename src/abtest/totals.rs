@@ -48,7 +48,11 @@ impl ShiftedSums {
             mean: self.k + d,
             // An overflowed sum stays infinite (never NaN clamped to 0), so
             // `check_finite` sees it.
-            m2: if m2.is_nan() { f64::INFINITY } else { m2.max(0.0) },
+            m2: if m2.is_nan() {
+                f64::INFINITY
+            } else {
+                m2.max(0.0)
+            },
         }
     }
 }

@@ -513,10 +513,7 @@ mod tests {
             .skip(1)
             .map(|l| l.split(',').nth(1).unwrap())
             .collect();
-        assert_eq!(
-            keys,
-            ["'=1+2", "'+x", "'-y", "'@z", "'\tt", "plain", "a=b"]
-        );
+        assert_eq!(keys, ["'=1+2", "'+x", "'-y", "'@z", "'\tt", "plain", "a=b"]);
     }
 
     #[test]

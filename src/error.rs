@@ -61,6 +61,12 @@ impl Error {
         let hint = match err.kind() {
             std::io::ErrorKind::NotFound => "; check the path",
             std::io::ErrorKind::PermissionDenied => "; check the permissions",
+            std::io::ErrorKind::StorageFull => {
+                return Error::Usage(format!(
+                    "cannot {what} {}: no space left on its device; free some space and run again (the previous file is unchanged)",
+                    display_path(path)
+                ));
+            }
             _ => "",
         };
         Error::Usage(format!(

@@ -113,7 +113,15 @@ fn run<'o>(
         }
         let complete = cells.read_row(fields, line, &mut row)?;
         match &classifier {
-            None => out.write_row(fields, complete.then(|| predictor.predict(&row)))?,
+            None => {
+                let p = complete.then(|| predictor.predict(&row));
+                if p.is_some_and(|p| !p.is_finite()) {
+                    return Err(Error::data(format!(
+                        "{origin}:{line}: the prediction overflows (it is beyond ±1.8e308, the largest number a double holds); check the row's values and their scale"
+                    )));
+                }
+                out.write_row(fields, p)?;
+            }
             Some(c) => {
                 let prob = complete.then(|| c.probabilities(&row));
                 let label = prob.as_ref().map(|p| c.classes[c.label(p)].as_str());

@@ -50,6 +50,7 @@ fn analyze_totals(s: &Settings, origin: String, mut totals: ExperimentTotals) ->
         )));
     }
     totals.finish(s);
+    totals.check_finite(s, &origin)?;
     let arms = Arms::control_first(s, &origin, &totals)?;
     let srm = sample_ratio::check(s, &origin, &arms, &totals)?;
     let experiments: Vec<String> = totals
@@ -162,6 +163,26 @@ mod tests {
                 .contains("required column \"y\" not in the header"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn values_whose_squares_overflow_are_refused_naming_the_column() {
+        let mut t = String::from("variant,y\n");
+        for i in 0..20 {
+            let sign = if i % 2 == 0 { "" } else { "-" };
+            t.push_str(&format!("A,{sign}1e200\nB,{sign}2e200\n"));
+        }
+        let e = run(&t, Kind::Continuous, |_| {}).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("column \"y\" of variant \"A\" holds values too large")
+                && msg.contains("rescale"),
+            "{msg}"
+        );
+        // The same data rescaled is analysed.
+        let small = t.replace("e200", "");
+        assert!(run(&small, Kind::Continuous, |_| {}).is_ok());
     }
 
     #[test]

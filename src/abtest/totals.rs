@@ -42,10 +42,17 @@ impl ShiftedSums {
         #[allow(clippy::cast_precision_loss)]
         let n = self.n as f64;
         let d = self.s1 / n;
+        let m2 = self.s2 - self.s1 * d;
         Moments {
             n: self.n,
             mean: self.k + d,
-            m2: (self.s2 - self.s1 * d).max(0.0),
+            // An overflowed sum stays infinite (never NaN clamped to 0), so
+            // `check_finite` sees it.
+            m2: if m2.is_nan() {
+                f64::INFINITY
+            } else {
+                m2.max(0.0)
+            },
         }
     }
 }
@@ -261,5 +268,26 @@ impl ExperimentTotals {
         for a in &mut self.arms {
             a.flush();
         }
+    }
+
+    /// Every arm's moments are finite: values beyond about 1e154 square
+    /// past `f64::MAX`, and the variance (hence every test) would be
+    /// infinite or NaN.
+    pub(super) fn check_finite(&self, s: &Settings, origin: &str) -> Result<()> {
+        for (name, a) in self.names.iter().zip(&self.arms) {
+            let column = if a.y.mean.is_finite() && a.y.m2.is_finite() {
+                if a.x.mean.is_finite() && a.x.m2.is_finite() && a.cxy.is_finite() {
+                    continue;
+                }
+                s.covariate.as_deref().unwrap_or(&s.metric)
+            } else {
+                &s.metric
+            };
+            return Err(Error::data(format!(
+                "{origin}: column \"{column}\" of variant \"{}\" holds values too large for their variance in double precision (above about 1e154 in size, or sums of them under --unit); rescale the column (divide it by a power of ten) and run again",
+                String::from_utf8_lossy(name)
+            )));
+        }
+        Ok(())
     }
 }

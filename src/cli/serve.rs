@@ -46,6 +46,9 @@ pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let section = project.as_ref().and_then(|p| p.file.serve.as_ref());
     let token_env = section.and_then(|s| s.admin_token_env.as_deref());
     let token = token_env.and_then(|v| std::env::var(v).ok());
+    if let (Some(v), Some(t)) = (token_env, &token) {
+        serve::admin::check_token(v, t)?;
+    }
     let mut config = Config::from_section(
         section,
         |p| {

@@ -54,7 +54,9 @@ pub use cell::{
 pub use fingerprint::{hex, sha256_file};
 pub use header::{Selection, locate, read_header, resolve_features};
 pub use load::{Loaded, load, load_files};
-pub use open::redact_url;
+#[cfg(test)]
+pub(crate) use open::stalling_server;
+pub use open::{TIMEOUTS, Timeouts, UrlBody, http_client, open_url_with, redact_url, why_failed};
 pub use open::{is_gzip, open_url, url_of};
 pub use parquet::{ParquetFile, is_parquet};
 pub use plan::FeatureKind;

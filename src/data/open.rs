@@ -42,19 +42,109 @@ pub fn redact_url(url: &str) -> String {
     s
 }
 
+/// How long a GET waits: for a connection, then for the answer's head and
+/// for each read of its body (an idle timeout: a large body over a slow
+/// link takes as long as it needs while bytes keep coming).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Longest wait for the TCP (and TLS) connection.
+    pub connect: std::time::Duration,
+    /// Longest wait for the answer's head, then between two reads.
+    pub read: std::time::Duration,
+}
+
+/// The timeouts of `train`'s and `abtest`'s GETs: 10 s to connect, 60 s
+/// without a byte.
+pub const TIMEOUTS: Timeouts = Timeouts {
+    connect: std::time::Duration::from_secs(10),
+    read: std::time::Duration::from_secs(60),
+};
+
+/// A blocking HTTP client with `t`.
+///
+/// # Errors
+/// The client cannot start (exit 5).
+pub fn http_client(t: Timeouts) -> Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .user_agent(concat!("mlops/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(t.connect)
+        // reqwest's blocking timeout bounds the wait for the head and each
+        // read of the body, not the whole transfer.
+        .timeout(t.read)
+        .build()
+        .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))
+}
+
+/// Why a GET failed, naming the timeout that ran out.
+#[must_use]
+pub fn why_failed(e: &reqwest::Error, t: Timeouts) -> String {
+    if e.is_timeout() && e.is_connect() {
+        format!(
+            "no connection within {} s (the connect timeout)",
+            t.connect.as_secs()
+        )
+    } else if e.is_timeout() {
+        format!("no answer within {} s (the read timeout)", t.read.as_secs())
+    } else if e.is_connect() {
+        format!("the connection was refused or failed ({})", root_cause(e))
+    } else {
+        root_cause(e)
+    }
+}
+
+/// A response body whose read errors name the URL and, when the server
+/// stalls, the timeout.
+pub struct UrlBody {
+    resp: reqwest::blocking::Response,
+    shown: String,
+    read: std::time::Duration,
+}
+
+impl UrlBody {
+    /// The body of `resp`, fetched from `url` with `t`.
+    #[must_use]
+    pub fn new(resp: reqwest::blocking::Response, url: &str, t: Timeouts) -> UrlBody {
+        UrlBody {
+            resp,
+            shown: redact_url(url),
+            read: t.read,
+        }
+    }
+}
+
+impl Read for UrlBody {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.resp.read(buf).map_err(|e| {
+            let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                || e.get_ref()
+                    .and_then(|r| r.downcast_ref::<reqwest::Error>())
+                    .is_some_and(reqwest::Error::is_timeout);
+            let why = if timed_out {
+                format!("no data for {} s (the read timeout)", self.read.as_secs())
+            } else {
+                io_reason(&e)
+            };
+            std::io::Error::new(e.kind(), format!("GET {} stopped: {why}", self.shown))
+        })
+    }
+}
+
 /// Open a URL for reading, streaming its body (exit 5 when it fails).
 pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
+    open_url_with(url, TIMEOUTS)
+}
+
+/// [`open_url`] with other timeouts.
+///
+/// # Errors
+/// The GET fails, times out or answers other than 2xx (exit 5).
+pub fn open_url_with(url: &str, t: Timeouts) -> Result<Box<dyn Read + Send>> {
     let shown = redact_url(url);
-    let client = reqwest::blocking::Client::builder()
-        .user_agent(concat!("mlops/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(30))
-        .timeout(None)
-        .build()
-        .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
+    let client = http_client(t)?;
     let resp = client.get(url).send().map_err(|e| {
         Error::Remote(format!(
             "GET {shown} failed: {}; check the URL and the network",
-            root_cause(&e)
+            why_failed(&e, t)
         ))
     })?;
     let status = resp.status();
@@ -63,7 +153,7 @@ pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
             "GET {shown} answered {status}; check the URL"
         )));
     }
-    Ok(Box::new(resp))
+    Ok(Box::new(UrlBody::new(resp, url, t)))
 }
 
 /// The innermost message of an error chain.
@@ -252,5 +342,65 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(&out[..], b"a,b\n1,2\n3,4\n");
+    }
+}
+
+/// A loopback server that answers one GET with `head` (and a part of a
+/// body) and then stalls for `stall`: its URL.
+#[cfg(test)]
+pub(crate) fn stalling_server(head: &'static str, stall: std::time::Duration) -> String {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut c, _)) = l.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(head.as_bytes());
+            let _ = c.flush();
+            std::thread::sleep(stall);
+        }
+    });
+    format!("http://user:s3cret@127.0.0.1:{port}/rows.csv?sig=s3cret")
+}
+
+#[cfg(test)]
+mod timeout_tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    const T: Timeouts = Timeouts {
+        connect: Duration::from_secs(1),
+        read: Duration::from_secs(1),
+    };
+
+    /// L15: a server that never answers, or stops mid-body, is given up on
+    /// after the read timeout, and the error names the URL (without its
+    /// secrets) and the timeout.
+    #[test]
+    fn a_stalled_server_times_out_naming_the_url_and_the_timeout() {
+        let url = stalling_server("", Duration::from_secs(10));
+        let t = Instant::now();
+        let e = open_url_with(&url, T).err().unwrap().to_string();
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert!(
+            e.contains("GET http://127.0.0.1:")
+                && e.contains("/rows.csv?… failed: no answer within 1 s (the read timeout)"),
+            "{e}"
+        );
+        assert!(!e.contains("s3cret"), "{e}");
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\na,b\n1,2\n";
+        let url = stalling_server(head, Duration::from_secs(10));
+        let mut body = open_url_with(&url, T).unwrap();
+        let mut got = Vec::new();
+        let t = Instant::now();
+        let e = body.read_to_end(&mut got).unwrap_err().to_string();
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert_eq!(got, b"a,b\n1,2\n");
+        assert!(
+            e.contains("/rows.csv?… stopped: no data for 1 s (the read timeout)"),
+            "{e}"
+        );
+        assert!(!e.contains("s3cret"), "{e}");
     }
 }

@@ -543,6 +543,12 @@ impl Artifact {
                 a.format
             )));
         }
+        if !crate::registry::tag::valid_name(&a.name) {
+            return Err(Error::usage(format!(
+                "{origin}: the model name \"{}\" is not a model name (letters, digits, '-', '_' or '/', starting and ending with a letter or digit); the artifact is corrupt, retrain it",
+                clip(&a.name.escape_debug().to_string(), 64)
+            )));
+        }
         a.predictor()?;
         a.class_predictor()?;
         Ok(a)

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result, display_path};
 
 pub use bind::parse_bind;
+pub use check::MAX_LOG_KEEP;
 pub use check::valid_env_name;
 pub use environments::{
     DeploySection, EnvironmentSection, HealthSection, ResourceList, ResourcesSection, Role,
@@ -571,5 +572,13 @@ tls = { cert = "certs/server.pem", key = "certs/server.key" }
             "did you mean \"serve.bind\"?",
         );
         fails(&format!("{OK}[serve]\ntls = {{ cert = \"c\" }}\n"), "key");
+        fails(
+            &format!("{OK}[serve]\nlog_keep = 4000000000\n"),
+            "mlops.toml:10: key \"serve.log_keep\" = 4000000000 is more than 1000",
+        );
+        fails(
+            &format!("{OK}[serve.prediction_log]\npath = \"p.jsonl\"\nlog_keep = 1001\n"),
+            "mlops.toml:11: key \"serve.prediction_log.log_keep\" = 1001 is more than 1000",
+        );
     }
 }

@@ -20,6 +20,26 @@ pub use super::app::constant_time_eq;
 /// Largest admin upload (a bundle), whatever `max_body_bytes` says.
 pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 
+/// Shortest admin token accepted, in bytes: 32 random hex digits carry 128
+/// bits, beyond guessing at any request rate.
+pub const MIN_TOKEN_BYTES: usize = 32;
+
+/// The admin token read from the variable `var` is long enough (an empty
+/// one turns the admin API off and passes).
+///
+/// # Errors
+/// A token shorter than [`MIN_TOKEN_BYTES`], naming the variable (never
+/// the token).
+pub fn check_token(var: &str, token: &str) -> crate::error::Result<()> {
+    if token.is_empty() || token.len() >= MIN_TOKEN_BYTES {
+        return Ok(());
+    }
+    Err(crate::error::Error::usage(format!(
+        "the admin token in {var} is {} bytes long; use at least {MIN_TOKEN_BYTES} random bytes, like the output of `openssl rand -hex 32`",
+        token.len()
+    )))
+}
+
 /// `None` when the request may use the admin API, else the refusal.
 fn deny(app: &App, headers: &HeaderMap) -> Option<Response> {
     if !app.admin_on() {

@@ -168,11 +168,50 @@ struct Request {
     answered: bool,
 }
 
+/// Observations in a chunk before the next one starts.
+const CHUNK: usize = 4096;
+
+/// The observations, in shared chunks: an export copies the list of
+/// chunks (a few hundred pointers) and writes them without the lock; a
+/// new observation copies at most the last chunk, when an export holds it.
+#[derive(Debug, Default)]
+struct Chunks {
+    chunks: Vec<Arc<Vec<Observation>>>,
+    len: usize,
+}
+
+impl Chunks {
+    fn push(&mut self, o: Observation) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => Arc::make_mut(c).push(o),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(o);
+                self.chunks.push(Arc::new(c));
+            }
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn clear(&mut self) {
+        self.chunks.clear();
+        self.len = 0;
+    }
+
+    fn snapshot(&self) -> Vec<Arc<Vec<Observation>>> {
+        self.chunks.clone()
+    }
+}
+
 #[derive(Debug)]
 struct Store {
     requests: Lru<Request>,
     keys: Lru<Served>,
-    observations: Vec<Observation>,
+    observations: Chunks,
     observation_bytes: usize,
     journal: Option<Arc<dyn Journal>>,
 }
@@ -182,7 +221,7 @@ impl Default for Store {
         Store {
             requests: Lru::new(RECENT, STORE_BYTES),
             keys: Lru::new(RECENT, STORE_BYTES),
-            observations: Vec::new(),
+            observations: Chunks::default(),
             observation_bytes: 0,
             journal: None,
         }
@@ -236,7 +275,10 @@ impl Feedback {
     pub fn persist(&self, restored: Vec<Observation>, journal: Arc<dyn Journal>) {
         let mut s = self.lock();
         s.observation_bytes = restored.iter().map(Observation::bytes).sum();
-        s.observations = restored;
+        s.observations = Chunks::default();
+        for o in restored {
+            s.observations.push(o);
+        }
         s.journal = Some(journal);
     }
 
@@ -357,18 +399,28 @@ impl Feedback {
     }
 
     /// The observations `which` names, as CSV ([`EXPORT_HEADER`]).
+    ///
+    /// The store is locked only to copy the list of its chunks, so
+    /// predictions (which record what served them in the same store) go
+    /// on while a large export is written. A key a spreadsheet would run as
+    /// a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+    /// return) is written with a `'` in front.
     #[must_use]
     pub fn export_csv(&self, which: &Which) -> String {
-        let s = self.lock();
+        let snapshot = self.lock().observations.snapshot();
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record(EXPORT_HEADER);
-        for o in &s.observations {
+        for o in snapshot.iter().flat_map(|c| c.iter()) {
             if let Which::Experiments(set) = which
                 && !set.contains(&*o.served.experiment)
             {
                 continue;
             }
-            let _ = w.write_record(o.cells());
+            let mut cells = o.cells();
+            if cells[1].starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                cells[1].insert(0, '\'');
+            }
+            let _ = w.write_record(cells);
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
@@ -386,6 +438,82 @@ mod tests {
             share_percent: share,
             experiment: Arc::from(exp),
         }
+    }
+
+    #[derive(Debug)]
+    struct NoJournal;
+
+    impl Journal for NoJournal {
+        fn append(&self, _: &Observation) -> Result<(), String> {
+            Ok(())
+        }
+        fn clear(&self) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    /// L5: an export of the full store does not hold the lock that every
+    /// prediction takes, and keys a spreadsheet would run are neutralised.
+    #[test]
+    fn predictions_go_on_while_a_large_export_is_written() {
+        let f = Arc::new(Feedback::default());
+        let a = served(Variant::Champion, "v1", 100, "m:v1/-");
+        let rows: Vec<Observation> = (0..MAX_OBSERVATIONS)
+            .map(|i| Observation {
+                served: a.clone(),
+                key: format!("user-{i}"),
+                value: 1.0,
+            })
+            .collect();
+        f.persist(rows, Arc::new(NoJournal));
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let export = {
+            let (f, done) = (Arc::clone(&f), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let t = std::time::Instant::now();
+                let csv = f.export_csv(&Which::All);
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                (csv.len(), t.elapsed())
+            })
+        };
+        // Predictions during the export: each records what served it.
+        let mut during = Vec::new();
+        let mut i = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            let t = std::time::Instant::now();
+            f.served(&format!("r{i}"), None, &a);
+            let took = t.elapsed();
+            if !done.load(std::sync::atomic::Ordering::SeqCst) {
+                during.push(took);
+            }
+            i += 1;
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let (bytes, export_took) = export.join().unwrap();
+        assert!(bytes > 10_000_000);
+        during.sort();
+        let worst = during.last().copied().unwrap_or_default();
+        assert!(
+            during.len() >= 50 && worst < export_took / 4,
+            "{} predictions during a {export_took:?} export, the slowest {worst:?}",
+            during.len()
+        );
+        // Formula-like keys get a leading quote; the rest are as sent.
+        let g = Feedback::default();
+        for (i, key) in ["=1+2", "+x", "-y", "@z", "\tt", "plain", "a=b"]
+            .iter()
+            .enumerate()
+        {
+            g.served(&format!("q{i}"), Some(key), &a);
+            g.record(&Subject::Key((*key).to_string()), 1.0).unwrap();
+        }
+        let csv = g.export_csv(&Which::All);
+        let keys: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
+        assert_eq!(keys, ["'=1+2", "'+x", "'-y", "'@z", "'\tt", "plain", "a=b"]);
     }
 
     #[test]

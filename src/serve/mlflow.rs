@@ -40,7 +40,7 @@ pub fn invocations(
     body: &[u8],
     max_rows: usize,
 ) -> Result<Vec<Option<f64>>, Refusal> {
-    Ok(model.predict(&rows_of(model, content_type, body, max_rows)?))
+    Ok(model.predict(&rows_of(model, content_type, body, max_rows)?)?)
 }
 
 /// Predict an `/invocations` request: the answer `{"predictions": [...]}`,
@@ -56,7 +56,7 @@ pub fn answer(
     max_rows: usize,
 ) -> Result<Scored<Json>, Refusal> {
     let rows = rows_of(model, content_type, body, max_rows)?;
-    let preds = model.predict(&rows);
+    let preds = model.predict(&rows)?;
     let doc = if model.classifier().is_some() {
         let labels: Vec<Option<String>> = rows
             .iter()

@@ -438,18 +438,36 @@ impl Model {
     }
 
     /// Predict encoded rows; a dropped row predicts `None`.
-    #[must_use]
-    pub fn predict(&self, rows: &[Row]) -> Vec<Option<f64>> {
-        rows.iter().map(|r| self.predict_one(r)).collect()
+    ///
+    /// # Errors
+    /// A prediction beyond `f64`'s range (a log link's `exp` of a large
+    /// linear predictor), naming the row.
+    pub fn predict(&self, rows: &[Row]) -> Result<Vec<Option<f64>>, BadRequest> {
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                self.predict_one(r)
+                    .map_err(|e| BadRequest(format!("row {i}: {}", e.0)))
+            })
+            .collect()
     }
 
     /// Predict one encoded row: a regression's prediction, or a
     /// classifier's [`Classified::score`].
-    #[must_use]
-    pub fn predict_one(&self, row: &Row) -> Option<f64> {
-        match &self.classifier {
+    ///
+    /// # Errors
+    /// A prediction beyond `f64`'s range: JSON has no number for it, and
+    /// `null` would read as a dropped row.
+    pub fn predict_one(&self, row: &Row) -> Result<Option<f64>, BadRequest> {
+        let p = match &self.classifier {
             None => row.as_ref().map(|r| self.predictor.predict(r)),
             Some(_) => self.classify(row).map(|c| c.score),
+        };
+        match p {
+            Some(x) if !x.is_finite() => Err(BadRequest(
+                "prediction overflows: it is beyond ±1.8e308, the largest number a double holds; check the inputs' values and their scale".to_string(),
+            )),
+            _ => Ok(p),
         }
     }
 
@@ -611,17 +629,57 @@ pub(crate) mod tests {
         assert!(e.0.contains(want), "{e} lacks {want}");
     }
 
+    /// L10: an artifact's name follows the model-name grammar, so it
+    /// cannot carry a line break into CI variables, logs or metrics.
+    #[test]
+    fn an_artifact_name_outside_the_grammar_is_refused() {
+        let mut doc: Json = serde_json::from_str(&toy("error").artifact.to_json()).unwrap();
+        for bad in ["a\npassed=true", "", "-x", "a b", "\u{1b}[31m"] {
+            doc["name"] = json!(bad);
+            let e = Artifact::from_slice(doc.to_string().as_bytes(), "m.json").unwrap_err();
+            assert!(e.to_string().starts_with("m.json: the model name"), "{e}");
+        }
+        doc["name"] = json!("team/churn_v2");
+        assert!(Artifact::from_slice(doc.to_string().as_bytes(), "m.json").is_ok());
+    }
+
+    #[test]
+    fn a_prediction_beyond_f64_is_refused_not_null() {
+        let mut art = numeric().artifact.clone();
+        art.kind = crate::project::ModelKind::Glm;
+        art.params.link = Some(crate::model::GlmLink::Log);
+        let m = Model::new(art, "v1.0.0", "abc").unwrap();
+        let ok = m
+            .encode_object(json!({"a": 1.0, "b": 0.0}).as_object().unwrap(), "")
+            .unwrap();
+        assert!((m.predict_one(&ok).unwrap().unwrap() - 3f64.exp()).abs() < 1e-9);
+        // exp(1 + 2·400) is past f64::MAX.
+        let big = m
+            .encode_object(json!({"a": 400.0, "b": 0.0}).as_object().unwrap(), "")
+            .unwrap();
+        let e = m.predict_one(&big).unwrap_err();
+        assert!(e.0.starts_with("prediction overflows"), "{e}");
+        let e = m.predict(&[ok, big]).unwrap_err();
+        assert!(e.0.starts_with("row 1: prediction overflows"), "{e}");
+        // The identity link overflows too, on a sum past f64::MAX.
+        let lin = numeric();
+        let r = lin
+            .encode_object(json!({"a": 1e308, "b": 0.0}).as_object().unwrap(), "")
+            .unwrap();
+        assert!(lin.predict_one(&r).is_err());
+    }
+
     #[test]
     fn encodes_and_predicts_an_object() {
         let m = toy("error");
         let r = m
             .encode_object(json!({"a": 1, "b": 2, "c": "z"}).as_object().unwrap(), "")
             .unwrap();
-        assert_eq!(m.predict_one(&r), Some(1.0 + 2.0 + 6.0 + 10.0));
+        assert_eq!(m.predict_one(&r).unwrap(), Some(1.0 + 2.0 + 6.0 + 10.0));
         let r = m
             .encode_list(&[json!(1), json!(2), json!("w")], "")
             .unwrap();
-        assert_eq!(m.predict(&[r]), vec![Some(9.0)]);
+        assert_eq!(m.predict(&[r]).unwrap(), vec![Some(9.0)]);
     }
 
     #[test]
@@ -630,7 +688,7 @@ pub(crate) mod tests {
         bad(&m, json!({"a": 1, "b": 2}), "feature \"c\" is missing");
         let extra = json!({"a": 1, "b": 2, "c": "w", "d": 1});
         let lenient = m.encode_object(extra.as_object().unwrap(), "").unwrap();
-        assert_eq!(m.predict_one(&lenient), Some(9.0));
+        assert_eq!(m.predict_one(&lenient).unwrap(), Some(9.0));
         let strict = toy("error").strict(true);
         bad(
             &strict,
@@ -685,7 +743,7 @@ pub(crate) mod tests {
                 "",
             )
             .unwrap();
-        assert_eq!(m.predict_one(&r), Some(1.0 + 1.0 + 6.0));
+        assert_eq!(m.predict_one(&r).unwrap(), Some(1.0 + 1.0 + 6.0));
         let m = toy("drop-row");
         let r = m
             .encode_object(
@@ -693,7 +751,7 @@ pub(crate) mod tests {
                 "",
             )
             .unwrap();
-        assert_eq!(m.predict_one(&r), None);
+        assert_eq!(m.predict_one(&r).unwrap(), None);
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub fn predict_rows(model: &Model, body: &Body) -> Result<(Output, Vec<Row>), Ba
         let out = if model.classifier().is_some() {
             Output::Class(model.classify(&row))
         } else {
-            Output::One(model.predict_one(&row))
+            Output::One(model.predict_one(&row)?)
         };
         return Ok((out, vec![row]));
     }
@@ -154,7 +154,7 @@ pub fn predict_rows(model: &Model, body: &Body) -> Result<(Output, Vec<Row>), Ba
     let out = if model.classifier().is_some() {
         Output::Classes(enc.iter().map(|r| model.classify(r)).collect())
     } else {
-        Output::Many(model.predict(&enc))
+        Output::Many(model.predict(&enc)?)
     };
     Ok((out, enc))
 }

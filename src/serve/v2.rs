@@ -526,7 +526,7 @@ pub struct InferResponse {
 /// Inputs that do not fit the model, or bad cells (named).
 pub fn infer(model: &Model, req: &InferRequest) -> Result<Scored<InferResponse>, BadRequest> {
     let rows = rows(model, req)?;
-    let preds = model.predict(&rows);
+    let preds = model.predict(&rows)?;
     if model.classifier().is_some() {
         return classifier_infer(model, req, &rows).map(|r| (r, preds, rows));
     }

@@ -52,14 +52,19 @@ pub fn look(root: &Path) -> Seen {
 /// A missing or altered file, a bad manifest or artifact ([`Error::Data`]).
 pub fn load_release(dir: &Path) -> Result<Model> {
     let origin = display_path(dir);
-    let read = |rel: &str| {
-        let p = dir.join(rel);
-        std::fs::read(&p).map_err(|e| {
-            Error::data(format!(
-                "release {origin}: cannot read {rel} ({}); redeploy it",
-                crate::error::io_reason(&e)
-            ))
-        })
+    // Where the release really is: files must stay inside it.
+    let root = std::fs::canonicalize(dir).map_err(|e| {
+        Error::data(format!(
+            "release {origin}: cannot open it ({}); redeploy it",
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    let mut budget = bundle::MAX_UNPACKED;
+    let mut read = |rel: &str| {
+        let bytes = read_inside(&root, rel, budget)
+            .map_err(|why| Error::data(format!("release {origin}: {rel} {why}; redeploy it")))?;
+        budget = budget.saturating_sub(bytes.len() as u64);
+        Ok::<_, Error>(bytes)
     };
     let manifest = read("manifest.json")?;
     let doc: serde_json::Value = serde_json::from_slice(&manifest).map_err(|e| {
@@ -70,7 +75,10 @@ pub fn load_release(dir: &Path) -> Result<Model> {
     let mut files = BTreeMap::new();
     if let Some(listed) = doc.get("files").and_then(serde_json::Value::as_object) {
         for rel in listed.keys() {
-            let safe = !rel.starts_with('/') && rel.split('/').all(|c| !c.is_empty() && c != "..");
+            let safe = !rel.starts_with('/')
+                && rel
+                    .split('/')
+                    .all(|c| !c.is_empty() && c != ".." && c != ".");
             if !safe {
                 return Err(Error::data(format!(
                     "release {origin}: manifest.json lists {rel}, which is not a plain relative path"
@@ -90,6 +98,45 @@ pub fn load_release(dir: &Path) -> Result<Model> {
     let mut b = bundle::read(&packed, &format!("release {origin}"))?;
     b.sha256 = bundle::sha256_hex(&manifest);
     Model::from_bundle(b)
+}
+
+/// Read the file `rel` of the release at `root` (a canonical path): a
+/// regular file, inside the release even through links, at most `budget`
+/// bytes (what is left of the bundle's unpacked limit). The error says why
+/// not, to follow the file's name.
+fn read_inside(root: &Path, rel: &str, budget: u64) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let reason = |e: &std::io::Error| format!("cannot be read ({})", crate::error::io_reason(e));
+    let real = std::fs::canonicalize(root.join(rel)).map_err(|e| reason(&e))?;
+    if !real.starts_with(root) {
+        return Err(format!(
+            "is a link that leads out of the release (to {})",
+            real.display()
+        ));
+    }
+    let f = std::fs::File::open(&real).map_err(|e| reason(&e))?;
+    let meta = f.metadata().map_err(|e| reason(&e))?;
+    if !meta.is_file() {
+        return Err("is not a regular file".to_string());
+    }
+    if meta.len() > budget {
+        return Err(format!(
+            "is {} bytes, past the {} MiB a release may hold",
+            meta.len(),
+            bundle::MAX_UNPACKED >> 20
+        ));
+    }
+    let mut bytes = Vec::new();
+    f.take(budget + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| reason(&e))?;
+    if bytes.len() as u64 > budget {
+        return Err(format!(
+            "grew past the {} MiB a release may hold while it was read",
+            bundle::MAX_UNPACKED >> 20
+        ));
+    }
+    Ok(bytes)
 }
 
 fn traffic_percent(bytes: Option<&[u8]>) -> std::result::Result<u8, String> {
@@ -385,6 +432,62 @@ mod tests {
         let d = models.describe();
         assert_eq!(d["models"][0]["previous"]["version"], "v1.0.0");
         assert_eq!(d["models"][0]["challenger"], serde_json::Value::Null);
+    }
+
+    /// L11: a release file that is a link out of the release, a device, or
+    /// a `.` path is refused, like the same thing in a bundle.
+    #[test]
+    fn a_release_file_leading_out_of_the_release_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        release(root, "v1.0.0");
+        let rel = root.join("releases/v1.0.0");
+        assert!(load_release(&rel).is_ok());
+        // A link to a file outside, with the same bytes (so only the link
+        // is wrong).
+        let art = rel.join("models/toy.json");
+        let outside = root.join("toy-outside.json");
+        std::fs::rename(&art, &outside).unwrap();
+        std::os::unix::fs::symlink(&outside, &art).unwrap();
+        let e = load_release(&rel).unwrap_err().to_string();
+        assert!(
+            e.contains("models/toy.json is a link that leads out of the release"),
+            "{e}"
+        );
+        // A link to a device: not a regular file (never read to the end).
+        std::fs::remove_file(&art).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &art).unwrap();
+        let e = load_release(&rel).unwrap_err().to_string();
+        assert!(e.contains("leads out of the release"), "{e}");
+        // A link inside the release is fine.
+        std::fs::remove_file(&art).unwrap();
+        std::fs::rename(&outside, rel.join("models/real.json")).unwrap();
+        std::os::unix::fs::symlink("real.json", &art).unwrap();
+        assert!(load_release(&rel).is_ok());
+        // A "." component in the manifest.
+        let m = std::fs::read_to_string(rel.join("manifest.json")).unwrap();
+        std::fs::write(
+            rel.join("manifest.json"),
+            m.replace("\"models/toy.json\"", "\"./models/toy.json\""),
+        )
+        .unwrap();
+        let e = load_release(&rel).unwrap_err().to_string();
+        assert!(
+            e.contains("./models/toy.json, which is not a plain relative path"),
+            "{e}"
+        );
+        // A file past the size limit (sparse: no disk used).
+        release(root, "v1.1.0");
+        let big = root.join("releases/v1.1.0/mlops.toml");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(bundle::MAX_UNPACKED + 1).unwrap();
+        let e = load_release(&root.join("releases/v1.1.0"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mlops.toml is 268435457 bytes, past the 256 MiB"),
+            "{e}"
+        );
     }
 
     fn status(root: &Path) -> serde_json::Value {

@@ -14,7 +14,7 @@ use crate::deploy::project;
 use crate::serve::{Server, row};
 
 const TOKEN_VAR: &str = "MLOPS_PROD_TOKEN";
-const TOKEN: &str = "pr0d-t0ken";
+const TOKEN: &str = "pr0d-t0ken-0123456789abcdef01234";
 
 /// A server whose admin token is in `TOKEN_VAR`, started in `dir` with `args`.
 fn start(dir: &Test, args: &[&str]) -> Server {

@@ -396,11 +396,11 @@ fn token_mode_protects_predictions_when_asked() {
     let s = Server::start_with(
         &t,
         &["--model", "model.json"],
-        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token-of-32-bytes!")],
     );
     expect(&s, None, 401, "no bearer token in the Authorization header");
     expect(&s, Some("bad-guess"), 401, "wrong token");
-    expect(&s, Some("a-long-enough-token"), 200, "");
+    expect(&s, Some("a-long-enough-token-of-32-bytes!"), 200, "");
     assert_eq!(s.stop(), 0);
 }
 
@@ -713,7 +713,7 @@ fn routing_keys_longer_than_256_bytes_are_refused() {
     let s = Server::start_with(
         &t,
         &["--model", "model.json"],
-        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token-of-32-bytes!")],
     );
     let long = "x".repeat(300);
     let r = post(
@@ -768,7 +768,7 @@ fn one_outcome_per_request_and_server_ids_unguessable() {
     let s = Server::start_with(
         &t,
         &["--model", "model.json"],
-        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token-of-32-bytes!")],
     );
     let r = post(&s, "/predict", &json!({"features": row()}), &[], None);
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
@@ -802,7 +802,7 @@ fn one_outcome_per_request_and_server_ids_unguessable() {
     let csv = s
         .http
         .get(s.u("/admin/abtest/export?experiment=all"))
-        .bearer_auth("a-long-enough-token")
+        .bearer_auth("a-long-enough-token-of-32-bytes!")
         .send()
         .unwrap()
         .text()
@@ -845,7 +845,7 @@ fn the_admin_api_refuses_cleartext_off_loopback_and_can_listen_apart() {
             "mlops.toml",
             "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\n",
         )
-        .env("MLOPS_ADMIN_TOKEN", "a-long-enough-token");
+        .env("MLOPS_ADMIN_TOKEN", "a-long-enough-token-of-32-bytes!");
     // Bounded: a server that did start is killed, and the test fails.
     let mut child = t
         .command_args(["serve", "--bind", "0.0.0.0:0", "--model", "model.json"])
@@ -877,7 +877,7 @@ fn the_admin_api_refuses_cleartext_off_loopback_and_can_listen_apart() {
         err.contains("without TLS") && err.contains("allow_insecure_admin"),
         "{err}"
     );
-    assert!(!err.contains("a-long-enough-token"));
+    assert!(!err.contains("a-long-enough-token-of-32-bytes!"));
 
     t.write(
         "mlops.toml",
@@ -886,7 +886,7 @@ fn the_admin_api_refuses_cleartext_off_loopback_and_can_listen_apart() {
     let s = Server::start_with(
         &t,
         &["--model", "model.json"],
-        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token-of-32-bytes!")],
     );
     let admin = s
         .stderr()
@@ -898,7 +898,7 @@ fn the_admin_api_refuses_cleartext_off_loopback_and_can_listen_apart() {
     let get = |base: &str, path: &str| {
         s.http
             .get(format!("{base}{path}"))
-            .bearer_auth("a-long-enough-token")
+            .bearer_auth("a-long-enough-token-of-32-bytes!")
             .send()
             .unwrap()
             .status()
@@ -932,7 +932,7 @@ fn rate_limit_per_role_overrides_and_header_keys() {
     let s = Server::start_with(
         &t,
         &["--model", "model.json"],
-        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token")],
+        &[("MLOPS_ADMIN_TOKEN", "a-long-enough-token-of-32-bytes!")],
     );
     let predict = |client: &str| {
         post(
@@ -953,7 +953,7 @@ fn rate_limit_per_role_overrides_and_header_keys() {
         let r = s
             .http
             .get(s.u("/admin/models"))
-            .bearer_auth("a-long-enough-token")
+            .bearer_auth("a-long-enough-token-of-32-bytes!")
             .header("x-client", client)
             .send()
             .unwrap();

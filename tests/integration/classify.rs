@@ -466,7 +466,7 @@ fn v2_returns_label_and_probability_tensors() {
 #[test]
 fn http_deploy_of_a_classifier_smoke_tests_its_probabilities() {
     const VAR: &str = "MLOPS_TEST_ADMIN_TOKEN";
-    const TOKEN: &str = "s3cret-t0ken";
+    const TOKEN: &str = "s3cret-t0ken-0123456789abcdef0123";
     let dir = Test::new().file(
         "mlops.toml",
         format!("[serve]\nadmin_token_env = \"{VAR}\"\n"),

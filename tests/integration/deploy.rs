@@ -25,7 +25,7 @@ mod real_server;
 mod multi;
 
 const TOKEN_VAR: &str = "MLOPS_TEST_ADMIN_TOKEN";
-const TOKEN: &str = "s3cret-t0ken";
+const TOKEN: &str = "s3cret-t0ken-0123456789abcdef0123";
 
 /// The example project with `envs` appended, trained, committed and
 /// registered twice (v1.0.0, then v1.1.0 on a second commit).

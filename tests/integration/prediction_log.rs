@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{Test, example_toml, repo, toml_str};
+use crate::common::{Test, Tmpfs, example_toml, repo, toml_str};
 use crate::es_mock::{EsMock, Faults};
 use crate::serve::{Server, row, with_model};
 
@@ -375,4 +375,69 @@ fn the_stdout_sink_writes_one_json_line_per_request_on_stdout() {
     assert_eq!(lines.len(), 2, "{out}");
     assert_eq!(lines[0]["features"]["neighborhood"], "eastside");
     assert_eq!(lines[1]["features"].as_array().unwrap().len(), 2);
+}
+
+/// L4: with the log on a 64 KiB tmpfs, every prediction still answers 200,
+/// the file holds only whole JSON lines, and the drop counter is exactly
+/// the requests whose line is not in the file.
+#[test]
+fn a_full_disk_keeps_predictions_flowing_and_counts_every_lost_line() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve.prediction_log]\npath = \"logs/p.jsonl\"\nfeatures = true\n",
+    );
+    let _fs = match Tmpfs::mount(&t.path("logs"), "64k") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let s = Server::start_with(&t, &["--model", "model.json"], &[]);
+    const N: usize = 1500;
+    for i in 0..N {
+        let r = s.post_json(
+            "/predict",
+            &json!({"features": row(), "key": format!("u{i}")}),
+        );
+        assert_eq!(r.status(), 200, "request {i}");
+    }
+    let count = || {
+        let lines = jsonl(&t, "logs/p.jsonl").len();
+        let dropped = metric(
+            &s,
+            "mlops_prediction_log_dropped_lines_total{sink=\"file\"} ",
+        )
+        .unwrap_or(0.0);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        (lines, dropped as usize)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (lines, dropped) = loop {
+        let (l, d) = count();
+        if l + d >= N || Instant::now() > deadline {
+            break (l, d);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The disk is full: some lines were written, the rest counted.
+    assert!(lines > 0 && dropped > 0, "{lines} lines, {dropped} dropped");
+    assert_eq!(lines + dropped, N, "{lines} lines + {dropped} dropped");
+    let raw = t.read("logs/p.jsonl");
+    assert!(raw.ends_with('\n'));
+    let mut ids = HashSet::new();
+    for l in raw.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        assert!(ids.insert(v["key"].as_str().unwrap().to_string()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(t.path("logs/p.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the log holds user keys");
+    }
+    drop(s);
 }

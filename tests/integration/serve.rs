@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::common::{BIN, Test, example_toml, repo, sha256_hex, train_in_process};
 
-pub(crate) const TOKEN: &str = "s3cret-token";
+pub(crate) const TOKEN: &str = "s3cret-token-0123456789abcdef0123";
 
 /// A running server (also used by `deploy::real_server`).
 pub struct Server {
@@ -221,7 +221,7 @@ pub fn row() -> Value {
 fn expected(art: &mlops::model::Artifact, row: &Value) -> f64 {
     let m = mlops::serve::Model::new(art.clone(), "v", "x").unwrap();
     let r = m.encode_object(row.as_object().unwrap(), "").unwrap();
-    m.predict_one(&r).unwrap()
+    m.predict_one(&r).unwrap().unwrap()
 }
 
 pub(crate) fn with_model() -> Test {
@@ -447,7 +447,7 @@ fn v2_binary_tensors() {
                 .map(|v| mlops::model::Value::Number(*v))
                 .collect(),
         ));
-        assert_eq!(Some(got), want);
+        assert_eq!(Some(got), want.unwrap());
     }
     // The JSON form of the same matrix.
     let doc = json_of(

@@ -568,3 +568,31 @@ fn retrain_on_unchanged_data_leaves_the_artifact_byte_identical() {
     let changed = t.read_json("models/house-price.json");
     assert_eq!(changed["created_at"], "2030-03-17T17:46:40Z");
 }
+
+/// Issue 21, full disk: `train` whose artifact folder is on a full tmpfs
+/// fails with one sentence naming the file and "no space left", and the
+/// previous artifact stays as it was, with no temporary file left.
+#[test]
+fn a_full_disk_fails_naming_the_artifact_and_keeps_the_previous_one() {
+    let t = Test::new().toml(&example_toml()).args(["train"]);
+    let _fs = match crate::common::Tmpfs::mount(&t.path("models"), "256k") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    t.run().success();
+    let before = t.read("models/house-price.json");
+    crate::common::fill_up(&t.path("models"));
+    let out = t.run();
+    out.code(2)
+        .stderr_contains("cannot write models/house-price.json: no space left on its device");
+    assert_eq!(t.read("models/house-price.json"), before);
+    let left: Vec<_> = std::fs::read_dir(t.path("models"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".mlops-tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

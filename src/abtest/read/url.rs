@@ -3,6 +3,7 @@
 //! error naming the status and, for 401/403, the token's variable.
 
 use crate::abtest::settings::Bearer;
+use crate::data::{TIMEOUTS, Timeouts, UrlBody, http_client, redact_url, why_failed};
 use crate::error::{Error, Result};
 
 /// What to do about a refused token, naming its variable.
@@ -20,40 +21,66 @@ fn token_hint(bearer: &Bearer) -> String {
 }
 
 /// Fetch a URL (with `Authorization: Bearer` when `bearer` is set) and
-/// return its body as a reader.
-pub(super) fn fetch(url: &str, bearer: &Bearer) -> Result<reqwest::blocking::Response> {
-    let client = reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(300))
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map_err(|e| Error::Remote(format!("cannot start an HTTP client: {e}")))?;
+/// return its body as a reader; the timeouts are [`TIMEOUTS`]'s.
+pub(super) fn fetch(url: &str, bearer: &Bearer) -> Result<UrlBody> {
+    fetch_with(url, bearer, TIMEOUTS)
+}
+
+/// [`fetch`] with other timeouts.
+pub(super) fn fetch_with(url: &str, bearer: &Bearer, t: Timeouts) -> Result<UrlBody> {
+    let client = http_client(t)?;
     let mut req = client.get(url);
     if let Some(t) = bearer.token() {
         req = req.bearer_auth(t);
     }
+    let shown = redact_url(url);
     let resp = req.send().map_err(|e| {
-        let why = if e.is_timeout() {
-            "timed out".to_string()
-        } else if e.is_connect() {
-            "the connection was refused or failed".to_string()
-        } else {
-            e.to_string()
-        };
         Error::Remote(format!(
-            "cannot fetch {url}: {why}; check that the server is up and the URL is right"
+            "cannot fetch {shown}: {}; check that the server is up and the URL is right",
+            why_failed(&e, t)
         ))
     })?;
     let status = resp.status();
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
         return Err(Error::Remote(format!(
-            "{url} answered HTTP {status}: {}",
+            "{shown} answered HTTP {status}: {}",
             token_hint(bearer)
         )));
     }
     if !status.is_success() {
         return Err(Error::Remote(format!(
-            "{url} answered HTTP {status}; check the URL (and the token, if it needs one)"
+            "{shown} answered HTTP {status}; check the URL (and the token, if it needs one)"
         )));
     }
-    Ok(resp)
+    Ok(UrlBody::new(resp, url, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::time::Duration;
+
+    /// L15: the fetch waits on an idle server for the read timeout, not a
+    /// total 300 s; the error names the URL (redacted) and the timeout.
+    #[test]
+    fn a_stalled_export_times_out_naming_the_url() {
+        let t = Timeouts {
+            connect: Duration::from_secs(1),
+            read: Duration::from_secs(1),
+        };
+        let bearer = Bearer::new("MLOPS_TEST_UNSET_TOKEN_VAR", None);
+        let url = crate::data::stalling_server("", Duration::from_secs(10));
+        let e = fetch_with(&url, &bearer, t).err().unwrap().to_string();
+        assert!(
+            e.contains("/rows.csv?…: no answer within 1 s (the read timeout)")
+                && !e.contains("s3cret"),
+            "{e}"
+        );
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nvariant,y\n";
+        let url = crate::data::stalling_server(head, Duration::from_secs(10));
+        let mut body = fetch_with(&url, &bearer, t).unwrap();
+        let e = body.read_to_end(&mut Vec::new()).unwrap_err().to_string();
+        assert!(e.contains("no data for 1 s (the read timeout)"), "{e}");
+    }
 }

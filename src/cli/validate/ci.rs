@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use mlops::Result;
+use mlops::error::Error;
 use mlops::validate::{Report, Verdict};
 
 use super::rows::rows;
@@ -74,23 +76,46 @@ fn ci_values(r: &Report) -> Vec<(&'static str, String)> {
     v
 }
 
+/// The values, each refused if it holds a line break: in a `KEY=value`
+/// file that would set another variable (`name\npassed=true`).
+fn ci_lines(r: &Report, what: &str) -> Result<Vec<(&'static str, String)>> {
+    no_line_breaks(ci_values(r), what)
+}
+
+fn no_line_breaks(
+    v: Vec<(&'static str, String)>,
+    what: &str,
+) -> Result<Vec<(&'static str, String)>> {
+    if let Some((k, x)) = v.iter().find(|(_, x)| x.contains(['\n', '\r'])) {
+        return Err(Error::data(format!(
+            "cannot write {what}: the value of {k} ({:?}) holds a line break, which would set other variables; check the model's name",
+            x.chars().take(64).collect::<String>()
+        )));
+    }
+    Ok(v)
+}
+
 /// Lines for `$GITHUB_OUTPUT`: `passed=true`, `model=NAME`, `failed=N`, `r2=…`.
-#[must_use]
-pub fn github_output(r: &Report) -> String {
-    ci_values(r)
+///
+/// # Errors
+/// A value holding a line break.
+pub fn github_output(r: &Report) -> Result<String> {
+    Ok(ci_lines(r, "$GITHUB_OUTPUT")?
         .into_iter()
         .map(|(k, v)| format!("{k}={v}\n"))
-        .collect()
+        .collect())
 }
 
 /// A dotenv file for GitLab's `artifacts:reports:dotenv`:
 /// `MLOPS_VALIDATE_PASSED=true`, `MLOPS_VALIDATE_MODEL=NAME`, ….
-#[must_use]
-pub fn dotenv(r: &Report) -> String {
-    ci_values(r)
+///
+/// # Errors
+/// A value holding a line break.
+pub fn dotenv(r: &Report) -> Result<String> {
+    Ok(ci_lines(r, "the dotenv file")?
         .into_iter()
         .map(|(k, v)| format!("MLOPS_VALIDATE_{}={v}\n", k.to_uppercase()))
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -101,5 +126,20 @@ mod tests {
     fn escapes() {
         assert_eq!(gh_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
         assert_eq!(gh_property("a: b, c"), "a%3A b%2C c");
+    }
+
+    #[test]
+    fn a_value_with_a_line_break_is_refused() {
+        let ok = vec![("model", "churn".to_string()), ("passed", "false".into())];
+        assert_eq!(no_line_breaks(ok.clone(), "x").unwrap(), ok);
+        for bad in ["churn\npassed=true", "churn\rpassed=true"] {
+            let e = no_line_breaks(vec![("model", bad.to_string())], "$GITHUB_OUTPUT")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("cannot write $GITHUB_OUTPUT: the value of model"),
+                "{e}"
+            );
+        }
     }
 }

@@ -47,7 +47,7 @@ pub fn run(a: &ValidateArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     }
     if let Some(p) = &a.dotenv {
         let path = env.cwd.join(p);
-        mlops::fsutil::write_atomic(&path, dotenv(&report).as_bytes())?;
+        mlops::fsutil::write_atomic(&path, dotenv(&report)?.as_bytes())?;
     }
     if report.passed {
         return Ok(());
@@ -123,7 +123,7 @@ fn tell_github(env: &Env, out: &Output, report: &Report, on_stdout: ReportFormat
         super::output::append(p, render_markdown(report).as_bytes())?;
     }
     if let Some(p) = &env.github_output {
-        super::output::append(p, github_output(report).as_bytes())?;
+        super::output::append(p, github_output(report)?.as_bytes())?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod serve;
 mod training;
 mod validate;
 
+pub use prediction_log::MAX_LOG_KEEP;
 pub use rules::valid_env_name;
 
 use crate::error::Result;

@@ -43,6 +43,9 @@ pub(super) fn check_prediction_log(sv: &ServeSection, src: Source<'_>) -> Result
     if t.log_max_bytes == Some(0) {
         return Err(err("log_max_bytes", "must be at least 1"));
     }
+    if let Some(n) = t.log_keep {
+        check_log_keep(n, &err)?;
+    }
     if t.buffer_lines == Some(0) {
         return Err(err("buffer_lines", "must be at least 1"));
     }
@@ -50,6 +53,22 @@ pub(super) fn check_prediction_log(sv: &ServeSection, src: Source<'_>) -> Result
     check_keys_fit_sink(t, sink, &err)?;
     if sink == LogSink::Elasticsearch {
         check_elasticsearch(t, &err)?;
+    }
+    Ok(())
+}
+
+/// Most rotated files `log_keep` may keep: each rotation renames them all.
+pub const MAX_LOG_KEEP: u32 = 1000;
+
+/// `log_keep` at most [`MAX_LOG_KEEP`].
+pub(super) fn check_log_keep(n: u32, err: &impl Fn(&str, &str) -> Error) -> Result<()> {
+    if n > MAX_LOG_KEEP {
+        return Err(err(
+            "log_keep",
+            &format!(
+                "= {n} is more than {MAX_LOG_KEEP}; each rotation renames every kept file, so keep at most {MAX_LOG_KEEP} (raise log_max_bytes to keep more lines)"
+            ),
+        ));
     }
     Ok(())
 }

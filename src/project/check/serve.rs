@@ -37,6 +37,9 @@ pub(super) fn check_serve(sv: &ServeSection, src: Source<'_>) -> Result<()> {
             return Err(err(key, "must be at least 1"));
         }
     }
+    if let Some(n) = sv.log_keep {
+        super::prediction_log::check_log_keep(n, &err)?;
+    }
     if let Some(s) = sv.timeout_s
         && !(s > 0.0 && s.is_finite())
     {

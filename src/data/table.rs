@@ -101,6 +101,42 @@ impl Table {
         }
     }
 
+    /// Split the table in two at row `at`: `self` keeps rows `..at`, the
+    /// rows `at..` are returned (each half keeps every level, with the same
+    /// codes).
+    #[must_use]
+    pub fn split_off(&mut self, at: usize) -> Table {
+        let features = self
+            .features
+            .iter_mut()
+            .map(|c| match c {
+                Column::Numeric(v) => Column::Numeric(v.split_off(at)),
+                Column::Categorical { codes, levels } => Column::Categorical {
+                    codes: codes.split_off(at),
+                    levels: levels.clone(),
+                },
+            })
+            .collect();
+        let origin = self.origin_of(at).to_string();
+        let k = self.sources.partition_point(|(first, _)| *first <= at);
+        let sources = self.sources.split_off(k);
+        Table {
+            origin,
+            feature_names: self.feature_names.clone(),
+            features,
+            target: if self.target.is_empty() {
+                Vec::new()
+            } else {
+                self.target.split_off(at)
+            },
+            lines: self.lines.split_off(at),
+            sources: sources
+                .into_iter()
+                .map(|(first, o)| (first - at, o))
+                .collect(),
+        }
+    }
+
     /// The file row `i` was read from, as shown in messages.
     #[must_use]
     pub fn origin_of(&self, i: usize) -> &str {

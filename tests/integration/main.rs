@@ -44,6 +44,7 @@ mod registry_truth;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;
+mod s3_count;
 mod storage;
 mod streaming;
 mod train;

@@ -113,7 +113,15 @@ impl ChunkReader for Source {
                 file: Arc::clone(f),
                 pos: start,
             }))),
-            Source::Remote { remote, .. } => Ok(Box::new(remote.reader(start).map_err(external)?)),
+            Source::Remote { remote, size, tail } => {
+                // The footer is read from the bytes fetched with the size.
+                let from = size - tail.len() as u64;
+                if start >= from && start <= *size {
+                    let at = usize::try_from(start - from).unwrap_or(0);
+                    return Ok(Box::new(bytes::Buf::reader(tail.slice(at..))));
+                }
+                Ok(Box::new(remote.reader(start).map_err(external)?))
+            }
         }
     }
 

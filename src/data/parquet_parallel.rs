@@ -42,10 +42,7 @@ impl Budget {
     fn take(&self, g: usize, bytes: usize) -> bool {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         while !s.2 && g != s.1 && s.0 > 0 && s.0 + bytes > AHEAD {
-            s = self
-                .changed
-                .wait(s)
-                .unwrap_or_else(PoisonError::into_inner);
+            s = self.changed.wait(s).unwrap_or_else(PoisonError::into_inner);
         }
         s.0 += bytes;
         !s.2

@@ -13,9 +13,9 @@ use super::cells::{Cell, Cells};
 use super::header::{Selection, resolve_features};
 use super::parquet::ParquetFile;
 use super::parquet_parallel::decode_in_parallel;
+use super::plan::{FeatureKind, Plan, plan};
 use super::store::DataObject;
 use super::streaming::table_rows;
-use super::plan::{FeatureKind, Plan, plan};
 use super::table::{Column, MISSING_LEVEL, Table};
 use crate::error::{Error, Result};
 

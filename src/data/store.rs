@@ -179,16 +179,13 @@ impl Remote {
         Error::Remote(format!("{what} {url} failed: {}; {hint}", reason(e)))
     }
 
-    /// Size, ETag and version of the object (a `HEAD`).
-    pub fn head(&self) -> Result<ObjectInfo> {
-        let m = self.run("HEAD", self.store.head(&self.path))?;
-        Ok(self.note(&m))
-    }
-
     /// Keep what an answer said of the object, the first time; its size,
     /// ETag and version.
     fn note(&self, m: &ObjectMeta) -> ObjectInfo {
-        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.get_or_insert_with(|| ObjectInfo {
             size: m.size,
             etag: m.e_tag.clone(),
@@ -243,7 +240,10 @@ impl Remote {
     /// any answer about it).
     #[must_use]
     pub fn data_object(&self) -> Option<DataObject> {
-        let seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.as_ref().map(|i| DataObject {
             url: self.url.clone(),
             etag: i.etag.clone(),

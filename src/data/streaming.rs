@@ -171,7 +171,7 @@ mod tests {
                 Column::Numeric(rows.iter().map(|&r| r as f64).collect()),
                 Column::Categorical {
                     codes: rows.iter().map(|&r| u32::from(r % 3 == 0)).collect(),
-                    levels: if from % 2 == 0 {
+                    levels: if from.is_multiple_of(2) {
                         vec!["x".into(), "y".into()]
                     } else {
                         vec!["y".into(), "x".into()]

@@ -41,10 +41,10 @@ mod prediction_log;
 mod project;
 mod registry;
 mod registry_truth;
+mod s3_count;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;
-mod s3_count;
 mod storage;
 mod streaming;
 mod train;

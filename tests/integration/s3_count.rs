@@ -74,7 +74,10 @@ fn serve(conn: TcpStream, objects: &HashMap<String, Vec<u8>>, log: &Mutex<Vec<Se
             return;
         }
         let mut parts = line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+        let (method, path) = (
+            parts.next().unwrap_or("").to_string(),
+            parts.next().unwrap_or("").to_string(),
+        );
         let mut headers = HashMap::new();
         loop {
             let mut h = String::new();
@@ -89,7 +92,10 @@ fn serve(conn: TcpStream, objects: &HashMap<String, Vec<u8>>, log: &Mutex<Vec<Se
                 headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
             }
         }
-        let n: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let n: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut body = vec![0; n];
         if r.read_exact(&mut body).is_err() {
             return;
@@ -106,13 +112,21 @@ fn serve(conn: TcpStream, objects: &HashMap<String, Vec<u8>>, log: &Mutex<Vec<Se
             l.len() - 1
         };
         // An object named "changing" is replaced after its first answer.
-        let etag = if path.contains("changing") && earlier > 0 { OTHER_ETAG } else { ETAG };
+        let etag = if path.contains("changing") && earlier > 0 {
+            OTHER_ETAG
+        } else {
+            ETAG
+        };
         let (status, head, body) = answer(objects, &seen, etag);
-        let mut out = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n{head}\r\n", body.len());
+        let mut out = format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\n{head}\r\n",
+            body.len()
+        );
         if method == "HEAD" {
             out = format!("HTTP/1.1 {status}\r\n{head}\r\n");
         }
-        if w.write_all(out.as_bytes()).is_err() || (method != "HEAD" && w.write_all(&body).is_err()) {
+        if w.write_all(out.as_bytes()).is_err() || (method != "HEAD" && w.write_all(&body).is_err())
+        {
             return;
         }
     }
@@ -122,8 +136,13 @@ fn serve(conn: TcpStream, objects: &HashMap<String, Vec<u8>>, log: &Mutex<Vec<Se
 /// GET) and body of the answer to `req`.
 fn answer(objects: &HashMap<String, Vec<u8>>, req: &Seen, etag: &str) -> (String, String, Vec<u8>) {
     let Some(bytes) = objects.get(req.path.split('?').next().unwrap_or("")) else {
-        let body = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>no</Message></Error>";
-        return ("404 Not Found".into(), "content-type: application/xml\r\n".into(), body.to_vec());
+        let body =
+            b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>no</Message></Error>";
+        return (
+            "404 Not Found".into(),
+            "content-type: application/xml\r\n".into(),
+            body.to_vec(),
+        );
     };
     if req.if_match.as_deref().is_some_and(|m| m != etag) {
         return ("412 Precondition Failed".into(), String::new(), Vec::new());
@@ -133,7 +152,11 @@ fn answer(objects: &HashMap<String, Vec<u8>>, req: &Seen, etag: &str) -> (String
         "etag: {etag}\r\nx-amz-version-id: {VERSION}\r\nlast-modified: Wed, 02 Dec 2026 10:00:00 GMT\r\naccept-ranges: bytes\r\n"
     );
     if req.method == "HEAD" {
-        return ("200 OK".into(), format!("{meta}content-length: {size}\r\n"), Vec::new());
+        return (
+            "200 OK".into(),
+            format!("{meta}content-length: {size}\r\n"),
+            Vec::new(),
+        );
     }
     let Some(spec) = req.range.as_deref().and_then(|r| r.strip_prefix("bytes=")) else {
         return ("200 OK".into(), meta, bytes.clone());
@@ -146,11 +169,18 @@ fn answer(objects: &HashMap<String, Vec<u8>>, req: &Seen, etag: &str) -> (String
         _ => panic!("bad range {spec}"),
     };
     let head = format!("{meta}content-range: bytes {from}-{to}/{size}\r\n");
-    ("206 Partial Content".into(), head, bytes[from..=to].to_vec())
+    (
+        "206 Partial Content".into(),
+        head,
+        bytes[from..=to].to_vec(),
+    )
 }
 
 fn project(url: &str) -> String {
-    example_toml().replace(&toml_str(&example_csv().display().to_string()), &toml_str(url))
+    example_toml().replace(
+        &toml_str(&example_csv().display().to_string()),
+        &toml_str(url),
+    )
 }
 
 /// Train on `url` (in memory or streaming) and return the requests made
@@ -164,25 +194,38 @@ fn train(s3: &S3, url: &str, streaming: bool) -> (Vec<Seen>, serde_json::Value, 
     s3.take();
     t.run().success();
     let doc = t.read_json("models/house-price.json");
-    (s3.take(), doc["data_objects"].clone(), doc["data_sha256"].clone())
+    (
+        s3.take(),
+        doc["data_objects"].clone(),
+        doc["data_sha256"].clone(),
+    )
 }
 
 #[test]
 fn reads_make_only_the_requests_they_need_and_their_answers_give_the_etag() {
     let pq = repo().join("tests/data/parquet/train.snappy.parquet");
-    let (csv_bytes, pq_bytes) = (std::fs::read(example_csv()).unwrap(), std::fs::read(&pq).unwrap());
+    let (csv_bytes, pq_bytes) = (
+        std::fs::read(example_csv()).unwrap(),
+        std::fs::read(&pq).unwrap(),
+    );
     let s3 = S3::start(HashMap::from([
         ("/b/train.csv".to_string(), csv_bytes.clone()),
         ("/b/train.parquet".to_string(), pq_bytes.clone()),
     ]));
-    let want_object = |url: &str| serde_json::json!([{ "url": url, "etag": ETAG, "version": VERSION }]);
+    let want_object =
+        |url: &str| serde_json::json!([{ "url": url, "etag": ETAG, "version": VERSION }]);
     for streaming in [false, true] {
         // A CSV: one GET of the whole object, nothing else.
         let url = "s3://b/train.csv";
         let (seen, objects, sha) = train(&s3, url, streaming);
         assert_eq!(
             seen,
-            vec![Seen { method: "GET".into(), path: "/b/train.csv".into(), range: None, if_match: None }],
+            vec![Seen {
+                method: "GET".into(),
+                path: "/b/train.csv".into(),
+                range: None,
+                if_match: None
+            }],
             "streaming {streaming}"
         );
         assert_eq!(objects, want_object(url));
@@ -193,13 +236,26 @@ fn reads_make_only_the_requests_they_need_and_their_answers_give_the_etag() {
         // the version first seen.
         let url = "s3://b/train.parquet";
         let (seen, objects, sha) = train(&s3, url, streaming);
-        assert!(seen.iter().all(|s| s.method == "GET" && s.path == "/b/train.parquet"), "{seen:#?}");
+        assert!(
+            seen.iter()
+                .all(|s| s.method == "GET" && s.path == "/b/train.parquet"),
+            "{seen:#?}"
+        );
         assert_eq!(seen[0].range.as_deref(), Some("bytes=-65536"), "{seen:#?}");
         assert_eq!(seen[0].if_match, None);
-        assert!(seen[1..].iter().all(|s| s.if_match.as_deref() == Some(ETAG)), "{seen:#?}");
+        assert!(
+            seen[1..]
+                .iter()
+                .all(|s| s.if_match.as_deref() == Some(ETAG)),
+            "{seen:#?}"
+        );
         let whole = seen.iter().filter(|s| s.range.is_none()).count();
         let ranged = seen[1..].iter().filter(|s| s.range.is_some()).count();
-        assert_eq!((whole, ranged, seen.len()), (1, 7, 9), "streaming {streaming}: {seen:#?}");
+        assert_eq!(
+            (whole, ranged, seen.len()),
+            (1, 7, 9),
+            "streaming {streaming}: {seen:#?}"
+        );
         assert_eq!(objects, want_object(url));
         assert_eq!(sha, sha256_hex(&pq_bytes));
     }

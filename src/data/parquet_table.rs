@@ -15,8 +15,7 @@ use super::parquet::ParquetFile;
 use super::parquet_parallel::decode_in_parallel;
 use super::plan::{FeatureKind, Plan, plan};
 use super::store::DataObject;
-use super::streaming::table_rows;
-use super::table::{Column, MISSING_LEVEL, Table};
+use super::table::{Column, MISSING_LEVEL, Table, table_rows};
 use crate::error::{Error, Result};
 
 /// Where a cell sits, as messages name it.

@@ -21,7 +21,7 @@ use super::parquet::is_parquet;
 use super::parquet_table::stream_parquet;
 use super::plan::plan;
 use super::store::DataObject;
-use super::table::Table;
+use super::table::{Table, table_rows};
 use crate::error::{Error, Result, display_path};
 use crate::report::Progress;
 
@@ -109,14 +109,6 @@ pub struct Streamed {
     pub sha256: String,
     /// The objects in storage read (URL, ETag, version), in order.
     pub objects: Vec<DataObject>,
-}
-
-/// The rows of each table [`stream_tables`] hands on, for tables of
-/// `features` feature columns: about 8 MiB of numbers, from 4,096 to 65,536
-/// rows. It depends on the columns alone, never on the file's format.
-#[must_use]
-pub(super) fn table_rows(features: usize) -> usize {
-    ((8 << 20) / (8 * (features + 2))).clamp(1 << 12, 1 << 16)
 }
 
 /// Tables cut again into [`table_rows`] rows each (the last of a file

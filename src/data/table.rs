@@ -153,6 +153,14 @@ impl Table {
     }
 }
 
+/// The rows of each table the streaming reader hands on, for tables of
+/// `features` feature columns: about 8 MiB of numbers, from 4,096 to 65,536
+/// rows. It depends on the columns alone, never on the file's format.
+#[must_use]
+pub(super) fn table_rows(features: usize) -> usize {
+    ((8 << 20) / (8 * (features + 2))).clamp(1 << 12, 1 << 16)
+}
+
 /// The error for categorical column `column` of `origin` with `count`
 /// levels, more than `data.max_levels` = `max`.
 #[must_use]

@@ -16,6 +16,7 @@ use super::parallel::parse_body;
 use super::parquet::is_parquet;
 use super::plan::{Plan, plan};
 use super::records::{count_newlines, csv_reader};
+use super::store::DataObject;
 use super::store::store_url;
 use super::streaming::stream_tables;
 use super::table::Table;
@@ -29,6 +30,9 @@ pub struct Loaded {
     pub table: Table,
     /// SHA-256 of the whole file, lowercase hex.
     pub sha256: String,
+    /// The objects in storage read (URL, and the ETag and version their
+    /// reads saw), in order; empty for local files.
+    pub objects: Vec<DataObject>,
 }
 
 /// Files up to this size are read whole and parsed on two threads.
@@ -108,6 +112,7 @@ pub fn load_files(paths: &[PathBuf], sel: &Selection, progress: &dyn Progress) -
     Ok(Loaded {
         table: parsed?,
         sha256: sha,
+        objects: Vec::new(),
     })
 }
 
@@ -257,7 +262,7 @@ fn load_streaming(
 ) -> Result<Loaded> {
     let mut all: Option<Table> = None;
     let mut sources: Vec<(usize, String)> = Vec::new();
-    let sha = stream_tables(paths, sel, block, progress, &mut |t| {
+    let read = stream_tables(paths, sel, block, progress, &mut |t| {
         match &mut all {
             None => {
                 sources.push((0, t.origin.clone()));
@@ -282,7 +287,11 @@ fn load_streaming(
         table.origin = joint_origin(paths);
         table.sources = sources;
     }
-    Ok(Loaded { table, sha256: sha })
+    Ok(Loaded {
+        table,
+        sha256: read.sha256,
+        objects: read.objects,
+    })
 }
 
 #[cfg(test)]

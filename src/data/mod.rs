@@ -34,6 +34,7 @@ mod load;
 mod open;
 mod parallel;
 pub mod parquet;
+mod parquet_parallel;
 mod parquet_rows;
 mod parquet_table;
 pub mod parquet_write;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::store::{Remote, store_url};
+use super::store::{DataObject, Remote, store_url};
 use crate::error::{Error, Result, io_reason};
 
 /// The URL of a source given as `http://` or `https://` in `[data].path`.
@@ -248,17 +248,23 @@ impl<R: Read> Read for Hashing<R> {
 }
 
 /// One input file or URL, decompressed when it is gzip, hashing its raw
-/// bytes.
-pub(super) enum Input {
+/// bytes; the object it is read from, if it is in storage.
+pub(super) struct Input {
+    read: Decoded,
+    remote: Option<Remote>,
+}
+
+/// An input's bytes, decompressed when it is gzip.
+enum Decoded {
     Plain(Hashing<Box<dyn Read + Send>>),
     Gzip(Box<flate2::read::MultiGzDecoder<Hashing<Box<dyn Read + Send>>>>),
 }
 
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Input::Plain(r) => r.read(buf),
-            Input::Gzip(r) => r.read(buf),
+        match &mut self.read {
+            Decoded::Plain(r) => r.read(buf),
+            Decoded::Gzip(r) => r.read(buf),
         }
     }
 }
@@ -266,27 +272,35 @@ impl Read for Input {
 impl Input {
     /// Open `path` (a file or URL), hashing its raw bytes into `hasher`.
     pub(super) fn open(path: &Path, hasher: Sha256) -> Result<Input> {
+        let mut remote = None;
         let f: Box<dyn Read + Send> = match (url_of(path), store_url(path)) {
             (Some(url), _) => open_url(url)?,
-            (None, Some(url)) => Box::new(Remote::open(url)?.reader(0)?),
+            (None, Some(url)) => {
+                let r = Remote::open(url)?;
+                let reader = r.reader(0)?;
+                remote = Some(r);
+                Box::new(reader)
+            }
             (None, None) => Box::new(File::open(path).map_err(|e| Error::io("read", path, &e))?),
         };
         let h = Hashing { inner: f, hasher };
-        Ok(if is_gzip(path) {
-            Input::Gzip(Box::new(flate2::read::MultiGzDecoder::new(h)))
+        let read = if is_gzip(path) {
+            Decoded::Gzip(Box::new(flate2::read::MultiGzDecoder::new(h)))
         } else {
-            Input::Plain(h)
-        })
+            Decoded::Plain(h)
+        };
+        Ok(Input { read, remote })
     }
 
-    /// Read what is left of the raw file and return the running hash.
-    pub(super) fn finish(self) -> Sha256 {
-        let mut h = match self {
-            Input::Plain(h) => h,
-            Input::Gzip(d) => d.into_inner(),
+    /// Read what is left of the raw file and return the running hash, and
+    /// the object read (URL, and the ETag and version its read saw).
+    pub(super) fn finish(self) -> (Sha256, Option<DataObject>) {
+        let mut h = match self.read {
+            Decoded::Plain(h) => h,
+            Decoded::Gzip(d) => d.into_inner(),
         };
         let _ = std::io::copy(&mut h, &mut std::io::sink());
-        h.hasher
+        (h.hasher, self.remote.and_then(|r| r.data_object()))
     }
 }
 

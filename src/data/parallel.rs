@@ -70,7 +70,7 @@ pub(super) fn parse_body<'p>(
 }
 
 /// Parse workers of [`parse_in_parallel`].
-fn parse_workers() -> usize {
+pub(super) fn parse_workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
 }
 

@@ -19,7 +19,7 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::file::reader::{ChunkReader, Length};
 
-use super::store::{ObjectInfo, Remote, store_url};
+use super::store::{DataObject, Remote, store_url};
 use crate::error::{Error, Result, display_path};
 
 /// The most rows decoded at once.
@@ -40,19 +40,68 @@ pub fn is_parquet(path: &Path) -> bool {
     File::open(path).is_ok_and(|mut f| f.read_exact(&mut magic).is_ok() && &magic == b"PAR1")
 }
 
-/// Where a Parquet file's bytes come from.
+/// How much of the end of an object is fetched with its size: the footer
+/// and, usually, all the metadata before it.
+const TAIL: u64 = 64 << 10;
+
+/// Where a Parquet file's bytes come from: a local file read at positions
+/// (never through a shared cursor, so that threads can decode row groups
+/// side by side), or an object, its last bytes fetched with its size.
 pub(super) enum Source {
-    Local(File),
-    Remote(Remote, u64),
+    Local(Arc<File>),
+    Remote {
+        remote: Remote,
+        size: u64,
+        tail: Bytes,
+    },
 }
 
 impl Length for Source {
     fn len(&self) -> u64 {
         match self {
             Source::Local(f) => f.len(),
-            Source::Remote(_, size) => *size,
+            Source::Remote { size, .. } => *size,
         }
     }
+}
+
+/// Bytes `start..start + len` of a local file, read at their position.
+fn read_at(f: &File, start: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    #[cfg(unix)]
+    std::os::unix::fs::FileExt::read_exact_at(f, &mut buf, start)?;
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut f = f;
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut buf)?;
+    }
+    Ok(buf)
+}
+
+/// A reader of a local file from a position, by positional reads.
+struct AtReader {
+    file: Arc<File>,
+    pos: u64,
+}
+
+impl Read for AtReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.file.len().saturating_sub(self.pos);
+        let n = out.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if n == 0 {
+            return Ok(0);
+        }
+        let buf = read_at(&self.file, self.pos, n)?;
+        out[..n].copy_from_slice(&buf);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+fn external(e: Error) -> parquet::errors::ParquetError {
+    parquet::errors::ParquetError::External(Box::new(e))
 }
 
 impl ChunkReader for Source {
@@ -60,21 +109,35 @@ impl ChunkReader for Source {
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
         match self {
-            Source::Local(f) => Ok(Box::new(f.get_read(start)?)),
-            Source::Remote(r, _) => {
-                Ok(Box::new(r.reader(start).map_err(|e| {
-                    parquet::errors::ParquetError::External(Box::new(e))
-                })?))
+            Source::Local(f) => Ok(Box::new(std::io::BufReader::new(AtReader {
+                file: Arc::clone(f),
+                pos: start,
+            }))),
+            Source::Remote { remote, size, tail } => {
+                // The footer is read from the bytes fetched with the size.
+                let from = size - tail.len() as u64;
+                if start >= from && start <= *size {
+                    let at = usize::try_from(start - from).unwrap_or(0);
+                    return Ok(Box::new(bytes::Buf::reader(tail.slice(at..))));
+                }
+                Ok(Box::new(remote.reader(start).map_err(external)?))
             }
         }
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
         match self {
-            Source::Local(f) => f.get_bytes(start, length),
-            Source::Remote(r, _) => r
-                .get_range(start..start + length as u64)
-                .map_err(|e| parquet::errors::ParquetError::External(Box::new(e))),
+            Source::Local(f) => Ok(read_at(f, start, length)?.into()),
+            Source::Remote { remote, size, tail } => {
+                let from = size - tail.len() as u64;
+                if start >= from && start + length as u64 <= *size {
+                    let at = usize::try_from(start - from).unwrap_or(0);
+                    return Ok(tail.slice(at..at + length));
+                }
+                remote
+                    .get_range(start..start + length as u64)
+                    .map_err(external)
+            }
         }
     }
 }
@@ -85,27 +148,22 @@ pub struct ParquetFile {
     meta: ArrowReaderMetadata,
     /// The file, as shown in messages.
     pub origin: String,
-    /// The object's size, ETag and version when it is in object storage.
-    pub object: Option<ObjectInfo>,
     path: std::path::PathBuf,
 }
 
 impl ParquetFile {
-    /// Open a local file or an object and read its footer.
+    /// Open a local file or an object and read its footer (of an object:
+    /// one request for its last bytes, which also gives its size and ETag).
     pub fn open(path: &Path) -> Result<ParquetFile> {
-        let (source, origin, object) = match store_url(path) {
+        let (source, origin) = match store_url(path) {
             Some(url) => {
                 let remote = Remote::open(url)?;
-                let info = remote.head()?;
-                (
-                    Source::Remote(remote, info.size),
-                    url.to_string(),
-                    Some(info),
-                )
+                let (tail, size) = remote.get_tail(TAIL)?;
+                (Source::Remote { remote, size, tail }, url.to_string())
             }
             None => {
                 let f = File::open(path).map_err(|e| Error::io("read", path, &e))?;
-                (Source::Local(f), display_path(path), None)
+                (Source::Local(Arc::new(f)), display_path(path))
             }
         };
         let meta = ArrowReaderMetadata::load(&source, ArrowReaderOptions::new())
@@ -114,9 +172,18 @@ impl ParquetFile {
             source: Arc::new(source),
             meta,
             origin,
-            object,
             path: path.to_path_buf(),
         })
+    }
+
+    /// The object the file was read from, as its reads saw it (URL, ETag,
+    /// version); `None` for a local file.
+    #[must_use]
+    pub fn data_object(&self) -> Option<DataObject> {
+        match self.source.as_ref() {
+            Source::Remote { remote, .. } => remote.data_object(),
+            Source::Local(_) => None,
+        }
     }
 
     /// The top-level column names, in file order (the file's "header").
@@ -152,6 +219,18 @@ impl ParquetFile {
         u64::try_from(self.meta.metadata().file_metadata().num_rows()).unwrap_or(0)
     }
 
+    /// The number of row groups.
+    #[must_use]
+    pub fn row_groups(&self) -> usize {
+        self.meta.metadata().num_row_groups()
+    }
+
+    /// The rows of row group `g`.
+    #[must_use]
+    pub fn group_rows(&self, g: usize) -> u64 {
+        u64::try_from(self.meta.metadata().row_group(g).num_rows()).unwrap_or(0)
+    }
+
     /// Read the top-level columns `columns` (indices into [`Self::header`]),
     /// row group by row group, calling `f` with each batch, its row group
     /// and the 0-based file row of its first row.
@@ -160,65 +239,137 @@ impl ParquetFile {
         columns: &[usize],
         f: &mut dyn FnMut(RecordBatch, usize, u64) -> Result<()>,
     ) -> Result<()> {
-        let origin = &self.origin;
-        let groups = self.meta.metadata().row_groups();
         let mut first = 0u64;
-        for (g, group) in groups.iter().enumerate() {
-            let mask = ProjectionMask::roots(self.meta.parquet_schema(), columns.iter().copied());
-            let rows = usize::try_from(group.num_rows()).unwrap_or(0);
-            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-                Shared(Arc::clone(&self.source)),
-                self.meta.clone(),
-            )
-            .with_projection(mask)
-            .with_row_groups(vec![g])
-            .with_batch_size(rows.clamp(1, BATCH_ROWS))
-            .build()
-            .map_err(|e| parquet_error(origin, &e))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| {
-                    Error::data(format!(
-                        "{origin}: row group {g}: cannot decode the columns ({e}); check the file"
-                    ))
-                })?;
+        for g in 0..self.row_groups() {
+            self.for_each_batch_of_group(g, columns, BATCH_ROWS, &mut |batch| {
                 let n = batch.num_rows() as u64;
                 f(batch, g, first)?;
                 first += n;
-            }
+                Ok(())
+            })?;
         }
         Ok(())
     }
 
-    /// A sequential reader of the raw bytes of the file (for its hash).
+    /// Read the columns `columns` of row group `g` in batches of at most
+    /// `batch` rows, calling `f` with each. The pages of a local file are
+    /// read where they lie; an object's column chunks are fetched first,
+    /// in one request for each run of adjacent ones.
+    pub fn for_each_batch_of_group(
+        &self,
+        g: usize,
+        columns: &[usize],
+        batch: usize,
+        f: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<()> {
+        let origin = &self.origin;
+        let input = match self.source.as_ref() {
+            Source::Local(_) => Fetched {
+                chunks: Vec::new(),
+                source: Arc::clone(&self.source),
+            },
+            Source::Remote { remote, .. } => self.fetch_group(remote, g, columns)?,
+        };
+        let mask = ProjectionMask::roots(self.meta.parquet_schema(), columns.iter().copied());
+        let rows = usize::try_from(self.group_rows(g)).unwrap_or(0);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(input, self.meta.clone())
+            .with_projection(mask)
+            .with_row_groups(vec![g])
+            .with_batch_size(rows.clamp(1, batch))
+            .build()
+            .map_err(|e| parquet_error(origin, &e))?;
+        for b in reader {
+            f(b.map_err(|e| {
+                Error::data(format!(
+                    "{origin}: row group {g}: cannot decode the columns ({e}); check the file"
+                ))
+            })?)?;
+        }
+        Ok(())
+    }
+
+    /// The byte ranges of the column chunks `columns` of row group `g`,
+    /// fetched from the object: adjacent ones (gaps under 64 KiB) in one
+    /// request.
+    fn fetch_group(&self, remote: &Remote, g: usize, columns: &[usize]) -> Result<Fetched> {
+        let schema = self.meta.parquet_schema();
+        let group = self.meta.metadata().row_group(g);
+        let mut ranges: Vec<(u64, u64)> = (0..group.num_columns())
+            .filter(|&c| columns.contains(&schema.get_column_root_idx(c)))
+            .map(|c| {
+                let (start, len) = group.column(c).byte_range();
+                (start, start + len)
+            })
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::new();
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 + (64 << 10) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        let mut chunks = Vec::with_capacity(merged.len());
+        for (a, b) in merged {
+            chunks.push((a, remote.get_range(a..b)?));
+        }
+        Ok(Fetched {
+            chunks,
+            source: Arc::clone(&self.source),
+        })
+    }
+
+    /// A sequential reader of the raw bytes of the file (for its hash): of
+    /// an object, one request for the whole of it.
     pub fn raw_reader(&self) -> Result<Box<dyn Read + Send>> {
         Ok(match self.source.as_ref() {
-            // A file handle of its own: the decoder's shares one cursor.
             Source::Local(_) => {
                 Box::new(File::open(&self.path).map_err(|e| Error::io("read", &self.path, &e))?)
             }
-            Source::Remote(r, _) => Box::new(r.reader(0)?),
+            Source::Remote { remote, .. } => Box::new(remote.reader(0)?),
         })
     }
 }
 
-/// A shared [`Source`], so one open file serves a reader per row group.
-struct Shared(Arc<Source>);
+/// The bytes a row group's reader reads: runs of column chunks fetched
+/// ahead (an object's), else the source itself.
+struct Fetched {
+    chunks: Vec<(u64, Bytes)>,
+    source: Arc<Source>,
+}
 
-impl Length for Shared {
-    fn len(&self) -> u64 {
-        self.0.len()
+impl Fetched {
+    /// The fetched bytes from `start` to the end of their run, if fetched.
+    fn fetched(&self, start: u64) -> Option<Bytes> {
+        let (a, bytes) = self
+            .chunks
+            .iter()
+            .find(|(a, b)| *a <= start && start < a + b.len() as u64)?;
+        Some(bytes.slice(usize::try_from(start - a).ok()?..))
     }
 }
 
-impl ChunkReader for Shared {
+impl Length for Fetched {
+    fn len(&self) -> u64 {
+        self.source.len()
+    }
+}
+
+impl ChunkReader for Fetched {
     type T = Box<dyn Read + Send>;
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
-        self.0.get_read(start)
+        match self.fetched(start) {
+            Some(b) => Ok(Box::new(bytes::Buf::reader(b))),
+            None => self.source.get_read(start),
+        }
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
-        self.0.get_bytes(start, length)
+        match self.fetched(start) {
+            Some(b) if b.len() >= length => Ok(b.slice(..length)),
+            _ => self.source.get_bytes(start, length),
+        }
     }
 }
 

@@ -12,8 +12,10 @@ use super::cell::parse_level;
 use super::cells::{Cell, Cells};
 use super::header::{Selection, resolve_features};
 use super::parquet::ParquetFile;
+use super::parquet_parallel::decode_in_parallel;
 use super::plan::{FeatureKind, Plan, plan};
-use super::table::{Column, MISSING_LEVEL, Table};
+use super::store::DataObject;
+use super::table::{Column, MISSING_LEVEL, Table, table_rows};
 use crate::error::{Error, Result};
 
 /// Where a cell sits, as messages name it.
@@ -35,14 +37,17 @@ pub(super) type First = Option<(Vec<String>, Vec<String>)>;
 /// Stream the Parquet file `path` as tables (one per batch) with the
 /// columns of `sel`, checking its columns against the first file's
 /// (`first`, set when this is the first); the file's raw bytes go into
-/// `hasher`, which is returned.
+/// `hasher`, which is returned with the object the file was read from, if
+/// it is in object storage. Row groups are decoded and their batches made
+/// into tables on worker threads ([`decode_in_parallel`]), handed to `f`
+/// in file order.
 pub(super) fn stream_parquet(
     path: &Path,
     sel: &Selection,
     first: &mut First,
     hasher: Sha256,
     f: &mut dyn FnMut(Table) -> Result<()>,
-) -> Result<Sha256> {
+) -> Result<(Sha256, Option<DataObject>)> {
     let file = ParquetFile::open(path)?;
     let origin = file.origin.clone();
     let header = file.header();
@@ -68,16 +73,22 @@ pub(super) fn stream_parquet(
     let mut columns: Vec<usize> = plan.feat_idx.clone();
     columns.extend(plan.target.map(|(i, _)| i));
     let raw = file.raw_reader()?;
-    std::thread::scope(|s| {
+    let batch = table_rows(plan.feat_idx.len());
+    let hasher = std::thread::scope(|s| {
         let hashing = s.spawn(move || hash_into(raw, hasher));
-        let read = file.for_each_batch(&columns, &mut |batch, g, first_row| {
-            f(batch_table(&plan, &header, &batch, g, first_row)?)
-        });
+        let read = decode_in_parallel(
+            &file,
+            &columns,
+            batch,
+            &|b, g, first_row| batch_table(&plan, &header, &b, g, first_row),
+            f,
+        );
         let hasher = hashing
             .join()
-            .map_err(|_| Error::data(format!("{origin}: hashing the file failed")))??;
-        read.map(|()| hasher)
-    })
+            .map_err(|_| Error::data(format!("{origin}: hashing the file failed")))?;
+        read.and(hasher)
+    })?;
+    Ok((hasher, file.data_object()))
 }
 
 /// Feed everything `raw` holds into `hasher`.

@@ -9,19 +9,19 @@
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, GetRange, GetResult, ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
 
 /// The URL schemes read through object storage.
 const SCHEMES: [&str; 3] = ["s3://", "gs://", "az://"];
 
-/// How much a sequential reader asks for at a time.
-const RANGE: u64 = 8 << 20;
+/// Chunks of a streamed body held between the network and the reader.
+const STREAM_CHUNKS: usize = 64;
 
 /// The object-storage URL a path names, if it names one.
 #[must_use]
@@ -92,22 +92,6 @@ pub struct DataObject {
     pub version: Option<String>,
 }
 
-/// The URL, ETag and version of each of `paths` that is in object storage.
-pub fn objects(paths: &[std::path::PathBuf]) -> Result<Vec<DataObject>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if let Some(url) = store_url(p) {
-            let info = Remote::open(url)?.head()?;
-            out.push(DataObject {
-                url: url.to_string(),
-                etag: info.etag,
-                version: info.version,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// One object (or a prefix) in object storage.
 #[derive(Clone)]
 pub struct Remote {
@@ -116,9 +100,13 @@ pub struct Remote {
     url: String,
     /// `scheme://bucket/`, which keys are appended to.
     base: String,
+    /// What the first answer about the object said (size, ETag, version),
+    /// shared by the clones that read it: the ETag the artifact records is
+    /// taken from the reads themselves, never from a request of its own.
+    seen: Arc<Mutex<Option<ObjectInfo>>>,
 }
 
-/// What a `HEAD` of an object says.
+/// What the store said of an object in the headers of an answer.
 #[derive(Debug, Clone)]
 pub struct ObjectInfo {
     /// Size in bytes.
@@ -152,6 +140,7 @@ impl Remote {
             path,
             url: url.to_string(),
             base,
+            seen: Arc::default(),
         })
     }
 
@@ -178,6 +167,11 @@ impl Remote {
                     "{what} {url} failed: no such object (or bucket); check the URL"
                 ));
             }
+            object_store::Error::Precondition { .. } => {
+                return Error::Remote(format!(
+                    "{what} {url} failed: the object changed while it was read; run the command again"
+                ));
+            }
             object_store::Error::PermissionDenied { .. }
             | object_store::Error::Unauthenticated { .. } => credential_hint(&self.base),
             _ => "check the URL, the endpoint and the credentials in the environment",
@@ -185,25 +179,75 @@ impl Remote {
         Error::Remote(format!("{what} {url} failed: {}; {hint}", reason(e)))
     }
 
-    /// Size, ETag and version of the object.
-    pub fn head(&self) -> Result<ObjectInfo> {
-        let m = self.run("HEAD", self.store.head(&self.path))?;
-        Ok(ObjectInfo {
+    /// Keep what an answer said of the object, the first time; its size,
+    /// ETag and version.
+    fn note(&self, m: &ObjectMeta) -> ObjectInfo {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.get_or_insert_with(|| ObjectInfo {
             size: m.size,
-            etag: m.e_tag,
-            version: m.version,
+            etag: m.e_tag.clone(),
+            version: m.version.clone(),
         })
+        .clone()
+    }
+
+    /// A `GET` of `range` of the object; once its ETag is known, only of
+    /// that version of it (`If-Match`), so that a read never mixes two.
+    fn get(&self, range: Option<GetRange>) -> Result<GetResult> {
+        let etag = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .and_then(|i| i.etag.clone());
+        let opts = GetOptions {
+            range,
+            if_match: etag,
+            ..GetOptions::default()
+        };
+        let res = self.run("GET", self.store.get_opts(&self.path, opts))?;
+        self.note(&res.meta);
+        Ok(res)
     }
 
     /// Bytes `range` of the object.
     pub fn get_range(&self, range: Range<u64>) -> Result<Bytes> {
-        self.run("GET", self.store.get_range(&self.path, range))
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        let res = self.get(Some(GetRange::Bounded(range)))?;
+        self.run("GET", res.bytes())
+    }
+
+    /// The last `n` bytes of the object (all of it when it is shorter), and
+    /// its size: one request where a `HEAD` and a `GET` would be two.
+    pub fn get_tail(&self, n: u64) -> Result<(Bytes, u64)> {
+        let res = self.get(Some(GetRange::Suffix(n.max(1))))?;
+        let size = res.meta.size;
+        Ok((self.run("GET", res.bytes())?, size))
     }
 
     /// The whole object (for small objects such as bundles).
     pub fn get_all(&self) -> Result<Bytes> {
-        self.run("GET", async {
-            self.store.get(&self.path).await?.bytes().await
+        let res = self.get(None)?;
+        self.run("GET", res.bytes())
+    }
+
+    /// The object as its reads saw it: URL, ETag and version (`None` before
+    /// any answer about it).
+    #[must_use]
+    pub fn data_object(&self) -> Option<DataObject> {
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.as_ref().map(|i| DataObject {
+            url: self.url.clone(),
+            etag: i.etag.clone(),
+            version: i.version.clone(),
         })
     }
 
@@ -221,6 +265,7 @@ impl Remote {
             path: ObjectPath::from(key),
             url: format!("{}{key}", self.base),
             base: self.base.clone(),
+            seen: Arc::default(),
         }
     }
 
@@ -236,13 +281,26 @@ impl Remote {
         Ok(keys)
     }
 
-    /// A reader of the object from byte `start`, fetching ranges as needed.
-    pub fn reader(&self, start: u64) -> Result<RangeReader> {
-        let size = self.head()?.size;
-        Ok(RangeReader {
+    /// A reader of the object from byte `start`: one `GET`, its body
+    /// streamed (object_store resumes a broken body at the byte it stopped,
+    /// of the same ETag), a bounded number of chunks ahead of the reader.
+    pub fn reader(&self, start: u64) -> Result<StreamReader> {
+        let range = (start > 0).then_some(GetRange::Offset(start));
+        let res = self.get(range)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
+        let mut body = res.into_stream();
+        runtime()?.spawn(async move {
+            use futures_util::StreamExt;
+            while let Some(chunk) = body.next().await {
+                let failed = chunk.is_err();
+                if tx.send(chunk).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Ok(StreamReader {
             remote: self.clone(),
-            pos: start,
-            end: size,
+            rx,
             buf: Bytes::new(),
         })
     }
@@ -302,26 +360,25 @@ fn reason(e: &object_store::Error) -> String {
     cur.to_string()
 }
 
-/// A sequential reader of an object, in ranges of 8 MiB.
-pub struct RangeReader {
+/// A sequential reader of an object's body.
+pub struct StreamReader {
     remote: Remote,
-    pos: u64,
-    end: u64,
+    rx: tokio::sync::mpsc::Receiver<object_store::Result<Bytes>>,
     buf: Bytes,
 }
 
-impl Read for RangeReader {
+impl Read for StreamReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.buf.is_empty() {
-            if self.pos >= self.end {
-                return Ok(0);
+        while self.buf.is_empty() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Ok(b)) => self.buf = b,
+                Some(Err(e)) => {
+                    return Err(std::io::Error::other(
+                        self.remote.failure("GET", &e).to_string(),
+                    ));
+                }
             }
-            let to = (self.pos + RANGE).min(self.end);
-            self.buf = self
-                .remote
-                .get_range(self.pos..to)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            self.pos = to;
         }
         let n = out.len().min(self.buf.len());
         out[..n].copy_from_slice(&self.buf[..n]);

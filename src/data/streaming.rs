@@ -1,5 +1,12 @@
-//! Streaming CSV and Parquet files as a sequence of tables, one per block
-//! of whole records (or Parquet batch), in memory bounded by the block size.
+//! Streaming CSV and Parquet files as a sequence of tables of a fixed
+//! number of rows ([`table_rows`]), in memory bounded by the block size.
+//!
+//! A CSV is read in blocks of bytes and a Parquet file in batches of its
+//! row groups; both are cut again into tables of the same number of rows
+//! from the start of each file ([`Rebatch`]), so that what is folded from
+//! them (the streaming fit's factor and moments, in that order) depends on
+//! the rows alone: the same data as CSV or Parquet, in blocks of any size,
+//! gives the same fit bit for bit.
 
 use std::path::PathBuf;
 
@@ -13,7 +20,8 @@ use super::parallel::parse_in_parallel;
 use super::parquet::is_parquet;
 use super::parquet_table::stream_parquet;
 use super::plan::plan;
-use super::table::Table;
+use super::store::DataObject;
+use super::table::{Table, table_rows};
 use crate::error::{Error, Result, display_path};
 use crate::report::Progress;
 
@@ -21,14 +29,16 @@ use crate::report::Progress;
 /// tables, one per block of whole records: the same parser, checks,
 /// messages and exact line numbers as `load`, in memory bounded by the
 /// block size. Calls `f` for each block (category codes are local to each
-/// table) and returns the SHA-256 of the files' raw bytes, concatenated.
+/// table) and returns the SHA-256 of the files' raw bytes, concatenated,
+/// and the objects in storage among them as their reads saw them.
 pub fn stream_tables(
     paths: &[PathBuf],
     sel: &Selection,
     block: usize,
     progress: &dyn Progress,
     f: &mut dyn FnMut(Table) -> Result<()>,
-) -> Result<String> {
+) -> Result<Streamed> {
+    let mut objects = Vec::new();
     let mut hasher = Sha256::new();
     let mut first: Option<(Vec<String>, Vec<String>)> = None;
     let total: u64 = paths
@@ -39,12 +49,16 @@ pub fn stream_tables(
     let mut done = 0u64;
     let mut rows = 0u64;
     for path in paths {
+        let mut cut = Rebatch::default();
         if is_parquet(path) {
-            hasher = stream_parquet(path, sel, &mut first, hasher, &mut |t| {
+            let object;
+            (hasher, object) = stream_parquet(path, sel, &mut first, hasher, &mut |t| {
                 rows += t.rows() as u64;
                 progress.set_rows(rows);
-                f(t)
+                cut.push(t, f)
             })?;
+            cut.flush(f)?;
+            objects.extend(object);
             continue;
         }
         let origin = display_path(path);
@@ -71,13 +85,123 @@ pub fn stream_tables(
             &mut |t| {
                 rows += t.rows() as u64;
                 progress.set_rows(rows);
-                f(t)
+                cut.push(t, f)
             },
             &|pos| progress.set_position(done + pos),
         )?;
-        hasher = reader.into_inner().finish();
+        cut.flush(f)?;
+        let (h, object) = reader.into_inner().finish();
+        hasher = h;
+        objects.extend(object);
         done += std::fs::metadata(path).map_or(0, |m| m.len());
     }
     progress.finish();
-    Ok(hex(&hasher.finalize()))
+    Ok(Streamed {
+        sha256: hex(&hasher.finalize()),
+        objects,
+    })
+}
+
+/// What [`stream_tables`] read.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    /// SHA-256 of the files' raw bytes, concatenated, lowercase hex.
+    pub sha256: String,
+    /// The objects in storage read (URL, ETag, version), in order.
+    pub objects: Vec<DataObject>,
+}
+
+/// Tables cut again into [`table_rows`] rows each (the last of a file
+/// shorter): a table of exactly that size passes through without a copy.
+#[derive(Default)]
+struct Rebatch {
+    pending: Option<Table>,
+}
+
+impl Rebatch {
+    /// Add the rows of `t`, handing every full table to `f`.
+    fn push(&mut self, t: Table, f: &mut dyn FnMut(Table) -> Result<()>) -> Result<()> {
+        let size = table_rows(t.features.len());
+        let mut t = match self.pending.take() {
+            Some(mut p) => {
+                p.append(t);
+                p
+            }
+            None => t,
+        };
+        while t.rows() >= size {
+            let rest = t.split_off(size);
+            f(t)?;
+            t = rest;
+        }
+        if t.rows() > 0 {
+            self.pending = Some(t);
+        }
+        Ok(())
+    }
+
+    /// Hand on the rows left (the end of a file).
+    fn flush(&mut self, f: &mut dyn FnMut(Table) -> Result<()>) -> Result<()> {
+        match self.pending.take() {
+            Some(t) => f(t),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Column;
+
+    fn table(from: u64, n: u64) -> Table {
+        let rows: Vec<u64> = (from..from + n).collect();
+        Table {
+            origin: "t".into(),
+            feature_names: vec!["a".into(), "c".into()],
+            features: vec![
+                Column::Numeric(rows.iter().map(|&r| r as f64).collect()),
+                Column::Categorical {
+                    codes: rows.iter().map(|&r| u32::from(r % 3 == 0)).collect(),
+                    levels: if from.is_multiple_of(2) {
+                        vec!["x".into(), "y".into()]
+                    } else {
+                        vec!["y".into(), "x".into()]
+                    },
+                },
+            ],
+            target: rows.iter().map(|&r| r as f64 * 2.0).collect(),
+            lines: rows.iter().map(|&r| r + 2).collect(),
+            sources: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn tables_of_any_size_are_cut_into_the_same_tables() {
+        let size = table_rows(2);
+        let total = 3 * size as u64 + 123;
+        let cut = |step: u64| {
+            let mut out: Vec<(Vec<u64>, Vec<f64>)> = Vec::new();
+            let mut r = Rebatch::default();
+            let mut keep = |t: Table| {
+                out.push((t.lines.clone(), t.target.clone()));
+                Ok(())
+            };
+            let mut from = 0;
+            while from < total {
+                let n = step.min(total - from);
+                r.push(table(from, n), &mut keep).unwrap();
+                from += n;
+            }
+            r.flush(&mut keep).unwrap();
+            out
+        };
+        let whole = cut(total);
+        assert_eq!(whole.len(), 4);
+        assert!(whole[..3].iter().all(|(l, _)| l.len() == size));
+        assert_eq!(whole[3].0.len(), 123);
+        for step in [1, 1000, size as u64 - 1, size as u64, 70_001] {
+            assert_eq!(cut(step), whole, "step {step}");
+        }
+    }
 }

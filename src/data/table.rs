@@ -101,6 +101,42 @@ impl Table {
         }
     }
 
+    /// Split the table in two at row `at`: `self` keeps rows `..at`, the
+    /// rows `at..` are returned (each half keeps every level, with the same
+    /// codes).
+    #[must_use]
+    pub fn split_off(&mut self, at: usize) -> Table {
+        let features = self
+            .features
+            .iter_mut()
+            .map(|c| match c {
+                Column::Numeric(v) => Column::Numeric(v.split_off(at)),
+                Column::Categorical { codes, levels } => Column::Categorical {
+                    codes: codes.split_off(at),
+                    levels: levels.clone(),
+                },
+            })
+            .collect();
+        let origin = self.origin_of(at).to_string();
+        let k = self.sources.partition_point(|(first, _)| *first <= at);
+        let sources = self.sources.split_off(k);
+        Table {
+            origin,
+            feature_names: self.feature_names.clone(),
+            features,
+            target: if self.target.is_empty() {
+                Vec::new()
+            } else {
+                self.target.split_off(at)
+            },
+            lines: self.lines.split_off(at),
+            sources: sources
+                .into_iter()
+                .map(|(first, o)| (first - at, o))
+                .collect(),
+        }
+    }
+
     /// The file row `i` was read from, as shown in messages.
     #[must_use]
     pub fn origin_of(&self, i: usize) -> &str {
@@ -115,6 +151,14 @@ impl Table {
     pub fn rows(&self) -> usize {
         self.lines.len()
     }
+}
+
+/// The rows of each table the streaming reader hands on, for tables of
+/// `features` feature columns: about 8 MiB of numbers, from 4,096 to 65,536
+/// rows. It depends on the columns alone, never on the file's format.
+#[must_use]
+pub(super) fn table_rows(features: usize) -> usize {
+    ((8 << 20) / (8 * (features + 2))).clamp(1 << 12, 1 << 16)
 }
 
 /// The error for categorical column `column` of `origin` with `count`

@@ -43,6 +43,7 @@ mod prediction_log;
 mod project;
 mod registry;
 mod registry_truth;
+mod s3_count;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;

@@ -86,8 +86,7 @@ pub(crate) fn train(
         scored,
         stats,
     };
-    let mut artifact = trained.into_artifact(project, opts)?;
-    artifact.data_objects = data::store::objects(data_files)?;
+    let artifact = trained.into_artifact(project, opts)?;
     write_report(project, opts, artifact, "in-memory", start)
 }
 
@@ -133,6 +132,7 @@ impl Trained {
                 data::Loaded {
                     table,
                     sha256: data_sha256,
+                    objects: data_objects,
                 },
             rows,
             encoding,
@@ -174,7 +174,7 @@ impl Trained {
             },
             data_sha256,
             validation_data_sha256: rows.valid_sha256,
-            data_objects: Vec::new(),
+            data_objects,
             tool: Tool {
                 name: "mlops".into(),
                 version: crate::VERSION.into(),

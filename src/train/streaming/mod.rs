@@ -107,8 +107,7 @@ pub(crate) fn train(
     pass2.count_bins(&measured);
     read_again(&mut pass2)?;
     pass2.record_bins(&mut measured);
-    let mut artifact = artifact(&plan, opts, pass1, solution, measured);
-    artifact.data_objects = data::store::objects(&plan.data_files)?;
+    let artifact = artifact(&plan, opts, pass1, solution, measured);
     write_report(project, opts, artifact, "streaming", start)
 }
 
@@ -164,7 +163,7 @@ fn artifact(
         },
         data_sha256: pass1.data_sha256,
         validation_data_sha256: measured.validation_sha256,
-        data_objects: Vec::new(),
+        data_objects: pass1.data_objects,
         tool: Tool {
             name: "mlops".into(),
             version: crate::VERSION.into(),

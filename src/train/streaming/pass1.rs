@@ -18,6 +18,8 @@ pub(super) struct Pass1 {
     pub feature_names: Vec<String>,
     /// SHA-256 of the training files.
     pub data_sha256: String,
+    /// The objects in storage among them, as their reads saw them.
+    pub data_objects: Vec<data::store::DataObject>,
 }
 
 impl Pass1 {
@@ -25,7 +27,7 @@ impl Pass1 {
     pub fn run(plan: &Plan, spill: &mut Spill, progress: &dyn Progress) -> Result<Pass1> {
         let mut fold: Option<Fold> = None;
         let mut feature_names: Vec<String> = Vec::new();
-        let data_sha256 = data::stream_tables(
+        let read = data::stream_tables(
             &plan.data_files,
             &plan.sel,
             plan.block,
@@ -52,7 +54,8 @@ impl Pass1 {
         Ok(Pass1 {
             fold,
             feature_names,
-            data_sha256,
+            data_sha256: read.sha256,
+            data_objects: read.objects,
         })
     }
 

@@ -215,32 +215,35 @@ impl<'a> Pass2<'a> {
             exclude: Vec::new(),
             ..plan.sel.clone()
         };
-        self.validation_sha256 = Some(data::stream_tables(
-            std::slice::from_ref(&vpath),
-            &vsel,
-            plan.block,
-            progress,
-            &mut |t| {
-                for i in 0..t.rows() {
-                    if !plan.usable(&t, i) {
-                        fold.dropped += 1;
-                        continue;
+        self.validation_sha256 = Some(
+            data::stream_tables(
+                std::slice::from_ref(&vpath),
+                &vsel,
+                plan.block,
+                progress,
+                &mut |t| {
+                    for i in 0..t.rows() {
+                        if !plan.usable(&t, i) {
+                            fold.dropped += 1;
+                            continue;
+                        }
+                        fold.validation += 1;
+                        let pred = row_prediction(
+                            self.predictor,
+                            &t,
+                            i,
+                            &self.lookup,
+                            &mut self.values,
+                            self.categorical,
+                            true,
+                        )?;
+                        self.valid_sums.push(t.target[i], pred);
                     }
-                    fold.validation += 1;
-                    let pred = row_prediction(
-                        self.predictor,
-                        &t,
-                        i,
-                        &self.lookup,
-                        &mut self.values,
-                        self.categorical,
-                        true,
-                    )?;
-                    self.valid_sums.push(t.target[i], pred);
-                }
-                Ok(())
-            },
-        )?);
+                    Ok(())
+                },
+            )?
+            .sha256,
+        );
         Ok(())
     }
 

@@ -26,6 +26,7 @@ mod glm;
 mod golden;
 #[cfg(unix)] // the server's signals
 mod grpc;
+mod habits;
 mod hostile;
 mod inference;
 mod init;

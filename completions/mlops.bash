@@ -158,7 +158,7 @@ _mlops() {
 
     case "${cmd}" in
         mlops)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version init train predict validate package models history deploy rollback status show deprecate deregister unassign abtest-analyze serve completions token monitor help"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version init train predict validate package models history deploy rollback status show deprecate deregister unassign abtest-analyze serve completions token monitor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -170,6 +170,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -184,7 +188,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__abtest__subcmd__analyze)
-            opts="-C -q -v -h -V --input --variant-column --metric --kind --control --alpha --split --token-env --test --correction --unit --covariate --mde --direction --require --format --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --input --variant-column --metric --kind --control --alpha --split --token-env --test --correction --unit --covariate --mde --direction --require --output --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,8 +254,8 @@ _mlops() {
                     COMPREPLY=($(compgen -W "ship" -- "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text markdown" -- "${cur}"))
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -260,6 +264,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -274,18 +282,26 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__completions)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version bash elvish fish powershell zsh"
+            opts="-C -q -v -h -V --output --config --json --format --quiet --verbose --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -300,7 +316,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__deploy)
-            opts="-y -C -q -v -h --version --canary --promote --dry-run --push --yes --force --targets --max-parallel --bake --resume --abort --config --json --quiet --verbose --color --help"
+            opts="-y -C -q -v -h --version --canary --promote --dry-run --push --yes --force --targets --max-parallel --bake --resume --abort --config --json --format --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +358,10 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -354,7 +374,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__deprecate)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +386,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -380,7 +404,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__deregister)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -392,6 +416,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -714,7 +742,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__history)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,6 +754,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -740,7 +772,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__init)
-            opts="-C -q -v -h -V --example --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --example --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -752,6 +784,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -766,7 +802,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__models)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -778,6 +814,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -792,7 +832,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__monitor)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version emit help"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version emit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -804,6 +844,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -818,7 +862,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__monitor__subcmd__emit)
-            opts="-C -q -v -h -V --out --output --job --availability --latency-le --latency-target --runbook --kube --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --out --output --job --availability --latency-le --latency-target --runbook --kube --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -862,6 +906,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -918,7 +966,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__package)
-            opts="-C -q -v -h --version --bump --check --push --dry-run --upload --config --json --quiet --verbose --color --help"
+            opts="-C -q -v -h --version --bump --check --push --dry-run --upload --config --json --format --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -944,6 +992,10 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -956,7 +1008,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__predict)
-            opts="-C -q -v -h -V --model --input --output --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --model --input --output --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -982,6 +1034,10 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -994,7 +1050,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__rollback)
-            opts="-y -C -q -v -h -V --to --dry-run --push --yes --force --targets --max-parallel --bake --config --json --quiet --verbose --color --help --version"
+            opts="-y -C -q -v -h -V --to --dry-run --push --yes --force --targets --max-parallel --bake --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1024,6 +1080,10 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1036,7 +1096,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__serve)
-            opts="-C -q -v -h -V --bind --model --env --state-dir --grpc-bind --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --bind --model --env --state-dir --grpc-bind --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1070,6 +1130,10 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1082,7 +1146,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__show)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1094,6 +1158,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1108,7 +1176,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__status)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1120,6 +1188,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1134,7 +1206,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__token)
-            opts="-C -q -v -h -V --role --ttl --sub --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --role --ttl --sub --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1160,6 +1232,10 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1172,7 +1248,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__train)
-            opts="-C -q -v -h -V --out --output --streaming --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --out --output --streaming --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1194,6 +1270,10 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1206,7 +1286,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__unassign)
-            opts="-C -q -v -h -V --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1298,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1232,7 +1316,7 @@ _mlops() {
             return 0
             ;;
         mlops__subcmd__validate)
-            opts="-C -q -v -h -V --data --baseline --drift-data --since --format --report --dotenv --config --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --data --baseline --drift-data --since --output --report --dotenv --config --json --format --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1254,11 +1338,11 @@ _mlops() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --report)
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1272,6 +1356,10 @@ _mlops() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown junit" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mlops_global_optspecs
-    string join \n C/config= json q/quiet v/verbose color= h/help V/version
+    string join \n C/config= json format= q/quiet v/verbose color= h/help V/version
 end
 
 function __fish_mlops_needs_command
@@ -25,11 +25,15 @@ function __fish_mlops_using_subcommand
 end
 
 complete -c mlops -n "__fish_mlops_needs_command" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_needs_command" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_needs_command" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_needs_command" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_needs_command" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_needs_command" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_needs_command" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_needs_command" -s V -l version -d 'Print version'
@@ -54,23 +58,31 @@ complete -c mlops -n "__fish_mlops_needs_command" -f -a "token" -d 'Mint an HS25
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "monitor" -d 'Prometheus alert rules, their promtool tests and a Grafana dashboard for the model'
 complete -c mlops -n "__fish_mlops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand init" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand init" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand init" -l example -d 'Also write the house-price example dataset to data/train.csv'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand init" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand init" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand init" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -l output -l out -d 'Write the artifact here instead of [model].artifact' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand train" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand train" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand train" -l streaming -d 'Fit in bounded memory, reading the data in blocks (default: by file size or [model].streaming)'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand train" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand train" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand train" -s V -l version -d 'Print version'
@@ -78,11 +90,15 @@ complete -c mlops -n "__fish_mlops_using_subcommand predict" -l model -d 'The mo
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -l input -d 'The CSV or Parquet file to predict (`-` for stdin; s3://, gs://, az:// URLs too)' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -l output -d 'Write the predictions here (atomically) instead of stdout; .parquet writes Parquet' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand predict" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand predict" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand predict" -s V -l version -d 'Print version'
@@ -90,18 +106,18 @@ complete -c mlops -n "__fish_mlops_using_subcommand validate" -l data -d 'Evalua
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l baseline -d 'Compare with the version in this stage, or with NAME@vX.Y.Z [default: validate.baseline]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l drift-data -d 'Check the drift of this CSV (or prediction log, JSON Lines) against the training rows [default: validate.drift.data]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l since -d 'With a prediction log: only its lines this recent (like 24h, 30m, 7d)' -r
-complete -c mlops -n "__fish_mlops_using_subcommand validate" -l format -d 'The report\'s format [default: text; junit for --report in GitLab CI]' -r -f -a "text\t'A table for a terminal'
-json\t'The JSON document (as --json)'
-markdown\t'Markdown for a pull-request comment'
-junit\t'JUnit XML, each check a test case'"
-complete -c mlops -n "__fish_mlops_using_subcommand validate" -l report -d 'Write the report in --format to this file; stdout keeps the text table' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l report -l output -d 'Write the report in --format [default: text; junit in GitLab CI] to this file; stdout keeps the text table' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l dotenv -d 'Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand validate" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand validate" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand validate" -s V -l version -d 'Print version'
@@ -111,6 +127,10 @@ minor\t'vX.Y+1.0'
 major\t'vX+1.0.0'"
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l check -d 'Rebuild the bundle of a registered version from its commit and compare its sha256 with the tag\'s' -r
 complete -c mlops -n "__fish_mlops_using_subcommand package" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand package" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -118,24 +138,32 @@ complete -c mlops -n "__fish_mlops_using_subcommand package" -l push -d 'Push th
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l dry-run -d 'Print the version, tag and bundle path it would create; change nothing'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l upload -d 'Put the bundle in [registry].bundle_store before tagging'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand package" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand package" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand package" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand models" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand models" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand models" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand models" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand models" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand models" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand models" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand models" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand models" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand history" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand history" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand history" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand history" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand history" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand history" -s V -l version -d 'Print version'
@@ -147,6 +175,10 @@ complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l bake -d 'Environm
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l resume -d 'Environments with targets: finish the interrupted deploy with this journal id (.mlops/deploys/ID.json)' -r
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l abort -d 'Environments with targets: undo the interrupted deploy with this journal id, putting every target back' -r
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -156,7 +188,7 @@ complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l push -d 'Push the
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s y -l yes -d 'Accepted for scripts; mlops never prompts'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l force -d 'Act even when what the environment serves differs from what the registry says'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l to -d 'Put back this version instead of the one live before the current' -r
@@ -164,6 +196,10 @@ complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l targets -d 'Env
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l max-parallel -d 'Environments with targets: stage and verify this many targets at once [default: 1]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l bake -d 'Environments with targets: after each commit wait this long (30s, 10m, 1h) and check the target\'s /metrics error ratio against [deploy] max_error_ratio' -r
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -172,52 +208,72 @@ complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l push -d 'Push t
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s y -l yes -d 'Accepted for scripts; mlops never prompts'
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l force -d 'Act even when what the environment serves differs from what the registry says'
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand status" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand status" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand status" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand status" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand status" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand status" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand status" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand status" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand show" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand show" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand show" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand show" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand show" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand show" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand show" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand show" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand deprecate" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand deregister" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand deregister" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand deregister" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand deregister" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand deregister" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand deregister" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand deregister" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand deregister" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand deregister" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand unassign" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand unassign" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand unassign" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand unassign" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand unassign" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand unassign" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand unassign" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand unassign" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand unassign" -s V -l version -d 'Print version'
@@ -247,14 +303,17 @@ complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l mde -d 'R
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l direction -d 'Which way is better for the metric [default: abtest.direction, else increase]' -r -f -a "increase\t'Higher is better'
 decrease\t'Lower is better'"
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l require -d 'Exit 1 unless the decision is this one' -r -f -a "ship\t'A challenger is significantly better and the experiment is valid'"
-complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l format -d 'The human report\'s format (--json prints the JSON document)' -r -f -a "text\t'Tables for a terminal'
-markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY'"
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l output -d 'Write the report (in --format, or JSON with --json) to this file, atomically, instead of stdout' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand abtest-analyze" -s V -l version -d 'Print version'
@@ -264,20 +323,29 @@ complete -c mlops -n "__fish_mlops_using_subcommand serve" -l env -d 'Serve a lo
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l state-dir -d 'Keep uploaded bundles, slots, split and A/B observations in this folder across restarts [default: [serve].state_dir, else none]' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l grpc-bind -d 'Also serve the Open Inference Protocol over gRPC on this address and port [default: [serve].grpc_bind, else no gRPC]' -r
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand serve" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand serve" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -l output -d 'Write the script to this file, atomically, instead of stdout' -r -F
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand completions" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand completions" -s V -l version -d 'Print version'
@@ -286,20 +354,28 @@ admin\t'The admin API'"
 complete -c mlops -n "__fish_mlops_using_subcommand token" -l ttl -d 'Lifetime: a number with s, m, h or d (like 15m)' -r
 complete -c mlops -n "__fish_mlops_using_subcommand token" -l sub -d 'The token\'s subject (sub)' -r
 complete -c mlops -n "__fish_mlops_using_subcommand token" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand token" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand token" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand token" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand token" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand token" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand token" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand token" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand token" -s V -l version -d 'Print version'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and not __fish_seen_subcommand_from emit help" -s V -l version -d 'Print version'
@@ -313,11 +389,15 @@ complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_sub
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l runbook -d 'Where the runbook annotations point (anchors per alert follow)' -r
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l kube -d 'Also write the rules as a PrometheusRule (prometheusrule.yaml) beside this kubernetes environment\'s manifests' -r
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -s C -l config -d 'The project file [env: MLOPS_CONFIG] [default: mlops.toml in the current folder or the nearest parent]' -r -F
+complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l format -d 'The report\'s format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)' -r -f -a "text\t'The human report, for a terminal'
+json\t'The JSON document (as --json)'
+markdown\t'Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)'
+junit\t'JUnit XML, each check a test case (validate)'"
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l color -d 'When to use colours (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -l json -d 'Print one JSON document on stdout instead of the human report'
-complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -s q -l quiet -d 'Say less on stderr'
+complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -s q -l quiet -d 'Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlops -n "__fish_mlops_using_subcommand monitor; and __fish_seen_subcommand_from emit" -s V -l version -d 'Print version'

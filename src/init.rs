@@ -38,7 +38,7 @@ fn commented(line: &str, comment: &str) -> String {
 #[must_use]
 pub fn template(name: &str, example: bool) -> String {
     format!(
-        "{HEADER}\n[project]\nname = \"{name}\"\n\n[data]\n{data}\n[split]\n{split}\n[model]\n{model}\n{validate}\n{registry}\n{environments}\n{serve}",
+        "{HEADER}\n[project]\nname = \"{name}\"\n\n[data]\n{data}\n[split]\n{split}\n[model]\n{model}\n{validate}\n{registry}\n{environments}\n{serve}\n{OPTIONAL_TABLES}",
         data = data_table(example),
         split = split_table(),
         model = model_table(name),
@@ -208,6 +208,27 @@ fn serve_table() -> String {
     )
 }
 
+/// The tables a first project does without, commented, so that the
+/// scaffold shows every table: uncomment one to use it.
+const OPTIONAL_TABLES: &str = "\
+# [validate.data]                # data checks: fail (not only warn) above these shares
+# max_missing = 0.0
+# max_out_of_range = 0.05
+# max_unseen = 0.0
+
+# [deploy]                       # multi-target deploys (environments with targets = [...])
+# max_error_ratio = 0.01
+
+# [targets.eu]                   # one target of an environment with targets = [\"eu\", ...]
+# target = \"http\"
+# url = \"https://eu.models.example.com\"
+
+# [abtest]                       # defaults of `mlops abtest-analyze`
+# metric = \"value\"
+# control = \"champion\"
+# alpha = 0.05
+";
+
 /// The lines `init` keeps in `.gitignore`: bundles and deployed releases
 /// are rebuilt from the registry, never committed.
 const IGNORED: [&str; 2] = ["dist/", "deploy/"];
@@ -342,6 +363,42 @@ mod tests {
             let t = template("my-model", example);
             crate::project::parse(&t, "mlops.toml").unwrap();
         }
+    }
+
+    /// The scaffold names every table of the project file, and its
+    /// commented optional tables parse once uncommented.
+    #[test]
+    fn template_shows_every_table() {
+        let t = template("my-model", true);
+        for table in [
+            "[project]",
+            "[data]",
+            "[split]",
+            "[model]",
+            "[validate.thresholds]",
+            "[validate.baseline]",
+            "[validate.drift]",
+            "[validate.data]",
+            "[registry]",
+            "[environments.staging]",
+            "[environments.prod]",
+            "[targets.",
+            "[deploy]",
+            "[serve]",
+            "[abtest]",
+        ] {
+            assert!(t.contains(table), "the scaffold lacks {table}");
+        }
+        let uncommented: String = OPTIONAL_TABLES
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .filter(|l| {
+                !l.starts_with("[targets.") && !l.starts_with("target =") && !l.starts_with("url =")
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let with = t.replace(OPTIONAL_TABLES, &uncommented);
+        crate::project::parse(&with, "mlops.toml").unwrap();
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::{
-    AbtestArgs, Cli, CorrectionArg, DirectionArg, Env, FormatArg, KindArg, RequireArg, TestArg,
+    AbtestArgs, Cli, CorrectionArg, DirectionArg, Env, KindArg, ReportFormat, RequireArg, TestArg,
     output::Output,
 };
 use mlops::Result;
@@ -42,12 +42,15 @@ pub fn run(a: &AbtestArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let report = mlops::abtest::analyze(&s, progress.as_ref())?;
     let text = if out.json {
         render_json(&report)
-    } else if a.format == FormatArg::Markdown {
+    } else if cli.format == Some(ReportFormat::Markdown) {
         render_markdown(&report)
     } else {
         render_text(&report, out)
     };
-    out.stdout(&text)?;
+    match &a.output {
+        Some(p) => out.to_file(&env.cwd.join(p), &text, "the report")?,
+        None => out.report(&text, &format!("Decision: {}", report.decision.as_str()))?,
+    }
     if let Some(path) = &env.step_summary {
         super::output::append(path, render_markdown(&report).as_bytes())?;
     }

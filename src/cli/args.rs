@@ -26,7 +26,10 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of the human report
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
-    /// Say less on stderr
+    /// The report's format: text, json (the same as --json), markdown (validate, abtest-analyze) or junit (validate)
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", help_heading = GLOBAL)]
+    pub format: Option<ReportFormat>,
+    /// Print at most one line on stdout (the summary; a --json document on one line) and no details on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
     /// Say more on stderr (repeat for more)
@@ -356,9 +359,9 @@ pub struct AbtestArgs {
     /// Exit 1 unless the decision is this one
     #[arg(long, value_enum, value_name = "DECISION")]
     pub require: Option<RequireArg>,
-    /// The human report's format (--json prints the JSON document)
-    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
-    pub format: FormatArg,
+    /// Write the report (in --format, or JSON with --json) to this file, atomically, instead of stdout
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 /// `--kind`.
@@ -418,15 +421,6 @@ pub enum RequireArg {
     Ship,
 }
 
-/// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Tables for a terminal
-    Text,
-    /// Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY
-    Markdown,
-}
-
 /// `mlops validate`
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -442,27 +436,24 @@ pub struct ValidateArgs {
     /// With a prediction log: only its lines this recent (like 24h, 30m, 7d)
     #[arg(long, value_name = "DURATION")]
     pub since: Option<String>,
-    /// The report's format [default: text; junit for --report in GitLab CI]
-    #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
-    /// Write the report in --format to this file; stdout keeps the text table
-    #[arg(long, value_name = "PATH")]
+    /// Write the report in --format [default: text; junit in GitLab CI] to this file; stdout keeps the text table
+    #[arg(long, visible_alias = "output", value_name = "PATH")]
     pub report: Option<PathBuf>,
     /// Write MLOPS_VALIDATE_PASSED=true|false and the metrics to this dotenv file
     #[arg(long, value_name = "PATH")]
     pub dotenv: Option<PathBuf>,
 }
 
-/// `validate --format`.
+/// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
-    /// A table for a terminal
+    /// The human report, for a terminal
     Text,
     /// The JSON document (as --json)
     Json,
-    /// Markdown for a pull-request comment
+    /// Markdown for a pull-request comment or $GITHUB_STEP_SUMMARY (validate, abtest-analyze)
     Markdown,
-    /// JUnit XML, each check a test case
+    /// JUnit XML, each check a test case (validate)
     Junit,
 }
 
@@ -551,4 +542,7 @@ pub struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+    /// Write the script to this file, atomically, instead of stdout
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }

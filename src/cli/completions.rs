@@ -3,6 +3,7 @@
 use clap::CommandFactory;
 
 use super::args::{Cli, CompletionsArgs};
+use super::env::Env;
 use super::output::Output;
 
 /// The completion script for `shell`.
@@ -13,6 +14,10 @@ pub fn script(shell: clap_complete::Shell) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-pub fn run(a: &CompletionsArgs, out: &Output) -> mlops::Result<()> {
-    out.stdout(&script(a.shell))
+/// The script is what the command is for: `-q` leaves it on stdout.
+pub fn run(a: &CompletionsArgs, env: &Env, out: &Output) -> mlops::Result<()> {
+    match &a.output {
+        Some(p) => out.to_file(&env.cwd.join(p), &script(a.shell), "the completion script"),
+        None => out.stdout(&script(a.shell)),
+    }
 }

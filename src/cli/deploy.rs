@@ -67,9 +67,10 @@ pub fn run_rollback(a: &RollbackArgs, cli: &Cli, env: &Env, out: &Output) -> Res
 /// what happened, since the environment and the local registry changed.
 fn render(r: &DeployReport, out: &Output) -> Result<()> {
     if out.json {
-        out.stdout(&render_json(r))?;
+        out.report(&render_json(r), "")?;
     } else {
-        out.stdout(&render_text(r, out))?;
+        let text = render_text(r, out);
+        out.report(&text, super::output::first_line(&text))?;
     }
     match &r.push_failure {
         None => Ok(()),

@@ -106,9 +106,10 @@ pub fn run_rollback(a: &RollbackArgs, project: &Project, env: &Env, out: &Output
 
 fn render(r: &MultiReport, out: &Output) -> Result<()> {
     if out.json {
-        out.stdout(&render_json(r))?;
+        out.report(&render_json(r), "")?;
     } else {
-        out.stdout(&render_text(r, out))?;
+        let text = render_text(r, out);
+        out.report(&text, super::output::first_line(&text))?;
     }
     match &r.push_failure {
         None => Ok(()),

@@ -25,10 +25,20 @@ pub fn run(a: &HistoryArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
             "\"{n}\" is not a valid model name; use letters, digits, '-', '_' or '/'"
         )));
     }
+    // A near miss of a registered model's name is a typo: say which.
+    if let Some(n) = &a.name
+        && events.is_empty()
+        && Registry::nearest_model(&dir, n).is_some()
+    {
+        return Err(Registry::no_model(&dir, n));
+    }
     if out.json {
-        out.stdout(&render_json(&events))
+        out.report(&render_json(&events), "")
     } else {
-        out.stdout(&render_text(&events, a.name.as_deref()))
+        let text = render_text(&events, a.name.as_deref());
+        // With -q: the newest event (or the line saying there is none).
+        let last = text.lines().last().unwrap_or_default();
+        out.report(&text, last)
     }
 }
 

@@ -12,10 +12,10 @@ pub fn run(a: &InitArgs, env: &Env, out: &Output) -> mlops::Result<()> {
     };
     let r = mlops::init::init(&dir, a.example)?;
     if out.json {
-        return out.stdout(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&r).unwrap_or_default()
-        ));
+        return out.report(
+            &format!("{}\n", serde_json::to_string_pretty(&r).unwrap_or_default()),
+            "",
+        );
     }
     let mut s = String::new();
     for c in &r.created {
@@ -35,5 +35,5 @@ pub fn run(a: &InitArgs, env: &Env, out: &Output) -> mlops::Result<()> {
     };
     s.push_str(next);
     s.push('\n');
-    out.stdout(&s)
+    out.report(&s, next)
 }

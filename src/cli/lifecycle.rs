@@ -63,8 +63,8 @@ fn render(
         });
         let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
         s.push('\n');
-        out.stdout(&s)
+        out.report(&s, "")
     } else {
-        out.stdout(&format!("{text}  tag       {}\n", w.tag))
+        out.report(&format!("{text}  tag       {}\n", w.tag), text)
     }
 }

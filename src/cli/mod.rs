@@ -62,6 +62,10 @@ where
     };
     let env = Env::from_process();
     let out = Output::new(&cli, &env);
+    if let Err(e) = output::check_format(&cli) {
+        out.error(&e.to_string());
+        return e.exit_code();
+    }
     match run(&cli, &env, &out) {
         Ok(()) | Err(Error::Pipe) => 0,
         Err(e) => {
@@ -90,7 +94,7 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> mlops::Result<()> {
         Command::Unassign(a) => lifecycle::run_unassign(a, cli, env, out),
         Command::AbtestAnalyze(a) => abtest::run(a, cli, env, out),
         Command::Serve(a) => serve::run(a, cli, env, out),
-        Command::Completions(a) => completions::run(a, out),
+        Command::Completions(a) => completions::run(a, env, out),
         Command::Token(a) => token::run(a, cli, env, out),
         Command::Monitor(a) => monitor::run(a, cli, env, out),
     }

@@ -27,9 +27,13 @@ pub fn run(cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     reg.warnings.iter().for_each(|w| out.warning(w));
     let models = reg.models();
     if out.json {
-        out.stdout(&render_json(&models))
+        out.report(&render_json(&models), "")
     } else {
-        out.stdout(&render_text(&models, out))
+        let line = match models.len() {
+            1 => "1 model".to_string(),
+            n => format!("{n} models"),
+        };
+        out.report(&render_text(&models, out), &line)
     }
 }
 

@@ -54,11 +54,12 @@ fn emit(a: &MonitorEmitArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
         ));
     }
     let mut report = String::new();
+    let n = writes.len();
     for (path, text) in writes {
         mlops::fsutil::write_atomic(&path, text.as_bytes())?;
         report.push_str(&format!("wrote {}\n", path.display()));
     }
-    out.stdout(&report)
+    out.report(&report, &format!("wrote {n} files to {}", dir.display()))
 }
 
 /// The manifests folder of kubernetes environment `name`.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::args::{Cli, ColorChoice};
+use super::args::{Cli, ColorChoice, Command, ReportFormat};
 use super::env::Env;
 use mlops::report::Progress;
 
@@ -36,7 +36,7 @@ impl Output {
         };
         Output {
             color,
-            json: cli.json,
+            json: stdout_json(cli),
             quiet: cli.quiet,
             verbose: cli.verbose,
             stderr_tty: std::io::stderr().is_terminal(),
@@ -90,6 +90,39 @@ impl Output {
         }
     }
 
+    /// The command's report on stdout (`text`: the human report, or the
+    /// JSON document with `--json`). With `-q`, at most one line: `line`
+    /// (nothing when empty), or the JSON document on one line.
+    pub fn report(&self, text: &str, line: &str) -> mlops::Result<()> {
+        if !self.quiet {
+            return self.stdout(text);
+        }
+        if self.json {
+            let one = serde_json::from_str::<serde_json::Value>(text)
+                .map_or_else(|_| text.replace('\n', " "), |v| v.to_string());
+            return self.stdout(&format!("{}\n", one.trim_end()));
+        }
+        match line.lines().next().map(str::trim_end) {
+            Some(l) if !l.trim().is_empty() => self.stdout(&format!("{l}\n")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Write `text` (a report, a script) to `path` atomically, then say so
+    /// on stdout in one line (nothing with `--json`: the document is the file).
+    pub fn to_file(&self, path: &std::path::Path, text: &str, what: &str) -> mlops::Result<()> {
+        mlops::fsutil::write_atomic(path, text.as_bytes())?;
+        if self.json {
+            return Ok(());
+        }
+        let line = format!(
+            "{} {what} to {}\n",
+            self.paint("Wrote", "1"),
+            mlops::error::display_path(path)
+        );
+        self.report(&line, &line)
+    }
+
     /// A progress reporter: a bar on a terminal, nothing otherwise.
     #[must_use]
     pub fn progress(&self) -> Box<dyn Progress> {
@@ -102,6 +135,72 @@ impl Output {
             Box::new(mlops::report::NoProgress)
         }
     }
+}
+
+/// The first line of a report: what `-q` keeps of it.
+#[must_use]
+pub fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// Whether `--format` names the format of a file (`validate --report`)
+/// rather than of stdout.
+fn format_is_for_a_file(cli: &Cli) -> bool {
+    matches!(&cli.command, Command::Validate(a) if a.report.is_some())
+}
+
+/// Whether stdout carries the JSON document: `--json`, or `--format json`.
+fn stdout_json(cli: &Cli) -> bool {
+    cli.json || (cli.format == Some(ReportFormat::Json) && !format_is_for_a_file(cli))
+}
+
+/// The formats a command's `--format` takes, as their `--format` values.
+fn formats(command: &Command) -> &'static [&'static str] {
+    match command {
+        Command::Validate(_) => &["text", "json", "markdown", "junit"],
+        Command::AbtestAnalyze(_) => &["text", "json", "markdown"],
+        _ => &["text", "json"],
+    }
+}
+
+/// The command's name, as typed.
+fn command_name(command: &Command) -> String {
+    let name = format!("{command:?}");
+    let name = name.split(['(', ' ']).next().unwrap_or_default();
+    let mut s = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            s.push('-');
+        }
+        s.push(c.to_ascii_lowercase());
+    }
+    s
+}
+
+/// Refuse `--format` values that the command has not, and `--json` with
+/// another `--format` than json (exit 2, as a usage error).
+pub fn check_format(cli: &Cli) -> mlops::Result<()> {
+    let Some(f) = cli.format else { return Ok(()) };
+    let value = match f {
+        ReportFormat::Text => "text",
+        ReportFormat::Json => "json",
+        ReportFormat::Markdown => "markdown",
+        ReportFormat::Junit => "junit",
+    };
+    if cli.json && f != ReportFormat::Json && !format_is_for_a_file(cli) {
+        return Err(mlops::Error::usage(format!(
+            "--json and --format {value} ask for two formats: --json is --format json; give only one of them"
+        )));
+    }
+    let allowed = formats(&cli.command);
+    if !allowed.contains(&value) {
+        return Err(mlops::Error::usage(format!(
+            "mlops {} has no {value} report: --format takes {} here",
+            command_name(&cli.command),
+            allowed.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Append `bytes` to the file at `path` (created when missing), as CI

@@ -17,7 +17,8 @@ pub fn run(a: &PackageArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let project = Project::load(config_path(cli, env), &env.cwd)?;
     if let Some(tag) = &a.check {
         let r = mlops::package::check(&project, tag)?;
-        return out.stdout(&render_check(&r, out.json));
+        let text = render_check(&r, out.json);
+        return out.report(&text, super::output::first_line(&text));
     }
     let opts = PackageOptions {
         version: a.version.clone(),
@@ -37,9 +38,10 @@ pub fn run(a: &PackageArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     };
     let r = mlops::package::package(&project, &opts)?;
     if out.json {
-        out.stdout(&render_json(&r))
+        out.report(&render_json(&r), "")
     } else {
-        out.stdout(&render_text(&r, out))
+        let text = render_text(&r, out);
+        out.report(&text, super::output::first_line(&text))
     }
 }
 

@@ -87,16 +87,20 @@ pub fn run(a: &PredictArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
                     "output": display_path(&path),
                     "rows": n,
                 });
-                out.stdout(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&doc).unwrap_or_default()
-                ))
+                out.report(
+                    &format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&doc).unwrap_or_default()
+                    ),
+                    "",
+                )
             } else {
-                out.stdout(&format!(
+                let line = format!(
                     "{} {n} predictions to {}\n",
                     out.paint("Wrote", "1"),
                     display_path(&path)
-                ))
+                );
+                out.report(&line, &line)
             }
         }
     }

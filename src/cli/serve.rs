@@ -75,9 +75,7 @@ pub fn run(a: &ServeArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     if let Some(d) = &a.state_dir {
         config.state_dir = Some(env.cwd.join(d));
     }
-    if let (Some(v), None) = (token_env, &config.admin_token) {
-        out.verbose(&format!("{v} is not set: the admin API is off"));
-    }
+    // That the admin API is off is said once, by the server (even without -v).
     let initial = match &a.model {
         Some(p) => Some(serve::load_model(&env.cwd.join(p))?),
         None => None,

@@ -17,11 +17,15 @@ pub fn run(a: &ShowArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let (name, version) = parse_version_ref(&a.target)?;
     let dir = super::models::registry_dir(cli, env)?;
     let reg = Registry::read(&dir, Some(&name))?;
+    if reg.records.is_empty() {
+        return Err(Registry::no_model(&dir, &name));
+    }
     let page = version_page(&reg, &name, version.as_ref())?;
     if out.json {
-        out.stdout(&render_json(&page))
+        out.report(&render_json(&page), "")
     } else {
-        out.stdout(&render_text(&page, out))
+        let text = render_text(&page, out);
+        out.report(&text, super::output::first_line(&text))
     }
 }
 

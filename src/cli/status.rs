@@ -31,9 +31,20 @@ pub fn run(a: &StatusArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let project = Project::load(config_path(cli, env), &env.cwd)?;
     let r = mlops::deploy::status::status(&project, a.env.as_deref(), &tokens(&project))?;
     if out.json {
-        out.stdout(&render_json(&r, &project))?;
+        out.report(&render_json(&r, &project), "")?;
     } else {
-        out.stdout(&render_text(&r, &project, out))?;
+        let off: Vec<&str> = r
+            .environments
+            .iter()
+            .filter(|e| !e.agrees())
+            .map(|e| e.environment.as_str())
+            .collect();
+        let line = if off.is_empty() {
+            format!("{}: every environment agrees with the registry", r.model)
+        } else {
+            format!("{}: {} disagree with the registry", r.model, off.join(", "))
+        };
+        out.report(&render_text(&r, &project, out), &line)?;
     }
     let off: Vec<String> = r
         .environments

@@ -24,9 +24,10 @@ pub fn run(a: &TrainArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let progress = out.progress();
     let report = mlops::train::train(&project, &opts, progress.as_ref())?;
     if out.json {
-        out.stdout(&render_json(&report))
+        out.report(&render_json(&report), "")
     } else {
-        out.stdout(&render_text(&report, out))
+        let text = render_text(&report, out);
+        out.report(&text, super::output::first_line(&text))
     }
 }
 

@@ -30,7 +30,7 @@ pub use environments::{
     TargetKind,
 };
 pub use keys::known_keys;
-pub use suggest::{edit_distance, nearest};
+pub use suggest::{did_you_mean, edit_distance, nearest};
 pub use types::{
     AbtestCorrection, AbtestDirection, AbtestKind, AbtestSection, AbtestTest, AuthSection,
     DataPath, DataSection, LinkName, MissingPolicy, ModelKind, ModelSection, MonitorSection,

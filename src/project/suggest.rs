@@ -17,6 +17,12 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// `; did you mean "X"?` for the candidate nearest to `word`, or nothing.
+#[must_use]
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    nearest(word, candidates).map_or_else(String::new, |n| format!("; did you mean \"{n}\"?"))
+}
+
 /// The candidate nearest to `word`, if reasonably near.
 #[must_use]
 pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {

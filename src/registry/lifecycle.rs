@@ -48,11 +48,7 @@ fn model(path: &Path, name: &str) -> Result<Model> {
         .models()
         .into_iter()
         .next()
-        .ok_or_else(|| {
-            Error::Registry(format!(
-                "there is no model {name} in the registry; run `mlops models` to see the registered models"
-            ))
-        })
+        .ok_or_else(|| Registry::no_model(path, name))
 }
 
 /// Deprecate the model: `NAME@deprecated#N` on the commit of its newest event.
@@ -96,8 +92,10 @@ pub fn unassign(path: &Path, name: &str, stage: &str) -> Result<Written> {
     let m = model(path, name)?;
     let version = m.stages.get(stage).cloned().ok_or_else(|| {
         let held: Vec<String> = m.stages.keys().cloned().collect();
+        let names: Vec<&str> = held.iter().map(String::as_str).collect();
         Error::Registry(format!(
-            "{name} has no version in stage {stage} (stages: {}); nothing to unassign",
+            "{name} has no version in stage {stage}{} (stages: {}); nothing to unassign",
+            crate::project::did_you_mean(stage, &names),
             if held.is_empty() {
                 "none".to_string()
             } else {

@@ -49,6 +49,27 @@ impl Registry {
         state::resolve(&self.records)
     }
 
+    /// The error for a model `name` that the registry of the repository
+    /// containing `path` does not hold, with the nearest model's name.
+    #[must_use]
+    pub fn no_model(path: &Path, name: &str) -> crate::error::Error {
+        let hint = Registry::nearest_model(path, name)
+            .map_or_else(String::new, |n| format!("; did you mean \"{n}\"?"));
+        crate::error::Error::Registry(format!(
+            "there is no model {name} in the registry{hint}; run `mlops models` to see the registered models"
+        ))
+    }
+
+    /// The registered model whose name is nearest to `name` (a near miss).
+    #[must_use]
+    pub fn nearest_model(path: &Path, name: &str) -> Option<String> {
+        let names: Vec<String> = Registry::read(path, None)
+            .map(|r| r.models().into_iter().map(|m| m.name).collect())
+            .unwrap_or_default();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        crate::project::nearest(name, &names).map(str::to_string)
+    }
+
     /// The events in order (of `model` when given).
     #[must_use]
     pub fn history(&self, model: Option<&str>) -> Vec<Event<'_>> {

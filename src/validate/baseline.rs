@@ -171,7 +171,7 @@ pub fn resolve(
                 return Ok((info, None));
             }
         },
-        Spec::Version { version, .. } => registered_version(m, &name, version)?,
+        Spec::Version { version, .. } => registered_version(project, m, &name, version)?,
     };
     let ver = m
         .and_then(|m| m.version(&version))
@@ -226,13 +226,24 @@ fn stage_version(
     };
     let has_versions = m.is_some_and(|m| !m.versions.is_empty());
     if !known && (has_versions || !configured.is_empty()) {
+        let assigned: Vec<&str> = registry
+            .records
+            .iter()
+            .filter_map(|r| r.parsed.stage())
+            .collect();
+        let candidates: Vec<&str> = if configured.is_empty() {
+            assigned
+        } else {
+            configured.iter().map(String::as_str).collect()
+        };
+        let hint = crate::project::did_you_mean(stage, &candidates);
         let list = if configured.is_empty() {
             "no stage is listed in [registry].stages and none was ever assigned; add it to [registry].stages".to_string()
         } else {
             format!("the stages are {}", configured.join(", "))
         };
         return Err(Error::Registry(format!(
-            "there is no stage \"{stage}\" in the registry ({list}); check --baseline or validate.baseline.stage"
+            "there is no stage \"{stage}\" in the registry{hint} ({list}); check --baseline or validate.baseline.stage"
         )));
     }
     Ok(match m.and_then(|m| m.stages.get(stage)) {
@@ -246,15 +257,24 @@ fn stage_version(
 }
 
 /// `version` of model `m` (named `name`), which must be registered.
-fn registered_version(m: Option<&Model>, name: &str, version: &str) -> Result<String> {
+fn registered_version(
+    project: &Project,
+    m: Option<&Model>,
+    name: &str,
+    version: &str,
+) -> Result<String> {
     let Some(m) = m else {
+        let hint = Registry::nearest_model(&project.root, name).map_or_else(String::new, |n| {
+            format!("; did you mean \"{n}@{version}\"?")
+        });
         return Err(Error::Registry(format!(
-            "there is no model {name} in the registry, so no {name}@{version}; run `mlops models` to see the registered models"
+            "there is no model {name} in the registry, so no {name}@{version}{hint}; run `mlops models` to see the registered models"
         )));
     };
     if m.version(version).is_none() {
         return Err(Error::Registry(format!(
-            "{name} has no version {version}; run `mlops models` to see its versions"
+            "{name} has no version {version}{}; run `mlops models` to see its versions",
+            m.did_you_mean(version)
         )));
     }
     Ok(version.to_string())

@@ -28,6 +28,7 @@ mod golden;
 mod grpc;
 #[cfg(unix)] // the server's signals
 mod grpc_tls;
+mod habits;
 mod hostile;
 mod inference;
 mod init;

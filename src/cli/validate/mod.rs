@@ -41,7 +41,7 @@ pub fn run(a: &ValidateArgs, cli: &Cli, env: &Env, out: &Output) -> Result<()> {
     let opts = options(a, env)?;
     let progress = out.progress();
     let report = mlops::validate::validate(&project, &opts, progress.as_ref())?;
-    let on_stdout = write_reports(a, env, out, &report)?;
+    let on_stdout = write_reports(a, cli, env, out, &report)?;
     if env.github_actions {
         tell_github(env, out, &report, on_stdout)?;
     }
@@ -86,15 +86,18 @@ fn options(a: &ValidateArgs, env: &Env) -> Result<ValidateOptions> {
 /// The report on stdout, and in `--report`'s file: the format on stdout.
 fn write_reports(
     a: &ValidateArgs,
+    cli: &Cli,
     env: &Env,
     out: &Output,
     report: &Report,
 ) -> Result<ReportFormat> {
-    let format = a.format.unwrap_or(if env.gitlab_ci && a.report.is_some() {
-        ReportFormat::Junit
-    } else {
-        ReportFormat::Text
-    });
+    let format = cli
+        .format
+        .unwrap_or(if env.gitlab_ci && a.report.is_some() {
+            ReportFormat::Junit
+        } else {
+            ReportFormat::Text
+        });
     let on_stdout = if out.json {
         ReportFormat::Json
     } else if a.report.is_some() {
@@ -102,7 +105,10 @@ fn write_reports(
     } else {
         format
     };
-    out.stdout(&render(report, on_stdout, out))?;
+    let text = render(report, on_stdout, out);
+    let summary = render_text(report, out);
+    let last = summary.lines().rfind(|l| !l.trim().is_empty());
+    out.report(&text, last.unwrap_or_default())?;
     if let Some(path) = &a.report {
         let path = env.cwd.join(path);
         mlops::fsutil::write_atomic(&path, render(report, format, &plain(out)).as_bytes())?;
@@ -114,7 +120,7 @@ fn write_reports(
 /// on stderr), the step summary and the step outputs.
 fn tell_github(env: &Env, out: &Output, report: &Report, on_stdout: ReportFormat) -> Result<()> {
     let text = annotations(report);
-    if on_stdout == ReportFormat::Text {
+    if on_stdout == ReportFormat::Text && !out.quiet {
         out.stdout(&text)?;
     } else {
         out.stderr(&text);

@@ -44,6 +44,8 @@ mod registry_truth;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;
+#[cfg(unix)] // SIGKILL and the serve test's server
+mod sigkill;
 mod storage;
 mod streaming;
 mod train;

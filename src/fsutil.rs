@@ -147,6 +147,13 @@ impl AtomicFile {
 /// write takes an hour between creating its temporary file and renaming it.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// Remove the `.mlops-tmp-*` files in `dir` older than an hour, for a
+/// writer that may skip its write (the file is already there) but should
+/// still clean up after a killed one.
+pub fn remove_stale_temps_in(dir: &Path) {
+    remove_stale_temps(dir, STALE_AFTER);
+}
+
 /// Remove `.mlops-tmp-*` files in `dir` older than `age` (left by a process
 /// killed mid-write); errors are ignored, as the next write tries again.
 fn remove_stale_temps(dir: &Path, age: std::time::Duration) {

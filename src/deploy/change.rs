@@ -82,7 +82,7 @@ pub(super) fn run(
     }
     // Fail on a missing git identity before the environment changes.
     repo::tagger(&ctx.repo, 0)?;
-    report.checks = apply(ctx, target, change.step, &bundle, &bytes, &smoke)?;
+    report.checks = apply(ctx, target, change, &bundle, &bytes, &smoke)?;
 
     // Verified: record the assignment.
     let tag = record(ctx, &*target, change, &report)?;
@@ -169,20 +169,22 @@ fn planned_report(
 fn apply(
     ctx: &Context<'_>,
     target: &mut dyn Target,
-    step: Step,
+    change: &Change<'_>,
     bundle: &Bundle,
     bytes: &[u8],
     smoke: &smoke::Rows,
 ) -> Result<Vec<Check>> {
-    let registry_champion = ctx.registry_champion();
     let fetch = |v: &str| ctx.bundle(v).map(|b| b.bytes);
     let job = Job {
-        step,
+        step: change.step,
         model: &ctx.model.name,
         bundle,
         bytes,
         smoke,
-        registry_champion: registry_champion.as_deref(),
+        // The champion read before acting: the registry's (the agreement
+        // check found it live), or with --force the one the user accepted;
+        // the registry's would make every forced http deploy a 409.
+        registry_champion: change.live.champion.as_deref(),
         fetch: &fetch,
     };
     target.apply(&job)

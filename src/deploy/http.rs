@@ -659,8 +659,9 @@ impl Target for Http {
         let b = job.bundle;
         match job.step {
             Step::Replace { .. } => {
-                // If-Match the registry's champion, so that a deploy made
-                // behind the registry's back is a 409. A server that holds
+                // If-Match the champion the deploy read before acting (the
+                // registry's, or with --force the live one), so that a
+                // deploy made behind its back since is a 409. A server that holds
                 // no champion (restarted, or never deployed to) is filled
                 // with If-None-Match: *, which still loses to a concurrent
                 // deploy.

@@ -115,12 +115,17 @@ impl Local {
     fn set_link(&self, slot: &str, target: Option<&Path>) -> Result<()> {
         let link = self.root.join(slot);
         let Some(target) = target else {
-            return remove_if_present(&link);
+            remove_if_present(&link)?;
+            crate::fsutil::sync_dir(&self.root);
+            return Ok(());
         };
         let tmp = self.root.join(format!(".{slot}.tmp"));
         remove_if_present(&tmp)?;
         symlink(target, &tmp).map_err(|e| Error::io("create the link", &tmp, &e))?;
-        std::fs::rename(&tmp, &link).map_err(|e| Error::io("replace the link", &link, &e))
+        std::fs::rename(&tmp, &link).map_err(|e| Error::io("replace the link", &link, &e))?;
+        // The switch survives a power loss before the tag that records it.
+        crate::fsutil::sync_dir(&self.root);
+        Ok(())
     }
 
     fn set_traffic(&self, percent: u8) -> Result<()> {
@@ -157,11 +162,13 @@ impl Local {
             .prefix(".tmp-")
             .tempdir_in(&releases)
             .map_err(|e| Error::io("create a temporary folder in", &releases, &e))?;
+        let mut dirs = std::collections::BTreeSet::new();
         for (path, bytes) in &b.files {
             let p = tmp.path().join(path);
             if let Some(d) = p.parent() {
                 std::fs::create_dir_all(d).map_err(|e| Error::io("create the folder", d, &e))?;
                 set_mode(d, 0o755);
+                dirs.insert(d.to_path_buf());
             }
             let mut f = std::fs::File::create(&p).map_err(|e| Error::io("write", &p, &e))?;
             f.write_all(bytes)
@@ -169,11 +176,18 @@ impl Local {
                 .map_err(|e| Error::io("write", &p, &e))?;
         }
         set_mode(tmp.path(), 0o755);
+        // Deepest first, so every folder's entries are durable before the
+        // rename publishes them.
+        for d in dirs.iter().rev() {
+            crate::fsutil::sync_dir(d);
+        }
+        crate::fsutil::sync_dir(tmp.path());
         let kept = tmp.keep();
         std::fs::rename(&kept, &dir).map_err(|e| {
             let _ = std::fs::remove_dir_all(&kept);
             Error::io("move the release into place at", &dir, &e)
         })?;
+        crate::fsutil::sync_dir(&releases);
         Ok(rel)
     }
 
@@ -309,6 +323,9 @@ impl Target for Local {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
+        }
+        for slot in ["current", "challenger"] {
+            let _ = remove_if_present(&self.root.join(format!(".{slot}.tmp")));
         }
         Ok(())
     }
@@ -576,6 +593,36 @@ mod tests {
             rows: vec![Row { features, expected }],
             source: "test".into(),
         }
+    }
+
+    /// What a deploy killed half-way leaves (an unpacked release not yet
+    /// renamed, one moved aside, a link not yet swapped) is removed by the
+    /// next deploy once it holds the lock: no live writer can own them.
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_removes_what_a_killed_deploy_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("env");
+        let half = root.join("releases/.tmp-abc123/models");
+        std::fs::create_dir_all(&half).unwrap();
+        std::fs::write(half.join("m.json"), b"{\"half").unwrap();
+        std::fs::create_dir_all(root.join("releases/.broken-v1.0.0-42")).unwrap();
+        std::fs::create_dir_all(root.join("releases/v1.0.0")).unwrap();
+        symlink(Path::new("releases/v1.0.0"), &root.join(".current.tmp")).unwrap();
+        let mut env = Local {
+            root: root.clone(),
+            env_name: "staging".into(),
+            keep: 1,
+            lock: None,
+        };
+        env.lock().unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(root.join("releases"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["v1.0.0"]);
+        assert!(std::fs::symlink_metadata(root.join(".current.tmp")).is_err());
     }
 
     #[test]

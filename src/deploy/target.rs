@@ -70,7 +70,9 @@ pub struct Job<'a> {
     pub bytes: &'a [u8],
     /// Rows with known predictions.
     pub smoke: &'a smoke::Rows,
-    /// What the registry says the champion is (for `If-Match`).
+    /// The champion read before acting (for `If-Match`): what the registry
+    /// says, which the agreement check found live, or with `--force` what
+    /// was live.
     pub registry_champion: Option<&'a str>,
     /// The bundle of an earlier version, to restore it by re-uploading.
     pub fetch: &'a dyn Fn(&str) -> Result<Vec<u8>>,

@@ -15,6 +15,7 @@ use crate::error::{Error, Result, display_path};
 
 /// Open the repository that contains `path`.
 pub fn open(path: &Path) -> Result<Repository> {
+    enable_fsync_gitdir();
     Repository::discover(path).map_err(|e| {
         Error::Registry(format!(
             "{} is not inside a git repository ({}); run `git init` and commit the project first",
@@ -193,10 +194,7 @@ pub fn create_tag(
         .find_object(commit, Some(ObjectType::Commit))
         .map_err(|e| git_err(&format!("find commit {commit}"), &e))?;
     match repo.tag(name, &obj, tagger, message, false) {
-        Ok(oid) => {
-            sync_tag(repo, name, oid);
-            Ok(())
-        }
+        Ok(_) => Ok(()),
         Err(e) if matches!(e.code(), ErrorCode::Exists | ErrorCode::Locked) => {
             Err(Error::Registry(format!(
                 "tag {name} already exists (another run created it first); nothing was changed, run `mlops models` to see the registry"
@@ -206,23 +204,26 @@ pub fn create_tag(
     }
 }
 
-/// Make a new tag durable: libgit2 does not fsync by default (and turning
-/// it on takes `unsafe`), so sync the tag object, the loose ref and their
-/// folders here. Best effort: a packed or missing file is left alone.
-fn sync_tag(repo: &Repository, name: &str, oid: Oid) {
-    let hex = oid.to_string();
-    let git = repo.path();
-    let files = [
-        git.join("objects").join(&hex[..2]).join(&hex[2..]),
-        git.join("refs/tags").join(name),
-    ];
-    for f in files {
-        if std::fs::File::open(&f).and_then(|h| h.sync_all()).is_ok()
-            && let Some(d) = f.parent()
-        {
-            crate::fsutil::sync_dir(d);
-        }
-    }
+/// Make libgit2 fsync what it writes under `.git` (loose objects, refs,
+/// and their folders): a tag written by `mlops` survives a power loss like
+/// the files it records. libgit2 reads the option when a repository is
+/// opened, so [`open`] sets it first; git2 0.21 has no safe wrapper for it.
+fn enable_fsync_gitdir() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        libgit2_sys::init();
+        // SAFETY: `git_libgit2_opts` with GIT_OPT_ENABLE_FSYNC_GITDIR takes
+        // one int argument and sets a global flag; it runs once, after
+        // libgit2's initialisation, as git2's own `opts` setters do.
+        #[allow(unsafe_code)]
+        let rc = unsafe {
+            libgit2_sys::git_libgit2_opts(
+                libgit2_sys::GIT_OPT_ENABLE_FSYNC_GITDIR as std::ffi::c_int,
+                1 as std::ffi::c_int,
+            )
+        };
+        debug_assert_eq!(rc, 0, "libgit2 refused GIT_OPT_ENABLE_FSYNC_GITDIR");
+    });
 }
 
 /// An exclusive lock over registry writes of this repository, held while

@@ -154,6 +154,8 @@ impl StateDir {
     /// The file cannot be written.
     pub fn save_bundle(&self, bytes: &[u8]) -> std::result::Result<(), String> {
         let path = self.bundle_path(&crate::bundle::sha256_hex(bytes));
+        // A killed upload's temporary file goes even when nothing is written.
+        crate::fsutil::remove_stale_temps_in(&self.dir.join(BUNDLES));
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
             return Ok(());
         }

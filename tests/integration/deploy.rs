@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::common::{GIT_TIME, Test, example_toml};
 
 #[cfg(unix)] // the real `mlops serve`, stopped with signals
-mod real_server;
+pub(crate) mod real_server;
 
 #[cfg(unix)] // real servers and a deploying process, stopped with signals
 mod multi;
@@ -389,6 +389,9 @@ struct Faults {
     /// While this version is the champion, every scrape of `/metrics`
     /// shows 10 more prediction requests, 5 of them answered 503.
     failing_version: Option<String>,
+    /// Another deploy puts this version in as champion while an upload is
+    /// on its way (between the deploy's read and its upload).
+    race_upload: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -561,7 +564,10 @@ fn serve_one(mut conn: TcpStream, state: &Mutex<FakeState>) -> bool {
                 } else {
                     &s.champion
                 };
-                let cur_v = current.as_ref().map(|l| l.version.clone());
+                let mut cur_v = current.as_ref().map(|l| l.version.clone());
+                if !challenger && s.faults.race_upload.is_some() {
+                    cur_v.clone_from(&s.faults.race_upload);
+                }
                 let ok = match (headers.get("if-match"), headers.get("if-none-match")) {
                     (Some(m), _) => cur_v.as_deref() == Some(m.as_str()),
                     (None, Some(_)) => cur_v.is_none(),
@@ -982,13 +988,29 @@ fn http_concurrent_change_is_a_409_and_exit_5() {
         .stderr_contains(
             "prod serves champion v1.1.0 of house-price but the registry says champion v1.0.0",
         );
-    t.run_args(["deploy", "prod", "--version", "v1.0.0", "--force"])
+    // --force accepts what the server holds (after a crash between the
+    // switch and the tag, the only way on): If-Match the live champion.
+    t.run_args(["-q", "deploy", "prod", "--version", "v1.0.0", "--force"])
+        .success();
+    assert_eq!(fake.champion().as_deref(), Some("v1.0.0"));
+    assert_eq!(t.tags().len(), tags.len() + 1);
+}
+
+#[test]
+fn http_change_racing_the_upload_is_a_409_and_exit_5() {
+    let fake = Fake::start(Faults {
+        race_upload: Some("v9.9.9".into()),
+        ..Faults::default()
+    });
+    let t = project(&fake.toml());
+    let tags = t.tags();
+    // The server is empty when read, and holds v9.9.9 when the upload comes.
+    t.run_args(["deploy", "prod", "--version", "v1.0.0"])
         .code(5)
         .stderr_contains(
-            "the server's champion is no longer v1.0.0 (409 Conflict: another deploy changed it)",
+            "the server's champion is no longer empty (409 Conflict: another deploy changed it)",
         );
     assert_eq!(t.tags(), tags);
-    assert_eq!(fake.champion().as_deref(), Some("v1.1.0"));
 }
 
 #[test]

@@ -48,6 +48,8 @@ mod s3_count;
 mod schemas;
 #[cfg(unix)] // signals and symlinks
 mod serve;
+#[cfg(unix)] // SIGKILL and the serve test's server
+mod sigkill;
 mod storage;
 mod streaming;
 mod train;

@@ -36,7 +36,7 @@ fn env_toml(url: &str) -> String {
 }
 
 /// `GET /admin/models`: the entry of house-price (Null when none).
-fn server_models(s: &Server) -> Value {
+pub(crate) fn server_models(s: &Server) -> Value {
     let r = s
         .http
         .get(s.u("/admin/models"))
@@ -54,7 +54,7 @@ fn server_models(s: &Server) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn slot(m: &Value, slot: &str) -> Option<String> {
+pub(crate) fn slot(m: &Value, slot: &str) -> Option<String> {
     m[slot]["version"].as_str().map(str::to_string)
 }
 
@@ -130,9 +130,8 @@ fn real_server_deploy_redeploy_canary_promote_and_rollback() {
     assert_eq!(tag_meta(&t, "house-price#prod#2")["previous"], "v1.0.0");
     assert_eq!(predict_keyed(&s, "anyone").1, "v1.1.0");
 
-    // The If-Match holds the registry's version: a change behind its back is a 409.
+    // A change behind the registry's back: refused (M9) until --force.
     let v1 = t.read_bytes("dist/house-price-v1.0.0.tar.gz");
-    let v2 = t.read_bytes("dist/house-price-v1.1.0.tar.gz");
     let put = |bytes: &[u8], if_match: &str| {
         let r = s
             .http
@@ -151,11 +150,10 @@ fn real_server_deploy_redeploy_canary_promote_and_rollback() {
         .stderr_contains(
             "prod serves champion v1.0.0 of house-price but the registry says champion v1.1.0",
         );
-    t.run_args(["deploy", "prod", "--version", "v1.0.0", "--force"])
-        .code(5)
-        .stderr_contains("the server's champion is no longer v1.1.0 (409 Conflict");
-    assert_eq!(t.tags(), tags);
-    put(&v2, "v1.0.0");
+    // --force accepts what the server holds and replaces it.
+    t.run_args(["-q", "deploy", "prod", "--version", "v1.1.0", "--force"])
+        .success();
+    assert_eq!(t.tags().len(), tags.len() + 1);
     assert_eq!(agree(&t, &s).0.as_deref(), Some("v1.1.0"));
 
     // Canary: v1.0.0 as challenger with 30 %, sticky per request key.
@@ -239,8 +237,9 @@ fn real_server_deploy_redeploy_canary_promote_and_rollback() {
     );
     assert_eq!(tag_meta(&t, tag)["strategy"], "rollback");
     assert_eq!(agree(&t, &s), (Some("v1.1.0".into()), None, 0));
-    // Two canaries are recorded beside the stage, not as assignments.
-    assert_eq!(stage_tags(&t, "prod").len(), 5);
+    // Two canaries are recorded beside the stage, not as assignments (the
+    // forced redeploy is one more).
+    assert_eq!(stage_tags(&t, "prod").len(), 6);
     assert_eq!(s.stop(), 0);
 }
 

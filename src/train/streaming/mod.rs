@@ -171,6 +171,6 @@ fn artifact(
         },
         created_at: opts.created_at.clone(),
         classifier: None,
-        inference: None,
+        inference: solution.inference,
     }
 }

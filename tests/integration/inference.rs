@@ -65,7 +65,10 @@ fn compare(got: &mlops::model::inference::Inference, want: &Value, what: &str) {
         }
     }
     assert_eq!(got["coefficients"].as_object().unwrap().len(), count);
-    assert_eq!(got["intercept"].is_object(), params.contains_key("intercept"));
+    assert_eq!(
+        got["intercept"].is_object(),
+        params.contains_key("intercept")
+    );
 }
 
 fn nist_toml(name: &str, intercept: &Value) -> String {
@@ -100,7 +103,9 @@ fn streaming_ols_inference_matches_statsmodels_on_nist() {
         // One block, and blocks of a few rows (many folds of the factor).
         for block in [0, 64] {
             let streamed = train_streaming(&toml, block);
-            let inf = streamed.inference.expect("the streaming path reports inference");
+            let inf = streamed
+                .inference
+                .expect("the streaming path reports inference");
             compare(&inf, want, &format!("{name} streaming, block {block}"));
             let a = serde_json::to_value(&inf).unwrap();
             let b = serde_json::to_value(&memory).unwrap();

@@ -160,13 +160,15 @@ pub fn render_text(r: &TrainReport, out: &Output) -> String {
     s
 }
 
-/// The coefficient table with standard errors, t, p and 95 % intervals,
-/// and the fit's statistics (statsmodels' OLS summary).
+/// The coefficient table with standard errors, t (or z), p and 95 %
+/// intervals, and the fit's statistics (statsmodels' OLS or GLM summary).
 fn inference_rows(s: &mut String, inf: &mlops::model::inference::Inference, width: usize) {
+    let glm = inf.family.is_some();
+    let (stat, p) = if glm { ("z", "P>|z|") } else { ("t", "P>|t|") };
     let _ = writeln!(
         s,
         "  {:<width$} {:>16} {:>12} {:>9} {:>10} {:>16} {:>16}",
-        "", "coef", "std err", "t", "P>|t|", "[0.025", "0.975]"
+        "", "coef", "std err", stat, p, "[0.025", "0.975]"
     );
     let rows = inf
         .intercept
@@ -179,31 +181,49 @@ fn inference_rows(s: &mut String, inf: &mlops::model::inference::Inference, widt
             "  {k:<width$} {:>16} {:>12} {:>9.3} {:>10.3e} {:>16} {:>16}",
             fmt_num(c.estimate),
             fmt_num(c.std_error),
-            c.t,
+            c.t.or(c.z).unwrap_or(f64::NAN),
             c.p_value,
             fmt_num(c.ci_low),
             fmt_num(c.ci_high)
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(
+    if let (Some(r2), Some(adj), Some(f), Some(fp)) =
+        (inf.r2, inf.adj_r2, inf.f_statistic, inf.f_p_value)
+    {
+        let _ = writeln!(
+            s,
+            "  R² {r2:.6}  adj. R² {adj:.6}  F {} on {} and {} df (p = {fp:.3e})",
+            fmt_num(f),
+            inf.df_model,
+            inf.df_resid,
+        );
+    }
+    if let (Some(family), Some(dev), Some(x2), Some(scale)) =
+        (&inf.family, inf.deviance, inf.pearson_chi2, inf.scale)
+    {
+        let _ = writeln!(
+            s,
+            "  family {family}  deviance {}  Pearson chi² {}  scale {}  df {} model, {} residual",
+            fmt_num(dev),
+            fmt_num(x2),
+            fmt_num(scale),
+            inf.df_model,
+            inf.df_resid,
+        );
+    }
+    let opt = |v: Option<f64>| v.map_or_else(|| "undefined".to_string(), fmt_num);
+    let _ = write!(
         s,
-        "  R² {:.6}  adj. R² {:.6}  F {} on {} and {} df (p = {:.3e})",
-        inf.r2,
-        inf.adj_r2,
-        fmt_num(inf.f_statistic),
-        inf.df_model,
-        inf.df_resid,
-        inf.f_p_value
+        "  log-likelihood {}  AIC {}  BIC {}",
+        opt(inf.log_likelihood),
+        opt(inf.aic),
+        opt(inf.bic),
     );
-    let _ = writeln!(
-        s,
-        "  log-likelihood {}  AIC {}  BIC {}  residual std. error {}",
-        fmt_num(inf.log_likelihood),
-        fmt_num(inf.aic),
-        fmt_num(inf.bic),
-        fmt_num(inf.residual_std_error)
-    );
+    if let Some(se) = inf.residual_std_error {
+        let _ = write!(s, "  residual std. error {}", fmt_num(se));
+    }
+    let _ = writeln!(s);
 }
 
 /// A classifier's metric rows and how its fit converged.

@@ -9,6 +9,7 @@
 pub mod classes;
 pub mod fit;
 pub mod inference;
+pub mod likelihood;
 pub mod metrics;
 pub mod stats;
 

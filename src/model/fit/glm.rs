@@ -48,6 +48,22 @@ impl Glm {
         self.refine(x.view(), y, start, max_iter)
     }
 
+    /// The triangular factor of the IRLS-weighted design `sqrt(w) [1 | x]`
+    /// at `(b0, beta)` (whose `RᵀR` is the Fisher information statsmodels'
+    /// IRLS inverts for the covariance), and the fitted means.
+    pub(super) fn weighted_factor(
+        &self,
+        x: ArrayView2<f64>,
+        y: &Array1<f64>,
+        b0: f64,
+        beta: &[f64],
+    ) -> Result<(Array2<f64>, Array1<f64>)> {
+        let (a, _) = self.working_problem(x, y, b0, beta, 0.0);
+        let r = r_factor(a.view(), None)?;
+        let (_, mu) = self.mean(x, b0, beta);
+        Ok((r, mu))
+    }
+
     /// linfa-linear's L-BFGS fit, mapped to the standardised design's units.
     #[allow(clippy::cast_precision_loss)]
     fn lbfgs_start(

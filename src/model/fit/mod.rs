@@ -36,6 +36,8 @@ pub use classifier::{ClassFit, ClassifierSpec, fit_classifier, from_counts, unsc
 pub use qr::{RANK_TOL, check_rank, r_factor};
 pub use streamed::{Block, Replay, fit_classifier_streamed};
 
+use crate::model::inference::{self, Parameter};
+use crate::model::likelihood::Family;
 use glm::Glm;
 use standardise::Standardised;
 
@@ -64,8 +66,9 @@ pub struct Fitted {
     pub intercept: f64,
     /// One coefficient per design column.
     pub coefficients: Vec<f64>,
-    /// Least squares only: the coefficients' standard errors, tests and
-    /// intervals and the model's statistics ([`crate::model::inference`]).
+    /// Least squares and unpenalised GLMs: the coefficients' standard
+    /// errors, tests and intervals and the model's statistics
+    /// ([`crate::model::inference`]).
     pub inference: Option<Box<crate::model::inference::Inference>>,
 }
 
@@ -87,6 +90,7 @@ pub fn fit(
     }
     let Standardised { x, means, scales } = standardise::standardise(x, names, intercept)?;
     let mut parts = None;
+    let mut glm_parts = None;
     let scaled = match est {
         Estimator::Linear => {
             let (b0, b, p) = least_squares(x.view(), y, names, intercept)?;
@@ -105,13 +109,44 @@ pub fn fit(
                 alpha,
                 intercept,
             };
-            glm.fit(&x, y, names, max_iter)?
+            let (b0, beta) = glm.fit(&x, y, names, max_iter)?;
+            // Wald statistics are those of the unpenalised likelihood.
+            if alpha == 0.0 {
+                let (r, mu) = glm.weighted_factor(x.view(), y, b0, &beta)?;
+                glm_parts = Some((r, mu, Family::of_power(power), log_link));
+            }
+            (b0, beta)
         }
     };
     let mut fitted = unscale(scaled, &means, &scales, intercept)?;
+    let ms = (means.as_slice(), scales.as_slice());
     if let Some(p) = parts {
-        fitted.inference =
-            inference(&fitted, &p, (&means, &scales), names, intercept).map(Box::new);
+        let (intercept_param, coefficients) =
+            parameters(&fitted, ms, names, intercept, false, 1.0 / p.rows as f64);
+        let ls = inference::LeastSquares {
+            r: p.r.view(),
+            rss: p.rss,
+            tss: p.tss,
+            rows: p.rows as u64,
+            intercept,
+            intercept_param,
+            coefficients,
+        };
+        fitted.inference = inference::least_squares(&ls).map(Box::new);
+    }
+    if let (Some((r, mu, family, log_link)), Some(ys)) = (glm_parts, y.as_slice()) {
+        let (intercept_param, coefficients) = parameters(&fitted, ms, names, intercept, true, 0.0);
+        let g = inference::GlmFit {
+            r: r.view(),
+            y: ys,
+            mu: mu.as_slice().unwrap_or_default(),
+            family,
+            log_link,
+            intercept,
+            intercept_param,
+            coefficients,
+        };
+        fitted.inference = inference::glm(&g).map(Box::new);
     }
     Ok(fitted)
 }
@@ -129,52 +164,50 @@ struct LsParts {
     rows: usize,
 }
 
-/// The statistics of a least-squares fit, mapped from the standardised
-/// design (`b_j = b'_j / s_j`; `b_0 = ȳ − Σ m_j b'_j / s_j` with `ȳ`
-/// uncorrelated with the centred slopes, variance σ²/n).
-#[allow(clippy::cast_precision_loss)]
-fn inference(
+/// Each reported parameter as a combination of the solver's unknowns on the
+/// standardised design: `b_j = b'_j / s_j`, and
+/// `b_0 = b'_0 − Σ m_j b'_j / s_j`, where `b'_0` is the solver's first
+/// unknown (`lead`, a GLM) or, for centred least squares, the target's
+/// mean, uncorrelated with the slopes (variance σ²/n: `extra`).
+fn parameters(
     fitted: &Fitted,
-    p: &LsParts,
     (means, scales): (&[f64], &[f64]),
     names: &[String],
     intercept: bool,
-) -> Option<crate::model::inference::Inference> {
-    use crate::model::inference::{self, Parameter};
-    let k = scales.len();
+    lead: bool,
+    extra: f64,
+) -> (Option<Parameter>, Vec<(String, Parameter)>) {
+    let off = usize::from(lead && intercept);
+    let k = scales.len() + off;
     let unit = |j: usize| -> Vec<f64> {
         let mut g = vec![0.0; k];
-        g[j] = 1.0 / scales[j];
+        g[off + j] = 1.0 / scales[j];
         g
     };
-    let ls = inference::LeastSquares {
-        r: p.r.view(),
-        rss: p.rss,
-        tss: p.tss,
-        rows: p.rows as u64,
-        intercept,
-        intercept_param: intercept.then(|| Parameter {
-            estimate: fitted.intercept,
-            g: means.iter().zip(scales).map(|(m, s)| -m / s).collect(),
-            extra: 1.0 / p.rows as f64,
-        }),
-        coefficients: names
-            .iter()
-            .zip(&fitted.coefficients)
-            .enumerate()
-            .map(|(j, (name, b))| {
-                (
-                    name.clone(),
-                    Parameter {
-                        estimate: *b,
-                        g: unit(j),
-                        extra: 0.0,
-                    },
-                )
-            })
+    let intercept_param = intercept.then(|| Parameter {
+        estimate: fitted.intercept,
+        g: (0..off)
+            .map(|_| 1.0)
+            .chain(means.iter().zip(scales).map(|(m, s)| -m / s))
             .collect(),
-    };
-    inference::least_squares(&ls)
+        extra,
+    });
+    let coefficients = names
+        .iter()
+        .zip(&fitted.coefficients)
+        .enumerate()
+        .map(|(j, (name, b))| {
+            (
+                name.clone(),
+                Parameter {
+                    estimate: *b,
+                    g: unit(j),
+                    extra: 0.0,
+                },
+            )
+        })
+        .collect();
+    (intercept_param, coefficients)
 }
 
 /// Ordinary least squares on the standardised design `x`: the intercept

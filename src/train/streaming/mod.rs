@@ -170,6 +170,6 @@ fn artifact(
         },
         created_at: opts.created_at.clone(),
         classifier: None,
-        inference: None,
+        inference: solution.inference,
     }
 }

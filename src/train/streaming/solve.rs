@@ -13,6 +13,7 @@ use ndarray::{Array1, Array2, ShapeBuilder, s};
 
 use crate::error::{Error, Result};
 use crate::model::fit::check_rank;
+use crate::model::inference::{self, Inference, LeastSquares, Parameter};
 use crate::model::{self, Categorical, Term};
 use crate::train::streaming::fold::Fold;
 use crate::train::streaming::plan::Plan;
@@ -25,6 +26,9 @@ pub(super) struct Solution {
     /// One coefficient per term, on the features' own scale.
     pub coefficients: Vec<f64>,
     pub predictor: model::Predictor,
+    /// The coefficients' standard errors, tests and intervals and the fit's
+    /// statistics, as the in-memory path reports them.
+    pub inference: Option<Inference>,
 }
 
 /// The levels and terms of the design.
@@ -61,6 +65,7 @@ pub(super) fn solve(fold: &mut Fold, feature_names: &[String], plan: &Plan) -> R
             "{origin}: the fit did not converge to finite coefficients; check the data for extreme values"
         )));
     }
+    let inference = inference(&rf, &design, fold, (&coefficients, b0), intercept);
     let predictor = model::Predictor {
         terms: design.terms.clone(),
         coefficients: coefficients.clone(),
@@ -72,6 +77,66 @@ pub(super) fn solve(fold: &mut Fold, feature_names: &[String], plan: &Plan) -> R
         term_names: design.term_names,
         coefficients,
         predictor,
+        inference,
+    })
+}
+
+/// The least-squares statistics from the factor `rf` of the columns
+/// `[1?, terms…, y]` (its corner is the residual norm) and the target's
+/// exact moments: each parameter is a combination of the unknowns on the
+/// shifted and scaled columns (`b_j = x_j / scale_j` for a numeric term,
+/// `b_0 = x_0 − Σ x_j shift_j / scale_j + shift_y`).
+#[allow(clippy::cast_precision_loss)]
+fn inference(
+    rf: &Array2<f64>,
+    design: &Design,
+    fold: &Fold,
+    (coefficients, b0): (&[f64], f64),
+    intercept: bool,
+) -> Option<Inference> {
+    let off = usize::from(intercept);
+    let q = design.terms.len() + off;
+    let corner = rf[[q, q]];
+    let t = &fold.target;
+    let tss = if intercept {
+        t.m2
+    } else {
+        t.m2 + t.n as f64 * t.mean * t.mean
+    };
+    let mut g0 = vec![0.0; q];
+    let mut named = Vec::with_capacity(design.terms.len());
+    for (j, (term, name)) in design.terms.iter().zip(&design.term_names).enumerate() {
+        let mut g = vec![0.0; q];
+        g[off + j] = 1.0;
+        if let Term::Numeric { feature } = *term {
+            g[off + j] = 1.0 / fold.scale[feature];
+            g0[off + j] = -fold.shift[feature] / fold.scale[feature];
+        }
+        let estimate = coefficients[j];
+        named.push((
+            name.clone(),
+            Parameter {
+                estimate,
+                g,
+                extra: 0.0,
+            },
+        ));
+    }
+    if intercept {
+        g0[0] = 1.0;
+    }
+    inference::least_squares(&LeastSquares {
+        r: rf.view(),
+        rss: corner * corner,
+        tss,
+        rows: fold.train,
+        intercept,
+        intercept_param: intercept.then_some(Parameter {
+            estimate: b0,
+            g: g0,
+            extra: 0.0,
+        }),
+        coefficients: named,
     })
 }
 

@@ -46,6 +46,7 @@ mod schemas;
 mod serve;
 mod storage;
 mod streaming;
+mod streaming_classify;
 mod train;
 mod train_errors;
 mod validate;

@@ -25,6 +25,9 @@ const RUN: usize = 1 << 20;
 /// Bytes read at a time from each run while merging.
 const RUN_BUFFER: usize = 1 << 14;
 
+/// Per ranked column `(ROC AUC, average precision)`, and the scores' deciles.
+pub(super) type Ranked = (Vec<(f64, f64)>, Vec<f64>);
+
 /// The scored rows so far, on disk.
 pub(super) struct Ranks {
     /// Rows sorted in memory at a time ([`RUN`]).
@@ -81,7 +84,7 @@ impl Ranks {
 
     /// `(ROC AUC, average precision)` of each ranked column, given the rows
     /// per class, and the deciles of the scores.
-    pub fn finish(self, counts: &[u64]) -> Result<(Vec<(f64, f64)>, Vec<f64>)> {
+    pub fn finish(self, counts: &[u64]) -> Result<Ranked> {
         let Some(out) = self.out else {
             return Ok((Vec::new(), Vec::new()));
         };
@@ -367,11 +370,12 @@ mod tests {
         let mut first: Vec<f64> = prob.iter().step_by(3).copied().collect();
         let want = crate::model::stats::quantiles(&mut first, &DECILES);
         assert_eq!(deciles, want);
-        for c in 0..3 {
+        assert_eq!(got.len(), 3);
+        for (c, g) in got.iter().enumerate() {
             let col: Vec<f64> = prob.iter().skip(c).step_by(3).copied().collect();
             let is: Vec<bool> = y.iter().map(|&t| t == c).collect();
-            assert_eq!(got[c].0, roc_auc(&col, &is), "class {c}");
-            assert_eq!(got[c].1, average_precision(&col, &is), "class {c}");
+            assert_eq!(g.0, roc_auc(&col, &is), "class {c}");
+            assert_eq!(g.1, average_precision(&col, &is), "class {c}");
         }
     }
 }

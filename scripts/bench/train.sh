@@ -14,7 +14,9 @@
 #   KIND=logistic       a binary classifier instead: 8 features, y in {0, 1}
 #                       (make_classification_csv.py), mlops kind = "logistic"
 #                       against pandas + sklearn LogisticRegression(C=inf)
-#                       (train_logistic_baseline.py); CSV only
+#                       (train_logistic_baseline.py); CSV only. At 10,000,000
+#                       rows the CSV is about 1 GB: mlops takes the streaming
+#                       path (the table prints which path it took)
 #   FORMAT=parquet      the same data as Parquet (snappy, made once with pyarrow):
 #                       mlops train on it against pandas.read_parquet (pyarrow) +
 #                       sklearn, with mlops on the CSV as a third line
@@ -194,6 +196,7 @@ try:
 except (OSError, ValueError, KeyError, TypeError) as e:
     print(f"\ncoefficients: could not compare ({type(e).__name__}: {e})")
     sys.exit(1)
+print(f"\nmlops fit path: {m.get('fit_path', '?')} (streaming above 512 MiB of input)")
 missing = sorted(set(a) ^ set(b))
 if missing:
     print(f"\ncoefficients: keys differ: {', '.join(missing)}")

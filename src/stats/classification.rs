@@ -106,84 +106,179 @@ pub struct Scores<'a> {
 #[must_use]
 pub fn predicted(prob: &[f64], k: usize, threshold: f64) -> Vec<usize> {
     prob.chunks_exact(k)
-        .map(|r| {
-            if k == 2 {
-                usize::from(r[1] > threshold)
-            } else {
-                r.iter()
-                    .enumerate()
-                    .fold(
-                        (0, f64::NEG_INFINITY),
-                        |b, (i, &v)| if v > b.1 { (i, v) } else { b },
-                    )
-                    .0
-            }
-        })
+        .map(|r| predicted_one(r, k, threshold))
         .collect()
 }
 
 /// Every metric; `names` are the class labels (for errors), `what` the
 /// rows (e.g. "validation"). With two classes, class 1 is the positive one.
-#[allow(clippy::cast_precision_loss)]
 pub fn compute(
     s: Scores<'_>,
     threshold: f64,
     names: &[String],
     what: &str,
 ) -> Result<ClassMetrics> {
-    let n = s.y.len();
     let k = s.k;
-    let mut counts = vec![0u64; k];
-    s.y.iter().for_each(|&c| counts[c] += 1);
-    if let Some(c) = counts.iter().position(|&m| m == 0) {
-        return Err(Error::data(format!(
-            "the {what} rows hold no row of class \"{}\" ({n} rows), so ROC AUC and average precision are undefined; use more rows (raise split.validation_fraction) or fewer classes",
-            names.get(c).map_or("?", String::as_str)
-        )));
+    let mut tally = Tally::new(k, threshold);
+    for (r, &t) in s.prob.chunks_exact(k).zip(s.y) {
+        tally.push(t, r);
     }
-    let pred = predicted(s.prob, k, threshold);
-    let mut confusion = vec![vec![0u64; k]; k];
-    s.y.iter()
-        .zip(&pred)
-        .for_each(|(&t, &p)| confusion[t][p] += 1);
-    let right = (0..k).map(|c| confusion[c][c]).sum::<u64>();
+    tally.check(names, what)?;
     let column = |c: usize| -> Vec<f64> { s.prob.iter().skip(c).step_by(k).copied().collect() };
     let is = |c: usize| -> Vec<bool> { s.y.iter().map(|&t| t == c).collect() };
-    let (auc, auc_weighted, ap) = if k == 2 {
-        let (p, t) = (column(1), is(1));
-        (roc_auc(&p, &t), None, average_precision(&p, &t))
-    } else {
-        let aucs: Vec<f64> = (0..k).map(|c| roc_auc(&column(c), &is(c))).collect();
-        let aps: Vec<f64> = (0..k)
-            .map(|c| average_precision(&column(c), &is(c)))
-            .collect();
-        let w: f64 = aucs
+    let ranked: Vec<(f64, f64)> = Tally::ranked_columns(k)
+        .map(|c| rank_metrics(&column(c), &is(c)))
+        .collect();
+    Ok(tally.finish(&ranked))
+}
+
+/// The metrics of rows folded one at a time, save those that need the rows
+/// in order of score (ROC AUC and average precision: [`Ranking`]).
+#[derive(Debug, Clone)]
+pub struct Tally {
+    k: usize,
+    threshold: f64,
+    counts: Vec<u64>,
+    confusion: Vec<Vec<u64>>,
+    log_loss: f64,
+    brier: f64,
+    /// Per calibration bin: the sum of confidences, of hits, and the rows.
+    calibration: [(f64, f64, u64); 10],
+}
+
+impl Tally {
+    /// No rows yet, of `k` classes, binary decisions at `threshold`.
+    #[must_use]
+    pub fn new(k: usize, threshold: f64) -> Tally {
+        Tally {
+            k,
+            threshold,
+            counts: vec![0; k],
+            confusion: vec![vec![0; k]; k],
+            log_loss: 0.0,
+            brier: 0.0,
+            calibration: [(0.0, 0.0, 0); 10],
+        }
+    }
+
+    /// The classes whose probability columns are ranked: class 1 when
+    /// binary, else every class.
+    pub fn ranked_columns(k: usize) -> std::ops::Range<usize> {
+        if k == 2 { 1..2 } else { 0..k }
+    }
+
+    /// Add one row: its true class `t` (below `k`) and its `k` probabilities.
+    pub fn push(&mut self, t: usize, r: &[f64]) {
+        let k = self.k;
+        self.counts[t] += 1;
+        let p = predicted_one(r, k, self.threshold);
+        self.confusion[t][p] += 1;
+        let eps = f64::EPSILON;
+        self.log_loss += -r[t].clamp(eps, 1.0 - eps).ln();
+        let sq = |c: usize| (r[c] - f64::from(u8::from(c == t))).powi(2);
+        self.brier += if k == 2 { sq(1) } else { (0..k).map(sq).sum() };
+        // Expected calibration error over 10 uniform bins (a probability
+        // on an inner edge goes to the bin below, as numpy's `searchsorted`).
+        let (conf, hit) = if k == 2 {
+            (r[1], t == 1)
+        } else {
+            (r[p], t == p)
+        };
+        let b = (1..10)
+            .map(|i| f64::from(i) * 0.1)
+            .filter(|&e| e < conf)
+            .count();
+        let slot = &mut self.calibration[b];
+        slot.0 += conf;
+        slot.1 += f64::from(u8::from(hit));
+        slot.2 += 1;
+    }
+
+    /// Rows per true class so far.
+    #[must_use]
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// An error when a class has no row (its AUC and average precision
+    /// would be undefined).
+    pub fn check(&self, names: &[String], what: &str) -> Result<()> {
+        if let Some(c) = self.counts.iter().position(|&m| m == 0) {
+            let n: u64 = self.counts.iter().sum();
+            return Err(Error::data(format!(
+                "the {what} rows hold no row of class \"{}\" ({n} rows), so ROC AUC and average precision are undefined; use more rows (raise split.validation_fraction) or fewer classes",
+                names.get(c).map_or("?", String::as_str)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The metrics, given `(ROC AUC, average precision)` of each of
+    /// [`Tally::ranked_columns`].
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn finish(self, ranked: &[(f64, f64)]) -> ClassMetrics {
+        let (k, counts) = (self.k, &self.counts);
+        let n: u64 = counts.iter().sum();
+        let nf = n as f64;
+        let right = (0..k).map(|c| self.confusion[c][c]).sum::<u64>();
+        let (auc, auc_weighted, ap) = if k == 2 {
+            (ranked[0].0, None, ranked[0].1)
+        } else {
+            let aucs: Vec<f64> = ranked.iter().map(|r| r.0).collect();
+            let aps: Vec<f64> = ranked.iter().map(|r| r.1).collect();
+            let w: f64 = aucs
+                .iter()
+                .zip(counts)
+                .map(|(a, &m)| a * m as f64)
+                .sum::<f64>()
+                / nf;
+            (mean(&aucs), Some(w), mean(&aps))
+        };
+        let (precision, recall, f1) = if k == 2 {
+            binary_rates(&self.confusion)
+        } else {
+            (None, None, None)
+        };
+        let ece = self
+            .calibration
             .iter()
-            .zip(&counts)
-            .map(|(a, &m)| a * m as f64)
-            .sum::<f64>()
-            / n as f64;
-        (mean(&aucs), Some(w), mean(&aps))
-    };
-    let (precision, recall, f1) = if k == 2 {
-        binary_rates(&confusion)
+            .filter(|b| b.2 > 0)
+            .map(|&(sp, sy, c)| {
+                let m = c as f64;
+                m / nf * (sp / m - sy / m).abs()
+            })
+            .sum();
+        ClassMetrics {
+            rows: n,
+            accuracy: right as f64 / nf,
+            log_loss: self.log_loss / nf,
+            auc,
+            auc_weighted,
+            average_precision: ap,
+            brier: self.brier / nf,
+            precision,
+            recall,
+            f1,
+            ece,
+            confusion: self.confusion,
+        }
+    }
+}
+
+/// The predicted class of one row's probabilities (see [`predicted`]).
+fn predicted_one(r: &[f64], k: usize, threshold: f64) -> usize {
+    if k == 2 {
+        usize::from(r[1] > threshold)
     } else {
-        (None, None, None)
-    };
-    Ok(ClassMetrics {
-        rows: n as u64,
-        accuracy: right as f64 / n as f64,
-        log_loss: log_loss(s),
-        auc,
-        auc_weighted,
-        average_precision: ap,
-        brier: brier(s),
-        precision,
-        recall,
-        f1,
-        ece: calibration_error(s, &pred),
-        confusion,
-    })
+        r.iter()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+            )
+            .0
+    }
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -206,68 +301,6 @@ fn binary_rates(c: &[Vec<u64>]) -> (Option<f64>, Option<f64>, Option<f64>) {
     (Some(precision), Some(recall), Some(f1))
 }
 
-/// Mean `-ln p(true class)`, probabilities clipped to `[ε, 1-ε]`.
-#[allow(clippy::cast_precision_loss)]
-fn log_loss(s: Scores<'_>) -> f64 {
-    let eps = f64::EPSILON;
-    let total: f64 = s
-        .prob
-        .chunks_exact(s.k)
-        .zip(s.y)
-        .map(|(r, &t)| -r[t].clamp(eps, 1.0 - eps).ln())
-        .sum();
-    total / s.y.len() as f64
-}
-
-/// Brier score: binary, the mean of `(p₁ - y)²`; else the mean over rows
-/// of the sum over classes.
-#[allow(clippy::cast_precision_loss)]
-fn brier(s: Scores<'_>) -> f64 {
-    let total: f64 = s
-        .prob
-        .chunks_exact(s.k)
-        .zip(s.y)
-        .map(|(r, &t)| {
-            let sq = |c: usize| (r[c] - f64::from(u8::from(c == t))).powi(2);
-            if s.k == 2 {
-                sq(1)
-            } else {
-                (0..s.k).map(sq).sum()
-            }
-        })
-        .sum();
-    total / s.y.len() as f64
-}
-
-/// Expected calibration error over 10 uniform bins (a probability on an
-/// inner edge goes to the bin below, as numpy's `searchsorted`).
-#[allow(clippy::cast_precision_loss)]
-fn calibration_error(s: Scores<'_>, pred: &[usize]) -> f64 {
-    let edges: Vec<f64> = (1..10).map(|i| f64::from(i) * 0.1).collect();
-    let mut sum_p = [0.0f64; 10];
-    let mut sum_y = [0.0f64; 10];
-    let mut count = [0u64; 10];
-    for ((r, &t), &p) in s.prob.chunks_exact(s.k).zip(s.y).zip(pred) {
-        let (conf, hit) = if s.k == 2 {
-            (r[1], t == 1)
-        } else {
-            (r[p], t == p)
-        };
-        let b = edges.partition_point(|&e| e < conf);
-        sum_p[b] += conf;
-        sum_y[b] += f64::from(u8::from(hit));
-        count[b] += 1;
-    }
-    let n = s.y.len() as f64;
-    (0..10)
-        .filter(|&b| count[b] > 0)
-        .map(|b| {
-            let m = count[b] as f64;
-            m / n * (sum_p[b] / m - sum_y[b] / m).abs()
-        })
-        .sum()
-}
-
 /// Rows sorted by decreasing score, grouped by ties: per group, the
 /// positives and negatives in it.
 fn tie_groups(score: &[f64], positive: &[bool]) -> Vec<(u64, u64)> {
@@ -286,35 +319,85 @@ fn tie_groups(score: &[f64], positive: &[bool]) -> Vec<(u64, u64)> {
     groups
 }
 
+/// ROC AUC and average precision folded from the groups of tied scores in
+/// decreasing order of score, given the positives and negatives in all.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pos: u128,
+    neg: u128,
+    /// Twice the count of (positive, negative) pairs ranked right, ties once.
+    twice: u128,
+    neg_above: u128,
+    tp: u64,
+    fp: u64,
+    ap: f64,
+    prev: f64,
+}
+
+impl Ranking {
+    /// Before the first group, of `pos` positives and `neg` negatives.
+    #[must_use]
+    pub fn new(pos: u64, neg: u64) -> Ranking {
+        Ranking {
+            pos: u128::from(pos),
+            neg: u128::from(neg),
+            twice: 0,
+            neg_above: 0,
+            tp: 0,
+            fp: 0,
+            ap: 0.0,
+            prev: 0.0,
+        }
+    }
+
+    /// The next group of tied scores: `p` positives and `q` negatives.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn group(&mut self, p: u64, q: u64) {
+        // Each of the group's positives beats the negatives below it.
+        let (pw, qw) = (u128::from(p), u128::from(q));
+        let below = self.neg - self.neg_above - qw;
+        self.twice += 2 * pw * below + pw * qw;
+        self.neg_above += qw;
+        // Average precision: `Σ (R_i - R_{i-1}) P_i` over decreasing thresholds.
+        self.tp += p;
+        self.fp += q;
+        let recall = self.tp as f64 / self.pos as f64;
+        self.ap += (recall - self.prev) * (self.tp as f64 / (self.tp + self.fp) as f64);
+        self.prev = recall;
+    }
+
+    /// `(ROC AUC, average precision)`.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn finish(&self) -> (f64, f64) {
+        (
+            self.twice as f64 / (2 * self.pos * self.neg) as f64,
+            self.ap,
+        )
+    }
+}
+
+/// `(ROC AUC, average precision)` of scores whose rows are `positive` or not.
+fn rank_metrics(score: &[f64], positive: &[bool]) -> (f64, f64) {
+    let pos = positive.iter().filter(|&&b| b).count() as u64;
+    let mut r = Ranking::new(pos, positive.len() as u64 - pos);
+    for (p, q) in tie_groups(score, positive) {
+        r.group(p, q);
+    }
+    r.finish()
+}
+
 /// ROC AUC: the chance a positive scores above a negative, ties counting
 /// half, counted exactly in integers.
-#[allow(clippy::cast_precision_loss)]
+#[must_use]
 pub fn roc_auc(score: &[f64], positive: &[bool]) -> f64 {
-    let (mut twice, mut neg_below, mut pos, mut neg) = (0u128, 0u128, 0u128, 0u128);
-    // Ascending: each group's positives beat the negatives below it.
-    for (p, q) in tie_groups(score, positive).into_iter().rev() {
-        let (p, q) = (u128::from(p), u128::from(q));
-        twice += 2 * p * neg_below + p * q;
-        neg_below += q;
-        pos += p;
-        neg += q;
-    }
-    twice as f64 / (2 * pos * neg) as f64
+    rank_metrics(score, positive).0
 }
 
 /// Average precision: `Σ (R_i - R_{i-1}) P_i` over decreasing thresholds.
-#[allow(clippy::cast_precision_loss)]
+#[must_use]
 pub fn average_precision(score: &[f64], positive: &[bool]) -> f64 {
-    let total = positive.iter().filter(|&&b| b).count() as f64;
-    let (mut tp, mut fp, mut ap, mut prev) = (0u64, 0u64, 0.0, 0.0);
-    for (p, q) in tie_groups(score, positive) {
-        tp += p;
-        fp += q;
-        let recall = tp as f64 / total;
-        ap += (recall - prev) * (tp as f64 / (tp + fp) as f64);
-        prev = recall;
-    }
-    ap
+    rank_metrics(score, positive).1
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ mod serve;
 mod sigkill;
 mod storage;
 mod streaming;
+mod streaming_classify;
 mod train;
 mod train_errors;
 mod validate;

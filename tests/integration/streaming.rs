@@ -145,7 +145,7 @@ fn unsupported_combinations_are_usage_errors() {
         .args(["train", "--streaming"])
         .run()
         .code(2)
-        .stderr_contains("the streaming path fits only model.kind = \"linear\"");
+        .stderr_contains("the streaming path fits model.kind = \"linear\", \"logistic\" or \"multinomial\", not \"glm\"");
     Test::new()
         .toml(&simple_toml(
             "exclude = [\"id\", \"c\"]\nmissing = \"mean\"",

@@ -26,7 +26,19 @@ pub(super) fn classes_of(
     origin: &str,
     target: &str,
 ) -> Result<Vec<String>> {
-    let mut classes: Vec<String> = train.iter().filter_map(|&i| labels[i].clone()).collect();
+    let classes: Vec<String> = train.iter().filter_map(|&i| labels[i].clone()).collect();
+    check_classes(classes, m, origin, target)
+}
+
+/// The distinct labels `classes`, sorted (numerically when all are numbers);
+/// one class, or more than `model.max_classes`, is an error naming the
+/// column and the count.
+pub(crate) fn check_classes(
+    mut classes: Vec<String>,
+    m: &ModelSection,
+    origin: &str,
+    target: &str,
+) -> Result<Vec<String>> {
     classes.sort();
     classes.dedup();
     let numbers: Option<Vec<f64>> = classes
@@ -104,7 +116,7 @@ pub(super) fn encode(
 }
 
 /// The positive class's index (binary only).
-fn positive_index(m: &ModelSection, classes: &[String]) -> Result<Option<usize>> {
+pub(crate) fn positive_index(m: &ModelSection, classes: &[String]) -> Result<Option<usize>> {
     if classes.len() != 2 {
         return Ok(None);
     }
@@ -134,28 +146,12 @@ pub(super) fn fit_and_score(
         .map(|&i| table.target[i] as usize)
         .collect();
     let x = design(table, &rows.train, enc, y.len());
-    let alpha = m.alpha.unwrap_or(0.0);
-    let max_iter = m.max_iter.unwrap_or(100);
-    let spec = ClassifierSpec {
-        classes: k,
-        all_slopes: m.kind == ModelKind::Multinomial && alpha > 0.0,
-        alpha,
-        intercept: m.fit_intercept,
-        max_iter,
-        allow_unconverged: m.allow_unconverged.unwrap_or(false),
-    };
+    let spec = spec_of(m, k);
     let f = fit::fit_classifier(x, &y, &enc.term_names, spec).map_err(|e| match e {
         Error::Data(msg) => Error::Data(format!("{}: {msg}", table.origin)),
         other => other,
     })?;
-    let linear: Vec<model::Predictor> = (0..k)
-        .map(|c| model::Predictor {
-            terms: enc.terms.clone(),
-            coefficients: f.coefficients[c].clone(),
-            intercept: f.intercepts[c],
-            inverse: model::Inverse::Identity,
-        })
-        .collect();
+    let linear = linear_of(&f, &enc.terms);
     let positive = positive_index(m, classes)?;
     let threshold = m.threshold.unwrap_or(0.5);
     let ctx = Ctx {
@@ -175,20 +171,90 @@ pub(super) fn fit_and_score(
         }
         (false, None) => Some(ctx.score(table, &rows.valid, &maps, enc, false, "validation")?),
     };
+    let part = part_of(
+        (classes, positive, threshold),
+        spec,
+        &f,
+        &enc.term_names,
+        ClassMetricsPair {
+            train: train_cm,
+            validation: valid.as_ref().map(|v| v.0.clone()),
+        },
+    );
+    let last = k - 1;
+    Ok(Scored {
+        fitted: fit::Fitted {
+            intercept: f.intercepts[last],
+            coefficients: f.coefficients[last].clone(),
+            inference: None,
+        },
+        coefficients: part.linear_predictors[last].coefficients.clone(),
+        params: params_of(m),
+        train: train_reg,
+        validation: valid.map(|v| v.1),
+        prediction_stats: stats::numeric(train_scores.into_iter()),
+        classifier: Some(part),
+    })
+}
+
+/// One linear predictor per class of fit `f` over the design `terms`.
+pub(crate) fn linear_of(f: &fit::ClassFit, terms: &[model::Term]) -> Vec<model::Predictor> {
+    (0..f.intercepts.len())
+        .map(|c| model::Predictor {
+            terms: terms.to_vec(),
+            coefficients: f.coefficients[c].clone(),
+            intercept: f.intercepts[c],
+            inverse: model::Inverse::Identity,
+        })
+        .collect()
+}
+
+/// What to fit for `k` classes.
+pub(crate) fn spec_of(m: &ModelSection, k: usize) -> ClassifierSpec {
+    let alpha = m.alpha.unwrap_or(0.0);
+    ClassifierSpec {
+        classes: k,
+        all_slopes: m.kind == ModelKind::Multinomial && alpha > 0.0,
+        alpha,
+        intercept: m.fit_intercept,
+        max_iter: m.max_iter.unwrap_or(100),
+        allow_unconverged: m.allow_unconverged.unwrap_or(false),
+    }
+}
+
+/// The parameters a classifier's artifact records.
+pub(crate) fn params_of(m: &ModelSection) -> Params {
+    Params {
+        fit_intercept: m.fit_intercept,
+        power: None,
+        link: None,
+        alpha: Some(m.alpha.unwrap_or(0.0)),
+        max_iter: Some(m.max_iter.unwrap_or(100)),
+    }
+}
+
+/// The artifact's classifier part of fit `f` (design columns `term_names`)
+/// of `(classes, positive, threshold)`, with its metrics.
+pub(crate) fn part_of(
+    (classes, positive, threshold): (&[String], Option<usize>, f64),
+    spec: ClassifierSpec,
+    f: &fit::ClassFit,
+    term_names: &[String],
+    metrics: ClassMetricsPair,
+) -> ClassifierPart {
     let named = |c: usize| -> IndexMap<String, f64> {
-        enc.term_names
+        term_names
             .iter()
             .cloned()
             .zip(f.coefficients[c].iter().copied())
             .collect()
     };
-    let last = k - 1;
-    let part = ClassifierPart {
+    ClassifierPart {
         classes: classes.to_vec(),
         positive: positive.map(|p| classes[p].clone()),
         threshold,
         reference: (!spec.all_slopes).then(|| classes[0].clone()),
-        linear_predictors: (0..k)
+        linear_predictors: (0..classes.len())
             .map(|c| {
                 (
                     classes[c].clone(),
@@ -205,30 +271,8 @@ pub(super) fn fit_and_score(
             gradient_norm: f.convergence.gradient_norm,
             deviance: f.convergence.deviance,
         },
-        metrics: ClassMetricsPair {
-            train: train_cm,
-            validation: valid.as_ref().map(|v| v.0.clone()),
-        },
-    };
-    Ok(Scored {
-        fitted: fit::Fitted {
-            intercept: f.intercepts[last],
-            coefficients: f.coefficients[last].clone(),
-            inference: None,
-        },
-        coefficients: named(last),
-        params: Params {
-            fit_intercept: m.fit_intercept,
-            power: None,
-            link: None,
-            alpha: Some(alpha),
-            max_iter: Some(max_iter),
-        },
-        train: train_reg,
-        validation: valid.map(|v| v.1),
-        prediction_stats: stats::numeric(train_scores.into_iter()),
-        classifier: Some(part),
-    })
+        metrics,
+    }
 }
 
 /// What scoring a set of rows needs.

@@ -13,7 +13,7 @@ use crate::report::Progress;
 use crate::train::report::{TrainReport, write_report};
 use crate::train::request::{self, TrainOptions};
 
-mod classify;
+pub(super) mod classify;
 mod encoding;
 mod rows;
 mod score;

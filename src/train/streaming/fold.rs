@@ -29,6 +29,9 @@ pub(super) struct Levels {
 /// Pass-1 state.
 pub(super) struct Fold {
     intercept: bool,
+    /// Whether the rows are folded into the factor (a classifier's fit
+    /// needs only the counts and moments of pass 1).
+    pub factor: bool,
     /// Shift and scale per feature (numeric only), and of the target.
     pub shift: Vec<f64>,
     pub scale: Vec<f64>,
@@ -121,6 +124,7 @@ impl Fold {
         let k = t.features.len();
         Fold {
             intercept,
+            factor: true,
             shift: vec![0.0; k],
             scale: vec![1.0; k],
             y_shift: 0.0,
@@ -175,6 +179,9 @@ impl Fold {
         }
         let maps = self.count(t, idx);
         self.target.push_block(&t.target, idx);
+        if !self.factor {
+            return Ok(());
+        }
         // The factor's columns: [1?, numeric..., dummies..., y].
         let cols = self.width + 1;
         let source = self.sources(cols);

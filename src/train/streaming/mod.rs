@@ -45,7 +45,7 @@ use std::time::Instant;
 
 use indexmap::IndexMap;
 
-use crate::data;
+use crate::data::{self, Table};
 use crate::error::Result;
 use crate::model::{self, Artifact, Missing, Params, Rows, Split, Tool};
 use crate::project::{ModelKind, Project};
@@ -54,24 +54,28 @@ use crate::train::report::{TrainReport, write_report};
 use crate::train::request::TrainOptions;
 
 mod bins;
+mod classify;
 mod deciles;
 mod fold;
+mod labels;
 mod metric_sums;
 mod moments;
 mod pass1;
 mod pass2;
 mod plan;
+mod ranks;
+mod scoring;
 mod solve;
 mod spill;
 mod stats;
 
+use labels::LabelSet;
 use pass1::Pass1;
 use pass2::{Measured, Pass2};
 use plan::Plan;
-use solve::Solution;
 use spill::Spill;
 
-/// Train the project's linear model in two streaming passes.
+/// Train the project's model in streaming passes.
 pub(crate) fn train(
     project: &Project,
     opts: &TrainOptions,
@@ -83,22 +87,33 @@ pub(crate) fn train(
     // pass 2 (when the temporary folder cannot hold it, pass 2 parses the
     // CSV again).
     let mut spill = Spill::open();
-    let mut pass1 = Pass1::run(&plan, &mut spill, progress)?;
+    let mut labels = plan
+        .classifier
+        .then(|| LabelSet::new(&plan.data_cfg.target));
+    let mut pass1 = Pass1::run(&plan, &mut spill, labels.as_mut(), progress)?;
     pass1.check_fittable(&plan)?;
+    if let Some(labels) = labels {
+        let artifact = classify::train(&plan, opts, pass1, labels, &mut spill, progress)?;
+        return write_report(project, opts, artifact, "streaming", start);
+    }
     let solution = solve::solve(&mut pass1.fold, &pass1.feature_names, &plan)?;
     // Pass 2: metrics and decile histograms.
-    let mut pass2 = Pass2::new(&plan, &pass1.fold, &pass1.feature_names, &solution);
+    let mut pass2 = Pass2::new(
+        &plan,
+        &pass1.fold,
+        &pass1.feature_names,
+        (&solution.categorical, &solution.predictor),
+        None,
+    );
     let mut read_again = |pass2: &mut Pass2| -> Result<()> {
-        if !spill.replay(&plan.origin, &pass1.feature_names, &mut |t| pass2.push(t))? {
-            data::stream_tables(
-                &plan.data_files,
-                &plan.sel,
-                plan.block,
-                progress,
-                &mut |t| pass2.push(t),
-            )?;
-        }
-        Ok(())
+        replay(
+            &mut spill,
+            &plan,
+            &pass1.feature_names,
+            None,
+            progress,
+            &mut |t| pass2.push(t),
+        )
     };
     read_again(&mut pass2)?;
     pass2.validation_file(&mut pass1.fold, progress)?;
@@ -107,22 +122,7 @@ pub(crate) fn train(
     pass2.count_bins(&measured);
     read_again(&mut pass2)?;
     pass2.record_bins(&mut measured);
-    let artifact = artifact(&plan, opts, pass1, solution, measured);
-    write_report(project, opts, artifact, "streaming", start)
-}
-
-/// The artifact of a streaming fit.
-fn artifact(
-    plan: &Plan,
-    opts: &TrainOptions,
-    pass1: Pass1,
-    solution: Solution,
-    measured: Measured,
-) -> Artifact {
-    let fold = &pass1.fold;
-    Artifact {
-        format: model::FORMAT.to_string(),
-        name: plan.model_cfg.name.clone(),
+    let model = Model {
         kind: ModelKind::Linear,
         params: Params {
             fit_intercept: plan.intercept,
@@ -131,9 +131,6 @@ fn artifact(
             alpha: None,
             max_iter: None,
         },
-        target: plan.data_cfg.target.clone(),
-        features: pass1.feature_names.clone(),
-        categorical: solution.categorical,
         intercept: solution.predictor.intercept,
         coefficients: solution
             .term_names
@@ -141,6 +138,78 @@ fn artifact(
             .cloned()
             .zip(solution.coefficients)
             .collect(),
+        categorical: solution.categorical,
+        classifier: None,
+        inference: solution.inference,
+    };
+    let artifact = artifact(&plan, opts, pass1, model, measured);
+    write_report(project, opts, artifact, "streaming", start)
+}
+
+/// Hand every block of the training files to `f`, in file order: read back
+/// from the spill, else parsed again; a classifier's targets (`labels`)
+/// become class indices.
+fn replay(
+    spill: &mut Spill,
+    plan: &Plan,
+    feature_names: &[String],
+    labels: Option<&LabelSet>,
+    progress: &dyn Progress,
+    f: &mut dyn FnMut(Table) -> Result<()>,
+) -> Result<()> {
+    let kept = spill.replay(&plan.origin, feature_names, &mut |mut t| {
+        if let Some(l) = labels {
+            l.remap(&mut t);
+        }
+        f(t)
+    })?;
+    if !kept {
+        data::stream_tables(
+            &plan.data_files,
+            &plan.sel,
+            plan.block,
+            progress,
+            &mut |mut t| {
+                if let Some(l) = labels {
+                    l.encode(&mut t)?;
+                }
+                f(t)
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// What a streaming fit found: the model's own part of the artifact.
+struct Model {
+    kind: ModelKind,
+    params: Params,
+    categorical: IndexMap<String, model::Categorical>,
+    intercept: f64,
+    coefficients: IndexMap<String, f64>,
+    classifier: Option<model::classes::ClassifierPart>,
+    inference: Option<model::inference::Inference>,
+}
+
+/// The artifact of a streaming fit.
+fn artifact(
+    plan: &Plan,
+    opts: &TrainOptions,
+    pass1: Pass1,
+    fitted: Model,
+    measured: Measured,
+) -> Artifact {
+    let fold = &pass1.fold;
+    Artifact {
+        format: model::FORMAT.to_string(),
+        name: plan.model_cfg.name.clone(),
+        kind: fitted.kind,
+        params: fitted.params,
+        target: plan.data_cfg.target.clone(),
+        features: pass1.feature_names.clone(),
+        categorical: fitted.categorical,
+        intercept: fitted.intercept,
+        coefficients: fitted.coefficients,
         missing: Missing {
             policy: plan.data_cfg.missing,
             fill: IndexMap::new(),
@@ -169,7 +238,7 @@ fn artifact(
             version: crate::VERSION.into(),
         },
         created_at: opts.created_at.clone(),
-        classifier: None,
-        inference: solution.inference,
+        classifier: fitted.classifier,
+        inference: fitted.inference,
     }
 }

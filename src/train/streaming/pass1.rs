@@ -7,6 +7,7 @@ use crate::data::{self, Table, split};
 use crate::error::{Error, Result};
 use crate::report::Progress;
 use crate::train::streaming::fold::Fold;
+use crate::train::streaming::labels::LabelSet;
 use crate::train::streaming::plan::Plan;
 use crate::train::streaming::spill::Spill;
 
@@ -23,8 +24,15 @@ pub(super) struct Pass1 {
 }
 
 impl Pass1 {
-    /// Fold and count, and keep the parsed rows in `spill` for pass 2.
-    pub fn run(plan: &Plan, spill: &mut Spill, progress: &dyn Progress) -> Result<Pass1> {
+    /// Fold and count, and keep the parsed rows in `spill` for pass 2; a
+    /// classifier's labels are counted in `labels`.
+    pub fn run(
+        plan: &Plan,
+        spill: &mut Spill,
+        mut labels: Option<&mut LabelSet>,
+        progress: &dyn Progress,
+    ) -> Result<Pass1> {
+        let max_classes = plan.model_cfg.max_classes.unwrap_or(100);
         let mut fold: Option<Fold> = None;
         let mut feature_names: Vec<String> = Vec::new();
         let read = data::stream_tables(
@@ -32,13 +40,27 @@ impl Pass1 {
             &plan.sel,
             plan.block,
             progress,
-            &mut |t| {
+            &mut |mut t| {
+                if let Some(l) = labels.as_deref_mut() {
+                    l.take(&mut t)?;
+                }
                 let f = fold.get_or_insert_with(|| {
                     feature_names.clone_from(&t.feature_names);
-                    Fold::new(&t, plan.intercept)
+                    let mut f = Fold::new(&t, plan.intercept);
+                    f.factor = !plan.classifier;
+                    f
                 });
                 t.check_max_levels(plan.data_cfg.max_levels)?;
+                let row0 = f.rows;
                 let idx = training_rows(f, plan, &t);
+                if let Some(l) = labels.as_deref_mut() {
+                    // Usable rows not trained on are validation rows.
+                    let mut role: Vec<u8> = (0..t.rows())
+                        .map(|i| if plan.usable(&t, i) { 2 } else { 0 })
+                        .collect();
+                    idx.iter().for_each(|&i| role[i] = 1);
+                    l.count(&t, &role, row0, max_classes, &plan.origin)?;
+                }
                 f.push(&t, &idx)?;
                 f.check_max_levels(&feature_names, plan)?;
                 spill.keep(&t);
@@ -75,7 +97,7 @@ impl Pass1 {
                 fold.rows
             )));
         }
-        if fold.target.min == fold.target.max {
+        if !plan.classifier && fold.target.min == fold.target.max {
             return Err(Error::data(format!(
                 "{origin}: target \"{}\" is constant ({} in every training row); there is nothing to learn",
                 plan.data_cfg.target, fold.target.min

@@ -10,16 +10,18 @@ use indexmap::IndexMap;
 
 use crate::data::{self, Column, MISSING_LEVEL, Selection, Table, split};
 use crate::error::{Error, Result};
+use crate::model::classes::ClassMetricsPair;
 use crate::model::stats::{ColumnStats, NumericStats};
 use crate::model::{self, Categorical, Metrics};
 use crate::report::Progress;
 use crate::train::streaming::bins::BinCounts;
 use crate::train::streaming::deciles::Histograms;
 use crate::train::streaming::fold::Fold;
+use crate::train::streaming::labels::LabelSet;
 use crate::train::streaming::metric_sums::MetricSums;
 use crate::train::streaming::moments::Moments;
 use crate::train::streaming::plan::Plan;
-use crate::train::streaming::solve::Solution;
+use crate::train::streaming::scoring::{Scoring, lookup_of};
 use crate::train::streaming::stats::training_stats;
 
 /// Pass-2 state: the model's predictor, and the sums and histograms so far.
@@ -46,6 +48,12 @@ pub(super) struct Pass2<'a> {
     /// The file row of the next block's first row.
     row0: u64,
     validation_sha256: Option<String>,
+    /// A classifier's scoring (its metrics replace the sums above) and its
+    /// labels (for the separate validation file).
+    scoring: Option<(Scoring, &'a LabelSet)>,
+    /// The range of the predictions' decile histogram: the target's, or a
+    /// classifier's [0, 1].
+    range: Moments,
 }
 
 /// What pass 2 measured.
@@ -57,29 +65,31 @@ pub(super) struct Measured {
     pub prediction_stats: NumericStats,
     /// SHA-256 of the separate validation file, if any.
     pub validation_sha256: Option<String>,
+    /// A classifier's classification metrics.
+    pub classes: Option<ClassMetricsPair>,
 }
 
 impl<'a> Pass2<'a> {
-    /// Pass 2 of the model `solution`, with histograms over pass 1's ranges.
+    /// Pass 2 of the model `predictor` (a classifier's: `scoring`, with its
+    /// labels), with histograms over pass 1's ranges.
     pub fn new(
         plan: &'a Plan<'a>,
         fold: &Fold,
         feature_names: &'a [String],
-        solution: &'a Solution,
+        (categorical, predictor): (&'a IndexMap<String, Categorical>, &'a model::Predictor),
+        scoring: Option<(Scoring, &'a LabelSet)>,
     ) -> Pass2<'a> {
-        let (categorical, predictor) = (&solution.categorical, &solution.predictor);
-        let lookup: Vec<Option<HashMap<&str, usize>>> = feature_names
-            .iter()
-            .map(|f| {
-                categorical.get(f).map(|c| {
-                    c.levels
-                        .iter()
-                        .enumerate()
-                        .map(|(i, l)| (l.as_str(), i))
-                        .collect()
-                })
-            })
-            .collect();
+        let lookup = lookup_of(feature_names, categorical);
+        // A classifier's predictions are probabilities.
+        let range = if scoring.is_some() {
+            Moments {
+                min: 0.0,
+                max: 1.0,
+                ..Moments::default()
+            }
+        } else {
+            fold.target
+        };
         let numeric_terms: Option<Vec<(usize, f64)>> = predictor
             .terms
             .iter()
@@ -98,21 +108,27 @@ impl<'a> Pass2<'a> {
             values: vec![model::Value::Number(0.0); feature_names.len()],
             numeric_terms,
             identity: predictor.inverse == model::Inverse::Identity,
-            histograms: Histograms::new(&fold.moments, &fold.target),
+            histograms: Histograms::new(&fold.moments, &range),
             predicted: Moments::default(),
             counting: None,
             train_sums: MetricSums::default(),
             valid_sums: MetricSums::default(),
             row0: 0,
             validation_sha256: None,
+            scoring,
+            range,
         }
     }
 
     /// Score and count the block `t` of the training files.
     pub fn push(&mut self, t: Table) -> Result<()> {
         let n = t.rows();
-        let role = self.roles(&t);
-        let pred = self.predictions(&t, &role)?;
+        let role = roles(self.plan, &t, self.row0);
+        let pred = if self.scoring.is_some() {
+            self.class_scores(&t, &role)?
+        } else {
+            self.predictions(&t, &role)?
+        };
         if let Some(c) = &mut self.counting {
             c.push(&t, &role, &pred);
             self.row0 += n as u64;
@@ -121,13 +137,16 @@ impl<'a> Pass2<'a> {
         // Decile histograms of the training rows.
         self.histograms.push(&t, &role);
         self.histograms.push_predictions(&pred, &role);
+        let sums = self.scoring.is_none();
         for ((&y, &p), &r) in t.target.iter().zip(&pred).zip(&role) {
             match r {
                 1 => {
-                    self.train_sums.push(y, p);
+                    if sums {
+                        self.train_sums.push(y, p);
+                    }
                     self.predicted.push(p);
                 }
-                2 => self.valid_sums.push(y, p),
+                2 if sums => self.valid_sums.push(y, p),
                 _ => {}
             }
         }
@@ -135,27 +154,42 @@ impl<'a> Pass2<'a> {
         Ok(())
     }
 
-    /// Each row's role, column by column: 0 unused (a missing value under
-    /// drop-row), 1 training, 2 validation.
-    fn roles(&self, t: &Table) -> Vec<u8> {
-        let plan = self.plan;
-        let (seed, fraction, row0) = (plan.seed, plan.fraction, self.row0);
-        let mut role = vec![1u8; t.rows()];
-        if plan.drop_rows {
-            for (i, r) in role.iter_mut().enumerate() {
-                if !plan.usable(t, i) {
-                    *r = 0;
-                }
+    /// The feature values of row `i` of `t`, in `self.values`.
+    fn fill(&mut self, t: &Table, i: usize, separate: bool) -> Result<()> {
+        row_values(
+            t,
+            i,
+            &self.lookup,
+            &mut self.values,
+            self.categorical,
+            separate,
+        )
+    }
+
+    /// A classifier's scores of the used rows of `t` (0 for unused ones),
+    /// their probabilities added to the metrics (in pass 2, not pass 3).
+    fn class_scores(&mut self, t: &Table, role: &[u8]) -> Result<Vec<f64>> {
+        let measure = self.counting.is_none();
+        let mut pred = vec![0.0; t.rows()];
+        for (i, &r) in role.iter().enumerate() {
+            if r == 0 {
+                continue;
+            }
+            self.fill(t, i, self.plan.separate)?;
+            let Some((sc, _)) = self.scoring.as_mut() else {
+                break;
+            };
+            let (prob, s) = sc.score(&self.values);
+            pred[i] = s;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let y = t.target[i] as usize;
+            match r {
+                1 if measure => sc.train.push(y, &prob, s)?,
+                2 if measure => sc.valid.push(y, &prob, s)?,
+                _ => {}
             }
         }
-        if !plan.separate && fraction > 0.0 {
-            for (i, r) in role.iter_mut().enumerate() {
-                if *r == 1 && split::is_validation(seed, row0 + i as u64, fraction) {
-                    *r = 2;
-                }
-            }
-        }
-        role
+        Ok(pred)
     }
 
     /// The predictions of the used rows of `t` (0 for unused ones).
@@ -185,15 +219,8 @@ impl<'a> Pass2<'a> {
                 let mut eta = vec![0.0; n];
                 for (i, e) in eta.iter_mut().enumerate() {
                     if role[i] != 0 {
-                        *e = row_prediction(
-                            self.predictor,
-                            t,
-                            i,
-                            &self.lookup,
-                            &mut self.values,
-                            self.categorical,
-                            self.plan.separate,
-                        )?;
+                        self.fill(t, i, self.plan.separate)?;
+                        *e = self.predictor.predict(&self.values);
                     }
                 }
                 eta
@@ -210,40 +237,45 @@ impl<'a> Pass2<'a> {
             return Ok(());
         };
         let vpath = plan.project.resolve(vp);
+        let mut features = self.feature_names.to_vec();
+        if self.scoring.is_some() {
+            features.push(plan.data_cfg.target.clone());
+        }
         let vsel = Selection {
-            features: Some(self.feature_names.to_vec()),
+            features: Some(features),
             exclude: Vec::new(),
             ..plan.sel.clone()
         };
-        self.validation_sha256 = Some(
-            data::stream_tables(
-                std::slice::from_ref(&vpath),
-                &vsel,
-                plan.block,
-                progress,
-                &mut |t| {
-                    for i in 0..t.rows() {
-                        if !plan.usable(&t, i) {
-                            fold.dropped += 1;
-                            continue;
-                        }
-                        fold.validation += 1;
-                        let pred = row_prediction(
-                            self.predictor,
-                            &t,
-                            i,
-                            &self.lookup,
-                            &mut self.values,
-                            self.categorical,
-                            true,
-                        )?;
-                        self.valid_sums.push(t.target[i], pred);
+        let sha256 = data::stream_tables(
+            std::slice::from_ref(&vpath),
+            &vsel,
+            plan.block,
+            progress,
+            &mut |mut t| {
+                if let Some((_, labels)) = &self.scoring {
+                    labels.encode(&mut t)?;
+                }
+                for i in 0..t.rows() {
+                    if !plan.usable(&t, i) {
+                        fold.dropped += 1;
+                        continue;
                     }
-                    Ok(())
-                },
-            )?
-            .sha256,
-        );
+                    fold.validation += 1;
+                    self.fill(&t, i, true)?;
+                    if let Some((sc, _)) = self.scoring.as_mut() {
+                        let (prob, s) = sc.score(&self.values);
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        sc.valid.push(t.target[i] as usize, &prob, s)?;
+                        continue;
+                    }
+                    let pred = self.predictor.predict(&self.values);
+                    self.valid_sums.push(t.target[i], pred);
+                }
+                Ok(())
+            },
+        )?
+        .sha256;
+        self.validation_sha256 = Some(sha256);
         Ok(())
     }
 
@@ -251,18 +283,42 @@ impl<'a> Pass2<'a> {
     pub fn finish(&mut self, fold: &Fold) -> Result<Measured> {
         let (feature_stats, target_stats) =
             training_stats(fold, &self.histograms, self.feature_names, self.categorical);
-        let prediction_stats = self
+        let mut prediction_stats = self
             .histograms
-            .prediction_stats(&self.predicted, &fold.target);
-        let train = self
-            .train_sums
-            .finish()
-            .ok_or_else(|| Error::data(format!("{}: no training rows", self.plan.origin)))?;
+            .prediction_stats(&self.predicted, &self.range);
+        let no_rows = || Error::data(format!("{}: no training rows", self.plan.origin));
+        let (metrics, classes) = match self.scoring.as_mut() {
+            Some((sc, labels)) => {
+                let classes = &labels.classes;
+                let (train_eval, valid_eval) = sc.take();
+                let (train_cm, train, deciles) = train_eval
+                    .finish(classes, "training")?
+                    .ok_or_else(no_rows)?;
+                // A classifier's scores were sorted: their deciles are exact.
+                prediction_stats.deciles = deciles;
+                let valid = valid_eval.finish(classes, "validation")?;
+                let pair = ClassMetricsPair {
+                    train: train_cm,
+                    validation: valid.as_ref().map(|v| v.0.clone()),
+                };
+                let metrics = Metrics {
+                    train,
+                    validation: valid.map(|v| v.1),
+                };
+                (metrics, Some(pair))
+            }
+            None => {
+                let train = self.train_sums.finish().ok_or_else(no_rows)?;
+                let metrics = Metrics {
+                    train,
+                    validation: self.valid_sums.finish(),
+                };
+                (metrics, None)
+            }
+        };
         Ok(Measured {
-            metrics: Metrics {
-                train,
-                validation: self.valid_sums.finish(),
-            },
+            metrics,
+            classes,
             feature_stats,
             target_stats,
             prediction_stats,
@@ -285,16 +341,39 @@ impl<'a> Pass2<'a> {
     }
 }
 
-/// The prediction for row `i` of `t`; a level unseen in training is an error.
-fn row_prediction(
-    p: &model::Predictor,
+/// Each row's role, column by column: 0 unused (a missing value under
+/// drop-row), 1 training, 2 validation; the block's first row is the
+/// files' row `row0`.
+pub(super) fn roles(plan: &Plan, t: &Table, row0: u64) -> Vec<u8> {
+    let (seed, fraction) = (plan.seed, plan.fraction);
+    let mut role = vec![1u8; t.rows()];
+    if plan.drop_rows {
+        for (i, r) in role.iter_mut().enumerate() {
+            if !plan.usable(t, i) {
+                *r = 0;
+            }
+        }
+    }
+    if !plan.separate && fraction > 0.0 {
+        for (i, r) in role.iter_mut().enumerate() {
+            if *r == 1 && split::is_validation(seed, row0 + i as u64, fraction) {
+                *r = 2;
+            }
+        }
+    }
+    role
+}
+
+/// The feature values of row `i` of `t`, in `values`; a level unseen in
+/// training is an error.
+pub(super) fn row_values(
     t: &Table,
     i: usize,
     lookup: &[Option<HashMap<&str, usize>>],
     values: &mut [model::Value],
     cats: &IndexMap<String, Categorical>,
     separate: bool,
-) -> Result<f64> {
+) -> Result<()> {
     for (k, col) in t.features.iter().enumerate() {
         values[k] = match col {
             Column::Numeric(v) => model::Value::Number(v[i]),
@@ -328,5 +407,5 @@ fn row_prediction(
             }
         };
     }
-    Ok(p.predict(values))
+    Ok(())
 }

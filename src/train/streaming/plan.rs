@@ -1,10 +1,11 @@
 //! What the streaming passes read and how: the project's settings the two
-//! passes share, checked once (the streaming path fits only `linear` models
-//! and cannot fill missing values with means).
+//! passes share, checked once (the streaming path fits `linear`, `logistic`
+//! and `multinomial` models, not GLMs, and cannot fill missing values with
+//! means).
 
 use std::path::PathBuf;
 
-use crate::data::{self, Selection, Table};
+use crate::data::{self, Selection, Table, labels};
 use crate::error::{Error, Result, display_path};
 use crate::project::{DataSection, MissingPolicy, ModelKind, ModelSection, Project};
 use crate::train::request::{self, TrainOptions};
@@ -29,6 +30,8 @@ pub(super) struct Plan<'a> {
     pub block: usize,
     /// Whether the validation rows come from a separate file.
     pub separate: bool,
+    /// Whether the model is a classifier (its target read as labels).
+    pub classifier: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -37,9 +40,9 @@ impl<'a> Plan<'a> {
         let cfg = &project.file;
         let data_cfg = project.data()?;
         let model_cfg = project.model()?;
-        if model_cfg.kind != ModelKind::Linear {
+        if model_cfg.kind == ModelKind::Glm {
             return Err(Error::usage(format!(
-                "{}: the streaming path fits only model.kind = \"linear\"; set model.streaming = false (or drop --streaming) to fit a GLM in memory",
+                "{}: the streaming path fits model.kind = \"linear\", \"logistic\" or \"multinomial\", not \"glm\"; set model.streaming = false (or drop --streaming) to fit a GLM in memory",
                 project.locate("model", "kind")
             )));
         }
@@ -49,6 +52,7 @@ impl<'a> Plan<'a> {
                 project.locate("data", "missing")
             )));
         }
+        let classifier = model_cfg.kind.is_classifier();
         let data_files = project.data_files()?;
         let origin = match data_files.as_slice() {
             [one] => display_path(one),
@@ -61,7 +65,11 @@ impl<'a> Plan<'a> {
             model_cfg,
             data_files,
             origin,
-            sel: request::selection(data_cfg),
+            sel: if classifier {
+                labels::label_selection(&request::selection(data_cfg), &data_cfg.target)
+            } else {
+                request::selection(data_cfg)
+            },
             fraction: cfg.split.fraction(),
             seed: cfg.split.seed,
             intercept: model_cfg.fit_intercept,
@@ -72,6 +80,7 @@ impl<'a> Plan<'a> {
                 opts.block
             },
             separate: cfg.split.validation_path.is_some(),
+            classifier,
         })
     }
 

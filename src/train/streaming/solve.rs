@@ -32,10 +32,10 @@ pub(super) struct Solution {
 }
 
 /// The levels and terms of the design.
-struct Design {
-    categorical: IndexMap<String, Categorical>,
-    terms: Vec<Term>,
-    term_names: Vec<String>,
+pub(super) struct Design {
+    pub categorical: IndexMap<String, Categorical>,
+    pub terms: Vec<Term>,
+    pub term_names: Vec<String>,
 }
 
 /// Solve the least-squares problem pass 1 folded (taking its factor).
@@ -142,7 +142,7 @@ fn inference(
 
 impl Design {
     /// Levels in design order (sorted), and the terms.
-    fn new(fold: &Fold, feature_names: &[String], plan: &Plan) -> Result<Design> {
+    pub fn new(fold: &Fold, feature_names: &[String], plan: &Plan) -> Result<Design> {
         let (origin, intercept) = (&plan.origin, plan.intercept);
         let mut categorical = IndexMap::new();
         for (k, name) in feature_names.iter().enumerate() {

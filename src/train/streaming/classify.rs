@@ -1,0 +1,161 @@
+//! The streaming path's classifiers (`logistic`, `multinomial`): after
+//! pass 1 has counted the labels (`labels`), the fit
+//! ([`fit::fit_classifier_streamed`], one pass over the spill per Newton
+//! evaluation, each block of training rows turned into design rows as the
+//! in-memory path's design), then pass 2 and pass 3 as for a linear model,
+//! scoring with the class probabilities (`scoring`).
+
+use ndarray::Array2;
+
+use crate::data::Table;
+use crate::error::{Error, Result};
+use crate::model::fit::{self, Block, ClassFit, ClassifierSpec};
+use crate::model::{self, Artifact, Term, Value};
+use crate::report::Progress;
+use crate::train::memory::classify::{linear_of, params_of, part_of, positive_index, spec_of};
+use crate::train::request::TrainOptions;
+use crate::train::streaming::labels::LabelSet;
+use crate::train::streaming::pass1::Pass1;
+use crate::train::streaming::pass2::Pass2;
+use crate::train::streaming::pass2::{roles, row_values};
+use crate::train::streaming::plan::Plan;
+use crate::train::streaming::scoring::{Scoring, lookup_of, target_stats};
+use crate::train::streaming::solve::Design;
+use crate::train::streaming::spill::Spill;
+use crate::train::streaming::{Model, artifact, replay};
+
+/// Train the classifier after pass 1 (which counted the `labels`): its
+/// fit over the spill, pass 2 (metrics, decile histograms) and pass 3 (bin
+/// counts), as the linear model's.
+pub(super) fn train(
+    plan: &Plan,
+    opts: &TrainOptions,
+    mut pass1: Pass1,
+    mut labels: LabelSet,
+    spill: &mut Spill,
+    progress: &dyn Progress,
+) -> Result<Artifact> {
+    let m = plan.model_cfg;
+    let counts = labels.classes(m, &plan.origin)?;
+    let labels = labels;
+    let classes = labels.classes.clone();
+    let names = pass1.feature_names.clone();
+    let design = Design::new(&pass1.fold, &names, plan)?;
+    model::check_enough_rows(
+        pass1.fold.train,
+        design.terms.len(),
+        plan.intercept,
+        &design.categorical,
+        &plan.origin,
+    )?;
+    let spec = spec_of(m, classes.len());
+    let f = fit_streamed(
+        plan,
+        &names,
+        &design,
+        spec,
+        &mut |g: &mut dyn FnMut(Table) -> Result<()>| {
+            replay(spill, plan, &names, Some(&labels), progress, g)
+        },
+    )?;
+    let positive = positive_index(m, &classes)?;
+    let threshold = m.threshold.unwrap_or(0.5);
+    let linear = linear_of(&f, &design.terms);
+    let last = linear[classes.len() - 1].clone();
+    let scoring = Scoring::new(&classes, positive, threshold, linear);
+    let mut pass2 = Pass2::new(
+        plan,
+        &pass1.fold,
+        &names,
+        (&design.categorical, &last),
+        Some((scoring, &labels)),
+    );
+    replay(spill, plan, &names, Some(&labels), progress, &mut |t| {
+        pass2.push(t)
+    })?;
+    pass2.validation_file(&mut pass1.fold, progress)?;
+    let mut measured = pass2.finish(&pass1.fold)?;
+    pass2.count_bins(&measured);
+    replay(spill, plan, &names, Some(&labels), progress, &mut |t| {
+        pass2.push(t)
+    })?;
+    pass2.record_bins(&mut measured);
+    measured.target_stats = target_stats(&counts);
+    let pair = measured
+        .classes
+        .take()
+        .ok_or_else(|| Error::data(format!("{}: no training rows", plan.origin)))?;
+    let part = part_of(
+        (&classes, positive, threshold),
+        spec,
+        &f,
+        &design.term_names,
+        pair,
+    );
+    let last = &part.linear_predictors[classes.len() - 1];
+    let fitted = Model {
+        kind: m.kind,
+        params: params_of(m),
+        intercept: last.intercept,
+        coefficients: last.coefficients.clone(),
+        categorical: design.categorical,
+        classifier: Some(part),
+        inference: None,
+    };
+    Ok(artifact(plan, opts, pass1, fitted, measured))
+}
+
+/// Replays the training files' blocks, their targets as class indices.
+pub(super) type Tables<'r> = dyn FnMut(&mut dyn FnMut(Table) -> Result<()>) -> Result<()> + 'r;
+
+/// Fit the classifier of `design` on the training rows `tables` replays.
+pub(super) fn fit_streamed(
+    plan: &Plan,
+    feature_names: &[String],
+    design: &Design,
+    spec: ClassifierSpec,
+    tables: &mut Tables<'_>,
+) -> Result<ClassFit> {
+    let (categorical, terms) = (&design.categorical, &design.terms);
+    let lookup = lookup_of(feature_names, categorical);
+    let p = terms.len();
+    let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
+        let mut row0 = 0u64;
+        let mut values = vec![Value::Number(0.0); feature_names.len()];
+        tables(&mut |t: Table| {
+            let role = roles(plan, &t, row0);
+            row0 += t.rows() as u64;
+            let idx: Vec<usize> = (0..t.rows()).filter(|&i| role[i] == 1).collect();
+            let mut x = Array2::<f64>::zeros((idx.len(), p));
+            let mut y = Vec::with_capacity(idx.len());
+            for (r, &i) in idx.iter().enumerate() {
+                row_values(&t, i, &lookup, &mut values, categorical, plan.separate)?;
+                for (j, term) in terms.iter().enumerate() {
+                    x[[r, j]] = term_value(*term, &values);
+                }
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                y.push(t.target[i] as usize);
+            }
+            sink((x.view(), &y))
+        })
+    };
+    fit::fit_classifier_streamed(&mut replay, &design.term_names, spec).map_err(|e| match e {
+        Error::Data(msg) => Error::Data(format!("{}: {msg}", plan.origin)),
+        other => other,
+    })
+}
+
+/// A design column's value for a row's feature values.
+fn term_value(t: Term, values: &[Value]) -> f64 {
+    match (t, values[term_feature(t)]) {
+        (Term::Numeric { .. }, Value::Number(x)) => x,
+        (Term::Level { level, .. }, Value::Level(l)) if l == level => 1.0,
+        _ => 0.0,
+    }
+}
+
+fn term_feature(t: Term) -> usize {
+    match t {
+        Term::Numeric { feature } | Term::Level { feature, .. } => feature,
+    }
+}

@@ -1,0 +1,381 @@
+//! ROC AUC and average precision of the streaming classifier: both need the
+//! rows in order of score, so each ranked probability column is sorted on
+//! disk. Rows are written, as they are scored, to an anonymous temporary
+//! file (the true class and the ranked columns' probabilities); at the end
+//! each column is sorted in runs of [`RUN`] rows (held in memory one at a
+//! time), written to a second temporary file, and the runs are merged,
+//! feeding the groups of tied scores, in decreasing order, to
+//! [`Ranking`]: the same groups, so the same integers and the same sums as
+//! the in-memory path's sort. Each row's score (what `serve` reports of it)
+//! is kept too, and sorted the same way for its exact deciles (type 7, as
+//! `model::stats::quantiles`). Memory: one run, and a small buffer per run.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+
+use crate::error::{Error, Result, display_path};
+use crate::stats::classification::{Ranking, Tally};
+
+/// Rows sorted in memory at a time (16 MiB of scores and flags).
+const RUN: usize = 1 << 20;
+
+/// Bytes read at a time from each run while merging.
+const RUN_BUFFER: usize = 1 << 14;
+
+/// Per ranked column `(ROC AUC, average precision)`, and the scores' deciles.
+pub(super) type Ranked = (Vec<(f64, f64)>, Vec<f64>);
+
+/// The scored rows so far, on disk.
+pub(super) struct Ranks {
+    /// Rows sorted in memory at a time ([`RUN`]).
+    run: usize,
+    columns: std::ops::Range<usize>,
+    out: Option<BufWriter<File>>,
+    rows: u64,
+}
+
+/// The error of a temporary file that failed.
+fn tmp_error(e: &std::io::Error) -> Error {
+    Error::usage(format!(
+        "cannot write or read the temporary file of scored rows in {} ({e}); set TMPDIR to a folder with room",
+        display_path(&std::env::temp_dir())
+    ))
+}
+
+/// A key whose order as an unsigned integer is `f64::total_cmp`'s.
+fn key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+impl Ranks {
+    /// No rows yet, of `k` classes.
+    pub fn new(k: usize) -> Ranks {
+        Ranks {
+            run: RUN,
+            columns: Tally::ranked_columns(k),
+            out: None,
+            rows: 0,
+        }
+    }
+
+    /// Add a row: its true class, its `k` probabilities and its score.
+    pub fn push(&mut self, t: usize, prob: &[f64], score: f64) -> Result<()> {
+        if self.out.is_none() {
+            let f = tempfile::tempfile().map_err(|e| tmp_error(&e))?;
+            self.out = Some(BufWriter::with_capacity(1 << 16, f));
+        }
+        let out = self.out.as_mut().unwrap_or_else(|| unreachable!());
+        #[allow(clippy::cast_possible_truncation)]
+        let mut write = || -> std::io::Result<()> {
+            out.write_all(&(t as u32).to_le_bytes())?;
+            for c in self.columns.clone() {
+                out.write_all(&prob[c].to_le_bytes())?;
+            }
+            out.write_all(&score.to_le_bytes())
+        };
+        write().map_err(|e| tmp_error(&e))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// `(ROC AUC, average precision)` of each ranked column, given the rows
+    /// per class, and the deciles of the scores.
+    pub fn finish(self, counts: &[u64]) -> Result<Ranked> {
+        let Some(out) = self.out else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let mut file = out.into_inner().map_err(|e| tmp_error(e.error()))?;
+        let n: u64 = counts.iter().sum();
+        let mut runs = tempfile::tempfile().map_err(|e| tmp_error(&e))?;
+        // The ranked columns, then the score.
+        let width = self.columns.len() + 1;
+        let (rows, run) = (self.rows, self.run);
+        let mut sort = |slot: usize, c: usize, visit: &mut dyn FnMut(u64, bool)| -> Result<()> {
+            file.seek(SeekFrom::Start(0)).map_err(|e| tmp_error(&e))?;
+            let starts = sorted_runs(&mut file, &mut runs, (width, slot, c), rows, run)
+                .map_err(|e| tmp_error(&e))?;
+            merge(&runs, &starts, rows, visit).map_err(|e| tmp_error(&e))
+        };
+        let mut ranked = Vec::with_capacity(width - 1);
+        for (slot, c) in self.columns.clone().enumerate() {
+            let mut r = Ranking::new(counts[c], n - counts[c]);
+            let mut groups = Groups::default();
+            sort(slot, c, &mut |k, hit| groups.add(k, hit, &mut r))?;
+            groups.end(&mut r);
+            ranked.push(r.finish());
+        }
+        let mut deciles = Deciles::new(rows);
+        sort(width - 1, usize::MAX, &mut |k, _| deciles.add(k))?;
+        Ok((ranked, deciles.finish()))
+    }
+}
+
+/// The groups of tied keys of a decreasing stream, handed to a [`Ranking`].
+#[derive(Default)]
+struct Groups {
+    current: Option<(u64, u64, u64)>,
+}
+
+impl Groups {
+    fn add(&mut self, k: u64, hit: bool, r: &mut Ranking) {
+        match &mut self.current {
+            Some((last, p, q)) if *last == k => {
+                if hit {
+                    *p += 1
+                } else {
+                    *q += 1
+                }
+            }
+            _ => {
+                self.end(r);
+                self.current = Some((k, u64::from(hit), u64::from(!hit)));
+            }
+        }
+    }
+
+    fn end(&mut self, r: &mut Ranking) {
+        if let Some((_, p, q)) = self.current.take() {
+            r.group(p, q);
+        }
+    }
+}
+
+/// The type-7 deciles of a decreasing stream of `n` keys.
+struct Deciles {
+    n: u64,
+    seen: u64,
+    /// The ascending ranks needed, and their values once met.
+    wanted: Vec<(u64, f64)>,
+}
+
+const DECILES: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+impl Deciles {
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    fn new(n: u64) -> Deciles {
+        let mut wanted = Vec::new();
+        if n > 0 {
+            for q in DECILES {
+                let lo = ((n - 1) as f64 * q).floor() as u64;
+                wanted.push((lo, f64::NAN));
+                if lo + 1 < n {
+                    wanted.push((lo + 1, f64::NAN));
+                }
+            }
+        }
+        wanted.sort_by_key(|w| w.0);
+        wanted.dedup_by_key(|w| w.0);
+        Deciles { n, seen: 0, wanted }
+    }
+
+    fn add(&mut self, k: u64) {
+        let rank = self.n - 1 - self.seen;
+        self.seen += 1;
+        if let Ok(i) = self.wanted.binary_search_by_key(&rank, |w| w.0) {
+            self.wanted[i].1 = value(k);
+        }
+    }
+
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    fn finish(&self) -> Vec<f64> {
+        if self.n == 0 {
+            return Vec::new();
+        }
+        let at = |r: u64| {
+            self.wanted
+                .binary_search_by_key(&r, |w| w.0)
+                .map_or(f64::NAN, |i| self.wanted[i].1)
+        };
+        DECILES
+            .iter()
+            .map(|&q| {
+                let h = (self.n - 1) as f64 * q;
+                let k = h.floor() as u64;
+                let frac = h - k as f64;
+                let a = at(k);
+                if frac > 0.0 && k + 1 < self.n {
+                    a + frac * (at(k + 1) - a)
+                } else {
+                    a
+                }
+            })
+            .collect()
+    }
+}
+
+/// The value whose [`key`] is `k`.
+fn value(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// One sorted record: the score's key, and whether the row is of the class.
+type Record = (u64, bool);
+
+/// Sort column `slot` (class `c`) of the `rows` rows of `file` (`width`
+/// columns) in runs of `size` rows, decreasing, written one after another to `runs`; the index
+/// of each run's first record.
+fn sorted_runs(
+    file: &mut File,
+    runs: &mut File,
+    (width, slot, c): (usize, usize, usize),
+    rows: u64,
+    size: usize,
+) -> std::io::Result<Vec<u64>> {
+    runs.set_len(0)?;
+    runs.seek(SeekFrom::Start(0))?;
+    let mut input = BufReader::with_capacity(1 << 16, file);
+    let mut output = BufWriter::with_capacity(1 << 16, &mut *runs);
+    let mut record = vec![0u8; 4 + 8 * width];
+    let mut run: Vec<Record> = Vec::with_capacity(size.min(usize::try_from(rows).unwrap_or(size)));
+    let mut starts = Vec::new();
+    let mut left = rows;
+    let mut written = 0u64;
+    while left > 0 {
+        run.clear();
+        while left > 0 && run.len() < size {
+            input.read_exact(&mut record)?;
+            let t = u32::from_le_bytes([record[0], record[1], record[2], record[3]]);
+            let at = 4 + 8 * slot;
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&record[at..at + 8]);
+            run.push((key(f64::from_le_bytes(b)), t as usize == c));
+            left -= 1;
+        }
+        run.sort_unstable_by_key(|r| Reverse(r.0));
+        starts.push(written);
+        for &(k, hit) in &run {
+            output.write_all(&k.to_le_bytes())?;
+            output.write_all(&[u8::from(hit)])?;
+        }
+        written += run.len() as u64;
+    }
+    output.flush()?;
+    Ok(starts)
+}
+
+/// One run while merging: where it reads next, and what it holds.
+struct Cursor {
+    at: u64,
+    end: u64,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+const RECORD: usize = 9;
+
+impl Cursor {
+    /// The next record, refilling the buffer from `f` when it is spent.
+    fn next(&mut self, f: &File) -> std::io::Result<Option<Record>> {
+        if self.pos == self.buf.len() {
+            if self.at == self.end {
+                return Ok(None);
+            }
+            let records = (self.end - self.at).min((RUN_BUFFER / RECORD) as u64);
+            #[allow(clippy::cast_possible_truncation)]
+            self.buf.resize(records as usize * RECORD, 0);
+            f.read_exact_at(&mut self.buf, self.at * RECORD as u64)?;
+            self.at += records;
+            self.pos = 0;
+        }
+        let r = &self.buf[self.pos..self.pos + RECORD];
+        self.pos += RECORD;
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&r[..8]);
+        Ok(Some((u64::from_le_bytes(b), r[8] == 1)))
+    }
+}
+
+/// Merge the runs starting at `starts` (of `rows` records in all) in
+/// decreasing order of score, handing each record to `visit`.
+fn merge(
+    f: &File,
+    starts: &[u64],
+    rows: u64,
+    visit: &mut dyn FnMut(u64, bool),
+) -> std::io::Result<()> {
+    let mut cursors: Vec<Cursor> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &at)| Cursor {
+            at,
+            end: starts.get(i + 1).copied().unwrap_or(rows),
+            buf: Vec::new(),
+            pos: 0,
+        })
+        .collect();
+    let mut heap = BinaryHeap::with_capacity(cursors.len());
+    for (i, c) in cursors.iter_mut().enumerate() {
+        if let Some((k, hit)) = c.next(f)? {
+            heap.push((k, hit, i));
+        }
+    }
+    while let Some((k, hit, i)) = heap.pop() {
+        visit(k, hit);
+        if let Some((k, hit)) = cursors[i].next(f)? {
+            heap.push((k, hit, i));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::classification::{average_precision, roc_auc};
+
+    /// The on-disk ranking equals the in-memory one, ties included, in one
+    /// run and across several.
+    #[test]
+    fn equals_the_in_memory_ranking() {
+        let n = 2 * 4096 + 1234;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut prob = Vec::with_capacity(n * 3);
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Coarse scores (ties) on a third of the rows.
+            #[allow(clippy::cast_precision_loss)]
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let a = if i % 3 == 0 {
+                (u * 50.0).floor() / 100.0
+            } else {
+                u * 0.5
+            };
+            let b = (1.0 - a) * u;
+            prob.extend([a, b, 1.0 - a - b]);
+            y.push(usize::try_from(state % 3).unwrap());
+        }
+        let mut counts = vec![0u64; 3];
+        let mut r = Ranks::new(3);
+        r.run = 4096;
+        for (row, &t) in prob.chunks_exact(3).zip(&y) {
+            counts[t] += 1;
+            r.push(t, row, row[0]).unwrap();
+        }
+        let (got, deciles) = r.finish(&counts).unwrap();
+        let mut first: Vec<f64> = prob.iter().step_by(3).copied().collect();
+        let want = crate::model::stats::quantiles(&mut first, &DECILES);
+        assert_eq!(deciles, want);
+        assert_eq!(got.len(), 3);
+        for (c, g) in got.iter().enumerate() {
+            let col: Vec<f64> = prob.iter().skip(c).step_by(3).copied().collect();
+            let is: Vec<bool> = y.iter().map(|&t| t == c).collect();
+            assert_eq!(g.0, roc_auc(&col, &is), "class {c}");
+            assert_eq!(g.1, average_precision(&col, &is), "class {c}");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! What pass 2 of a streaming classifier measures: the classification
+//! metrics folded a row at a time ([`Tally`]; ROC AUC and average precision
+//! from the rows sorted on disk, `ranks`), with the in-memory path's
+//! conventions (the positive class counted as class 1; the regression
+//! metrics of the probabilities against the classes, binary: of the
+//! positive class's probability), and the target's statistics, exact from
+//! the class counts.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use crate::error::{Error, Result};
+use crate::model::classes::ClassPredictor;
+use crate::model::metrics::MetricSet;
+use crate::model::stats::NumericStats;
+use crate::model::{self, Categorical, Value};
+use crate::stats::binned::bin_of;
+use crate::stats::classification::{ClassMetrics, Tally};
+use crate::train::streaming::metric_sums::MetricSums;
+use crate::train::streaming::ranks::Ranks;
+
+/// Per feature, each trained level's index by name.
+pub(super) fn lookup_of<'a>(
+    feature_names: &[String],
+    categorical: &'a IndexMap<String, Categorical>,
+) -> Vec<Option<HashMap<&'a str, usize>>> {
+    feature_names
+        .iter()
+        .map(|f| {
+            categorical.get(f).map(|c| {
+                c.levels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.as_str(), i))
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// The classification metrics of a set of rows, folded a row at a time.
+pub(super) struct Evaluation {
+    k: usize,
+    /// Binary with the first class positive: the classes are swapped so
+    /// that class 1 is positive (as the in-memory `evaluate`).
+    swap: bool,
+    tally: Tally,
+    ranks: Ranks,
+    sums: MetricSums,
+    rows: u64,
+}
+
+impl Evaluation {
+    /// No rows yet, of `k` classes.
+    pub fn new(k: usize, positive: Option<usize>, threshold: f64) -> Evaluation {
+        Evaluation {
+            k,
+            swap: k == 2 && positive == Some(0),
+            tally: Tally::new(k, threshold),
+            ranks: Ranks::new(k),
+            sums: MetricSums::default(),
+            rows: 0,
+        }
+    }
+
+    /// Add a row: its class `y`, its `k` probabilities and its score.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn push(&mut self, y: usize, prob: &[f64], score: f64) -> Result<()> {
+        let swapped;
+        let (y, row) = if self.swap {
+            swapped = [prob[1], prob[0]];
+            (1 - y, &swapped[..])
+        } else {
+            (y, prob)
+        };
+        self.tally.push(y, row);
+        self.ranks.push(y, row, score)?;
+        if self.k == 2 {
+            self.sums.push(y as f64, row[1]);
+        } else {
+            for (j, &p) in row.iter().enumerate() {
+                self.sums.push(f64::from(u8::from(j == y)), p);
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The metrics (`None` without rows) and the deciles of the scores;
+    /// `classes` name the classes in errors, `what` the rows.
+    pub fn finish(
+        self,
+        classes: &[String],
+        what: &str,
+    ) -> Result<Option<(ClassMetrics, MetricSet, Vec<f64>)>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let names: Vec<String> = if self.swap {
+            vec![classes[1].clone(), classes[0].clone()]
+        } else {
+            classes.to_vec()
+        };
+        self.tally.check(&names, what)?;
+        let counts = self.tally.counts().to_vec();
+        let (ranked, deciles) = self.ranks.finish(&counts)?;
+        let mut cm = self.tally.finish(&ranked);
+        if self.swap {
+            // The confusion matrix in the sorted classes' order.
+            let c = &cm.confusion;
+            cm.confusion = vec![vec![c[1][1], c[1][0]], vec![c[0][1], c[0][0]]];
+        }
+        let reg = self
+            .sums
+            .finish()
+            .ok_or_else(|| Error::data(format!("no {what} rows")))?;
+        Ok(Some((cm, reg, deciles)))
+    }
+}
+
+/// Pass 2's scoring of a classifier: its predictor and the metrics so far.
+pub(super) struct Scoring {
+    pub predictor: ClassPredictor,
+    pub train: Evaluation,
+    pub valid: Evaluation,
+}
+
+impl Scoring {
+    /// The scoring of `linear` (one predictor per class).
+    pub fn new(
+        classes: &[String],
+        positive: Option<usize>,
+        threshold: f64,
+        linear: Vec<model::Predictor>,
+    ) -> Scoring {
+        let k = classes.len();
+        Scoring {
+            predictor: ClassPredictor {
+                classes: classes.to_vec(),
+                linear,
+                positive,
+                threshold,
+            },
+            train: Evaluation::new(k, positive, threshold),
+            valid: Evaluation::new(k, positive, threshold),
+        }
+    }
+
+    /// The metrics so far (training, validation), fresh ones left in
+    /// their place (for pass 3, which only scores).
+    pub fn take(&mut self) -> (Evaluation, Evaluation) {
+        let p = &self.predictor;
+        let fresh = || Evaluation::new(p.classes.len(), p.positive, p.threshold);
+        (
+            std::mem::replace(&mut self.train, fresh()),
+            std::mem::replace(&mut self.valid, fresh()),
+        )
+    }
+
+    /// A row's probabilities, and what serve reports of it: the positive
+    /// class's probability (binary), else the top probability.
+    pub fn score(&self, values: &[Value]) -> (Vec<f64>, f64) {
+        let prob = self.predictor.probabilities(values);
+        let s = if prob.len() == 2 {
+            prob[self.predictor.positive.unwrap_or(1)]
+        } else {
+            prob.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v))
+        };
+        (prob, s)
+    }
+}
+
+/// The statistics of the training rows' class indices, exact from the
+/// rows per class `counts` (the in-memory path's `stats::numeric` of them).
+#[allow(clippy::cast_precision_loss)]
+pub(super) fn target_stats(counts: &[u64]) -> NumericStats {
+    let n: u64 = counts.iter().sum();
+    let nf = n as f64;
+    let mean = counts
+        .iter()
+        .enumerate()
+        .map(|(c, &m)| c as f64 * m as f64)
+        .sum::<f64>()
+        / nf;
+    let ss: f64 = counts
+        .iter()
+        .enumerate()
+        .map(|(c, &m)| m as f64 * (c as f64 - mean) * (c as f64 - mean))
+        .sum();
+    // The class of 0-based rank `r` among the sorted rows.
+    let order = |r: u64| -> f64 {
+        let mut cum = 0;
+        for (c, &m) in counts.iter().enumerate() {
+            cum += m;
+            if r < cum {
+                return c as f64;
+            }
+        }
+        (counts.len() - 1) as f64
+    };
+    let deciles: Vec<f64> = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+        .iter()
+        .map(|&q| {
+            let h = (n - 1) as f64 * q;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let lo = h.floor() as u64;
+            let f = h - lo as f64;
+            let a = order(lo);
+            if f > 0.0 && lo + 1 < n {
+                a + f * (order(lo + 1) - a)
+            } else {
+                a
+            }
+        })
+        .collect();
+    let mut bin_counts = vec![0u64; deciles.len() + 1];
+    for (c, &m) in counts.iter().enumerate() {
+        bin_counts[bin_of(&deciles, c as f64)] += m;
+    }
+    let present: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] > 0).collect();
+    NumericStats {
+        count: n,
+        missing: 0,
+        mean,
+        sd: if n < 2 {
+            0.0
+        } else {
+            (ss / (n - 1) as f64).sqrt()
+        },
+        min: present.first().map_or(0.0, |&c| c as f64),
+        max: present.last().map_or(0.0, |&c| c as f64),
+        deciles,
+        bin_counts,
+    }
+}

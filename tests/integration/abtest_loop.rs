@@ -227,7 +227,7 @@ fn serving_md_recipes_read_the_export_with_the_token() {
     let heading = "### Feedback and the experiment's export";
     for nth in [0, 1] {
         let script = recipe("serving.md", heading, nth, LOCAL_HOST, &s.url);
-        let out = run_recipe(&t, &script, "MLOPS_TOKEN");
+        let out = run_recipe(&t, &script, "MLOPS_ADMIN_TOKEN");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{script}\n{stdout}\n{stderr}");

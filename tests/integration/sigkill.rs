@@ -31,7 +31,7 @@ use crate::serve::{Server, row};
 
 /// As in `deploy.rs`, whose `project` sets it.
 const TOKEN_VAR: &str = "MLOPS_TEST_ADMIN_TOKEN";
-const TOKEN: &str = "s3cret-t0ken";
+const TOKEN: &str = "s3cret-t0ken-0123456789abcdef0123";
 
 /// Kills per scenario (`MLOPS_SIGKILL_ROUNDS`, default 6: the whole file
 /// stays within CI's budget in a debug build on two cores).

@@ -357,7 +357,31 @@ fn reason(e: &object_store::Error) -> String {
     while let Some(next) = cur.source() {
         cur = next;
     }
-    cur.to_string()
+    one_line(&cur.to_string())
+}
+
+/// An error message on one line: a store's XML error body (S3, Azure,
+/// GCS answer one after the status) reduced to its `Code` and `Message`,
+/// and every run of white space made one space.
+fn one_line(msg: &str) -> String {
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = msg.find(&open)? + open.len();
+        let end = msg[start..].find(&format!("</{name}>"))?;
+        Some(msg[start..start + end].trim().to_string())
+    };
+    let short = match msg.find('<') {
+        Some(at) if msg[at..].contains("<Error>") || msg[at..].starts_with("<?xml") => {
+            let head = msg[..at].trim_end().trim_end_matches(':');
+            match (tag("Code"), tag("Message")) {
+                (Some(c), Some(m)) => format!("{head}: {c}: {m}"),
+                (Some(c), None) => format!("{head}: {c}"),
+                _ => head.to_string(),
+            }
+        }
+        _ => msg.to_string(),
+    };
+    short.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A sequential reader of an object's body.
@@ -384,5 +408,19 @@ impl Read for StreamReader {
         out[..n].copy_from_slice(&self.buf[..n]);
         let _ = self.buf.split_to(n);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    #[test]
+    fn an_xml_error_body_becomes_one_line() {
+        let m = "Server returned non-2xx status code: 403 Forbidden: <?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message><RequestId>x</RequestId></Error>";
+        assert_eq!(
+            super::one_line(m),
+            "Server returned non-2xx status code: 403 Forbidden: InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records."
+        );
+        assert_eq!(super::one_line("a\n  b"), "a b");
+        assert_eq!(super::one_line("x < y"), "x < y");
     }
 }

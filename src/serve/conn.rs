@@ -210,7 +210,19 @@ async fn connection<I>(
         let mut r = router.clone();
         let busy = Busy::start(&st);
         async move {
-            let resp = r.call(req).await.unwrap_or_else(|e| match e {});
+            let mut resp = r.call(req).await.unwrap_or_else(|e| match e {});
+            // A body refused before it was read leaves the rest of it on the
+            // connection, so hyper closes it: say so, or a client reusing
+            // the connection for its next request sees it cut (RFC 9112 9.6).
+            if matches!(
+                resp.status(),
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE | axum::http::StatusCode::REQUEST_TIMEOUT
+            ) {
+                resp.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
             Ok::<_, Infallible>(resp.map(|b| {
                 axum::body::Body::new(Answer {
                     inner: b,

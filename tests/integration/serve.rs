@@ -540,6 +540,9 @@ fn bad_requests_are_named_and_never_crash_the_server() {
         )))
         .send()
         .unwrap();
+    // The rest of the body is left unread, so the server closes the
+    // connection and says so: a client must not reuse it.
+    assert_eq!(r.headers()["connection"], "close");
     error_of(r, 413, "larger than the limit");
     let r = s
         .http

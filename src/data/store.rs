@@ -225,6 +225,13 @@ impl Remote {
     /// The last `n` bytes of the object (all of it when it is shorter), and
     /// its size: one request where a `HEAD` and a `GET` would be two.
     pub fn get_tail(&self, n: u64) -> Result<(Bytes, u64)> {
+        if !(self.base.starts_with("s3://") || self.base.starts_with("gs://")) {
+            // Azure Blob has no suffix ranges: a HEAD for the size, then a
+            // bounded range.
+            let meta = self.run("HEAD", self.store.head(&self.path))?;
+            let size = self.note(&meta).size;
+            return Ok((self.get_range(size.saturating_sub(n)..size)?, size));
+        }
         let res = self.get(Some(GetRange::Suffix(n.max(1))))?;
         let size = res.meta.size;
         Ok((self.run("GET", res.bytes())?, size))

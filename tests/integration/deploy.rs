@@ -1192,13 +1192,127 @@ fn kubernetes_apply_without_a_cluster_is_exit_5_and_changes_nothing() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{err}");
+    // What the cluster runs is asked first (to compare it with the
+    // registry), so the unreachable cluster stops the deploy before any
+    // manifest is written.
+    assert!(err.contains("`kubectl get deployment mlops-"), "{err}");
+    assert!(!t.exists("deploy/k8s/deployment.yaml"));
+    assert_eq!(t.tags(), tags);
+}
+
+/// A stand-in for `kubectl` on PATH: `apply` records the version of the
+/// applied `deployment.yaml` in `$FAKE_CLUSTER/version`, `get deployment`
+/// prints the Deployment's pod template annotations as the API server
+/// would (nothing with `--ignore-not-found` when there is none), and
+/// `rollout status` succeeds. A test runs `kubectl rollout undo` by writing
+/// the file.
+const FAKE_KUBECTL: &str = r#"#!/bin/sh
+set -e
+case "$1" in
+apply)
+  [ -z "$FAKE_APPLY_FAILS" ] || { echo "error: the server refused the object" >&2; exit 1; }
+  shift
+  while [ $# -gt 0 ]; do
+    if [ "$1" = -f ] && [ "${2##*/}" = deployment.yaml ]; then
+      grep -m1 'mlops.dev/version:' "$2" | sed 's/.*: "\(.*\)"/\1/' > "$FAKE_CLUSTER/version"
+    fi
+    shift
+  done
+  echo applied;;
+rollout) echo "deployment successfully rolled out";;
+get)
+  [ -s "$FAKE_CLUSTER/version" ] || exit 0
+  printf '{"kind":"Deployment","spec":{"template":{"metadata":{"annotations":{"mlops.dev/version":"%s"}}}}}\n' "$(cat "$FAKE_CLUSTER/version")";;
+*) echo "fake kubectl: $*" >&2; exit 1;;
+esac
+"#;
+
+#[test]
+fn kubernetes_with_apply_reads_live_from_the_cluster_and_sees_a_rollout_undo() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = project(&K8S.replace("replicas = 3", "replicas = 3\napply = true"));
+    t.write("bin/kubectl", FAKE_KUBECTL);
+    let k = t.path("bin/kubectl");
+    std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(t.path("cluster")).unwrap();
+    let path = format!(
+        "{}:{}",
+        t.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |args: &[&str]| {
+        t.command_args(args)
+            .env("PATH", &path)
+            .env("FAKE_CLUSTER", t.path("cluster"))
+            .output()
+            .unwrap()
+    };
+    for v in ["v1.0.0", "v1.1.0"] {
+        let out = run(&["-q", "deploy", "k8s", "--version", v]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(t.read("cluster/version").trim(), v);
+    }
+    assert_eq!(stage(&t, "k8s").as_deref(), Some("v1.1.0"));
+    // `kubectl rollout undo` behind mlops' back: the cluster runs v1.0.0
+    // again, the folder and the registry still say v1.1.0.
+    t.write("cluster/version", "v1.0.0\n");
+    let tags = t.tags();
+    let out = run(&["deploy", "k8s", "--version", "v1.1.0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("k8s serves champion v1.0.0")
+            && err.contains("the registry says champion v1.1.0"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(t.tags(), tags, "nothing recorded");
+    assert_eq!(
+        t.read("cluster/version").trim(),
+        "v1.0.0",
+        "nothing applied"
+    );
+    // With --force, the deploy acts, and cluster and registry agree again.
+    let out = run(&["-q", "deploy", "k8s", "--version", "v1.1.0", "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t.read("cluster/version").trim(), "v1.1.0");
+    let out = run(&["-q", "rollback", "k8s"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t.read("cluster/version").trim(), "v1.0.0");
+    assert_eq!(stage(&t, "k8s").as_deref(), Some("v1.0.0"));
+    // A cluster that refuses the apply: exit 5, the previous manifests
+    // put back, nothing recorded.
+    let before = t.read("deploy/k8s/deployment.yaml");
+    let tags = t.tags();
+    let out = t
+        .command_args(["deploy", "k8s", "--version", "v1.1.0"])
+        .env("PATH", &path)
+        .env("FAKE_CLUSTER", t.path("cluster"))
+        .env("FAKE_APPLY_FAILS", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
     assert!(err.contains("`kubectl apply -f "), "{err}");
     assert!(
         err.contains("the previous manifests were put back, and no assignment was recorded"),
         "{err}"
     );
-    assert!(!t.exists("deploy/k8s/deployment.yaml"));
+    assert_eq!(t.read("deploy/k8s/deployment.yaml"), before);
     assert_eq!(t.tags(), tags);
+    assert_eq!(t.read("cluster/version").trim(), "v1.0.0");
 }
 
 // ----------------------------------------------------------------- gto

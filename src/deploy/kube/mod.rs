@@ -12,10 +12,12 @@
 //! follow; a failure puts the previous files back (and re-applies them when
 //! the cluster already took the new ones).
 //!
-//! What is live ([`Target::live`]) is read from `deployment.yaml` in the
-//! folder: the last manifests written (and, with `apply = true`, rolled out;
-//! a failed rollout puts the previous ones back). A change made to the
-//! cluster behind mlops' back (`kubectl rollout undo`) is not seen; docs/deploy.md says so.
+//! What is live ([`Target::live`]): with `apply = true`, the cluster's
+//! answer (`kubectl get deployment`: the version annotation of the pod
+//! template, so a `kubectl rollout undo` behind mlops' back is seen and
+//! `deploy`/`rollback` say the cluster and the registry disagree); with
+//! `apply = false`, `deployment.yaml` in the folder, the last manifests
+//! written, since applying them is someone else's job.
 //!
 //! Old ConfigMaps stay in the cluster (a ReplicaSet that `rollout undo`
 //! brings back needs its own); docs/deploy.md shows how to prune them.
@@ -149,6 +151,40 @@ impl Kube {
         )))
     }
 
+    /// With `apply = true`, what the cluster runs: the version annotation
+    /// of the Deployment's pod template, which `kubectl rollout undo` puts
+    /// back with the rest of the template. `None` when there is no
+    /// Deployment; a cluster that cannot be asked is an error (exit 5).
+    fn cluster_version(&self) -> Result<Option<String>> {
+        let app = self.app();
+        let mut args = vec![
+            "get",
+            "deployment",
+            app.as_str(),
+            "--ignore-not-found",
+            "-o",
+            "json",
+        ];
+        if let Some(ns) = &self.env.namespace {
+            args.extend(["-n", ns.as_str()]);
+        }
+        let out = self.kubectl(&args)?;
+        if out.trim().is_empty() {
+            return Ok(None);
+        }
+        let doc: serde_json::Value = serde_json::from_str(&out).map_err(|e| {
+            Error::Remote(format!(
+                "`kubectl {}` did not print a Deployment as JSON ({e}); check the kubectl on PATH",
+                args.join(" ")
+            ))
+        })?;
+        Ok(doc
+            .pointer("/spec/template/metadata/annotations")
+            .and_then(|a| a.get(VERSION_KEY))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string))
+    }
+
     /// Render the manifests for `job`'s bundle.
     #[must_use]
     pub fn render(&self, version: &str, sha256: &str, bytes: &[u8]) -> Vec<(&'static str, String)> {
@@ -265,6 +301,18 @@ impl Kube {
     }
 }
 
+/// The version annotation in the text of `deployment.yaml` (JSON or YAML
+/// style), if any.
+fn folder_version(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let rest = l
+            .trim()
+            .strip_prefix(&format!("\"{VERSION_KEY}\":"))
+            .or_else(|| l.trim().strip_prefix(&format!("{VERSION_KEY}:")))?;
+        serde_json::from_str::<String>(rest.trim()).ok()
+    })
+}
+
 /// A bundle a ConfigMap can hold.
 fn fits(job: &Job<'_>) -> Result<()> {
     let encoded = base64_len(job.bytes.len());
@@ -297,14 +345,13 @@ impl Target for Kube {
     }
 
     fn live(&mut self) -> Result<Live> {
-        let text = std::fs::read_to_string(self.root.join("deployment.yaml")).unwrap_or_default();
-        let champion = text.lines().find_map(|l| {
-            let rest = l
-                .trim()
-                .strip_prefix(&format!("\"{VERSION_KEY}\":"))
-                .or_else(|| l.trim().strip_prefix(&format!("{VERSION_KEY}:")))?;
-            serde_json::from_str::<String>(rest.trim()).ok()
-        });
+        let champion = if self.env.apply == Some(true) {
+            self.cluster_version()?
+        } else {
+            folder_version(
+                &std::fs::read_to_string(self.root.join("deployment.yaml")).unwrap_or_default(),
+            )
+        };
         Ok(Live {
             champion,
             ..Live::default()

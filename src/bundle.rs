@@ -377,6 +377,7 @@ mod tests {
         refused(&[], "b.tar.gz:");
     }
 
+    /// Security review L6.
     #[test]
     fn a_declared_size_far_above_the_data_is_refused_without_allocating_it() {
         // 200 MiB declared, 3 bytes there: the archive ends first.
@@ -401,6 +402,7 @@ mod tests {
         );
     }
 
+    /// Security review L6.
     #[test]
     fn bytes_after_the_gzip_stream_are_refused() {
         let good = build(

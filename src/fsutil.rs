@@ -210,6 +210,7 @@ mod tests {
     /// A temporary file left by a killed write is removed by the next write
     /// into its folder once it is over an hour old; a fresh one (a write in
     /// progress) is left alone.
+    /// Security review L3.
     #[test]
     fn stale_temporary_files_are_removed_by_the_next_write() {
         let dir = tempfile::tempdir().unwrap();

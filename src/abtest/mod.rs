@@ -165,6 +165,7 @@ mod tests {
         );
     }
 
+    /// Security review L8.
     #[test]
     fn values_whose_squares_overflow_are_refused_naming_the_column() {
         let mut t = String::from("variant,y\n");

@@ -240,6 +240,7 @@ mod tests {
         }
     }
 
+    /// Security review M5.
     #[test]
     fn a_stray_quote_does_not_swallow_the_rest_of_the_input() {
         let mut data = b"a,b\n1,2\"\n".to_vec();
@@ -266,6 +267,7 @@ mod tests {
         assert_eq!(rows, 100_001);
     }
 
+    /// Security review M5.
     #[test]
     fn a_record_longer_than_the_cap_fails_naming_its_line_without_reading_on() {
         let read = std::rc::Rc::new(std::cell::Cell::new(0));
@@ -301,6 +303,7 @@ mod tests {
         assert!(msg.contains("unbalanced quote"), "{msg}");
     }
 
+    /// Security review M5.
     #[test]
     fn each_refill_scans_only_the_new_bytes() {
         // One 8 MiB quoted record: rescanned from the start after each

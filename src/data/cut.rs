@@ -201,6 +201,7 @@ mod tests {
         Ok(())
     }
 
+    /// Security review M5.
     #[test]
     fn a_stray_quote_inside_an_unquoted_field_is_data() {
         let data = b"a,b\n1,2\"\n3,4\n5,6\n";

@@ -57,7 +57,10 @@ pub use header::{Selection, locate, read_header, resolve_features};
 pub use load::{Loaded, load, load_files};
 #[cfg(test)]
 pub(crate) use open::stalling_server;
-pub use open::{TIMEOUTS, Timeouts, UrlBody, http_client, open_url_with, redact_url, why_failed};
+pub use open::{
+    CONNECT_TIMEOUT_ENV, IDLE_TIMEOUT_ENV, TIMEOUTS, Timeouts, UrlBody, http_client, open_url_with,
+    redact_url, timeouts, why_failed,
+};
 pub use open::{is_gzip, open_url, url_of};
 pub use parquet::{ParquetFile, is_parquet};
 pub use plan::FeatureKind;

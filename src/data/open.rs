@@ -60,6 +60,49 @@ pub const TIMEOUTS: Timeouts = Timeouts {
     read: std::time::Duration::from_secs(60),
 };
 
+/// The variable that overrides [`TIMEOUTS`]' connect timeout (seconds).
+pub const CONNECT_TIMEOUT_ENV: &str = "MLOPS_HTTP_CONNECT_TIMEOUT_S";
+/// The variable that overrides [`TIMEOUTS`]' read (idle) timeout (seconds).
+pub const IDLE_TIMEOUT_ENV: &str = "MLOPS_HTTP_IDLE_TIMEOUT_S";
+
+/// [`TIMEOUTS`], each overridden by its variable when set
+/// ([`CONNECT_TIMEOUT_ENV`], [`IDLE_TIMEOUT_ENV`]).
+///
+/// # Errors
+/// A variable that is not a number of seconds above 0 and at most a day
+/// (exit 2, naming it).
+pub fn timeouts() -> Result<Timeouts> {
+    timeouts_from(&|k| std::env::var(k).ok())
+}
+
+fn timeouts_from(env: &dyn Fn(&str) -> Option<String>) -> Result<Timeouts> {
+    let secs = |var: &str, default: std::time::Duration| -> Result<std::time::Duration> {
+        let Some(v) = env(var) else {
+            return Ok(default);
+        };
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| *x > 0.0 && *x <= 86_400.0)
+            .and_then(|x| std::time::Duration::try_from_secs_f64(x).ok())
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "{var} is \"{}\", not a number of seconds above 0 and at most 86400; set it to e.g. 10, or unset it",
+                    v.chars().take(20).collect::<String>()
+                ))
+            })
+    };
+    Ok(Timeouts {
+        connect: secs(CONNECT_TIMEOUT_ENV, TIMEOUTS.connect)?,
+        read: secs(IDLE_TIMEOUT_ENV, TIMEOUTS.read)?,
+    })
+}
+
+/// `d` in seconds as errors show it: `10`, `0.5`.
+fn secs(d: std::time::Duration) -> String {
+    d.as_secs_f64().to_string()
+}
+
 /// A blocking HTTP client with `t`.
 ///
 /// # Errors
@@ -80,11 +123,14 @@ pub fn http_client(t: Timeouts) -> Result<reqwest::blocking::Client> {
 pub fn why_failed(e: &reqwest::Error, t: Timeouts) -> String {
     if e.is_timeout() && e.is_connect() {
         format!(
-            "no connection within {} s (the connect timeout)",
-            t.connect.as_secs()
+            "timed out: no connection within {} s (the connect timeout, {CONNECT_TIMEOUT_ENV})",
+            secs(t.connect)
         )
     } else if e.is_timeout() {
-        format!("no answer within {} s (the read timeout)", t.read.as_secs())
+        format!(
+            "timed out: no answer within {} s (the read timeout, {IDLE_TIMEOUT_ENV})",
+            secs(t.read)
+        )
     } else if e.is_connect() {
         format!("the connection was refused or failed ({})", root_cause(e))
     } else {
@@ -120,7 +166,10 @@ impl Read for UrlBody {
                     .and_then(|r| r.downcast_ref::<reqwest::Error>())
                     .is_some_and(reqwest::Error::is_timeout);
             let why = if timed_out {
-                format!("no data for {} s (the read timeout)", self.read.as_secs())
+                format!(
+                    "timed out: no data for {} s (the read timeout, {IDLE_TIMEOUT_ENV})",
+                    secs(self.read)
+                )
             } else {
                 io_reason(&e)
             };
@@ -129,9 +178,10 @@ impl Read for UrlBody {
     }
 }
 
-/// Open a URL for reading, streaming its body (exit 5 when it fails).
+/// Open a URL for reading, streaming its body (exit 5 when it fails), with
+/// [`timeouts`].
 pub fn open_url(url: &str) -> Result<Box<dyn Read + Send>> {
-    open_url_with(url, TIMEOUTS)
+    open_url_with(url, timeouts()?)
 }
 
 /// [`open_url`] with other timeouts.
@@ -314,6 +364,7 @@ mod tests {
         e.finish().unwrap()
     }
 
+    /// Security review M5.
     #[test]
     fn a_gzip_bomb_is_cut_off_at_the_cap_and_left_to_the_streaming_reader() {
         // 64 MiB of zeros compress about 1000:1.
@@ -388,6 +439,35 @@ mod timeout_tests {
         read: Duration::from_secs(1),
     };
 
+    /// L15: the variables override each timeout; a bad value is exit 2
+    /// naming the variable.
+    #[test]
+    fn the_timeouts_come_from_their_variables() {
+        let none = |_: &str| None;
+        assert_eq!(timeouts_from(&none).unwrap(), TIMEOUTS);
+        let set = |k: &str| match k {
+            CONNECT_TIMEOUT_ENV => Some("0.5".to_string()),
+            IDLE_TIMEOUT_ENV => Some(" 2 ".to_string()),
+            _ => None,
+        };
+        let t = timeouts_from(&set).unwrap();
+        assert_eq!(t.connect, Duration::from_millis(500));
+        assert_eq!(t.read, Duration::from_secs(2));
+        assert_eq!(secs(t.connect), "0.5");
+        assert_eq!(secs(t.read), "2");
+        for bad in ["0", "-1", "soon", "NaN", "inf", "1e9"] {
+            let env = |k: &str| (k == IDLE_TIMEOUT_ENV).then(|| bad.to_string());
+            let e = timeouts_from(&env).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "MLOPS_HTTP_IDLE_TIMEOUT_S is \"{bad}\", not a number of seconds"
+                )),
+                "{e}"
+            );
+        }
+    }
+
     /// L15: a server that never answers, or stops mid-body, is given up on
     /// after the read timeout, and the error names the URL (without its
     /// secrets) and the timeout.
@@ -399,7 +479,7 @@ mod timeout_tests {
         assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
         assert!(
             e.contains("GET http://127.0.0.1:")
-                && e.contains("/rows.csv?… failed: no answer within 1 s (the read timeout)"),
+                && e.contains("/rows.csv?… failed: timed out: no answer within 1 s (the read timeout, MLOPS_HTTP_IDLE_TIMEOUT_S)"),
             "{e}"
         );
         assert!(!e.contains("s3cret"), "{e}");
@@ -412,7 +492,7 @@ mod timeout_tests {
         assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
         assert_eq!(got, b"a,b\n1,2\n");
         assert!(
-            e.contains("/rows.csv?… stopped: no data for 1 s (the read timeout)"),
+            e.contains("/rows.csv?… stopped: timed out: no data for 1 s (the read timeout, MLOPS_HTTP_IDLE_TIMEOUT_S)"),
             "{e}"
         );
         assert!(!e.contains("s3cret"), "{e}");

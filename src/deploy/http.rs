@@ -880,6 +880,7 @@ mod tests {
         )
     }
 
+    /// Security review H3.
     #[test]
     fn a_token_never_goes_in_cleartext_to_another_machine() {
         let e = new("http://10.0.0.5:8080", None).unwrap_err();
@@ -976,6 +977,7 @@ mod tests {
         assert!(!format!("{h:?}").contains("http://u:hunter2@"));
     }
 
+    /// Security review H3.
     #[test]
     fn ca_cert_must_be_a_readable_pem_certificate() {
         let dir = tempfile::tempdir().unwrap();

@@ -165,15 +165,20 @@ impl Local {
         let mut dirs = std::collections::BTreeSet::new();
         for (path, bytes) in &b.files {
             let p = tmp.path().join(path);
+            // Errors name the file where it will be, not the temporary
+            // folder (which is removed on the way out).
+            let shown = dir.join(path);
             if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d).map_err(|e| Error::io("create the folder", d, &e))?;
+                std::fs::create_dir_all(d).map_err(|e| {
+                    Error::io("create the folder", shown.parent().unwrap_or(&dir), &e)
+                })?;
                 set_mode(d, 0o755);
                 dirs.insert(d.to_path_buf());
             }
-            let mut f = std::fs::File::create(&p).map_err(|e| Error::io("write", &p, &e))?;
+            let mut f = std::fs::File::create(&p).map_err(|e| Error::io("write", &shown, &e))?;
             f.write_all(bytes)
                 .and_then(|()| f.sync_all())
-                .map_err(|e| Error::io("write", &p, &e))?;
+                .map_err(|e| Error::io("write", &shown, &e))?;
         }
         set_mode(tmp.path(), 0o755);
         // Deepest first, so every folder's entries are durable before the
@@ -345,6 +350,12 @@ impl Target for Local {
     }
 
     fn apply(&mut self, job: &Job<'_>) -> Result<Vec<Check>> {
+        // Unpack the release before anything live changes: a failure here
+        // (a full disk, say) names the file and leaves the links, the
+        // traffic file and the registry as they were.
+        if !matches!(job.step, Step::DropChallenger) {
+            self.ensure_release(job.bundle)?;
+        }
         let saved = self.save();
         match self.run(job) {
             Ok(checks) => {

@@ -706,6 +706,7 @@ mod tests {
         assert!(t <= now());
     }
 
+    /// Security review M11.
     #[test]
     fn the_git_token_goes_only_over_https_to_an_allowed_host() {
         let allowed = vec!["github.com".to_string(), "git.example.org".to_string()];
@@ -722,6 +723,7 @@ mod tests {
         assert!(!may_offer_token("https://github.com/o/r.git", &[]));
     }
 
+    /// Security review M11.
     #[test]
     fn the_allowed_hosts_are_those_of_the_configured_https_remotes() {
         let dir = tempfile::tempdir().unwrap();

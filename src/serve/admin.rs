@@ -374,4 +374,18 @@ mod tests {
         assert_eq!(query(&uri, "x"), None);
         assert_eq!(decode("a%2"), "a%2");
     }
+
+    /// Review L16: an admin token shorter than 32 bytes is refused at
+    /// start (exit 2), naming the variable and the length, never the token.
+    #[test]
+    fn l16_a_short_admin_token_is_refused_naming_its_variable() {
+        let e = check_token("MLOPS_ADMIN_TOKEN", "s3cret").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "the admin token in MLOPS_ADMIN_TOKEN is 6 bytes long; use at least 32 random bytes, like the output of `openssl rand -hex 32`"
+        );
+        assert!(check_token("V", &"x".repeat(MIN_TOKEN_BYTES)).is_ok());
+        assert!(check_token("V", "").is_ok(), "empty: the admin API is off");
+    }
 }

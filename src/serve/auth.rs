@@ -747,4 +747,23 @@ mod tests {
         let e = a.check(&headers("abc.def.ghi"), Role::Predict).unwrap_err();
         assert!(!format!("{e:?}").contains("abc.def"));
     }
+
+    /// Review L16: the `Bearer` scheme is matched case-insensitively (RFC
+    /// 9110 §11.1); another scheme or an empty token is no bearer token.
+    #[test]
+    fn l16_the_bearer_scheme_is_case_insensitive() {
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(&format!("{scheme} tok")).unwrap(),
+            );
+            assert_eq!(bearer(&h), Some("tok"), "{scheme}");
+        }
+        for v in ["Basic tok", "Bearer ", "Bearertok", "tok"] {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            assert_eq!(bearer(&h), None, "{v}");
+        }
+    }
 }

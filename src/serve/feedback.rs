@@ -546,6 +546,7 @@ mod tests {
         assert!(f.record(&Subject::Request("r3".into()), 1.0).is_err());
     }
 
+    /// Security review M1.
     #[test]
     fn one_outcome_per_request_id_and_the_first_binding_stays() {
         let f = Feedback::default();
@@ -563,6 +564,7 @@ mod tests {
         assert_eq!(f.export_csv(&Which::All).lines().count(), 2);
     }
 
+    /// Security review M1.
     #[test]
     fn keys_are_evicted_least_recently_used_not_all_at_once() {
         let f = Feedback::default();
@@ -585,6 +587,7 @@ mod tests {
         ));
     }
 
+    /// Security review H1.
     #[test]
     fn the_stores_are_budgeted_in_bytes() {
         let f = Feedback::default();

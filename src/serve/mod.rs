@@ -698,6 +698,7 @@ mod tests {
         assert!(c.admin_token.is_none(), "an empty token is no token");
     }
 
+    /// Security review H3.
     #[test]
     fn the_admin_api_needs_tls_off_loopback() {
         let sv = |extra: &str| -> ServeSection {

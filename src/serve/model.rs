@@ -643,6 +643,7 @@ pub(crate) mod tests {
         assert!(Artifact::from_slice(doc.to_string().as_bytes(), "m.json").is_ok());
     }
 
+    /// Security review L8.
     #[test]
     fn a_prediction_beyond_f64_is_refused_not_null() {
         let mut art = numeric().artifact.clone();

@@ -153,6 +153,7 @@ mod tests {
     /// 8 values against 300,000 without ties: the exact table would
     /// overflow `i128` (and take gigabytes at 10^8 values), so the normal
     /// approximation answers.
+    /// Security review L7.
     #[test]
     fn a_small_sample_against_a_huge_one_takes_the_normal_approximation() {
         assert!(exact_fits(8, 100_000));

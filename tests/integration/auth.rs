@@ -441,6 +441,7 @@ fn closed_within(addr: &str, limit: Duration) -> bool {
     }
 }
 
+/// Security review H2.
 #[test]
 fn slow_clients_are_cut_off_and_cannot_starve_health() {
     let t = with_model().file("mlops.toml", "[serve]\nheader_timeout_s = 1\n");
@@ -468,6 +469,7 @@ fn slow_clients_are_cut_off_and_cannot_starve_health() {
     assert_eq!(s.stop(), 0);
 }
 
+/// Security review H2.
 #[test]
 fn connection_and_in_flight_caps() {
     let t = with_model().file(
@@ -704,6 +706,7 @@ fn post(
     rq.send().unwrap()
 }
 
+/// Security review H1.
 #[test]
 fn routing_keys_longer_than_256_bytes_are_refused() {
     let t = with_model().file(
@@ -759,6 +762,7 @@ fn routing_keys_longer_than_256_bytes_are_refused() {
     assert_eq!(s.stop(), 0);
 }
 
+/// Security review M1.
 #[test]
 fn one_outcome_per_request_and_server_ids_unguessable() {
     let t = with_model().file(
@@ -811,6 +815,7 @@ fn one_outcome_per_request_and_server_ids_unguessable() {
     assert_eq!(s.stop(), 0);
 }
 
+/// Security review M1.
 #[test]
 fn feedback_needs_the_predict_role_when_auth_is_on() {
     let secret = secret();
@@ -838,6 +843,7 @@ fn feedback_needs_the_predict_role_when_auth_is_on() {
     assert_eq!(s.stop(), 0);
 }
 
+/// Security review H3.
 #[test]
 fn the_admin_api_refuses_cleartext_off_loopback_and_can_listen_apart() {
     let t = with_model()
@@ -1001,6 +1007,7 @@ fn rate_limit_keyed_by_subject() {
 
 /// Connect, finish a request, then stay idle: the server hangs up after
 /// the idle timeout, not the (shorter) header timeout.
+/// Security review H2.
 #[test]
 fn idle_keep_alive_connections_have_their_own_timeout() {
     let t = with_model().file(
@@ -1041,6 +1048,7 @@ fn idle_keep_alive_connections_have_their_own_timeout() {
     assert_eq!(s.stop(), 0);
 }
 
+/// Security review H2.
 #[test]
 fn tls_handshakes_count_against_max_connections() {
     let tls = repo().join("tests/data/tls");
@@ -1085,6 +1093,7 @@ fn get(s: &Server, path: &str, token: Option<&str>) -> u16 {
     rq.send().unwrap().status().as_u16()
 }
 
+/// Security review L18.
 #[test]
 fn health_and_metrics_stay_public_unless_listed() {
     let secret = secret();
@@ -1104,5 +1113,93 @@ fn health_and_metrics_stay_public_unless_listed() {
     assert_eq!(get(&s, "/v2/health/ready", None), 401);
     assert_eq!(get(&s, "/healthz", Some(&predict)), 200);
     assert_eq!(get(&s, "/metrics", None), 200, "metrics not listed: public");
+    assert_eq!(s.stop(), 0);
+}
+
+/// `GET path` (or `POST path` with `body`) with an optional token: the
+/// status and the body.
+fn call(s: &Server, path: &str, body: Option<&Value>, token: Option<&str>) -> (u16, String) {
+    let r = match body {
+        Some(b) => post(s, path, b, &[], token),
+        None => {
+            let mut rq = s.http.get(s.u(path));
+            if let Some(tok) = token {
+                rq = rq.bearer_auth(tok);
+            }
+            rq.send().unwrap()
+        }
+    };
+    let status = r.status().as_u16();
+    (status, r.text().unwrap())
+}
+
+/// L18 (security review, "unauthenticated reads"): with auth on and
+/// `protect` listing predict and metrics, nothing about the models leaks
+/// before the caller is authenticated. The model's metadata, an unknown
+/// model's 404 (which lists the loaded names), a prediction naming an
+/// unknown model, and `/metrics` all answer 401 with a body that names no
+/// model, version or feature; with a token the same calls answer as
+/// before. The check runs before the model lookup (the `gate` middleware,
+/// ahead of every handler), so an unknown name cannot be told from a known
+/// one by its status either.
+///
+/// Without the fix this fails, as tried by reverting each half by hand:
+/// with `Auth::guards_public` answering false (as before `protect` could
+/// list "metrics"), `/metrics` answered 200 with the series of
+/// `house-price`; with `Role::of_path` leaving the model routes but
+/// `.../infer` out of the predict group (no auth before the lookup),
+/// `/v2/models/house-price` answered 200 with every feature.
+#[test]
+fn l18_auth_comes_before_model_lookup_and_metrics_are_protected() {
+    let secret = secret();
+    let t = with_model().env("MLOPS_TEST_JWT_SECRET", &secret);
+    jwt_project(&t, "protect = [\"predict\", \"admin\", \"metrics\"]\n");
+    let s = start_jwt(&t);
+    let name = model().name.clone();
+    let predict = sign(Algorithm::RS256, Some("rs1"), &claims("predict"));
+    // One prediction first, so that /metrics has series to give away.
+    let (st, _) = call(
+        &s,
+        "/predict",
+        Some(&json!({"features": row()})),
+        Some(&predict),
+    );
+    assert_eq!(st, 200);
+    let infer =
+        json!({"inputs": [{"name": "sqft", "shape": [1], "datatype": "FP64", "data": [1.0]}]});
+    let unknown_predict = json!({"model": "nosuch", "features": row()});
+    let cases: Vec<(String, Option<&Value>)> = vec![
+        ("/metrics".into(), None),
+        (format!("/v2/models/{name}"), None),
+        (format!("/v2/models/{name}/ready"), None),
+        ("/v2/models/nosuch".into(), None),
+        ("/v2/models/nosuch/ready".into(), None),
+        ("/v2/models/nosuch/infer".into(), Some(&infer)),
+        (format!("/v2/models/{name}/infer"), Some(&infer)),
+        ("/predict".into(), Some(&unknown_predict)),
+    ];
+    for (path, body) in &cases {
+        let (st, text) = call(&s, path, *body, None);
+        assert_eq!(st, 401, "{path}: {text}");
+        for secret_bit in [name.as_str(), "sqft", "neighborhood", "eastside"] {
+            assert!(
+                !text.contains(secret_bit),
+                "{path} told an anonymous caller {secret_bit:?}: {text}"
+            );
+        }
+    }
+    // With a token the answers are the usual ones: the test can tell.
+    let (st, text) = call(&s, "/metrics", None, Some(&predict));
+    assert_eq!(st, 200);
+    assert!(text.contains(&name), "{text}");
+    let (st, text) = call(&s, "/v2/models/nosuch", None, Some(&predict));
+    assert_eq!(st, 404, "{text}");
+    assert!(
+        text.contains(&name),
+        "the 404 lists the loaded models: {text}"
+    );
+    let (st, text) = call(&s, &format!("/v2/models/{name}"), None, Some(&predict));
+    assert_eq!(st, 200);
+    assert!(text.contains("sqft"), "{text}");
     assert_eq!(s.stop(), 0);
 }

@@ -57,6 +57,21 @@ fn slot_version(t: &Test, slot: &str) -> Option<String> {
     v["version"].as_str().map(str::to_string)
 }
 
+/// `env/staging/current` links to `releases/VERSION`, whose manifest names
+/// it and whose artifact is `artifact`.
+#[track_caller]
+fn assert_live(t: &Test, version: &str, artifact: &[u8]) {
+    assert_eq!(
+        std::fs::read_link(t.path("env/staging/current")).unwrap(),
+        std::path::Path::new("releases").join(version)
+    );
+    assert_eq!(slot_version(t, "current").as_deref(), Some(version));
+    assert_eq!(
+        t.read_bytes("env/staging/current/models/house-price.json"),
+        artifact
+    );
+}
+
 /// The registry's version of `stage`.
 fn stage(t: &Test, stage: &str) -> Option<String> {
     let doc = t.run_args(["--json", "models"]).success().json();
@@ -100,15 +115,7 @@ fn local_deploy_redeploy_and_rollback() {
     assert_eq!(doc["bundle"]["source"], "dist");
     let tag = doc["tag"].as_str().unwrap().to_string();
     assert_eq!(tag, "house-price#staging#1");
-    assert_eq!(
-        std::fs::read_link(t.path("env/staging/current")).unwrap(),
-        std::path::Path::new("releases/v1.0.0")
-    );
-    assert_eq!(slot_version(&t, "current").as_deref(), Some("v1.0.0"));
-    assert_eq!(
-        t.read_bytes("env/staging/current/models/house-price.json"),
-        t.read_bytes("models/house-price.json")
-    );
+    assert_live(&t, "v1.0.0", &t.read_bytes("models/house-price.json"));
     let msg = tag_message(&t, &tag);
     assert!(
         msg.starts_with("Assigning stage staging to artifact house-price version v1.0.0\n\n"),
@@ -1520,4 +1527,65 @@ fn versions_without_v_near_misses_and_a_newer_model() {
     t.run_args(["deploy", "staging", "--version", "v1.1.0"])
         .success()
         .stderr_contains("warning: models/house-price.json was trained at 2099-01-01T00:00:00Z, after house-price@v1.1.0 was registered");
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 21, full disk: a local deploy whose environment folder is on a
+/// full tmpfs (with no room at all, then with room for a few small files
+/// but not the release) exits 2 with one sentence naming the path and "no
+/// space left", leaves the previous release, the `current` link and the
+/// registry as they were (no stage tag), leaves no temporary folder, and
+/// succeeds once space is freed.
+#[test]
+fn a_full_environment_disk_fails_naming_the_path_and_changes_nothing() {
+    let t = project(LOCAL);
+    let _fs = match crate::common::Tmpfs::mount(&t.path("env/staging"), "512k") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    t.run_args(["-q", "deploy", "staging", "--version", "v1.0.0"])
+        .success();
+    let tags = t.tags();
+    let live = t.read_bytes("env/staging/current/models/house-price.json");
+    crate::common::fill_up(&t.path("env/staging"));
+    let filler = t.path("env/staging/filler");
+    let full = std::fs::metadata(&filler).unwrap().len();
+    for room in [0, 8192] {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&filler)
+            .unwrap()
+            .set_len(full - room)
+            .unwrap();
+        let out = t.run_args(["deploy", "staging", "--version", "v1.1.0", "--yes"]);
+        out.code(2);
+        let err = out.stderr.trim_end();
+        assert_eq!(err.lines().count(), 1, "room {room}: {err}");
+        assert!(
+            err.starts_with("error: cannot write env/staging/releases/v1.1.0/")
+                && err.contains(": no space left on its device; free some space and run again"),
+            "room {room}: {err}"
+        );
+        assert_live(&t, "v1.0.0", &live);
+        assert_eq!(t.tags(), tags, "room {room}: no stage tag");
+        assert_eq!(names_in(&t.path("env/staging/releases")), ["v1.0.0"]);
+    }
+    assert_eq!(stage(&t, "staging").as_deref(), Some("v1.0.0"));
+    std::fs::remove_file(&filler).unwrap();
+    t.run_args(["-q", "deploy", "staging", "--version", "v1.1.0", "--yes"])
+        .success();
+    assert_eq!(slot_version(&t, "current").as_deref(), Some("v1.1.0"));
+    assert_eq!(stage(&t, "staging").as_deref(), Some("v1.1.0"));
 }

@@ -18,6 +18,7 @@ fn churn_registry() -> (Test, git2::Oid) {
     (t, c)
 }
 
+/// Security review M8.
 #[test]
 fn a_tag_counter_of_u64_max_makes_deploy_fail_with_a_named_error_before_any_change() {
     let t = project(LOCAL);
@@ -43,6 +44,7 @@ fn a_tag_counter_of_u64_max_makes_deploy_fail_with_a_named_error_before_any_chan
         .stdout_contains("house-price");
 }
 
+/// Security review M8.
 #[test]
 fn a_missing_deregistration_tag_object_is_an_error_not_a_revived_version() {
     let (t, c) = churn_registry();
@@ -65,6 +67,7 @@ fn a_missing_deregistration_tag_object_is_an_error_not_a_revived_version() {
         .stderr_contains("registry tag churn@v1.0.0!#1 points at object");
 }
 
+/// Security review M8.
 #[test]
 fn empty_or_garbled_loose_refs_do_not_hide_the_other_tags() {
     let (t, _) = churn_registry();
@@ -79,6 +82,7 @@ fn empty_or_garbled_loose_refs_do_not_hide_the_other_tags() {
         .stdout_contains("v1.0.0");
 }
 
+/// Security review M8.
 #[test]
 fn a_tag_dated_in_the_future_counts_as_now_and_blocks_nothing() {
     let t = project(LOCAL);
@@ -135,6 +139,7 @@ fn project_files_with_many_keys_or_deep_nesting_get_exit_2_quickly() {
     }
 }
 
+/// Security review L17.
 #[test]
 fn package_refuses_a_bundle_that_does_not_read_back() {
     // An artifact stored as `manifest.json` would clash with the bundle's

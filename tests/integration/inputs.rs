@@ -245,3 +245,83 @@ fn data_path_can_be_a_url() {
         out.stderr
     );
 }
+
+/// A loopback listener whose accept queue is full: a further connect sends
+/// its SYN and never completes (Linux drops SYNs to a listener with a full
+/// queue), with no non-routable address involved. Keep both values alive.
+fn full_backlog() -> (socket2::Socket, Vec<std::net::TcpStream>) {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    s.listen(0).unwrap();
+    let addr = s.local_addr().unwrap().as_socket().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)) {
+            Ok(c) => held.push(c),
+            Err(_) => return (s, held),
+        }
+    }
+    panic!("the accept queue of {addr} never filled up");
+}
+
+/// L15: a URL whose server accepts the connection but never answers, and
+/// one whose connection never completes (a loopback listener with a full
+/// accept queue), each fail once the timeout set by
+/// `MLOPS_HTTP_IDLE_TIMEOUT_S` / `MLOPS_HTTP_CONNECT_TIMEOUT_S` has run
+/// out: exit 5, one line naming the URL without its secrets and "timed
+/// out", in a few seconds. A bad value of either variable is exit 2.
+#[test]
+fn a_url_that_never_answers_or_never_connects_times_out() {
+    use std::time::{Duration, Instant};
+    let quiet = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let quiet_addr = quiet.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in quiet.incoming().take(2) {
+            held.push(c);
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let (_listener, _held) = full_backlog();
+    let full_addr = _listener.local_addr().unwrap().as_socket().unwrap();
+    // The other timeout is longer, so that the one under test runs out
+    // first (reqwest's read timeout also bounds the wait for a connection).
+    for (addr, connect, idle, why) in [
+        (
+            quiet_addr,
+            "3",
+            "1",
+            "failed: timed out: no answer within 1 s (the read timeout, MLOPS_HTTP_IDLE_TIMEOUT_S); check the URL and the network",
+        ),
+        (
+            full_addr,
+            "1",
+            "3",
+            "failed: timed out: no connection within 1 s (the connect timeout, MLOPS_HTTP_CONNECT_TIMEOUT_S); check the URL and the network",
+        ),
+    ] {
+        let t = Test::new()
+            .toml(&toml(&format!(
+                "\"http://user:s3cret@{addr}/d.csv?sig=s3cret\""
+            )))
+            .env("MLOPS_HTTP_CONNECT_TIMEOUT_S", connect)
+            .env("MLOPS_HTTP_IDLE_TIMEOUT_S", idle)
+            .args(["train"]);
+        let start = Instant::now();
+        let out = t.run();
+        let took = start.elapsed();
+        out.error(5, &format!("GET http://{addr}/d.csv?… {why}"));
+        assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+        assert!(took < Duration::from_secs(8), "{took:?}");
+    }
+    let t = Test::new()
+        .toml(&toml(&format!("\"http://{quiet_addr}/d.csv\"")))
+        .env("MLOPS_HTTP_CONNECT_TIMEOUT_S", "soon")
+        .args(["train"]);
+    t.run().error(
+        2,
+        "MLOPS_HTTP_CONNECT_TIMEOUT_S is \"soon\", not a number of seconds above 0 and at most 86400; set it to e.g. 10, or unset it",
+    );
+}

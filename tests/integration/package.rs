@@ -483,3 +483,43 @@ fn a_held_registry_lock_is_waited_for_with_a_message_and_a_timeout() {
     t.run_args(["-q", "package"]).success();
     assert_eq!(t.tags(), ["house-price@v0.0.1"]);
 }
+
+/// Issue 21, full disk: `package` writing its bundle into a full `dist/`
+/// (a small tmpfs) exits 2 with one sentence naming the bundle and "no
+/// space left", keeps the bundles already there as they were, creates no
+/// tag and leaves no temporary file; once space is freed it succeeds.
+#[test]
+fn a_full_dist_fails_naming_the_bundle_and_writes_no_tag() {
+    let (t, _) = packaged_project();
+    let _fs = match crate::common::Tmpfs::mount(&t.path("dist"), "256k") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    t.run_args(["-q", "package", "--version", "v1.0.0"])
+        .success();
+    let first = t.read_bytes("dist/house-price-v1.0.0.tar.gz");
+    t.write("models/notes.txt", "second version");
+    t.commit_all("two", GIT_TIME + 10);
+    let tags = t.tags();
+    crate::common::fill_up(&t.path("dist"));
+    t.run_args(["package", "--version", "v1.1.0"]).error(
+        2,
+        "cannot write dist/house-price-v1.1.0.tar.gz: no space left on its device; free some space and run again (the previous file is unchanged)",
+    );
+    assert_eq!(t.read_bytes("dist/house-price-v1.0.0.tar.gz"), first);
+    assert_eq!(t.tags(), tags, "no tag");
+    let mut left: Vec<String> = std::fs::read_dir(t.path("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["filler", "house-price-v1.0.0.tar.gz"]);
+    std::fs::remove_file(t.path("dist/filler")).unwrap();
+    t.run_args(["-q", "package", "--version", "v1.1.0"])
+        .success();
+    assert!(t.tags().contains(&"house-price@v1.1.0".to_string()));
+    assert_eq!(t.read_bytes("dist/house-price-v1.0.0.tar.gz"), first);
+}

@@ -33,13 +33,20 @@ use crate::serve::{Server, row};
 const TOKEN_VAR: &str = "MLOPS_TEST_ADMIN_TOKEN";
 const TOKEN: &str = "s3cret-t0ken-0123456789abcdef0123";
 
-/// Kills per scenario (`MLOPS_SIGKILL_ROUNDS`, default 6: the whole file
-/// stays within CI's budget in a debug build on two cores).
+/// Kills per scenario (`MLOPS_SIGKILL_ROUNDS`, default 10). Measured on
+/// 2026-12-03 with `MLOPS_SIGKILL_ROUNDS=50` (debug build, one test at a
+/// time, two cores shared with other builds, load average 11.5): train
+/// (both paths) 43 s, package 54 s, local deploy + rollback 126 s,
+/// Kubernetes manifests 116 s, real server 107 s, serve during uploads
+/// 17 s, during log rotation 18 s: 481 s in all, about 9.6 s per round of
+/// every scenario. Ten rounds (about 100 s there, less on an idle CI
+/// runner) keep the file within CI's budget; run 50 by hand for the
+/// issue's scale.
 fn rounds() -> usize {
     std::env::var("MLOPS_SIGKILL_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(6)
+        .unwrap_or(10)
 }
 
 /// SplitMix64: small, seeded, and the same everywhere.
@@ -330,6 +337,17 @@ fn kill_rounds(
             assert_eq!(out.status.code(), Some(4), "{}", out.stderr);
             assert!(out.stderr.contains("--force"), "{}", out.stderr);
             out = t.run_args(a.iter().cloned().chain(["--force".to_string()]));
+        }
+        if !out.status.success() && out.stderr.contains("already carries version") {
+            // `package` killed after its tag was written (or done before
+            // the kill): the commit is registered, and a commit holds one
+            // version for ever, so the same command is refused (exit 4)
+            // and there is nothing left to finish; `agree` checks that
+            // HEAD is registered; the next round's write into dist/ removes
+            // any aged temporary file. (Seen once in 50 rounds.)
+            assert_eq!(out.status.code(), Some(4), "{}", out.stderr);
+            agree(t);
+            continue;
         }
         assert!(
             out.status.success(),

@@ -3,7 +3,7 @@
 //! error naming the status and, for 401/403, the token's variable.
 
 use crate::abtest::settings::Bearer;
-use crate::data::{TIMEOUTS, Timeouts, UrlBody, http_client, redact_url, why_failed};
+use crate::data::{Timeouts, UrlBody, http_client, redact_url, timeouts, why_failed};
 use crate::error::{Error, Result};
 
 /// What to do about a refused token, naming its variable.
@@ -21,9 +21,9 @@ fn token_hint(bearer: &Bearer) -> String {
 }
 
 /// Fetch a URL (with `Authorization: Bearer` when `bearer` is set) and
-/// return its body as a reader; the timeouts are [`TIMEOUTS`]'s.
+/// return its body as a reader; the timeouts are [`timeouts`]'.
 pub(super) fn fetch(url: &str, bearer: &Bearer) -> Result<UrlBody> {
-    fetch_with(url, bearer, TIMEOUTS)
+    fetch_with(url, bearer, timeouts()?)
 }
 
 /// [`fetch`] with other timeouts.
@@ -73,7 +73,7 @@ mod tests {
         let url = crate::data::stalling_server("", Duration::from_secs(10));
         let e = fetch_with(&url, &bearer, t).err().unwrap().to_string();
         assert!(
-            e.contains("/rows.csv?…: no answer within 1 s (the read timeout)")
+            e.contains("/rows.csv?…: timed out: no answer within 1 s (the read timeout, MLOPS_HTTP_IDLE_TIMEOUT_S)")
                 && !e.contains("s3cret"),
             "{e}"
         );
@@ -81,6 +81,9 @@ mod tests {
         let url = crate::data::stalling_server(head, Duration::from_secs(10));
         let mut body = fetch_with(&url, &bearer, t).unwrap();
         let e = body.read_to_end(&mut Vec::new()).unwrap_err().to_string();
-        assert!(e.contains("no data for 1 s (the read timeout)"), "{e}");
+        assert!(
+            e.contains("timed out: no data for 1 s (the read timeout, MLOPS_HTTP_IDLE_TIMEOUT_S)"),
+            "{e}"
+        );
     }
 }

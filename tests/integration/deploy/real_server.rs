@@ -504,6 +504,7 @@ fn real_server_killed_mid_deploy_is_exit_5_and_a_restarted_server_is_filled_agai
     assert_eq!(s.stop(), 0);
 }
 
+/// Security review H3.
 #[test]
 fn real_server_over_tls_signed_by_a_private_ca_named_in_ca_cert() {
     let tls = crate::common::repo().join("tests/data/tls");

@@ -307,6 +307,44 @@ mod tests {
         }
     }
 
+    /// 330,000 generated rows: the sample (every 32nd row) is large enough
+    /// for the warm start, which saves passes, and the answer is still the
+    /// in-memory fit's, with and without a penalty.
+    #[test]
+    fn warm_start_saves_passes_and_keeps_the_answer() {
+        const N: usize = 330_000;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            #[allow(clippy::cast_precision_loss)]
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            u
+        };
+        let mut x = Array2::zeros((N, 2));
+        let mut y = vec![0; N];
+        for (mut row, c) in x.axis_iter_mut(Axis(0)).zip(y.iter_mut()) {
+            row[0] = uniform() * 4.0 - 1.0;
+            row[1] = (uniform() - 0.5) * 100.0;
+            let eta = 0.3 + 1.5 * row[0] - 0.02 * row[1];
+            *c = usize::from(uniform() < 1.0 / (1.0 + (-eta).exp()));
+        }
+        let names = vec!["a".to_string(), "b".to_string()];
+        for alpha in [0.0, 50.0] {
+            let memory = fit_classifier(x.clone(), &y, &names, spec(2, false, alpha)).unwrap();
+            let s = fit_classifier_streamed(
+                &mut *blocks(&x, &y, 10_000),
+                &names,
+                spec(2, false, alpha),
+            )
+            .unwrap();
+            same(&s, &memory);
+            let (a, b) = (s.convergence.iterations, memory.convergence.iterations);
+            assert!(a < b, "{a} passes from the warm start, {b} without");
+        }
+    }
+
     #[test]
     fn streamed_refuses_what_the_in_memory_fit_refuses() {
         let (x, y, names) = load("iris.csv");

@@ -91,17 +91,17 @@ impl Ranks {
             let bits = prob[c].to_bits();
             // A non-negative number's bits, shifted, keep its order.
             if keys.len() < keys.capacity() && bits == score.to_bits() && bits >> 63 == 0 {
-                keys.push(bits << 1 | u64::from(t == c));
+                keys.push((bits << 1) | u64::from(t == c));
                 self.rows += 1;
                 return Ok(());
             }
-            self.to_disk()?;
+            self.move_to_disk()?;
         }
         self.push_disk(t, prob, score)
     }
 
     /// Move the rows kept in memory to the file, as `push` writes them.
-    fn to_disk(&mut self) -> Result<()> {
+    fn move_to_disk(&mut self) -> Result<()> {
         let Some(keys) = self.keys.take() else {
             return Ok(());
         };

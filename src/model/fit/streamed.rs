@@ -307,21 +307,25 @@ mod tests {
         }
     }
 
-    /// 330,000 generated rows: the sample (every 32nd row) is large enough
-    /// for the warm start, which saves passes, and the answer is still the
-    /// in-memory fit's, with and without a penalty.
-    #[test]
-    fn warm_start_saves_passes_and_keeps_the_answer() {
-        const N: usize = 330_000;
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut uniform = move || {
+    /// Uniform numbers in [0, 1) from a xorshift generator seeded `state`.
+    fn xorshift(mut state: u64) -> impl FnMut() -> f64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             #[allow(clippy::cast_precision_loss)]
             let u = (state >> 11) as f64 / (1u64 << 53) as f64;
             u
-        };
+        }
+    }
+
+    /// 330,000 generated rows: the sample (every 32nd row) is large enough
+    /// for the warm start, which saves passes, and the answer is still the
+    /// in-memory fit's, with and without a penalty.
+    #[test]
+    fn warm_start_saves_passes_and_keeps_the_answer() {
+        const N: usize = 330_000;
+        let mut uniform = xorshift(0x2545_f491_4f6c_dd1d);
         let mut x = Array2::zeros((N, 2));
         let mut y = vec![0; N];
         for (mut row, c) in x.axis_iter_mut(Axis(0)).zip(y.iter_mut()) {
@@ -387,15 +391,7 @@ mod tests {
         let names: Vec<String> = (0..P).map(|j| format!("x{j}")).collect();
         let before = peak_rss();
         let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
-            let mut state = 0x9e37_79b9_7f4a_7c15u64;
-            let mut uniform = move || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                #[allow(clippy::cast_precision_loss)]
-                let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-                u
-            };
+            let mut uniform = xorshift(0x9e37_79b9_7f4a_7c15);
             let (mut x, mut y) = (Array2::zeros((BLOCK, P)), vec![0; BLOCK]);
             for _ in 0..N / BLOCK {
                 for (mut row, c) in x.axis_iter_mut(Axis(0)).zip(y.iter_mut()) {

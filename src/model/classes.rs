@@ -92,6 +92,13 @@ impl ClassPredictor {
     #[must_use]
     pub fn probabilities(&self, row: &[Value]) -> Vec<f64> {
         let eta: Vec<f64> = self.linear.iter().map(|p| p.predict(row)).collect();
+        Self::softmax(&eta)
+    }
+
+    /// The class probabilities of the linear predictors `eta` (softmax,
+    /// subtracting the largest), as [`ClassPredictor::probabilities`].
+    #[must_use]
+    pub fn softmax(eta: &[f64]) -> Vec<f64> {
         let top = eta.iter().fold(f64::NEG_INFINITY, |m, &e| m.max(e));
         let exp: Vec<f64> = eta.iter().map(|e| (e - top).exp()).collect();
         let sum: f64 = exp.iter().sum();

@@ -21,7 +21,7 @@ use super::softmax::{Accumulator, Evaluation, Layout};
 /// A standardised slope this large means the classes are separated.
 pub const SEPARATED: f64 = 50.0;
 /// Beyond this at the iteration limit, non-convergence is separation.
-const DIVERGING: f64 = 15.0;
+pub(super) const DIVERGING: f64 = 15.0;
 
 /// How the iteration ended, as the report and the artifact record it.
 #[derive(Debug, Clone, PartialEq)]

@@ -28,6 +28,7 @@ mod classifier;
 mod glm;
 pub mod logistic;
 mod qr;
+mod sample;
 pub mod softmax;
 mod standardise;
 mod streamed;

@@ -49,16 +49,20 @@ impl Layout {
 }
 
 /// The objective, gradient and Hessian at one `theta`, summed over rows.
+/// The sums live in flat row-major buffers (the hot loop of every fit).
 #[derive(Debug, Clone)]
 pub struct Accumulator {
     layout: Layout,
     theta: Array2<f64>,
+    /// `theta`, row-major (`k × (1+p)`).
+    flat: Vec<f64>,
     /// Negative log-likelihood.
     nll: f64,
-    /// Gradient by `(class, column)`.
-    grad: Array2<f64>,
-    /// Hessian blocks by active class pair `(a ≤ b)`, each `(1+p) × (1+p)`.
-    blocks: Vec<Array2<f64>>,
+    /// Gradient by `(class, column)`, row-major `k × (1+p)`.
+    grad: Vec<f64>,
+    /// Hessian blocks by active class pair `(a ≤ b)`, each `(1+p) × (1+p)`
+    /// row-major (upper triangle used), one after the other.
+    blocks: Vec<f64>,
     /// Rows seen.
     rows: u64,
     eta: Vec<f64>,
@@ -88,10 +92,11 @@ impl Accumulator {
         let d = layout.p + 1;
         Accumulator {
             layout,
+            flat: theta.iter().copied().collect(),
             theta,
             nll: 0.0,
-            grad: Array2::zeros((layout.k, d)),
-            blocks: vec![Array2::zeros((d, d)); na * (na + 1) / 2],
+            grad: vec![0.0; layout.k * d],
+            blocks: vec![0.0; na * (na + 1) / 2 * d * d],
             rows: 0,
             eta: vec![0.0; layout.k],
             prob: vec![0.0; layout.k],
@@ -102,11 +107,11 @@ impl Accumulator {
     /// Add one row: standardised features `x` and class index `y`.
     pub fn add(&mut self, x: &[f64], y: usize) {
         let Layout { k, p, .. } = self.layout;
+        let d = p + 1;
         self.xt[0] = 1.0;
         self.xt[1..=p].copy_from_slice(x);
         let mut top = f64::NEG_INFINITY;
-        for c in 0..k {
-            let row = self.theta.row(c);
+        for (c, row) in self.flat.chunks_exact(d).enumerate() {
             let e: f64 = row.iter().zip(&self.xt).map(|(t, v)| t * v).sum();
             self.eta[c] = e;
             top = top.max(e);
@@ -127,25 +132,25 @@ impl Accumulator {
     fn add_derivatives(&mut self, y: usize) {
         let k = self.layout.k;
         let d = self.layout.p + 1;
-        for c in 0..k {
+        let xt = &self.xt[..d];
+        for (c, grow) in self.grad.chunks_exact_mut(d).enumerate() {
             let r = self.prob[c] - f64::from(u8::from(c == y));
-            for (g, v) in self.grad.row_mut(c).iter_mut().zip(&self.xt) {
+            for (g, v) in grow.iter_mut().zip(xt) {
                 *g += r * v;
             }
         }
         let first = self.layout.first_active();
-        let mut blk = 0;
+        let mut blocks = self.blocks.chunks_exact_mut(d * d);
         for a in first..k {
             for b in a..k {
                 let w = self.prob[a] * (f64::from(u8::from(a == b)) - self.prob[b]);
-                let m = &mut self.blocks[blk];
-                for i in 0..d {
-                    let wi = w * self.xt[i];
-                    for j in i..d {
-                        m[[i, j]] += wi * self.xt[j];
+                let m = blocks.next().unwrap_or_default();
+                for (i, mrow) in m.chunks_exact_mut(d).enumerate() {
+                    let wi = w * xt[i];
+                    for (cell, v) in mrow[i..].iter_mut().zip(&xt[i..]) {
+                        *cell += wi * v;
                     }
                 }
-                blk += 1;
             }
         }
     }
@@ -154,7 +159,9 @@ impl Accumulator {
     pub fn merge(&mut self, other: &Accumulator) {
         self.nll += other.nll;
         self.rows += other.rows;
-        self.grad += &other.grad;
+        for (a, b) in self.grad.iter_mut().zip(&other.grad) {
+            *a += b;
+        }
         for (a, b) in self.blocks.iter_mut().zip(&other.blocks) {
             *a += b;
         }
@@ -174,6 +181,7 @@ impl Accumulator {
         let q = free.len();
         let first = self.layout.first_active();
         let na = self.layout.k - first;
+        let d = self.layout.p + 1;
         let mut index = vec![vec![0usize; na]; na];
         let mut blk = 0;
         for (a, row) in index.iter_mut().enumerate() {
@@ -186,7 +194,7 @@ impl Accumulator {
         let mut g = Array1::zeros(q);
         let mut pen = 0.0;
         for (u, &(a, i)) in free.iter().enumerate() {
-            g[u] = self.grad[[a, i]];
+            g[u] = self.grad[a * d + i];
             if i > 0 {
                 let lam = penalty[i - 1];
                 let t = self.theta[[a, i]];
@@ -196,8 +204,8 @@ impl Accumulator {
             }
             for (v, &(b, j)) in free.iter().enumerate().skip(u) {
                 let (x, y) = if a <= b { (a, b) } else { (b, a) };
-                let m = &self.blocks[index[x - first][y - first]];
-                let val = m[[i.min(j), i.max(j)]];
+                let m = index[x - first][y - first] * d * d;
+                let val = self.blocks[m + i.min(j) * d + i.max(j)];
                 h[[u, v]] += val;
                 if u != v {
                     h[[v, u]] += val;

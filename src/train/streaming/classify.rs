@@ -7,7 +7,7 @@
 
 use ndarray::Array2;
 
-use crate::data::Table;
+use crate::data::{Column, Table};
 use crate::error::{Error, Result};
 use crate::model::fit::{self, Block, ClassFit, ClassifierSpec};
 use crate::model::{self, Artifact, Term, Value};
@@ -62,7 +62,8 @@ pub(super) fn train(
     let threshold = m.threshold.unwrap_or(0.5);
     let linear = linear_of(&f, &design.terms);
     let last = linear[classes.len() - 1].clone();
-    let scoring = Scoring::new(&classes, positive, threshold, linear);
+    let mut scoring = Scoring::new(&classes, positive, threshold, linear);
+    scoring.expect(pass1.fold.train, pass1.fold.validation);
     let mut pass2 = Pass2::new(
         plan,
         &pass1.fold,
@@ -127,14 +128,22 @@ pub(super) fn fit_streamed(
             row0 += t.rows() as u64;
             let idx: Vec<usize> = (0..t.rows()).filter(|&i| role[i] == 1).collect();
             let mut x = Array2::<f64>::zeros((idx.len(), p));
-            let mut y = Vec::with_capacity(idx.len());
-            for (r, &i) in idx.iter().enumerate() {
-                row_values(&t, i, &lookup, &mut values, categorical, plan.separate)?;
-                for (j, term) in terms.iter().enumerate() {
-                    x[[r, j]] = term_value(*term, &values);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
+            if let Some(cols) = numeric_columns(&t, terms) {
+                // Numbers only: each design column is a feature column.
+                for (mut xr, &i) in x.rows_mut().into_iter().zip(&idx) {
+                    for (dst, col) in xr.iter_mut().zip(&cols) {
+                        *dst = col[i];
+                    }
                 }
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                y.push(t.target[i] as usize);
+            } else {
+                for (r, &i) in idx.iter().enumerate() {
+                    row_values(&t, i, &lookup, &mut values, categorical, plan.separate)?;
+                    for (j, term) in terms.iter().enumerate() {
+                        x[[r, j]] = term_value(*term, &values);
+                    }
+                }
             }
             sink((x.view(), &y))
         })
@@ -143,6 +152,21 @@ pub(super) fn fit_streamed(
         Error::Data(msg) => Error::Data(format!("{}: {msg}", plan.origin)),
         other => other,
     })
+}
+
+/// The feature column of each design column, when every design column is
+/// a numeric feature as it is (no levels to look up).
+fn numeric_columns<'t>(t: &'t Table, terms: &[Term]) -> Option<Vec<&'t [f64]>> {
+    if t.features.iter().any(|c| !matches!(c, Column::Numeric(_))) {
+        return None;
+    }
+    terms
+        .iter()
+        .map(|term| match (term, t.features.get(term_feature(*term))) {
+            (Term::Numeric { .. }, Some(Column::Numeric(v))) => Some(v.as_slice()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A design column's value for a row's feature values.

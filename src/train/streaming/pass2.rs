@@ -171,15 +171,25 @@ impl<'a> Pass2<'a> {
     fn class_scores(&mut self, t: &Table, role: &[u8]) -> Result<Vec<f64>> {
         let measure = self.counting.is_none();
         let mut pred = vec![0.0; t.rows()];
+        // Numbers only: scored straight from the columns.
+        let fast = self.scoring.as_ref().and_then(|(sc, _)| {
+            let cols = numeric_columns(t)?;
+            Some((sc.numeric_terms()?, cols))
+        });
         for (i, &r) in role.iter().enumerate() {
             if r == 0 {
                 continue;
             }
-            self.fill(t, i, self.plan.separate)?;
+            if fast.is_none() {
+                self.fill(t, i, self.plan.separate)?;
+            }
             let Some((sc, _)) = self.scoring.as_mut() else {
                 break;
             };
-            let (prob, s) = sc.score(&self.values);
+            let (prob, s) = match &fast {
+                Some((terms, cols)) => sc.score_columns(terms, cols, i),
+                None => sc.score(&self.values),
+            };
             pred[i] = s;
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let y = t.target[i] as usize;
@@ -197,14 +207,7 @@ impl<'a> Pass2<'a> {
         let n = t.rows();
         // Predictions: numeric-only models as Predictor::predict computes
         // them (the same terms in the same order), a column at a time.
-        let numeric: Option<Vec<&[f64]>> = t
-            .features
-            .iter()
-            .map(|c| match c {
-                Column::Numeric(v) => Some(v.as_slice()),
-                Column::Categorical { .. } => None,
-            })
-            .collect();
+        let numeric = numeric_columns(t);
         let pred: Vec<f64> = match (&self.numeric_terms, &numeric) {
             (Some(terms), Some(cols)) if self.identity => {
                 let mut eta = vec![self.predictor.intercept; n];
@@ -339,6 +342,17 @@ impl<'a> Pass2<'a> {
             c.record(&mut m.feature_stats, &mut m.prediction_stats);
         }
     }
+}
+
+/// The feature columns of `t`, when all are numeric.
+fn numeric_columns(t: &Table) -> Option<Vec<&[f64]>> {
+    t.features
+        .iter()
+        .map(|c| match c {
+            Column::Numeric(v) => Some(v.as_slice()),
+            Column::Categorical { .. } => None,
+        })
+        .collect()
 }
 
 /// Each row's role, column by column: 0 unused (a missing value under

@@ -9,6 +9,13 @@
 //! the in-memory path's sort. Each row's score (what `serve` reports of it)
 //! is kept too, and sorted the same way for its exact deciles (type 7, as
 //! `model::stats::quantiles`). Memory: one run, and a small buffer per run.
+//!
+//! Two classes, when the caller has said how many rows will come (at most
+//! [`MEMORY_ROWS`]): the ranked column is the score, so each row is one
+//! 64-bit key (the score's bits, shifted, and the row's class in the last
+//! bit) kept in memory, and at the end the keys are sorted (two halves on
+//! two threads, then merged as they are visited): the same groups of tied
+//! scores in the same order, without the temporary files.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -25,6 +32,9 @@ const RUN: usize = 1 << 20;
 /// Bytes read at a time from each run while merging.
 const RUN_BUFFER: usize = 1 << 14;
 
+/// Rows at most ranked in memory (100 MB of keys).
+const MEMORY_ROWS: u64 = 12_500_000;
+
 /// Per ranked column `(ROC AUC, average precision)`, and the scores' deciles.
 pub(super) type Ranked = (Vec<(f64, f64)>, Vec<f64>);
 
@@ -35,6 +45,9 @@ pub(super) struct Ranks {
     columns: std::ops::Range<usize>,
     out: Option<BufWriter<File>>,
     rows: u64,
+    /// In memory (binary, the score the ranked column): per row
+    /// `bits << 1 | hit`, within the capacity reserved.
+    keys: Option<Vec<u64>>,
 }
 
 /// The error of a temporary file that failed.
@@ -59,11 +72,56 @@ impl Ranks {
             columns: Tally::ranked_columns(k),
             out: None,
             rows: 0,
+            keys: None,
+        }
+    }
+
+    /// Expect about `rows` rows: with two classes and few enough rows, they
+    /// are ranked in memory (a row that does not fit moves them to disk).
+    pub fn reserve(&mut self, rows: u64) {
+        if self.columns.len() == 1 && self.rows == 0 && rows > 0 && rows <= MEMORY_ROWS {
+            self.keys = usize::try_from(rows).ok().map(Vec::with_capacity);
         }
     }
 
     /// Add a row: its true class, its `k` probabilities and its score.
     pub fn push(&mut self, t: usize, prob: &[f64], score: f64) -> Result<()> {
+        if let Some(keys) = &mut self.keys {
+            let c = self.columns.start;
+            let bits = prob[c].to_bits();
+            // A non-negative number's bits, shifted, keep its order.
+            if keys.len() < keys.capacity() && bits == score.to_bits() && bits >> 63 == 0 {
+                keys.push((bits << 1) | u64::from(t == c));
+                self.rows += 1;
+                return Ok(());
+            }
+            self.move_to_disk()?;
+        }
+        self.push_disk(t, prob, score)
+    }
+
+    /// Move the rows kept in memory to the file, as `push` writes them.
+    fn move_to_disk(&mut self) -> Result<()> {
+        let Some(keys) = self.keys.take() else {
+            return Ok(());
+        };
+        let c = self.columns.start;
+        let rows = self.rows;
+        self.rows = 0;
+        for k in keys {
+            let x = f64::from_bits(k >> 1);
+            // Two classes: a row not of class `c` is of the other one.
+            let t = if k & 1 == 1 { c } else { 1 - c };
+            let mut prob = [0.0; 2];
+            prob[c] = x;
+            self.push_disk(t, &prob, x)?;
+        }
+        debug_assert_eq!(self.rows, rows);
+        Ok(())
+    }
+
+    /// Add a row to the file.
+    fn push_disk(&mut self, t: usize, prob: &[f64], score: f64) -> Result<()> {
         if self.out.is_none() {
             let f = tempfile::tempfile().map_err(|e| tmp_error(&e))?;
             self.out = Some(BufWriter::with_capacity(1 << 16, f));
@@ -85,6 +143,9 @@ impl Ranks {
     /// `(ROC AUC, average precision)` of each ranked column, given the rows
     /// per class, and the deciles of the scores.
     pub fn finish(self, counts: &[u64]) -> Result<Ranked> {
+        if let Some(keys) = self.keys {
+            return Ok(in_memory(keys, self.columns.start, counts));
+        }
         let Some(out) = self.out else {
             return Ok((Vec::new(), Vec::new()));
         };
@@ -112,6 +173,38 @@ impl Ranks {
         sort(width - 1, usize::MAX, &mut |k, _| deciles.add(k))?;
         Ok((ranked, deciles.finish()))
     }
+}
+
+/// The ranking of column `c` and the deciles of the scores, from the keys
+/// kept in memory: two halves sorted on two threads, then merged from the
+/// top, each key handed on in [`key`]'s form.
+fn in_memory(mut keys: Vec<u64>, c: usize, counts: &[u64]) -> Ranked {
+    let n: u64 = counts.iter().sum();
+    let h = keys.len() / 2;
+    let (a, b) = keys.split_at_mut(h);
+    std::thread::scope(|s| {
+        s.spawn(|| a.sort_unstable());
+        b.sort_unstable();
+    });
+    let (a, b) = keys.split_at(h);
+    let mut r = Ranking::new(counts[c], n - counts[c]);
+    let mut groups = Groups::default();
+    let mut deciles = Deciles::new(keys.len() as u64);
+    let (mut i, mut j) = (a.len(), b.len());
+    while i > 0 || j > 0 {
+        let k = if j == 0 || (i > 0 && a[i - 1] >= b[j - 1]) {
+            i -= 1;
+            a[i]
+        } else {
+            j -= 1;
+            b[j]
+        };
+        let kk = key(f64::from_bits(k >> 1));
+        groups.add(kk, k & 1 == 1, &mut r);
+        deciles.add(kk);
+    }
+    groups.end(&mut r);
+    (vec![r.finish()], deciles.finish())
 }
 
 /// The groups of tied keys of a decreasing stream, handed to a [`Ranking`].
@@ -335,6 +428,16 @@ mod tests {
     use super::*;
     use crate::stats::classification::{average_precision, roc_auc};
 
+    /// The next xorshift state's uniform number in [0, 1).
+    fn next(state: &mut u64) -> f64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        #[allow(clippy::cast_precision_loss)]
+        let u = (*state >> 11) as f64 / (1u64 << 53) as f64;
+        u
+    }
+
     /// The on-disk ranking equals the in-memory one, ties included, in one
     /// run and across several.
     #[test]
@@ -344,12 +447,8 @@ mod tests {
         let mut prob = Vec::with_capacity(n * 3);
         let mut y = Vec::with_capacity(n);
         for i in 0..n {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
             // Coarse scores (ties) on a third of the rows.
-            #[allow(clippy::cast_precision_loss)]
-            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let u = next(&mut state);
             let a = if i % 3 == 0 {
                 (u * 50.0).floor() / 100.0
             } else {
@@ -377,5 +476,49 @@ mod tests {
             assert_eq!(g.0, roc_auc(&col, &is), "class {c}");
             assert_eq!(g.1, average_precision(&col, &is), "class {c}");
         }
+    }
+
+    /// Two classes ranked in memory equal the on-disk ranking and the
+    /// in-memory path's functions, ties included; more rows than reserved
+    /// move to disk with the same result.
+    #[test]
+    fn two_classes_in_memory_equal_the_disk_and_the_reference() {
+        let n = 3 * 4096 + 77;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let (mut score, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for i in 0..n {
+            let u = next(&mut state);
+            // Coarse scores (ties) on half of the rows, zeros and ones too.
+            score.push(match i % 4 {
+                0 => (u * 20.0).floor() / 20.0,
+                1 => u,
+                2 => f64::from(u8::from(u > 0.5)),
+                _ => u * u,
+            });
+            y.push(usize::from(u * 3.0 % 1.0 < 0.4 + 0.4 * u));
+        }
+        let counts = [
+            y.iter().filter(|&&t| t == 0).count() as u64,
+            y.iter().filter(|&&t| t == 1).count() as u64,
+        ];
+        let run = |reserve: u64| {
+            let mut r = Ranks::new(2);
+            r.run = 4096;
+            r.reserve(reserve);
+            for (&s, &t) in score.iter().zip(&y) {
+                r.push(t, &[1.0 - s, s], s).unwrap();
+            }
+            r.finish(&counts).unwrap()
+        };
+        let disk = run(0);
+        let memory = run(n as u64);
+        let moved = run(n as u64 / 2);
+        assert_eq!(memory, disk);
+        assert_eq!(moved, disk);
+        let is: Vec<bool> = y.iter().map(|&t| t == 1).collect();
+        assert_eq!(memory.0[0].0, roc_auc(&score, &is));
+        assert_eq!(memory.0[0].1, average_precision(&score, &is));
+        let want = crate::model::stats::quantiles(&mut score.clone(), &DECILES);
+        assert_eq!(memory.1, want);
     }
 }

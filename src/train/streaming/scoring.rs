@@ -147,6 +147,13 @@ impl Scoring {
         }
     }
 
+    /// Expect `train` training and `valid` validation rows: with two
+    /// classes and few enough rows, their scores are ranked in memory.
+    pub fn expect(&mut self, train: u64, valid: u64) {
+        self.train.ranks.reserve(train);
+        self.valid.ranks.reserve(valid);
+    }
+
     /// The metrics so far (training, validation), fresh ones left in
     /// their place (for pass 3, which only scores).
     pub fn take(&mut self) -> (Evaluation, Evaluation) {
@@ -158,10 +165,61 @@ impl Scoring {
         )
     }
 
+    /// Per class, each term's (feature, coefficient), when every term is
+    /// numeric: rows are then scored straight from the columns.
+    pub fn numeric_terms(&self) -> Option<Vec<Vec<(usize, f64)>>> {
+        self.predictor
+            .linear
+            .iter()
+            .map(|p| {
+                if p.inverse != model::Inverse::Identity {
+                    return None;
+                }
+                p.terms
+                    .iter()
+                    .zip(&p.coefficients)
+                    .map(|(t, b)| match t {
+                        model::Term::Numeric { feature } => Some((*feature, *b)),
+                        model::Term::Level { .. } => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// [`Scoring::score`] of row `i` of the numeric columns `cols`, with the
+    /// terms of [`Scoring::numeric_terms`]: the same sums in the same order
+    /// as `Predictor::predict`.
+    pub fn score_columns(
+        &self,
+        terms: &[Vec<(usize, f64)>],
+        cols: &[&[f64]],
+        i: usize,
+    ) -> (Vec<f64>, f64) {
+        let eta: Vec<f64> = self
+            .predictor
+            .linear
+            .iter()
+            .zip(terms)
+            .map(|(p, ts)| {
+                let mut e = p.intercept;
+                for &(f, b) in ts {
+                    e += b * cols[f][i];
+                }
+                e
+            })
+            .collect();
+        self.scored(ClassPredictor::softmax(&eta))
+    }
+
     /// A row's probabilities, and what serve reports of it: the positive
     /// class's probability (binary), else the top probability.
     pub fn score(&self, values: &[Value]) -> (Vec<f64>, f64) {
-        let prob = self.predictor.probabilities(values);
+        self.scored(self.predictor.probabilities(values))
+    }
+
+    /// The probabilities `prob` and the score of them.
+    fn scored(&self, prob: Vec<f64>) -> (Vec<f64>, f64) {
         let s = if prob.len() == 2 {
             prob[self.predictor.positive.unwrap_or(1)]
         } else {

@@ -31,6 +31,11 @@ struct RequestKey {
     status: u16,
 }
 
+/// The bucket of `x` among upper `bounds` (the first bound at least `x`).
+fn bucket(bounds: &[f64], x: f64) -> Option<usize> {
+    bounds.iter().position(|b| x <= *b)
+}
+
 #[derive(Debug, Clone)]
 struct Histogram {
     counts: Vec<u64>,
@@ -48,11 +53,23 @@ impl Histogram {
     }
 
     fn observe(&mut self, bounds: &[f64], x: f64) {
-        if let Some(i) = bounds.iter().position(|b| x <= *b) {
+        if let Some(i) = bucket(bounds, x) {
             self.counts[i] += 1;
         }
         self.sum += x;
         self.count += 1;
+    }
+
+    /// Add `counts` (per bucket, as [`bucket`] finds them) and `values`,
+    /// summed in their order: what observing each value would give.
+    fn add(&mut self, counts: &[u64], values: impl Iterator<Item = f64>) {
+        for (a, b) in self.counts.iter_mut().zip(counts) {
+            *a += b;
+        }
+        for x in values {
+            self.sum += x;
+            self.count += 1;
+        }
     }
 
     /// Add `other`'s counts (the same bounds).
@@ -153,8 +170,17 @@ impl Metrics {
         s.duration.observe(&DURATION_BUCKETS, elapsed.as_secs_f64());
     }
 
-    /// Record predicted values of `model` as `variant`.
+    /// Record predicted values of `model` as `variant`. The values are
+    /// binned before the lock is taken, so a large batch holds it only to
+    /// add its counts and sum.
     pub fn predictions(&self, model: &Arc<Model>, variant: Variant, values: &[Option<f64>]) {
+        let finite = || values.iter().flatten().copied().filter(|v| v.is_finite());
+        let mut counts = vec![0u64; model.buckets.len()];
+        for v in finite() {
+            if let Some(i) = bucket(&model.buckets, v) {
+                counts[i] += 1;
+            }
+        }
         let mut map = self
             .predictions
             .lock()
@@ -167,9 +193,8 @@ impl Metrics {
                 buckets: model.buckets.clone(),
                 values: Histogram::new(model.buckets.len()),
             });
-        for v in values.iter().flatten().filter(|v| v.is_finite()) {
-            s.values.observe(&model.buckets, *v);
-        }
+        s.values.add(&counts, finite());
+        drop(map);
         model.monitor.predictions(values);
     }
 

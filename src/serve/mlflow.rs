@@ -180,13 +180,14 @@ fn split_rows(model: &Model, value: Json, max_rows: usize) -> Result<Vec<Row>, B
         }
         Some(_) => return Err(BadRequest::new("dataframe_split: columns must be a list")),
     };
+    let mut tally = model.monitor.tally();
     data.iter()
         .enumerate()
         .map(|(i, r)| {
             let at = format!("dataframe_split row {i}: ");
             match r {
                 Json::Array(cells) if cells.len() == width => {
-                    model.encode_with(|k| Cell::of_json(&cells[pos[k]]), &at)
+                    model.encode_with_in(|k| Cell::of_json(&cells[pos[k]]), &at, &mut tally)
                 }
                 Json::Array(cells) => Err(BadRequest(format!(
                     "{at}{} values but {width} columns",
@@ -209,15 +210,16 @@ fn tensor_rows(
     match value {
         Json::Array(rows) => {
             limit(rows.len(), max_rows)?;
+            let mut tally = model.monitor.tally();
             rows.iter()
                 .enumerate()
                 .map(|(i, r)| {
                     let at = format!("{key}[{i}]: ");
                     match r {
-                        Json::Object(o) => model.encode_object(o, &at),
-                        Json::Array(a) => model.encode_list(a, &at),
+                        Json::Object(o) => model.encode_object_in(o, &at, &mut tally),
+                        Json::Array(a) => model.encode_list_in(a, &at, &mut tally),
                         scalar if model.features().len() == 1 => {
-                            model.encode_list(std::slice::from_ref(scalar), &at)
+                            model.encode_list_in(std::slice::from_ref(scalar), &at, &mut tally)
                         }
                         _ => Err(BadRequest(format!(
                             "{at}a row must be an object or a list of values in feature order"
@@ -245,11 +247,13 @@ fn tensor_rows(
                 )));
             }
             limit(n, max_rows)?;
+            let mut tally = model.monitor.tally();
             (0..n)
                 .map(|i| {
-                    model.encode_with(
+                    model.encode_with_in(
                         |k| Cell::of_json(&columns[pos[k]][i]),
                         &format!("{key} row {i}: "),
+                        &mut tally,
                     )
                 })
                 .collect()
@@ -270,12 +274,13 @@ fn csv_rows(model: &Model, body: &[u8], max_rows: usize) -> Result<Vec<Row>, Bad
     let names: Vec<&str> = header.iter().collect();
     let pos = model.locate_columns(&names)?;
     let mut rows = Vec::new();
+    let mut tally = model.monitor.tally();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| bad(&e))?;
         limit(rows.len() + 1, max_rows)?;
         let line = rec.position().map_or(0, csv::Position::line);
         let at = format!("CSV line {line}: ");
-        let row = model.encode_with(
+        let row = model.encode_with_in(
             |k| {
                 let s = rec.get(pos[k]).unwrap_or("");
                 if s.is_empty() {
@@ -291,6 +296,7 @@ fn csv_rows(model: &Model, body: &[u8], max_rows: usize) -> Result<Vec<Row>, Bad
                 }
             },
             &at,
+            &mut tally,
         )?;
         rows.push(row);
     }

@@ -15,7 +15,7 @@ use crate::model::classes::ClassPredictor;
 use crate::model::{Artifact, Predictor, Value};
 use crate::project::MissingPolicy;
 
-use super::monitor::Monitor;
+use super::monitor::{Monitor, Tally};
 
 /// A request the server refuses (HTTP 400): one sentence naming what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,20 +226,23 @@ impl Model {
         cell: Cell<'_>,
         at: &str,
     ) -> Result<Option<Value>, BadRequest> {
-        self.encode_cell_at(k, cell, at, super::monitor::window::now_ms())
+        self.encode_cell_in(k, cell, at, &mut self.monitor.tally())
     }
 
-    /// [`Model::encode_cell`], counting the cell in the drift monitor at
-    /// `now_ms`.
-    fn encode_cell_at(
+    /// [`Model::encode_cell`], counting the cell in the drift monitor
+    /// through `tally` (the request's, added to the window once).
+    ///
+    /// # Errors
+    /// As [`Model::encode_cell`].
+    pub fn encode_cell_in(
         &self,
         k: usize,
         cell: Cell<'_>,
         at: &str,
-        now_ms: u64,
+        tally: &mut Tally<'_>,
     ) -> Result<Option<Value>, BadRequest> {
         let name = &self.artifact.features[k];
-        self.watch(k, &cell, now_ms);
+        watch(self.levels[k].as_ref(), k, &cell, tally);
         match (&self.levels[k], cell) {
             (_, Cell::Null) => match self.artifact.missing.policy {
                 MissingPolicy::Error => Err(BadRequest(format!(
@@ -265,7 +268,7 @@ impl Model {
                     .iter()
                     .any(|n| n == s.trim()) =>
             {
-                self.encode_cell_at(k, Cell::Null, at, now_ms)
+                self.encode_cell_in(k, Cell::Null, at, tally)
             }
             (None, Cell::Text(s)) => {
                 let t = s.trim().to_ascii_lowercase();
@@ -306,19 +309,6 @@ impl Model {
         }
     }
 
-    /// Count cell `cell` of feature `k` in the drift monitor.
-    fn watch(&self, k: usize, cell: &Cell<'_>, now_ms: u64) {
-        match (&self.levels[k], cell) {
-            (_, Cell::Null) => self.monitor.missing(k),
-            (None, Cell::Number(x)) if x.is_finite() => self.monitor.number_at(k, *x, now_ms),
-            (Some(m), Cell::Text(s)) => match m.get(*s) {
-                Some(i) => self.monitor.level_at(k, *i, now_ms),
-                None => self.monitor.unseen(k),
-            },
-            _ => {}
-        }
-    }
-
     /// This model with `[serve] strict_features` set to `on`.
     #[must_use]
     pub fn strict(mut self, on: bool) -> Model {
@@ -351,6 +341,19 @@ impl Model {
         obj: &serde_json::Map<String, Json>,
         at: &str,
     ) -> Result<Row, BadRequest> {
+        self.encode_object_in(obj, at, &mut self.monitor.tally())
+    }
+
+    /// [`Model::encode_object`], counting the cells in `tally`.
+    ///
+    /// # Errors
+    /// As [`Model::encode_object`].
+    pub fn encode_object_in(
+        &self,
+        obj: &serde_json::Map<String, Json>,
+        at: &str,
+        tally: &mut Tally<'_>,
+    ) -> Result<Row, BadRequest> {
         for k in obj.keys() {
             self.check_extra(k, at)?;
         }
@@ -363,7 +366,7 @@ impl Model {
                     self.list()
                 )));
             };
-            match self.encode_cell(k, Cell::of_json(v), at)? {
+            match self.encode_cell_in(k, Cell::of_json(v), at, tally)? {
                 Some(x) => row.push(x),
                 None => dropped = true,
             }
@@ -376,6 +379,19 @@ impl Model {
     /// # Errors
     /// The wrong number of values, or a bad cell.
     pub fn encode_list(&self, cells: &[Json], at: &str) -> Result<Row, BadRequest> {
+        self.encode_list_in(cells, at, &mut self.monitor.tally())
+    }
+
+    /// [`Model::encode_list`], counting the cells in `tally`.
+    ///
+    /// # Errors
+    /// As [`Model::encode_list`].
+    pub fn encode_list_in(
+        &self,
+        cells: &[Json],
+        at: &str,
+        tally: &mut Tally<'_>,
+    ) -> Result<Row, BadRequest> {
         let n = self.artifact.features.len();
         if cells.len() != n {
             return Err(BadRequest(format!(
@@ -384,7 +400,7 @@ impl Model {
                 self.list()
             )));
         }
-        self.encode_with(|k| Cell::of_json(&cells[k]), at)
+        self.encode_with_in(|k| Cell::of_json(&cells[k]), at, tally)
     }
 
     /// Encode a row from a cell per feature index.
@@ -393,16 +409,28 @@ impl Model {
     /// A bad cell.
     pub fn encode_with<'c>(
         &self,
+        cell: impl FnMut(usize) -> Cell<'c>,
+        at: &str,
+    ) -> Result<Row, BadRequest> {
+        self.encode_with_in(cell, at, &mut self.monitor.tally())
+    }
+
+    /// [`Model::encode_with`], counting the cells in `tally`: a request of
+    /// many rows passes one tally for all of them.
+    ///
+    /// # Errors
+    /// A bad cell.
+    pub fn encode_with_in<'c>(
+        &self,
         mut cell: impl FnMut(usize) -> Cell<'c>,
         at: &str,
+        tally: &mut Tally<'_>,
     ) -> Result<Row, BadRequest> {
         let n = self.artifact.features.len();
         let mut row = Vec::with_capacity(n);
         let mut dropped = false;
-        // One clock read for the row's drift counts (25 ns a read).
-        let now_ms = super::monitor::window::now_ms();
         for k in 0..n {
-            match self.encode_cell_at(k, cell(k), at, now_ms)? {
+            match self.encode_cell_in(k, cell(k), at, tally)? {
                 Some(x) => row.push(x),
                 None => dropped = true,
             }
@@ -547,6 +575,25 @@ pub fn clip_shape(shape: &[usize]) -> String {
         format!("[{}, ...] ({} dimensions)", dims.join(", "), shape.len())
     } else {
         format!("[{}]", dims.join(", "))
+    }
+}
+
+/// Count cell `cell` of feature `k` (whose training levels are `levels`)
+/// in `tally`.
+fn watch(
+    levels: Option<&HashMap<String, usize>>,
+    k: usize,
+    cell: &Cell<'_>,
+    tally: &mut Tally<'_>,
+) {
+    match (levels, cell) {
+        (_, Cell::Null) => tally.missing(k),
+        (None, Cell::Number(x)) if x.is_finite() => tally.number(k, *x),
+        (Some(m), Cell::Text(s)) => match m.get(*s) {
+            Some(i) => tally.level(k, *i),
+            None => tally.unseen(k),
+        },
+        _ => {}
     }
 }
 

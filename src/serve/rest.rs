@@ -128,8 +128,9 @@ pub fn predict(model: &Model, body: &Body) -> Result<Output, BadRequest> {
 /// # Errors
 /// As [`predict`].
 pub fn predict_rows(model: &Model, body: &Body) -> Result<(Output, Vec<Row>), BadRequest> {
+    let mut tally = model.monitor.tally();
     if let Some(f) = &body.features {
-        let row = model.encode_object(f, "")?;
+        let row = model.encode_object_in(f, "", &mut tally)?;
         let out = if model.classifier().is_some() {
             Output::Class(model.classify(&row))
         } else {
@@ -142,8 +143,8 @@ pub fn predict_rows(model: &Model, body: &Body) -> Result<(Output, Vec<Row>), Ba
     for (i, r) in rows.iter().enumerate() {
         let at = format!("instances[{i}]: ");
         enc.push(match r {
-            Json::Object(o) => model.encode_object(o, &at)?,
-            Json::Array(a) => model.encode_list(a, &at)?,
+            Json::Object(o) => model.encode_object_in(o, &at, &mut tally)?,
+            Json::Array(a) => model.encode_list_in(a, &at, &mut tally)?,
             _ => {
                 return Err(BadRequest(format!(
                     "{at}an instance must be an object {{\"column\": value}} or a list of values in feature order"

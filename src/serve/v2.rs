@@ -450,8 +450,14 @@ fn rows(model: &Model, req: &InferRequest) -> Result<Vec<Row>, BadRequest> {
                 model.features().join(", ")
             )));
         }
+        let mut tally = model.monitor.tally();
         return (0..n)
-            .map(|i| at_row(i, model.encode_with(|k| t.data.cell(i * f + k), "")))
+            .map(|i| {
+                at_row(
+                    i,
+                    model.encode_with_in(|k| t.data.cell(i * f + k), "", &mut tally),
+                )
+            })
             .collect();
     }
     let mut cols: Vec<Option<&Tensor>> = vec![None; f];
@@ -497,8 +503,14 @@ fn rows(model: &Model, req: &InferRequest) -> Result<Vec<Row>, BadRequest> {
         )));
     }
     let cols: Vec<&Tensor> = cols.into_iter().flatten().collect();
+    let mut tally = model.monitor.tally();
     (0..n.unwrap_or(0))
-        .map(|i| at_row(i, model.encode_with(|k| cols[k].data.cell(i), "")))
+        .map(|i| {
+            at_row(
+                i,
+                model.encode_with_in(|k| cols[k].data.cell(i), "", &mut tally),
+            )
+        })
         .collect()
 }
 

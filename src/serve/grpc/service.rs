@@ -165,10 +165,10 @@ fn route_status(e: &RouteError, field: &str) -> Status {
     Status::new(code_of(e.status()), format!("{field}: {}", e.message()))
 }
 
-/// The request's metadata as HTTP headers, with `x-request-id` taken from
-/// the request's `id` when the metadata has none.
-fn headers_of(meta: &MetadataMap, id: &str) -> HeaderMap {
-    let mut h = meta.clone().into_headers();
+/// The request's metadata as HTTP headers (moved, not copied), with
+/// `x-request-id` taken from the request's `id` when the metadata has none.
+fn headers_of(meta: MetadataMap, id: &str) -> HeaderMap {
+    let mut h = meta.into_headers();
     if !h.contains_key("x-request-id")
         && !id.is_empty()
         && let Ok(v) = axum::http::HeaderValue::from_str(id)
@@ -250,8 +250,10 @@ impl GrpcInferenceService for Inference {
         request: Request<ModelInferRequest>,
     ) -> Result<Response<ModelInferResponse>, Status> {
         let app = &self.app;
-        let headers = headers_of(request.metadata(), &request.get_ref().id);
-        let subject = self.admit(&headers, request.remote_addr()).await?;
+        let peer = request.remote_addr();
+        let (meta, _, req) = request.into_parts();
+        let headers = headers_of(meta, &req.id);
+        let subject = self.admit(&headers, peer).await?;
         let Ok(_slot) = app.slots.try_acquire() else {
             return Err(Status::unavailable(
                 "the server is handling as many requests as it may ([serve].max_in_flight); retry shortly",
@@ -260,7 +262,6 @@ impl GrpcInferenceService for Inference {
         app.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
         let _g = InFlight(&app.metrics);
         let mut call = Call::of(app, &headers, subject);
-        let req = request.into_inner();
         let work = async { self.infer(&call, &req) };
         let outcome = match tokio::time::timeout(app.timeout, work).await {
             Ok(r) => r,
@@ -335,9 +336,9 @@ mod tests {
     #[test]
     fn request_id_comes_from_the_metadata_else_the_request() {
         let mut meta = MetadataMap::new();
-        assert_eq!(headers_of(&meta, "abc")["x-request-id"], "abc");
+        assert_eq!(headers_of(meta.clone(), "abc")["x-request-id"], "abc");
         meta.insert("x-request-id", MetadataValue::from_static("m-1"));
-        assert_eq!(headers_of(&meta, "abc")["x-request-id"], "m-1");
-        assert!(!headers_of(&MetadataMap::new(), "").contains_key("x-request-id"));
+        assert_eq!(headers_of(meta, "abc")["x-request-id"], "m-1");
+        assert!(!headers_of(MetadataMap::new(), "").contains_key("x-request-id"));
     }
 }

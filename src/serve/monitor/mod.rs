@@ -10,7 +10,8 @@
 //! over the same rows the live PSI equals `mlops validate --drift-data`.
 //! Cells are counted as they are read, before the rest of the request is
 //! checked: a request refused for a later cell still counts its earlier
-//! ones. Missing cells are not binned (as in the batch check); they, values
+//! ones. A request counts into its own [`Tally`] (plain numbers), added to
+//! the shared window once when the request is done. Missing cells are not binned (as in the batch check); they, values
 //! outside the training min and max, and unseen levels have their own
 //! counters. A `mlops.model/v1` artifact has no training counts per bin: its
 //! counters are kept but no drift is measured.
@@ -19,19 +20,20 @@
 //! unloaded. [`render`] writes the Prometheus families.
 
 pub mod render;
+pub mod tally;
 pub mod window;
 
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::model::Artifact;
 use crate::model::stats::{ColumnStats, NumericStats};
 use crate::project::MonitorSection;
-use crate::stats::binned::bin_of;
 
 pub use render::render;
+pub use tally::Tally;
 use window::Window;
 
 /// Default window.
@@ -162,6 +164,8 @@ pub struct Monitor {
     features: Vec<Feature>,
     prediction: Option<Feature>,
     window: Window,
+    /// The window's counters (every feature's bins, then the prediction's).
+    width: usize,
     min_samples: u64,
 }
 
@@ -198,6 +202,7 @@ impl Monitor {
                 features: Vec::new(),
                 prediction: None,
                 window: Window::new(0, s.window),
+                width: 0,
                 min_samples: s.min_samples,
             };
         }
@@ -240,69 +245,42 @@ impl Monitor {
             features,
             prediction,
             window: Window::new(offset, s.window),
+            width: offset,
             min_samples: s.min_samples,
         }
     }
 
-    /// Feature `k` was missing (null or absent).
+    /// Feature `k` was missing (null or absent). A request counts its
+    /// cells in a [`Tally`] instead, added to the window once.
     pub fn missing(&self, k: usize) {
-        if let Some(f) = self.features.get(k) {
-            f.missing.fetch_add(1, Ordering::Relaxed);
-        }
+        self.tally().missing(k);
     }
 
     /// Feature `k` had a level not seen in training.
     pub fn unseen(&self, k: usize) {
-        if let Some(f) = self.features.get(k) {
-            f.unseen.fetch_add(1, Ordering::Relaxed);
-        }
+        self.tally().unseen(k);
     }
 
     /// Numeric feature `k` was `x` (finite).
     pub fn number(&self, k: usize, x: f64) {
-        self.number_at(k, x, window::now_ms());
-    }
-
-    /// Numeric feature `k` was `x` (finite) at `now_ms` ([`window::now_ms`]
-    /// read once for a row, not once a cell: the clock read cost as much
-    /// as the rest of the count).
-    pub fn number_at(&self, k: usize, x: f64, now_ms: u64) {
-        if let Some(f) = self.features.get(k) {
-            observe(f, &self.window, x, now_ms);
-        }
+        self.tally().number(k, x);
     }
 
     /// Categorical feature `k` was its training level `level`.
     pub fn level(&self, k: usize, level: usize) {
-        self.level_at(k, level, window::now_ms());
+        self.tally().level(k, level);
     }
 
-    /// Categorical feature `k` was its training level `level` at `now_ms`.
-    pub fn level_at(&self, k: usize, level: usize, now_ms: u64) {
-        if let Some(f) = self.features.get(k)
-            && level < f.width
-        {
-            self.window.add(f.offset + level, 1, now_ms);
-        }
-    }
-
-    /// The model answered `values` (a classifier's scores).
+    /// The model answered `values` (a classifier's scores), counted in one
+    /// tally.
     pub fn predictions(&self, values: &[Option<f64>]) {
-        let Some(p) = &self.prediction else { return };
-        let now = window::now_ms();
+        if self.prediction.is_none() {
+            return;
+        }
+        let mut t = self.tally();
         for v in values.iter().flatten().filter(|v| v.is_finite()) {
-            observe(p, &self.window, *v, now);
+            t.prediction(*v);
         }
-    }
-}
-
-/// Bin the number `x` of `f` (counting it out of range if it is).
-fn observe(f: &Feature, w: &Window, x: f64, now: u64) {
-    if let Bins::Numeric { edges, min, max } = &f.bins {
-        if x < *min || x > *max {
-            f.out_of_range.fetch_add(1, Ordering::Relaxed);
-        }
-        w.add(f.offset + bin_of(edges, x), 1, now);
     }
 }
 

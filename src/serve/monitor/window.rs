@@ -82,6 +82,17 @@ impl Window {
         }
     }
 
+    /// Add `counts[i]` to counter `i`, for each `i`, at time `at_ms`: one
+    /// slot lookup, and an add only for the counts that are not zero.
+    pub fn add_all(&self, counts: &[u64], at_ms: u64) {
+        let slot = self.slot(at_ms);
+        for (c, n) in slot.counts.iter().zip(counts) {
+            if *n > 0 {
+                c.fetch_add(*n, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Each counter's total over the window ending at `at_ms`.
     #[must_use]
     pub fn totals(&self, at_ms: u64) -> Vec<u64> {

@@ -113,6 +113,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Bundle> {
             .ok_or_else(|| bad(format!("manifest.json has no string \"{key}\"")))
     };
     let (name, version, commit) = (text("name")?, text("version")?, text("commit")?);
+    check_identity(&name, &version, origin)?;
     let listed = manifest
         .get("files")
         .and_then(Value::as_object)
@@ -132,6 +133,37 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Bundle> {
         files,
         sha256: sha256_hex(bytes),
     })
+}
+
+/// The manifest's `name` and `version` follow the registry's grammar (a
+/// model name, at most 256 bytes; `vX.Y.Z`), so neither a newline nor a
+/// megabyte of text reaches a log line, a metric label or a tag.
+fn check_identity(name: &str, version: &str, origin: &str) -> Result<()> {
+    use crate::registry::tag::{Semver, valid_artifact};
+    let shown = |s: &str| {
+        let head: String = s.chars().take(40).collect();
+        let more = if head.len() < s.len() { "…" } else { "" };
+        format!("\"{}{more}\"", head.escape_debug())
+    };
+    if name.len() > 256 || !valid_artifact(name) {
+        return Err(bad(
+            origin,
+            format!(
+                "manifest.json names the model {}, which is not a model name (letters, digits, `-`, `_`, `/`, at most 256 bytes)",
+                shown(name)
+            ),
+        ));
+    }
+    if version.len() > 128 || Semver::parse_v(version).is_none() {
+        return Err(bad(
+            origin,
+            format!(
+                "manifest.json gives the version {}, which is not a version like \"v1.2.3\"",
+                shown(version)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What is wrong with the bundle `origin`, as an error.
@@ -340,6 +372,38 @@ mod tests {
         let e = read(bytes, "b.tar.gz").unwrap_err();
         assert_eq!(e.exit_code(), 3);
         assert!(e.to_string().contains(want), "{e} (wanted {want})");
+    }
+
+    /// Security review L6: the manifest's name and version follow the
+    /// registry's grammar before they reach a log line or a metric label.
+    #[test]
+    fn a_manifest_name_or_version_outside_the_grammar_is_refused() {
+        let bundle = |name: &str, version: &str| {
+            let m = serde_json::json!({
+                "name": name, "version": version, "commit": "c", "files": {}
+            });
+            gzip_tar(&[file("manifest.json", m.to_string().as_bytes())])
+        };
+        refused(&bundle("churn\nx", "v1.0.0"), "which is not a model name");
+        refused(&bundle(&"a".repeat(300), "v1.0.0"), "at most 256 bytes");
+        refused(&bundle("", "v1.0.0"), "which is not a model name");
+        refused(
+            &bundle("churn", "1.0\n"),
+            "which is not a version like \"v1.2.3\"",
+        );
+        refused(
+            &bundle("churn", &format!("v1.0.0-{}", "a".repeat(200))),
+            "not a version",
+        );
+        // A long value is shown cut short and escaped.
+        let e = read(&bundle(&"\n".repeat(1000), "v1.0.0"), "b.tar.gz").unwrap_err();
+        assert!(e.to_string().len() < 400, "{e}");
+        assert!(!e.to_string().contains('\n'), "{e}");
+        // Names and versions in the grammar get past the check (to the
+        // next one: this manifest lists no artifact).
+        let e = read(&bundle("team/churn", "v1.2.3-rc.1"), "b.tar.gz").unwrap_err();
+        assert!(!e.to_string().contains("manifest.json names"), "{e}");
+        assert!(!e.to_string().contains("manifest.json gives"), "{e}");
     }
 
     #[test]

@@ -120,6 +120,7 @@ pub(super) const TABLES: &[(&str, &[&str])] = &[
             "tls",
             "header_timeout_s",
             "body_timeout_s",
+            "upload_timeout_s",
             "max_connections",
             "max_in_flight",
             "auth",

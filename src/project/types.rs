@@ -78,6 +78,9 @@ pub struct ServeSection {
     pub header_timeout_s: Option<f64>,
     /// Seconds a client has to send a request's body (default 30).
     pub body_timeout_s: Option<f64>,
+    /// Seconds a bundle upload (`PUT /admin/models/...`) may take, body
+    /// included (default 600).
+    pub upload_timeout_s: Option<f64>,
     /// Most open connections; more wait in the listen backlog (default 10,000).
     pub max_connections: Option<usize>,
     /// Most requests handled at once; more get 503 (default 1,024).

@@ -42,6 +42,9 @@ pub struct App {
     pub max_rows: usize,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// The timeout of a bundle upload (`PUT /admin/models/...`), for the
+    /// whole request and for its body.
+    pub upload_timeout: Duration,
     /// The state folder, when the server keeps what it is given.
     pub state: std::sync::OnceLock<Arc<super::persist::StateDir>>,
     /// Who may call what.
@@ -80,6 +83,7 @@ impl App {
             max_body,
             max_rows,
             timeout,
+            upload_timeout: Duration::from_secs_f64(super::conn::DEFAULT_UPLOAD_TIMEOUT_S),
             state: std::sync::OnceLock::new(),
             auth: Arc::new(Auth::token_only(admin_token_copy)),
             audit: None,
@@ -89,6 +93,13 @@ impl App {
             id_secret: id_secret(),
             strict_features: false,
         }
+    }
+
+    /// The timeout of bundle uploads (`[serve] upload_timeout_s`).
+    #[must_use]
+    pub fn with_upload_timeout(mut self, t: Duration) -> App {
+        self.upload_timeout = t;
+        self
     }
 
     /// Refuse request fields that are not features (`[serve] strict_features`).

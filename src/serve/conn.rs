@@ -31,6 +31,8 @@ pub const DEFAULT_HEADER_TIMEOUT_S: f64 = 10.0;
 pub const DEFAULT_BODY_TIMEOUT_S: f64 = 30.0;
 /// Default seconds a keep-alive connection may wait for its next request.
 pub const DEFAULT_IDLE_TIMEOUT_S: f64 = 60.0;
+/// Seconds a bundle upload may take, body included: 64 MiB at about 1 Mbit/s.
+pub const DEFAULT_UPLOAD_TIMEOUT_S: f64 = 600.0;
 /// Default cap on open connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
@@ -47,6 +49,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// A keep-alive connection's wait for the first byte of its next request.
     pub idle_timeout: Duration,
+    /// A bundle upload's body (`PUT /admin/models/...`), instead of
+    /// `body_timeout`: a 64 MiB bundle over a slow link.
+    pub upload_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +61,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs_f64(DEFAULT_BODY_TIMEOUT_S),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: Duration::from_secs_f64(DEFAULT_IDLE_TIMEOUT_S),
+            upload_timeout: Duration::from_secs_f64(DEFAULT_UPLOAD_TIMEOUT_S),
         }
     }
 }
@@ -202,10 +208,15 @@ async fn connection<I>(
         idle_since: now,
         reading_since: Some(now),
     }));
-    let body_timeout = limits.body_timeout;
+    let (body_timeout, upload_timeout) = (limits.body_timeout, limits.upload_timeout);
     let st = Arc::clone(&state);
     let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let mut req = req.map(|b| TimeoutBody::new(b, body_timeout));
+        let (limit, key) = if is_upload(req.method(), req.uri().path()) {
+            (upload_timeout, "upload_timeout_s")
+        } else {
+            (body_timeout, "body_timeout_s")
+        };
+        let mut req = req.map(|b| TimeoutBody::new(b, limit, key));
         req.extensions_mut().insert(ConnectInfo(peer));
         let mut r = router.clone();
         let busy = Busy::start(&st);
@@ -374,18 +385,28 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     }
 }
 
+/// A bundle upload: `PUT /admin/models/...`, which gets
+/// `[serve].upload_timeout_s` instead of the per-request timeouts.
+#[must_use]
+pub fn is_upload(method: &hyper::Method, path: &str) -> bool {
+    method == hyper::Method::PUT && path.starts_with("/admin/models/")
+}
+
 /// A request body that fails when it has not fully arrived within a time.
 pub struct TimeoutBody {
     inner: Incoming,
     limit: Duration,
+    /// The `[serve]` key that sets `limit`, for the message.
+    key: &'static str,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl TimeoutBody {
-    fn new(inner: Incoming, limit: Duration) -> TimeoutBody {
+    fn new(inner: Incoming, limit: Duration, key: &'static str) -> TimeoutBody {
         TimeoutBody {
             inner,
             limit,
+            key,
             sleep: None,
         }
     }
@@ -403,13 +424,13 @@ impl Body for TimeoutBody {
         if let Poll::Ready(x) = Pin::new(&mut this.inner).poll_frame(cx) {
             return Poll::Ready(x.map(|r| r.map_err(Into::into)));
         }
-        let limit = this.limit;
+        let (limit, key) = (this.limit, this.key);
         let sleep = this
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
         if sleep.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Some(Err(format!(
-                "the body did not arrive within {} s ([serve].body_timeout_s)",
+                "the body did not arrive within {} s ([serve].{key})",
                 limit.as_secs_f64()
             )
             .into())));

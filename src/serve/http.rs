@@ -148,13 +148,18 @@ async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Response 
     };
     app.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
     let _g = InFlight(&app.metrics);
-    match tokio::time::timeout(app.timeout, next.run(req)).await {
+    let (limit, key) = if super::conn::is_upload(req.method(), req.uri().path()) {
+        (app.upload_timeout, "upload_timeout_s")
+    } else {
+        (app.timeout, "timeout_s")
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
         Err(_) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!(
-                "the request took longer than {} s ([serve].timeout_s)",
-                app.timeout.as_secs_f64()
+                "the request took longer than {} s ([serve].{key})",
+                limit.as_secs_f64()
             ),
         ),
     }

@@ -182,6 +182,11 @@ impl Config {
                     conn::DEFAULT_IDLE_TIMEOUT_S,
                     "idle_timeout_s",
                 )?,
+                upload_timeout: seconds(
+                    sv.upload_timeout_s,
+                    conn::DEFAULT_UPLOAD_TIMEOUT_S,
+                    "upload_timeout_s",
+                )?,
             },
             max_in_flight: positive(
                 sv.max_in_flight,
@@ -467,7 +472,8 @@ fn build_app(
                 .as_ref()
                 .map(access::RateSettings::limiter),
         )
-        .with_strict_features(config.strict_features),
+        .with_strict_features(config.strict_features)
+        .with_upload_timeout(config.limits.upload_timeout),
     )
 }
 

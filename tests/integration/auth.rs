@@ -684,6 +684,55 @@ fn a_body_slower_than_body_timeout_is_refused() {
     assert_eq!(s.stop(), 0);
 }
 
+/// Security review L6: a bundle upload gets `[serve].upload_timeout_s`
+/// instead of the per-request timeouts, so a slow link can still deploy.
+#[test]
+fn a_bundle_upload_gets_upload_timeout_not_the_request_timeouts() {
+    let t = with_model().file(
+        "mlops.toml",
+        "[serve]\nadmin_token_env = \"MLOPS_ADMIN_TOKEN\"\nbody_timeout_s = 0.3\ntimeout_s = 0.3\nupload_timeout_s = 1.5\n",
+    );
+    let token = "a-long-enough-token-of-32-bytes!";
+    let s = Server::start_with(
+        &t,
+        &["--model", "model.json"],
+        &[("MLOPS_ADMIN_TOKEN", token)],
+    );
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    c.write_all(
+        format!(
+            "PUT /admin/models/house-price?slot=champion HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 100\r\n\r\n\x1f"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // Past timeout_s and body_timeout_s, the body is still awaited.
+    std::thread::sleep(Duration::from_millis(800));
+    c.write_all(b"\x8b").unwrap();
+    let mut buf = [0u8; 4096];
+    let n = c.read(&mut buf).unwrap();
+    let resp = String::from_utf8_lossy(&buf[..n]);
+    assert!(resp.contains("([serve].upload_timeout_s)"), "{resp}");
+    assert!(started.elapsed() >= Duration::from_millis(1400), "{resp}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{resp}");
+    // A prediction still gets the short timeouts.
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    c.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    let n = c.read(&mut buf).unwrap();
+    let resp = String::from_utf8_lossy(&buf[..n]);
+    assert!(
+        resp.contains("timeout_s)") && !resp.contains("upload"),
+        "{resp}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1), "{resp}");
+    assert_eq!(s.stop(), 0);
+}
+
 /// `POST path` with JSON `body`, extra headers and an optional token.
 fn post(
     s: &Server,

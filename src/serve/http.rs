@@ -17,7 +17,7 @@ use serde_json::{Value as Json, json};
 
 use super::app::{error, json_response, read_body};
 use super::auth::{Caller, Denied, Role};
-use super::log::{Entry, NotRecorded, Subject};
+use super::log::{Entry, NotRecorded, Predicted, ShortText, Subject};
 use super::metrics::Metrics;
 use super::model::{BadRequest, Model, Row, clip, looks_like_json};
 use super::state::{Choice, RouteError, Variant};
@@ -549,13 +549,13 @@ impl Call {
             }
             if let Some(log) = &app.log {
                 log.send(Entry {
-                    request_id: self.request_id,
+                    request_id: ShortText::new(&self.request_id),
                     at: self.at,
                     model: Arc::clone(m),
                     variant: v,
                     key: self.key,
                     latency: elapsed,
-                    predictions: preds.to_vec(),
+                    predictions: Predicted::of(preds),
                     single,
                     subject: self.subject,
                     rows: log.features().then_some(self.rows),

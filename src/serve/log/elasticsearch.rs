@@ -28,6 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
 use super::Sink;
 use super::file::Rotating;
 use crate::error::{Error, Result};
@@ -131,12 +134,13 @@ pub struct Doc {
 /// and the document (the line with `@timestamp` in front); ends in a newline.
 #[must_use]
 pub fn bulk_body(docs: &[Doc]) -> Vec<u8> {
-    let mut b = Vec::with_capacity(docs.iter().map(|d| d.line.len() + 80).sum());
+    let mut b = Vec::with_capacity(docs.iter().map(|d| d.line.len() + d.id.len() + 64).sum());
     for d in docs {
         b.extend_from_slice(b"{\"create\":{\"_id\":");
-        b.extend_from_slice(&serde_json::to_vec(&d.id).unwrap_or_else(|_| b"\"\"".to_vec()));
+        // Writing a string to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut b, d.id.as_str());
         b.extend_from_slice(b"}}\n");
-        b.extend_from_slice(&document(&d.line));
+        document(&mut b, &d.line);
         if b.last() != Some(&b'\n') {
             b.push(b'\n');
         }
@@ -144,26 +148,22 @@ pub fn bulk_body(docs: &[Doc]) -> Vec<u8> {
     b
 }
 
-/// The line with `"@timestamp"` (a copy of its `timestamp`) in front.
-fn document(line: &[u8]) -> Vec<u8> {
+/// Append the line with `"@timestamp"` (a copy of its `timestamp`) in front.
+fn document(b: &mut Vec<u8>, line: &[u8]) {
     // The request id before it is JSON-escaped, so the first `","timestamp":"`
     // is the field itself.
     const KEY: &[u8] = b"\",\"timestamp\":\"";
-    let ts = line
-        .windows(KEY.len())
-        .position(|w| w == KEY)
+    let ts = memchr::memmem::find(line, KEY)
         .map(|at| &line[at + KEY.len()..])
-        .and_then(|rest| rest.iter().position(|&c| c == b'"').map(|end| &rest[..end]));
+        .and_then(|rest| memchr::memchr(b'"', rest).map(|end| &rest[..end]));
     match (ts, line.first()) {
         (Some(ts), Some(b'{')) => {
-            let mut d = Vec::with_capacity(line.len() + ts.len() + 20);
-            d.extend_from_slice(b"{\"@timestamp\":\"");
-            d.extend_from_slice(ts);
-            d.extend_from_slice(b"\",");
-            d.extend_from_slice(&line[1..]);
-            d
+            b.extend_from_slice(b"{\"@timestamp\":\"");
+            b.extend_from_slice(ts);
+            b.extend_from_slice(b"\",");
+            b.extend_from_slice(&line[1..]);
         }
-        _ => line.to_vec(),
+        _ => b.extend_from_slice(line),
     }
 }
 
@@ -189,21 +189,51 @@ pub fn outcome(status: u16) -> Outcome {
 }
 
 /// The statuses of a `_bulk` answer's `items`, in order; `None` when the
-/// answer is not one for `n` items.
+/// answer is not one for `n` items (each item an object whose first entry
+/// holds a `status`).
 #[must_use]
 pub fn item_statuses(body: &[u8], n: usize) -> Option<Vec<u16>> {
-    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let items = doc.get("items")?.as_array()?;
-    if items.len() != n {
-        return None;
+    // Read straight into the statuses: the items' other fields are skipped,
+    // not built into a JSON tree (an answer has one item per line logged).
+    let answer: BulkAnswer = serde_json::from_slice(body).ok()?;
+    (answer.items.len() == n).then(|| answer.items.into_iter().map(|i| i.0).collect())
+}
+
+#[derive(Deserialize)]
+struct BulkAnswer {
+    items: Vec<ItemStatus>,
+}
+
+/// The `status` of an item `{"create": {..., "status": 201}}` (its first
+/// entry; the others are skipped).
+struct ItemStatus(u16);
+
+#[derive(Deserialize)]
+struct ItemBody {
+    status: u16,
+}
+
+impl<'de> Deserialize<'de> for ItemStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ItemStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a bulk item {\"create\": {\"status\": ...}}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<ItemStatus, A::Error> {
+                let Some((IgnoredAny, body)) = m.next_entry::<IgnoredAny, ItemBody>()? else {
+                    return Err(serde::de::Error::custom("an empty item"));
+                };
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ItemStatus(body.status))
+            }
+        }
+        d.deserialize_map(V)
     }
-    items
-        .iter()
-        .map(|it| {
-            let (_, v) = it.as_object()?.iter().next()?;
-            u16::try_from(v.get("status")?.as_u64()?).ok()
-        })
-        .collect()
 }
 
 #[derive(Debug, Default)]
@@ -542,6 +572,39 @@ mod tests {
             "a count that does not match"
         );
         assert!(item_statuses(b"<html>", 1).is_none());
+    }
+
+    #[test]
+    fn item_statuses_refuse_what_is_not_one_status_per_item() {
+        let one = |item: &str| {
+            item_statuses(
+                format!(r#"{{"errors":false,"items":[{item}]}}"#).as_bytes(),
+                1,
+            )
+        };
+        // Other fields, nested objects and later entries are skipped.
+        assert_eq!(
+            one(
+                r#"{"index":{"_shards":{"total":2,"status":1},"status":201,"result":"created"},"x":[1,{"status":3}]}"#
+            ),
+            Some(vec![201])
+        );
+        for bad in [
+            "{}",
+            r#"{"create":{}}"#,
+            r#"{"create":{"status":"201"}}"#,
+            r#"{"create":{"status":201.5}}"#,
+            r#"{"create":{"status":-1}}"#,
+            r#"{"create":{"status":70000}}"#,
+            r#"{"create":201}"#,
+            "[201]",
+            "null",
+        ] {
+            assert_eq!(one(bad), None, "{bad}");
+        }
+        assert_eq!(item_statuses(br#"{"items":null}"#, 0), None);
+        assert_eq!(item_statuses(br#"{"took":1}"#, 0), None);
+        assert_eq!(item_statuses(br#"{"items":[]}"#, 0), Some(vec![]));
     }
 
     #[test]

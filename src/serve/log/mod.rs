@@ -146,11 +146,81 @@ pub trait Sink: Send {
     fn close(&mut self);
 }
 
+/// Bytes of text an [`Entry`] keeps in itself.
+const INLINE: usize = 48;
+
+/// A short text (a request id) kept inside the entry when it fits. An
+/// entry is made on a request thread and dropped on the writer thread, and
+/// glibc's allocator is slow at memory another thread frees: request
+/// threads then miss their own cache of free blocks, and their large
+/// allocations sweep up what the writer freed.
+#[derive(Debug, Clone)]
+pub enum ShortText {
+    /// Up to [`INLINE`] bytes, in place.
+    Inline(u8, [u8; INLINE]),
+    /// Longer text.
+    Heap(String),
+}
+
+impl ShortText {
+    /// `s`, in place when it fits.
+    #[must_use]
+    pub fn new(s: &str) -> ShortText {
+        match u8::try_from(s.len()) {
+            Ok(n) if s.len() <= INLINE => {
+                let mut b = [0; INLINE];
+                b[..s.len()].copy_from_slice(s.as_bytes());
+                ShortText::Inline(n, b)
+            }
+            _ => ShortText::Heap(s.to_string()),
+        }
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            ShortText::Inline(n, b) => std::str::from_utf8(&b[..usize::from(*n)]).unwrap_or(""),
+            ShortText::Heap(s) => s,
+        }
+    }
+}
+
+/// A request's predictions: one in place (no allocation, as for
+/// [`ShortText`]), or a batch's.
+#[derive(Debug, Clone)]
+pub enum Predicted {
+    /// One row's.
+    One(Option<f64>),
+    /// Any other number of rows'.
+    Many(Vec<Option<f64>>),
+}
+
+impl Predicted {
+    /// `p`, in place when it is one value.
+    #[must_use]
+    pub fn of(p: &[Option<f64>]) -> Predicted {
+        match p {
+            [one] => Predicted::One(*one),
+            _ => Predicted::Many(p.to_vec()),
+        }
+    }
+
+    /// The values.
+    #[must_use]
+    pub fn as_slice(&self) -> &[Option<f64>] {
+        match self {
+            Predicted::One(p) => std::slice::from_ref(p),
+            Predicted::Many(p) => p,
+        }
+    }
+}
+
 /// What one logged prediction says.
 #[derive(Debug)]
 pub struct Entry {
     /// The request id.
-    pub request_id: String,
+    pub request_id: ShortText,
     /// When the request arrived.
     pub at: SystemTime,
     /// The model that answered.
@@ -162,7 +232,7 @@ pub struct Entry {
     /// Time to answer.
     pub latency: Duration,
     /// One prediction, or a batch's.
-    pub predictions: Vec<Option<f64>>,
+    pub predictions: Predicted,
     /// Whether the request was a single row (then `prediction` is a number).
     pub single: bool,
     /// The authenticated caller's subject (`[serve.auth]`).
@@ -171,28 +241,48 @@ pub struct Entry {
     pub rows: Option<Vec<Row>>,
 }
 
-#[derive(Serialize)]
-struct Line<'a> {
-    request_id: &'a str,
-    timestamp: String,
-    model: &'a str,
-    version: &'a str,
-    variant: &'static str,
-    key: Option<&'a str>,
-    latency_ms: f64,
-    prediction: serde_json::Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subject: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    features: Option<serde_json::Value>,
-}
-
 /// RFC 3339 with milliseconds.
 #[must_use]
 pub fn timestamp(at: SystemTime) -> String {
+    let mut b = Vec::with_capacity(24);
+    write_timestamp(&mut b, at);
+    String::from_utf8(b).unwrap_or_default()
+}
+
+thread_local! {
+    /// The last whole second written and its text without the `Z`: lines
+    /// come in time order, so most share it.
+    static SECOND: std::cell::RefCell<(u64, String)> =
+        const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+/// Append [`timestamp`]'s text to `b`.
+fn write_timestamp(b: &mut Vec<u8>, at: SystemTime) {
     let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let s = crate::timestamp::rfc3339(i64::try_from(d.as_secs()).unwrap_or(0));
-    format!("{}.{:03}Z", &s[..s.len() - 1], d.subsec_millis())
+    SECOND.with_borrow_mut(|(secs, text)| {
+        if *secs != d.as_secs() {
+            *secs = d.as_secs();
+            *text = crate::timestamp::rfc3339(i64::try_from(*secs).unwrap_or(0));
+            text.pop();
+        }
+        b.extend_from_slice(text.as_bytes());
+    });
+    let ms = d.subsec_millis();
+    #[allow(clippy::cast_possible_truncation)]
+    b.extend_from_slice(&[
+        b'.',
+        b'0' + (ms / 100) as u8,
+        b'0' + (ms / 10 % 10) as u8,
+        b'0' + (ms % 10) as u8,
+        b'Z',
+    ]);
+}
+
+/// Append `v` as JSON (serde_json's text: escaped strings, shortest
+/// round-trip numbers, `null` for a number that is not finite).
+fn json<T: Serialize + ?Sized>(b: &mut Vec<u8>, v: &T) {
+    // Writing to a Vec cannot fail, nor can these values.
+    let _ = serde_json::to_writer(&mut *b, v);
 }
 
 /// A row as the model used it, `{feature: value}`: numbers, levels by
@@ -222,33 +312,61 @@ fn row_json(model: &Model, row: &Row) -> serde_json::Value {
 
 impl Entry {
     fn to_line(&self) -> Vec<u8> {
-        let features = self.rows.as_ref().map(|rows| {
+        let n = self.request_id.as_str().len() + 24 * self.predictions.as_slice().len();
+        let mut b = Vec::with_capacity(160 + n);
+        self.write_line(&mut b);
+        b
+    }
+
+    /// Append the line (ending in a newline) to `b`, written field by field
+    /// without building a JSON tree: `request_id`, `timestamp`, `model`,
+    /// `version`, `variant`, `key`, `latency_ms`, `prediction` (a number for
+    /// one row, else a list), then `subject` and `features` when present.
+    fn write_line(&self, b: &mut Vec<u8>) {
+        b.extend_from_slice(b"{\"request_id\":");
+        json(b, self.request_id.as_str());
+        b.extend_from_slice(b",\"timestamp\":\"");
+        write_timestamp(b, self.at);
+        b.extend_from_slice(b"\",\"model\":");
+        json(b, self.model.name.as_str());
+        b.extend_from_slice(b",\"version\":");
+        json(b, self.model.version.as_str());
+        b.extend_from_slice(b",\"variant\":");
+        json(b, self.variant.as_str());
+        b.extend_from_slice(b",\"key\":");
+        json(b, &self.key);
+        b.extend_from_slice(b",\"latency_ms\":");
+        json(b, &(self.latency.as_secs_f64() * 1000.0));
+        b.extend_from_slice(b",\"prediction\":");
+        let predictions = self.predictions.as_slice();
+        if self.single {
+            json(b, &predictions.first().copied().flatten());
+        } else {
+            json(b, predictions);
+        }
+        if let Some(s) = &self.subject {
+            b.extend_from_slice(b",\"subject\":");
+            json(b, s.as_str());
+        }
+        if let Some(rows) = &self.rows {
+            b.extend_from_slice(b",\"features\":");
             if self.single {
-                rows.first()
-                    .map_or(serde_json::Value::Null, |r| row_json(&self.model, r))
+                match rows.first() {
+                    Some(r) => json(b, &row_json(&self.model, r)),
+                    None => b.extend_from_slice(b"null"),
+                }
             } else {
-                serde_json::Value::Array(rows.iter().map(|r| row_json(&self.model, r)).collect())
+                b.push(b'[');
+                for (i, r) in rows.iter().enumerate() {
+                    if i > 0 {
+                        b.push(b',');
+                    }
+                    json(b, &row_json(&self.model, r));
+                }
+                b.push(b']');
             }
-        });
-        let line = Line {
-            request_id: &self.request_id,
-            timestamp: timestamp(self.at),
-            model: &self.model.name,
-            version: &self.model.version,
-            variant: self.variant.as_str(),
-            key: self.key.as_deref(),
-            latency_ms: self.latency.as_secs_f64() * 1000.0,
-            prediction: if self.single {
-                serde_json::json!(self.predictions.first().copied().flatten())
-            } else {
-                serde_json::json!(self.predictions)
-            },
-            subject: self.subject.as_deref(),
-            features,
-        };
-        let mut v = serde_json::to_vec(&line).unwrap_or_default();
-        v.push(b'\n');
-        v
+        }
+        b.extend_from_slice(b"}\n");
     }
 }
 
@@ -374,7 +492,7 @@ fn drain(rx: &Receiver<Entry>, sink: &mut dyn Sink) -> Drained {
     loop {
         match rx.try_recv() {
             Ok(e) => {
-                sink.write(&e.request_id, e.to_line());
+                sink.write(e.request_id.as_str(), e.to_line());
                 n += 1;
             }
             Err(TryRecvError::Empty) => return Drained::Lines(n),
@@ -389,7 +507,7 @@ fn drain(rx: &Receiver<Entry>, sink: &mut dyn Sink) -> Drained {
 /// under sustained load.
 fn run(rx: &Receiver<Entry>, sink: &mut dyn Sink) {
     while let Ok(e) = rx.recv() {
-        sink.write(&e.request_id, e.to_line());
+        sink.write(e.request_id.as_str(), e.to_line());
         let mut flushed = std::time::Instant::now();
         loop {
             std::thread::sleep(TICK);
@@ -421,13 +539,13 @@ mod tests {
 
     fn entry(i: usize, m: &Arc<Model>) -> Entry {
         Entry {
-            request_id: format!("r{i}"),
+            request_id: ShortText::new(&format!("r{i}")),
             at: std::time::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
             model: Arc::clone(m),
             variant: Variant::Champion,
             key: Some("u".into()),
             latency: Duration::from_micros(1500),
-            predictions: vec![Some(2.5)],
+            predictions: Predicted::of(&[Some(2.5)]),
             single: true,
             subject: None,
             rows: None,
@@ -494,6 +612,101 @@ mod tests {
         assert_eq!(dropped.load(Ordering::Relaxed), 5);
     }
 
+    /// The line as the serde struct it replaced wrote it (the reference).
+    fn reference_line(e: &Entry) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            request_id: &'a str,
+            timestamp: String,
+            model: &'a str,
+            version: &'a str,
+            variant: &'static str,
+            key: Option<&'a str>,
+            latency_ms: f64,
+            prediction: serde_json::Value,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            subject: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            features: Option<serde_json::Value>,
+        }
+        let d = e.at.duration_since(std::time::UNIX_EPOCH).unwrap();
+        let s = crate::timestamp::rfc3339(i64::try_from(d.as_secs()).unwrap());
+        let features = e.rows.as_ref().map(|rows| {
+            if e.single {
+                rows.first()
+                    .map_or(serde_json::Value::Null, |r| row_json(&e.model, r))
+            } else {
+                serde_json::Value::Array(rows.iter().map(|r| row_json(&e.model, r)).collect())
+            }
+        });
+        let line = Line {
+            request_id: e.request_id.as_str(),
+            timestamp: format!("{}.{:03}Z", &s[..s.len() - 1], d.subsec_millis()),
+            model: &e.model.name,
+            version: &e.model.version,
+            variant: e.variant.as_str(),
+            key: e.key.as_deref(),
+            latency_ms: e.latency.as_secs_f64() * 1000.0,
+            prediction: if e.single {
+                serde_json::json!(e.predictions.as_slice().first().copied().flatten())
+            } else {
+                serde_json::json!(e.predictions.as_slice())
+            },
+            subject: e.subject.as_deref(),
+            features,
+        };
+        let mut v = serde_json::to_vec(&line).unwrap();
+        v.push(b'\n');
+        v
+    }
+
+    #[test]
+    fn lines_are_byte_for_byte_what_serde_wrote() {
+        let m = Arc::new(toy("drop-row"));
+        let row = m
+            .encode_object(
+                serde_json::json!({"a": 0.1, "b": -3e-7, "c": "z"})
+                    .as_object()
+                    .unwrap(),
+                "",
+            )
+            .unwrap();
+        let mut cases = Vec::new();
+        for i in 0..6 {
+            let mut e = entry(i, &m);
+            e.at = std::time::UNIX_EPOCH
+                + Duration::from_nanos(1_764_800_000_000_000_000 + 999_999_999 * i as u64 * 7);
+            e.latency = Duration::from_nanos(1 + 123_457 * i as u64);
+            cases.push(e);
+        }
+        cases[0].request_id = ShortText::new("q\"\\\u{1}\n\u{7f}é\",\"timestamp\":\"x");
+        cases[1].request_id = ShortText::new(&"long-id.".repeat(16));
+        cases[1].key = None;
+        cases[1].subject = Some("user \"7\"\t".into());
+        cases[2].single = false;
+        cases[2].predictions =
+            Predicted::of(&[Some(1.0), None, Some(f64::NAN), Some(1e300), Some(-0.0)]);
+        cases[2].rows = Some(vec![row.clone(), None]);
+        cases[3].predictions = Predicted::of(&[Some(f64::INFINITY)]);
+        cases[3].rows = Some(vec![row]);
+        cases[4].predictions = Predicted::of(&[None]);
+        cases[4].variant = Variant::Challenger;
+        cases[5].single = false;
+        cases[5].predictions = Predicted::of(&[]);
+        cases[5].rows = Some(Vec::new());
+        for e in &cases {
+            let (got, want) = (e.to_line(), reference_line(e));
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+        }
+        assert_eq!(
+            timestamp(std::time::UNIX_EPOCH + Duration::from_millis(1_700_000_000_007)),
+            "2023-11-14T22:13:20.007Z"
+        );
+    }
+
     #[test]
     fn features_are_the_rows_as_the_model_used_them() {
         let m = Arc::new(toy("drop-row"));
@@ -513,7 +726,7 @@ mod tests {
             serde_json::json!({"a": 2.5, "b": 1.0, "c": "z"})
         );
         e.single = false;
-        e.predictions = vec![Some(1.0), None];
+        e.predictions = Predicted::of(&[Some(1.0), None]);
         e.rows = Some(vec![row, None]);
         let v: serde_json::Value = serde_json::from_slice(&e.to_line()).unwrap();
         assert_eq!(

@@ -1,0 +1,182 @@
+//! A loopback Elasticsearch `_bulk` endpoint for `scripts/bench/serve.sh`
+//! (`ES=1`, `ES_ONLY=1`): the benchmark's sink, in Rust so that its own CPU
+//! time (it shares the cores with the server and wrk) stays small. Not a
+//! test double: the contract tests use `tests/integration/es_mock.rs`.
+//!
+//! It keeps the contract of a healthy cluster for what the server sends:
+//! `POST /{index}/_bulk` with NDJSON ending in a newline, action and
+//! document lines in pairs; every action is parsed (`create` or `index`
+//! with an `_id`) and every document must be a JSON object. The answer is
+//! HTTP 200 `{"took", "errors", "items"}` with one item per action, in
+//! order: 201 `created`, or 409 `version_conflict_engine_exception` for a
+//! `create` whose `_id` was indexed before (then `errors: true`); a document
+//! that is not a JSON object is a 400 `mapper_parsing_exception` item. A
+//! body that is not pairs of lines ending in a newline is a 400 answer.
+//! `GET /{index}/_count` answers `{"count": N}`, the documents indexed.
+//! HTTP/1.1 keep-alive, one thread per connection.
+//!
+//! cargo run --release --example es_bulk_sink -- PORT
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+/// The ids indexed so far.
+type Seen = Arc<Mutex<HashSet<String>>>;
+
+#[derive(Deserialize)]
+struct Target {
+    #[serde(rename = "_id")]
+    id: Option<String>,
+}
+
+/// An action line: `{"create": {...}}` or `{"index": {...}}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Action {
+    create: Option<Target>,
+    index: Option<Target>,
+}
+
+fn main() {
+    let port = std::env::args().nth(1).unwrap_or_else(|| "9200".into());
+    let listener = TcpListener::bind(format!("127.0.0.1:{port}")).unwrap_or_else(|e| {
+        eprintln!("es_bulk_sink: cannot listen on 127.0.0.1:{port}: {e}");
+        std::process::exit(1);
+    });
+    let seen: Seen = Arc::default();
+    for conn in listener.incoming().flatten() {
+        let seen = Arc::clone(&seen);
+        std::thread::spawn(move || serve(conn, &seen));
+    }
+}
+
+/// Answer the requests of one connection until it closes.
+fn serve(conn: TcpStream, seen: &Seen) {
+    let _ = conn.set_nodelay(true);
+    let Ok(mut out) = conn.try_clone() else {
+        return;
+    };
+    let mut r = BufReader::with_capacity(1 << 16, conn);
+    let mut body = Vec::new();
+    loop {
+        let Some((method, path, len)) = head(&mut r) else {
+            return;
+        };
+        body.clear();
+        body.resize(len, 0);
+        if r.read_exact(&mut body).is_err() {
+            return;
+        }
+        let (status, answer) = match (method.as_str(), path.as_str()) {
+            ("POST", p) if p.ends_with("/_bulk") => bulk(&body, seen),
+            ("GET", p) if p.ends_with("/_count") => {
+                let n = seen.lock().map_or(0, |s| s.len());
+                (200, format!("{{\"count\":{n}}}"))
+            }
+            ("GET", "/") => (200, r#"{"version":{"number":"8.15.0"}}"#.to_string()),
+            _ => (404, r#"{"error":"not found","status":404}"#.to_string()),
+        };
+        let reason = if status == 200 { "OK" } else { "Error" };
+        let msg = format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        if out.write_all(msg.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// The method, path and content length of the next request; `None` when
+/// the connection closed (or sent what is not HTTP/1.1 with a length).
+fn head(r: &mut BufReader<TcpStream>) -> Option<(String, String, usize)> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut len = 0;
+    loop {
+        line.clear();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let h = line.trim_end();
+        if h.is_empty() {
+            return Some((method, path, len));
+        }
+        let (k, v) = h.split_once(':')?;
+        if k.eq_ignore_ascii_case("content-length") {
+            len = v.trim().parse().ok()?;
+        } else if k.eq_ignore_ascii_case("transfer-encoding") {
+            // Not sent by the server's client; refuse rather than misread.
+            return None;
+        }
+    }
+}
+
+/// Index a `_bulk` body: the status and the answer.
+fn bulk(body: &[u8], seen: &Seen) -> (u16, String) {
+    let bad = |why: &str| {
+        (
+            400,
+            format!(
+                r#"{{"error":{{"type":"illegal_argument_exception","reason":"{why}"}},"status":400}}"#
+            ),
+        )
+    };
+    if body.last() != Some(&b'\n') {
+        return bad("The bulk request must be terminated by a newline [\\n]");
+    }
+    let lines: Vec<&[u8]> = body[..body.len() - 1].split(|&c| c == b'\n').collect();
+    if lines.len() % 2 != 0 {
+        return bad("an action line without its document");
+    }
+    let mut parsed = Vec::with_capacity(lines.len() / 2);
+    for pair in lines.chunks(2) {
+        let Ok(a) = serde_json::from_slice::<Action>(pair[0]) else {
+            return bad("Malformed action/metadata line");
+        };
+        let (op, t) = match (a.create, a.index) {
+            (Some(t), None) => ("create", t),
+            (None, Some(t)) => ("index", t),
+            _ => return bad("Malformed action/metadata line"),
+        };
+        let is_object =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(pair[1]).is_ok();
+        parsed.push((op, t.id.unwrap_or_default(), is_object));
+    }
+    let mut out = String::with_capacity(parsed.len() * 64);
+    let mut errors = false;
+    let mut seen = seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (i, (op, id, is_object)) in parsed.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let id_json = serde_json::to_string(&id).unwrap_or_default();
+        let _ = write!(out, r#"{{"{op}":{{"_index":"bench","_id":{id_json},"#);
+        if !is_object {
+            errors = true;
+            out.push_str(r#""status":400,"error":{"type":"mapper_parsing_exception","reason":"the document is not a JSON object"}}}"#);
+        } else if op == "create" && seen.contains(&id) {
+            errors = true;
+            out.push_str(r#""status":409,"error":{"type":"version_conflict_engine_exception","reason":"document already exists"}}}"#);
+        } else {
+            seen.insert(id);
+            out.push_str(r#""result":"created","status":201}}"#);
+        }
+    }
+    drop(seen);
+    (
+        200,
+        format!(r#"{{"took":1,"errors":{errors},"items":[{out}]}}"#),
+    )
+}

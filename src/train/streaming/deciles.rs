@@ -11,6 +11,7 @@ use crate::train::streaming::moments::Moments;
 pub const DECILE_BINS: usize = 4096;
 
 /// The decile histograms of the training rows: per feature and of the target.
+#[derive(Default)]
 pub(super) struct Histograms {
     features: Vec<Vec<u64>>,
     target: Vec<u64>,

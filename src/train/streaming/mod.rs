@@ -22,8 +22,9 @@
 //!
 //! Parsing runs on two or more threads ([`data::stream_tables`]: one reads
 //! and hashes, workers parse blocks, this thread folds them in file order),
-//! and pass 1 writes every parsed block to an anonymous spill file (`spill`,
-//! [`data::spill`], in `TMPDIR`, bit for bit), so that
+//! and pass 1 hands every parsed block to a thread that writes it to an
+//! anonymous spill file (`spill`, [`data::spill`], in `TMPDIR`, bit for
+//! bit), so that
 //!
 //! **Pass 2** (`pass2`) reads numbers back instead of parsing the CSV again
 //! (it parses again only when the temporary folder cannot hold the spill).

@@ -63,7 +63,7 @@ impl Pass1 {
                 }
                 f.push(&t, &idx)?;
                 f.check_max_levels(&feature_names, plan)?;
-                spill.keep(&t);
+                spill.keep(t);
                 Ok(())
             },
         )?;

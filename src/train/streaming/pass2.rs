@@ -120,22 +120,39 @@ impl<'a> Pass2<'a> {
         }
     }
 
-    /// Score and count the block `t` of the training files.
+    /// Score and count the block `t` of the training files. The features'
+    /// histograms (pass 2) or bin counts (pass 3) are counted on a helper
+    /// thread while this one predicts: counts are integers, the same
+    /// whichever thread adds them.
     pub fn push(&mut self, t: Table) -> Result<()> {
         let n = t.rows();
         let role = roles(self.plan, &t, self.row0);
-        let pred = if self.scoring.is_some() {
-            self.class_scores(&t, &role)?
-        } else {
-            self.predictions(&t, &role)?
-        };
+        let measure = self.counting.is_none();
+        let mut counting = self.counting.take();
+        let mut histograms = std::mem::take(&mut self.histograms);
+        let pred = beside(
+            n,
+            || match counting.as_mut() {
+                Some(c) => c.push_features(&t, &role),
+                None => histograms.push(&t, &role),
+            },
+            || {
+                if self.scoring.is_some() {
+                    self.class_scores(&t, &role, measure)
+                } else {
+                    self.predictions(&t, &role)
+                }
+            },
+        );
+        self.counting = counting;
+        self.histograms = histograms;
+        let pred = pred?;
         if let Some(c) = &mut self.counting {
-            c.push(&t, &role, &pred);
+            c.push_predictions(&role, &pred);
             self.row0 += n as u64;
             return Ok(());
         }
         // Decile histograms of the training rows.
-        self.histograms.push(&t, &role);
         self.histograms.push_predictions(&pred, &role);
         let sums = self.scoring.is_none();
         for ((&y, &p), &r) in t.target.iter().zip(&pred).zip(&role) {
@@ -167,9 +184,9 @@ impl<'a> Pass2<'a> {
     }
 
     /// A classifier's scores of the used rows of `t` (0 for unused ones),
-    /// their probabilities added to the metrics (in pass 2, not pass 3).
-    fn class_scores(&mut self, t: &Table, role: &[u8]) -> Result<Vec<f64>> {
-        let measure = self.counting.is_none();
+    /// their probabilities added to the metrics when `measure` (in pass 2,
+    /// not pass 3).
+    fn class_scores(&mut self, t: &Table, role: &[u8], measure: bool) -> Result<Vec<f64>> {
         let mut pred = vec![0.0; t.rows()];
         // Numbers only: scored straight from the columns.
         let fast = self.scoring.as_ref().and_then(|(sc, _)| {
@@ -353,6 +370,24 @@ fn numeric_columns(t: &Table) -> Option<Vec<&[f64]>> {
             Column::Categorical { .. } => None,
         })
         .collect()
+}
+
+/// Run `side` and `main` side by side, `side` on a scoped helper thread
+/// when the block (`rows`) is large enough to be worth a thread; `main`'s
+/// result.
+fn beside<T>(rows: usize, side: impl FnOnce() + Send, main: impl FnOnce() -> T) -> T {
+    if rows < 4096 {
+        side();
+        return main();
+    }
+    std::thread::scope(|s| {
+        let helper = s.spawn(side);
+        let out = main();
+        if let Err(panic) = helper.join() {
+            std::panic::resume_unwind(panic);
+        }
+        out
+    })
 }
 
 /// Each row's role, column by column: 0 unused (a missing value under

@@ -135,7 +135,7 @@ fn bulk(body: &[u8], seen: &Seen) -> (u16, String) {
         return bad("The bulk request must be terminated by a newline [\\n]");
     }
     let lines: Vec<&[u8]> = body[..body.len() - 1].split(|&c| c == b'\n').collect();
-    if lines.len() % 2 != 0 {
+    if !lines.len().is_multiple_of(2) {
         return bad("an action line without its document");
     }
     let mut parsed = Vec::with_capacity(lines.len() / 2);

@@ -50,7 +50,7 @@ impl Sample {
     /// Offer the next block of training rows.
     pub(super) fn push(&mut self, x: ArrayView2<'_, f64>, y: &[usize]) {
         for (row, &c) in x.rows().into_iter().zip(y) {
-            if self.seen % self.stride == 0 {
+            if self.seen.is_multiple_of(self.stride) {
                 self.x.extend(row.iter());
                 self.y.push(c);
                 if self.y.len() >= self.cap_rows {

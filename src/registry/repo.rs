@@ -277,10 +277,29 @@ pub fn lock(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    clear_stale_ref_locks(&repo.path().join("refs").join("tags"));
     Ok(WriteLock {
         _file: file,
         _path: path,
     })
+}
+
+/// Remove the `.lock` files a killed run left beside registry tags
+/// (`refs/tags/NAME@vX.Y.Z.lock`, `refs/tags/NAME#STAGE#N.lock`): libgit2
+/// writes a ref through such a file, and a leftover one refuses the next
+/// write of that tag for ever. Called with the registry lock held, so no
+/// other mlops run is writing one; only names in the registry's grammar
+/// (with `@` or `#`) are touched, never another tool's ref locks.
+fn clear_stale_ref_locks(dir: &std::path::Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            clear_stale_ref_locks(&p);
+        } else if name.ends_with(".lock") && (name.contains('@') || name.contains('#')) {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
 }
 
 /// Why `package` cannot choose a version in `repo`: a shallow clone has
@@ -694,6 +713,28 @@ fn tag_and_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kill inside libgit2's tag write leaves `refs/tags/NAME.lock`;
+    /// the next run, holding the registry lock, removes registry ones only.
+    #[test]
+    fn stale_registry_ref_locks_are_cleared_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let tags = dir.path().join("refs/tags");
+        std::fs::create_dir_all(tags.join("team")).unwrap();
+        for f in [
+            "churn@v1.0.0.lock",
+            "team/churn#prod#3.lock",
+            "v1.0.lock",
+            "churn@v1.0.0",
+        ] {
+            std::fs::write(tags.join(f), "x").unwrap();
+        }
+        clear_stale_ref_locks(&tags);
+        assert!(!tags.join("churn@v1.0.0.lock").exists());
+        assert!(!tags.join("team/churn#prod#3.lock").exists());
+        assert!(tags.join("v1.0.lock").exists(), "not a registry tag");
+        assert!(tags.join("churn@v1.0.0").exists(), "a tag is never touched");
+    }
 
     #[test]
     fn tag_times_wait_for_the_next_second_and_never_run_ahead() {

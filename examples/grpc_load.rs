@@ -11,6 +11,11 @@
 //! ADDR: host:port of that protocol; FEATURES: the model's feature names,
 //! comma-separated, in order, or their count)
 //!
+//! With `CHANNELS=N` in the environment, the gRPC callers share N HTTP/2
+//! connections (channels), their calls multiplexed as streams, as gRPC
+//! clients do (grpcio and grpc-go open one channel per target by default);
+//! HTTP/1.1 has no such thing, so REST callers keep one connection each.
+//!
 //! Every mode but `grpc-tonic` is equally cheap on the client: one hyper
 //! connection per caller (HTTP/2 for gRPC, HTTP/1.1 for REST), the request
 //! encoded once and its bytes shared by every call, the answer read whole
@@ -67,11 +72,24 @@ fn main() {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(secs);
+    let channels: usize = std::env::var("CHANNELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let lat: Vec<Duration> = rt.block_on(async {
+        let mut shared = Vec::new();
+        if plan.mode == "grpc" {
+            for _ in 0..channels {
+                shared.push(h2_channel(&plan.addr).await);
+            }
+        }
         let mut tasks = Vec::new();
-        for _ in 0..conc {
+        for i in 0..conc {
             let plan = std::sync::Arc::clone(&plan);
-            tasks.push(tokio::spawn(async move { caller(&plan, until).await }));
+            let channel = (!shared.is_empty()).then(|| shared[i % shared.len()].clone());
+            tasks.push(tokio::spawn(
+                async move { caller(&plan, until, channel).await },
+            ));
         }
         let mut all = Vec::new();
         for t in tasks {
@@ -89,7 +107,12 @@ fn main() {
             .unwrap_or(f64::NAN)
     };
     println!(
-        "{{\"mode\":\"{mode}\",\"rows\":{rows},\"concurrency\":{conc},\"calls\":{},\"rows_per_s\":{:.0},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"client_cpu_us_per_call\":{:.0}}}",
+        "{{\"mode\":\"{mode}\",\"rows\":{rows},\"concurrency\":{conc},\"channels\":{},\"calls\":{},\"rows_per_s\":{:.0},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"client_cpu_us_per_call\":{:.0}}}",
+        if plan.mode == "grpc" && channels > 0 {
+            channels
+        } else {
+            conc
+        },
         ms.len(),
         (ms.len() * rows) as f64 / wall,
         q(0.50),
@@ -204,12 +227,31 @@ fn plan(mode: &str, addr: &str, model: &str, names: &[String], rows: usize) -> P
     }
 }
 
-async fn caller(plan: &Plan, until: Instant) -> Vec<Duration> {
+/// One caller's end of an HTTP/2 connection.
+type H2 = hyper::client::conn::http2::SendRequest<Full<Bytes>>;
+
+async fn caller(plan: &Plan, until: Instant, channel: Option<H2>) -> Vec<Duration> {
     match plan.mode.as_str() {
         "grpc-tonic" => tonic_caller(plan, until).await,
-        "grpc" => grpc_caller(plan, until).await,
+        "grpc" => {
+            let tx = match channel {
+                Some(tx) => tx,
+                None => h2_channel(&plan.addr).await,
+            };
+            grpc_caller(plan, until, tx).await
+        }
         _ => rest_caller(plan, until).await,
     }
+}
+
+/// A new HTTP/2 connection (its driver spawned).
+async fn h2_channel(addr: &str) -> H2 {
+    let (tx, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .handshake(connect(addr).await)
+        .await
+        .expect("an HTTP/2 handshake");
+    tokio::spawn(conn);
+    tx
 }
 
 async fn connect(addr: &str) -> TokioIo<tokio::net::TcpStream> {
@@ -220,14 +262,9 @@ async fn connect(addr: &str) -> TokioIo<tokio::net::TcpStream> {
     TokioIo::new(tcp)
 }
 
-/// gRPC on one HTTP/2 connection: the encoded message, its answer decoded
-/// and its status checked.
-async fn grpc_caller(plan: &Plan, until: Instant) -> Vec<Duration> {
-    let (mut tx, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-        .handshake(connect(&plan.addr).await)
-        .await
-        .expect("an HTTP/2 handshake");
-    tokio::spawn(conn);
+/// gRPC on an HTTP/2 connection (its own, or one it shares): the encoded
+/// message, its answer decoded and its status checked.
+async fn grpc_caller(plan: &Plan, until: Instant, mut tx: H2) -> Vec<Duration> {
     let uri: Uri = format!("http://{}{}", plan.addr, plan.path)
         .parse()
         .expect("a URI");

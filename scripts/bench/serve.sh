@@ -168,7 +168,7 @@ served() { # port → 200 answers of /predict, from the server's own counter
 }
 es_count() { curl -s "http://127.0.0.1:$1/mlops-bench/_count" | tr -dc '0-9'; }
 es_case() {
-  local port esport mpid epid round mode rps p99 bad cpu reqs before after dead ratios=() lost=0
+  local port esport mpid epid round mode rps p99 bad cpu reqs before after dead ratios=() lost=0 on_rps off_rps
   local sink=${ES_SINK:-$root/target/release/examples/es_bulk_sink}
   if [ -z "${ES_SINK:-}" ]; then
     log "building examples/es_bulk_sink.rs (the benchmark's _bulk endpoint)"
@@ -192,7 +192,11 @@ TOML
   echo "elasticsearch sink: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict, $RUNS round(s) of off then on;"
   echo "  sink: examples/es_bulk_sink.rs (Rust, loopback, faithful _bulk items, same cores)"
   for round in $(seq "$RUNS"); do
-    for mode in off on; do
+    # Odd rounds run off then on, even ones on then off: neither always
+    # gets the machine first.
+    local order="off on"
+    [ $((round % 2)) = 0 ] && order="on off"
+    for mode in $order; do
       rm -f "$dir"/predictions.dead.jsonl*
       port=$(free_port)
       (cd "$dir" && exec "$bin" -q -C "$([ "$mode" = on ] && echo es || echo nolog).toml" serve --model model.json \
@@ -210,15 +214,16 @@ TOML
       printf '  round %d %-3s %10.0f req/s  p99 %7.3f ms  non-2xx %s  server CPU %6.1f us/request (%s s, %s requests)' \
         "$round" "$mode" "$rps" "$p99" "$bad" "$(awk -v c="$cpu" -v r="$reqs" 'BEGIN {print (r > 0 ? 1e6 * c / r : 0)}')" "$cpu" "$reqs"
       if [ "$mode" = on ]; then
-        printf '  indexed %s, dead-lettered %s' "$((after - before))" "$dead"
+        printf '  indexed %s, dead-lettered %s\n' "$((after - before))" "$dead"
         [ "$((after - before + dead))" = "$reqs" ] || lost=1
-        ratios+=("$(awk -v a="$rps" -v b="$off_rps" 'BEGIN {printf "%.1f", 100 * a / b}')")
-        printf '  => %s %% of off\n' "${ratios[-1]}"
+        on_rps=$rps
       else
         off_rps=$rps
         printf '\n'
       fi
     done
+    ratios+=("$(awk -v a="$on_rps" -v b="$off_rps" 'BEGIN {printf "%.1f", 100 * a / b}')")
+    printf '  round %d: on is %s %% of off\n' "$round" "${ratios[-1]}"
   done
   echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg); sink CPU: $(cpu_s "$epid") s in all"
   kill -TERM "$epid"; wait "$epid" 2>/dev/null || true

@@ -12,7 +12,7 @@
 //! alone when they are consecutive).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use super::table::{Column, Table};
 
@@ -142,8 +142,7 @@ impl SpillReader {
                     let bytes = get_bytes(r, len)?;
                     levels.push(String::from_utf8(bytes).map_err(|_| corrupt())?);
                 }
-                let mut codes = vec![0u32; n];
-                r.read_exact(bytemuck::cast_slice_mut(&mut codes))?;
+                let codes = get_pods::<u32>(r, n)?;
                 Column::Categorical { codes, levels }
             });
         }
@@ -151,9 +150,7 @@ impl SpillReader {
             let first = get_u64(r)?;
             (first..).take(n).collect()
         } else {
-            let mut lines = vec![0u64; n];
-            r.read_exact(bytemuck::cast_slice_mut(&mut lines))?;
-            lines
+            get_pods::<u64>(r, n)?
         };
         Ok(Some(Table {
             origin: self.origin.clone(),
@@ -182,11 +179,37 @@ fn get_u64(r: &mut impl Read) -> std::io::Result<u64> {
     Ok(u64::from_le_bytes(b))
 }
 
-/// `n` numbers read straight into their vector (native byte order: the
-/// file never leaves this process).
-fn get_f64s(r: &mut impl Read, n: usize) -> std::io::Result<Vec<f64>> {
-    let mut v = vec![0.0f64; n];
-    r.read_exact(bytemuck::cast_slice_mut(&mut v))?;
+/// `n` numbers read into their vector (native byte order: the file never
+/// leaves this process), copied once out of the reader's buffer: a vector
+/// zero-filled first and then overwritten costs a second pass.
+fn get_f64s(r: &mut impl BufRead, n: usize) -> std::io::Result<Vec<f64>> {
+    get_pods(r, n)
+}
+
+/// `n` plain values of `T`, as [`get_f64s`].
+fn get_pods<T: bytemuck::Pod>(r: &mut impl BufRead, n: usize) -> std::io::Result<Vec<T>> {
+    let size = std::mem::size_of::<T>();
+    let mut v: Vec<T> = Vec::with_capacity(n);
+    while v.len() < n {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let whole = buf.len().min((n - v.len()) * size) / size * size;
+        if whole == 0 {
+            // A value split across the buffer's end.
+            let mut one = T::zeroed();
+            r.read_exact(bytemuck::bytes_of_mut(&mut one))?;
+            v.push(one);
+            continue;
+        }
+        v.extend(
+            buf[..whole]
+                .chunks_exact(size)
+                .map(bytemuck::pod_read_unaligned::<T>),
+        );
+        r.consume(whole);
+    }
     Ok(v)
 }
 

@@ -516,6 +516,33 @@ impl Predictor {
     }
 }
 
+impl Predictor {
+    /// Predict one row of numbers (parallel to the artifact's `features`),
+    /// with the very operations of [`Predictor::predict`] on the same row
+    /// as [`Value::Number`]s, so the answer is the same to the last bit.
+    /// For a model whose terms are all numeric ([`Predictor::numeric`]).
+    #[must_use]
+    pub fn predict_numbers(&self, row: &[f64]) -> f64 {
+        let mut eta = self.intercept;
+        for (t, b) in self.terms.iter().zip(&self.coefficients) {
+            eta += match *t {
+                Term::Numeric { feature } => b * row[feature],
+                Term::Level { .. } => 0.0,
+            };
+        }
+        match self.inverse {
+            Inverse::Identity => eta,
+            Inverse::Exp => eta.exp(),
+        }
+    }
+
+    /// Whether every term is a number (no one-hot levels).
+    #[must_use]
+    pub fn numeric(&self) -> bool {
+        self.terms.iter().all(|t| matches!(t, Term::Numeric { .. }))
+    }
+}
+
 fn term_feature(t: Term) -> usize {
     match t {
         Term::Numeric { feature } | Term::Level { feature, .. } => feature,

@@ -737,7 +737,8 @@ async fn infer_for(app: &App, name: &str, version: Option<&str>, req: Request) -
             return fail(call, StatusCode::BAD_REQUEST, &m, Some((&model, variant)));
         }
     };
-    match v2::infer(&model, &parsed) {
+    let keep_rows = app.log.as_ref().is_some_and(|l| l.features());
+    match v2::infer(&model, &parsed, keep_rows) {
         Ok((out, preds, rows)) => {
             call.rows = rows;
             let (bytes, json_len) = v2::encode(&out);

@@ -480,6 +480,42 @@ impl Model {
             .collect()
     }
 
+    /// Predict the `n` rows of numbers `values` (row-major, one number per
+    /// feature in the model's order), counting them in `tally`, when the
+    /// model is a regression on numeric features alone and every number is
+    /// finite and every prediction too: the answers [`Model::predict`] gives
+    /// on the same rows encoded, to the last bit, and the same drift counts,
+    /// without a row built per row. `None` (nothing counted): take the
+    /// general path, which names what is wrong.
+    #[must_use]
+    pub fn predict_matrix(
+        &self,
+        values: &[f64],
+        tally: &mut Tally<'_>,
+    ) -> Option<Vec<Option<f64>>> {
+        let f = self.artifact.features.len();
+        if f == 0
+            || self.classifier.is_some()
+            || self.levels.iter().any(Option::is_some)
+            || !self.predictor.numeric()
+            || !values.len().is_multiple_of(f)
+            || !values.iter().all(|x| x.is_finite())
+        {
+            return None;
+        }
+        let preds: Vec<Option<f64>> = values
+            .chunks_exact(f)
+            .map(|r| Some(self.predictor.predict_numbers(r)))
+            .collect();
+        if !preds.iter().flatten().all(|p| p.is_finite()) {
+            return None;
+        }
+        for k in 0..f {
+            tally.numbers(k, values.iter().skip(k).step_by(f).copied());
+        }
+        Some(preds)
+    }
+
     /// Predict one encoded row: a regression's prediction, or a
     /// classifier's [`Classified::score`].
     ///

@@ -531,23 +531,88 @@ pub struct InferResponse {
     pub binary: Option<Vec<u8>>,
 }
 
-/// Run an inference request: the response, the numbers the prediction log
-/// records, and the encoded rows.
+/// The numbers of a request's one `[N, F]` (or `[F]`) tensor of numbers
+/// (not named after a feature), row-major; JSON data qualifies when every
+/// value is a number (as [`Cell::of_json`] reads it).
+fn matrix<'r>(model: &Model, req: &'r InferRequest) -> Option<std::borrow::Cow<'r, [f64]>> {
+    let [t] = req.inputs.as_slice() else {
+        return None;
+    };
+    let f = model.features().len();
+    let n = match t.shape.as_slice() {
+        [n, w] if *w == f => *n,
+        [w] if *w == f => 1,
+        _ => return None,
+    };
+    if model.feature_index(&t.name).is_some() || Some(t.data.len()) != n.checked_mul(f) {
+        return None;
+    }
+    match &t.data {
+        Flat::Num(v) => Some(std::borrow::Cow::Borrowed(v)),
+        Flat::Json(v) => v
+            .iter()
+            .map(|j| match Cell::of_json(j) {
+                Cell::Number(x) => Some(x),
+                _ => None,
+            })
+            .collect::<Option<Vec<f64>>>()
+            .map(std::borrow::Cow::Owned),
+        Flat::Text(_) => None,
+    }
+}
+
+/// A regression's predictions for an inference request, and the encoded
+/// rows (empty unless `keep_rows`), once the outputs it names are checked:
+/// what [`infer`] answers with, before it is put in JSON (gRPC puts it in
+/// protobuf directly). A batch of numbers on numeric features is
+/// predicted as a matrix ([`Model::predict_matrix`]).
 ///
 /// # Errors
-/// Inputs that do not fit the model, or bad cells (named).
-pub fn infer(model: &Model, req: &InferRequest) -> Result<Scored<InferResponse>, BadRequest> {
-    let rows = rows(model, req)?;
-    let preds = model.predict(&rows)?;
-    if model.classifier().is_some() {
-        return classifier_infer(model, req, &rows).map(|r| (r, preds, rows));
-    }
+/// An output other than the model's, inputs that do not fit the model, or
+/// bad cells (named).
+pub fn regress(
+    model: &Model,
+    req: &InferRequest,
+    keep_rows: bool,
+) -> Result<(Vec<Option<f64>>, Vec<Row>), BadRequest> {
     if let Some((o, _)) = req.outputs.iter().find(|(o, _)| o != OUTPUT) {
         return Err(BadRequest(format!(
             "unknown output \"{}\"; the model's output is \"{OUTPUT}\"",
             clip(o)
         )));
     }
+    let fast = if keep_rows {
+        None
+    } else {
+        matrix(model, req).and_then(|v| model.predict_matrix(&v, &mut model.monitor.tally()))
+    };
+    Ok(match fast {
+        Some(preds) => (preds, Vec::new()),
+        None => {
+            let rows = rows(model, req)?;
+            let preds = model.predict(&rows)?;
+            (preds, rows)
+        }
+    })
+}
+
+/// Run an inference request: the response, the numbers the prediction log
+/// records, and the encoded rows (empty unless `keep_rows`: only a log of
+/// the features needs them); a regression's through [`regress`].
+///
+/// # Errors
+/// Inputs that do not fit the model, or bad cells (named).
+pub fn infer(
+    model: &Model,
+    req: &InferRequest,
+    keep_rows: bool,
+) -> Result<Scored<InferResponse>, BadRequest> {
+    if model.classifier().is_some() {
+        let rows = rows(model, req)?;
+        let preds = model.predict(&rows)?;
+        return classifier_infer(model, req, &rows).map(|r| (r, preds, rows));
+    }
+    let (preds, rows) = regress(model, req, keep_rows)?;
     let n = preds.len();
     let mut out = json!({"name": OUTPUT, "datatype": "FP64", "shape": [n]});
     let binary = if req.binary_output {
@@ -725,7 +790,7 @@ mod tests {
         let m = numeric();
         let body = br#"{"id": "r1", "inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [[1, 2], [0, 0]]}]}"#;
         let req = parse(body, None, 10).unwrap();
-        let (resp, _, _) = infer(&m, &req).unwrap();
+        let (resp, _, _) = infer(&m, &req, false).unwrap();
         assert_eq!(resp.json["outputs"][0]["data"], json!([9.0, 1.0]));
         assert_eq!(resp.json["outputs"][0]["shape"], json!([2]));
         assert_eq!(resp.json["id"], "r1");
@@ -740,7 +805,7 @@ mod tests {
         body.extend_from_slice(&1.0f32.to_le_bytes());
         body.extend_from_slice(&2.0f32.to_le_bytes());
         let req = parse(&body, Some(head.len()), 10).unwrap();
-        let (resp, _, _) = infer(&m, &req).unwrap();
+        let (resp, _, _) = infer(&m, &req, false).unwrap();
         let (bytes, n) = encode(&resp);
         let n = n.unwrap();
         let doc: Json = serde_json::from_slice(&bytes[..n]).unwrap();
@@ -758,7 +823,7 @@ mod tests {
             body.extend_from_slice(s.as_bytes());
         }
         let req = parse(&body, Some(head.len()), 10).unwrap();
-        let (resp, _, _) = infer(&m, &req).unwrap();
+        let (resp, _, _) = infer(&m, &req, false).unwrap();
         assert_eq!(resp.json["outputs"][0]["data"], json!([19.0, 1.0]));
         assert_eq!(metadata(&m, &["v1.0.0"])["inputs"][2]["datatype"], "BYTES");
     }
@@ -778,7 +843,7 @@ mod tests {
         ];
         for (body, hl, want) in cases {
             let e = parse(body, hl, 10)
-                .and_then(|r| infer(&m, &r).map(|_| ()))
+                .and_then(|r| infer(&m, &r, false).map(|_| ()))
                 .unwrap_err();
             assert!(
                 e.0.contains(want),
@@ -791,7 +856,7 @@ mod tests {
         body.extend_from_slice(&f64::NAN.to_le_bytes());
         body.extend_from_slice(&1.0f64.to_le_bytes());
         let e = parse(&body, Some(head.len()), 10)
-            .and_then(|r| infer(&m, &r).map(|_| ()))
+            .and_then(|r| infer(&m, &r, false).map(|_| ()))
             .unwrap_err();
         assert!(e.0.contains("row 0: feature \"a\" is not finite"), "{e}");
     }
@@ -800,9 +865,9 @@ mod tests {
     fn extra_inputs_are_ignored_unless_strict() {
         let body = br#"{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "b", "shape": [1], "datatype": "FP64", "data": [2]}, {"name": "id", "shape": [1], "datatype": "FP64", "data": [7]}]}"#;
         let r = parse(body, None, 10).unwrap();
-        let (_, preds, _) = infer(&numeric(), &r).unwrap();
+        let (_, preds, _) = infer(&numeric(), &r, false).unwrap();
         assert_eq!(preds, vec![Some(1.0 + 2.0 + 6.0)]);
-        let e = infer(&numeric().strict(true), &r).unwrap_err();
+        let e = infer(&numeric().strict(true), &r, false).unwrap_err();
         assert!(
             e.0.contains("unknown input \"id\" ([serve] strict_features"),
             "{e}"

@@ -414,9 +414,14 @@ mod grpc {
             m
         };
         let parsed = convert::request(req, max_rows).map_err(refused)?;
-        let (_, preds, rows) = mlops::serve::v2::infer(model(), &parsed).map_err(refused)?;
+        // Rows kept: the row-by-row path, whose rows the log would record.
+        let (_, preds, rows) = mlops::serve::v2::infer(model(), &parsed, true).map_err(refused)?;
         assert_eq!(preds.len(), rows.len());
         assert!(rows.len() <= max_rows);
+        // And the matrix path, where it applies, agrees to the last bit.
+        let (_, fast, _) = mlops::serve::v2::infer(model(), &parsed, false).map_err(refused)?;
+        let bits = |p: &[Option<f64>]| p.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&preds));
         Ok(rows.len())
     }
 

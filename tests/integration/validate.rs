@@ -444,7 +444,7 @@ fn github_actions_gets_summary_outputs_and_annotations() {
     );
     let out = t.read("output.txt");
     assert!(
-        out.starts_with("passed=false\nmodel=house-price\nfailed=1\nr2=0.89142390514161\n"),
+        out.starts_with("passed=false\nmodel=house-price\nfailed=1\nr2=0.8914239051416099\n"),
         "{out}"
     );
     // With --json, stdout stays one document and the annotations go to stderr.

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 mod classifier;
 mod glm;
 pub mod logistic;
-mod qr;
+pub(crate) mod qr;
 mod sample;
 pub mod softmax;
 mod standardise;

@@ -175,6 +175,46 @@ pub fn request(req: &ModelInferRequest, max_rows: usize) -> Result<v2::InferRequ
     v2::request(id, inputs, outputs, raw_output(req), max_rows)
 }
 
+/// The `ModelInfer` answer of a regression, built directly (what
+/// [`response`] makes of [`v2::infer`]'s JSON, without the JSON): the
+/// predictions as output `prediction`, FP64 `[N]`, raw unless the request
+/// asks for typed contents; NaN for a dropped row.
+#[must_use]
+pub fn regression(
+    (name, version): (&str, &str),
+    req: &ModelInferRequest,
+    preds: &[Option<f64>],
+) -> ModelInferResponse {
+    let values = preds.iter().map(|p| p.unwrap_or(f64::NAN));
+    let mut out = InferOutputTensor {
+        name: v2::OUTPUT.to_string(),
+        datatype: "FP64".to_string(),
+        shape: vec![i64::try_from(preds.len()).unwrap_or(i64::MAX)],
+        ..InferOutputTensor::default()
+    };
+    let mut raw_output_contents = Vec::new();
+    if raw_output(req) {
+        let mut b = Vec::with_capacity(preds.len() * 8);
+        for v in values {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        raw_output_contents.push(bytes::Bytes::from(b));
+    } else {
+        out.contents = Some(InferTensorContents {
+            fp64_contents: values.collect(),
+            ..InferTensorContents::default()
+        });
+    }
+    ModelInferResponse {
+        model_name: name.to_string(),
+        model_version: version.to_string(),
+        id: req.id.clone(),
+        outputs: vec![out],
+        raw_output_contents,
+        ..ModelInferResponse::default()
+    }
+}
+
 fn shape_of(v: &Json) -> Vec<i64> {
     v.as_array()
         .map(|a| a.iter().filter_map(Json::as_i64).collect())
@@ -326,7 +366,7 @@ mod tests {
             ..ModelInferRequest::default()
         };
         for req in [typed_req, raw_req] {
-            let (out, _, _) = infer(&m, &request(&req, 10).unwrap()).unwrap();
+            let (out, _, _) = infer(&m, &request(&req, 10).unwrap(), false).unwrap();
             let r = response(out);
             assert_eq!(r.id, req.id);
             assert_eq!(r.outputs[0].name, "prediction");
@@ -352,7 +392,7 @@ mod tests {
                 parameter_choice: Some(ParameterChoice::BoolParam(false)),
             },
         );
-        let (out, _, _) = infer(&m, &request(&req, 10).unwrap()).unwrap();
+        let (out, _, _) = infer(&m, &request(&req, 10).unwrap(), false).unwrap();
         let r = response(out);
         assert!(r.raw_output_contents.is_empty());
         assert_eq!(
@@ -434,5 +474,37 @@ mod tests {
         let s = server_metadata(&v2::server_metadata());
         assert_eq!(s.name, "mlops");
         assert_eq!(s.extensions, vec!["binary_tensor_data"]);
+    }
+
+    /// The regression's answer built directly equals the one made from
+    /// the V2 JSON answer, raw and typed, with and without an id.
+    #[test]
+    fn regression_answer_equals_the_json_route() {
+        let m = numeric();
+        let raw_bytes: Vec<u8> = [1.0f64, 2.0, 0.5, -3.25]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        for (id, typed) in [("", false), ("r-7", false), ("r-8", true)] {
+            let mut req = ModelInferRequest {
+                id: id.into(),
+                model_name: "toy".into(),
+                inputs: vec![input("x", "FP64", &[2, 2], None)],
+                raw_input_contents: vec![raw_bytes.clone().into()],
+                ..ModelInferRequest::default()
+            };
+            if typed {
+                req.parameters.insert(
+                    "binary_data_output".into(),
+                    InferParameter {
+                        parameter_choice: Some(ParameterChoice::BoolParam(false)),
+                    },
+                );
+            }
+            let parsed = request(&req, 10).unwrap();
+            let (out, preds, _) = infer(&m, &parsed, false).unwrap();
+            let direct = regression((&m.name, &m.version), &req, &preds);
+            assert_eq!(direct, response(out), "id {id:?}, typed {typed}");
+        }
     }
 }

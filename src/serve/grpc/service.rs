@@ -128,7 +128,14 @@ impl Inference {
             served: Some((Arc::clone(&model), variant)),
         };
         let parsed = convert::request(req, app.max_rows).map_err(served)?;
-        let (out, preds, rows) = v2::infer(&model, &parsed).map_err(served)?;
+        let keep_rows = app.log.as_ref().is_some_and(|l| l.features());
+        if model.classifier().is_none() {
+            let (preds, rows) = v2::regress(&model, &parsed, keep_rows).map_err(served)?;
+            let names = (model.name.as_str(), model.version.as_str());
+            let answer = convert::regression(names, req, &preds);
+            return Ok((answer, preds, rows, model, variant));
+        }
+        let (out, preds, rows) = v2::infer(&model, &parsed, keep_rows).map_err(served)?;
         Ok((convert::response(out), preds, rows, model, variant))
     }
 }

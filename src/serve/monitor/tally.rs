@@ -49,12 +49,19 @@ impl Monitor {
 
 impl Tally<'_> {
     fn bump(&mut self, i: usize) {
+        self.bump_by(i, 1);
+    }
+
+    fn bump_by(&mut self, i: usize, n: u64) {
+        if n == 0 {
+            return;
+        }
         if self.counts.is_empty() {
             let m = self.monitor;
             self.counts = vec![0; m.width + EXTRAS * (m.features.len() + 1)];
         }
         if let Some(c) = self.counts.get_mut(i) {
-            *c += 1;
+            *c += n;
         }
     }
 
@@ -81,6 +88,33 @@ impl Tally<'_> {
         if let Some(f) = self.monitor.features.get(k) {
             self.observe(f, k, x);
         }
+    }
+
+    /// Numeric feature `k` was each of `xs` (all finite): the counts
+    /// [`Tally::number`] makes one by one, made over the column (four sets
+    /// of counters, so that a run of values in one bin does not wait on
+    /// each increment).
+    pub fn numbers(&mut self, k: usize, xs: impl Iterator<Item = f64>) {
+        let Some(f) = self.monitor.features.get(k) else {
+            return;
+        };
+        let Bins::Numeric { edges, min, max } = &f.bins else {
+            return;
+        };
+        let mut lanes = vec![[0u64; 4]; edges.len() + 1];
+        let mut out = [0u64; 4];
+        for (i, x) in xs.enumerate() {
+            let l = i & 3;
+            lanes[bin_of(edges, x)][l] += 1;
+            out[l] += u64::from(x < *min || x > *max);
+        }
+        for (b, l) in lanes.iter().enumerate() {
+            self.bump_by(f.offset + b, l.iter().sum());
+        }
+        self.bump_by(
+            self.monitor.width + EXTRAS * k + OUT_OF_RANGE,
+            out.iter().sum(),
+        );
     }
 
     /// Categorical feature `k` was its training level `level`.

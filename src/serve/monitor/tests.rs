@@ -265,3 +265,81 @@ fn a_disabled_monitor_bins_nothing_and_renders_no_drift() {
     };
     assert!(!settings_of(Some(&sec)).unwrap().enabled);
 }
+
+/// A batch of numbers takes the matrix path (`Model::predict_matrix`) and
+/// gives what the row-by-row path gives: the same predictions to the last
+/// bit and the same drift counts; a batch it cannot take (a NaN, a
+/// prediction that overflows) gets the row-by-row path's answer.
+#[test]
+fn the_matrix_path_equals_the_row_path() {
+    use crate::serve::model::Model;
+    use crate::serve::v2::{encode, infer, parse};
+    let model = || {
+        let mut a = stats_artifact();
+        a.features = vec!["a".into(), "b".into()];
+        a.categorical.clear();
+        a.coefficients.shift_remove("c=z");
+        a.feature_stats.shift_remove("c");
+        let mut m = Model::new(a, "v1", "abc").unwrap();
+        m.monitor = Monitor::with(&m.artifact, Settings::default());
+        m
+    };
+    // Edges, ties, values outside the training range, awkward decimals.
+    let mut data = Vec::new();
+    for i in 0..503 {
+        let f = f64::from(i);
+        data.push([0.0, 1.0, 0.5, -3.0, 2.0][i as usize % 5]);
+        data.push((f * 0.37).sin() * 7.0 + 4.5 + f64::from(i % 3) * 0.1);
+    }
+    // A binary request: the JSON header, then the numbers.
+    let raw = |d: &[f64]| -> (Vec<u8>, usize) {
+        let head = format!(
+            r#"{{"inputs": [{{"name": "x", "shape": [{}, 2], "datatype": "FP64", "parameters": {{"binary_data_size": {}}}}}], "outputs": [{{"name": "prediction", "parameters": {{"binary_data": true}}}}]}}"#,
+            d.len() / 2,
+            d.len() * 8
+        );
+        let n = head.len();
+        let mut body = head.into_bytes();
+        body.extend(d.iter().flat_map(|v| v.to_le_bytes()));
+        (body, n)
+    };
+    let (body, n) = raw(&data);
+    let (fast, slow) = (model(), model());
+    let req = parse(&body, Some(n), 10_000).unwrap();
+    let (a, pa, ra) = infer(&fast, &req, false).unwrap();
+    let (b, pb, rb) = infer(&slow, &req, true).unwrap();
+    assert!(ra.is_empty() && rb.len() == 503);
+    assert_eq!(encode(&a), encode(&b));
+    let bits = |p: &[Option<f64>]| p.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+    assert_eq!(bits(&pa), bits(&pb));
+    assert_eq!(served(&fast.monitor), served(&slow.monitor));
+    assert!(
+        sample(
+            &served(&fast.monitor),
+            "mlops_feature_out_of_range_total",
+            "a"
+        )
+        .unwrap()
+            > 0.0
+    );
+    // The same numbers as JSON data.
+    let body = serde_json::json!({"inputs": [{"name": "x", "shape": [503, 2], "datatype": "FP64", "data": data}]});
+    let req = parse(body.to_string().as_bytes(), None, 10_000).unwrap();
+    let (a, pa, _) = infer(&fast, &req, false).unwrap();
+    let (b, pb, _) = infer(&slow, &req, true).unwrap();
+    assert_eq!(encode(&a), encode(&b));
+    assert_eq!(bits(&pa), bits(&pb));
+    assert_eq!(served(&fast.monitor), served(&slow.monitor));
+    // What the matrix path declines, the row path answers (here: refuses).
+    for bad in [f64::NAN, 1e308] {
+        let mut d = data.clone();
+        d[7] = bad;
+        d[8] = 1e308;
+        let (body, n) = raw(&d);
+        let req = parse(&body, Some(n), 10_000).unwrap();
+        let e1 = infer(&fast, &req, false).unwrap_err();
+        let e2 = infer(&slow, &req, true).unwrap_err();
+        assert_eq!(e1.0, e2.0);
+    }
+    assert_eq!(served(&fast.monitor), served(&slow.monitor));
+}

@@ -32,10 +32,37 @@ fn count(edges: &[f64], counts: &mut [u64], values: &[f64], role: &[u8], bins: &
             *b += u32::from(e < x);
         }
     }
-    for ((&b, &x), &r) in bins.iter().zip(values).zip(role) {
+    // Rows not counted go to an extra bin; four sets of counters, so that
+    // consecutive rows in one bin do not wait on each other's increment.
+    let skip = edges.len() + 1;
+    let mut lanes = vec![[0u64; 4]; skip + 1];
+    let at = |b: u32, x: f64, r: u8| {
         if r == 1 && !x.is_nan() {
-            counts[b as usize] += 1;
+            b as usize
+        } else {
+            skip
         }
+    };
+    let (bq, vq, rq) = (
+        bins.chunks_exact(4),
+        values.chunks_exact(4),
+        role.chunks_exact(4),
+    );
+    for ((&b, &x), &r) in bq
+        .remainder()
+        .iter()
+        .zip(vq.remainder())
+        .zip(rq.remainder())
+    {
+        lanes[at(b, x, r)][0] += 1;
+    }
+    for ((b, x), r) in bq.zip(vq).zip(rq) {
+        for l in 0..4 {
+            lanes[at(b[l], x[l], r[l])][l] += 1;
+        }
+    }
+    for (c, l) in counts.iter_mut().zip(&lanes) {
+        *c += l.iter().sum::<u64>();
     }
 }
 

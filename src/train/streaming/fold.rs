@@ -1,13 +1,12 @@
 //! The running triangular factor of pass 1 (TSQR): each block's training
 //! rows, as the columns `[1, (x - shift) / scale, one-hot columns, y -
 //! shift_y]`, are stacked under the current R and factored again with
-//! linfa-linalg's Householder QR (XᵀX is never formed); one-hot columns are
+//! Householder reflections (`model::fit::qr`; XᵀX is never formed); one-hot columns are
 //! added as levels appear. The same fold keeps the exact moments of every
 //! numeric column, the level counts and the row counts.
 
 use std::collections::HashMap;
 
-use linfa_linalg::qr::QRInto;
 use ndarray::{Array2, ShapeBuilder, s};
 
 use crate::data::{Column, MISSING_LEVEL, Table};
@@ -83,9 +82,7 @@ fn fold_block(m: Array2<f64>) -> Result<Array2<f64>> {
     if m.nrows() < m.ncols() {
         return Ok(m);
     }
-    Ok(m.qr_into()
-        .map_err(|e| Error::data(format!("the QR factorisation failed: {e}")))?
-        .into_r())
+    Ok(crate::model::fit::qr::householder_r(m))
 }
 
 /// A power of two near `v` (1 for 0): scaling by it is exact.

@@ -4,7 +4,8 @@
 //! ([`data::stream_tables`]: the same parser, messages and line numbers as
 //! the in-memory path) and folds every block of training rows into a running
 //! triangular factor (`fold`; TSQR: the current R is stacked on the block and
-//! factored again with linfa-linalg's Householder QR; XᵀX is never formed).
+//! factored again with Householder reflections, `model::fit::qr`; XᵀX is
+//! never formed).
 //! The columns are `[1, (x - shift) / scale, one-hot columns, y - shift_y]`,
 //! with shift and scale taken from the first block (a power of two, so
 //! scaling is exact): close enough to the final mean and spread to keep the

@@ -21,13 +21,20 @@ const MISSING: usize = 0;
 const OUT_OF_RANGE: usize = 1;
 const UNSEEN: usize = 2;
 
+/// Counters a tally keeps as a short list before it takes the whole row.
+const FEW: usize = 24;
+
 /// Drift counts kept for one request, added to `monitor` when dropped.
 #[derive(Debug)]
 pub struct Tally<'m> {
     monitor: &'m Monitor,
+    /// The counters touched so far, as `(index, count)`, while there are at
+    /// most [`FEW`] (a one-row request: no allocation, and only these are
+    /// added to the window); indices as in `counts`.
+    few: [(u32, u64); FEW],
+    touched: usize,
     /// The window's counters, then [`EXTRAS`] per feature and for the
-    /// prediction; empty until the first count (a disabled monitor, or a
-    /// request refused before its first cell, allocates nothing).
+    /// prediction; empty until more than [`FEW`] counters are touched.
     counts: Vec<u64>,
 }
 
@@ -37,6 +44,8 @@ impl Monitor {
     pub fn tally(&self) -> Tally<'_> {
         Tally {
             monitor: self,
+            few: [(0, 0); FEW],
+            touched: 0,
             counts: Vec::new(),
         }
     }
@@ -53,16 +62,30 @@ impl Tally<'_> {
     }
 
     fn bump_by(&mut self, i: usize, n: u64) {
-        if n == 0 {
+        let m = self.monitor;
+        let len = m.width + EXTRAS * (m.features.len() + 1);
+        if n == 0 || i >= len {
             return;
         }
         if self.counts.is_empty() {
-            let m = self.monitor;
-            self.counts = vec![0; m.width + EXTRAS * (m.features.len() + 1)];
+            let few = &mut self.few[..self.touched];
+            if let Some(e) = few.iter_mut().find(|e| e.0 as usize == i) {
+                e.1 += n;
+                return;
+            }
+            if let (true, Ok(at)) = (self.touched < FEW, u32::try_from(i)) {
+                self.few[self.touched] = (at, n);
+                self.touched += 1;
+                return;
+            }
+            // More counters than the list holds: the whole row from now on.
+            self.counts = vec![0; len];
+            for &(j, c) in &self.few[..self.touched] {
+                self.counts[j as usize] += c;
+            }
+            self.touched = 0;
         }
-        if let Some(c) = self.counts.get_mut(i) {
-            *c += n;
-        }
+        self.counts[i] += n;
     }
 
     fn extra(&mut self, feature: usize, which: usize) {
@@ -147,10 +170,38 @@ impl Tally<'_> {
 
 impl Drop for Tally<'_> {
     fn drop(&mut self) {
+        let m = self.monitor;
         if self.counts.is_empty() {
+            let few = &mut self.few[..self.touched];
+            if few.is_empty() {
+                return;
+            }
+            // The window's counters first (one slot lookup), then the extras.
+            few.sort_unstable_by_key(|e| e.0);
+            let split = few.partition_point(|e| (e.0 as usize) < m.width);
+            let (bins, extras) = few.split_at(split);
+            if !bins.is_empty() {
+                m.window.add_some(bins, window::now_ms());
+            }
+            for &(i, n) in extras {
+                let e = i as usize - m.width;
+                let k = e / EXTRAS;
+                let f = m.features.get(k).or_else(|| {
+                    (k == m.features.len())
+                        .then_some(m.prediction.as_ref())
+                        .flatten()
+                });
+                if let Some(f) = f {
+                    let counter = match e % EXTRAS {
+                        MISSING => &f.missing,
+                        OUT_OF_RANGE => &f.out_of_range,
+                        _ => &f.unseen,
+                    };
+                    counter.fetch_add(n, Ordering::Relaxed);
+                }
+            }
             return;
         }
-        let m = self.monitor;
         let (bins, extras) = self.counts.split_at(m.width.min(self.counts.len()));
         m.window.add_all(bins, window::now_ms());
         let feats = m.features.iter().chain(m.prediction.as_ref());

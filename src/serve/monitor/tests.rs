@@ -343,3 +343,39 @@ fn the_matrix_path_equals_the_row_path() {
     }
     assert_eq!(served(&fast.monitor), served(&slow.monitor));
 }
+
+/// A tally that touches a few counters keeps them as a short list, one
+/// that touches many takes the whole row: the counts are the same.
+#[test]
+fn few_and_many_counters_count_the_same() {
+    let a = stats_artifact();
+    let (one_by_one, all_at_once) = (
+        Monitor::with(&a, Settings::default()),
+        Monitor::with(&a, Settings::default()),
+    );
+    let cells: Vec<(usize, f64)> = (0..300)
+        .map(|i| (i % 2, f64::from(u32::try_from(i).unwrap()) * 0.37 - 20.0))
+        .collect();
+    {
+        let mut t = all_at_once.tally();
+        for &(k, x) in &cells {
+            t.number(k, x);
+        }
+        t.missing(0);
+        t.unseen(2);
+        t.prediction(3.5);
+        t.prediction(99.0);
+    }
+    for &(k, x) in &cells {
+        one_by_one.tally().number(k, x);
+    }
+    one_by_one.tally().missing(0);
+    one_by_one.tally().unseen(2);
+    {
+        let mut t = one_by_one.tally();
+        t.prediction(3.5);
+        t.prediction(99.0);
+    }
+    assert_eq!(served(&one_by_one), served(&all_at_once));
+    assert!(served(&one_by_one).contains("mlops_feature_missing_total"));
+}

@@ -75,6 +75,17 @@ impl Window {
         s
     }
 
+    /// Add each `(i, n)` of `counts` (`n` to counter `i`) at time `at_ms`:
+    /// one slot lookup.
+    pub fn add_some(&self, counts: &[(u32, u64)], at_ms: u64) {
+        let slot = self.slot(at_ms);
+        for &(i, n) in counts {
+            if let Some(c) = slot.counts.get(i as usize) {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Add `n` to counter `i` at time `at_ms`.
     pub fn add(&self, i: usize, n: u64, at_ms: u64) {
         if let Some(c) = self.slot(at_ms).counts.get(i) {

@@ -189,7 +189,7 @@ TOML
   sed '/^\[serve/,$d' "$dir/mlops.toml" >"$dir/nolog.toml"
   # Both off: no prediction log and no live drift monitoring.
   printf '[serve.monitor]\nenabled = false\n' >>"$dir/nolog.toml"
-  echo "elasticsearch sink: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict, $RUNS round(s) of off then on;"
+  echo "elasticsearch sink: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, single-row /predict, $RUNS round(s) of off and on, alternating which goes first;"
   echo "  sink: examples/es_bulk_sink.rs (Rust, loopback, faithful _bulk items, same cores)"
   for round in $(seq "$RUNS"); do
     # Odd rounds run off then on, even ones on then off: neither always

@@ -128,12 +128,12 @@ impl SpillReader {
         self.left -= 1;
         let r = &mut self.input;
         let n = usize::try_from(get_u64(r)?).map_err(|_| corrupt())?;
-        let target = get_f64s(r, n)?;
+        let target = get_pods::<f64>(r, n)?;
         let mut features = Vec::with_capacity(self.feature_names.len());
         for _ in 0..self.feature_names.len() {
             let tag = get_bytes(r, 1)?[0];
             features.push(if tag == 0 {
-                Column::Numeric(get_f64s(r, n)?)
+                Column::Numeric(get_pods::<f64>(r, n)?)
             } else {
                 let k = usize::try_from(get_u64(r)?).map_err(|_| corrupt())?;
                 let mut levels = Vec::with_capacity(k);
@@ -179,14 +179,10 @@ fn get_u64(r: &mut impl Read) -> std::io::Result<u64> {
     Ok(u64::from_le_bytes(b))
 }
 
-/// `n` numbers read into their vector (native byte order: the file never
-/// leaves this process), copied once out of the reader's buffer: a vector
-/// zero-filled first and then overwritten costs a second pass.
-fn get_f64s(r: &mut impl BufRead, n: usize) -> std::io::Result<Vec<f64>> {
-    get_pods(r, n)
-}
-
-/// `n` plain values of `T`, as [`get_f64s`].
+/// `n` plain values of `T` (numbers, codes, line numbers; native byte
+/// order: the file never leaves this process), copied once out of the
+/// reader's buffer: a vector zero-filled first and then overwritten costs
+/// a second pass.
 fn get_pods<T: bytemuck::Pod>(r: &mut impl BufRead, n: usize) -> std::io::Result<Vec<T>> {
     let size = std::mem::size_of::<T>();
     let mut v: Vec<T> = Vec::with_capacity(n);

@@ -54,7 +54,8 @@ pub fn r_factor(z: ArrayView2<f64>, extra: Option<ArrayView1<f64>>) -> Result<Ar
 /// The reflections are LAPACK's (`dlarfg`/`dlarf`: the column's norm goes
 /// to the diagonal with the sign opposite to its first entry, so nothing
 /// cancels), applied column by column over contiguous memory with sums in
-/// eight lanes, which the compiler vectorises; `m` is overwritten in place.
+/// eight lanes, which the compiler vectorises; `m`'s storage is reused
+/// when it is column-major (as the callers build it), else copied once.
 #[must_use]
 pub fn householder_r(m: Array2<f64>) -> Array2<f64> {
     let (rows, cols) = m.dim();

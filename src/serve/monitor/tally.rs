@@ -57,6 +57,13 @@ impl Monitor {
 }
 
 impl Tally<'_> {
+    /// Whether the tally holds the whole row of counters (else its short
+    /// list), for tests.
+    #[cfg(test)]
+    pub(super) fn dense(&self) -> bool {
+        !self.counts.is_empty()
+    }
+
     fn bump(&mut self, i: usize) {
         self.bump_by(i, 1);
     }

@@ -353,29 +353,62 @@ fn few_and_many_counters_count_the_same() {
         Monitor::with(&a, Settings::default()),
         Monitor::with(&a, Settings::default()),
     );
+    // Numbers of a and b inside and outside the training range, a missing
+    // cell, both levels of c and an unseen one, predictions in every bin.
     let cells: Vec<(usize, f64)> = (0..300)
         .map(|i| (i % 2, f64::from(u32::try_from(i).unwrap()) * 0.37 - 20.0))
         .collect();
+    let predictions: Vec<f64> = (0..12).map(|i| f64::from(i) - 0.5).collect();
     {
         let mut t = all_at_once.tally();
         for &(k, x) in &cells {
             t.number(k, x);
         }
         t.missing(0);
+        t.level(2, 0);
+        t.level(2, 1);
         t.unseen(2);
-        t.prediction(3.5);
-        t.prediction(99.0);
+        for &p in &predictions {
+            t.prediction(p);
+        }
+        assert!(t.dense(), "many counters take the whole row");
     }
-    for &(k, x) in &cells {
-        one_by_one.tally().number(k, x);
-    }
-    one_by_one.tally().missing(0);
-    one_by_one.tally().unseen(2);
-    {
+    let few = |f: &dyn Fn(&mut Tally<'_>)| {
         let mut t = one_by_one.tally();
-        t.prediction(3.5);
-        t.prediction(99.0);
+        f(&mut t);
+        assert!(!t.dense(), "a few counters stay a short list");
+    };
+    for &(k, x) in &cells {
+        few(&|t| t.number(k, x));
     }
-    assert_eq!(served(&one_by_one), served(&all_at_once));
-    assert!(served(&one_by_one).contains("mlops_feature_missing_total"));
+    few(&|t| t.missing(0));
+    few(&|t| t.level(2, 0));
+    few(&|t| t.level(2, 1));
+    few(&|t| t.unseen(2));
+    for &p in &predictions {
+        few(&|t| t.prediction(p));
+    }
+    let (a, b) = (served(&one_by_one), served(&all_at_once));
+    assert_eq!(a, b);
+    let outside = |k: usize, lo: f64, hi: f64| {
+        cells
+            .iter()
+            .filter(|&&(j, x)| j == k && (x < lo || x > hi))
+            .count() as f64
+    };
+    assert_eq!(sample(&a, "mlops_feature_missing_total", "a"), Some(1.0));
+    assert_eq!(
+        sample(&a, "mlops_feature_unseen_level_total", "c"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&a, "mlops_feature_out_of_range_total", "a"),
+        Some(outside(0, 0.0, 1.0))
+    );
+    assert_eq!(
+        sample(&a, "mlops_feature_out_of_range_total", "b"),
+        Some(outside(1, 0.0, 9.0))
+    );
+    assert_eq!(sample(&a, "mlops_drift_window_samples", "b"), Some(150.0));
+    assert_eq!(sample(&a, "mlops_drift_window_samples", "c"), Some(2.0));
 }

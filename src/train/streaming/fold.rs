@@ -78,11 +78,11 @@ const FOLD_ROWS: usize = 4096;
 /// Factor `m` (the current R stacked on a piece of the block), or keep it
 /// while it has fewer rows than columns: any matrix whose Gram matrix is that
 /// of the rows so far is a valid running factor.
-fn fold_block(m: Array2<f64>) -> Result<Array2<f64>> {
+fn fold_block(m: Array2<f64>) -> Array2<f64> {
     if m.nrows() < m.ncols() {
-        return Ok(m);
+        return m;
     }
-    Ok(crate::model::fit::qr::householder_r(m))
+    crate::model::fit::qr::householder_r(m)
 }
 
 /// A power of two near `v` (1 for 0): scaling by it is exact.
@@ -196,7 +196,7 @@ impl Fold {
                     "internal error: the block has the wrong shape: {e}"
                 ))
             })?;
-            r = Some(fold_block(m)?);
+            r = Some(fold_block(m));
         }
         self.r = r;
         Ok(())

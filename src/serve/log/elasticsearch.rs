@@ -32,6 +32,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::Sink;
+use super::bulk::Batch;
 use super::file::Rotating;
 use crate::error::{Error, Result};
 
@@ -121,52 +122,6 @@ impl CredentialVars<'_> {
     }
 }
 
-/// One line waiting for delivery.
-#[derive(Debug, Clone)]
-pub struct Doc {
-    /// The request id (the document's `_id`).
-    pub id: String,
-    /// The JSON line, ending in a newline.
-    pub line: Vec<u8>,
-}
-
-/// The `_bulk` body of `docs`: per line, a `create` action with its `_id`
-/// and the document (the line with `@timestamp` in front); ends in a newline.
-#[must_use]
-pub fn bulk_body(docs: &[Doc]) -> Vec<u8> {
-    let mut b = Vec::with_capacity(docs.iter().map(|d| d.line.len() + d.id.len() + 64).sum());
-    for d in docs {
-        b.extend_from_slice(b"{\"create\":{\"_id\":");
-        // Writing a string to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut b, d.id.as_str());
-        b.extend_from_slice(b"}}\n");
-        document(&mut b, &d.line);
-        if b.last() != Some(&b'\n') {
-            b.push(b'\n');
-        }
-    }
-    b
-}
-
-/// Append the line with `"@timestamp"` (a copy of its `timestamp`) in front.
-fn document(b: &mut Vec<u8>, line: &[u8]) {
-    // The request id before it is JSON-escaped, so the first `","timestamp":"`
-    // is the field itself.
-    const KEY: &[u8] = b"\",\"timestamp\":\"";
-    let ts = memchr::memmem::find(line, KEY)
-        .map(|at| &line[at + KEY.len()..])
-        .and_then(|rest| memchr::memchr(b'"', rest).map(|end| &rest[..end]));
-    match (ts, line.first()) {
-        (Some(ts), Some(b'{')) => {
-            b.extend_from_slice(b"{\"@timestamp\":\"");
-            b.extend_from_slice(ts);
-            b.extend_from_slice(b"\",");
-            b.extend_from_slice(&line[1..]);
-        }
-        _ => b.extend_from_slice(line),
-    }
-}
-
 /// What became of one item of a `_bulk` request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -238,12 +193,44 @@ impl<'de> Deserialize<'de> for ItemStatus {
 
 #[derive(Debug, Default)]
 struct Queue {
-    docs: VecDeque<Doc>,
-    bytes: usize,
+    /// Lines waiting, in batches of at most [`BATCH_DOCS`] lines and
+    /// [`BATCH_BYTES`] bytes; new lines go to the last one.
+    batches: VecDeque<Batch>,
+    /// Lines in `batches`.
+    lines: usize,
+    /// Batches delivered, emptied for reuse.
+    spare: Vec<Batch>,
     /// When the oldest waiting line arrived.
     since: Option<Instant>,
     /// Set by close: give up after this instant.
     deadline: Option<Instant>,
+}
+
+/// Emptied batches kept for reuse.
+const SPARE: usize = 4;
+
+impl Queue {
+    /// Whether the first batch is ready to go without waiting.
+    fn full(&self) -> bool {
+        self.batches.len() > 1
+            || self
+                .batches
+                .front()
+                .is_some_and(|b| b.len() >= BATCH_DOCS || b.bytes() >= BATCH_BYTES)
+    }
+
+    /// The batch the next line of `room` bytes goes to.
+    fn last_with_room(&mut self, room: usize) -> &mut Batch {
+        let start_new = self.batches.back().is_none_or(|b| {
+            b.len() >= BATCH_DOCS || (!b.is_empty() && b.bytes() + room > BATCH_BYTES)
+        });
+        if start_new {
+            let b = self.spare.pop().unwrap_or_default();
+            self.batches.push_back(b);
+        }
+        // Just made non-empty.
+        self.batches.back_mut().expect("a batch")
+    }
 }
 
 #[derive(Debug)]
@@ -262,15 +249,32 @@ impl Shared {
     }
 
     /// Lines not delivered: to the dead-letter file, and counted.
-    fn dead_letter(&self, docs: impl IntoIterator<Item = Doc>) {
+    fn dead_letter<'a>(&self, lines: impl IntoIterator<Item = &'a [u8]>) {
         let mut dead = self
             .dead
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut n = 0;
-        for d in docs {
+        for line in lines {
             // A line the dead letter cannot take is lost, and counted the same.
-            let _ = dead.write(&d.line);
+            let _ = dead.write(line);
+            n += 1;
+        }
+        let _ = dead.flush();
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The lines `i` of `batch` for which `pick(i)` holds, dead-lettered.
+    fn dead_letter_of(&self, batch: &Batch, pick: impl Fn(usize) -> bool) {
+        let mut line = Vec::new();
+        let mut dead = self
+            .dead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut n = 0;
+        for i in (0..batch.len()).filter(|&i| pick(i)) {
+            batch.line_into(i, &mut line);
+            let _ = dead.write(&line);
             n += 1;
         }
         let _ = dead.flush();
@@ -319,23 +323,20 @@ impl EsSink {
 }
 
 impl Sink for EsSink {
-    fn write(&mut self, id: &str, line: Vec<u8>) {
-        let doc = Doc {
-            id: id.to_string(),
-            line,
-        };
+    fn write(&mut self, id: &str, line: &[u8]) {
         let mut q = self.shared.lock();
-        if q.docs.len() >= self.buffer_lines || self.shipper.is_none() {
+        if q.lines >= self.buffer_lines || self.shipper.is_none() {
             drop(q);
-            self.shared.dead_letter([doc]);
+            self.shared.dead_letter([line]);
             return;
         }
-        q.bytes += doc.line.len();
-        q.docs.push_back(doc);
+        // An action line and `@timestamp` add less than this to a line.
+        q.last_with_room(line.len() + id.len() + 64).push(id, line);
+        q.lines += 1;
         // The first line starts the shipper's clock; a full batch goes now.
         let first = q.since.is_none();
         q.since.get_or_insert_with(Instant::now);
-        if first || q.docs.len() >= BATCH_DOCS || q.bytes >= BATCH_BYTES {
+        if first || q.full() {
             self.shared.wake.notify_one();
         }
     }
@@ -349,13 +350,13 @@ impl Sink for EsSink {
             let _ = h.join();
         }
         // Anything still here (no shipper) is not delivered.
-        let left: Vec<Doc> = {
+        let left: Vec<Batch> = {
             let mut q = self.shared.lock();
-            q.bytes = 0;
-            q.docs.drain(..).collect()
+            q.lines = 0;
+            q.batches.drain(..).collect()
         };
-        if !left.is_empty() {
-            self.shared.dead_letter(left);
+        for b in &left {
+            self.shared.dead_letter_of(b, |_| true);
         }
     }
 }
@@ -393,24 +394,26 @@ impl Shipper {
     /// The next batch: when one is full, the oldest line waited [`FLUSH`],
     /// or the server stops; `None` when stopped and empty (or past the
     /// deadline, after dead-lettering what was left).
-    fn next_batch(&self) -> Option<Vec<Doc>> {
+    fn next_batch(&self) -> Option<Batch> {
         let mut q = self.shared.lock();
         loop {
             let now = Instant::now();
             if let Some(d) = q.deadline {
-                if q.docs.is_empty() {
+                if q.lines == 0 {
                     return None;
                 }
                 if now >= d {
-                    let left: Vec<Doc> = q.docs.drain(..).collect();
-                    q.bytes = 0;
+                    let left: Vec<Batch> = q.batches.drain(..).collect();
+                    q.lines = 0;
                     drop(q);
-                    self.shared.dead_letter(left);
+                    for b in &left {
+                        self.shared.dead_letter_of(b, |_| true);
+                    }
                     return None;
                 }
                 break;
             }
-            if q.docs.len() >= BATCH_DOCS || q.bytes >= BATCH_BYTES {
+            if q.full() {
                 break;
             }
             match q.since {
@@ -432,20 +435,9 @@ impl Shipper {
                 }
             }
         }
-        let mut batch = Vec::with_capacity(q.docs.len().min(BATCH_DOCS));
-        let mut bytes = 0;
-        while batch.len() < BATCH_DOCS {
-            let Some(len) = q.docs.front().map(|d| d.line.len()) else {
-                break;
-            };
-            if !batch.is_empty() && bytes + len > BATCH_BYTES {
-                break;
-            }
-            bytes += len;
-            batch.extend(q.docs.pop_front());
-        }
-        q.bytes -= bytes;
-        q.since = if q.docs.is_empty() {
+        let batch = q.batches.pop_front().unwrap_or_default();
+        q.lines -= batch.len();
+        q.since = if q.lines == 0 {
             None
         } else {
             Some(Instant::now())
@@ -454,16 +446,22 @@ impl Shipper {
     }
 
     /// Send `batch` until every line is done or refused; past the close
-    /// deadline, what is left goes to the dead letter.
-    fn deliver(&self, mut batch: Vec<Doc>) {
+    /// deadline, what is left goes to the dead letter. The emptied batch
+    /// is kept for reuse.
+    fn deliver(&self, mut batch: Batch) {
         let mut backoff = FIRST_BACKOFF;
         loop {
             batch = self.attempt(batch);
             if batch.is_empty() {
+                let mut q = self.shared.lock();
+                if q.spare.len() < SPARE {
+                    batch.clear();
+                    q.spare.push(batch);
+                }
                 return;
             }
             if self.shared.past_deadline() {
-                self.shared.dead_letter(batch);
+                self.shared.dead_letter_of(&batch, |_| true);
                 return;
             }
             let pause = {
@@ -478,15 +476,18 @@ impl Shipper {
     }
 
     /// One `_bulk` request; returns the lines to send again (refused lines
-    /// are dead-lettered here).
-    fn attempt(&self, batch: Vec<Doc>) -> Vec<Doc> {
+    /// are dead-lettered here), or the batch emptied when all are done.
+    fn attempt(&self, mut batch: Batch) -> Batch {
         let Some(client) = &self.client else {
             return batch;
         };
+        // The body is shared with the request, not copied; it comes back
+        // for a retry or for reuse.
+        let body = bytes::Bytes::from(batch.take_body());
         let mut req = client
             .post(&self.url)
             .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
-            .body(bulk_body(&batch));
+            .body(body.clone());
         req = match &self.s.credentials {
             Some(Credentials::ApiKey(k)) => {
                 req.header(reqwest::header::AUTHORIZATION, format!("ApiKey {}", k.0))
@@ -494,14 +495,17 @@ impl Shipper {
             Some(Credentials::Basic(u, p)) => req.basic_auth(&u.0, Some(&p.0)),
             None => req,
         };
-        let Ok(resp) = req.send() else {
+        let sent = req.send();
+        batch.restore(body.try_into_mut().map_or_else(|b| b.to_vec(), Vec::from));
+        let Ok(resp) = sent else {
             return batch;
         };
         match outcome(resp.status().as_u16()) {
             Outcome::Retry => return batch,
             Outcome::Refused => {
-                self.shared.dead_letter(batch);
-                return Vec::new();
+                self.shared.dead_letter_of(&batch, |_| true);
+                batch.clear();
+                return batch;
             }
             Outcome::Done => {}
         }
@@ -514,17 +518,17 @@ impl Shipper {
             // make the lines already indexed answer 409.
             return batch;
         };
-        let mut retry = Vec::new();
-        let mut refused = Vec::new();
-        for (d, st) in batch.into_iter().zip(statuses) {
-            match outcome(st) {
-                Outcome::Done => {}
-                Outcome::Retry => retry.push(d),
-                Outcome::Refused => refused.push(d),
-            }
+        let is = |i: usize, o: Outcome| outcome(statuses[i]) == o;
+        if statuses.iter().all(|&s| outcome(s) == Outcome::Done) {
+            batch.clear();
+            return batch;
         }
-        if !refused.is_empty() {
-            self.shared.dead_letter(refused);
+        self.shared
+            .dead_letter_of(&batch, |i| is(i, Outcome::Refused));
+        let retry = batch.select(|i| is(i, Outcome::Retry));
+        if retry.is_empty() {
+            batch.clear();
+            return batch;
         }
         retry
     }
@@ -532,30 +536,8 @@ impl Shipper {
 
 #[cfg(test)]
 mod tests {
+    use super::super::bulk::tests::line;
     use super::*;
-
-    fn doc(id: &str) -> Doc {
-        Doc {
-            id: id.into(),
-            line: format!("{{\"request_id\":{},\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"prediction\":1}}\n", serde_json::json!(id)).into_bytes(),
-        }
-    }
-
-    #[test]
-    fn the_bulk_body_is_create_actions_with_ids_and_ends_in_a_newline() {
-        let b = String::from_utf8(bulk_body(&[doc("a"), doc("q\"\",\"timestamp\":\"x")])).unwrap();
-        let lines: Vec<&str> = b.split_terminator('\n').collect();
-        assert!(b.ends_with('\n'));
-        assert_eq!(lines.len(), 4);
-        assert_eq!(lines[0], r#"{"create":{"_id":"a"}}"#);
-        let d: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
-        assert_eq!(d["@timestamp"], "2026-01-01T00:00:00.000Z");
-        assert_eq!(d["timestamp"], d["@timestamp"]);
-        let a: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
-        assert_eq!(a["create"]["_id"], "q\"\",\"timestamp\":\"x");
-        let d: serde_json::Value = serde_json::from_str(lines[3]).unwrap();
-        assert_eq!(d["@timestamp"], "2026-01-01T00:00:00.000Z", "{d}");
-    }
 
     #[test]
     fn item_statuses_and_outcomes() {
@@ -652,8 +634,8 @@ mod tests {
             Arc::clone(&dropped),
         );
         for i in 0..5 {
-            let d = doc(&format!("r{i}"));
-            sink.write(&d.id, d.line);
+            let id = format!("r{i}");
+            sink.write(&id, &line(&id));
         }
         // Two lines past the buffer went to the dead letter at once.
         assert_eq!(dropped.load(Ordering::Relaxed), 2);

@@ -297,8 +297,8 @@ pub struct FileSink {
 }
 
 impl Sink for FileSink {
-    fn write(&mut self, _id: &str, line: Vec<u8>) {
-        let lost = self.file.write(&line);
+    fn write(&mut self, _id: &str, line: &[u8]) {
+        let lost = self.file.write(line);
         self.dropped.fetch_add(lost, Ordering::Relaxed);
     }
 

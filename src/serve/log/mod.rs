@@ -11,6 +11,7 @@
 //! The feedback store (`POST /feedback`, the A/B export) is in
 //! [`super::feedback`]; its names are re-exported here, where they used to be.
 
+mod bulk;
 pub mod elasticsearch;
 pub mod file;
 pub mod stdout;
@@ -139,7 +140,7 @@ pub const DEFAULT_KEEP: u32 = 5;
 /// What a sink does with lines, on the writer thread.
 pub trait Sink: Send {
     /// Take one line (ending in a newline) of request `id`.
-    fn write(&mut self, id: &str, line: Vec<u8>);
+    fn write(&mut self, id: &str, line: &[u8]);
     /// The queue is empty: push out what is buffered.
     fn flush(&mut self);
     /// The server stops: deliver or dead-letter what is left, then return.
@@ -311,6 +312,7 @@ fn row_json(model: &Model, row: &Row) -> serde_json::Value {
 }
 
 impl Entry {
+    #[cfg(test)]
     fn to_line(&self) -> Vec<u8> {
         let n = self.request_id.as_str().len() + 24 * self.predictions.as_slice().len();
         let mut b = Vec::with_capacity(160 + n);
@@ -486,13 +488,21 @@ enum Drained {
     Closed,
 }
 
+/// Hand one entry's line to the sink, written in `line` (reused: the
+/// writer thread allocates nothing per line).
+fn hand(e: &Entry, sink: &mut dyn Sink, line: &mut Vec<u8>) {
+    line.clear();
+    e.write_line(line);
+    sink.write(e.request_id.as_str(), line);
+}
+
 /// Hand every queued line to the sink without waiting.
-fn drain(rx: &Receiver<Entry>, sink: &mut dyn Sink) -> Drained {
+fn drain(rx: &Receiver<Entry>, sink: &mut dyn Sink, line: &mut Vec<u8>) -> Drained {
     let mut n = 0;
     loop {
         match rx.try_recv() {
             Ok(e) => {
-                sink.write(e.request_id.as_str(), e.to_line());
+                hand(&e, sink, line);
                 n += 1;
             }
             Err(TryRecvError::Empty) => return Drained::Lines(n),
@@ -506,12 +516,13 @@ fn drain(rx: &Receiver<Entry>, sink: &mut dyn Sink) -> Drained {
 /// flushes then (promptly under light load) or every [`FLUSH_EVERY`]
 /// under sustained load.
 fn run(rx: &Receiver<Entry>, sink: &mut dyn Sink) {
+    let mut line = Vec::with_capacity(1024);
     while let Ok(e) = rx.recv() {
-        sink.write(e.request_id.as_str(), e.to_line());
+        hand(&e, sink, &mut line);
         let mut flushed = std::time::Instant::now();
         loop {
             std::thread::sleep(TICK);
-            match drain(rx, sink) {
+            match drain(rx, sink, &mut line) {
                 Drained::Lines(0) => {
                     sink.flush();
                     break;

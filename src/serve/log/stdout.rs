@@ -30,8 +30,8 @@ impl StdoutSink {
 }
 
 impl Sink for StdoutSink {
-    fn write(&mut self, _id: &str, line: Vec<u8>) {
-        if self.out.write_all(&line).is_ok() {
+    fn write(&mut self, _id: &str, line: &[u8]) {
+        if self.out.write_all(line).is_ok() {
             self.unflushed += 1;
         } else {
             let lost = std::mem::take(&mut self.unflushed) + 1;

@@ -543,7 +543,11 @@ impl Call {
         app.metrics.request(endpoint, served, status, elapsed);
         if let (Some((m, v)), Some((preds, single))) = (served, predictions) {
             app.metrics.predictions(m, v, preds);
-            if let Some(served) = app.models.served(m, v) {
+            // Without the admin API, /feedback is refused: no outcome
+            // could ever be joined to what the store remembers.
+            if app.admin_on()
+                && let Some(served) = app.models.served(m, v)
+            {
                 app.feedback
                     .served(&self.request_id, self.key.as_deref(), &served);
             }

@@ -23,6 +23,8 @@ const UNSEEN: usize = 2;
 
 /// Counters a tally keeps as a short list before it takes the whole row.
 const FEW: usize = 24;
+/// Values of a column [`Tally::numbers`] bins one by one, without lanes.
+const FEW_VALUES: usize = 8;
 
 /// Drift counts kept for one request, added to `monitor` when dropped.
 #[derive(Debug)]
@@ -131,6 +133,13 @@ impl Tally<'_> {
         let Bins::Numeric { edges, min, max } = &f.bins else {
             return;
         };
+        if xs.size_hint().1.is_some_and(|n| n <= FEW_VALUES) {
+            // A row or a few: no lanes to allocate.
+            for x in xs {
+                self.observe(f, k, x);
+            }
+            return;
+        }
         let mut lanes = vec![[0u64; 4]; edges.len() + 1];
         let mut out = [0u64; 4];
         for (i, x) in xs.enumerate() {

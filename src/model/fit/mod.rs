@@ -24,6 +24,7 @@ use ndarray::{Array1, Array2, ArrayView2, s};
 
 use crate::error::{Error, Result};
 
+mod binary;
 mod classifier;
 mod glm;
 pub mod logistic;

@@ -155,6 +155,35 @@ impl Accumulator {
         }
     }
 
+    /// Whether this is a binary fit with class 0 the reference: the rows
+    /// may then go through [`super::binary::add_block`].
+    #[must_use]
+    pub fn is_binary(&self) -> bool {
+        self.layout.k == 2 && !self.layout.all_slopes && self.layout.p > 0
+    }
+
+    /// Class `c`'s parameters `(intercept, slopes…)`.
+    #[must_use]
+    pub fn class_theta(&self, c: usize) -> &[f64] {
+        let d = self.layout.p + 1;
+        &self.flat[c * d..(c + 1) * d]
+    }
+
+    /// Add sums made over rows elsewhere for class 1 of a binary fit: the
+    /// negative log-likelihood, the gradient (`1+p`) and the Hessian's upper
+    /// triangle (`(1+p)²`, row-major) of `rows` rows.
+    pub fn add_binary_sums(&mut self, nll: f64, grad: &[f64], hess: &[f64], rows: u64) {
+        let d = self.layout.p + 1;
+        self.nll += nll;
+        self.rows += rows;
+        for (a, b) in self.grad[d..2 * d].iter_mut().zip(grad) {
+            *a += b;
+        }
+        for (a, b) in self.blocks[..d * d].iter_mut().zip(hess) {
+            *a += b;
+        }
+    }
+
     /// Merge another sum at the same `theta` (from another thread).
     pub fn merge(&mut self, other: &Accumulator) {
         self.nll += other.nll;

@@ -21,6 +21,7 @@ use ndarray::{Array2, ArrayView2, Axis, concatenate};
 
 use crate::error::{Error, Result};
 
+use super::binary::{self, Scratch};
 use super::classifier::{ClassFit, ClassifierSpec, from_counts, newton_fit};
 use super::qr::{check_rank, r_factor};
 use super::sample::Sample;
@@ -172,6 +173,10 @@ fn add_rows(
     y: &[usize],
     (means, scales): (&[f64], &[f64]),
 ) {
+    if acc.is_binary() {
+        binary::add_block(acc, x, y, (means, scales), &mut Scratch::default());
+        return;
+    }
     let mut row = vec![0.0; means.len()];
     for (xr, &c) in x.rows().into_iter().zip(y) {
         for (j, (dst, v)) in row.iter_mut().zip(xr).enumerate() {

@@ -5,7 +5,7 @@
 //! in-memory path's design), then pass 2 and pass 3 as for a linear model,
 //! scoring with the class probabilities (`scoring`).
 
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 
 use crate::data::{Column, Table};
 use crate::error::{Error, Result};
@@ -127,13 +127,14 @@ pub(super) fn fit_streamed(
             let role = roles(plan, &t, row0);
             row0 += t.rows() as u64;
             let idx: Vec<usize> = (0..t.rows()).filter(|&i| role[i] == 1).collect();
-            let mut x = Array2::<f64>::zeros((idx.len(), p));
+            // Column-major: the fit reads the block column by column.
+            let mut x = Array2::<f64>::zeros((idx.len(), p).f());
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
             if let Some(cols) = numeric_columns(&t, terms) {
                 // Numbers only: each design column is a feature column.
-                for (mut xr, &i) in x.rows_mut().into_iter().zip(&idx) {
-                    for (dst, col) in xr.iter_mut().zip(&cols) {
+                for (mut xc, col) in x.columns_mut().into_iter().zip(&cols) {
+                    for (dst, &i) in xc.iter_mut().zip(&idx) {
                         *dst = col[i];
                     }
                 }

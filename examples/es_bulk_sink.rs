@@ -20,6 +20,7 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::hash::BuildHasherDefault;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -30,11 +31,29 @@ use serde::Deserialize;
 /// few million request ids would collide with a probability under 1e-6;
 /// a collision would show as a line answered 409 and not indexed, which
 /// the benchmark's count of indexed + dead-lettered lines would catch).
-type Seen = Arc<Mutex<HashSet<u64>>>;
+type Seen = Arc<Mutex<HashSet<u64, BuildHasherDefault<Identity>>>>;
+
+/// The set's hasher: its keys are hashes already.
+#[derive(Default)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
 
 /// The key an id is remembered by.
 fn id_key(id: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
+    use std::hash::BuildHasher;
     BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(id)
 }
 
@@ -142,6 +161,17 @@ fn is_json_object(doc: &[u8]) -> bool {
         && serde_json::from_slice::<serde::de::IgnoredAny>(doc).is_ok()
 }
 
+/// `s` as a JSON string, appended (no allocation for an id without escapes).
+fn json_string(out: &mut String, s: &str) {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
+}
+
 /// Index a `_bulk` body: the status and the answer.
 fn bulk(body: &[u8], seen: &Seen) -> (u16, String) {
     let bad = |why: &str| {
@@ -155,7 +185,14 @@ fn bulk(body: &[u8], seen: &Seen) -> (u16, String) {
     if body.last() != Some(&b'\n') {
         return bad("The bulk request must be terminated by a newline [\\n]");
     }
-    let lines: Vec<&[u8]> = body[..body.len() - 1].split(|&c| c == b'\n').collect();
+    let body = &body[..body.len() - 1];
+    let mut lines: Vec<&[u8]> = Vec::with_capacity(2048);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', body) {
+        lines.push(&body[start..end]);
+        start = end + 1;
+    }
+    lines.push(&body[start..]);
     if !lines.len().is_multiple_of(2) {
         return bad("an action line without its document");
     }
@@ -181,8 +218,9 @@ fn bulk(body: &[u8], seen: &Seen) -> (u16, String) {
         if i > 0 {
             out.push(',');
         }
-        let id_json = serde_json::to_string(&id).unwrap_or_default();
-        let _ = write!(out, r#"{{"{op}":{{"_index":"bench","_id":{id_json},"#);
+        let _ = write!(out, r#"{{"{op}":{{"_index":"bench","_id":"#);
+        json_string(&mut out, &id);
+        out.push(',');
         if !is_object {
             errors = true;
             out.push_str(r#""status":400,"error":{"type":"mapper_parsing_exception","reason":"the document is not a JSON object"}}}"#);

@@ -143,6 +143,43 @@ pub fn outcome(status: u16) -> Outcome {
     }
 }
 
+/// Whether a `_bulk` answer says `"errors": false` before anything but
+/// `"took"`, as Elasticsearch writes it: then every item succeeded and the
+/// items need not be read (most answers; only others are parsed whole).
+#[must_use]
+pub fn no_errors(body: &[u8]) -> bool {
+    let mut b = body;
+    if !eat(&mut b, b"{") {
+        return false;
+    }
+    if eat(&mut b, b"\"took\"") {
+        // `eat` of nothing skips the whitespace before the number.
+        if !eat(&mut b, b":") || !eat(&mut b, b"") {
+            return false;
+        }
+        let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        b = &b[digits..];
+        if digits == 0 || !eat(&mut b, b",") {
+            return false;
+        }
+    }
+    eat(&mut b, b"\"errors\"")
+        && eat(&mut b, b":")
+        && eat(&mut b, b"false")
+        && (eat(&mut b, b",") || eat(&mut b, b"}"))
+}
+
+/// Skip JSON whitespace, then `token` if it comes next.
+fn eat(b: &mut &[u8], token: &[u8]) -> bool {
+    let ws = b.iter().take_while(|c| b" \t\r\n".contains(c)).count();
+    *b = &b[ws..];
+    let Some(rest) = b.strip_prefix(token) else {
+        return false;
+    };
+    *b = rest;
+    true
+}
+
 /// The statuses of a `_bulk` answer's `items`, in order; `None` when the
 /// answer is not one for `n` items (each item an object whose first entry
 /// holds a `status`).
@@ -509,11 +546,14 @@ impl Shipper {
             }
             Outcome::Done => {}
         }
-        let Some(statuses) = resp
-            .bytes()
-            .ok()
-            .and_then(|b| item_statuses(&b, batch.len()))
-        else {
+        let Ok(answer) = resp.bytes() else {
+            return batch;
+        };
+        if no_errors(&answer) {
+            batch.clear();
+            return batch;
+        }
+        let Some(statuses) = item_statuses(&answer, batch.len()) else {
             // An answer that cannot be read: send it all again; the `_id`s
             // make the lines already indexed answer 409.
             return batch;
@@ -554,6 +594,28 @@ mod tests {
             "a count that does not match"
         );
         assert!(item_statuses(b"<html>", 1).is_none());
+    }
+
+    #[test]
+    fn errors_false_up_front_needs_no_items_read() {
+        for yes in [
+            r#"{"took":3,"errors":false,"items":[]}"#,
+            r#"{"errors":false,"items":[],"took":1}"#,
+            " { \"took\" : 12 ,\n \"errors\" : false }",
+        ] {
+            assert!(no_errors(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            r#"{"took":3,"errors":true,"items":[]}"#,
+            r#"{"items":[{"create":{"status":400}}],"errors":false}"#,
+            r#"{"took":"3","errors":false}"#,
+            r#"{"took":3,"errors":falsey}"#,
+            r#"{"errors":false"#,
+            r#"["errors",false]"#,
+            "",
+        ] {
+            assert!(!no_errors(no.as_bytes()), "{no}");
+        }
     }
 
     #[test]

@@ -156,7 +156,7 @@ impl Accumulator {
     }
 
     /// Whether this is a binary fit with class 0 the reference: the rows
-    /// may then go through [`super::binary::add_block`].
+    /// may then be summed a block at a time (the streaming fit's kernel).
     #[must_use]
     pub fn is_binary(&self) -> bool {
         self.layout.k == 2 && !self.layout.all_slopes && self.layout.p > 0

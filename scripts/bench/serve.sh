@@ -169,6 +169,7 @@ served() { # port → 200 answers of /predict, from the server's own counter
 es_count() { curl -s "http://127.0.0.1:$1/mlops-bench/_count" | tr -dc '0-9'; }
 es_case() {
   local port esport mpid epid round mode rps p99 bad cpu reqs before after dead ratios=() lost=0 on_rps off_rps
+  local us cpu_off=() cpu_on=() lines=0
   local sink=${ES_SINK:-$root/target/release/examples/es_bulk_sink}
   if [ -z "${ES_SINK:-}" ]; then
     log "building examples/es_bulk_sink.rs (the benchmark's _bulk endpoint)"
@@ -211,13 +212,17 @@ TOML
       kill -TERM "$mpid"; wait "$mpid" || true
       after=$(es_count "$esport")
       dead=$({ cat "$dir"/predictions.dead.jsonl* 2>/dev/null || true; } | wc -l)
+      us=$(awk -v c="$cpu" -v r="$reqs" 'BEGIN {print (r > 0 ? 1e6 * c / r : 0)}')
       printf '  round %d %-3s %10.0f req/s  p99 %7.3f ms  non-2xx %s  server CPU %6.1f us/request (%s s, %s requests)' \
-        "$round" "$mode" "$rps" "$p99" "$bad" "$(awk -v c="$cpu" -v r="$reqs" 'BEGIN {print (r > 0 ? 1e6 * c / r : 0)}')" "$cpu" "$reqs"
+        "$round" "$mode" "$rps" "$p99" "$bad" "$us" "$cpu" "$reqs"
       if [ "$mode" = on ]; then
+        cpu_on+=("$us")
+        lines=$((lines + after - before))
         printf '  indexed %s, dead-lettered %s\n' "$((after - before))" "$dead"
         [ "$((after - before + dead))" = "$reqs" ] || lost=1
         on_rps=$rps
       else
+        cpu_off+=("$us")
         off_rps=$rps
         printf '\n'
       fi
@@ -226,6 +231,11 @@ TOML
     printf '  round %d: on is %s %% of off\n' "$round" "${ratios[-1]}"
   done
   echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg); sink CPU: $(cpu_s "$epid") s in all"
+  # The steadier figure on a shared machine: CPU per request, whatever the
+  # throughput of the moment.
+  median() { printf '%s\n' "$@" | sort -n | awk '{r[NR] = $1} END {print (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2}'; }
+  awk -v off="$(median "${cpu_off[@]}")" -v on="$(median "${cpu_on[@]}")" -v s="$(cpu_s "$epid")" -v n="$lines" \
+    'BEGIN {printf "  server CPU per request, medians: off %.1f us, on %.1f us (+%.1f); the sink (same cores) %.2f us per line indexed\n", off, on, on - off, (n > 0 ? 1e6 * s / n : 0)}'
   kill -TERM "$epid"; wait "$epid" 2>/dev/null || true
   [ "$lost" = 0 ] || echo "  WARNING: in some round, indexed + dead-lettered is not the predictions served"
   printf '%s\n' "${ratios[@]}" | sort -n | awk '{r[NR] = $1} END {

@@ -849,3 +849,43 @@ async fn feedback(State(app): State<Shared>, req: Request) -> Response {
         Err(NotRecorded::Storage(m)) => error(StatusCode::SERVICE_UNAVAILABLE, &m),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::metrics::Metrics;
+    use crate::serve::state::{Choice, Models};
+
+    /// What a served call leaves in the feedback store, with and without
+    /// the admin API (without it, /feedback is refused: nothing is kept).
+    fn kept(admin_token: Option<&str>) -> usize {
+        let models = Arc::new(Models::new());
+        let toy = crate::serve::model::tests::toy("error");
+        models.put(toy, Variant::Champion, None, false).unwrap();
+        let app = App::new(
+            Arc::clone(&models),
+            Arc::new(Metrics::default()),
+            None,
+            admin_token.map(str::to_string),
+            1 << 20,
+            100,
+            std::time::Duration::from_secs(1),
+        );
+        let (m, v) = models.route(None, Choice::Split).unwrap();
+        let call = Call::of(&app, &HeaderMap::new(), None);
+        call.record(
+            &app,
+            "predict",
+            Some((&m, v)),
+            Some((&[Some(1.0)], true)),
+            200,
+        );
+        app.feedback.retained_bytes()
+    }
+
+    #[test]
+    fn served_calls_are_remembered_only_when_feedback_can_be_exported() {
+        assert_eq!(kept(None), 0);
+        assert!(kept(Some("t0ken-long-enough-for-the-admin-api")) > 0);
+    }
+}

@@ -7,7 +7,7 @@
 //! `exp` and one `ln` instead of the softmax's two and one. Only the
 //! order of the additions differs from the row-by-row sums.
 
-use ndarray::{ArrayView2, s};
+use ndarray::ArrayView2;
 
 use super::qr::dot;
 use super::softmax::Accumulator;
@@ -15,7 +15,7 @@ use super::softmax::Accumulator;
 /// Rows standardised and summed together.
 const ROWS: usize = 256;
 
-/// Scratch space for [`add_block`], reused across blocks.
+/// Scratch space for [`add_block`], reused across its blocks of [`ROWS`] rows.
 #[derive(Debug, Default)]
 pub struct Scratch {
     /// Column-major: column `j` (0 the intercept's ones) at `j * ROWS`.
@@ -36,8 +36,9 @@ pub fn add_block(
     x: ArrayView2<'_, f64>,
     y: &[usize],
     (means, scales): (&[f64], &[f64]),
-    s: &mut Scratch,
+    scratch: &mut Scratch,
 ) {
+    let s = scratch;
     let p = means.len();
     let d = p + 1;
     let n = y.len().min(x.nrows());
@@ -54,7 +55,11 @@ pub fn add_block(
     for r0 in (0..n).step_by(ROWS) {
         let m = ROWS.min(n - r0);
         let ys = &y[r0..r0 + m];
-        standardise(x.slice(s![r0..r0 + m, ..]), (means, scales), &mut s.z);
+        standardise(
+            x.slice(ndarray::s![r0..r0 + m, ..]),
+            (means, scales),
+            &mut s.z,
+        );
         // Linear predictors, column by column.
         let eta = &mut s.eta[..m];
         eta.fill(theta[0]);

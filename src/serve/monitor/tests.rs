@@ -330,6 +330,16 @@ fn the_matrix_path_equals_the_row_path() {
     assert_eq!(encode(&a), encode(&b));
     assert_eq!(bits(&pa), bits(&pb));
     assert_eq!(served(&fast.monitor), served(&slow.monitor));
+    // Small batches (the tally bins a column of a few values one by one)
+    // and one just past them.
+    for rows in [1, 3, 8, 9] {
+        let (body, n) = raw(&data[..2 * rows]);
+        let req = parse(&body, Some(n), 10_000).unwrap();
+        let (a, _, _) = infer(&fast, &req, false).unwrap();
+        let (b, _, _) = infer(&slow, &req, true).unwrap();
+        assert_eq!(encode(&a), encode(&b));
+        assert_eq!(served(&fast.monitor), served(&slow.monitor), "{rows} rows");
+    }
     // What the matrix path declines, the row path answers (here: refuses).
     for bad in [f64::NAN, 1e308] {
         let mut d = data.clone();

@@ -617,6 +617,103 @@ fn health_reflection_and_auth() {
     assert_eq!(s.stop(), 0);
 }
 
+/// One `ModelInfer` call framed by hand over a raw HTTP/2 connection:
+/// `extra` headers and `body` as sent; the answer's `grpc-status` and
+/// (decoded) `grpc-message`, from a trailers-only answer or the trailers.
+async fn raw_infer(
+    send: &h2::client::SendRequest<bytes::Bytes>,
+    extra: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (String, String) {
+    let mut req = axum::http::Request::post("/inference.GRPCInferenceService/ModelInfer")
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let mut send = send.clone().ready().await.unwrap();
+    let (answer, mut out) = send.send_request(req.body(()).unwrap(), false).unwrap();
+    out.send_data(body.into(), true).unwrap();
+    let (head, mut recv) = answer.await.unwrap().into_parts();
+    let of = |h: &axum::http::HeaderMap| {
+        let text = |k: &str| {
+            h.get(k)
+                .map(|v| v.to_str().unwrap().replace("%20", " "))
+                .unwrap_or_default()
+        };
+        (text("grpc-status"), text("grpc-message"))
+    };
+    if head.headers.contains_key("grpc-status") {
+        return of(&head.headers);
+    }
+    while let Some(d) = recv.data().await {
+        let _ = recv.flow_control().release_capacity(d.unwrap().len());
+    }
+    of(&recv.trailers().await.unwrap().unwrap())
+}
+
+/// `body` as one length-prefixed gRPC message, with compression flag `flag`.
+fn framed(flag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![flag];
+    v.extend_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+#[test]
+fn badly_framed_calls_get_a_status_and_the_connection_lives_on() {
+    use prost::Message;
+    let t = Test::new().file("mlops.toml", "[serve]\nmax_message_bytes = 4096\n");
+    let (s, addr) = numeric_server(&t, &[]);
+    let f = numeric_model().features.len();
+    let good = ModelInferRequest {
+        model_name: numeric_model().name.clone(),
+        inputs: vec![fp64_input("input", &[1, f as i64], &rows(1, f))],
+        ..ModelInferRequest::default()
+    }
+    .encode_to_vec();
+    rt().block_on(async {
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(conn);
+        let two = [framed(0, &good), framed(0, &good)].concat();
+        let mut short = framed(0, &good);
+        short.truncate(short.len() - 3);
+        let mut huge = vec![0u8];
+        huge.extend_from_slice(&100_000u32.to_be_bytes());
+        // (extra headers, body, grpc-status, words of the message)
+        type Case<'a> = (&'a [(&'a str, &'a str)], Vec<u8>, &'a str, &'a str);
+        let cases: Vec<Case> = vec![
+            (&[], framed(1, &good), "12", "compressed"),
+            (
+                &[("grpc-encoding", "gzip")],
+                framed(0, &good),
+                "12",
+                "grpc-encoding gzip",
+            ),
+            (&[], two, "3", "more than one message"),
+            (&[], short, "3", "cut short"),
+            (&[], Vec::new(), "3", "missing"),
+            (
+                &[],
+                framed(0, b"\xff\xff\xff"),
+                "3",
+                "not a ModelInferRequest",
+            ),
+            (&[], huge, "8", "larger than the limit of 4096 bytes"),
+        ];
+        for (extra, body, status, want) in cases {
+            let (got, msg) = raw_infer(&send, extra, body).await;
+            assert_eq!(got, status, "{want}: {msg}");
+            assert!(msg.contains(want), "{msg:?} lacks {want:?}");
+        }
+        // The same connection still answers a well-framed call.
+        let (got, msg) = raw_infer(&send, &[], framed(0, &good)).await;
+        assert_eq!((got.as_str(), msg.as_str()), ("0", ""));
+    });
+    assert_eq!(s.stop(), 0);
+}
+
 /// A stream of one message, for a bidirectional call.
 fn tokio_stream_once<T: Send + 'static>(
     m: T,

@@ -152,15 +152,21 @@ fn relabel_too_large(h: &mut http::HeaderMap, limit: usize) {
     if !(out_of_range && too_large) {
         return;
     }
-    let msg = tonic::Status::resource_exhausted(format!(
-        "the request message is larger than the limit of {limit} bytes ([serve].max_message_bytes); send fewer rows per call"
-    ));
+    let msg = tonic::Status::resource_exhausted(too_large_message(limit));
     let mut fresh = http::HeaderMap::new();
     if msg.add_header(&mut fresh).is_ok() {
         for (k, v) in &fresh {
             h.insert(k, v.clone());
         }
     }
+}
+
+/// What a too-large request message is told.
+#[must_use]
+pub fn too_large_message(limit: usize) -> String {
+    format!(
+        "the request message is larger than the limit of {limit} bytes ([serve].max_message_bytes); send fewer rows per call"
+    )
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! ([`crate::serve::conn::accept_each`]): at most `max_connections` open,
 //! a TLS handshake (when `[serve.tls]` is set; ALPN `h2`) in the
 //! connection's own task within the header timeout and holding its slot,
-//! then handed to tonic already handshaken. So tonic needs no TLS feature
+//! then handed to the HTTP/2 driver already handshaken. So tonic needs no TLS feature
 //! and the build keeps one rustls crypto provider (ring).
 
 use std::pin::Pin;
@@ -24,8 +24,8 @@ enum Io {
     Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
 }
 
-/// An accepted (and handshaken) connection, holding its slot until tonic
-/// drops it.
+/// An accepted (and handshaken) connection, holding its slot until it is
+/// dropped.
 pub struct Conn {
     io: Io,
     info: TcpConnectInfo,
@@ -41,7 +41,7 @@ pub fn h2_acceptor(http: &Arc<ServerConfig>) -> TlsAcceptor {
 }
 
 /// Accept on `listener` until `stop` turns true: the stream of ready
-/// connections to hand to tonic's `serve_with_incoming_shutdown`.
+/// connections for the HTTP/2 driver to serve.
 pub fn accept(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
@@ -84,11 +84,10 @@ pub fn accept(
 /// The connections [`accept`] makes ready, in the order they are.
 pub struct Incoming(mpsc::Receiver<Conn>);
 
-impl futures_util::Stream for Incoming {
-    type Item = std::io::Result<Conn>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().0.poll_recv(cx).map(|c| c.map(Ok))
+impl Incoming {
+    /// The next ready connection; `None` once the listener has stopped.
+    pub async fn next(&mut self) -> Option<Conn> {
+        self.0.recv().await
     }
 }
 

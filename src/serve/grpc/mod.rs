@@ -6,7 +6,9 @@
 //! [`convert`] turns protobuf tensors into the V2 request of [`super::v2`]
 //! and its answer back into protobuf (raw output contents by default);
 //! [`service`] is the service itself; [`extras`] adds `grpc.health.v1.Health`,
-//! server reflection and the message size limit. The code in [`proto`] is
+//! server reflection and the message size limit; [`transport`] drives the
+//! HTTP/2 connections (`ModelInfer` on a lean unary path, the rest through
+//! tonic's routes). The code in [`proto`] is
 //! generated from `proto/grpc_predict_v2.proto` and committed
 //! (`tests/integration/grpc.rs` checks it is fresh).
 
@@ -14,6 +16,7 @@ pub mod convert;
 pub mod extras;
 pub mod incoming;
 pub mod service;
+pub mod transport;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,36 +58,37 @@ pub async fn serve(
     tls: Option<tokio_rustls::TlsAcceptor>,
     app: Arc<App>,
     (max_message_bytes, limits): (usize, super::conn::Limits),
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     let watching = extras::follow_readiness(health, Arc::clone(&app), stop.clone());
-    let inference = proto::grpc_inference_service_server::GrpcInferenceServiceServer::new(
-        service::Inference::new(app),
+    let inference = Arc::new(service::Inference::new(app));
+    let server = proto::grpc_inference_service_server::GrpcInferenceServiceServer::from_arc(
+        Arc::clone(&inference),
     )
     .max_decoding_message_size(max_message_bytes);
     let (v1, v1alpha) = match (extras::reflection_v1(), extras::reflection_v1alpha()) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return Err(std::io::Error::other(e)),
     };
-    let router = tonic::transport::Server::builder()
-        // Clients may send DATA frames of up to 256 KiB (h2's default is
-        // 16 KiB): a 4,096-row batch (~300 KB) then arrives in 2 frames,
-        // not 19, each a wake-up and a copy less. The flow-control windows
-        // stay hyper's 1 MiB, more than such a batch needs.
-        .max_frame_size(Some(MAX_FRAME_BYTES))
-        .add_service(health_service)
+    let routes = tonic::service::Routes::new(health_service)
         .add_service(v1)
         .add_service(v1alpha)
-        .add_service(extras::SizeLimit::new(inference, max_message_bytes));
+        .add_service(extras::SizeLimit::new(server, max_message_bytes))
+        .prepare();
+    let settings = transport::Settings {
+        max_message_bytes,
+        // Clients may send DATA frames of up to 256 KiB (h2's default is
+        // 16 KiB): a 4,096-row batch (~300 KB) then arrives in 2 frames,
+        // not 19, each a wake-up and a copy less.
+        max_frame_bytes: MAX_FRAME_BYTES,
+        handshake_timeout: limits.header_timeout,
+    };
+    let services = transport::Services::new(inference, routes, settings);
     let incoming = incoming::accept(listener, tls, limits, stop.clone());
-    let served = router
-        .serve_with_incoming_shutdown(incoming, async move {
-            let _ = stop.changed().await;
-        })
-        .await;
+    transport::serve(incoming, services, stop).await;
     watching.abort();
-    served.map_err(std::io::Error::other)
+    Ok(())
 }
 
 /// Listen on `bind` for gRPC.

@@ -1,0 +1,399 @@
+//! The gRPC port's HTTP/2 connections, driven with `h2` directly: each
+//! accepted connection (see [`super::incoming`]) is one task that accepts
+//! streams; `ModelInfer`, the call that carries the load, is answered on a
+//! lean unary path (read the one message, decode it with prost, run the
+//! service's own `model_infer`, send headers, the message and the
+//! `grpc-status` trailer); every other call goes through tonic's routes
+//! (health, reflection, metadata), so those keep tonic's codecs.
+//!
+//! A stop signal sends each connection a GOAWAY: calls in flight finish,
+//! new ones go elsewhere, and [`serve`] returns once every connection ends.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::http;
+use bytes::{BufMut, Bytes, BytesMut};
+use h2::server::SendResponse;
+use h2::{Reason, RecvStream};
+use http_body::{Body, Frame};
+use prost::Message;
+use tokio::sync::{mpsc, watch};
+use tonic::service::Routes;
+use tonic::transport::server::{Connected, TcpConnectInfo};
+use tonic::{Code, Status};
+
+use super::incoming::{Conn, Incoming};
+use super::proto::ModelInferRequest;
+use super::proto::grpc_inference_service_server::GrpcInferenceService;
+use super::service::Inference;
+
+/// The HTTP/2 settings of the gRPC port.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Largest request message, in bytes.
+    pub max_message_bytes: usize,
+    /// Largest DATA frame a client may send.
+    pub max_frame_bytes: u32,
+    /// To finish the HTTP/2 preface and settings after the connection is
+    /// ready (a client that connects and says nothing loses its slot).
+    pub handshake_timeout: Duration,
+}
+
+/// Flow-control windows (stream and connection): hyper's default, more
+/// than a 4,096-row batch needs.
+const WINDOW: u32 = 1024 * 1024;
+/// Largest header block a client may send (hyper's default).
+const MAX_HEADER_LIST: u32 = 16 * 1024;
+/// Streams a connection may have open at once (hyper's default).
+const MAX_STREAMS: u32 = 200;
+
+/// The path of `ModelInfer`.
+const MODEL_INFER: &str = "/inference.GRPCInferenceService/ModelInfer";
+
+/// What the connections serve: the inference service (for `ModelInfer`)
+/// and tonic's routes for the rest.
+#[derive(Clone)]
+pub struct Services {
+    inference: Arc<Inference>,
+    routes: Routes,
+    settings: Settings,
+}
+
+impl Services {
+    /// `inference` for `ModelInfer`, `routes` for every other call.
+    pub fn new(inference: Arc<Inference>, routes: Routes, settings: Settings) -> Services {
+        Services {
+            inference,
+            routes,
+            settings,
+        }
+    }
+}
+
+/// Serve each connection of `incoming` until it ends; on `stop`, ask the
+/// open ones to finish (GOAWAY) and return once they have.
+pub async fn serve(mut incoming: Incoming, services: Services, stop: watch::Receiver<bool>) {
+    let (alive, mut ended) = mpsc::channel::<()>(1);
+    while let Some(conn) = incoming.next().await {
+        let (services, stop, alive) = (services.clone(), stop.clone(), alive.clone());
+        tokio::spawn(async move {
+            connection(conn, services, stop).await;
+            drop(alive);
+        });
+    }
+    drop(alive);
+    // Every connection task holds a sender: none left, all ended.
+    let _ = ended.recv().await;
+}
+
+/// One connection: the HTTP/2 handshake (bounded in time), then its
+/// streams, each in its own task, until the peer closes or `stop` drains.
+async fn connection(conn: Conn, services: Services, mut stop: watch::Receiver<bool>) {
+    let info = conn.connect_info();
+    let s = services.settings;
+    let mut builder = h2::server::Builder::new();
+    builder
+        .max_frame_size(s.max_frame_bytes)
+        .initial_window_size(WINDOW)
+        .initial_connection_window_size(WINDOW)
+        .max_header_list_size(MAX_HEADER_LIST)
+        .max_concurrent_streams(MAX_STREAMS);
+    let handshake = builder.handshake::<_, Bytes>(conn);
+    let Ok(Ok(mut h2)) = tokio::time::timeout(s.handshake_timeout, handshake).await else {
+        return;
+    };
+    let mut draining = *stop.borrow();
+    if draining {
+        h2.graceful_shutdown();
+    }
+    loop {
+        let mut stopped = false;
+        tokio::select! {
+            next = h2.accept() => match next {
+                Some(Ok((req, respond))) => dispatch(&services, req, respond, &info),
+                Some(Err(_)) | None => break,
+            },
+            _ = stop.changed(), if !draining => stopped = true,
+        }
+        if stopped {
+            draining = true;
+            h2.graceful_shutdown();
+        }
+    }
+}
+
+/// Start answering one stream.
+fn dispatch(
+    services: &Services,
+    req: http::Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+    info: &TcpConnectInfo,
+) {
+    if req.uri().path() == MODEL_INFER {
+        let (inference, limit) = (
+            Arc::clone(&services.inference),
+            services.settings.max_message_bytes,
+        );
+        let info = info.clone();
+        let mut call =
+            Box::pin(async move { model_infer(&inference, limit, req, info, respond).await });
+        // A one-row call usually completes in one poll (its message came
+        // with its headers): answered here, it saves a task and the
+        // wake-ups between two tasks; otherwise its task goes on.
+        if call
+            .as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+            .is_pending()
+        {
+            tokio::spawn(call);
+        }
+    } else {
+        let routes = services.routes.clone();
+        let info = info.clone();
+        tokio::spawn(routed(routes, req, info, respond));
+    }
+}
+
+/// `ModelInfer`: one message in, the service's answer out.
+async fn model_infer(
+    inference: &Inference,
+    limit: usize,
+    req: http::Request<RecvStream>,
+    info: TcpConnectInfo,
+    mut respond: SendResponse<Bytes>,
+) {
+    let (parts, body) = req.into_parts();
+    let answer = match read_message(body, &parts.headers, limit).await {
+        Ok(message) => match ModelInferRequest::decode(message) {
+            Ok(m) => {
+                let mut ext = http::Extensions::new();
+                ext.insert(info);
+                let meta = tonic::metadata::MetadataMap::from_headers(parts.headers);
+                let request = tonic::Request::from_parts(meta, ext, m);
+                inference.model_infer(request).await
+            }
+            Err(e) => Err(Status::invalid_argument(format!(
+                "the request is not a ModelInferRequest: {e}"
+            ))),
+        },
+        Err(status) => Err(status),
+    };
+    match answer {
+        Ok(resp) => {
+            let (meta, message, _) = resp.into_parts();
+            let mut head = http::Response::new(());
+            *head.headers_mut() = meta.into_headers();
+            head.headers_mut()
+                .insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
+            let Ok(mut stream) = respond.send_response(head, false) else {
+                return;
+            };
+            if stream.send_data(frame(&message), false).is_ok() {
+                let mut trailers = http::HeaderMap::with_capacity(1);
+                trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+                let _ = stream.send_trailers(trailers);
+            }
+        }
+        Err(status) => {
+            let _ = respond.send_response(status.into_http::<()>(), true);
+        }
+    }
+}
+
+const GRPC_CONTENT_TYPE: http::HeaderValue = http::HeaderValue::from_static("application/grpc");
+
+/// `message` as a gRPC length-prefixed message (uncompressed).
+fn frame(message: &impl Message) -> Bytes {
+    let len = message.encoded_len();
+    let mut buf = BytesMut::with_capacity(5 + len);
+    buf.put_u8(0);
+    // Within u32: the answer to a request under `limit` (at most 4 GiB).
+    buf.put_u32(u32::try_from(len).unwrap_or(u32::MAX));
+    message.encode_raw(&mut buf);
+    buf.freeze()
+}
+
+/// The one length-prefixed message of a unary call, uncompressed and at
+/// most `limit` bytes: its bytes without the prefix.
+async fn read_message(
+    mut body: RecvStream,
+    headers: &http::HeaderMap,
+    limit: usize,
+) -> Result<Bytes, Status> {
+    if let Some(e) = headers.get("grpc-encoding")
+        && e != "identity"
+    {
+        return Err(Status::unimplemented(format!(
+            "grpc-encoding {}: compressed messages are not supported; send them uncompressed",
+            e.to_str().unwrap_or("?")
+        )));
+    }
+    let mut first: Option<Bytes> = None;
+    let mut more = BytesMut::new();
+    let mut want: Option<usize> = None;
+    while let Some(chunk) = body.data().await {
+        let chunk =
+            chunk.map_err(|e| Status::cancelled(format!("the request stream failed: {e}")))?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        match first.take() {
+            None if more.is_empty() => first = Some(chunk),
+            None => more.extend_from_slice(&chunk),
+            Some(f) => {
+                more.extend_from_slice(&f);
+                more.extend_from_slice(&chunk);
+            }
+        }
+        let have = first.as_ref().map_or(more.len(), Bytes::len);
+        if want.is_none() && have >= 5 {
+            let head = first.as_deref().unwrap_or(&more[..]);
+            want = Some(prefix(head, limit)?);
+        }
+        if let Some(w) = want
+            && have > 5 + w
+        {
+            return Err(Status::invalid_argument(
+                "the call carries more than one message; ModelInfer takes one ModelInferRequest",
+            ));
+        }
+    }
+    let all = first.unwrap_or_else(|| more.freeze());
+    match want {
+        Some(w) if all.len() == 5 + w => Ok(all.slice(5..)),
+        _ => Err(Status::invalid_argument(
+            "the request message is missing or cut short; send one length-prefixed ModelInferRequest",
+        )),
+    }
+}
+
+/// The length a message prefix announces, refused when compressed or
+/// larger than `limit`.
+fn prefix(head: &[u8], limit: usize) -> Result<usize, Status> {
+    if head[0] != 0 {
+        return Err(Status::unimplemented(
+            "the message is compressed; compressed messages are not supported, send it uncompressed",
+        ));
+    }
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    if len > limit {
+        return Err(Status::new(
+            Code::ResourceExhausted,
+            super::extras::too_large_message(limit),
+        ));
+    }
+    Ok(len)
+}
+
+/// Any other call, through tonic's routes; the answer streamed back until
+/// its end or the client's reset.
+async fn routed(
+    mut routes: Routes,
+    req: http::Request<RecvStream>,
+    info: TcpConnectInfo,
+    mut respond: SendResponse<Bytes>,
+) {
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(info);
+    let req = http::Request::from_parts(parts, RequestBody::new(body));
+    let answer = {
+        use tower_service::Service;
+        if std::future::poll_fn(|cx| {
+            Service::<http::Request<RequestBody>>::poll_ready(&mut routes, cx)
+        })
+        .await
+        .is_err()
+        {
+            return;
+        }
+        match routes.call(req).await {
+            Ok(a) => a,
+            Err(never) => match never {},
+        }
+    };
+    let (head, mut body) = answer.into_parts();
+    let end = body.is_end_stream();
+    let Ok(mut stream) = respond.send_response(http::Response::from_parts(head, ()), end) else {
+        return;
+    };
+    if end {
+        return;
+    }
+    loop {
+        let next = tokio::select! {
+            f = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)) => f,
+            _ = std::future::poll_fn(|cx| stream.poll_reset(cx)) => return,
+        };
+        let sent = match next {
+            None => {
+                let _ = stream.send_data(Bytes::new(), true);
+                return;
+            }
+            Some(Ok(f)) => match f.into_data() {
+                Ok(d) => stream.send_data(d, false),
+                Err(f) => match f.into_trailers() {
+                    Ok(t) => {
+                        let _ = stream.send_trailers(t);
+                        return;
+                    }
+                    Err(_) => Ok(()),
+                },
+            },
+            Some(Err(_)) => {
+                stream.send_reset(Reason::INTERNAL_ERROR);
+                return;
+            }
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
+/// A stream's request body as tonic's routes read it.
+struct RequestBody {
+    recv: RecvStream,
+    data_done: bool,
+}
+
+impl RequestBody {
+    fn new(recv: RecvStream) -> RequestBody {
+        RequestBody {
+            recv,
+            data_done: false,
+        }
+    }
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = h2::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, h2::Error>>> {
+        let this = self.get_mut();
+        if !this.data_done {
+            match ready!(this.recv.poll_data(cx)) {
+                Some(Ok(b)) => {
+                    let _ = this.recv.flow_control().release_capacity(b.len());
+                    return Poll::Ready(Some(Ok(Frame::data(b))));
+                }
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => this.data_done = true,
+            }
+        }
+        match ready!(this.recv.poll_trailers(cx)) {
+            Ok(Some(t)) => Poll::Ready(Some(Ok(Frame::trailers(t)))),
+            Ok(None) => Poll::Ready(None),
+            Err(e) => Poll::Ready(Some(Err(e))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.recv.is_end_stream()
+    }
+}

@@ -187,7 +187,10 @@ fn headers_of(meta: MetadataMap, id: &str) -> HeaderMap {
 
 /// `x-request-id`, and the model's version and variant when one served.
 fn tag(meta: &mut MetadataMap, request_id: &str, served: Option<(&Arc<Model>, Variant)>) {
-    if let Ok(v) = MetadataValue::try_from(request_id) {
+    if let Ok(mut v) = MetadataValue::try_from(request_id) {
+        // A value that never repeats: sent as a literal HPACK never
+        // indexes, so it does not churn either side's header table.
+        v.set_sensitive(true);
         meta.insert("x-request-id", v);
     }
     if let Some((m, v)) = served {

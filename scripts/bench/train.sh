@@ -17,6 +17,11 @@
 #                       (train_logistic_baseline.py); CSV only. At 10,000,000
 #                       rows the CSV is about 1 GB: mlops takes the streaming
 #                       path (the table prints which path it took)
+#   EXACT=1             with KIND=logistic: also fit the converged reference
+#                       (logistic_reference.py: sklearn newton-cholesky to
+#                       tol=1e-12, not timed) and print how far mlops's and
+#                       the peer's coefficients are from it (the peer's lbfgs
+#                       stops at its default tol=1e-4)
 #   FORMAT=parquet      the same data as Parquet (snappy, made once with pyarrow):
 #                       mlops train on it against pandas.read_parquet (pyarrow) +
 #                       sklearn, with mlops on the CSV as a third line
@@ -205,3 +210,7 @@ rel = {k: abs(a[k] - b[k]) / max(abs(b[k]), 1e-12) for k in b}
 worst = max(rel, key=rel.get)
 print(f"\ncoefficients: max relative difference {rel[worst]:.3g} ({worst}, {len(rel)} values)")
 PY
+if [ "$KIND" = logistic ] && [ "${EXACT:-0}" = 1 ]; then
+  log "the converged reference fit (not timed)"
+  "$py" "$root/scripts/bench/logistic_reference.py" "$csv" y "$dir/mlops.$RUNS.json" "$dir/peer.$RUNS.json"
+fi

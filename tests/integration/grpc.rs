@@ -661,9 +661,12 @@ fn framed(flag: u8, body: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn badly_framed_calls_get_a_status_and_the_connection_lives_on() {
+fn badly_framed_or_late_calls_get_a_status_and_the_connection_lives_on() {
     use prost::Message;
-    let t = Test::new().file("mlops.toml", "[serve]\nmax_message_bytes = 4096\n");
+    let t = Test::new().file(
+        "mlops.toml",
+        "[serve]\nmax_message_bytes = 4096\nbody_timeout_s = 0.5\n",
+    );
     let (s, addr) = numeric_server(&t, &[]);
     let f = numeric_model().features.len();
     let good = ModelInferRequest {
@@ -707,6 +710,22 @@ fn badly_framed_calls_get_a_status_and_the_connection_lives_on() {
             assert_eq!(got, status, "{want}: {msg}");
             assert!(msg.contains(want), "{msg:?} lacks {want:?}");
         }
+        // Headers and no message: DEADLINE_EXCEEDED after body_timeout_s.
+        let req = axum::http::Request::post("/inference.GRPCInferenceService/ModelInfer")
+            .header("content-type", "application/grpc")
+            .body(())
+            .unwrap();
+        let mut tx = send.clone().ready().await.unwrap();
+        let (answer, _open) = tx.send_request(req, false).unwrap();
+        let started = Instant::now();
+        let head = answer.await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(head.headers()["grpc-status"], "4");
+        let msg = head.headers()["grpc-message"]
+            .to_str()
+            .unwrap()
+            .replace("%20", " ");
+        assert!(msg.contains("body_timeout_s"), "{msg}");
         // The same connection still answers a well-framed call.
         let (got, msg) = raw_infer(&send, &[], framed(0, &good)).await;
         assert_eq!((got.as_str(), msg.as_str()), ("0", ""));

@@ -83,6 +83,7 @@ pub async fn serve(
         // not 19, each a wake-up and a copy less.
         max_frame_bytes: MAX_FRAME_BYTES,
         handshake_timeout: limits.header_timeout,
+        body_timeout: limits.body_timeout,
     };
     let services = transport::Services::new(inference, routes, settings);
     let incoming = incoming::accept(listener, tls, limits, stop.clone());

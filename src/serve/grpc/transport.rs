@@ -41,6 +41,8 @@ pub struct Settings {
     /// To finish the HTTP/2 preface and settings after the connection is
     /// ready (a client that connects and says nothing loses its slot).
     pub handshake_timeout: Duration,
+    /// For a `ModelInfer` message to arrive once its headers have.
+    pub body_timeout: Duration,
 }
 
 /// Flow-control windows (stream and connection): hyper's default, more
@@ -134,9 +136,10 @@ fn dispatch(
     info: &TcpConnectInfo,
 ) {
     if req.uri().path() == MODEL_INFER {
-        let (inference, limit) = (
-            Arc::clone(&services.inference),
+        let inference = Arc::clone(&services.inference);
+        let limit = (
             services.settings.max_message_bytes,
+            services.settings.body_timeout,
         );
         let info = info.clone();
         let mut call =
@@ -144,11 +147,13 @@ fn dispatch(
         // A one-row call usually completes in one poll (its message came
         // with its headers): answered here, it saves a task and the
         // wake-ups between two tasks; otherwise its task goes on.
-        if call
-            .as_mut()
-            .poll(&mut Context::from_waker(std::task::Waker::noop()))
-            .is_pending()
-        {
+        // A panic there ends this call only (its stream is reset when the
+        // future drops), as it would in a task of its own.
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            call.as_mut()
+                .poll(&mut Context::from_waker(std::task::Waker::noop()))
+        }));
+        if matches!(polled, Ok(Poll::Pending)) {
             tokio::spawn(call);
         }
     } else {
@@ -161,13 +166,20 @@ fn dispatch(
 /// `ModelInfer`: one message in, the service's answer out.
 async fn model_infer(
     inference: &Inference,
-    limit: usize,
+    (limit, body_timeout): (usize, Duration),
     req: http::Request<RecvStream>,
     info: TcpConnectInfo,
     mut respond: SendResponse<Bytes>,
 ) {
     let (parts, body) = req.into_parts();
-    let answer = match read_message(body, &parts.headers, limit).await {
+    let read = tokio::time::timeout(body_timeout, read_message(body, &parts.headers, limit));
+    let message = read.await.unwrap_or_else(|_| {
+        Err(Status::deadline_exceeded(format!(
+            "the request message did not arrive within {} s ([serve].body_timeout_s)",
+            body_timeout.as_secs_f64()
+        )))
+    });
+    let answer = match message {
         Ok(message) => match ModelInferRequest::decode(message) {
             Ok(m) => {
                 let mut ext = http::Extensions::new();

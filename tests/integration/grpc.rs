@@ -704,6 +704,12 @@ fn badly_framed_or_late_calls_get_a_status_and_the_connection_lives_on() {
                 "not a ModelInferRequest",
             ),
             (&[], huge, "8", "larger than the limit of 4096 bytes"),
+            (
+                &[("grpc-timeout", "1.5S")],
+                framed(0, &good),
+                "3",
+                "grpc-timeout",
+            ),
         ];
         for (extra, body, status, want) in cases {
             let (got, msg) = raw_infer(&send, extra, body).await;
@@ -726,8 +732,9 @@ fn badly_framed_or_late_calls_get_a_status_and_the_connection_lives_on() {
             .unwrap()
             .replace("%20", " ");
         assert!(msg.contains("body_timeout_s"), "{msg}");
-        // The same connection still answers a well-framed call.
-        let (got, msg) = raw_infer(&send, &[], framed(0, &good)).await;
+        // The same connection still answers a well-framed call (within
+        // the deadline it names).
+        let (got, msg) = raw_infer(&send, &[("grpc-timeout", "10S")], framed(0, &good)).await;
         assert_eq!((got.as_str(), msg.as_str()), ("0", ""));
     });
     assert_eq!(s.stop(), 0);

@@ -184,9 +184,20 @@ async fn model_infer(
             Ok(m) => {
                 let mut ext = http::Extensions::new();
                 ext.insert(info);
+                let deadline = parts.headers.get("grpc-timeout").map(grpc_timeout);
                 let meta = tonic::metadata::MetadataMap::from_headers(parts.headers);
                 let request = tonic::Request::from_parts(meta, ext, m);
-                inference.model_infer(request).await
+                match deadline {
+                    None => inference.model_infer(request).await,
+                    Some(Err(status)) => Err(status),
+                    Some(Ok(d)) => tokio::time::timeout(d, inference.model_infer(request))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Status::deadline_exceeded(
+                                "the call's deadline (grpc-timeout) passed before its answer was ready",
+                            ))
+                        }),
+                }
             }
             Err(e) => Err(Status::invalid_argument(format!(
                 "the request is not a ModelInferRequest: {e}"
@@ -217,6 +228,35 @@ async fn model_infer(
 }
 
 const GRPC_CONTENT_TYPE: http::HeaderValue = http::HeaderValue::from_static("application/grpc");
+
+/// The deadline a `grpc-timeout` header gives: up to 8 digits and a unit
+/// (`H`, `M`, `S`, `m`, `u`, `n`), as the gRPC over HTTP/2 spec writes it.
+fn grpc_timeout(v: &http::HeaderValue) -> Result<Duration, Status> {
+    let bad = || {
+        Status::invalid_argument(format!(
+            "grpc-timeout {:?} is not up to 8 digits and a unit (H, M, S, m, u, n), like 100m",
+            v.to_str().unwrap_or("?")
+        ))
+    };
+    let b = v.as_bytes();
+    let (&unit, digits) = b.split_last().ok_or_else(bad)?;
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let n: u64 = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(bad)?;
+    Ok(match unit {
+        b'H' => Duration::from_secs(n * 3600),
+        b'M' => Duration::from_secs(n * 60),
+        b'S' => Duration::from_secs(n),
+        b'm' => Duration::from_millis(n),
+        b'u' => Duration::from_micros(n),
+        b'n' => Duration::from_nanos(n),
+        _ => return Err(bad()),
+    })
+}
 
 /// `message` as a gRPC length-prefixed message (uncompressed).
 fn frame(message: &impl Message) -> Bytes {
@@ -407,5 +447,56 @@ impl Body for RequestBody {
 
     fn is_end_stream(&self) -> bool {
         self.recv.is_end_stream()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: &'static str) -> Result<Duration, Status> {
+        grpc_timeout(&http::HeaderValue::from_static(v))
+    }
+
+    #[test]
+    fn grpc_timeouts_read_as_the_spec_writes_them() {
+        assert_eq!(t("100m").unwrap(), Duration::from_millis(100));
+        assert_eq!(t("2S").unwrap(), Duration::from_secs(2));
+        assert_eq!(t("1H").unwrap(), Duration::from_secs(3600));
+        assert_eq!(t("3M").unwrap(), Duration::from_secs(180));
+        assert_eq!(t("99999999u").unwrap(), Duration::from_micros(99_999_999));
+        assert_eq!(t("5n").unwrap(), Duration::from_nanos(5));
+        for bad in ["", "m", "100", "123456789m", "1x", "-1S", "1.5S"] {
+            let e = t(bad).unwrap_err();
+            assert_eq!(e.code(), Code::InvalidArgument, "{bad}");
+            assert!(e.message().contains("grpc-timeout"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_refuses_compression_and_sizes_over_the_limit() {
+        assert_eq!(prefix(&[0, 0, 0, 0, 10], 10).unwrap(), 10);
+        assert_eq!(
+            prefix(&[1, 0, 0, 0, 10], 10).unwrap_err().code(),
+            Code::Unimplemented
+        );
+        let e = prefix(&[0, 0, 0, 0, 11], 10).unwrap_err();
+        assert_eq!(e.code(), Code::ResourceExhausted);
+        assert!(e.message().contains("max_message_bytes"));
+    }
+
+    #[test]
+    fn a_frame_is_the_prefix_and_the_message() {
+        let m = ModelInferRequest {
+            model_name: "m".into(),
+            ..ModelInferRequest::default()
+        };
+        let f = frame(&m);
+        assert_eq!(f[0], 0);
+        assert_eq!(
+            u32::from_be_bytes([f[1], f[2], f[3], f[4]]) as usize,
+            f.len() - 5
+        );
+        assert_eq!(ModelInferRequest::decode(&f[5..]).unwrap(), m);
     }
 }

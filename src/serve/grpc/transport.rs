@@ -27,8 +27,8 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 use tonic::{Code, Status};
 
 use super::incoming::{Conn, Incoming};
-use super::proto::ModelInferRequest;
 use super::proto::grpc_inference_service_server::GrpcInferenceService;
+use super::proto::{ModelInferRequest, ModelInferResponse};
 use super::service::Inference;
 
 /// The HTTP/2 settings of the gRPC port.
@@ -93,7 +93,7 @@ pub async fn serve(mut incoming: Incoming, services: Services, stop: watch::Rece
 }
 
 /// One connection: the HTTP/2 handshake (bounded in time), then its
-/// streams, each in its own task, until the peer closes or `stop` drains.
+/// streams (see [`dispatch`]) until the peer closes or `stop` drains.
 async fn connection(conn: Conn, services: Services, mut stop: watch::Receiver<bool>) {
     let info = conn.connect_info();
     let s = services.settings;
@@ -128,7 +128,8 @@ async fn connection(conn: Conn, services: Services, mut stop: watch::Receiver<bo
     }
 }
 
-/// Start answering one stream.
+/// Start answering one stream: `ModelInfer` in this task when it can be
+/// answered at once, else (and every other call) in a task of its own.
 fn dispatch(
     services: &Services,
     req: http::Request<RecvStream>,
@@ -166,11 +167,24 @@ fn dispatch(
 /// `ModelInfer`: one message in, the service's answer out.
 async fn model_infer(
     inference: &Inference,
+    limits: (usize, Duration),
+    req: http::Request<RecvStream>,
+    info: TcpConnectInfo,
+    respond: SendResponse<Bytes>,
+) {
+    let answer = answer(inference, limits, req, info).await;
+    send(respond, answer);
+}
+
+/// The service's answer to the call `req`: its message read (within
+/// `body_timeout`, at most `limit` bytes) and decoded, then answered within
+/// the call's `grpc-timeout`, if it gives one.
+async fn answer(
+    inference: &Inference,
     (limit, body_timeout): (usize, Duration),
     req: http::Request<RecvStream>,
     info: TcpConnectInfo,
-    mut respond: SendResponse<Bytes>,
-) {
+) -> Result<tonic::Response<ModelInferResponse>, Status> {
     let (parts, body) = req.into_parts();
     let read = tokio::time::timeout(body_timeout, read_message(body, &parts.headers, limit));
     let message = read.await.unwrap_or_else(|_| {
@@ -178,52 +192,54 @@ async fn model_infer(
             "the request message did not arrive within {} s ([serve].body_timeout_s)",
             body_timeout.as_secs_f64()
         )))
-    });
-    let answer = match message {
-        Ok(message) => match ModelInferRequest::decode(message) {
-            Ok(m) => {
-                let mut ext = http::Extensions::new();
-                ext.insert(info);
-                let deadline = parts.headers.get("grpc-timeout").map(grpc_timeout);
-                let meta = tonic::metadata::MetadataMap::from_headers(parts.headers);
-                let request = tonic::Request::from_parts(meta, ext, m);
-                match deadline {
-                    None => inference.model_infer(request).await,
-                    Some(Err(status)) => Err(status),
-                    Some(Ok(d)) => tokio::time::timeout(d, inference.model_infer(request))
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(Status::deadline_exceeded(
-                                "the call's deadline (grpc-timeout) passed before its answer was ready",
-                            ))
-                        }),
-                }
-            }
-            Err(e) => Err(Status::invalid_argument(format!(
-                "the request is not a ModelInferRequest: {e}"
-            ))),
-        },
-        Err(status) => Err(status),
-    };
-    match answer {
-        Ok(resp) => {
-            let (meta, message, _) = resp.into_parts();
-            let mut head = http::Response::new(());
-            *head.headers_mut() = meta.into_headers();
-            head.headers_mut()
-                .insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
-            let Ok(mut stream) = respond.send_response(head, false) else {
-                return;
-            };
-            if stream.send_data(frame(&message), false).is_ok() {
-                let mut trailers = http::HeaderMap::with_capacity(1);
-                trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
-                let _ = stream.send_trailers(trailers);
-            }
-        }
+    })?;
+    let m = ModelInferRequest::decode(message).map_err(|e| {
+        Status::invalid_argument(format!("the request is not a ModelInferRequest: {e}"))
+    })?;
+    let deadline = parts
+        .headers
+        .get("grpc-timeout")
+        .map(grpc_timeout)
+        .transpose()?;
+    let mut ext = http::Extensions::new();
+    ext.insert(info);
+    let meta = tonic::metadata::MetadataMap::from_headers(parts.headers);
+    let call = inference.model_infer(tonic::Request::from_parts(meta, ext, m));
+    match deadline {
+        None => call.await,
+        Some(d) => tokio::time::timeout(d, call).await.unwrap_or_else(|_| {
+            Err(Status::deadline_exceeded(
+                "the call's deadline (grpc-timeout) passed before its answer was ready",
+            ))
+        }),
+    }
+}
+
+/// Send `answer`: headers, the message and the `grpc-status` trailer; or a
+/// refusal, its status in the headers alone (trailers-only).
+fn send(
+    mut respond: SendResponse<Bytes>,
+    answer: Result<tonic::Response<ModelInferResponse>, Status>,
+) {
+    let resp = match answer {
+        Ok(r) => r,
         Err(status) => {
             let _ = respond.send_response(status.into_http::<()>(), true);
+            return;
         }
+    };
+    let (meta, message, _) = resp.into_parts();
+    let mut head = http::Response::new(());
+    *head.headers_mut() = meta.into_headers();
+    head.headers_mut()
+        .insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
+    let Ok(mut stream) = respond.send_response(head, false) else {
+        return;
+    };
+    if stream.send_data(frame(&message), false).is_ok() {
+        let mut trailers = http::HeaderMap::with_capacity(1);
+        trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+        let _ = stream.send_trailers(trailers);
     }
 }
 

@@ -50,8 +50,14 @@ pub struct Settings {
 const WINDOW: u32 = 1024 * 1024;
 /// Largest header block a client may send (hyper's default).
 const MAX_HEADER_LIST: u32 = 16 * 1024;
-/// Streams a connection may have open at once (hyper's default).
+/// Streams a connection may have open at once: a bound against stream
+/// floods (tonic set none); a client with more calls queues them itself.
 const MAX_STREAMS: u32 = 200;
+
+/// `ModelInfer` calls whose message (as buffered when its headers are
+/// read) is at most this many bytes are answered in the connection's task
+/// (about 200 rows of 10 FP64 features).
+const INLINE_BYTES: usize = 16 * 1024;
 
 /// The path of `ModelInfer`.
 const MODEL_INFER: &str = "/inference.GRPCInferenceService/ModelInfer";
@@ -136,7 +142,9 @@ fn dispatch(
     respond: SendResponse<Bytes>,
     info: &TcpConnectInfo,
 ) {
+    let mut req = req;
     if req.uri().path() == MODEL_INFER {
+        let small = req.body_mut().flow_control().used_capacity() <= INLINE_BYTES;
         let inference = Arc::clone(&services.inference);
         let limit = (
             services.settings.max_message_bytes,
@@ -145,9 +153,15 @@ fn dispatch(
         let info = info.clone();
         let mut call =
             Box::pin(async move { model_infer(&inference, limit, req, info, respond).await });
-        // A one-row call usually completes in one poll (its message came
+        if !small {
+            tokio::spawn(call);
+            return;
+        }
+        // A small call usually completes in one poll (its message came
         // with its headers): answered here, it saves a task and the
-        // wake-ups between two tasks; otherwise its task goes on.
+        // wake-ups between two tasks; otherwise its task goes on. Larger
+        // ones always get a task, so the connection's other calls (and its
+        // pings and window updates) do not wait behind them.
         // A panic there ends this call only (its stream is reset when the
         // future drops), as it would in a task of its own.
         let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -186,6 +200,13 @@ async fn answer(
     info: TcpConnectInfo,
 ) -> Result<tonic::Response<ModelInferResponse>, Status> {
     let (parts, body) = req.into_parts();
+    // The call's deadline covers reading its message too; a malformed
+    // grpc-timeout is ignored, as tonic's server ignores it.
+    let deadline = parts
+        .headers
+        .get("grpc-timeout")
+        .and_then(|v| grpc_timeout(v).ok())
+        .map(|d| tokio::time::Instant::now() + d);
     let read = tokio::time::timeout(body_timeout, read_message(body, &parts.headers, limit));
     let message = read.await.unwrap_or_else(|_| {
         Err(Status::deadline_exceeded(format!(
@@ -196,18 +217,13 @@ async fn answer(
     let m = ModelInferRequest::decode(message).map_err(|e| {
         Status::invalid_argument(format!("the request is not a ModelInferRequest: {e}"))
     })?;
-    let deadline = parts
-        .headers
-        .get("grpc-timeout")
-        .map(grpc_timeout)
-        .transpose()?;
     let mut ext = http::Extensions::new();
     ext.insert(info);
     let meta = tonic::metadata::MetadataMap::from_headers(parts.headers);
     let call = inference.model_infer(tonic::Request::from_parts(meta, ext, m));
     match deadline {
         None => call.await,
-        Some(d) => tokio::time::timeout(d, call).await.unwrap_or_else(|_| {
+        Some(d) => tokio::time::timeout_at(d, call).await.unwrap_or_else(|_| {
             Err(Status::deadline_exceeded(
                 "the call's deadline (grpc-timeout) passed before its answer was ready",
             ))
@@ -318,7 +334,12 @@ async fn read_message(
         let have = first.as_ref().map_or(more.len(), Bytes::len);
         if want.is_none() && have >= 5 {
             let head = first.as_deref().unwrap_or(&more[..]);
-            want = Some(prefix(head, limit)?);
+            let w = prefix(head, limit)?;
+            if first.is_none() {
+                // Room for the whole message at once, not doubling to it.
+                more.reserve((5 + w).saturating_sub(more.len()));
+            }
+            want = Some(w);
         }
         if let Some(w) = want
             && have > 5 + w
@@ -390,6 +411,13 @@ async fn routed(
         return;
     }
     loop {
+        // The next frame only once the client's window has room: h2 would
+        // queue whatever is sent without limit, so a client that never
+        // reads could make the server hold ever more (at most one frame
+        // beyond the window stays queued per stream).
+        if !std::future::poll_fn(|cx| room(&mut stream, cx)).await {
+            return;
+        }
         let next = tokio::select! {
             f = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)) => f,
             _ = std::future::poll_fn(|cx| stream.poll_reset(cx)) => return,
@@ -416,6 +444,24 @@ async fn routed(
         };
         if sent.is_err() {
             return;
+        }
+    }
+}
+
+/// Ready with `true` once `stream` may send at least a byte; `false` when
+/// the client reset it or it closed.
+fn room(stream: &mut h2::SendStream<Bytes>, cx: &mut Context<'_>) -> Poll<bool> {
+    if stream.poll_reset(cx).is_ready() {
+        return Poll::Ready(false);
+    }
+    stream.reserve_capacity(1);
+    loop {
+        if stream.capacity() > 0 {
+            return Poll::Ready(true);
+        }
+        match ready!(stream.poll_capacity(cx)) {
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return Poll::Ready(false),
         }
     }
 }

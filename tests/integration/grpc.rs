@@ -782,6 +782,45 @@ fn answers_wait_for_a_small_client_window_and_arrive_whole() {
     assert_eq!(s.stop(), 0);
 }
 
+#[test]
+fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
+    use prost::Message;
+    let t = Test::new().file("mlops.toml", "[serve]\nidle_timeout_s = 0.3\n");
+    let (s, addr) = numeric_server(&t, &[]);
+    let f = numeric_model().features.len();
+    let good = ModelInferRequest {
+        model_name: numeric_model().name.clone(),
+        inputs: vec![fp64_input("input", &[1, f as i64], &rows(1, f))],
+        ..ModelInferRequest::default()
+    }
+    .encode_to_vec();
+    rt().block_on(async {
+        // Idle after one call: the server closes it (GOAWAY) within two
+        // idle timeouts, so its driver ends.
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+        let driver = tokio::spawn(conn);
+        let (got, _) = raw_infer(&send, &[], framed(0, &good)).await;
+        assert_eq!(got, "0");
+        let closed = tokio::time::timeout(Duration::from_secs(5), driver).await;
+        assert!(
+            closed.is_ok(),
+            "the idle connection is still open after 5 s"
+        );
+        // Busy: calls every 100 ms for 1.5 s (five idle timeouts) on one
+        // connection all succeed.
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(conn);
+        for _ in 0..15 {
+            let (got, msg) = raw_infer(&send, &[], framed(0, &good)).await;
+            assert_eq!(got, "0", "{msg}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert_eq!(s.stop(), 0);
+}
+
 /// A stream of one message, for a bidirectional call.
 fn tokio_stream_once<T: Send + 'static>(
     m: T,

@@ -84,6 +84,7 @@ pub async fn serve(
         max_frame_bytes: MAX_FRAME_BYTES,
         handshake_timeout: limits.header_timeout,
         body_timeout: limits.body_timeout,
+        idle_timeout: limits.idle_timeout,
     };
     let services = transport::Services::new(inference, routes, settings);
     let incoming = incoming::accept(listener, tls, limits, stop.clone());

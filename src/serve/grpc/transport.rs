@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -43,6 +44,9 @@ pub struct Settings {
     pub handshake_timeout: Duration,
     /// For a `ModelInfer` message to arrive once its headers have.
     pub body_timeout: Duration,
+    /// A connection with no call open for this long (up to twice it) is
+    /// closed (GOAWAY).
+    pub idle_timeout: Duration,
 }
 
 /// Flow-control windows (stream and connection): hyper's default, more
@@ -118,19 +122,56 @@ async fn connection(conn: Conn, services: Services, mut stop: watch::Receiver<bo
     if draining {
         h2.graceful_shutdown();
     }
+    // Idle: no call open and none begun since the timer last fired; then
+    // the connection is closed as on stop (GOAWAY), so a client that says
+    // nothing does not hold its slot (closed between one and two
+    // `idle_timeout`s after its last call).
+    let open = Arc::new(AtomicUsize::new(0));
+    let (mut begun, mut seen) = (0u64, 0u64);
+    let idle = tokio::time::sleep(s.idle_timeout);
+    tokio::pin!(idle);
     loop {
-        let mut stopped = false;
+        let (mut stopped, mut quiet) = (false, false);
         tokio::select! {
             next = h2.accept() => match next {
-                Some(Ok((req, respond))) => dispatch(&services, req, respond, &info),
+                Some(Ok((req, respond))) => {
+                    begun += 1;
+                    dispatch(&services, req, respond, (&info, Open::new(&open)));
+                }
                 Some(Err(_)) | None => break,
             },
             _ = stop.changed(), if !draining => stopped = true,
+            () = idle.as_mut(), if !draining => quiet = true,
+        }
+        if quiet {
+            if begun == seen && open.load(Ordering::Relaxed) == 0 {
+                stopped = true;
+            } else {
+                seen = begun;
+                idle.as_mut()
+                    .reset(tokio::time::Instant::now() + s.idle_timeout);
+            }
         }
         if stopped {
             draining = true;
             h2.graceful_shutdown();
         }
+    }
+}
+
+/// One open call of a connection, counted until it is dropped.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(count: &Arc<AtomicUsize>) -> Open {
+        count.fetch_add(1, Ordering::Relaxed);
+        Open(Arc::clone(count))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -140,7 +181,7 @@ fn dispatch(
     services: &Services,
     req: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
-    info: &TcpConnectInfo,
+    (info, open): (&TcpConnectInfo, Open),
 ) {
     let mut req = req;
     if req.uri().path() == MODEL_INFER {
@@ -151,8 +192,10 @@ fn dispatch(
             services.settings.body_timeout,
         );
         let info = info.clone();
-        let mut call =
-            Box::pin(async move { model_infer(&inference, limit, req, info, respond).await });
+        let mut call = Box::pin(async move {
+            let _open = open;
+            model_infer(&inference, limit, req, info, respond).await;
+        });
         if !small {
             tokio::spawn(call);
             return;
@@ -174,7 +217,10 @@ fn dispatch(
     } else {
         let routes = services.routes.clone();
         let info = info.clone();
-        tokio::spawn(routed(routes, req, info, respond));
+        tokio::spawn(async move {
+            let _open = open;
+            routed(routes, req, info, respond).await;
+        });
     }
 }
 

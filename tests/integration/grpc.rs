@@ -652,6 +652,18 @@ async fn raw_infer(
     of(&recv.trailers().await.unwrap().unwrap())
 }
 
+/// A one-row `ModelInfer` of the numeric model, encoded.
+fn one_row_call() -> Vec<u8> {
+    use prost::Message;
+    let f = numeric_model().features.len();
+    ModelInferRequest {
+        model_name: numeric_model().name.clone(),
+        inputs: vec![fp64_input("input", &[1, f as i64], &rows(1, f))],
+        ..ModelInferRequest::default()
+    }
+    .encode_to_vec()
+}
+
 /// `body` as one length-prefixed gRPC message, with compression flag `flag`.
 fn framed(flag: u8, body: &[u8]) -> Vec<u8> {
     let mut v = vec![flag];
@@ -662,19 +674,12 @@ fn framed(flag: u8, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn badly_framed_or_late_calls_get_a_status_and_the_connection_lives_on() {
-    use prost::Message;
     let t = Test::new().file(
         "mlops.toml",
         "[serve]\nmax_message_bytes = 4096\nbody_timeout_s = 0.5\n",
     );
     let (s, addr) = numeric_server(&t, &[]);
-    let f = numeric_model().features.len();
-    let good = ModelInferRequest {
-        model_name: numeric_model().name.clone(),
-        inputs: vec![fp64_input("input", &[1, f as i64], &rows(1, f))],
-        ..ModelInferRequest::default()
-    }
-    .encode_to_vec();
+    let good = one_row_call();
     rt().block_on(async {
         let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let (send, conn) = h2::client::handshake(tcp).await.unwrap();
@@ -784,16 +789,9 @@ fn answers_wait_for_a_small_client_window_and_arrive_whole() {
 
 #[test]
 fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
-    use prost::Message;
     let t = Test::new().file("mlops.toml", "[serve]\nidle_timeout_s = 0.3\n");
     let (s, addr) = numeric_server(&t, &[]);
-    let f = numeric_model().features.len();
-    let good = ModelInferRequest {
-        model_name: numeric_model().name.clone(),
-        inputs: vec![fp64_input("input", &[1, f as i64], &rows(1, f))],
-        ..ModelInferRequest::default()
-    }
-    .encode_to_vec();
+    let good = one_row_call();
     rt().block_on(async {
         // Idle after one call: the server closes it (GOAWAY) within two
         // idle timeouts, so its driver ends.

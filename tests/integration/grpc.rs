@@ -633,7 +633,10 @@ async fn raw_infer(
     }
     let mut send = send.clone().ready().await.unwrap();
     let (answer, mut out) = send.send_request(req.body(()).unwrap(), false).unwrap();
-    out.send_data(body.into(), true).unwrap();
+    // The server may refuse from the headers alone (grpc-encoding) and
+    // end the stream before the message goes out: then this fails, and
+    // the answer below is what counts.
+    let _ = out.send_data(body.into(), true);
     let (head, mut recv) = answer.await.unwrap().into_parts();
     let of = |h: &axum::http::HeaderMap| {
         let text = |k: &str| {

@@ -792,7 +792,7 @@ fn answers_wait_for_a_small_client_window_and_arrive_whole() {
 
 #[test]
 fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
-    let t = Test::new().file("mlops.toml", "[serve]\nidle_timeout_s = 0.3\n");
+    let t = Test::new().file("mlops.toml", "[serve]\nidle_timeout_s = 0.5\n");
     let (s, addr) = numeric_server(&t, &[]);
     let good = one_row_call();
     rt().block_on(async {
@@ -808,15 +808,15 @@ fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
             closed.is_ok(),
             "the idle connection is still open after 5 s"
         );
-        // Busy: calls every 100 ms for 1.5 s (five idle timeouts) on one
+        // Busy: calls every 50 ms for 1.5 s (three idle timeouts) on one
         // connection all succeed.
         let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let (send, conn) = h2::client::handshake(tcp).await.unwrap();
         tokio::spawn(conn);
-        for _ in 0..15 {
+        for _ in 0..30 {
             let (got, msg) = raw_infer(&send, &[], framed(0, &good)).await;
             assert_eq!(got, "0", "{msg}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
     assert_eq!(s.stop(), 0);

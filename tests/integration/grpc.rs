@@ -745,7 +745,7 @@ fn badly_framed_or_late_calls_get_a_status_and_the_connection_lives_on() {
 }
 
 #[test]
-fn answers_wait_for_a_small_client_window_and_arrive_whole() {
+fn answers_arrive_whole_through_a_16_byte_client_window() {
     use prost::Message;
     let t = Test::new();
     let (s, addr) = numeric_server(&t, &[]);

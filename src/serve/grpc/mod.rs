@@ -52,7 +52,8 @@ pub const SERVICE: &str = "inference.GRPCInferenceService";
 /// signal stops both).
 ///
 /// # Errors
-/// The server fails (an accept error it cannot carry on after).
+/// The committed reflection descriptors do not decode (a build defect);
+/// accept errors are handled where they happen (see [`incoming`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,

@@ -251,7 +251,7 @@ async fn answer(
     let deadline = parts
         .headers
         .get("grpc-timeout")
-        .and_then(|v| grpc_timeout(v).ok())
+        .and_then(grpc_timeout)
         .map(|d| tokio::time::Instant::now() + d);
     let read = tokio::time::timeout(body_timeout, read_message(body, &parts.headers, limit));
     let message = read.await.unwrap_or_else(|_| {
@@ -283,14 +283,20 @@ fn send(
     mut respond: SendResponse<Bytes>,
     answer: Result<tonic::Response<ModelInferResponse>, Status>,
 ) {
-    let resp = match answer {
-        Ok(r) => r,
+    let (meta, message) = match answer.map(tonic::Response::into_parts) {
+        Ok((meta, message, _)) => (meta, message),
         Err(status) => {
             let _ = respond.send_response(status.into_http::<()>(), true);
             return;
         }
     };
-    let (meta, message, _) = resp.into_parts();
+    let Some(framed) = frame(&message) else {
+        let too_large = Status::resource_exhausted(
+            "the answer is larger than the 4 GiB one gRPC message can carry; send fewer rows per call",
+        );
+        let _ = respond.send_response(too_large.into_http::<()>(), true);
+        return;
+    };
     let mut head = http::Response::new(());
     *head.headers_mut() = meta.into_headers();
     head.headers_mut()
@@ -298,7 +304,7 @@ fn send(
     let Ok(mut stream) = respond.send_response(head, false) else {
         return;
     };
-    if stream.send_data(frame(&message), false).is_ok() {
+    if stream.send_data(framed, false).is_ok() {
         let mut trailers = http::HeaderMap::with_capacity(1);
         trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
         let _ = stream.send_trailers(trailers);
@@ -308,43 +314,35 @@ fn send(
 const GRPC_CONTENT_TYPE: http::HeaderValue = http::HeaderValue::from_static("application/grpc");
 
 /// The deadline a `grpc-timeout` header gives: up to 8 digits and a unit
-/// (`H`, `M`, `S`, `m`, `u`, `n`), as the gRPC over HTTP/2 spec writes it.
-fn grpc_timeout(v: &http::HeaderValue) -> Result<Duration, Status> {
-    let bad = || {
-        Status::invalid_argument(format!(
-            "grpc-timeout {:?} is not up to 8 digits and a unit (H, M, S, m, u, n), like 100m",
-            v.to_str().unwrap_or("?")
-        ))
-    };
-    let b = v.as_bytes();
-    let (&unit, digits) = b.split_last().ok_or_else(bad)?;
+/// (`H`, `M`, `S`, `m`, `u`, `n`), as the gRPC over HTTP/2 spec writes it;
+/// `None` for anything else (ignored, as tonic's server ignores it).
+fn grpc_timeout(v: &http::HeaderValue) -> Option<Duration> {
+    let (&unit, digits) = v.as_bytes().split_last()?;
     if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
+        return None;
     }
-    let n: u64 = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .ok_or_else(bad)?;
-    Ok(match unit {
+    let n: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(match unit {
         b'H' => Duration::from_secs(n * 3600),
         b'M' => Duration::from_secs(n * 60),
         b'S' => Duration::from_secs(n),
         b'm' => Duration::from_millis(n),
         b'u' => Duration::from_micros(n),
         b'n' => Duration::from_nanos(n),
-        _ => return Err(bad()),
+        _ => return None,
     })
 }
 
-/// `message` as a gRPC length-prefixed message (uncompressed).
-fn frame(message: &impl Message) -> Bytes {
+/// `message` as a gRPC length-prefixed message (uncompressed); `None`
+/// when it is larger than a prefix can announce (4 GiB).
+fn frame(message: &impl Message) -> Option<Bytes> {
     let len = message.encoded_len();
+    let announced = u32::try_from(len).ok()?;
     let mut buf = BytesMut::with_capacity(5 + len);
     buf.put_u8(0);
-    // Within u32: the answer to a request under `limit` (at most 4 GiB).
-    buf.put_u32(u32::try_from(len).unwrap_or(u32::MAX));
+    buf.put_u32(announced);
     message.encode_raw(&mut buf);
-    buf.freeze()
+    Some(buf.freeze())
 }
 
 /// The one length-prefixed message of a unary call, uncompressed and at
@@ -373,6 +371,8 @@ async fn read_message(
             None if more.is_empty() => first = Some(chunk),
             None => more.extend_from_slice(&chunk),
             Some(f) => {
+                // Room for the whole message at once (or what is known).
+                more.reserve(want.map_or(0, |w| 5 + w).max(f.len() + chunk.len()));
                 more.extend_from_slice(&f);
                 more.extend_from_slice(&chunk);
             }
@@ -562,22 +562,20 @@ impl Body for RequestBody {
 mod tests {
     use super::*;
 
-    fn t(v: &'static str) -> Result<Duration, Status> {
+    fn t(v: &'static str) -> Option<Duration> {
         grpc_timeout(&http::HeaderValue::from_static(v))
     }
 
     #[test]
     fn grpc_timeouts_read_as_the_spec_writes_them() {
-        assert_eq!(t("100m").unwrap(), Duration::from_millis(100));
-        assert_eq!(t("2S").unwrap(), Duration::from_secs(2));
-        assert_eq!(t("1H").unwrap(), Duration::from_secs(3600));
-        assert_eq!(t("3M").unwrap(), Duration::from_secs(180));
-        assert_eq!(t("99999999u").unwrap(), Duration::from_micros(99_999_999));
-        assert_eq!(t("5n").unwrap(), Duration::from_nanos(5));
+        assert_eq!(t("100m"), Some(Duration::from_millis(100)));
+        assert_eq!(t("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(t("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(t("3M"), Some(Duration::from_secs(180)));
+        assert_eq!(t("99999999u"), Some(Duration::from_micros(99_999_999)));
+        assert_eq!(t("5n"), Some(Duration::from_nanos(5)));
         for bad in ["", "m", "100", "123456789m", "1x", "-1S", "1.5S"] {
-            let e = t(bad).unwrap_err();
-            assert_eq!(e.code(), Code::InvalidArgument, "{bad}");
-            assert!(e.message().contains("grpc-timeout"), "{bad}");
+            assert_eq!(t(bad), None, "{bad}");
         }
     }
 
@@ -599,7 +597,7 @@ mod tests {
             model_name: "m".into(),
             ..ModelInferRequest::default()
         };
-        let f = frame(&m);
+        let f = frame(&m).unwrap();
         assert_eq!(f[0], 0);
         assert_eq!(
             u32::from_be_bytes([f[1], f[2], f[3], f[4]]) as usize,

@@ -94,6 +94,55 @@ fn churn_streams_to_the_in_memory_artifact() {
     }
 }
 
+/// Every row a training row: each numeric feature's training rows per bin
+/// of its own decile edges (counted in pass 2, since the fit's first pass
+/// filled the histograms) equal a count straight from the CSV, a value's
+/// bin being the number of edges below it; the predictions' bins (from
+/// their sort) add up to the rows.
+#[test]
+fn feature_bins_count_the_csv_rows_per_bin_of_their_edges() {
+    let toml =
+        churn_toml("yes", 0.0).replace("validation_fraction = 0.2", "validation_fraction = 0.0");
+    let csv = churn_csv();
+    let t = Test::new().toml(&toml).file("train.csv", &csv);
+    t.run_args(["-q", "train", "--streaming"]).success();
+    let s = t.read_json("m.json");
+    let text = String::from_utf8(csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    for name in [
+        "tenure_months",
+        "monthly_charges",
+        "support_calls",
+        "late_payments",
+    ] {
+        let col = header.iter().position(|h| *h == name).unwrap();
+        let stats = &s["feature_stats"][name];
+        let edges: Vec<f64> = stats["deciles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_f64().unwrap())
+            .collect();
+        let mut want = vec![0u64; edges.len() + 1];
+        for r in &rows {
+            let x: f64 = r[col].parse().unwrap();
+            want[edges.iter().filter(|&&e| e < x).count()] += 1;
+        }
+        let got: Vec<u64> = stats["bin_counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+    let bins = s["prediction_stats"]["bin_counts"].as_array().unwrap();
+    let total: u64 = bins.iter().map(|b| b.as_u64().unwrap()).sum();
+    assert_eq!(total, rows.len() as u64);
+}
+
 /// Blocks of a few rows each: the fit, the labels and the metrics do not
 /// depend on where the blocks end.
 #[test]

@@ -17,13 +17,13 @@
 //! the standardised design block by block (TSQR) for the in-memory fit's
 //! rank check, which refuses before any step is taken.
 
-use ndarray::{Array2, ArrayView2, Axis, concatenate};
+use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
 
 use crate::error::{Error, Result};
 
 use super::binary::{self, Scratch};
 use super::classifier::{ClassFit, ClassifierSpec, from_counts, newton_fit};
-use super::qr::{check_rank, r_factor};
+use super::qr::{check_rank, householder_r};
 use super::sample::Sample;
 use super::softmax::{Accumulator, Layout};
 use super::standardise::scale_of;
@@ -138,7 +138,7 @@ pub fn fit_classifier_streamed(
         let shift = (means.as_slice(), scales.as_slice());
         replay(&mut |(x, y)| {
             if let Some(f) = fold.as_mut() {
-                f.push(standardise(x, &means, &scales), p)?;
+                f.push(x, shift)?;
             }
             if y.len() < SPLIT_ROWS {
                 add_rows(&mut acc, x, y, shift);
@@ -186,14 +186,8 @@ fn add_rows(
     }
 }
 
-/// `x` centred and scaled column by column.
-fn standardise(x: ArrayView2<'_, f64>, means: &[f64], scales: &[f64]) -> Array2<f64> {
-    let mut z = x.to_owned();
-    for (j, mut col) in z.axis_iter_mut(Axis(1)).enumerate() {
-        col.mapv_inplace(|v| (v - means[j]) / scales[j]);
-    }
-    z
-}
+/// Rows of the rank check's factor folded at a time (R's rows included).
+const FOLD_ROWS: usize = 4096;
 
 /// The R factor of the standardised design, folded block by block (TSQR).
 #[derive(Default)]
@@ -202,19 +196,43 @@ struct RankFold {
 }
 
 impl RankFold {
-    /// Fold a block of standardised rows in.
-    fn push(&mut self, z: Array2<f64>, p: usize) -> Result<()> {
-        let stacked = match &self.r {
-            Some(r) => concatenate(Axis(0), &[r.view(), z.view()])
-                .map_err(|e| Error::data(format!("stacking the factor failed: {e}")))?,
-            None => z,
-        };
-        // A block shorter than p waits for the next one.
-        self.r = Some(if stacked.nrows() >= p {
-            r_factor(stacked.view(), None)?
-        } else {
-            stacked
-        });
+    /// Fold a block of rows in, standardised by `(means, scales)` as they
+    /// are copied next to the factor so far: `[R; z]` in pieces of
+    /// [`FOLD_ROWS`] rows (R's rows included), each factored in cache, as
+    /// `r_factor` of the stacked block would. A block shorter than `p`
+    /// waits for the next one.
+    fn push(&mut self, x: ArrayView2<'_, f64>, (means, scales): (&[f64], &[f64])) -> Result<()> {
+        let p = x.ncols();
+        let block = (2 * p).max(FOLD_ROWS);
+        let mut start = 0;
+        while start < x.nrows() {
+            let top = self.r.as_ref().map_or(0, Array2::nrows);
+            // The stacked block's first piece holds R's rows; later pieces
+            // hold `block` new rows below the factor.
+            let take = if start == 0 {
+                block - top.min(block - 1)
+            } else {
+                block
+            };
+            let end = (start + take).min(x.nrows());
+            let rows = top + end - start;
+            let mut m = Vec::with_capacity(rows * p);
+            for (j, col) in x.columns().into_iter().enumerate() {
+                if let Some(r) = &self.r {
+                    m.extend(r.column(j).iter());
+                }
+                let (mean, scale) = (means[j], scales[j]);
+                m.extend(
+                    col.slice(ndarray::s![start..end])
+                        .iter()
+                        .map(|v| (v - mean) / scale),
+                );
+            }
+            let m = Array2::from_shape_vec((rows, p).f(), m)
+                .map_err(|e| Error::data(format!("stacking the factor failed: {e}")))?;
+            self.r = Some(if rows >= p { householder_r(m) } else { m });
+            start = end;
+        }
         Ok(())
     }
 

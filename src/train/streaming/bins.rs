@@ -16,7 +16,13 @@ use crate::stats::binned::bin_of;
 /// is the number of edges below it, counted edge by edge over the whole
 /// block without a branch (a binary search per value mispredicts); else by
 /// [`bin_of`]. NaNs are not counted.
-fn count(edges: &[f64], counts: &mut [u64], values: &[f64], role: &[u8], bins: &mut Vec<u32>) {
+pub(super) fn count(
+    edges: &[f64],
+    counts: &mut [u64],
+    values: &[f64],
+    role: &[u8],
+    bins: &mut Vec<u32>,
+) {
     if !edges.is_sorted_by(|a, b| a <= b) || u32::try_from(edges.len()).is_err() {
         for (&x, &r) in values.iter().zip(role) {
             if r == 1 && !x.is_nan() {
@@ -90,6 +96,13 @@ impl BinCounts {
         }
     }
 
+    /// Empty counts over the edges of `features` alone (the predictions'
+    /// are counted elsewhere).
+    pub fn features_only(features: &IndexMap<String, ColumnStats>) -> BinCounts {
+        let none = crate::model::stats::numeric(std::iter::empty());
+        BinCounts::new(features, &none)
+    }
+
     /// Count the training rows of block `t` per bin of each numeric
     /// feature's edges.
     pub fn push_features(&mut self, t: &Table, role: &[u8]) {
@@ -114,12 +127,24 @@ impl BinCounts {
         features: &mut IndexMap<String, ColumnStats>,
         predictions: &mut NumericStats,
     ) {
-        for (s, slot) in features.values_mut().zip(self.features) {
+        predictions.bin_counts = self.predictions.1;
+        Self::record_into(self.features, features);
+    }
+
+    /// Record the features' counts alone.
+    pub fn record_features(self, features: &mut IndexMap<String, ColumnStats>) {
+        Self::record_into(self.features, features);
+    }
+
+    fn record_into(
+        counted: Vec<Option<(Vec<f64>, Vec<u64>)>>,
+        features: &mut IndexMap<String, ColumnStats>,
+    ) {
+        for (s, slot) in features.values_mut().zip(counted) {
             if let (ColumnStats::Numeric(n), Some((_, counts))) = (s, slot) {
                 n.bin_counts = counts;
             }
         }
-        predictions.bin_counts = self.predictions.1;
     }
 }
 

@@ -3,7 +3,11 @@
 //! ([`fit::fit_classifier_streamed`], one pass over the spill per Newton
 //! evaluation, each block of training rows turned into design rows as the
 //! in-memory path's design), then pass 2 and pass 3 as for a linear model,
-//! scoring with the class probabilities (`scoring`).
+//! scoring with the class probabilities (`scoring`). The fit's first pass
+//! also fills the features' decile histograms, so that pass 2 counts the
+//! features per final bin; with two classes and the scores sorted in
+//! memory (`ranks`) the predictions' bin counts come from that sort, and
+//! pass 3 is skipped.
 
 use ndarray::{Array2, ShapeBuilder};
 
@@ -14,10 +18,12 @@ use crate::model::{self, Artifact, Term, Value};
 use crate::report::Progress;
 use crate::train::memory::classify::{linear_of, params_of, part_of, positive_index, spec_of};
 use crate::train::request::TrainOptions;
+use crate::train::streaming::deciles::Histograms;
 use crate::train::streaming::labels::LabelSet;
+use crate::train::streaming::moments::Moments;
 use crate::train::streaming::pass1::Pass1;
 use crate::train::streaming::pass2::Pass2;
-use crate::train::streaming::pass2::{roles, row_values};
+use crate::train::streaming::pass2::{beside, roles, row_values};
 use crate::train::streaming::plan::Plan;
 use crate::train::streaming::scoring::{Scoring, lookup_of, target_stats};
 use crate::train::streaming::solve::Design;
@@ -49,6 +55,13 @@ pub(super) fn train(
         &plan.origin,
     )?;
     let spec = spec_of(m, classes.len());
+    // A classifier's predictions are probabilities: their histogram spans [0, 1].
+    let unit = Moments {
+        min: 0.0,
+        max: 1.0,
+        ..Moments::default()
+    };
+    let mut histograms = Histograms::new(&pass1.fold.moments, &unit);
     let f = fit_streamed(
         plan,
         &names,
@@ -57,6 +70,7 @@ pub(super) fn train(
         &mut |g: &mut dyn FnMut(Table) -> Result<()>| {
             replay(spill, plan, &names, Some(&labels), progress, g)
         },
+        &mut histograms,
     )?;
     let positive = positive_index(m, &classes)?;
     let threshold = m.threshold.unwrap_or(0.5);
@@ -71,16 +85,19 @@ pub(super) fn train(
         (&design.categorical, &last),
         Some((scoring, &labels)),
     );
+    pass2.features_counted(&pass1.fold, histograms);
     replay(spill, plan, &names, Some(&labels), progress, &mut |t| {
         pass2.push(t)
     })?;
     pass2.validation_file(&mut pass1.fold, progress)?;
     let mut measured = pass2.finish(&pass1.fold)?;
-    pass2.count_bins(&measured);
-    replay(spill, plan, &names, Some(&labels), progress, &mut |t| {
-        pass2.push(t)
-    })?;
-    pass2.record_bins(&mut measured);
+    if !Pass2::all_counted(&measured) {
+        pass2.count_bins(&measured);
+        replay(spill, plan, &names, Some(&labels), progress, &mut |t| {
+            pass2.push(t)
+        })?;
+        pass2.record_bins(&mut measured);
+    }
     measured.target_stats = target_stats(&counts);
     let pair = measured
         .classes
@@ -109,44 +126,69 @@ pub(super) fn train(
 /// Replays the training files' blocks, their targets as class indices.
 pub(super) type Tables<'r> = dyn FnMut(&mut dyn FnMut(Table) -> Result<()>) -> Result<()> + 'r;
 
-/// Fit the classifier of `design` on the training rows `tables` replays.
+/// Fit the classifier of `design` on the training rows `tables` replays;
+/// the first replay also fills the features' decile `histograms` (on a
+/// helper thread, beside the fit).
 pub(super) fn fit_streamed(
     plan: &Plan,
     feature_names: &[String],
     design: &Design,
     spec: ClassifierSpec,
     tables: &mut Tables<'_>,
+    histograms: &mut Histograms,
 ) -> Result<ClassFit> {
     let (categorical, terms) = (&design.categorical, &design.terms);
     let lookup = lookup_of(feature_names, categorical);
     let p = terms.len();
+    // The block's training rows as design rows (column-major: the fit
+    // reads the block column by column) and their classes, to `sink`.
+    let design_block = |t: &Table,
+                        role: &[u8],
+                        sink: &mut dyn FnMut(Block<'_>) -> Result<()>,
+                        values: &mut Vec<Value>|
+     -> Result<()> {
+        let idx: Vec<usize> = (0..t.rows()).filter(|&i| role[i] == 1).collect();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
+        let mut data = Vec::with_capacity(idx.len() * p);
+        if let Some(cols) = numeric_columns(t, terms) {
+            // Numbers only: each design column is a feature column.
+            for col in cols {
+                if idx.len() == col.len() {
+                    data.extend_from_slice(col);
+                } else {
+                    data.extend(idx.iter().map(|&i| col[i]));
+                }
+            }
+        } else {
+            data.resize(idx.len() * p, 0.0);
+            for (r, &i) in idx.iter().enumerate() {
+                row_values(t, i, &lookup, values, categorical, plan.separate)?;
+                for (j, term) in terms.iter().enumerate() {
+                    data[j * idx.len() + r] = term_value(*term, values);
+                }
+            }
+        }
+        let x = Array2::from_shape_vec((idx.len(), p).f(), data)
+            .map_err(|e| Error::data(format!("internal error: a design block's shape: {e}")))?;
+        sink((x.view(), &y))
+    };
+    let mut first = Some(histograms);
     let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
         let mut row0 = 0u64;
         let mut values = vec![Value::Number(0.0); feature_names.len()];
+        let mut histograms = first.take();
         tables(&mut |t: Table| {
             let role = roles(plan, &t, row0);
             row0 += t.rows() as u64;
-            let idx: Vec<usize> = (0..t.rows()).filter(|&i| role[i] == 1).collect();
-            // Column-major: the fit reads the block column by column.
-            let mut x = Array2::<f64>::zeros((idx.len(), p).f());
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
-            if let Some(cols) = numeric_columns(&t, terms) {
-                // Numbers only: each design column is a feature column.
-                for (mut xc, col) in x.columns_mut().into_iter().zip(&cols) {
-                    for (dst, &i) in xc.iter_mut().zip(&idx) {
-                        *dst = col[i];
-                    }
-                }
-            } else {
-                for (r, &i) in idx.iter().enumerate() {
-                    row_values(&t, i, &lookup, &mut values, categorical, plan.separate)?;
-                    for (j, term) in terms.iter().enumerate() {
-                        x[[r, j]] = term_value(*term, &values);
-                    }
-                }
-            }
-            sink((x.view(), &y))
+            let Some(h) = histograms.as_deref_mut() else {
+                return design_block(&t, &role, sink, &mut values);
+            };
+            beside(
+                t.rows(),
+                || h.push(&t, &role),
+                || design_block(&t, &role, sink, &mut values),
+            )
         })
     };
     fit::fit_classifier_streamed(&mut replay, &design.term_names, spec).map_err(|e| match e {

@@ -43,6 +43,9 @@ pub(super) struct Pass2<'a> {
     predicted: Moments,
     /// Pass 3 (set by [`Pass2::count_bins`]): counts per final decile bin.
     counting: Option<BinCounts>,
+    /// The features' counts per final decile bin, made here when their
+    /// histograms were filled before ([`Pass2::features_counted`]).
+    feature_bins: Option<BinCounts>,
     train_sums: MetricSums,
     valid_sums: MetricSums,
     /// The file row of the next block's first row.
@@ -111,6 +114,7 @@ impl<'a> Pass2<'a> {
             histograms: Histograms::new(&fold.moments, &range),
             predicted: Moments::default(),
             counting: None,
+            feature_bins: None,
             train_sums: MetricSums::default(),
             valid_sums: MetricSums::default(),
             row0: 0,
@@ -120,21 +124,34 @@ impl<'a> Pass2<'a> {
         }
     }
 
+    /// The features' decile histograms of the training rows, `filled`
+    /// before this pass (by an earlier pass over the same rows): their
+    /// edges are final now, so this pass counts the rows per bin of them
+    /// (what pass 3 would).
+    pub fn features_counted(&mut self, fold: &Fold, filled: Histograms) {
+        self.histograms = filled;
+        let (features, _) =
+            training_stats(fold, &self.histograms, self.feature_names, self.categorical);
+        self.feature_bins = Some(BinCounts::features_only(&features));
+    }
+
     /// Score and count the block `t` of the training files. The features'
-    /// histograms (pass 2) or bin counts (pass 3) are counted on a helper
-    /// thread while this one predicts: counts are integers, the same
-    /// whichever thread adds them.
+    /// histograms (pass 2) or bin counts (pass 3, or pass 2 after
+    /// [`Pass2::features_counted`]) are counted on a helper thread while
+    /// this one predicts: counts are integers, the same whichever thread
+    /// adds them.
     pub fn push(&mut self, t: Table) -> Result<()> {
         let n = t.rows();
         let role = roles(self.plan, &t, self.row0);
         let measure = self.counting.is_none();
         let mut counting = self.counting.take();
+        let mut feature_bins = self.feature_bins.take();
         let mut histograms = std::mem::take(&mut self.histograms);
         let pred = beside(
             n,
-            || match counting.as_mut() {
-                Some(c) => c.push_features(&t, &role),
-                None => histograms.push(&t, &role),
+            || match (counting.as_mut(), feature_bins.as_mut()) {
+                (Some(c), _) | (None, Some(c)) => c.push_features(&t, &role),
+                (None, None) => histograms.push(&t, &role),
             },
             || {
                 if self.scoring.is_some() {
@@ -145,6 +162,7 @@ impl<'a> Pass2<'a> {
             },
         );
         self.counting = counting;
+        self.feature_bins = feature_bins;
         self.histograms = histograms;
         let pred = pred?;
         if let Some(c) = &mut self.counting {
@@ -311,11 +329,15 @@ impl<'a> Pass2<'a> {
             Some((sc, labels)) => {
                 let classes = &labels.classes;
                 let (train_eval, valid_eval) = sc.take();
-                let (train_cm, train, deciles) = train_eval
+                let (train_cm, train, ranked) = train_eval
                     .finish(classes, "training")?
                     .ok_or_else(no_rows)?;
-                // A classifier's scores were sorted: their deciles are exact.
-                prediction_stats.deciles = deciles;
+                // A classifier's scores were sorted: their deciles are
+                // exact, and their bin counts known when sorted in memory.
+                prediction_stats.deciles = ranked.deciles;
+                if let Some(bins) = ranked.bins {
+                    prediction_stats.bin_counts = bins;
+                }
                 let valid = valid_eval.finish(classes, "validation")?;
                 let pair = ClassMetricsPair {
                     train: train_cm,
@@ -336,6 +358,10 @@ impl<'a> Pass2<'a> {
                 (metrics, None)
             }
         };
+        let mut feature_stats = feature_stats;
+        if let Some(b) = self.feature_bins.take() {
+            b.record_features(&mut feature_stats);
+        }
         Ok(Measured {
             metrics,
             classes,
@@ -344,6 +370,17 @@ impl<'a> Pass2<'a> {
             prediction_stats,
             validation_sha256: self.validation_sha256.take(),
         })
+    }
+
+    /// Whether every bin count is known after pass 2 (the features counted
+    /// here, the predictions' from their sort), so that pass 3 is not needed.
+    pub fn all_counted(m: &Measured) -> bool {
+        let known = |s: &NumericStats| !s.bin_counts.is_empty();
+        known(&m.prediction_stats)
+            && m.feature_stats.values().all(|s| match s {
+                ColumnStats::Numeric(n) => known(n),
+                ColumnStats::Categorical(_) => true,
+            })
     }
 
     /// Turn into pass 3: the next blocks pushed (the training files from
@@ -375,7 +412,7 @@ fn numeric_columns(t: &Table) -> Option<Vec<&[f64]>> {
 /// Run `side` and `main` side by side, `side` on a scoped helper thread
 /// when the block (`rows`) is large enough to be worth a thread; `main`'s
 /// result.
-fn beside<T>(rows: usize, side: impl FnOnce() + Send, main: impl FnOnce() -> T) -> T {
+pub(super) fn beside<T>(rows: usize, side: impl FnOnce() + Send, main: impl FnOnce() -> T) -> T {
     if rows < 4096 {
         side();
         return main();

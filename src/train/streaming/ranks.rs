@@ -15,7 +15,9 @@
 //! 64-bit key (the score's bits, shifted, and the row's class in the last
 //! bit) kept in memory, and at the end the keys are sorted (two halves on
 //! two threads, then merged as they are visited): the same groups of tied
-//! scores in the same order, without the temporary files.
+//! scores in the same order, without the temporary files. There the
+//! sorted scores also give their counts per bin of their own decile edges
+//! (what pass 3 would count), so pass 3 need not read the rows again.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -35,8 +37,17 @@ const RUN_BUFFER: usize = 1 << 14;
 /// Rows at most ranked in memory (100 MB of keys).
 const MEMORY_ROWS: u64 = 12_500_000;
 
-/// Per ranked column `(ROC AUC, average precision)`, and the scores' deciles.
-pub(super) type Ranked = (Vec<(f64, f64)>, Vec<f64>);
+/// What the ranking found.
+#[derive(Debug, PartialEq)]
+pub(super) struct Ranked {
+    /// Per ranked column, `(ROC AUC, average precision)`.
+    pub columns: Vec<(f64, f64)>,
+    /// The scores' deciles (type 7).
+    pub deciles: Vec<f64>,
+    /// The scores per bin of `deciles`, counted as pass 3 counts them
+    /// (`bins::count`), when they were ranked in memory.
+    pub bins: Option<Vec<u64>>,
+}
 
 /// The scored rows so far, on disk.
 pub(super) struct Ranks {
@@ -147,7 +158,11 @@ impl Ranks {
             return Ok(in_memory(keys, self.columns.start, counts));
         }
         let Some(out) = self.out else {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(Ranked {
+                columns: Vec::new(),
+                deciles: Vec::new(),
+                bins: None,
+            });
         };
         let mut file = out.into_inner().map_err(|e| tmp_error(e.error()))?;
         let n: u64 = counts.iter().sum();
@@ -171,7 +186,11 @@ impl Ranks {
         }
         let mut deciles = Deciles::new(rows);
         sort(width - 1, usize::MAX, &mut |k, _| deciles.add(k))?;
-        Ok((ranked, deciles.finish()))
+        Ok(Ranked {
+            columns: ranked,
+            deciles: deciles.finish(),
+            bins: None,
+        })
     }
 }
 
@@ -204,7 +223,43 @@ fn in_memory(mut keys: Vec<u64>, c: usize, counts: &[u64]) -> Ranked {
         deciles.add(kk);
     }
     groups.end(&mut r);
-    (vec![r.finish()], deciles.finish())
+    let deciles = deciles.finish();
+    Ranked {
+        columns: vec![r.finish()],
+        bins: bin_counts([a, b], &deciles),
+        deciles,
+    }
+}
+
+/// The scores of the ascending `halves` (keys as [`Ranks::push`] keeps
+/// them) per bin of the ascending `edges`: bin `b` holds the scores above
+/// exactly `b` edges (`bins::count`'s bins), NaNs in none. `None` when the
+/// edges do not ascend.
+fn bin_counts(halves: [&[u64]; 2], edges: &[f64]) -> Option<Vec<u64>> {
+    if !edges.is_sorted_by(|a, b| a <= b) {
+        return None;
+    }
+    let score = |k: u64| f64::from_bits(k >> 1);
+    // A NaN's bits are above every number's: they sort last.
+    let at_most = |e: f64| -> u64 {
+        halves
+            .iter()
+            .map(|h| h.partition_point(|&k| score(k) <= e) as u64)
+            .sum()
+    };
+    let numbers: u64 = halves
+        .iter()
+        .map(|h| h.partition_point(|&k| !score(k).is_nan()) as u64)
+        .sum();
+    let mut counts = Vec::with_capacity(edges.len() + 1);
+    let mut below = 0;
+    for &e in edges {
+        let upto = at_most(e);
+        counts.push(upto - below);
+        below = upto;
+    }
+    counts.push(numbers - below);
+    Some(counts)
 }
 
 /// The groups of tied keys of a decreasing stream, handed to a [`Ranking`].
@@ -465,7 +520,12 @@ mod tests {
             counts[t] += 1;
             r.push(t, row, row[0]).unwrap();
         }
-        let (got, deciles) = r.finish(&counts).unwrap();
+        let Ranked {
+            columns: got,
+            deciles,
+            bins,
+        } = r.finish(&counts).unwrap();
+        assert_eq!(bins, None);
         let mut first: Vec<f64> = prob.iter().step_by(3).copied().collect();
         let want = crate::model::stats::quantiles(&mut first, &DECILES);
         assert_eq!(deciles, want);
@@ -513,12 +573,24 @@ mod tests {
         let disk = run(0);
         let memory = run(n as u64);
         let moved = run(n as u64 / 2);
-        assert_eq!(memory, disk);
+        let without_bins = |r: &Ranked| (r.columns.clone(), r.deciles.clone());
+        assert_eq!(without_bins(&memory), without_bins(&disk));
         assert_eq!(moved, disk);
         let is: Vec<bool> = y.iter().map(|&t| t == 1).collect();
-        assert_eq!(memory.0[0].0, roc_auc(&score, &is));
-        assert_eq!(memory.0[0].1, average_precision(&score, &is));
+        assert_eq!(memory.columns[0].0, roc_auc(&score, &is));
+        assert_eq!(memory.columns[0].1, average_precision(&score, &is));
         let want = crate::model::stats::quantiles(&mut score.clone(), &DECILES);
-        assert_eq!(memory.1, want);
+        assert_eq!(memory.deciles, want);
+        // The bins counted from the sorted scores are pass 3's.
+        let mut want = vec![0u64; want.len() + 1];
+        let role = vec![1u8; n];
+        crate::train::streaming::bins::count(
+            &memory.deciles,
+            &mut want,
+            &score,
+            &role,
+            &mut Vec::new(),
+        );
+        assert_eq!(memory.bins, Some(want));
     }
 }

@@ -18,7 +18,7 @@ use crate::model::{self, Categorical, Value};
 use crate::stats::binned::bin_of;
 use crate::stats::classification::{ClassMetrics, Tally};
 use crate::train::streaming::metric_sums::MetricSums;
-use crate::train::streaming::ranks::Ranks;
+use crate::train::streaming::ranks::{Ranked, Ranks};
 
 /// Per feature, each trained level's index by name.
 pub(super) fn lookup_of<'a>(
@@ -87,13 +87,14 @@ impl Evaluation {
         Ok(())
     }
 
-    /// The metrics (`None` without rows) and the deciles of the scores;
-    /// `classes` name the classes in errors, `what` the rows.
+    /// The metrics (`None` without rows) and the ranking (with the
+    /// scores' deciles, and their bin counts when known); `classes` name
+    /// the classes in errors, `what` the rows.
     pub fn finish(
         self,
         classes: &[String],
         what: &str,
-    ) -> Result<Option<(ClassMetrics, MetricSet, Vec<f64>)>> {
+    ) -> Result<Option<(ClassMetrics, MetricSet, Ranked)>> {
         if self.rows == 0 {
             return Ok(None);
         }
@@ -104,8 +105,8 @@ impl Evaluation {
         };
         self.tally.check(&names, what)?;
         let counts = self.tally.counts().to_vec();
-        let (ranked, deciles) = self.ranks.finish(&counts)?;
-        let mut cm = self.tally.finish(&ranked);
+        let ranked = self.ranks.finish(&counts)?;
+        let mut cm = self.tally.finish(&ranked.columns);
         if self.swap {
             // The confusion matrix in the sorted classes' order.
             let c = &cm.confusion;
@@ -115,7 +116,7 @@ impl Evaluation {
             .sums
             .finish()
             .ok_or_else(|| Error::data(format!("no {what} rows")))?;
-        Ok(Some((cm, reg, deciles)))
+        Ok(Some((cm, reg, ranked)))
     }
 }
 

@@ -99,10 +99,19 @@ impl ClassPredictor {
     /// subtracting the largest), as [`ClassPredictor::probabilities`].
     #[must_use]
     pub fn softmax(eta: &[f64]) -> Vec<f64> {
+        let mut prob = Vec::with_capacity(eta.len());
+        Self::softmax_into(eta, &mut prob);
+        prob
+    }
+
+    /// [`ClassPredictor::softmax`] into `prob` (cleared first), allocating
+    /// nothing once `prob` has room.
+    pub fn softmax_into(eta: &[f64], prob: &mut Vec<f64>) {
         let top = eta.iter().fold(f64::NEG_INFINITY, |m, &e| m.max(e));
-        let exp: Vec<f64> = eta.iter().map(|e| (e - top).exp()).collect();
-        let sum: f64 = exp.iter().sum();
-        exp.into_iter().map(|e| e / sum).collect()
+        prob.clear();
+        prob.extend(eta.iter().map(|e| (e - top).exp()));
+        let sum: f64 = prob.iter().sum();
+        prob.iter_mut().for_each(|e| *e /= sum);
     }
 
     /// The predicted class index of a row's probabilities.

@@ -169,12 +169,25 @@ impl Tally {
 
     /// Add one row: its true class `t` (below `k`) and its `k` probabilities.
     pub fn push(&mut self, t: usize, r: &[f64]) {
+        self.push_with_loss(t, r, Tally::loss(r[t]));
+    }
+
+    /// A row's log loss, given the probability of its true class (clipped
+    /// to `[ε, 1 − ε]`, scikit-learn's convention).
+    #[must_use]
+    pub fn loss(p: f64) -> f64 {
+        let eps = f64::EPSILON;
+        -p.clamp(eps, 1.0 - eps).ln()
+    }
+
+    /// [`Tally::push`] of a row whose [`Tally::loss`] was computed before
+    /// (on another thread, say).
+    pub fn push_with_loss(&mut self, t: usize, r: &[f64], loss: f64) {
         let k = self.k;
         self.counts[t] += 1;
         let p = predicted_one(r, k, self.threshold);
         self.confusion[t][p] += 1;
-        let eps = f64::EPSILON;
-        self.log_loss += -r[t].clamp(eps, 1.0 - eps).ln();
+        self.log_loss += loss;
         let sq = |c: usize| (r[c] - f64::from(u8::from(c == t))).powi(2);
         self.brier += if k == 2 { sq(1) } else { (0..k).map(sq).sum() };
         // Expected calibration error over 10 uniform bins (a probability
@@ -184,10 +197,7 @@ impl Tally {
         } else {
             (r[p], t == p)
         };
-        let b = (1..10)
-            .map(|i| f64::from(i) * 0.1)
-            .filter(|&e| e < conf)
-            .count();
+        let b = CALIBRATION_EDGES.iter().filter(|&&e| e < conf).count();
         let slot = &mut self.calibration[b];
         slot.0 += conf;
         slot.1 += f64::from(u8::from(hit));
@@ -267,6 +277,18 @@ impl Tally {
 }
 
 /// The predicted class of one row's probabilities (see [`predicted`]).
+/// The inner edges of the calibration bins: `i · 0.1` for `i` in 1..10,
+/// as computed in f64 (0.30000000000000004, not 0.3).
+const CALIBRATION_EDGES: [f64; 9] = {
+    let mut e = [0.0; 9];
+    let mut i = 0;
+    while i < 9 {
+        e[i] = (i + 1) as f64 * 0.1;
+        i += 1;
+    }
+    e
+};
+
 fn predicted_one(r: &[f64], k: usize, threshold: f64) -> usize {
     if k == 2 {
         usize::from(r[1] > threshold)

@@ -12,6 +12,7 @@ use ndarray::{Array2, ArrayView2};
 
 use crate::error::Result;
 
+use super::binary::{self, Scratch};
 use super::logistic;
 use super::softmax::{Accumulator, Layout};
 
@@ -49,15 +50,26 @@ impl Sample {
 
     /// Offer the next block of training rows.
     pub(super) fn push(&mut self, x: ArrayView2<'_, f64>, y: &[usize]) {
-        for (row, &c) in x.rows().into_iter().zip(y) {
-            if self.seen.is_multiple_of(self.stride) {
-                self.x.extend(row.iter());
-                self.y.push(c);
-                if self.y.len() >= self.cap_rows {
-                    self.thin();
-                }
+        let n = y.len().min(x.nrows()) as u64;
+        let mut i = 0u64;
+        // Straight to each row whose number is a multiple of the stride.
+        while i < n {
+            let skip = (self.stride - self.seen % self.stride) % self.stride;
+            if i + skip >= n {
+                self.seen += n - i;
+                return;
+            }
+            i += skip;
+            self.seen += skip;
+            #[allow(clippy::cast_possible_truncation)]
+            let r = i as usize;
+            self.x.extend(x.row(r).iter());
+            self.y.push(y[r]);
+            if self.y.len() >= self.cap_rows {
+                self.thin();
             }
             self.seen += 1;
+            i += 1;
         }
     }
 
@@ -92,17 +104,36 @@ impl Sample {
         if rows < MIN_ROWS || n == 0 {
             return None;
         }
-        for row in self.x.chunks_exact_mut(self.p) {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = (*v - means[j]) / scales[j];
-            }
-        }
         #[allow(clippy::cast_precision_loss)]
         let share = rows as f64 / n as f64;
         let penalty: Vec<f64> = penalty.iter().map(|l| l * share).collect();
-        let (x, y, p) = (&self.x, &self.y, self.p);
+        let (y, p) = (&self.y, self.p);
+        // Two classes: summed a block at a time, column-major, standardised
+        // as they are read (`binary`); else row by row, standardised here.
+        let binary = Accumulator::new(layout, start.clone()).is_binary();
+        let columns = if binary {
+            Array2::from_shape_vec((rows, p), std::mem::take(&mut self.x))
+                .ok()?
+                .reversed_axes()
+                .as_standard_layout()
+                .reversed_axes()
+                .to_owned()
+        } else {
+            for row in self.x.chunks_exact_mut(p) {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = (*v - means[j]) / scales[j];
+                }
+            }
+            Array2::zeros((0, p))
+        };
+        let x = &self.x;
+        let mut scratch = Scratch::default();
         let mut eval = |theta: &Array2<f64>| -> Result<Accumulator> {
             let mut acc = Accumulator::new(layout, theta.clone());
+            if binary {
+                binary::add_block(&mut acc, columns.view(), y, (means, scales), &mut scratch);
+                return Ok(acc);
+            }
             for (row, &c) in x.chunks_exact(p).zip(y) {
                 acc.add(row, c);
             }

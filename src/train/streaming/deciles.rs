@@ -41,9 +41,15 @@ impl Histograms {
 
     /// Count the training rows of block `t` (`role` 1).
     pub fn push(&mut self, t: &Table, role: &[u8]) {
+        let all = role.iter().all(|&r| r == 1);
         for (k, col) in t.features.iter().enumerate() {
             if let (Column::Numeric(v), Some(sb)) = (col, self.feature_bins[k]) {
                 let h = &mut self.features[k];
+                if all {
+                    // Every row a training row: no role to look at.
+                    v.iter().for_each(|&x| bin(h, sb, x));
+                    continue;
+                }
                 for (&x, &r) in v.iter().zip(role) {
                     if r == 1 {
                         bin(h, sb, x);

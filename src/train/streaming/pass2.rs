@@ -14,6 +14,7 @@ use crate::model::classes::ClassMetricsPair;
 use crate::model::stats::{ColumnStats, NumericStats};
 use crate::model::{self, Categorical, Metrics};
 use crate::report::Progress;
+use crate::stats::classification::Tally;
 use crate::train::streaming::bins::BinCounts;
 use crate::train::streaming::deciles::Histograms;
 use crate::train::streaming::fold::Fold;
@@ -170,9 +171,12 @@ impl<'a> Pass2<'a> {
             self.row0 += n as u64;
             return Ok(());
         }
-        // Decile histograms of the training rows.
-        self.histograms.push_predictions(&pred, &role);
         let sums = self.scoring.is_none();
+        // Decile histograms of the training rows (a classifier's deciles
+        // come from its sorted scores).
+        if sums {
+            self.histograms.push_predictions(&pred, &role);
+        }
         for ((&y, &p), &r) in t.target.iter().zip(&pred).zip(&role) {
             match r {
                 1 => {
@@ -205,26 +209,23 @@ impl<'a> Pass2<'a> {
     /// their probabilities added to the metrics when `measure` (in pass 2,
     /// not pass 3).
     fn class_scores(&mut self, t: &Table, role: &[u8], measure: bool) -> Result<Vec<f64>> {
-        let mut pred = vec![0.0; t.rows()];
         // Numbers only: scored straight from the columns.
-        let fast = self.scoring.as_ref().and_then(|(sc, _)| {
-            let cols = numeric_columns(t)?;
-            Some((sc.numeric_terms()?, cols))
-        });
+        if let Some((sc, _)) = self.scoring.as_mut()
+            && let Some(cols) = numeric_columns(t)
+            && let Some(terms) = sc.numeric_terms()
+        {
+            return numeric_class_scores(sc, &terms, &cols, t, role, measure);
+        }
+        let mut pred = vec![0.0; t.rows()];
         for (i, &r) in role.iter().enumerate() {
             if r == 0 {
                 continue;
             }
-            if fast.is_none() {
-                self.fill(t, i, self.plan.separate)?;
-            }
+            self.fill(t, i, self.plan.separate)?;
             let Some((sc, _)) = self.scoring.as_mut() else {
                 break;
             };
-            let (prob, s) = match &fast {
-                Some((terms, cols)) => sc.score_columns(terms, cols, i),
-                None => sc.score(&self.values),
-            };
+            let (prob, s) = sc.score(&self.values);
             pred[i] = s;
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let y = t.target[i] as usize;
@@ -407,6 +408,63 @@ fn numeric_columns(t: &Table) -> Option<Vec<&[f64]>> {
             Column::Categorical { .. } => None,
         })
         .collect()
+}
+
+/// [`Pass2::class_scores`] of a block of numeric columns `cols` (the
+/// scoring's `terms`): each used row's probabilities, score and log loss
+/// computed on two threads (each row's own arithmetic, as
+/// `Scoring::score_columns`), then added to the metrics in row order here.
+fn numeric_class_scores(
+    sc: &mut Scoring,
+    terms: &[Vec<(usize, f64)>],
+    cols: &[&[f64]],
+    t: &Table,
+    role: &[u8],
+    measure: bool,
+) -> Result<Vec<f64>> {
+    let (n, k) = (t.rows(), sc.predictor.classes.len());
+    let mut pred = vec![0.0; n];
+    let mut prob = vec![0.0; n * k];
+    let mut loss = vec![0.0; n];
+    {
+        let sc = &*sc;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let score =
+            |rows: std::ops::Range<usize>, pred: &mut [f64], prob: &mut [f64], loss: &mut [f64]| {
+                let (mut eta, mut p) = (Vec::with_capacity(k), Vec::with_capacity(k));
+                for (j, i) in rows.enumerate() {
+                    if role[i] == 0 {
+                        continue;
+                    }
+                    pred[j] = sc.score_columns(terms, cols, i, (&mut eta, &mut p));
+                    loss[j] = Tally::loss(p[t.target[i] as usize]);
+                    prob[j * k..(j + 1) * k].copy_from_slice(&p);
+                }
+            };
+        let h = if n >= 4096 { n / 2 } else { n };
+        let (pred_a, pred_b) = pred.split_at_mut(h);
+        let (prob_a, prob_b) = prob.split_at_mut(h * k);
+        let (loss_a, loss_b) = loss.split_at_mut(h);
+        std::thread::scope(|s| {
+            if h < n {
+                s.spawn(|| score(h..n, pred_b, prob_b, loss_b));
+            }
+            score(0..h, pred_a, prob_a, loss_a);
+        });
+    }
+    if measure {
+        for (i, &r) in role.iter().enumerate() {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let y = t.target[i] as usize;
+            let p = &prob[i * k..(i + 1) * k];
+            match r {
+                1 => sc.train.push_with_loss(y, p, pred[i], loss[i])?,
+                2 => sc.valid.push_with_loss(y, p, pred[i], loss[i])?,
+                _ => {}
+            }
+        }
+    }
+    Ok(pred)
 }
 
 /// Run `side` and `main` side by side, `side` on a scoped helper thread

@@ -65,8 +65,14 @@ impl Evaluation {
     }
 
     /// Add a row: its class `y`, its `k` probabilities and its score.
-    #[allow(clippy::cast_precision_loss)]
     pub fn push(&mut self, y: usize, prob: &[f64], score: f64) -> Result<()> {
+        self.push_with_loss(y, prob, score, Tally::loss(prob[y]))
+    }
+
+    /// [`Evaluation::push`] of a row whose log loss (`Tally::loss` of
+    /// `prob[y]`) was computed before.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn push_with_loss(&mut self, y: usize, prob: &[f64], score: f64, loss: f64) -> Result<()> {
         let swapped;
         let (y, row) = if self.swap {
             swapped = [prob[1], prob[0]];
@@ -74,7 +80,8 @@ impl Evaluation {
         } else {
             (y, prob)
         };
-        self.tally.push(y, row);
+        // Swapped, `row[y]` is still `prob` of the true class.
+        self.tally.push_with_loss(y, row, loss);
         self.ranks.push(y, row, score)?;
         if self.k == 2 {
             self.sums.push(y as f64, row[1]);
@@ -190,27 +197,25 @@ impl Scoring {
 
     /// [`Scoring::score`] of row `i` of the numeric columns `cols`, with the
     /// terms of [`Scoring::numeric_terms`]: the same sums in the same order
-    /// as `Predictor::predict`.
+    /// as `Predictor::predict`. The probabilities go to `prob`, the
+    /// linear predictors to the scratch `eta`; the score is returned.
     pub fn score_columns(
         &self,
         terms: &[Vec<(usize, f64)>],
         cols: &[&[f64]],
         i: usize,
-    ) -> (Vec<f64>, f64) {
-        let eta: Vec<f64> = self
-            .predictor
-            .linear
-            .iter()
-            .zip(terms)
-            .map(|(p, ts)| {
-                let mut e = p.intercept;
-                for &(f, b) in ts {
-                    e += b * cols[f][i];
-                }
-                e
-            })
-            .collect();
-        self.scored(ClassPredictor::softmax(&eta))
+        (eta, prob): (&mut Vec<f64>, &mut Vec<f64>),
+    ) -> f64 {
+        eta.clear();
+        eta.extend(self.predictor.linear.iter().zip(terms).map(|(p, ts)| {
+            let mut e = p.intercept;
+            for &(f, b) in ts {
+                e += b * cols[f][i];
+            }
+            e
+        }));
+        ClassPredictor::softmax_into(eta, prob);
+        self.score_of(prob)
     }
 
     /// A row's probabilities, and what serve reports of it: the positive
@@ -221,12 +226,17 @@ impl Scoring {
 
     /// The probabilities `prob` and the score of them.
     fn scored(&self, prob: Vec<f64>) -> (Vec<f64>, f64) {
-        let s = if prob.len() == 2 {
+        let s = self.score_of(&prob);
+        (prob, s)
+    }
+
+    /// The score of the probabilities `prob`.
+    fn score_of(&self, prob: &[f64]) -> f64 {
+        if prob.len() == 2 {
             prob[self.predictor.positive.unwrap_or(1)]
         } else {
             prob.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v))
-        };
-        (prob, s)
+        }
     }
 }
 

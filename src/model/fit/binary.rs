@@ -7,8 +7,6 @@
 //! `exp` and one `ln` instead of the softmax's two and one. Only the
 //! order of the additions differs from the row-by-row sums.
 
-use ndarray::ArrayView2;
-
 use super::qr::dot;
 use super::softmax::Accumulator;
 
@@ -28,12 +26,12 @@ pub struct Scratch {
     hess: Vec<f64>,
 }
 
-/// Add the rows `x` (design units, standardised by `(means, scales)` here)
-/// with classes `y` (0 or 1) to `acc`, a binary accumulator
-/// ([`Accumulator::is_binary`]).
+/// Add the rows of the design columns `x` (design units, standardised by
+/// `(means, scales)` here) with classes `y` (0 or 1) to `acc`, a binary
+/// accumulator ([`Accumulator::is_binary`]).
 pub fn add_block(
     acc: &mut Accumulator,
-    x: ArrayView2<'_, f64>,
+    x: &[&[f64]],
     y: &[usize],
     (means, scales): (&[f64], &[f64]),
     scratch: &mut Scratch,
@@ -41,7 +39,7 @@ pub fn add_block(
     let s = scratch;
     let p = means.len();
     let d = p + 1;
-    let n = y.len().min(x.nrows());
+    let n = x.iter().fold(y.len(), |n, c| n.min(c.len()));
     s.z.resize(d * ROWS, 0.0);
     for v in [&mut s.eta, &mut s.w, &mut s.res, &mut s.wz] {
         v.resize(ROWS, 0.0);
@@ -55,11 +53,7 @@ pub fn add_block(
     for r0 in (0..n).step_by(ROWS) {
         let m = ROWS.min(n - r0);
         let ys = &y[r0..r0 + m];
-        standardise(
-            x.slice(ndarray::s![r0..r0 + m, ..]),
-            (means, scales),
-            &mut s.z,
-        );
+        standardise(x, r0..r0 + m, (means, scales), &mut s.z);
         // Linear predictors, column by column.
         let eta = &mut s.eta[..m];
         eta.fill(theta[0]);
@@ -85,14 +79,22 @@ pub fn add_block(
     acc.add_binary_sums(nll, &s.grad, &s.hess, n as u64);
 }
 
-/// The rows `x` standardised into the column-major `z`, whose column 0 is
-/// the intercept's ones (a column-major `x` is read column by column).
-fn standardise(x: ArrayView2<'_, f64>, (means, scales): (&[f64], &[f64]), z: &mut [f64]) {
-    let m = x.nrows();
+/// The `rows` of the columns `x` standardised into the column-major `z`,
+/// whose column 0 is the intercept's ones.
+fn standardise(
+    x: &[&[f64]],
+    rows: std::ops::Range<usize>,
+    (means, scales): (&[f64], &[f64]),
+    z: &mut [f64],
+) {
+    let m = rows.len();
     z[..m].fill(1.0);
-    for (j, col) in x.columns().into_iter().enumerate() {
+    for (j, col) in x.iter().enumerate() {
         let (mean, scale) = (means[j], scales[j]);
-        for (dst, v) in z[(j + 1) * ROWS..(j + 1) * ROWS + m].iter_mut().zip(col) {
+        for (dst, v) in z[(j + 1) * ROWS..(j + 1) * ROWS + m]
+            .iter_mut()
+            .zip(&col[rows.clone()])
+        {
             *dst = (v - mean) / scale;
         }
     }
@@ -157,21 +159,12 @@ mod tests {
         let mut blocks = Accumulator::new(layout, theta);
         assert!(blocks.is_binary());
         let mut s = Scratch::default();
+        let columns: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
+        let (head, tail): (Vec<&[f64]>, Vec<&[f64]>) =
+            columns.iter().map(|c| c.split_at(300)).unzip();
         // Two calls, the first not a multiple of the block.
-        add_block(
-            &mut blocks,
-            x.slice(ndarray::s![..300, ..]),
-            &y[..300],
-            (&means, &scales),
-            &mut s,
-        );
-        add_block(
-            &mut blocks,
-            x.slice(ndarray::s![300.., ..]),
-            &y[300..],
-            (&means, &scales),
-            &mut s,
-        );
+        add_block(&mut blocks, &head, &y[..300], (&means, &scales), &mut s);
+        add_block(&mut blocks, &tail, &y[300..], (&means, &scales), &mut s);
         assert_eq!(blocks.rows(), rowwise.rows());
         let pen = [0.0; 3];
         let (a, b) = (rowwise.finish(&pen), blocks.finish(&pen));

@@ -8,7 +8,7 @@
 //! The answer is still the full data's maximum: the start only changes how
 //! many passes reach it (the stopping test is the same).
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 
 use crate::error::Result;
 
@@ -49,8 +49,8 @@ impl Sample {
     }
 
     /// Offer the next block of training rows.
-    pub(super) fn push(&mut self, x: ArrayView2<'_, f64>, y: &[usize]) {
-        let n = y.len().min(x.nrows()) as u64;
+    pub(super) fn push(&mut self, x: &[&[f64]], y: &[usize]) {
+        let n = x.iter().fold(y.len(), |n, c| n.min(c.len())) as u64;
         let mut i = 0u64;
         // Straight to each row whose number is a multiple of the stride.
         while i < n {
@@ -63,7 +63,7 @@ impl Sample {
             self.seen += skip;
             #[allow(clippy::cast_possible_truncation)]
             let r = i as usize;
-            self.x.extend(x.row(r).iter());
+            self.x.extend(x.iter().map(|c| c[r]));
             self.y.push(y[r]);
             if self.y.len() >= self.cap_rows {
                 self.thin();
@@ -111,27 +111,26 @@ impl Sample {
         // Two classes: summed a block at a time, column-major, standardised
         // as they are read (`binary`); else row by row, standardised here.
         let binary = Accumulator::new(layout, start.clone()).is_binary();
-        let columns = if binary {
-            Array2::from_shape_vec((rows, p), std::mem::take(&mut self.x))
-                .ok()?
-                .reversed_axes()
-                .as_standard_layout()
-                .reversed_axes()
-                .to_owned()
+        let columns: Vec<Vec<f64>> = if binary {
+            let x = std::mem::take(&mut self.x);
+            (0..p)
+                .map(|j| x.iter().skip(j).step_by(p).copied().collect())
+                .collect()
         } else {
             for row in self.x.chunks_exact_mut(p) {
                 for (j, v) in row.iter_mut().enumerate() {
                     *v = (*v - means[j]) / scales[j];
                 }
             }
-            Array2::zeros((0, p))
+            Vec::new()
         };
+        let columns: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
         let x = &self.x;
         let mut scratch = Scratch::default();
         let mut eval = |theta: &Array2<f64>| -> Result<Accumulator> {
             let mut acc = Accumulator::new(layout, theta.clone());
             if binary {
-                binary::add_block(&mut acc, columns.view(), y, (means, scales), &mut scratch);
+                binary::add_block(&mut acc, &columns, y, (means, scales), &mut scratch);
                 return Ok(acc);
             }
             for (row, &c) in x.chunks_exact(p).zip(y) {
@@ -166,11 +165,14 @@ mod tests {
     fn the_sample_is_every_strideth_row_and_stays_bounded() {
         let mut s = Sample::new(2);
         s.cap_rows = 4;
-        let x = Array2::from_shape_fn((1000, 2), |(i, j)| (2 * i + j) as f64);
+        let x: Vec<Vec<f64>> = (0..2)
+            .map(|j| (0..1000).map(|i| (2 * i + j) as f64).collect())
+            .collect();
         let y: Vec<usize> = (0..1000).map(|i| i % 2).collect();
         for start in (0..1000).step_by(7) {
             let end = (start + 7).min(1000);
-            s.push(x.slice(ndarray::s![start..end, ..]), &y[start..end]);
+            let block: Vec<&[f64]> = x.iter().map(|c| &c[start..end]).collect();
+            s.push(&block, &y[start..end]);
         }
         assert!(s.y.len() < 4 && s.stride > MIN_STRIDE);
         for (i, row) in s.x.chunks_exact(2).enumerate() {

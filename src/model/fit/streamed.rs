@@ -17,7 +17,7 @@
 //! the standardised design block by block (TSQR) for the in-memory fit's
 //! rank check, which refuses before any step is taken.
 
-use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
+use ndarray::{Array2, ArrayView1, ShapeBuilder};
 
 use crate::error::{Error, Result};
 
@@ -28,8 +28,11 @@ use super::sample::Sample;
 use super::softmax::{Accumulator, Layout};
 use super::standardise::scale_of;
 
-/// One block of training rows: the design rows (rows × p) and each row's class.
-pub type Block<'a> = (ArrayView2<'a, f64>, &'a [usize]);
+/// One block of training rows: the design columns (each as long as the
+/// block, in the design's units) and each row's class. Columns, not a
+/// matrix: a block of numeric features is handed over as the parsed
+/// table's own columns, without a copy.
+pub type Block<'a> = (&'a [&'a [f64]], &'a [usize]);
 
 /// Replays every training row, in blocks, to the sink it is given.
 pub type Replay<'r> = dyn FnMut(&mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()> + 'r;
@@ -54,13 +57,13 @@ impl Moments {
             })?;
             *slot += 1;
         }
-        let nb = x.nrows() as u64;
+        let nb = y.len() as u64;
         if nb == 0 {
             return Ok(());
         }
         let (na, nbf) = (self.n as f64, nb as f64);
         let total = na + nbf;
-        for (j, col) in x.axis_iter(Axis(1)).enumerate() {
+        for (j, col) in x.iter().map(|c| ArrayView1::from(*c)).enumerate() {
             if intercept {
                 let mb = col.sum() / nbf;
                 let m2b: f64 = col.iter().map(|v| (v - mb) * (v - mb)).sum();
@@ -138,18 +141,19 @@ pub fn fit_classifier_streamed(
         let shift = (means.as_slice(), scales.as_slice());
         replay(&mut |(x, y)| {
             if let Some(f) = fold.as_mut() {
-                f.push(x, shift)?;
+                f.push(x, y.len(), shift)?;
             }
             if y.len() < SPLIT_ROWS {
                 add_rows(&mut acc, x, y, shift);
                 return Ok(());
             }
             let h = y.len() / 2;
-            let (x1, x2) = x.split_at(Axis(0), h);
+            let x1: Vec<&[f64]> = x.iter().map(|c| &c[..h]).collect();
+            let x2: Vec<&[f64]> = x.iter().map(|c| &c[h..]).collect();
             let other = &mut other;
             std::thread::scope(|s| {
-                s.spawn(move || add_rows(other, x2, &y[h..], shift));
-                add_rows(&mut acc, x1, &y[..h], shift);
+                s.spawn(move || add_rows(other, &x2, &y[h..], shift));
+                add_rows(&mut acc, &x1, &y[..h], shift);
             });
             Ok(())
         })?;
@@ -167,20 +171,15 @@ const SPLIT_ROWS: usize = 4096;
 
 /// Add the rows `x` (design units, standardised by `(means, scales)` here)
 /// and their classes `y` to `acc`.
-fn add_rows(
-    acc: &mut Accumulator,
-    x: ArrayView2<'_, f64>,
-    y: &[usize],
-    (means, scales): (&[f64], &[f64]),
-) {
+fn add_rows(acc: &mut Accumulator, x: &[&[f64]], y: &[usize], (means, scales): (&[f64], &[f64])) {
     if acc.is_binary() {
         binary::add_block(acc, x, y, (means, scales), &mut Scratch::default());
         return;
     }
     let mut row = vec![0.0; means.len()];
-    for (xr, &c) in x.rows().into_iter().zip(y) {
-        for (j, (dst, v)) in row.iter_mut().zip(xr).enumerate() {
-            *dst = (v - means[j]) / scales[j];
+    for (r, &c) in y.iter().enumerate() {
+        for (j, (dst, col)) in row.iter_mut().zip(x).enumerate() {
+            *dst = (col[r] - means[j]) / scales[j];
         }
         acc.add(&row, c);
     }
@@ -201,11 +200,11 @@ impl RankFold {
     /// [`FOLD_ROWS`] rows (R's rows included), each factored in cache, as
     /// `r_factor` of the stacked block would. A block shorter than `p`
     /// waits for the next one.
-    fn push(&mut self, x: ArrayView2<'_, f64>, (means, scales): (&[f64], &[f64])) -> Result<()> {
-        let p = x.ncols();
+    fn push(&mut self, x: &[&[f64]], n: usize, (means, scales): (&[f64], &[f64])) -> Result<()> {
+        let p = x.len();
         let block = (2 * p).max(FOLD_ROWS);
         let mut start = 0;
-        while start < x.nrows() {
+        while start < n {
             let top = self.r.as_ref().map_or(0, Array2::nrows);
             // The stacked block's first piece holds R's rows; later pieces
             // hold `block` new rows below the factor.
@@ -214,19 +213,15 @@ impl RankFold {
             } else {
                 block
             };
-            let end = (start + take).min(x.nrows());
+            let end = (start + take).min(n);
             let rows = top + end - start;
             let mut m = Vec::with_capacity(rows * p);
-            for (j, col) in x.columns().into_iter().enumerate() {
+            for (j, col) in x.iter().enumerate() {
                 if let Some(r) = &self.r {
                     m.extend(r.column(j).iter());
                 }
                 let (mean, scale) = (means[j], scales[j]);
-                m.extend(
-                    col.slice(ndarray::s![start..end])
-                        .iter()
-                        .map(|v| (v - mean) / scale),
-                );
+                m.extend(col[start..end].iter().map(|v| (v - mean) / scale));
             }
             let m = Array2::from_shape_vec((rows, p).f(), m)
                 .map_err(|e| Error::data(format!("stacking the factor failed: {e}")))?;
@@ -253,14 +248,17 @@ mod tests {
     use super::*;
     use crate::model::fit::classifier::tests::{load, spec};
     use crate::model::fit::fit_classifier;
+    use ndarray::Axis;
 
     /// Replay `x` and `y` in blocks of `rows` rows.
     fn blocks<'a>(x: &'a Array2<f64>, y: &'a [usize], rows: usize) -> Box<Replay<'a>> {
+        let columns: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
         Box::new(move |sink| {
             let mut start = 0;
             while start < y.len() {
                 let end = (start + rows).min(y.len());
-                sink((x.slice(ndarray::s![start..end, ..]), &y[start..end]))?;
+                let block: Vec<&[f64]> = columns.iter().map(|c| &c[start..end]).collect();
+                sink((&block, &y[start..end]))?;
                 start = end;
             }
             Ok(())
@@ -415,14 +413,18 @@ mod tests {
         let before = peak_rss();
         let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
             let mut uniform = xorshift(0x9e37_79b9_7f4a_7c15);
-            let (mut x, mut y) = (Array2::zeros((BLOCK, P)), vec![0; BLOCK]);
+            let (mut x, mut y) = (vec![vec![0.0; BLOCK]; P], vec![0; BLOCK]);
             for _ in 0..N / BLOCK {
-                for (mut row, c) in x.axis_iter_mut(Axis(0)).zip(y.iter_mut()) {
-                    row.mapv_inplace(|_| uniform() - 0.5);
-                    let eta = row.sum() * 2.0;
+                for (r, c) in y.iter_mut().enumerate() {
+                    let mut eta = 0.0;
+                    for col in &mut x {
+                        col[r] = uniform() - 0.5;
+                        eta += col[r] * 2.0;
+                    }
                     *c = usize::from(uniform() < 1.0 / (1.0 + (-eta).exp()));
                 }
-                sink((x.view(), &y))?;
+                let block: Vec<&[f64]> = x.iter().map(Vec::as_slice).collect();
+                sink((&block, &y))?;
             }
             Ok(())
         };

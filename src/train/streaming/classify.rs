@@ -9,8 +9,6 @@
 //! memory (`ranks`) the predictions' bin counts come from that sort, and
 //! pass 3 is skipped.
 
-use ndarray::{Array2, ShapeBuilder};
-
 use crate::data::{Column, Table};
 use crate::error::{Error, Result};
 use crate::model::fit::{self, Block, ClassFit, ClassifierSpec};
@@ -140,8 +138,9 @@ pub(super) fn fit_streamed(
     let (categorical, terms) = (&design.categorical, &design.terms);
     let lookup = lookup_of(feature_names, categorical);
     let p = terms.len();
-    // The block's training rows as design rows (column-major: the fit
-    // reads the block column by column) and their classes, to `sink`.
+    // The block's training rows as design columns and their classes, to
+    // `sink`: a block of numeric features, all of them training rows, as
+    // the table's own columns; else copied out.
     let design_block = |t: &Table,
                         role: &[u8],
                         sink: &mut dyn FnMut(Block<'_>) -> Result<()>,
@@ -150,28 +149,30 @@ pub(super) fn fit_streamed(
         let idx: Vec<usize> = (0..t.rows()).filter(|&i| role[i] == 1).collect();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
-        let mut data = Vec::with_capacity(idx.len() * p);
-        if let Some(cols) = numeric_columns(t, terms) {
+        let numeric = numeric_columns(t, terms);
+        if let Some(cols) = &numeric
+            && idx.len() == t.rows()
+        {
+            return sink((cols, &y));
+        }
+        let n = idx.len();
+        let mut data = Vec::with_capacity(n * p);
+        if let Some(cols) = numeric {
             // Numbers only: each design column is a feature column.
             for col in cols {
-                if idx.len() == col.len() {
-                    data.extend_from_slice(col);
-                } else {
-                    data.extend(idx.iter().map(|&i| col[i]));
-                }
+                data.extend(idx.iter().map(|&i| col[i]));
             }
         } else {
-            data.resize(idx.len() * p, 0.0);
+            data.resize(n * p, 0.0);
             for (r, &i) in idx.iter().enumerate() {
                 row_values(t, i, &lookup, values, categorical, plan.separate)?;
                 for (j, term) in terms.iter().enumerate() {
-                    data[j * idx.len() + r] = term_value(*term, values);
+                    data[j * n + r] = term_value(*term, values);
                 }
             }
         }
-        let x = Array2::from_shape_vec((idx.len(), p).f(), data)
-            .map_err(|e| Error::data(format!("internal error: a design block's shape: {e}")))?;
-        sink((x.view(), &y))
+        let cols: Vec<&[f64]> = (0..p).map(|j| &data[j * n..(j + 1) * n]).collect();
+        sink((&cols, &y))
     };
     let mut first = Some(histograms);
     let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {

@@ -40,24 +40,34 @@ impl LabelSet {
     /// Take the labels out of block `t`'s features and set its target to
     /// each label's provisional index (NaN when missing).
     pub fn take(&mut self, t: &mut Table) -> Result<()> {
-        let labels = labels::take_target(t, &self.target)?;
-        for (y, l) in t.target.iter_mut().zip(labels) {
-            let Some(l) = l else { continue };
-            let next = self.names.len();
-            let id = *self.index.entry(l).or_insert_with_key(|l| {
-                self.names.push(l.clone());
-                next
-            });
-            if id == next {
-                self.train.push(0);
-                self.first_valid.push(None);
-            }
+        let (codes, labels) = labels::take_target_codes(t, &self.target)?;
+        // Each of the block's labels looked up once, when its first row
+        // comes (so indices still follow the order of appearance).
+        let mut ids: Vec<Option<usize>> = vec![None; labels.len()];
+        for (y, &c) in t.target.iter_mut().zip(&codes) {
+            let Some(slot) = ids.get_mut(c as usize) else {
+                continue;
+            };
+            let id = *slot.get_or_insert_with(|| self.id_of(&labels[c as usize]));
             #[allow(clippy::cast_precision_loss)]
             {
                 *y = id as f64;
             }
         }
         Ok(())
+    }
+
+    /// The provisional index of `label`, a new one if it is new.
+    fn id_of(&mut self, label: &str) -> usize {
+        if let Some(&id) = self.index.get(label) {
+            return id;
+        }
+        let id = self.names.len();
+        self.index.insert(label.to_string(), id);
+        self.names.push(label.to_string());
+        self.train.push(0);
+        self.first_valid.push(None);
+        id
     }
 
     /// Count the roles of block `t`'s rows (whose first row is global row

@@ -8,6 +8,24 @@ use super::plan::{FeatureKind, Plan};
 use super::table::{Column, MISSING_LEVEL, Table};
 use crate::error::{Error, Result};
 
+/// The code of level `s` among `levels` (indexed by `map`), a new one if
+/// new: the first few levels are found by a scan, any more through the map.
+fn intern(levels: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
+    const SCAN: usize = 8;
+    let found = if levels.len() <= SCAN {
+        levels.iter().position(|l| l == s).map(u32::try_from)
+    } else {
+        map.get(s).copied().map(Ok)
+    };
+    if let Some(Ok(c)) = found {
+        return c;
+    }
+    let c = u32::try_from(levels.len()).unwrap_or(MISSING_LEVEL - 1);
+    map.insert(s.to_string(), c);
+    levels.push(s.to_string());
+    c
+}
+
 /// Rows parsed from one chunk of a file.
 pub(super) struct Builder<'a> {
     plan: &'a Plan<'a>,
@@ -105,18 +123,7 @@ impl<'a> Builder<'a> {
                             return Err(missing_error(origin, line, name));
                         }
                         None => codes.push(MISSING_LEVEL),
-                        Some(s) => {
-                            let map = &mut self.level_maps[k];
-                            let code = if let Some(c) = map.get(s) {
-                                *c
-                            } else {
-                                let c = u32::try_from(levels.len()).unwrap_or(MISSING_LEVEL - 1);
-                                map.insert(s.to_string(), c);
-                                levels.push(s.to_string());
-                                c
-                            };
-                            codes.push(code);
-                        }
+                        Some(s) => codes.push(intern(levels, &mut self.level_maps[k], s)),
                     }
                 }
             }
@@ -126,13 +133,29 @@ impl<'a> Builder<'a> {
     }
 
     /// Add one record of numeric cells already read (all features numeric).
-    pub(super) fn push_numeric(&mut self, target: Option<f64>, feats: &[f64], line: u64) {
+    /// Add a record the fast path read: the target, each numeric
+    /// feature's value in `feats`, and each categorical feature's cell (a
+    /// plain level: printable ASCII, no space) as a byte range of `chunk`.
+    pub(super) fn push_fast(
+        &mut self,
+        target: Option<f64>,
+        feats: &[f64],
+        (chunk, levels): (&[u8], &[(usize, usize)]),
+        line: u64,
+    ) {
         if let Some(y) = target {
             self.target.push(y);
         }
-        for (col, &x) in self.cols.iter_mut().zip(feats) {
-            if let Column::Numeric(v) = col {
+        for (k, &x) in feats.iter().enumerate() {
+            if let Column::Numeric(v) = &mut self.cols[k] {
                 v.push(x);
+                continue;
+            }
+            let (a, b) = levels[k];
+            // Printable ASCII: always UTF-8.
+            let s = std::str::from_utf8(&chunk[a..b]).unwrap_or_default();
+            if let Column::Categorical { codes, levels } = &mut self.cols[k] {
+                codes.push(intern(levels, &mut self.level_maps[k], s));
             }
         }
         self.lines.push(line);

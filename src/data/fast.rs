@@ -1,5 +1,5 @@
 //! The fast path of the chunk parser, for the common file: no quote
-//! characters and only numeric columns selected.
+//! characters, numeric columns and plain categorical ones.
 //!
 //! One scan reads each row's cells left to right; a cell is read eight bytes
 //! at a time (a SWAR count of its leading digits, then the digits' value)
@@ -11,7 +11,9 @@
 //! [`super::records::visit_chunk`] + [`super::cell::parse_number`] by
 //! construction: the fast path accepts only cells the general parser reads
 //! the same way (Clinger's exact case, as in
-//! [`super::cell::parse_short_decimal`]).
+//! [`super::cell::parse_short_decimal`]). A categorical cell is taken when
+//! it is printable ASCII without spaces (nothing to trim, valid UTF-8) and
+//! not a `data.na_values` token; any other goes to the general parser.
 
 use super::builder::{Builder, estimate_rows};
 use super::cell::POW10;
@@ -91,6 +93,8 @@ fn cell(b: &[u8], i: usize) -> Option<(f64, usize)> {
 #[derive(Clone, Copy)]
 enum Dest {
     Feature(usize),
+    /// A categorical feature.
+    Level(usize),
     Target,
     Skip,
 }
@@ -99,7 +103,10 @@ enum Dest {
 fn destinations(plan: &Plan<'_>) -> Vec<Dest> {
     let mut dest = vec![Dest::Skip; plan.width];
     for (k, &c) in plan.feat_idx.iter().enumerate() {
-        dest[c] = Dest::Feature(k);
+        dest[c] = match plan.kinds[k] {
+            FeatureKind::Numeric => Dest::Feature(k),
+            FeatureKind::Categorical => Dest::Level(k),
+        };
     }
     if let Some((t, _)) = plan.target {
         dest[t] = Dest::Target;
@@ -128,15 +135,18 @@ fn general_line(
 
 /// Whether [`parse_numeric_chunk`] can read `chunk` for `plan`.
 pub(super) fn applies(plan: &Plan<'_>, chunk: &[u8]) -> bool {
-    plan.kinds.iter().all(|k| *k == FeatureKind::Numeric)
-        && plan.width > 0
-        && !plan.numeric_na()
-        && memchr::memchr(b'"', chunk).is_none()
+    plan.width > 0 && !plan.numeric_na() && memchr::memchr(b'"', chunk).is_none()
 }
 
-/// Parse the records of `chunk` (no quote characters, numeric columns
-/// only) into `out`; returns how many records the fast path took whole
-/// (the others went through the general parser).
+/// Whether a categorical cell reads as itself: printable ASCII, no space
+/// (so nothing to trim and valid UTF-8), not empty.
+fn plain_level(cell: &[u8]) -> bool {
+    !cell.is_empty() && cell.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// Parse the records of `chunk` (no quote characters) into `out`; returns
+/// how many records the fast path took whole (the others went through the
+/// general parser).
 pub(super) fn parse_numeric_chunk(
     plan: &Plan<'_>,
     chunk: &[u8],
@@ -147,6 +157,8 @@ pub(super) fn parse_numeric_chunk(
     let width = plan.width;
     let dest = destinations(plan);
     let mut feats = vec![0.0f64; plan.feat_idx.len()];
+    // Each categorical feature's cell: its byte range in `chunk`.
+    let mut levels = vec![(0usize, 0usize); plan.feat_idx.len()];
     let mut target = 0.0f64;
     let mut line = first_line;
     let mut rows = 0usize;
@@ -171,6 +183,18 @@ pub(super) fn parse_numeric_chunk(
                         }
                         i = at + 1;
                     }
+                    Dest::Level(k) => {
+                        let Some(p) = memchr::memchr2(b',', b'\n', &chunk[i..]) else {
+                            break 'row None;
+                        };
+                        let at = i + p;
+                        let c = &chunk[i..at];
+                        if (chunk[at] == b'\n') != last || !plain_level(c) || plan.is_na(c) {
+                            break 'row None;
+                        }
+                        levels[k] = (i, at);
+                        i = at + 1;
+                    }
                     Dest::Feature(_) | Dest::Target => {
                         if i >= safe_end {
                             break 'row None;
@@ -193,7 +217,7 @@ pub(super) fn parse_numeric_chunk(
             Some(i)
         };
         let next = if let Some(next) = fast {
-            out.push_numeric(plan.target.map(|_| target), &feats, line);
+            out.push_fast(plan.target.map(|_| target), &feats, (chunk, &levels), line);
             taken += 1;
             next
         } else {
@@ -290,6 +314,13 @@ mod tests {
                     (super::super::Column::Numeric(x), super::super::Column::Numeric(y)) => {
                         bits(x) == bits(y)
                     }
+                    (
+                        super::super::Column::Categorical { codes, levels },
+                        super::super::Column::Categorical {
+                            codes: c2,
+                            levels: l2,
+                        },
+                    ) => codes == c2 && levels == l2,
                     _ => false,
                 })
     }
@@ -472,6 +503,12 @@ mod tests {
                     Just("-1e308".to_string()),
                     Just("1e309".to_string()),
                     Just("1.5\r".to_string()),
+                    Just("yes".to_string()),
+                    Just("no".to_string()),
+                    Just(" no".to_string()),
+                    Just("a b".to_string()),
+                    Just("é".to_string()),
+                    Just("x ".to_string()),
                 ],
             ]
         }
@@ -494,6 +531,8 @@ mod tests {
                 ),
                 drop_row in any::<bool>(),
                 final_newline in any::<bool>(),
+                categorical_b in any::<bool>(),
+                na_x in any::<bool>(),
             ) {
                 use crate::project::MissingPolicy;
                 let header: Vec<String> = ["a", "b", "skip", "y"].iter().map(|s| (*s).into()).collect();
@@ -501,9 +540,9 @@ mod tests {
                     target: Some("y".into()),
                     features: None,
                     exclude: vec!["skip".into()],
-                    categorical: vec![],
+                    categorical: if categorical_b { vec!["b".into()] } else { vec![] },
                     missing: if drop_row { MissingPolicy::DropRow } else { MissingPolicy::Error },
-                    na_values: vec![],
+                    na_values: if na_x { vec!["x".into()] } else { vec![] },
                 };
                 let feats = super::super::super::resolve_features(&header, &sel, "t.csv").unwrap();
                 let plan = super::super::super::plan::plan(&header, &feats, &sel, "t.csv").unwrap();

@@ -52,6 +52,18 @@ pub struct Table {
 }
 
 impl Table {
+    /// Every feature column, when all of them are numeric.
+    #[must_use]
+    pub fn numeric_columns(&self) -> Option<Vec<&[f64]>> {
+        self.features
+            .iter()
+            .map(|c| match c {
+                Column::Numeric(v) => Some(v.as_slice()),
+                Column::Categorical { .. } => None,
+            })
+            .collect()
+    }
+
     /// Append the rows of `other` (same columns), mapping its level codes
     /// onto ours.
     pub fn append(&mut self, other: Table) {

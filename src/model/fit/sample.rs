@@ -26,7 +26,7 @@ const MIN_STRIDE: u64 = 32;
 const MIN_ROWS: usize = 10_000;
 
 /// Every `stride`-th training row (design units) and its class.
-pub(super) struct Sample {
+pub struct Sample {
     p: usize,
     cap_rows: usize,
     stride: u64,
@@ -37,7 +37,8 @@ pub(super) struct Sample {
 
 impl Sample {
     /// An empty sample of rows of `p` design columns.
-    pub(super) fn new(p: usize) -> Sample {
+    #[must_use]
+    pub fn new(p: usize) -> Sample {
         Sample {
             p,
             cap_rows: (CAP_VALUES / p.max(1)).max(2),
@@ -50,9 +51,29 @@ impl Sample {
 
     /// Offer the next block of training rows.
     pub(super) fn push(&mut self, x: &[&[f64]], y: &[usize]) {
-        let n = x.iter().fold(y.len(), |n, c| n.min(c.len())) as u64;
+        let n = x.iter().fold(y.len(), |n, c| n.min(c.len()));
+        self.push_with(x, n, |i| i, |r| y[r]);
+    }
+
+    /// Offer the next training rows: rows `rows` (ascending) of the block
+    /// of columns `x`, row `r`'s class being `class(r)`. The same rows are
+    /// kept as [`Sample::push`] of those rows alone would keep.
+    pub fn push_rows(&mut self, x: &[&[f64]], rows: &[usize], class: impl Fn(usize) -> usize) {
+        self.push_with(x, rows.len(), |i| rows[i], class);
+    }
+
+    /// Offer `n` rows, the `i`-th being row `row(i)` of the columns `x`,
+    /// whose class is `class(row(i))`: straight to each row whose number
+    /// (counted over every row offered) is a multiple of the stride.
+    fn push_with(
+        &mut self,
+        x: &[&[f64]],
+        n: usize,
+        row: impl Fn(usize) -> usize,
+        class: impl Fn(usize) -> usize,
+    ) {
+        let n = n as u64;
         let mut i = 0u64;
-        // Straight to each row whose number is a multiple of the stride.
         while i < n {
             let skip = (self.stride - self.seen % self.stride) % self.stride;
             if i + skip >= n {
@@ -62,15 +83,21 @@ impl Sample {
             i += skip;
             self.seen += skip;
             #[allow(clippy::cast_possible_truncation)]
-            let r = i as usize;
+            let r = row(i as usize);
             self.x.extend(x.iter().map(|c| c[r]));
-            self.y.push(y[r]);
+            self.y.push(class(r));
             if self.y.len() >= self.cap_rows {
                 self.thin();
             }
             self.seen += 1;
             i += 1;
         }
+    }
+
+    /// Rename each sampled row's class `c` as `to(c)` (a first pass that
+    /// met the labels before it knew the classes).
+    pub fn relabel(&mut self, to: impl Fn(usize) -> usize) {
+        self.y.iter_mut().for_each(|c| *c = to(*c));
     }
 
     /// Keep every other sampled row: row `i` of the sample is the data's row
@@ -181,5 +208,29 @@ mod tests {
             assert_eq!(s.y[i], (r % 2) as usize);
         }
         assert_eq!(s.x.len(), 2 * s.y.len());
+    }
+
+    #[test]
+    fn rows_picked_from_blocks_are_sampled_as_those_rows_alone() {
+        let x: Vec<f64> = (0..5000).map(f64::from).collect();
+        let y: Vec<usize> = (0..5000).map(|i| i % 3).collect();
+        let (mut whole, mut picked) = (Sample::new(1), Sample::new(1));
+        whole.cap_rows = 40;
+        picked.cap_rows = 40;
+        let kept: Vec<usize> = (0..5000).filter(|i| i % 5 != 2).collect();
+        let xs: Vec<f64> = kept.iter().map(|&i| x[i]).collect();
+        let ys: Vec<usize> = kept.iter().map(|&i| y[i]).collect();
+        whole.push(&[&xs], &ys);
+        for start in (0..5000).step_by(333) {
+            let end = (start + 333).min(5000);
+            let rows: Vec<usize> = (0..end - start).filter(|r| (start + r) % 5 != 2).collect();
+            picked.push_rows(&[&x[start..end]], &rows, |r| y[start + r] + 10);
+        }
+        picked.relabel(|c| c - 10);
+        assert!(picked.stride > MIN_STRIDE && !picked.y.is_empty());
+        assert_eq!(
+            (picked.stride, &picked.x, &picked.y),
+            (whole.stride, &whole.x, &whole.y)
+        );
     }
 }

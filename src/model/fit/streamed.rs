@@ -79,24 +79,56 @@ impl Moments {
     }
 }
 
-/// Fit classes on the rows `replay` yields (design columns named `names`).
+/// What a caller's own first pass over the training rows already found,
+/// so that the fit's first pass is not made: the rows' count, each design
+/// column's mean and sum of squared deviations from it (with an
+/// intercept; else a mean of 0 and the sum of squares), the rows per
+/// class, and the warm start's sample of the same rows.
+pub struct Prepared {
+    pub n: u64,
+    pub mean: Vec<f64>,
+    pub m2: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub sample: Sample,
+}
+
+/// Fit classes on the rows `replay` yields (design columns named `names`);
+/// with `prepared`, the first pass (moments, class counts, sample) is taken
+/// from it instead.
 pub fn fit_classifier_streamed(
     replay: &mut Replay<'_>,
     names: &[String],
     spec: ClassifierSpec,
+    prepared: Option<Prepared>,
 ) -> Result<ClassFit> {
     let p = names.len();
-    let mut m = Moments {
-        n: 0,
-        mean: vec![0.0; p],
-        m2: vec![0.0; p],
-        counts: vec![0; spec.classes],
+    let (m, sample) = match prepared {
+        Some(pre)
+            if pre.mean.len() == p && pre.m2.len() == p && pre.counts.len() == spec.classes =>
+        {
+            let m = Moments {
+                n: pre.n,
+                mean: pre.mean,
+                m2: pre.m2,
+                counts: pre.counts,
+            };
+            (m, pre.sample)
+        }
+        _ => {
+            let mut m = Moments {
+                n: 0,
+                mean: vec![0.0; p],
+                m2: vec![0.0; p],
+                counts: vec![0; spec.classes],
+            };
+            let mut sample = Sample::new(p);
+            replay(&mut |b| {
+                sample.push(b.0, b.1);
+                m.push(b, spec.intercept)
+            })?;
+            (m, sample)
+        }
     };
-    let mut sample = Sample::new(p);
-    replay(&mut |b| {
-        sample.push(b.0, b.1);
-        m.push(b, spec.intercept)
-    })?;
     let n = usize::try_from(m.n).unwrap_or(usize::MAX);
     #[allow(clippy::cast_precision_loss)]
     let nf = m.n as f64;
@@ -316,6 +348,7 @@ mod tests {
                     &mut *blocks(&x, &y, rows),
                     &names,
                     spec(2, false, alpha),
+                    None,
                 );
                 same(&s.unwrap(), &memory);
             }
@@ -323,7 +356,12 @@ mod tests {
         let (x, y, names) = load("wine.csv");
         for (all, alpha) in [(false, 0.0), (true, 1.0)] {
             let memory = fit_classifier(x.clone(), &y, &names, spec(3, all, alpha)).unwrap();
-            let s = fit_classifier_streamed(&mut *blocks(&x, &y, 13), &names, spec(3, all, alpha));
+            let s = fit_classifier_streamed(
+                &mut *blocks(&x, &y, 13),
+                &names,
+                spec(3, all, alpha),
+                None,
+            );
             same(&s.unwrap(), &memory);
         }
     }
@@ -362,6 +400,7 @@ mod tests {
                 &mut *blocks(&x, &y, 10_000),
                 &names,
                 spec(2, false, alpha),
+                None,
             )
             .unwrap();
             same(&s, &memory);
@@ -373,18 +412,20 @@ mod tests {
     #[test]
     fn streamed_refuses_what_the_in_memory_fit_refuses() {
         let (x, y, names) = load("iris.csv");
-        let e = fit_classifier_streamed(&mut *blocks(&x, &y, 16), &names, spec(3, false, 0.0));
+        let e =
+            fit_classifier_streamed(&mut *blocks(&x, &y, 16), &names, spec(3, false, 0.0), None);
         assert!(e.unwrap_err().to_string().contains("separated"));
         let x = ndarray::array![[1.0, 2.0], [2.0, 4.0], [3.0, 6.0], [5.0, 10.0], [4.0, 8.0]];
         let names = vec!["a".to_string(), "b".to_string()];
         let y = [0, 1, 0, 1, 1];
-        let e = fit_classifier_streamed(&mut *blocks(&x, &y, 2), &names, spec(2, false, 0.0));
+        let e = fit_classifier_streamed(&mut *blocks(&x, &y, 2), &names, spec(2, false, 0.0), None);
         assert!(e.unwrap_err().to_string().contains("duplicate each other"));
         let x = ndarray::array![[1.0], [1.0], [1.0]];
         let e = fit_classifier_streamed(
             &mut *blocks(&x, &y[..3], 2),
             &names[..1],
             spec(2, false, 0.0),
+            None,
         );
         assert!(e.unwrap_err().to_string().contains("\"a\" is constant"));
     }
@@ -428,7 +469,7 @@ mod tests {
             }
             Ok(())
         };
-        let f = fit_classifier_streamed(&mut replay, &names, spec(2, false, 0.0)).unwrap();
+        let f = fit_classifier_streamed(&mut replay, &names, spec(2, false, 0.0), None).unwrap();
         assert!(f.convergence.converged);
         // The data were made with every slope 2.
         assert!(

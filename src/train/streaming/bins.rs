@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use crate::data::{Column, Table};
 use crate::model::stats::{ColumnStats, NumericStats};
 use crate::stats::binned::bin_of;
+use crate::train::streaming::deciles::{Histograms, bin_index};
 
 /// Add the training rows (role 1) of `values` to `counts`, per bin of
 /// `edges` (`bins` is scratch space). When the edges ascend, a value's bin
@@ -76,7 +77,61 @@ pub(super) fn count(
 pub(super) struct BinCounts {
     /// Per feature: the decile edges and the counts (numeric features).
     features: Vec<Option<(Vec<f64>, Vec<u64>)>>,
+    /// Per feature, when its fine histogram of the same rows is known: the
+    /// rows of every fine bin without an edge inside are already in the
+    /// counts, and only values in the other bins are still counted.
+    coarse: Vec<Option<Coarse>>,
     predictions: (Vec<f64>, Vec<u64>),
+}
+
+/// The fine histogram's bins (`(min, bins per unit)` over `exact.len()`
+/// bins) and which of them hold an edge, so that their values are counted
+/// one by one. A value in a bin without an edge lies on the same side of
+/// every edge as the whole bin does, since the bin index does not decrease
+/// as the value grows: the bin's count goes to one final bin at once.
+struct Coarse {
+    scale: (f64, f64),
+    exact: Vec<bool>,
+}
+
+impl Coarse {
+    /// Put the rows of `hist`'s bins without an edge into `counts` (per bin
+    /// of the ascending `edges`); `None` when the edges or the scale do not
+    /// allow it (the caller then counts every value).
+    fn new(edges: &[f64], counts: &mut [u64], hist: &[u64], scale: (f64, f64)) -> Option<Coarse> {
+        let usable = !hist.is_empty()
+            && scale.0.is_finite()
+            && scale.1.is_finite()
+            && scale.1 > 0.0
+            && edges.iter().all(|e| !e.is_nan())
+            && edges.is_sorted_by(|a, b| a <= b);
+        if !usable {
+            return None;
+        }
+        let mut exact = vec![false; hist.len()];
+        let at: Vec<usize> = edges
+            .iter()
+            .map(|&e| bin_index(hist.len(), scale, e))
+            .collect();
+        at.iter().for_each(|&b| exact[b] = true);
+        for (b, &c) in hist.iter().enumerate() {
+            if !exact[b] {
+                // Edges in bins below this one are below each of its values.
+                counts[at.partition_point(|&e| e < b)] += c;
+            }
+        }
+        Some(Coarse { scale, exact })
+    }
+
+    /// Count the training rows of `values` that lie in a bin holding an edge.
+    fn push(&self, edges: &[f64], counts: &mut [u64], values: &[f64], role: &[u8]) {
+        let len = self.exact.len();
+        for (&x, &r) in values.iter().zip(role) {
+            if r == 1 && !x.is_nan() && self.exact[bin_index(len, self.scale, x)] {
+                counts[bin_of(edges, x)] += 1;
+            }
+        }
+    }
 }
 
 impl BinCounts {
@@ -92,8 +147,27 @@ impl BinCounts {
                     ColumnStats::Categorical(_) => None,
                 })
                 .collect(),
+            coarse: features.values().map(|_| None).collect(),
             predictions: empty(predictions),
         }
+    }
+
+    /// Counts over the edges of `features` alone, from their fine
+    /// `histograms` of the same training rows where they exist: only the
+    /// values in fine bins holding an edge remain to be counted.
+    pub fn features_from(
+        features: &IndexMap<String, ColumnStats>,
+        histograms: &Histograms,
+    ) -> BinCounts {
+        let mut b = BinCounts::features_only(features);
+        for (k, (slot, coarse)) in b.features.iter_mut().zip(&mut b.coarse).enumerate() {
+            if let (Some((edges, counts)), Some((hist, scale))) =
+                (slot.as_mut(), histograms.feature_histogram(k))
+            {
+                *coarse = Coarse::new(edges, counts, hist, scale);
+            }
+        }
+        b
     }
 
     /// Empty counts over the edges of `features` alone (the predictions'
@@ -107,9 +181,16 @@ impl BinCounts {
     /// feature's edges.
     pub fn push_features(&mut self, t: &Table, role: &[u8]) {
         let mut bins = Vec::new();
-        for (col, slot) in t.features.iter().zip(&mut self.features) {
-            if let (Column::Numeric(v), Some((edges, counts))) = (col, slot) {
-                count(edges, counts, v, role, &mut bins);
+        let slots = self.features.iter_mut().zip(&self.coarse);
+        for (col, (slot, coarse)) in t.features.iter().zip(slots) {
+            match (col, slot, coarse) {
+                (Column::Numeric(v), Some((edges, counts)), Some(c)) => {
+                    c.push(edges, counts, v, role);
+                }
+                (Column::Numeric(v), Some((edges, counts)), None) => {
+                    count(edges, counts, v, role, &mut bins);
+                }
+                _ => {}
             }
         }
     }
@@ -187,6 +268,56 @@ mod tests {
             let mut counts = vec![0u64; edges.len() + 1];
             count(edges, &mut counts, &values, &role, &mut Vec::new());
             assert_eq!(counts, by_search(edges, &values, &role), "{edges:?}");
+        }
+    }
+
+    #[test]
+    fn counting_from_the_fine_histogram_equals_the_binary_search() {
+        // Values on edges and on fine bin boundaries, ties, values outside
+        // the histogram's range, infinities, NaNs and rows not trained on.
+        let values: Vec<f64> = (0..5000)
+            .map(|i| f64::from(i % 97) * 0.125 - 3.0)
+            .chain([
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                -0.0,
+                0.0,
+                -7.5,
+                20.0,
+            ])
+            .collect();
+        let mut role = vec![1u8; values.len()];
+        role[3] = 2;
+        role[11] = 0;
+        for bins in [1usize, 7, 64, 4096] {
+            let (lo, hi) = (-3.0, 9.0);
+            #[allow(clippy::cast_precision_loss)]
+            let scale = (lo, bins as f64 / (hi - lo));
+            let mut hist = vec![0u64; bins];
+            for (&x, &r) in values.iter().zip(&role) {
+                if r == 1 && !x.is_nan() {
+                    hist[bin_index(bins, scale, x)] += 1;
+                }
+            }
+            let edge_sets: [&[f64]; 5] = [
+                &[-1.0, 0.0, 0.0, 0.5, 3.0, 3.0, 3.0, 7.5, 9.0],
+                &[-2.96, 0.01, 5.875],
+                &[],
+                &[f64::NEG_INFINITY, 1.0, f64::INFINITY],
+                &[-10.0, 100.0],
+            ];
+            for edges in edge_sets {
+                let mut counts = vec![0u64; edges.len() + 1];
+                let coarse = Coarse::new(edges, &mut counts, &hist, scale).unwrap();
+                for (v, r) in values.chunks(333).zip(role.chunks(333)) {
+                    coarse.push(edges, &mut counts, v, r);
+                }
+                assert_eq!(counts, by_search(edges, &values, &role), "{bins} {edges:?}");
+            }
+            // Edges that do not ascend, or a NaN: every value counted instead.
+            let mut counts = vec![0u64; 4];
+            assert!(Coarse::new(&[3.0, f64::NAN, 1.0], &mut counts, &hist, scale).is_none());
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::data::{Column, Table};
 use crate::error::{Error, Result};
-use crate::model::fit::{self, Block, ClassFit, ClassifierSpec};
+use crate::model::fit::{self, Block, ClassFit, ClassifierSpec, Prepared};
 use crate::model::{self, Artifact, Term, Value};
 use crate::report::Progress;
 use crate::train::memory::classify::{linear_of, params_of, part_of, positive_index, spec_of};
@@ -60,11 +60,12 @@ pub(super) fn train(
         ..Moments::default()
     };
     let mut histograms = Histograms::new(&pass1.fold.moments, &unit);
+    let prepared = prepared(&mut pass1, &design, &labels, &counts, plan.intercept);
     let f = fit_streamed(
         plan,
         &names,
         &design,
-        spec,
+        (spec, prepared),
         &mut |g: &mut dyn FnMut(Table) -> Result<()>| {
             replay(spill, plan, &names, Some(&labels), progress, g)
         },
@@ -121,6 +122,50 @@ pub(super) fn train(
     Ok(artifact(plan, opts, pass1, fitted, measured))
 }
 
+/// The fit's first pass, from pass 1: when every design column is a
+/// numeric feature with a value in each training row, its moments are the
+/// feature's (pass 1 folded the same rows), and pass 1 kept the sample.
+fn prepared(
+    pass1: &mut Pass1,
+    design: &Design,
+    labels: &LabelSet,
+    counts: &[u64],
+    intercept: bool,
+) -> Option<Prepared> {
+    let mut sample = pass1.sample.take()?;
+    let fold = &pass1.fold;
+    let features = &fold.moments;
+    let numeric = design.terms.len() == features.len()
+        && design
+            .terms
+            .iter()
+            .enumerate()
+            .all(|(j, t)| *t == Term::Numeric { feature: j });
+    if !numeric || features.iter().any(|m| m.n != fold.train || m.missing > 0) {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let n = fold.train as f64;
+    let (mean, m2) = features
+        .iter()
+        .map(|m| {
+            if intercept {
+                (m.mean, m.m2)
+            } else {
+                (0.0, m.m2 + n * m.mean * m.mean)
+            }
+        })
+        .unzip();
+    sample.relabel(|id| labels.class_of(id));
+    Some(Prepared {
+        n: fold.train,
+        mean,
+        m2,
+        counts: counts.to_vec(),
+        sample,
+    })
+}
+
 /// Replays the training files' blocks, their targets as class indices.
 pub(super) type Tables<'r> = dyn FnMut(&mut dyn FnMut(Table) -> Result<()>) -> Result<()> + 'r;
 
@@ -131,7 +176,7 @@ pub(super) fn fit_streamed(
     plan: &Plan,
     feature_names: &[String],
     design: &Design,
-    spec: ClassifierSpec,
+    (spec, prepared): (ClassifierSpec, Option<Prepared>),
     tables: &mut Tables<'_>,
     histograms: &mut Histograms,
 ) -> Result<ClassFit> {
@@ -192,9 +237,11 @@ pub(super) fn fit_streamed(
             )
         })
     };
-    fit::fit_classifier_streamed(&mut replay, &design.term_names, spec).map_err(|e| match e {
-        Error::Data(msg) => Error::Data(format!("{}: {msg}", plan.origin)),
-        other => other,
+    fit::fit_classifier_streamed(&mut replay, &design.term_names, spec, prepared).map_err(|e| {
+        match e {
+            Error::Data(msg) => Error::Data(format!("{}: {msg}", plan.origin)),
+            other => other,
+        }
     })
 }
 

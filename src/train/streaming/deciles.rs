@@ -97,6 +97,12 @@ impl Histograms {
         numeric_stats(m, &self.features[k])
     }
 
+    /// Numeric feature `k`'s histogram and its `(min, bins per unit)`,
+    /// when it has one (not a constant column).
+    pub fn feature_histogram(&self, k: usize) -> Option<(&[u64], (f64, f64))> {
+        Some((self.features.get(k)?, (*self.feature_bins.get(k)?)?))
+    }
+
     /// The statistics of the target.
     pub fn target_stats(&self, m: &Moments) -> NumericStats {
         numeric_stats(m, &self.target)
@@ -107,13 +113,21 @@ impl Histograms {
 /// per unit (`(min, bins / (max - min))`); values outside land in the end
 /// bins, missing ones nowhere.
 #[inline]
-fn bin(hist: &mut [u64], (min, per_unit): (f64, f64), x: f64) {
+fn bin(hist: &mut [u64], scale: (f64, f64), x: f64) {
     if !x.is_nan() {
-        // `as` truncates toward zero and saturates: floor for x ≥ min, 0 below.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let b = (((x - min) * per_unit) as usize).min(hist.len() - 1);
-        hist[b] += 1;
+        hist[bin_index(hist.len(), scale, x)] += 1;
     }
+}
+
+/// The bin of `x` (not NaN) among `len` bins of `(min, bins per unit)`.
+/// Non-decreasing in `x` (infinities included), which is what lets
+/// the bin counts of pass 2 (`bins`) come from the histogram.
+#[inline]
+pub(super) fn bin_index(len: usize, (min, per_unit): (f64, f64), x: f64) -> usize {
+    // `as` truncates toward zero and saturates: floor for x ≥ min, 0 below.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let b = ((x - min) * per_unit) as usize;
+    b.min(len - 1)
 }
 
 /// Numeric statistics from exact moments and the decile histogram.

@@ -156,6 +156,12 @@ impl LabelSet {
         ))
     }
 
+    /// The class of provisional index `id` (after [`LabelSet::classes`];
+    /// `usize::MAX` for a label met only in validation rows).
+    pub fn class_of(&self, id: usize) -> usize {
+        self.class_of.get(id).copied().unwrap_or(usize::MAX)
+    }
+
     /// Set the target of a block read back from the spill (provisional
     /// indices) to class indices.
     pub fn remap(&self, t: &mut Table) {

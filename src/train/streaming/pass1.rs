@@ -5,6 +5,7 @@
 
 use crate::data::{self, Table, split};
 use crate::error::{Error, Result};
+use crate::model::fit::Sample;
 use crate::report::Progress;
 use crate::train::streaming::fold::Fold;
 use crate::train::streaming::labels::LabelSet;
@@ -21,6 +22,10 @@ pub(super) struct Pass1 {
     pub data_sha256: String,
     /// The objects in storage among them, as their reads saw them.
     pub data_objects: Vec<data::store::DataObject>,
+    /// A classifier's warm-start sample of the training rows (all features,
+    /// each row's provisional label index), kept while every feature is
+    /// numeric, so that the fit need not read the rows once more for it.
+    pub sample: Option<Sample>,
 }
 
 impl Pass1 {
@@ -35,6 +40,7 @@ impl Pass1 {
         let max_classes = plan.model_cfg.max_classes.unwrap_or(100);
         let mut fold: Option<Fold> = None;
         let mut feature_names: Vec<String> = Vec::new();
+        let (mut sampling, mut sample) = (labels.is_some(), None::<Sample>);
         let read = data::stream_tables(
             &plan.data_files,
             &plan.sel,
@@ -61,6 +67,15 @@ impl Pass1 {
                     idx.iter().for_each(|&i| role[i] = 1);
                     l.count(&t, &role, row0, max_classes, &plan.origin)?;
                 }
+                if sampling {
+                    if let Some(cols) = t.numeric_columns() {
+                        let s = sample.get_or_insert_with(|| Sample::new(cols.len()));
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        s.push_rows(&cols, &idx, |r| t.target[r] as usize);
+                    } else {
+                        (sampling, sample) = (false, None);
+                    }
+                }
                 f.push(&t, &idx)?;
                 f.check_max_levels(&feature_names, plan)?;
                 spill.keep(t);
@@ -78,6 +93,7 @@ impl Pass1 {
             feature_names,
             data_sha256: read.sha256,
             data_objects: read.objects,
+            sample,
         })
     }
 

@@ -133,7 +133,7 @@ impl<'a> Pass2<'a> {
         self.histograms = filled;
         let (features, _) =
             training_stats(fold, &self.histograms, self.feature_names, self.categorical);
-        self.feature_bins = Some(BinCounts::features_only(&features));
+        self.feature_bins = Some(BinCounts::features_from(&features, &self.histograms));
     }
 
     /// Score and count the block `t` of the training files. The features'
@@ -211,7 +211,7 @@ impl<'a> Pass2<'a> {
     fn class_scores(&mut self, t: &Table, role: &[u8], measure: bool) -> Result<Vec<f64>> {
         // Numbers only: scored straight from the columns.
         if let Some((sc, _)) = self.scoring.as_mut()
-            && let Some(cols) = numeric_columns(t)
+            && let Some(cols) = t.numeric_columns()
             && let Some(terms) = sc.numeric_terms()
         {
             return numeric_class_scores(sc, &terms, &cols, t, role, measure);
@@ -243,7 +243,7 @@ impl<'a> Pass2<'a> {
         let n = t.rows();
         // Predictions: numeric-only models as Predictor::predict computes
         // them (the same terms in the same order), a column at a time.
-        let numeric = numeric_columns(t);
+        let numeric = t.numeric_columns();
         let pred: Vec<f64> = match (&self.numeric_terms, &numeric) {
             (Some(terms), Some(cols)) if self.identity => {
                 let mut eta = vec![self.predictor.intercept; n];
@@ -397,17 +397,6 @@ impl<'a> Pass2<'a> {
             c.record(&mut m.feature_stats, &mut m.prediction_stats);
         }
     }
-}
-
-/// The feature columns of `t`, when all are numeric.
-fn numeric_columns(t: &Table) -> Option<Vec<&[f64]>> {
-    t.features
-        .iter()
-        .map(|c| match c {
-            Column::Numeric(v) => Some(v.as_slice()),
-            Column::Categorical { .. } => None,
-        })
-        .collect()
 }
 
 /// [`Pass2::class_scores`] of a block of numeric columns `cols` (the

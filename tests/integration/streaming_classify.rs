@@ -56,6 +56,14 @@ fn same(a: &Value, b: &Value, path: &str) {
 /// Train `toml` (with `files`) in memory and with `--streaming`, and
 /// compare the artifacts `m.json`.
 fn both_paths(toml: &str, files: &[(&str, Vec<u8>)]) -> (Value, Value) {
+    let (streamed, memory) = train_both(toml, files);
+    same(&streamed, &memory, "");
+    (streamed, memory)
+}
+
+/// The artifacts `m.json` of `toml` (with `files`) trained with
+/// `--streaming` and in memory.
+fn train_both(toml: &str, files: &[(&str, Vec<u8>)]) -> (Value, Value) {
     let mut t = Test::new().toml(toml);
     for (name, bytes) in files {
         t = t.file(name, bytes);
@@ -63,9 +71,7 @@ fn both_paths(toml: &str, files: &[(&str, Vec<u8>)]) -> (Value, Value) {
     t.run_args(["-q", "train"]).success();
     let memory = t.read_json("m.json");
     t.run_args(["--json", "train", "--streaming"]).success();
-    let streamed = t.read_json("m.json");
-    same(&streamed, &memory, "");
-    (streamed, memory)
+    (t.read_json("m.json"), memory)
 }
 
 fn churn_toml(positive: &str, alpha: f64) -> String {
@@ -315,4 +321,45 @@ fn validate_and_serve_use_the_streamed_artifact() {
     assert!((p - want).abs() < 1e-12, "{one} vs {want}");
     assert_eq!(one["prediction"], if want > 0.5 { "yes" } else { "no" });
     assert_eq!(s.stop(), 0);
+}
+
+/// A large all-numeric binary file with a validation split: the streaming
+/// fit takes its moments and its warm start's sample (over 10,000 rows, so
+/// the warm start runs) from the first pass over the CSV, and still gives
+/// the in-memory artifact, in fewer passes over the full data than the
+/// in-memory iteration's evaluations (which start at the class log odds).
+#[test]
+fn a_large_numeric_file_streams_to_the_in_memory_artifact() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut csv = String::from("a,b,c,label\n");
+    for _ in 0..420_000 {
+        let (a, b, c) = (4.0 * uniform() - 2.0, 10.0 * uniform(), uniform() - 0.5);
+        let eta = 0.8 * a - 0.15 * b + 1.5 * c + 0.4;
+        let label = if uniform() < 1.0 / (1.0 + (-eta).exp()) {
+            "buy"
+        } else {
+            "skip"
+        };
+        csv.push_str(&format!("{a:.6},{b:.5},{c:.7},{label}\n"));
+    }
+    let toml = "[data]\npath = \"big.csv\"\ntarget = \"label\"\n\n[split]\nvalidation_fraction = 0.2\nseed = 3\n\n[model]\nname = \"big\"\nkind = \"logistic\"\nartifact = \"m.json\"\n";
+    let (mut s, mut m) = train_both(toml, &[("big.csv", csv.into_bytes())]);
+    let passes = |a: &mut Value| a["classifier"]["convergence"]["iterations"].take().as_u64();
+    let (streamed, memory) = (passes(&mut s).unwrap(), passes(&mut m).unwrap());
+    assert!(
+        streamed < memory,
+        "{streamed} passes streamed, {memory} in memory"
+    );
+    same(&s, &m, "");
+    let c = &s["classifier"];
+    assert_eq!(c["classes"], serde_json::json!(["buy", "skip"]));
+    assert_eq!(c["convergence"]["converged"], true);
+    let train = s["rows"]["train"].as_u64().unwrap();
+    assert!(train > 320_000 && train < 420_000, "{train}");
 }

@@ -9,6 +9,9 @@
 #
 #   scripts/bench/grpc.sh            # CONCURRENCY=8 SECONDS_EACH=10 by default
 #   TONIC=1 scripts/bench/grpc.sh    # also gRPC through tonic's client (grpc-tonic)
+#   PIN=1 scripts/bench/grpc.sh      # server on CPU 0, load client on CPU 1 (taskset):
+#                                    # as on two machines, the server's own cost per
+#                                    # call sets the rate, not the client's beside it
 set -euo pipefail
 root=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
 cd "$root"
@@ -21,6 +24,15 @@ tmp=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
+# PIN=1: the server and the load client each on a CPU of its own.
+server_cpu=() client_cpu=()
+if [ "${PIN:-0}" = 1 ]; then
+  if ! command -v taskset >/dev/null || [ "$(nproc)" -lt 2 ]; then
+    echo "PIN=1 needs taskset and at least 2 CPUs" >&2
+    exit 2
+  fi
+  server_cpu=(taskset -c 0) client_cpu=(taskset -c 1)
+fi
 cat >"$tmp/mlops.toml" <<TOML
 [project]
 name = "bench"
@@ -41,7 +53,7 @@ TOML
 "$bin" -q -C "$tmp/mlops.toml" train >/dev/null
 # The feature names in order (/predict's single row names them).
 features=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["features"]))' "$tmp/model.json")
-(cd "$tmp" && exec "$bin" serve --model model.json --bind 127.0.0.1:0 --grpc-bind 127.0.0.1:0 2>"$tmp/err") &
+(cd "$tmp" && exec "${server_cpu[@]}" "$bin" serve --model model.json --bind 127.0.0.1:0 --grpc-bind 127.0.0.1:0 2>"$tmp/err") &
 pid=$!
 for _ in $(seq 100); do
   http=$(sed -n 's|^listening on http://||p' "$tmp/err")
@@ -57,15 +69,15 @@ hz=$(getconf CLK_TCK)
 run() { # mode addr rows
   local before after line calls
   before=$(ticks)
-  line=$("$load" "$1" "$2" bench "$features" "$3" "$conc" "$secs")
+  line=$("${client_cpu[@]}" "$load" "$1" "$2" bench "$features" "$3" "$conc" "$secs")
   after=$(ticks)
   calls=$(sed -n 's/.*"calls":\([0-9]*\).*/\1/p' <<<"$line")
   echo "${line%\}},\"server_cpu_us_per_call\":$(( (after - before) * 1000000 / hz / (calls > 0 ? calls : 1) ))}"
 }
 # Warm up each protocol's path (first connections, allocator) unmeasured.
-"$load" grpc "$grpc" bench "$features" 16 "$conc" 1 >/dev/null
-"$load" rest-json "$http" bench "$features" 16 "$conc" 1 >/dev/null
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
+"${client_cpu[@]}" "$load" grpc "$grpc" bench "$features" 16 "$conc" 1 >/dev/null
+"${client_cpu[@]}" "$load" rest-json "$http" bench "$features" 16 "$conc" 1 >/dev/null
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)${PIN:+; PIN=$PIN}"
 modes="grpc rest-json rest-binary rest-predict"
 [ "${TONIC:-0}" = 1 ] && modes="$modes grpc-tonic"
 for rows in 1 4096; do

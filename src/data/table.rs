@@ -34,7 +34,7 @@ impl Column {
 }
 
 /// A loaded table: the selected feature columns and the target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Table {
     /// The file, as shown in messages.
     pub origin: String,

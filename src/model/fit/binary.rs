@@ -33,6 +33,42 @@ pub fn add_block(
     acc: &mut Accumulator,
     x: &[&[f64]],
     y: &[usize],
+    standard: (&[f64], &[f64]),
+    scratch: &mut Scratch,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `add_block_avx2` needs AVX2, which this CPU has.
+        #[allow(unsafe_code)]
+        unsafe {
+            add_block_avx2(acc, x, y, standard, scratch);
+        }
+        return;
+    }
+    block_sums(acc, x, y, standard, scratch);
+}
+
+/// [`block_sums`] compiled for AVX2: four lanes where SSE2 has two, the
+/// same operations in the same order in each lane (no fused
+/// multiply-add), so the sums are those of the portable build to the bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn add_block_avx2(
+    acc: &mut Accumulator,
+    x: &[&[f64]],
+    y: &[usize],
+    standard: (&[f64], &[f64]),
+    scratch: &mut Scratch,
+) {
+    block_sums(acc, x, y, standard, scratch);
+}
+
+/// The body of [`add_block`], inlined into each build of it.
+#[inline(always)]
+fn block_sums(
+    acc: &mut Accumulator,
+    x: &[&[f64]],
+    y: &[usize],
     (means, scales): (&[f64], &[f64]),
     scratch: &mut Scratch,
 ) {
@@ -81,6 +117,7 @@ pub fn add_block(
 
 /// The `rows` of the columns `x` standardised into the column-major `z`,
 /// whose column 0 is the intercept's ones.
+#[inline(always)]
 fn standardise(
     x: &[&[f64]],
     rows: std::ops::Range<usize>,
@@ -103,6 +140,7 @@ fn standardise(
 /// Each row's negative log-likelihood (summed, returned), Hessian weight
 /// `p(1-p)` and residual `p - y`, from its linear predictor: the softmax of
 /// `(0, eta)` written with `t = e^{-|eta|}`, so that nothing overflows.
+#[inline(always)]
 fn likelihood(eta: &[f64], y: &[usize], w: &mut [f64], res: &mut [f64]) -> f64 {
     let mut nll = 0.0;
     for (((&e, &c), w), res) in eta.iter().zip(y).zip(w).zip(res) {

@@ -37,7 +37,7 @@ mod streamed;
 pub use classifier::{ClassFit, ClassifierSpec, fit_classifier, from_counts, unscale_classes};
 pub use qr::{RANK_TOL, check_rank, r_factor};
 pub use sample::Sample;
-pub use streamed::{Block, Prepared, Replay, fit_classifier_streamed};
+pub use streamed::{Block, InOrder, Prepared, Replay, fit_classifier_streamed};
 
 use crate::model::inference::{self, Parameter};
 use crate::model::likelihood::Family;

@@ -108,6 +108,7 @@ pub fn householder_r(m: Array2<f64>) -> Array2<f64> {
 }
 
 /// `a · b`, summed in eight lanes (vectorised), then pairwise.
+#[inline(always)]
 pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca

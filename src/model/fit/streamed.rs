@@ -17,6 +17,8 @@
 //! the standardised design block by block (TSQR) for the in-memory fit's
 //! rank check, which refuses before any step is taken.
 
+use std::sync::Mutex;
+
 use ndarray::{Array2, ArrayView1, ShapeBuilder};
 
 use crate::error::{Error, Result};
@@ -34,8 +36,46 @@ use super::standardise::scale_of;
 /// table's own columns, without a copy.
 pub type Block<'a> = (&'a [&'a [f64]], &'a [usize]);
 
-/// Replays every training row, in blocks, to the sink it is given.
-pub type Replay<'r> = dyn FnMut(&mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()> + 'r;
+/// The caller's replay of every training row, in blocks, as often as the
+/// fit asks.
+pub trait Replay {
+    /// Every block, in order, to `sink`.
+    ///
+    /// # Errors
+    /// The sink's, or the data's.
+    fn each(&mut self, sink: &mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()>;
+
+    /// Every block to `sink` on two lanes at once: block `i` to lane
+    /// `i % 2`, each lane's blocks in order, so that what a lane sums it
+    /// sums in the same order every time, whichever lane runs ahead.
+    ///
+    /// # Errors
+    /// The sink's, or the data's (of the earliest block that failed).
+    fn lanes(&mut self, sink: &(dyn Fn(usize, Block<'_>) -> Result<()> + Sync)) -> Result<()>;
+}
+
+/// A replay by a closure that hands every block in order; its lanes run
+/// one after the other on this thread (block `i` to lane `i % 2`, as a
+/// parallel replay would hand them).
+pub struct InOrder<F>(pub F);
+
+impl<F> Replay for InOrder<F>
+where
+    F: FnMut(&mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()>,
+{
+    fn each(&mut self, sink: &mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()> {
+        (self.0)(sink)
+    }
+
+    fn lanes(&mut self, sink: &(dyn Fn(usize, Block<'_>) -> Result<()> + Sync)) -> Result<()> {
+        let mut i = 0usize;
+        (self.0)(&mut |b| {
+            let lane = i % 2;
+            i += 1;
+            sink(lane, b)
+        })
+    }
+}
 
 /// Per-column moments and class counts of the training rows (pass 1).
 struct Moments {
@@ -96,7 +136,7 @@ pub struct Prepared {
 /// with `prepared`, the first pass (moments, class counts, sample) is taken
 /// from it instead.
 pub fn fit_classifier_streamed(
-    replay: &mut Replay<'_>,
+    replay: &mut dyn Replay,
     names: &[String],
     spec: ClassifierSpec,
     prepared: Option<Prepared>,
@@ -122,7 +162,7 @@ pub fn fit_classifier_streamed(
                 counts: vec![0; spec.classes],
             };
             let mut sample = Sample::new(p);
-            replay(&mut |b| {
+            replay.each(&mut |b| {
                 sample.push(b.0, b.1);
                 m.push(b, spec.intercept)
             })?;
@@ -162,47 +202,47 @@ pub fn fit_classifier_streamed(
     // Passes 2…: Newton, one pass per evaluation; the first one also folds
     // the R factor of the standardised design for the rank check, which
     // refuses before any step is taken.
-    let mut rank = Some(RankFold::default());
+    // The first evaluation also checks the rank.
+    let mut first = true;
     let mut eval = |theta: &Array2<f64>| {
-        // Two sums: a long block's first half goes to `acc` on this thread,
-        // its second half to `other` on a second one; `other` is added last.
-        // Which rows go where depends on the blocks alone, not on timing.
-        let mut acc = Accumulator::new(layout, theta.clone());
-        let mut other = Accumulator::new(layout, theta.clone());
-        let mut fold = rank.take();
+        // Each lane sums its own blocks; the lanes' sums are added at the
+        // end, lane 0's first.
+        let sums = [0, 1].map(|_| Mutex::new(Accumulator::new(layout, theta.clone())));
+        let folds =
+            std::mem::take(&mut first).then(|| [0, 1].map(|_| Mutex::new(RankFold::default())));
         let shift = (means.as_slice(), scales.as_slice());
-        replay(&mut |(x, y)| {
-            if let Some(f) = fold.as_mut() {
-                f.push(x, y.len(), shift)?;
+        replay.lanes(&|lane, (x, y)| {
+            if let Some(f) = &folds {
+                locked(&f[lane]).push(x, y.len(), shift)?;
             }
-            if y.len() < SPLIT_ROWS {
-                add_rows(&mut acc, x, y, shift);
-                return Ok(());
-            }
-            let h = y.len() / 2;
-            let x1: Vec<&[f64]> = x.iter().map(|c| &c[..h]).collect();
-            let x2: Vec<&[f64]> = x.iter().map(|c| &c[h..]).collect();
-            let other = &mut other;
-            std::thread::scope(|s| {
-                s.spawn(move || add_rows(other, &x2, &y[h..], shift));
-                add_rows(&mut acc, &x1, &y[..h], shift);
-            });
+            add_rows(&mut locked(&sums[lane]), x, y, shift);
             Ok(())
         })?;
-        if let Some(f) = fold {
-            f.check(n, names)?;
+        if let Some([a, b]) = folds {
+            let mut fold = inner(a);
+            fold.absorb(inner(b))?;
+            fold.check(n, names)?;
         }
+        let [mut acc, other] = sums.map(inner);
         acc.merge(&other);
         Ok(acc)
     };
     newton_fit(layout, spec, names, (&means, &scales), start, &mut eval)
 }
 
-/// Blocks of at least this many rows are summed on two threads.
-const SPLIT_ROWS: usize = 4096;
-
 /// Add the rows `x` (design units, standardised by `(means, scales)` here)
 /// and their classes `y` to `acc`.
+/// The value behind a lane's lock (a lane that panicked has stopped the
+/// replay: what it left is not read).
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn inner<T>(m: Mutex<T>) -> T {
+    m.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn add_rows(acc: &mut Accumulator, x: &[&[f64]], y: &[usize], (means, scales): (&[f64], &[f64])) {
     if acc.is_binary() {
         binary::add_block(acc, x, y, (means, scales), &mut Scratch::default());
@@ -263,6 +303,17 @@ impl RankFold {
         Ok(())
     }
 
+    /// Fold in the factor `other` made of other rows: `[R; R_other]`
+    /// factored again spans the rows of both.
+    fn absorb(&mut self, other: RankFold) -> Result<()> {
+        let Some(r) = other.r else { return Ok(()) };
+        let p = r.ncols();
+        let cols: Vec<Vec<f64>> = r.columns().into_iter().map(|c| c.to_vec()).collect();
+        let cols: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        // Already standardised: shifted by 0 and scaled by 1, exactly.
+        self.push(&cols, r.nrows(), (&vec![0.0; p], &vec![1.0; p]))
+    }
+
     /// The rank check of the in-memory fit on the factor of `n` rows.
     fn check(self, n: usize, names: &[String]) -> Result<()> {
         let p = names.len();
@@ -283,9 +334,14 @@ mod tests {
     use ndarray::Axis;
 
     /// Replay `x` and `y` in blocks of `rows` rows.
-    fn blocks<'a>(x: &'a Array2<f64>, y: &'a [usize], rows: usize) -> Box<Replay<'a>> {
+    #[allow(clippy::type_complexity)]
+    fn blocks<'a>(
+        x: &'a Array2<f64>,
+        y: &'a [usize],
+        rows: usize,
+    ) -> InOrder<Box<dyn FnMut(&mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()> + 'a>> {
         let columns: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
-        Box::new(move |sink| {
+        InOrder(Box::new(move |sink| {
             let mut start = 0;
             while start < y.len() {
                 let end = (start + rows).min(y.len());
@@ -294,7 +350,7 @@ mod tests {
                 start = end;
             }
             Ok(())
-        })
+        }))
     }
 
     #[track_caller]
@@ -345,7 +401,7 @@ mod tests {
             let memory = fit_classifier(x.clone(), &y, &names, spec(2, false, alpha)).unwrap();
             for rows in [1, 7, 500, 10_000] {
                 let s = fit_classifier_streamed(
-                    &mut *blocks(&x, &y, rows),
+                    &mut blocks(&x, &y, rows),
                     &names,
                     spec(2, false, alpha),
                     None,
@@ -356,12 +412,8 @@ mod tests {
         let (x, y, names) = load("wine.csv");
         for (all, alpha) in [(false, 0.0), (true, 1.0)] {
             let memory = fit_classifier(x.clone(), &y, &names, spec(3, all, alpha)).unwrap();
-            let s = fit_classifier_streamed(
-                &mut *blocks(&x, &y, 13),
-                &names,
-                spec(3, all, alpha),
-                None,
-            );
+            let s =
+                fit_classifier_streamed(&mut blocks(&x, &y, 13), &names, spec(3, all, alpha), None);
             same(&s.unwrap(), &memory);
         }
     }
@@ -397,7 +449,7 @@ mod tests {
         for alpha in [0.0, 50.0] {
             let memory = fit_classifier(x.clone(), &y, &names, spec(2, false, alpha)).unwrap();
             let s = fit_classifier_streamed(
-                &mut *blocks(&x, &y, 10_000),
+                &mut blocks(&x, &y, 10_000),
                 &names,
                 spec(2, false, alpha),
                 None,
@@ -412,17 +464,16 @@ mod tests {
     #[test]
     fn streamed_refuses_what_the_in_memory_fit_refuses() {
         let (x, y, names) = load("iris.csv");
-        let e =
-            fit_classifier_streamed(&mut *blocks(&x, &y, 16), &names, spec(3, false, 0.0), None);
+        let e = fit_classifier_streamed(&mut blocks(&x, &y, 16), &names, spec(3, false, 0.0), None);
         assert!(e.unwrap_err().to_string().contains("separated"));
         let x = ndarray::array![[1.0, 2.0], [2.0, 4.0], [3.0, 6.0], [5.0, 10.0], [4.0, 8.0]];
         let names = vec!["a".to_string(), "b".to_string()];
         let y = [0, 1, 0, 1, 1];
-        let e = fit_classifier_streamed(&mut *blocks(&x, &y, 2), &names, spec(2, false, 0.0), None);
+        let e = fit_classifier_streamed(&mut blocks(&x, &y, 2), &names, spec(2, false, 0.0), None);
         assert!(e.unwrap_err().to_string().contains("duplicate each other"));
         let x = ndarray::array![[1.0], [1.0], [1.0]];
         let e = fit_classifier_streamed(
-            &mut *blocks(&x, &y[..3], 2),
+            &mut blocks(&x, &y[..3], 2),
             &names[..1],
             spec(2, false, 0.0),
             None,
@@ -452,7 +503,7 @@ mod tests {
         const BLOCK: usize = 4096;
         let names: Vec<String> = (0..P).map(|j| format!("x{j}")).collect();
         let before = peak_rss();
-        let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
+        let replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
             let mut uniform = xorshift(0x9e37_79b9_7f4a_7c15);
             let (mut x, mut y) = (vec![vec![0.0; BLOCK]; P], vec![0; BLOCK]);
             for _ in 0..N / BLOCK {
@@ -469,7 +520,8 @@ mod tests {
             }
             Ok(())
         };
-        let f = fit_classifier_streamed(&mut replay, &names, spec(2, false, 0.0), None).unwrap();
+        let f = fit_classifier_streamed(&mut InOrder(replay), &names, spec(2, false, 0.0), None)
+            .unwrap();
         assert!(f.convergence.converged);
         // The data were made with every slope 2.
         assert!(

@@ -89,6 +89,7 @@ pub(super) struct BinCounts {
 /// one by one. A value in a bin without an edge lies on the same side of
 /// every edge as the whole bin does, since the bin index does not decrease
 /// as the value grows: the bin's count goes to one final bin at once.
+#[derive(Clone)]
 struct Coarse {
     scale: (f64, f64),
     exact: Vec<bool>,
@@ -177,6 +178,32 @@ impl BinCounts {
         BinCounts::new(features, &none)
     }
 
+    /// Zero counts over the same edges (and fine bins), for another thread
+    /// to fill and [`Self::add`] back.
+    pub fn empty_like(&self) -> BinCounts {
+        let zero = |(edges, counts): &(Vec<f64>, Vec<u64>)| (edges.clone(), vec![0; counts.len()]);
+        BinCounts {
+            features: self.features.iter().map(|f| f.as_ref().map(zero)).collect(),
+            coarse: self.coarse.clone(),
+            predictions: zero(&self.predictions),
+        }
+    }
+
+    /// Add the counts of `other` (over the same edges: [`Self::empty_like`]).
+    pub fn add(&mut self, other: &BinCounts) {
+        let pairs = self
+            .features
+            .iter_mut()
+            .zip(&other.features)
+            .filter_map(|(a, b)| Some((&mut a.as_mut()?.1, &b.as_ref()?.1)))
+            .chain([(&mut self.predictions.1, &other.predictions.1)]);
+        for (mine, theirs) in pairs {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+    }
+
     /// Count the training rows of block `t` per bin of each numeric
     /// feature's edges.
     pub fn push_features(&mut self, t: &Table, role: &[u8]) {
@@ -232,6 +259,33 @@ impl BinCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_made_apart_and_added_equal_counts_made_together() {
+        let features: IndexMap<String, ColumnStats> = [(
+            "x".to_string(),
+            ColumnStats::Numeric(crate::model::stats::numeric(
+                [0.0, 1.0, 2.0, 3.0, 4.0].into_iter(),
+            )),
+        )]
+        .into_iter()
+        .collect();
+        let column = |v: &[f64]| Table {
+            features: vec![Column::Numeric(v.to_vec())],
+            ..Table::default()
+        };
+        let (a, b) = ([0.5, 3.5, 1.0, f64::NAN], [4.0, 0.0, 2.2]);
+        let mut together = BinCounts::features_only(&features);
+        together.push_features(&column(&a), &[1; 4]);
+        together.push_features(&column(&b), &[1, 2, 1]);
+        let mut apart = BinCounts::features_only(&features);
+        let mut other = apart.empty_like();
+        apart.push_features(&column(&a), &[1; 4]);
+        other.push_features(&column(&b), &[1, 2, 1]);
+        apart.add(&other);
+        assert_eq!(apart.features, together.features);
+        assert_eq!(apart.features[0].as_ref().unwrap().1.iter().sum::<u64>(), 5);
+    }
 
     /// The counts of the training rows (role 1) of `values` as `bin_of`
     /// gives them, one value at a time.

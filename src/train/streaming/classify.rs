@@ -9,6 +9,9 @@
 //! memory (`ranks`) the predictions' bin counts come from that sort, and
 //! pass 3 is skipped.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use crate::data::{Column, Table};
 use crate::error::{Error, Result};
 use crate::model::fit::{self, Block, ClassFit, ClassifierSpec, Prepared};
@@ -26,7 +29,7 @@ use crate::train::streaming::plan::Plan;
 use crate::train::streaming::scoring::{Scoring, lookup_of, target_stats};
 use crate::train::streaming::solve::Design;
 use crate::train::streaming::spill::Spill;
-use crate::train::streaming::{Model, artifact, replay};
+use crate::train::streaming::{Model, artifact, replay, replay_lanes};
 
 /// Train the classifier after pass 1 (which counted the `labels`): its
 /// fit over the spill, pass 2 (metrics, decile histograms) and pass 3 (bin
@@ -66,8 +69,10 @@ pub(super) fn train(
         &names,
         &design,
         (spec, prepared),
-        &mut |g: &mut dyn FnMut(Table) -> Result<()>| {
-            replay(spill, plan, &names, Some(&labels), progress, g)
+        Tables {
+            spill,
+            labels: &labels,
+            progress,
         },
         &mut histograms,
     )?;
@@ -85,9 +90,15 @@ pub(super) fn train(
         Some((scoring, &labels)),
     );
     pass2.features_counted(&pass1.fold, histograms);
-    replay(spill, plan, &names, Some(&labels), progress, &mut |t| {
-        pass2.push(t)
-    })?;
+    if pass2.lanes_apply() {
+        pass2.on_lanes(&mut |f, then| {
+            replay_lanes(spill, plan, &names, Some(&labels), progress, f, then)
+        })?;
+    } else {
+        replay(spill, plan, &names, Some(&labels), progress, &mut |t| {
+            pass2.push(t)
+        })?;
+    }
     pass2.validation_file(&mut pass1.fold, progress)?;
     let mut measured = pass2.finish(&pass1.fold)?;
     if !Pass2::all_counted(&measured) {
@@ -166,31 +177,68 @@ fn prepared(
     })
 }
 
-/// Replays the training files' blocks, their targets as class indices.
-pub(super) type Tables<'r> = dyn FnMut(&mut dyn FnMut(Table) -> Result<()>) -> Result<()> + 'r;
+/// Where the training files' blocks come from, their targets as class
+/// indices: in order ([`replay`]) or on two lanes ([`replay_lanes`]).
+pub(super) struct Tables<'r> {
+    pub spill: &'r mut Spill,
+    pub labels: &'r LabelSet,
+    pub progress: &'r dyn Progress,
+}
 
-/// Fit the classifier of `design` on the training rows `tables` replays;
-/// the first replay also fills the features' decile `histograms` (on a
-/// helper thread, beside the fit).
-pub(super) fn fit_streamed(
-    plan: &Plan,
-    feature_names: &[String],
-    design: &Design,
-    (spec, prepared): (ClassifierSpec, Option<Prepared>),
-    tables: &mut Tables<'_>,
-    histograms: &mut Histograms,
-) -> Result<ClassFit> {
-    let (categorical, terms) = (&design.categorical, &design.terms);
-    let lookup = lookup_of(feature_names, categorical);
-    let p = terms.len();
-    // The block's training rows as design columns and their classes, to
-    // `sink`: a block of numeric features, all of them training rows, as
-    // the table's own columns; else copied out.
-    let design_block = |t: &Table,
-                        role: &[u8],
-                        sink: &mut dyn FnMut(Block<'_>) -> Result<()>,
-                        values: &mut Vec<Value>|
-     -> Result<()> {
+impl Tables<'_> {
+    /// Every block, in order, to `f`.
+    fn each(&mut self, shape: &Shape<'_>, f: &mut dyn FnMut(&Table) -> Result<()>) -> Result<()> {
+        let labels = Some(self.labels);
+        replay(
+            self.spill,
+            shape.plan,
+            shape.feature_names,
+            labels,
+            self.progress,
+            f,
+        )
+    }
+
+    /// Every block on two lanes, then in order ([`replay_lanes`]).
+    fn lanes<T>(
+        &mut self,
+        shape: &Shape<'_>,
+        f: &(dyn Fn(usize, u64, &Table) -> Result<T> + Sync),
+        then: &mut (dyn FnMut(usize, &Table, T) -> Result<()> + Send),
+    ) -> Result<()> {
+        let labels = Some(self.labels);
+        replay_lanes(
+            self.spill,
+            shape.plan,
+            shape.feature_names,
+            labels,
+            self.progress,
+            f,
+            then,
+        )
+    }
+}
+
+/// What turns a block of the files into the design's block.
+struct Shape<'r> {
+    plan: &'r Plan<'r>,
+    feature_names: &'r [String],
+    design: &'r Design,
+    lookup: Vec<Option<HashMap<&'r str, usize>>>,
+}
+
+impl Shape<'_> {
+    /// The training rows of `t` (roles `role`) as design columns and their
+    /// classes, to `sink`: a block of numeric features, all of them
+    /// training rows, as the table's own columns; else copied out.
+    fn design_block(
+        &self,
+        t: &Table,
+        role: &[u8],
+        sink: &mut dyn FnMut(Block<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (categorical, terms) = (&self.design.categorical, &self.design.terms);
+        let p = terms.len();
         let idx: Vec<usize> = (0..t.rows()).filter(|&i| role[i] == 1).collect();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let y: Vec<usize> = idx.iter().map(|&i| t.target[i] as usize).collect();
@@ -209,35 +257,105 @@ pub(super) fn fit_streamed(
             }
         } else {
             data.resize(n * p, 0.0);
+            let mut values = vec![Value::Number(0.0); self.feature_names.len()];
             for (r, &i) in idx.iter().enumerate() {
-                row_values(t, i, &lookup, values, categorical, plan.separate)?;
+                row_values(
+                    t,
+                    i,
+                    &self.lookup,
+                    &mut values,
+                    categorical,
+                    self.plan.separate,
+                )?;
                 for (j, term) in terms.iter().enumerate() {
-                    data[j * n + r] = term_value(*term, values);
+                    data[j * n + r] = term_value(*term, &values);
                 }
             }
         }
         let cols: Vec<&[f64]> = (0..p).map(|j| &data[j * n..(j + 1) * n]).collect();
         sink((&cols, &y))
-    };
-    let mut first = Some(histograms);
-    let mut replay = |sink: &mut dyn FnMut(Block<'_>) -> Result<()>| -> Result<()> {
+    }
+}
+
+/// The training rows of the [`Tables`] as the design's blocks, for the fit;
+/// the first replay also fills the features' decile histograms.
+struct DesignBlocks<'r> {
+    shape: Shape<'r>,
+    tables: Tables<'r>,
+    histograms: Option<&'r mut Histograms>,
+}
+
+impl fit::Replay for DesignBlocks<'_> {
+    fn each(&mut self, sink: &mut dyn FnMut(Block<'_>) -> Result<()>) -> Result<()> {
+        let shape = &self.shape;
+        let mut histograms = self.histograms.take();
         let mut row0 = 0u64;
-        let mut values = vec![Value::Number(0.0); feature_names.len()];
-        let mut histograms = first.take();
-        tables(&mut |t: Table| {
-            let role = roles(plan, &t, row0);
+        self.tables.each(shape, &mut |t| {
+            let role = roles(shape.plan, t, row0);
             row0 += t.rows() as u64;
             let Some(h) = histograms.as_deref_mut() else {
-                return design_block(&t, &role, sink, &mut values);
+                return shape.design_block(t, &role, sink);
             };
             beside(
                 t.rows(),
-                || h.push(&t, &role),
-                || design_block(&t, &role, sink, &mut values),
+                || h.push(t, &role),
+                || shape.design_block(t, &role, sink),
             )
         })
+    }
+
+    fn lanes(&mut self, sink: &(dyn Fn(usize, Block<'_>) -> Result<()> + Sync)) -> Result<()> {
+        let shape = &self.shape;
+        // The first replay fills the histograms, each lane its own.
+        let histograms = self.histograms.take();
+        let lanes = histograms
+            .as_deref()
+            .map(|h| [0, 1].map(|_| Mutex::new(h.empty_like())));
+        self.tables.lanes(
+            shape,
+            &|i, row0, t| {
+                let lane = i % 2;
+                let role = roles(shape.plan, t, row0);
+                if let Some(h) = &lanes {
+                    h[lane]
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(t, &role);
+                }
+                shape.design_block(t, &role, &mut |b| sink(lane, b))
+            },
+            &mut |_, _, ()| Ok(()),
+        )?;
+        if let (Some(h), Some(lanes)) = (histograms, lanes) {
+            for lane in lanes {
+                h.add(&lane.into_inner().unwrap_or_else(PoisonError::into_inner));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fit the classifier of `design` on the training rows of `tables`; the
+/// first replay also fills the features' decile `histograms`.
+pub(super) fn fit_streamed(
+    plan: &Plan,
+    feature_names: &[String],
+    design: &Design,
+    (spec, prepared): (ClassifierSpec, Option<Prepared>),
+    tables: Tables<'_>,
+    histograms: &mut Histograms,
+) -> Result<ClassFit> {
+    let mut blocks = DesignBlocks {
+        shape: Shape {
+            plan,
+            feature_names,
+            design,
+            lookup: lookup_of(feature_names, &design.categorical),
+        },
+        tables,
+        histograms: Some(histograms),
     };
-    fit::fit_classifier_streamed(&mut replay, &design.term_names, spec, prepared).map_err(|e| {
+    fit::fit_classifier_streamed(&mut blocks, &design.term_names, spec, prepared).map_err(|e| {
         match e {
             Error::Data(msg) => Error::Data(format!("{}: {msg}", plan.origin)),
             other => other,

@@ -40,6 +40,32 @@ impl Histograms {
     }
 
     /// Count the training rows of block `t` (`role` 1).
+    /// Empty histograms over the same bins, for another thread to fill
+    /// and [`Self::add`] back.
+    pub fn empty_like(&self) -> Histograms {
+        let zero = |h: &Vec<u64>| vec![0; h.len()];
+        Histograms {
+            features: self.features.iter().map(zero).collect(),
+            target: zero(&self.target),
+            predictions: zero(&self.predictions),
+            feature_bins: self.feature_bins.clone(),
+            target_bins: self.target_bins,
+        }
+    }
+
+    /// Add the counts of `other` (over the same bins, [`Self::empty_like`]).
+    pub fn add(&mut self, other: &Histograms) {
+        let pairs = self.features.iter_mut().zip(&other.features).chain([
+            (&mut self.target, &other.target),
+            (&mut self.predictions, &other.predictions),
+        ]);
+        for (mine, theirs) in pairs {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+    }
+
     pub fn push(&mut self, t: &Table, role: &[u8]) {
         let all = role.iter().all(|&r| r == 1);
         for (k, col) in t.features.iter().enumerate() {

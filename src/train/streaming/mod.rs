@@ -157,29 +157,73 @@ fn replay(
     feature_names: &[String],
     labels: Option<&LabelSet>,
     progress: &dyn Progress,
-    f: &mut dyn FnMut(Table) -> Result<()>,
+    f: &mut dyn FnMut(&Table) -> Result<()>,
 ) -> Result<()> {
-    let kept = spill.replay(&plan.origin, feature_names, &mut |mut t| {
+    let kept = spill.replay(&plan.origin, feature_names, &mut |t| {
         if let Some(l) = labels {
-            l.remap(&mut t);
+            l.remap(t);
         }
         f(t)
     })?;
     if !kept {
-        data::stream_tables(
-            &plan.data_files,
-            &plan.sel,
-            plan.block,
-            progress,
-            &mut |mut t| {
-                if let Some(l) = labels {
-                    l.encode(&mut t)?;
-                }
-                f(t)
-            },
-        )?;
+        parse_again(plan, labels, progress, f)?;
     }
     Ok(())
+}
+
+/// Hand every block of the training files, parsed again, to `f`, in file
+/// order; a classifier's targets (`labels`) become class indices.
+fn parse_again(
+    plan: &Plan,
+    labels: Option<&LabelSet>,
+    progress: &dyn Progress,
+    f: &mut dyn FnMut(&Table) -> Result<()>,
+) -> Result<()> {
+    data::stream_tables(
+        &plan.data_files,
+        &plan.sel,
+        plan.block,
+        progress,
+        &mut |mut t| {
+            if let Some(l) = labels {
+                l.encode(&mut t)?;
+            }
+            f(&t)
+        },
+    )?;
+    Ok(())
+}
+
+/// Hand every block of the training files to `f` on two lanes at once and
+/// what it made to `then` in block order, as [`Spill::replay_lanes`] (`f`
+/// gets the block's index, its first row and the block); without a spill,
+/// the files are parsed again and each block goes to `f`, then to `then`.
+fn replay_lanes<T>(
+    spill: &mut Spill,
+    plan: &Plan,
+    feature_names: &[String],
+    labels: Option<&LabelSet>,
+    progress: &dyn Progress,
+    f: &(dyn Fn(usize, u64, &Table) -> Result<T> + Sync),
+    then: &mut (dyn FnMut(usize, &Table, T) -> Result<()> + Send),
+) -> Result<()> {
+    let remapped = |i, row0, t: &mut Table| {
+        if let Some(l) = labels {
+            l.remap(t);
+        }
+        f(i, row0, t)
+    };
+    if spill.replay_lanes(&plan.origin, feature_names, &remapped, then)? {
+        return Ok(());
+    }
+    let (mut i, mut row0) = (0usize, 0u64);
+    parse_again(plan, labels, progress, &mut |t| {
+        let made = f(i, row0, t)?;
+        then(i, t, made)?;
+        i += 1;
+        row0 += t.rows() as u64;
+        Ok(())
+    })
 }
 
 /// What a streaming fit found: the model's own part of the artifact.

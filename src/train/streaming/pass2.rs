@@ -5,6 +5,7 @@
 //! CSV again), then the separate validation file, if any.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use indexmap::IndexMap;
 
@@ -59,6 +60,22 @@ pub(super) struct Pass2<'a> {
     /// classifier's [0, 1].
     range: Moments,
 }
+
+/// A block scored on a lane ([`Pass2::on_lanes`]): each row's role, score,
+/// class probabilities (`k` per row) and log loss.
+pub(super) struct Scored {
+    role: Vec<u8>,
+    pred: Vec<f64>,
+    prob: Vec<f64>,
+    loss: Vec<f64>,
+}
+
+/// Blocks handed to two lanes and then in order ([`super::replay_lanes`]).
+pub(super) type Lanes<'r> = dyn FnMut(
+        &(dyn Fn(usize, u64, &Table) -> Result<Scored> + Sync),
+        &mut (dyn FnMut(usize, &Table, Scored) -> Result<()> + Send),
+    ) -> Result<()>
+    + 'r;
 
 /// What pass 2 measured.
 pub(super) struct Measured {
@@ -141,9 +158,9 @@ impl<'a> Pass2<'a> {
     /// [`Pass2::features_counted`]) are counted on a helper thread while
     /// this one predicts: counts are integers, the same whichever thread
     /// adds them.
-    pub fn push(&mut self, t: Table) -> Result<()> {
+    pub fn push(&mut self, t: &Table) -> Result<()> {
         let n = t.rows();
-        let role = roles(self.plan, &t, self.row0);
+        let role = roles(self.plan, t, self.row0);
         let measure = self.counting.is_none();
         let mut counting = self.counting.take();
         let mut feature_bins = self.feature_bins.take();
@@ -151,14 +168,14 @@ impl<'a> Pass2<'a> {
         let pred = beside(
             n,
             || match (counting.as_mut(), feature_bins.as_mut()) {
-                (Some(c), _) | (None, Some(c)) => c.push_features(&t, &role),
-                (None, None) => histograms.push(&t, &role),
+                (Some(c), _) | (None, Some(c)) => c.push_features(t, &role),
+                (None, None) => histograms.push(t, &role),
             },
             || {
                 if self.scoring.is_some() {
-                    self.class_scores(&t, &role, measure)
+                    self.class_scores(t, &role, measure)
                 } else {
-                    self.predictions(&t, &role)
+                    self.predictions(t, &role)
                 }
             },
         );
@@ -191,6 +208,115 @@ impl<'a> Pass2<'a> {
         }
         self.row0 += n as u64;
         Ok(())
+    }
+
+    /// Whether this pass can run on lanes ([`Pass2::on_lanes`]): a
+    /// classifier's pass 2 that counts the features per final bin.
+    pub fn lanes_apply(&self) -> bool {
+        self.scoring.is_some() && self.counting.is_none() && self.feature_bins.is_some()
+    }
+
+    /// This pass over blocks that `run` hands to two lanes at once and then
+    /// in block order ([`super::replay_lanes`]): each lane scores its blocks
+    /// and counts their features per bin (counts of its own, added up at
+    /// the end); the metrics take the scored blocks in file order, so every
+    /// sum is the one [`Pass2::push`] makes. Only after
+    /// [`Pass2::lanes_apply`].
+    pub fn on_lanes(&mut self, run: &mut Lanes<'_>) -> Result<()> {
+        let (Some((mut sc, labels)), Some(mut bins)) =
+            (self.scoring.take(), self.feature_bins.take())
+        else {
+            return Err(Error::data("pass 2 on lanes needs a classifier's scoring"));
+        };
+        let (mut train, mut valid) = sc.take();
+        let lanes = [0, 1].map(|_| Mutex::new(bins.empty_like()));
+        let terms = sc.numeric_terms();
+        let (mut predicted, mut rows) = (std::mem::take(&mut self.predicted), 0u64);
+        let this = &*self;
+        let done = run(
+            &|i, row0, t| {
+                let role = roles(this.plan, t, row0);
+                lanes[i % 2]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_features(t, &role);
+                this.score_block(&sc, terms.as_deref(), t, role)
+            },
+            &mut |_, t, s| {
+                let k = s.prob.len() / t.rows().max(1);
+                for (i, &r) in s.role.iter().enumerate() {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let y = t.target[i] as usize;
+                    let p = &s.prob[i * k..(i + 1) * k];
+                    match r {
+                        1 => {
+                            train.push_with_loss(y, p, s.pred[i], s.loss[i])?;
+                            predicted.push(s.pred[i]);
+                        }
+                        2 => valid.push_with_loss(y, p, s.pred[i], s.loss[i])?,
+                        _ => {}
+                    }
+                }
+                rows += t.rows() as u64;
+                Ok(())
+            },
+        );
+        for lane in lanes {
+            bins.add(&lane.into_inner().unwrap_or_else(PoisonError::into_inner));
+        }
+        (sc.train, sc.valid) = (train, valid);
+        self.scoring = Some((sc, labels));
+        self.feature_bins = Some(bins);
+        self.predicted = predicted;
+        self.row0 += rows;
+        done
+    }
+
+    /// Score the block `t` (roles `role`) with `sc` on a lane: each used
+    /// row's score, class probabilities and log loss, as
+    /// [`Pass2::class_scores`] computes them.
+    fn score_block(
+        &self,
+        sc: &Scoring,
+        terms: Option<&[Vec<(usize, f64)>]>,
+        t: &Table,
+        role: Vec<u8>,
+    ) -> Result<Scored> {
+        let (n, k) = (t.rows(), sc.predictor.classes.len());
+        let (mut pred, mut prob, mut loss) = (vec![0.0; n], vec![0.0; n * k], vec![0.0; n]);
+        let (mut eta, mut p) = (Vec::with_capacity(k), Vec::with_capacity(k));
+        let cols = t.numeric_columns();
+        let mut values = vec![model::Value::Number(0.0); self.feature_names.len()];
+        for (i, &r) in role.iter().enumerate() {
+            if r == 0 {
+                continue;
+            }
+            pred[i] = if let (Some(c), Some(terms)) = (&cols, terms) {
+                sc.score_columns(terms, c, i, (&mut eta, &mut p))
+            } else {
+                row_values(
+                    t,
+                    i,
+                    &self.lookup,
+                    &mut values,
+                    self.categorical,
+                    self.plan.separate,
+                )?;
+                let (pr, s) = sc.score(&values);
+                p = pr;
+                s
+            };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let y = t.target[i] as usize;
+            loss[i] = Tally::loss(p[y]);
+            prob[i * k..(i + 1) * k].copy_from_slice(&p);
+        }
+        Ok(Scored {
+            role,
+            pred,
+            prob,
+            loss,
+        })
     }
 
     /// The feature values of row `i` of `t`, in `self.values`.

@@ -119,28 +119,38 @@ struct Rebatch {
 }
 
 impl Rebatch {
-    /// Add the rows of `t`, handing every full table to `f`.
+    /// Hand on the rows of `t` in tables of [`table_rows`] rows, keeping
+    /// the rest for the next table; each value is copied once at most (a
+    /// table of exactly that many rows, with nothing pending, not at all).
     fn push(&mut self, t: Table, f: &mut dyn FnMut(Table) -> Result<()>) -> Result<()> {
         let size = table_rows(t.features.len());
-        let mut t = match self.pending.take() {
-            Some(mut p) => {
-                p.append(t);
-                p
+        let n = t.rows();
+        let mut start = 0;
+        if let Some(mut p) = self.pending.take() {
+            start = (size - p.rows()).min(n);
+            p.extend_from(&t, 0..start);
+            if p.rows() < size {
+                self.pending = Some(p);
+                return Ok(());
             }
-            None => t,
-        };
-        while t.rows() >= size {
-            let rest = t.split_off(size);
-            f(t)?;
-            t = rest;
+            f(p)?;
+        } else if n == size {
+            return f(t);
         }
-        if t.rows() > 0 {
-            self.pending = Some(t);
+        while n - start >= size {
+            let mut out = t.empty_like(start, size);
+            out.extend_from(&t, start..start + size);
+            f(out)?;
+            start += size;
+        }
+        if start < n {
+            let mut p = t.empty_like(start, size);
+            p.extend_from(&t, start..n);
+            self.pending = Some(p);
         }
         Ok(())
     }
 
-    /// Hand on the rows left (the end of a file).
     fn flush(&mut self, f: &mut dyn FnMut(Table) -> Result<()>) -> Result<()> {
         match self.pending.take() {
             Some(t) => f(t),

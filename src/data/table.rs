@@ -67,11 +67,19 @@ impl Table {
     /// Append the rows of `other` (same columns), mapping its level codes
     /// onto ours.
     pub fn append(&mut self, other: Table) {
-        self.target.extend_from_slice(&other.target);
-        self.lines.extend_from_slice(&other.lines);
-        for (mine, theirs) in self.features.iter_mut().zip(other.features) {
+        self.extend_from(&other, 0..other.rows());
+    }
+
+    /// Append rows `rows` of `other` (same columns), mapping its level codes
+    /// onto ours; each value is copied once.
+    pub fn extend_from(&mut self, other: &Table, rows: std::ops::Range<usize>) {
+        if !other.target.is_empty() {
+            self.target.extend_from_slice(&other.target[rows.clone()]);
+        }
+        self.lines.extend_from_slice(&other.lines[rows.clone()]);
+        for (mine, theirs) in self.features.iter_mut().zip(&other.features) {
             match (mine, theirs) {
-                (Column::Numeric(a), Column::Numeric(b)) => a.extend_from_slice(&b),
+                (Column::Numeric(a), Column::Numeric(b)) => a.extend_from_slice(&b[rows.clone()]),
                 (
                     Column::Categorical { codes, levels },
                     Column::Categorical {
@@ -79,28 +87,8 @@ impl Table {
                         levels: blevels,
                     },
                 ) => {
-                    let index: HashMap<&str, u32> = levels
-                        .iter()
-                        .enumerate()
-                        .map(|(i, l)| (l.as_str(), u32::try_from(i).unwrap_or(MISSING_LEVEL - 1)))
-                        .collect();
-                    let mut added: Vec<String> = Vec::new();
-                    let base = levels.len();
-                    let remap: Vec<u32> = blevels
-                        .into_iter()
-                        .map(|l| {
-                            if let Some(&c) = index.get(l.as_str()) {
-                                c
-                            } else if let Some(k) = added.iter().position(|a| *a == l) {
-                                u32::try_from(base + k).unwrap_or(MISSING_LEVEL - 1)
-                            } else {
-                                added.push(l);
-                                u32::try_from(base + added.len() - 1).unwrap_or(MISSING_LEVEL - 1)
-                            }
-                        })
-                        .collect();
-                    levels.extend(added);
-                    codes.extend(bcodes.into_iter().map(|c| {
+                    let remap = merge_levels(levels, blevels);
+                    codes.extend(bcodes[rows.clone()].iter().map(|&c| {
                         if c == MISSING_LEVEL {
                             c
                         } else {
@@ -110,6 +98,31 @@ impl Table {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// An empty table with the columns (and levels) of this one, room for
+    /// `rows` rows, and the origin of its row `at`.
+    #[must_use]
+    pub fn empty_like(&self, at: usize, rows: usize) -> Table {
+        let features = self
+            .features
+            .iter()
+            .map(|c| match c {
+                Column::Numeric(_) => Column::Numeric(Vec::with_capacity(rows)),
+                Column::Categorical { levels, .. } => Column::Categorical {
+                    codes: Vec::with_capacity(rows),
+                    levels: levels.clone(),
+                },
+            })
+            .collect();
+        Table {
+            origin: self.origin_of(at).to_string(),
+            feature_names: self.feature_names.clone(),
+            features,
+            target: Vec::with_capacity(if self.target.is_empty() { 0 } else { rows }),
+            lines: Vec::with_capacity(rows),
+            sources: Vec::new(),
         }
     }
 
@@ -165,6 +178,33 @@ impl Table {
     }
 }
 
+/// Add the levels of `theirs` missing from `levels`; each of their codes'
+/// code among `levels`.
+fn merge_levels(levels: &mut Vec<String>, theirs: &[String]) -> Vec<u32> {
+    let index: HashMap<&str, u32> = levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), u32::try_from(i).unwrap_or(MISSING_LEVEL - 1)))
+        .collect();
+    let mut added: Vec<&String> = Vec::new();
+    let base = levels.len();
+    let remap = theirs
+        .iter()
+        .map(|l| {
+            if let Some(&c) = index.get(l.as_str()) {
+                c
+            } else if let Some(k) = added.iter().position(|a| *a == l) {
+                u32::try_from(base + k).unwrap_or(MISSING_LEVEL - 1)
+            } else {
+                added.push(l);
+                u32::try_from(base + added.len() - 1).unwrap_or(MISSING_LEVEL - 1)
+            }
+        })
+        .collect();
+    levels.extend(added.into_iter().cloned());
+    remap
+}
+
 /// The rows of each table the streaming reader hands on, for tables of
 /// `features` feature columns: about 8 MiB of numbers, from 4,096 to 65,536
 /// rows. It depends on the columns alone, never on the file's format.
@@ -193,5 +233,51 @@ impl Table {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labelled(codes: Vec<u32>, levels: &[&str]) -> Table {
+        let n = codes.len();
+        Table {
+            origin: "t.csv".into(),
+            feature_names: vec!["c".into()],
+            features: vec![Column::Categorical {
+                codes,
+                levels: levels.iter().map(|l| (*l).to_string()).collect(),
+            }],
+            target: vec![1.0; n],
+            lines: (2..).take(n).collect(),
+            sources: Vec::new(),
+        }
+    }
+
+    fn labels(t: &Table) -> Vec<&str> {
+        match &t.features[0] {
+            Column::Categorical { codes, levels } => codes
+                .iter()
+                .map(|&c| levels.get(c as usize).map_or("?", String::as_str))
+                .collect(),
+            Column::Numeric(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rows_copied_from_another_table_keep_their_levels() {
+        let a = labelled(vec![0, 1], &["x", "y"]);
+        // Another block's codes: "y" first, a new "z", one missing.
+        let b = labelled(vec![0, 2, MISSING_LEVEL, 1, 0], &["y", "x", "z"]);
+        let mut t = a.empty_like(0, 8);
+        t.extend_from(&a, 0..2);
+        t.extend_from(&b, 1..5);
+        assert_eq!(labels(&t), ["x", "y", "z", "?", "x", "y"]);
+        assert_eq!(t.lines, [2, 3, 3, 4, 5, 6]);
+        assert_eq!(t.target.len(), 6);
+        let mut whole = a.clone();
+        whole.append(b.clone());
+        assert_eq!(labels(&whole), ["x", "y", "y", "z", "?", "x", "y"]);
     }
 }

@@ -41,6 +41,19 @@ impl Scanner {
     /// Scan `bytes` (the continuation of what was scanned before): the
     /// position just after the last `\n` that ends a record, if any.
     pub fn scan(&mut self, bytes: &[u8]) -> Option<usize> {
+        // Outside quotes, bytes without a quote end their last record at
+        // their last newline: two vectorised searches instead of a stop at
+        // every newline.
+        if matches!(self.state, State::FieldStart | State::Field)
+            && memchr::memchr(b'"', bytes).is_none()
+        {
+            let (last, from, state) = match memchr::memrchr(b'\n', bytes) {
+                Some(p) => (Some(p + 1), p + 1, State::FieldStart),
+                None => (None, 0, self.state),
+            };
+            self.state = field_state(bytes.last().copied(), state, from, bytes.len());
+            return last;
+        }
         let mut last = None;
         let mut i = 0;
         while i < bytes.len() {

@@ -202,7 +202,6 @@ pub fn fit_classifier_streamed(
     // Passes 2…: Newton, one pass per evaluation; the first one also folds
     // the R factor of the standardised design for the rank check, which
     // refuses before any step is taken.
-    // The first evaluation also checks the rank.
     let mut first = true;
     let mut eval = |theta: &Array2<f64>| {
         // Each lane sums its own blocks; the lanes' sums are added at the
@@ -230,19 +229,20 @@ pub fn fit_classifier_streamed(
     newton_fit(layout, spec, names, (&means, &scales), start, &mut eval)
 }
 
-/// Add the rows `x` (design units, standardised by `(means, scales)` here)
-/// and their classes `y` to `acc`.
 /// The value behind a lane's lock (a lane that panicked has stopped the
 /// replay: what it left is not read).
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The value a lane's lock held, once the lanes are done.
 fn inner<T>(m: Mutex<T>) -> T {
     m.into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Add the rows `x` (design units, standardised by `(means, scales)` here)
+/// and their classes `y` to `acc`.
 fn add_rows(acc: &mut Accumulator, x: &[&[f64]], y: &[usize], (means, scales): (&[f64], &[f64])) {
     if acc.is_binary() {
         binary::add_block(acc, x, y, (means, scales), &mut Scratch::default());

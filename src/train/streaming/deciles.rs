@@ -39,7 +39,6 @@ impl Histograms {
         }
     }
 
-    /// Count the training rows of block `t` (`role` 1).
     /// Empty histograms over the same bins, for another thread to fill
     /// and [`Self::add`] back.
     pub fn empty_like(&self) -> Histograms {
@@ -66,6 +65,7 @@ impl Histograms {
         }
     }
 
+    /// Count the training rows of block `t` (`role` 1).
     pub fn push(&mut self, t: &Table, role: &[u8]) {
         let all = role.iter().all(|&r| r == 1);
         for (k, col) in t.features.iter().enumerate() {

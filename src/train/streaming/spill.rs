@@ -153,6 +153,9 @@ impl Spill {
             failed: AtomicUsize::new(usize::MAX),
         };
         let lane = |k: usize| -> std::result::Result<(), (usize, Error)> {
+            // A lane that panics stops the other, which might otherwise
+            // wait for ever for a turn the panicking lane would have taken.
+            let _halt = HaltOnPanic(&turns);
             let mut t = Table::default();
             for i in (k..r.tables()).step_by(2) {
                 // Blocks after a failed one are not made; those before it
@@ -229,6 +232,17 @@ impl<T> Turns<'_, T> {
         self.failed.fetch_min(i, Ordering::Relaxed);
         drop(g);
         self.changed.notify_all();
+    }
+}
+
+/// Stops the lanes when dropped by a panic.
+struct HaltOnPanic<'a, 't, T>(&'a Turns<'t, T>);
+
+impl<T> Drop for HaltOnPanic<'_, '_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.halt(0);
+        }
     }
 }
 
@@ -346,6 +360,24 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(e.to_string(), "then 3");
+    }
+
+    #[test]
+    fn a_lane_that_panics_does_not_leave_the_other_waiting() {
+        let mut s = spill_of(6);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            s.replay_lanes(
+                "t.csv",
+                &names(),
+                &|i, _, _| {
+                    assert!(i != 2, "block 2");
+                    Ok(())
+                },
+                &mut |_, _, ()| Ok(()),
+            )
+        }));
+        // Reached at all: block 3's lane did not wait for block 2's turn.
+        assert!(outcome.is_err());
     }
 
     #[test]

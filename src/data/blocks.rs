@@ -11,6 +11,10 @@ use crate::error::{Error, Result, io_reason};
 /// Block size of the streaming reader.
 pub const STREAM_BLOCK: usize = 8 << 20;
 
+/// The largest single read of the streaming reader: small enough for the
+/// bytes to be hashed while they are still in the core's cache.
+const READ_PIECE: usize = 1 << 20;
+
 /// The longest record the streaming reader holds (a record longer than
 /// this is an error naming its line: usually an unbalanced quote).
 pub const MAX_RECORD: usize = 64 << 20;
@@ -23,7 +27,10 @@ pub const MAX_RECORD: usize = 64 << 20;
 pub struct BlockReader<R> {
     input: R,
     origin: String,
+    /// The bytes read and not handed out yet are `buf[..len]`; the rest of
+    /// `buf` is initialised space the next reads fill (no zeroing per block).
     buf: Vec<u8>,
+    len: usize,
     block: usize,
     more: bool,
     line: u64,
@@ -45,6 +52,7 @@ impl<R: Read> BlockReader<R> {
             input,
             origin: origin.to_string(),
             buf: Vec::with_capacity(block * 2),
+            len: 0,
             block,
             more: true,
             line: 1,
@@ -60,16 +68,16 @@ impl<R: Read> BlockReader<R> {
             r.check_record_length()?;
             r.fill()?;
         }
-        let mut rdr = csv_reader(r.buf.as_slice());
+        let mut rdr = csv_reader(&r.buf[..r.len]);
         let header = read_header(&mut rdr, origin)?;
-        let mut end = usize::try_from(rdr.position().byte()).unwrap_or(r.buf.len());
-        if r.buf.get(end) == Some(&b'\n') {
+        let mut end = usize::try_from(rdr.position().byte()).unwrap_or(r.len);
+        if r.buf[..r.len].get(end) == Some(&b'\n') {
             end += 1;
         }
-        let end = end.min(r.buf.len());
+        let end = end.min(r.len);
         r.line += count_newlines(&r.buf[..end]);
         r.consumed = end as u64;
-        r.buf.drain(..end);
+        r.drop_front(end);
         r.reset_scan();
         Ok((r, header))
     }
@@ -83,10 +91,10 @@ impl<R: Read> BlockReader<R> {
 
     /// Scan the bytes of `buf` not scanned yet: the last record end in it.
     fn scan(&mut self) -> Option<usize> {
-        if let Some(e) = self.scanner.scan(&self.buf[self.scanned..]) {
+        if let Some(e) = self.scanner.scan(&self.buf[self.scanned..self.len]) {
             self.last_end = Some(self.scanned + e);
         }
-        self.scanned = self.buf.len();
+        self.scanned = self.len;
         self.last_end
     }
 
@@ -109,7 +117,7 @@ impl<R: Read> BlockReader<R> {
 
     /// The error of a record that outgrew the cap without ending.
     fn check_record_length(&self) -> Result<()> {
-        if self.buf.len() <= self.max_record {
+        if self.len <= self.max_record {
             return Ok(());
         }
         let hint = if self.scanner.in_quotes() {
@@ -125,13 +133,24 @@ impl<R: Read> BlockReader<R> {
         )))
     }
 
-    /// Read one more block; `more` turns false at the end of the input.
+    /// Drop the first `n` bytes read (handed out).
+    fn drop_front(&mut self, n: usize) {
+        self.buf.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+
+    /// Read one more block, in reads of at most [`READ_PIECE`] bytes (each
+    /// hashed by the input while it is still in cache); `more` turns false
+    /// at the end of the input.
     fn fill(&mut self) -> Result<()> {
-        let start = self.buf.len();
-        self.buf.resize(start + self.block, 0);
-        let mut filled = start;
-        while filled < self.buf.len() {
-            match self.input.read(&mut self.buf[filled..]) {
+        let end = self.len + self.block;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        let mut filled = self.len;
+        while filled < end {
+            let piece = (filled + READ_PIECE).min(end);
+            match self.input.read(&mut self.buf[filled..piece]) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -144,8 +163,8 @@ impl<R: Read> BlockReader<R> {
                 }
             }
         }
-        self.more = filled == self.buf.len();
-        self.buf.truncate(filled);
+        self.more = filled == end;
+        self.len = filled;
         Ok(())
     }
 
@@ -154,7 +173,7 @@ impl<R: Read> BlockReader<R> {
     fn next_cut(&mut self) -> Result<usize> {
         loop {
             if !self.more {
-                return Ok(self.buf.len());
+                return Ok(self.len);
             }
             if let Some(c) = self.scan() {
                 return Ok(c);
@@ -178,7 +197,7 @@ impl<R: Read> BlockReader<R> {
             self.line += count_newlines(chunk);
             self.consumed += cut as u64;
             progress(self.consumed);
-            self.buf.drain(..cut);
+            self.drop_front(cut);
             self.after_cut(cut);
             if !self.more {
                 return Ok(());
@@ -198,11 +217,17 @@ impl<R: Read> BlockReader<R> {
     ) -> Result<()> {
         loop {
             let cut = self.next_cut()?;
+            // The partial record moves to the front of a spare buffer; what
+            // it held before stays as initialised space for the next reads.
+            let tail = self.len - cut;
             let mut rest = spare().unwrap_or_else(|| Vec::with_capacity(self.block * 2));
-            rest.clear();
-            rest.extend_from_slice(&self.buf[cut..]);
+            if rest.len() < tail {
+                rest.resize(tail, 0);
+            }
+            rest[..tail].copy_from_slice(&self.buf[cut..self.len]);
             let mut chunk = std::mem::replace(&mut self.buf, rest);
             chunk.truncate(cut);
+            self.len = tail;
             self.after_cut(cut);
             let lines = count_newlines(&chunk);
             f(chunk, self.line)?;

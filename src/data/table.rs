@@ -206,11 +206,13 @@ fn merge_levels(levels: &mut Vec<String>, theirs: &[String]) -> Vec<u32> {
 }
 
 /// The rows of each table the streaming reader hands on, for tables of
-/// `features` feature columns: about 8 MiB of numbers, from 4,096 to 65,536
-/// rows. It depends on the columns alone, never on the file's format.
+/// `features` feature columns: about 1 MiB of numbers (so that a table
+/// read back from the spill is still in the core's cache when it is
+/// used), from 4,096 to 65,536 rows. It depends on the columns alone, never
+/// on the file's format.
 #[must_use]
 pub(super) fn table_rows(features: usize) -> usize {
-    ((8 << 20) / (8 * (features + 2))).clamp(1 << 12, 1 << 16)
+    ((1 << 20) / (8 * (features + 2))).clamp(1 << 12, 1 << 16)
 }
 
 /// The error for categorical column `column` of `origin` with `count`

@@ -94,6 +94,29 @@ impl Sample {
         }
     }
 
+    /// Call `f` with the sampled rows (design units) as columns, at most
+    /// `rows` rows at a time.
+    pub(super) fn columns(
+        &self,
+        rows: usize,
+        f: &mut dyn FnMut(&[&[f64]]) -> Result<()>,
+    ) -> Result<()> {
+        let p = self.p;
+        if p == 0 {
+            return Ok(());
+        }
+        let mut cols = vec![Vec::with_capacity(rows); p];
+        for part in self.x.chunks(rows.max(1) * p) {
+            for (j, c) in cols.iter_mut().enumerate() {
+                c.clear();
+                c.extend(part.iter().skip(j).step_by(p));
+            }
+            let view: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+            f(&view)?;
+        }
+        Ok(())
+    }
+
     /// Rename each sampled row's class `c` as `to(c)` (a first pass that
     /// met the labels before it knew the classes).
     pub fn relabel(&mut self, to: impl Fn(usize) -> usize) {

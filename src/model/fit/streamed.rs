@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 
 use super::binary::{self, Scratch};
 use super::classifier::{ClassFit, ClassifierSpec, from_counts, newton_fit};
-use super::qr::{check_rank, householder_r};
+use super::qr::{RANK_TOL, check_rank, householder_r};
 use super::sample::Sample;
 use super::softmax::{Accumulator, Layout};
 use super::standardise::scale_of;
@@ -189,6 +189,7 @@ pub fn fit_classifier_streamed(
         from_counts(&mut start, &m.counts);
     }
     let penalty: Vec<f64> = scales.iter().map(|s| spec.alpha * s * s).collect();
+    let proven = sample_proves_rank(&sample, (&means, &scales), n);
     let start = sample
         .warm_start(
             layout,
@@ -201,8 +202,8 @@ pub fn fit_classifier_streamed(
         .unwrap_or(start);
     // Passes 2…: Newton, one pass per evaluation; the first one also folds
     // the R factor of the standardised design for the rank check, which
-    // refuses before any step is taken.
-    let mut first = true;
+    // refuses before any step is taken (unless the sample proved it passes).
+    let mut first = !proven;
     let mut eval = |theta: &Array2<f64>| {
         // Each lane sums its own blocks; the lanes' sums are added at the
         // end, lane 0's first.
@@ -227,6 +228,54 @@ pub fn fit_classifier_streamed(
         Ok(acc)
     };
     newton_fit(layout, spec, names, (&means, &scales), start, &mut eval)
+}
+
+/// How far above [`RANK_TOL`] the sample's bound must be for
+/// [`sample_proves_rank`] to trust it (rounding in its factor).
+const PROOF_MARGIN: f64 = 1e3;
+
+/// Whether the warm start's sample proves that the rank check passes on
+/// the full `n` rows, so that the first Newton pass need not fold the full
+/// factor. The sample's rows are some of the training rows, standardised
+/// alike, so `ZᵀZ = Z_sᵀZ_s + (the other rows' part, positive
+/// semi-definite)` and the full design's smallest singular value is at
+/// least the sample's, which is `1 / ‖R_s⁻¹‖₂ ≥ 1 / ‖R_s⁻¹‖_F`; and every
+/// `|R_jj|` of the full factor (column `j`'s distance from the columns
+/// before it) is at least that smallest singular value. So
+/// `1 / (‖R_s⁻¹‖_F √n) ≥ RANK_TOL` (with [`PROOF_MARGIN`]) means every
+/// column passes [`check_rank`]. `false` (fold the full
+/// factor, which names the columns) when the sample cannot tell.
+fn sample_proves_rank(sample: &Sample, shift: (&[f64], &[f64]), n: usize) -> bool {
+    let mut fold = RankFold::default();
+    if sample
+        .columns(FOLD_ROWS, &mut |x| {
+            fold.push(x, x.first().map_or(0, |c| c.len()), shift)
+        })
+        .is_err()
+    {
+        return false;
+    }
+    let Some(r) = fold.r else { return false };
+    let p = r.ncols();
+    if p == 0 || r.nrows() < p {
+        return false;
+    }
+    // ‖R⁻¹‖_F², column by column of R⁻¹ (back substitution on e_k).
+    let mut sum = 0.0;
+    let mut col = vec![0.0; p];
+    for k in 0..p {
+        for i in (0..=k).rev() {
+            let mut s = if i == k { 1.0 } else { 0.0 };
+            for (m, c) in col.iter().enumerate().take(k + 1).skip(i + 1) {
+                s -= r[[i, m]] * c;
+            }
+            col[i] = s / r[[i, i]];
+        }
+        sum += col[..=k].iter().map(|v| v * v).sum::<f64>();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let bound = 1.0 / (sum.sqrt() * (n as f64).sqrt());
+    sum.is_finite() && bound >= RANK_TOL * PROOF_MARGIN
 }
 
 /// The value behind a lane's lock (a lane that panicked has stopped the
@@ -459,6 +508,76 @@ mod tests {
             let (a, b) = (s.convergence.iterations, memory.convergence.iterations);
             assert!(a < b, "{a} passes from the warm start, {b} without");
         }
+    }
+
+    /// Two columns over `n` rows: `b` is `2a` exactly on every 32nd row
+    /// (the rows a sample keeps) and, unless `collinear`, noisy elsewhere.
+    fn nearly_collinear(n: usize, collinear: bool) -> (Array2<f64>, Vec<usize>) {
+        let mut uniform = xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut x = Array2::zeros((n, 2));
+        let mut y = vec![0; n];
+        for (i, (mut row, c)) in x.axis_iter_mut(Axis(0)).zip(y.iter_mut()).enumerate() {
+            row[0] = uniform() * 4.0 - 1.0;
+            let noise = uniform() - 0.5;
+            row[1] = 2.0 * row[0] + if collinear || i % 32 == 0 { 0.0 } else { noise };
+            let eta = 0.3 + 1.5 * row[0] - 0.8 * row[1];
+            *c = usize::from(uniform() < 1.0 / (1.0 + (-eta).exp()));
+        }
+        (x, y)
+    }
+
+    fn sample_of(x: &Array2<f64>, y: &[usize]) -> Sample {
+        let mut s = Sample::new(x.ncols());
+        let cols: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
+        let cols: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        s.push(&cols, y);
+        s
+    }
+
+    #[test]
+    fn a_sample_proves_the_rank_only_when_its_own_rows_have_it() {
+        const N: usize = 100_000;
+        let shift = (&[0.5, 1.0][..], &[1.0, 2.0][..]);
+        let (x, y) = nearly_collinear(N, false);
+        // The full design has full rank, but the sampled rows do not: no proof.
+        assert!(!sample_proves_rank(&sample_of(&x, &y), shift, N));
+        // Independent columns: proven, but not for absurdly many rows.
+        let mut uniform = xorshift(7);
+        let x = x.mapv(|_| uniform());
+        let s = sample_of(&x, &y);
+        assert!(sample_proves_rank(&s, shift, N));
+        assert!(!sample_proves_rank(&s, shift, usize::MAX));
+        // Nothing sampled, nothing proven.
+        assert!(!sample_proves_rank(&Sample::new(2), shift, N));
+    }
+
+    /// When the sample cannot prove the rank, the first pass folds the full
+    /// factor: a design collinear on the sampled rows alone is fitted as in
+    /// memory, and one collinear on every row is refused, naming the columns.
+    #[test]
+    fn the_full_factor_decides_what_the_sample_cannot() {
+        const N: usize = 330_000;
+        let names = vec!["a".to_string(), "b".to_string()];
+        let (x, y) = nearly_collinear(N, false);
+        let memory = fit_classifier(x.clone(), &y, &names, spec(2, false, 0.0)).unwrap();
+        let s = fit_classifier_streamed(
+            &mut blocks(&x, &y, 10_000),
+            &names,
+            spec(2, false, 0.0),
+            None,
+        )
+        .unwrap();
+        same(&s, &memory);
+        let (x, y) = nearly_collinear(N, true);
+        let e = fit_classifier_streamed(
+            &mut blocks(&x, &y, 10_000),
+            &names,
+            spec(2, false, 0.0),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("\"a\"") && e.contains("\"b\""), "{e}");
     }
 
     #[test]

@@ -150,10 +150,17 @@ fn bin(hist: &mut [u64], scale: (f64, f64), x: f64) {
 /// the bin counts of pass 2 (`bins`) come from the histogram.
 #[inline]
 pub(super) fn bin_index(len: usize, (min, per_unit): (f64, f64), x: f64) -> usize {
-    // `as` truncates toward zero and saturates: floor for x ≥ min, 0 below.
+    // `as` truncates toward zero and saturates: floor for x ≥ min, 0 below
+    // (to i64, one instruction; to usize, several).
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_possible_wrap
+    )]
+    let b = (((x - min) * per_unit) as i64).clamp(0, len as i64 - 1);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let b = ((x - min) * per_unit) as usize;
-    b.min(len - 1)
+    let b = b as usize;
+    b
 }
 
 /// Numeric statistics from exact moments and the decile histogram.

@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use crate::data::{Column, Table};
 use crate::model::stats::{ColumnStats, NumericStats};
 use crate::stats::binned::bin_of;
-use crate::train::streaming::deciles::{Histograms, bin_index};
+use crate::train::streaming::deciles::{BIN_RUN, Histograms, bin_index, bin_indices};
 
 /// Add the training rows (role 1) of `values` to `counts`, per bin of
 /// `edges` (`bins` is scratch space). When the edges ascend, a value's bin
@@ -127,9 +127,14 @@ impl Coarse {
     /// Count the training rows of `values` that lie in a bin holding an edge.
     fn push(&self, edges: &[f64], counts: &mut [u64], values: &[f64], role: &[u8]) {
         let len = self.exact.len();
-        for (&x, &r) in values.iter().zip(role) {
-            if r == 1 && !x.is_nan() && self.exact[bin_index(len, self.scale, x)] {
-                counts[bin_of(edges, x)] += 1;
+        let mut at = [0u32; BIN_RUN];
+        for (part, roles) in values.chunks(BIN_RUN).zip(role.chunks(BIN_RUN)) {
+            // A NaN's index is `len`: in no bin.
+            bin_indices(len, self.scale, part, &mut at);
+            for ((&b, &x), &r) in at.iter().zip(part).zip(roles) {
+                if r == 1 && self.exact.get(b as usize) == Some(&true) {
+                    counts[bin_of(edges, x)] += 1;
+                }
             }
         }
     }

@@ -23,7 +23,7 @@ use crate::train::streaming::labels::LabelSet;
 use crate::train::streaming::metric_sums::MetricSums;
 use crate::train::streaming::moments::Moments;
 use crate::train::streaming::plan::Plan;
-use crate::train::streaming::scoring::{Scoring, lookup_of};
+use crate::train::streaming::scoring::{Scored, Scoring, lookup_of};
 use crate::train::streaming::stats::training_stats;
 
 /// Pass-2 state: the model's predictor, and the sums and histograms so far.
@@ -59,15 +59,6 @@ pub(super) struct Pass2<'a> {
     /// The range of the predictions' decile histogram: the target's, or a
     /// classifier's [0, 1].
     range: Moments,
-}
-
-/// A block scored on a lane ([`Pass2::on_lanes`]): each row's role, score,
-/// class probabilities (`k` per row) and log loss.
-pub(super) struct Scored {
-    role: Vec<u8>,
-    pred: Vec<f64>,
-    prob: Vec<f64>,
-    loss: Vec<f64>,
 }
 
 /// Blocks handed to two lanes and then in order ([`super::replay_lanes`]).
@@ -286,6 +277,16 @@ impl<'a> Pass2<'a> {
         let (mut pred, mut prob, mut loss) = (vec![0.0; n], vec![0.0; n * k], vec![0.0; n]);
         let (mut eta, mut p) = (Vec::with_capacity(k), Vec::with_capacity(k));
         let cols = t.numeric_columns();
+        if let (Some(c), Some([t0, t1])) = (&cols, terms) {
+            let mut s = Scored {
+                role,
+                pred,
+                prob,
+                loss,
+            };
+            sc.score_two_columns([t0, t1], c, &t.target, &mut s);
+            return Ok(s);
+        }
         let mut values = vec![model::Value::Number(0.0); self.feature_names.len()];
         for (i, &r) in role.iter().enumerate() {
             if r == 0 {

@@ -127,6 +127,15 @@ impl Evaluation {
     }
 }
 
+/// A block scored on a lane (`Pass2::on_lanes`): each row's role, score,
+/// class probabilities (`k` per row) and log loss.
+pub(super) struct Scored {
+    pub role: Vec<u8>,
+    pub pred: Vec<f64>,
+    pub prob: Vec<f64>,
+    pub loss: Vec<f64>,
+}
+
 /// Pass 2's scoring of a classifier: its predictor and the metrics so far.
 pub(super) struct Scoring {
     pub predictor: ClassPredictor,
@@ -218,6 +227,47 @@ impl Scoring {
         self.score_of(prob)
     }
 
+    /// [`Scoring::score_columns`] of every used row (`s.role` not 0) of a
+    /// block of two classes, column by column instead of row by row: per
+    /// row the same sums in the same order, the same soft-max (`exp(0)` is
+    /// 1 exactly, so the top class's is not computed), so the same bits;
+    /// with each row's score and log loss (`target`: the class indices).
+    pub fn score_two_columns(
+        &self,
+        terms: [&Vec<(usize, f64)>; 2],
+        cols: &[&[f64]],
+        target: &[f64],
+        s: &mut Scored,
+    ) {
+        let n = s.role.len();
+        let eta = |c: usize| {
+            let mut e = vec![self.predictor.linear[c].intercept; n];
+            for &(f, b) in terms[c] {
+                for (e, x) in e.iter_mut().zip(cols[f]) {
+                    *e += b * x;
+                }
+            }
+            e
+        };
+        let (e0, e1) = (eta(0), eta(1));
+        let positive = self.predictor.positive.unwrap_or(1);
+        let exp = |d: f64| if d == 0.0 { 1.0 } else { d.exp() };
+        for (i, (&a, &b)) in e0.iter().zip(&e1).enumerate() {
+            if s.role[i] == 0 {
+                continue;
+            }
+            let top = f64::NEG_INFINITY.max(a).max(b);
+            let (pa, pb) = (exp(a - top), exp(b - top));
+            let sum = pa + pb;
+            let p = [pa / sum, pb / sum];
+            s.pred[i] = p[positive];
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let y = target[i] as usize;
+            s.loss[i] = Tally::loss(p[y]);
+            s.prob[2 * i..2 * i + 2].copy_from_slice(&p);
+        }
+    }
+
     /// A row's probabilities, and what serve reports of it: the positive
     /// class's probability (binary), else the top probability.
     pub fn score(&self, values: &[Value]) -> (Vec<f64>, f64) {
@@ -301,5 +351,74 @@ pub(super) fn target_stats(counts: &[u64]) -> NumericStats {
         max: present.last().map_or(0.0, |&c| c as f64),
         deciles,
         bin_counts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Column by column, two classes: the bits of row by row
+    /// (`score_columns` and `Tally::loss`), extreme and missing values
+    /// included, unused rows left at 0.
+    #[test]
+    fn two_classes_column_by_column_equal_row_by_row() {
+        let predictor = |intercept: f64, coefficients: Vec<f64>| model::Predictor {
+            terms: (0..coefficients.len())
+                .map(|feature| model::Term::Numeric { feature })
+                .collect(),
+            coefficients,
+            intercept,
+            inverse: model::Inverse::Identity,
+        };
+        let classes = vec!["no".to_string(), "yes".to_string()];
+        for positive in [None, Some(0)] {
+            let sc = Scoring::new(
+                &classes,
+                positive,
+                0.5,
+                vec![
+                    predictor(0.0, vec![0.0, 0.0, 0.0]),
+                    predictor(-0.37, vec![1.25, -3.5e-3, 40.0]),
+                ],
+            );
+            let terms = sc.numeric_terms().unwrap();
+            let a: Vec<f64> = (0..200).map(|i| f64::from(i) * 0.173 - 17.0).collect();
+            let b: Vec<f64> = (0..200).map(|i| f64::from(i * i % 97) * 31.0).collect();
+            let mut c: Vec<f64> = (0..200).map(|i| f64::from(i % 7) - 3.0).collect();
+            c[5] = 1e300;
+            c[6] = -1e300;
+            c[7] = f64::NAN;
+            c[8] = f64::INFINITY;
+            let cols = [a.as_slice(), &b, &c];
+            let target: Vec<f64> = (0..200).map(|i| f64::from(i % 3 % 2)).collect();
+            let role: Vec<u8> = (0..200u8).map(|i| i % 5 % 3).collect();
+            let n = role.len();
+            let mut s = Scored {
+                role: role.clone(),
+                pred: vec![0.0; n],
+                prob: vec![0.0; 2 * n],
+                loss: vec![0.0; n],
+            };
+            sc.score_two_columns([&terms[0], &terms[1]], &cols, &target, &mut s);
+            let (mut eta, mut p) = (Vec::new(), Vec::new());
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            for i in 0..n {
+                if role[i] == 0 {
+                    assert_eq!(bits(&[s.pred[i], s.loss[i]]), [0, 0]);
+                    assert_eq!(bits(&s.prob[2 * i..2 * i + 2]), [0, 0]);
+                    continue;
+                }
+                let score = sc.score_columns(&terms, &cols, i, (&mut eta, &mut p));
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let loss = Tally::loss(p[target[i] as usize]);
+                assert_eq!(
+                    bits(&[s.pred[i], s.loss[i]]),
+                    bits(&[score, loss]),
+                    "row {i}"
+                );
+                assert_eq!(bits(&s.prob[2 * i..2 * i + 2]), bits(&p), "row {i}");
+            }
+        }
     }
 }

@@ -140,9 +140,17 @@ fn standardise(
 /// Each row's negative log-likelihood (summed, returned), Hessian weight
 /// `p(1-p)` and residual `p - y`, from its linear predictor: the softmax of
 /// `(0, eta)` written with `t = e^{-|eta|}`, so that nothing overflows.
+///
+/// The rows' `ln(1 + t)` are summed as the logarithm of their product, one
+/// logarithm per run instead of one per row: each factor lies in `(1, 2]`,
+/// so the product of a run's (at most [`ROWS`]) factors stays below
+/// `2^256`, and its rounding (at most one part in `2^53` per factor, so
+/// `ROWS · 2^-53` in all, as an absolute error of the logarithm) is of the
+/// size of the terms' own logarithms' rounding summed.
 #[inline(always)]
 fn likelihood(eta: &[f64], y: &[usize], w: &mut [f64], res: &mut [f64]) -> f64 {
     let mut nll = 0.0;
+    let mut product = 1.0;
     for (((&e, &c), w), res) in eta.iter().zip(y).zip(w).zip(res) {
         let t = (-e.abs()).exp();
         let p = if e >= 0.0 {
@@ -151,11 +159,12 @@ fn likelihood(eta: &[f64], y: &[usize], w: &mut [f64], res: &mut [f64]) -> f64 {
             t / (1.0 + t)
         };
         let yv = if c == 1 { 1.0 } else { 0.0 };
-        nll += e.max(0.0) + (1.0 + t).ln() - yv * e;
+        nll += e.max(0.0) - yv * e;
+        product *= 1.0 + t;
         *w = p * (1.0 - p);
         *res = p - yv;
     }
-    nll
+    nll + product.ln()
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 fn intern(levels: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
     const SCAN: usize = 8;
     let found = if levels.len() <= SCAN {
-        levels.iter().position(|l| l == s).map(u32::try_from)
+        // Byte by byte: levels are short, shorter than a call to compare.
+        let same = |l: &String| l.len() == s.len() && l.bytes().zip(s.bytes()).all(|(a, b)| a == b);
+        levels.iter().position(same).map(u32::try_from)
     } else {
         map.get(s).copied().map(Ok)
     };

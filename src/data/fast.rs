@@ -89,6 +89,29 @@ fn cell(b: &[u8], i: usize) -> Option<(f64, usize)> {
     Some((f64::from_bits(x.to_bits() | (u64::from(neg) << 63)), i))
 }
 
+/// The bytes of `v` (eight, first byte lowest) that are zero: their top
+/// bit set, every other bit clear (exact: no carry from one byte reaches
+/// another).
+#[inline]
+fn zero_bytes(v: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((v & LOW7).wrapping_add(LOW7)) | v | LOW7)
+}
+
+/// The first `,` or `\n` in `b[i..i + 24]`, if any (needs `i + 24 <=
+/// b.len()`): three loads and a few word operations instead of a call.
+#[inline]
+fn delimiter(b: &[u8], i: usize) -> Option<usize> {
+    let found =
+        |w: u64| zero_bytes(w ^ 0x2c2c_2c2c_2c2c_2c2c) | zero_bytes(w ^ 0x0a0a_0a0a_0a0a_0a0a);
+    let t = u128::from(found(load8(b, i))) | (u128::from(found(load8(b, i + 8))) << 64);
+    if t != 0 {
+        return Some(i + (t.trailing_zeros() / 8) as usize);
+    }
+    let t = found(load8(b, i + 16));
+    (t != 0).then(|| i + 16 + (t.trailing_zeros() / 8) as usize)
+}
+
 /// Where each CSV column goes: a feature, the target, or nowhere.
 #[derive(Clone, Copy)]
 enum Dest {
@@ -184,10 +207,17 @@ pub(super) fn parse_numeric_chunk(
                         i = at + 1;
                     }
                     Dest::Level(k) => {
-                        let Some(p) = memchr::memchr2(b',', b'\n', &chunk[i..]) else {
+                        // A short cell's delimiter without a call; else search.
+                        let near = if i < safe_end {
+                            delimiter(chunk, i)
+                        } else {
+                            None
+                        };
+                        let Some(at) = near
+                            .or_else(|| memchr::memchr2(b',', b'\n', &chunk[i..]).map(|p| i + p))
+                        else {
                             break 'row None;
                         };
-                        let at = i + p;
                         let c = &chunk[i..at];
                         if (chunk[at] == b'\n') != last || !plain_level(c) || plan.is_na(c) {
                             break 'row None;
@@ -269,6 +299,34 @@ mod tests {
             assert_eq!(end, s.len(), "{s}");
             let want: f64 = s.parse().unwrap();
             assert_eq!(x.to_bits(), want.to_bits(), "{s}");
+        }
+    }
+
+    #[test]
+    fn delimiters_are_found_within_twenty_four_bytes() {
+        for (s, want) in [
+            ("1,", Some(1)),
+            ("-0.0292518225\n", Some(13)),
+            ("-123456789012345.,", Some(17)),
+            ("12345678901234567890123,", Some(23)),
+            ("123456789012345678901234,", None),
+            (",", Some(0)),
+            ("\n", Some(0)),
+            ("12\r\n", Some(3)),
+            ("\u{ac}\u{8a}x,", Some(5)),
+        ] {
+            let mut b = s.as_bytes().to_vec();
+            b.resize(b.len().max(24) + 8, b'x');
+            assert_eq!(delimiter(&b, 0), want, "{s:?}");
+        }
+        // Every byte value is told apart from the two delimiters.
+        for v in 0..=255u8 {
+            for at in [0, 9, 20] {
+                let mut c = vec![b'7'; 24];
+                c[at] = v;
+                let hit = (v == b',' || v == b'\n').then_some(at);
+                assert_eq!(delimiter(&c, 0), hit, "{v} at {at}");
+            }
         }
     }
 

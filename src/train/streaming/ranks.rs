@@ -194,41 +194,73 @@ impl Ranks {
     }
 }
 
+/// Keys ranked in memory are split at a pivot into a lower and an upper
+/// part sorted on two threads ([`split_at_pivot`]); below this many, one
+/// sort.
+const SPLIT_MIN: usize = 1024;
+
 /// The ranking of column `c` and the deciles of the scores, from the keys
-/// kept in memory: two halves sorted on two threads, then merged from the
-/// top, each key handed on in [`key`]'s form.
+/// kept in memory: split at a pivot into the keys below it and the rest,
+/// both parts sorted at once on two threads; the upper part is visited from
+/// the top while the lower one is still being sorted, then the lower one:
+/// every key in decreasing order, each handed on in [`key`]'s form.
 fn in_memory(mut keys: Vec<u64>, c: usize, counts: &[u64]) -> Ranked {
     let n: u64 = counts.iter().sum();
-    let h = keys.len() / 2;
-    let (a, b) = keys.split_at_mut(h);
-    std::thread::scope(|s| {
-        s.spawn(|| a.sort_unstable());
-        b.sort_unstable();
-    });
-    let (a, b) = keys.split_at(h);
+    let total = keys.len() as u64;
+    let mid = split_at_pivot(&mut keys);
+    let (low, high) = keys.split_at_mut(mid);
     let mut r = Ranking::new(counts[c], n - counts[c]);
     let mut groups = Groups::default();
-    let mut deciles = Deciles::new(keys.len() as u64);
-    let (mut i, mut j) = (a.len(), b.len());
-    while i > 0 || j > 0 {
-        let k = if j == 0 || (i > 0 && a[i - 1] >= b[j - 1]) {
-            i -= 1;
-            a[i]
-        } else {
-            j -= 1;
-            b[j]
-        };
-        let kk = key(f64::from_bits(k >> 1));
-        groups.add(kk, k & 1 == 1, &mut r);
-        deciles.add(kk);
-    }
+    let mut deciles = Deciles::new(total);
+    let mut visit = |part: &[u64]| {
+        for &k in part.iter().rev() {
+            let kk = key(f64::from_bits(k >> 1));
+            groups.add(kk, k & 1 == 1, &mut r);
+            deciles.add(kk);
+        }
+    };
+    std::thread::scope(|s| {
+        let lower = s.spawn(move || {
+            low.sort_unstable();
+            low
+        });
+        high.sort_unstable();
+        visit(high);
+        match lower.join() {
+            Ok(low) => visit(low),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    });
     groups.end(&mut r);
     let deciles = deciles.finish();
+    let (low, high) = keys.split_at(mid);
     Ranked {
         columns: vec![r.finish()],
-        bins: bin_counts([a, b], &deciles),
+        bins: bin_counts([low, high], &deciles),
         deciles,
     }
+}
+
+/// Move the keys below a pivot (the median of 255 evenly spaced keys) to
+/// the front, returning how many there are: every key of the front is
+/// below every key of the rest. 0 below [`SPLIT_MIN`] keys.
+fn split_at_pivot(keys: &mut [u64]) -> usize {
+    let n = keys.len();
+    if n < SPLIT_MIN {
+        return 0;
+    }
+    let mut sample: Vec<u64> = (0..255).map(|i| keys[i * n / 255]).collect();
+    sample.sort_unstable();
+    let pivot = sample[127];
+    // keys[..mid] are below the pivot and keys[mid..i] are not: each key
+    // is swapped to `mid`, which advances past it when it is below (no
+    // branch, so no mispredicted one).
+    let mut mid = 0;
+    for i in 0..n {
+        keys.swap(i, mid);
+        mid += usize::from(keys[mid] < pivot);
+    }
+    mid
 }
 
 /// The scores of the ascending `halves` (keys as [`Ranks::push`] keeps
@@ -298,6 +330,8 @@ struct Deciles {
     seen: u64,
     /// The ascending ranks needed, and their values once met.
     wanted: Vec<(u64, f64)>,
+    /// How many of `wanted` (the lowest) are not met yet.
+    ahead: usize,
 }
 
 const DECILES: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -321,14 +355,24 @@ impl Deciles {
         }
         wanted.sort_by_key(|w| w.0);
         wanted.dedup_by_key(|w| w.0);
-        Deciles { n, seen: 0, wanted }
+        Deciles {
+            n,
+            seen: 0,
+            ahead: wanted.len(),
+            wanted,
+        }
     }
 
     fn add(&mut self, k: u64) {
         let rank = self.n - 1 - self.seen;
         self.seen += 1;
-        if let Ok(i) = self.wanted.binary_search_by_key(&rank, |w| w.0) {
-            self.wanted[i].1 = value(k);
+        // Ranks come down one at a time: the next one wanted is the
+        // highest not met yet.
+        if let Some(w) = self.wanted[..self.ahead].last_mut()
+            && w.0 == rank
+        {
+            w.1 = value(k);
+            self.ahead -= 1;
         }
     }
 
@@ -536,6 +580,31 @@ mod tests {
             assert_eq!(g.0, roc_auc(&col, &is), "class {c}");
             assert_eq!(g.1, average_precision(&col, &is), "class {c}");
         }
+    }
+
+    /// The split puts every key below the pivot first, keeps every key,
+    /// and leaves equal keys (one tie group) together.
+    #[test]
+    fn the_split_keeps_every_key_and_orders_the_parts() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for n in [0, 5, SPLIT_MIN - 1, SPLIT_MIN, 10_000] {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let mut keys: Vec<u64> = (0..n).map(|_| (next(&mut state) * 50.0) as u64).collect();
+            let mut want = keys.clone();
+            let mid = split_at_pivot(&mut keys);
+            let (low, high) = keys.split_at(mid);
+            let top = low.iter().max();
+            assert!(top.is_none_or(|t| high.iter().all(|h| h > t)), "{n}");
+            assert!(
+                n < SPLIT_MIN || (mid > n / 4 && mid < 3 * n / 4),
+                "{n}: {mid}"
+            );
+            keys.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(keys, want);
+        }
+        let mut same = vec![7u64; 5000];
+        assert_eq!(split_at_pivot(&mut same), 0);
     }
 
     /// Two classes ranked in memory equal the on-disk ranking and the

@@ -177,6 +177,10 @@ fn bin_indices_avx2(len: usize, scale: (f64, f64), xs: &[f64], out: &mut [u32; B
     indices(len, scale, xs, out);
 }
 
+/// `2^52`: adding it to an integer below it puts the integer in the low
+/// bits of the sum's representation.
+const TWO_52: f64 = 4_503_599_627_370_496.0;
+
 /// The body of [`bin_indices`]: [`bin_index`] with the bin clamped before
 /// the conversion (the same bins: truncation is monotone, and what lies in
 /// `[0, len − 1]` converts exactly), so that no conversion saturates.
@@ -185,9 +189,13 @@ fn indices(len: usize, (min, per_unit): (f64, f64), xs: &[f64], out: &mut [u32; 
     #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
     let (none, top) = (len as u32, len.saturating_sub(1) as f64);
     for (o, &x) in out.iter_mut().zip(xs) {
-        // To i32 (what vector units convert to), then as u32: in range.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let b = ((x - min) * per_unit).clamp(0.0, top) as i32 as u32;
+        // Clamped with `max` and `min` (a NaN gives way to the other
+        // operand, where `clamp` would branch), floored, and read off the
+        // low bits of `2^52 + f` (exact for an integer `0 <= f < 2^52`):
+        // no conversion that saturates, so the loop vectorises.
+        let f = ((x - min) * per_unit).max(0.0).min(top).floor();
+        #[allow(clippy::cast_possible_truncation)]
+        let b = (f + TWO_52).to_bits() as u32;
         *o = if x.is_nan() { none } else { b };
     }
 }

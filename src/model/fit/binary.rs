@@ -275,19 +275,23 @@ mod tests {
         }
     }
 
-    /// Several dot products at once are each [`dot`] to the bit.
-    #[test]
-    fn dots_are_dot() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
+    /// Uniform numbers in [0, 1) from a xorshift generator seeded `state`.
+    fn uniform(mut state: u64) -> impl FnMut() -> f64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Several dot products at once are each [`dot`] to the bit.
+    #[test]
+    fn dots_are_dot() {
+        let mut next = uniform(0x2545_f491_4f6c_dd1d);
         for n in [0, 1, 7, 8, 9, 255, 256] {
             let cols: Vec<Vec<f64>> = (0..5)
-                .map(|_| (0..n).map(|_| next() * 1e3).collect())
+                .map(|_| (0..n).map(|_| (next() - 0.5) * 1e3).collect())
                 .collect();
             let four = dots(&cols[0], [&cols[1], &cols[2], &cols[3], &cols[4]]);
             for (k, v) in four.iter().enumerate() {
@@ -302,13 +306,7 @@ mod tests {
 
     #[test]
     fn block_sums_equal_the_row_by_row_sums() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(0x9e37_79b9_7f4a_7c15);
         let (n, p) = (1000, 3);
         let x = Array2::from_shape_fn((n, p), |_| next() * 10.0 - 3.0);
         let y: Vec<usize> = (0..n).map(|_| usize::from(next() < 0.4)).collect();

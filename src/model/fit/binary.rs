@@ -4,8 +4,10 @@
 //! column over up to [`ROWS`] standardised rows held column-major, so that
 //! the linear predictors, the gradient and the `(1+p)²/2` Hessian sums are
 //! dot products over rows (vectorised, in lanes) and each row costs one
-//! `exp` and one `ln` instead of the softmax's two and one. Only the
-//! order of the additions differs from the row-by-row sums.
+//! `exp` instead of the softmax's two and a `ln`: the rows' `ln(1 + t)`
+//! are summed as the logarithm of their product over each run of rows
+//! ([`likelihood`]). Otherwise only the order of the additions differs from
+//! the row-by-row sums.
 
 use super::qr::dot;
 use super::softmax::Accumulator;
@@ -200,9 +202,9 @@ fn exact_reciprocal(s: f64) -> Option<f64> {
 /// `(0, eta)` written with `t = e^{-|eta|}`, so that nothing overflows.
 ///
 /// The rows' `ln(1 + t)` are summed as the logarithm of their product, one
-/// logarithm per run instead of one per row: each factor lies in `(1, 2]`,
-/// so the product of a run's (at most [`ROWS`]) factors stays below
-/// `2^256`, and its rounding (at most one part in `2^53` per factor, so
+/// logarithm per run instead of one per row: each factor lies in `[1, 2]`
+/// (1 when `|eta|` is so large that `t` underflows), so the product of a
+/// run's (at most [`ROWS`]) factors is at most `2^256`, and its rounding (at most one part in `2^53` per factor, so
 /// `ROWS · 2^-53` in all, as an absolute error of the logarithm) is of the
 /// size of the terms' own logarithms' rounding summed.
 #[inline(always)]

@@ -15,7 +15,8 @@
 //! more). (2…) one pass per Newton evaluation, each block adding its rows to
 //! a [`softmax::Accumulator`]; the first of them also folds the R factor of
 //! the standardised design block by block (TSQR) for the in-memory fit's
-//! rank check, which refuses before any step is taken.
+//! rank check, which refuses before any step is taken, unless the sample
+//! already proves that check passes ([`sample_proves_rank`]).
 
 use std::sync::Mutex;
 

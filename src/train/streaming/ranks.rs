@@ -13,8 +13,9 @@
 //! Two classes, when the caller has said how many rows will come (at most
 //! [`MEMORY_ROWS`]): the ranked column is the score, so each row is one
 //! 64-bit key (the score's bits, shifted, and the row's class in the last
-//! bit) kept in memory, and at the end the keys are sorted (two halves on
-//! two threads, then merged as they are visited): the same groups of tied
+//! bit) kept in memory, and at the end the keys are sorted (split at a
+//! sampled median, both parts sorted at once on two threads, the upper part
+//! visited while the lower one is sorted): the same groups of tied
 //! scores in the same order, without the temporary files. There the
 //! sorted scores also give their counts per bin of their own decile edges
 //! (what pass 3 would count), so pass 3 need not read the rows again.

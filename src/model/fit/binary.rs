@@ -204,9 +204,10 @@ fn exact_reciprocal(s: f64) -> Option<f64> {
 /// The rows' `ln(1 + t)` are summed as the logarithm of their product, one
 /// logarithm per run instead of one per row: each factor lies in `[1, 2]`
 /// (1 when `|eta|` is so large that `t` underflows), so the product of a
-/// run's (at most [`ROWS`]) factors is at most `2^256`, and its rounding (at most one part in `2^53` per factor, so
-/// `ROWS · 2^-53` in all, as an absolute error of the logarithm) is of the
-/// size of the terms' own logarithms' rounding summed.
+/// run's (at most [`ROWS`]) factors is at most `2^256`, and its rounding
+/// (at most one part in `2^53` per factor, so `ROWS · 2^-53` in all, as an
+/// absolute error of the logarithm) is of the size of the terms' own
+/// logarithms' rounding summed.
 #[inline(always)]
 fn likelihood(eta: &[f64], y: &[usize], w: &mut [f64], res: &mut [f64]) -> f64 {
     let mut nll = 0.0;
